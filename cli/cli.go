@@ -1,0 +1,420 @@
+// Package cli is the retar command: flags, files and progress around the
+// convert core. Main runs it in-process, so tests drive it as users do.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/convert"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+const usage = `retar rewrites container image archives between layouts.
+
+Usage:
+  retar convert [flags] SRC DST    convert an image (see retar convert --help)
+  retar inspect [--raw|--config] SRC
+  retar verify SRC                 check every digest, size and reference
+  retar manifest-digest FILE       print the digest of a manifest file
+
+SRC and DST are TRANSPORT:PATH[:REF] as skopeo spells them:
+  docker-archive:PATH[:REF|:@N]  oci-archive:PATH[:REF]  oci:PATH[:REF]  dir:PATH
+A SRC may also be a bare path; its layout is detected from its content
+(compressed archives too: gzip, zstd, bzip2, xz).
+`
+
+type env struct {
+	stdout, stderr io.Writer
+	quiet          bool
+	tty            bool
+}
+
+// Main runs retar with args (without the program name) and returns its exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	if f, ok := stderr.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			e.tty = true
+		}
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "convert":
+		err = e.convert(ctx, args[1:])
+	case "inspect":
+		err = e.inspect(ctx, args[1:])
+	case "verify":
+		err = e.verify(ctx, args[1:])
+	case "manifest-digest":
+		err = e.manifestDigest(args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "retar: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue) || errors.Is(err, convert.ErrUsage):
+		fmt.Fprintf(stderr, "retar: %v\n", oneLine(err))
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "retar: %v\n", oneLine(err))
+		return exitFail
+	}
+}
+
+// oneLine keeps an error to the one line users read.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func (e *env) flags(name, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, help)
+		fs.PrintDefaults()
+	}
+	fs.BoolVar(&e.quiet, "q", false, "no progress and no notices")
+	return fs
+}
+
+// parse parses flags wherever they stand among the arguments, as skopeo's do.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+const convertHelp = `Usage: retar convert [flags] SRC DST
+
+Convert an image between docker-archive, oci-archive, oci and dir layouts,
+verifying every digest on the way and keeping every digest it can.
+
+Examples:
+  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
+  retar convert image.tar dir:./image
+  retar convert -t app:1 -t app:latest skopeo.tar docker-archive:named.tar
+  retar convert multi.tar:@1 oci:./layout
+
+A name in DST replaces the image's names; -t adds names. Names are docker
+references, normalised as docker does (busybox:1 is docker.io/library/busybox:1).
+
+Flags:
+`
+
+func (e *env) convert(ctx context.Context, args []string) error {
+	fs := e.flags("convert", convertHelp)
+	var tags, platforms stringList
+	fs.Var(&tags, "t", "add a name (repeatable)")
+	fs.Var(&tags, "tag", "add a name (repeatable)")
+	fs.Var(&tags, "additional-tag", "alias of --tag")
+	fs.Var(&platforms, "platform", "take os/arch[/variant] from a multi-platform image (repeatable)")
+	strict := fs.Bool("oci-strict", false, "oci-archive: leave out the docker manifest.json that lets docker load it")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return usagef("convert takes SRC and DST, got %d arguments", len(pos))
+	}
+	src, err := ParseRef(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	dst, err := ParseRef(pos[1])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if dst.Layout == "" {
+		return usagef("DST %q needs a transport: docker-archive:, oci-archive:, oci: or dir:", pos[1])
+	}
+	if strings.HasPrefix(dst.Pick, "@") {
+		return usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
+	}
+	opts := convert.Options{To: dst.Layout, Pick: src.Pick, Tags: tags, OCIStrict: *strict,
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, ModTime: modTime()}
+	if dst.Pick != "" {
+		opts.Names = []string{dst.Pick}
+	}
+	for _, p := range platforms {
+		pl, err := convert.ParsePlatform(p)
+		if err != nil {
+			return err
+		}
+		opts.Platforms = append(opts.Platforms, pl)
+	}
+	s, err := openSource(src)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	a, err := convert.Open(s.in)
+	if err != nil {
+		return err
+	}
+	e.notices(a.Warnings)
+	prog := e.progress("verifying")
+	opts.Hashing.Progress = prog.set
+	plan, err := a.Convert(ctx, opts)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	e.notices(plan.Warnings)
+	prog = e.progress("writing")
+	total := plan.TarSize()
+	written := int64(0)
+	count := func(n int64) { written += n; prog.set(written, total) }
+	if dst.Layout.IsArchive() {
+		err = writeArchive(plan, dst.Path, count)
+	} else {
+		err = writeDir(plan, dst.Path, count)
+	}
+	prog.done()
+	if err != nil {
+		return err
+	}
+	if !e.quiet {
+		for _, img := range plan.Images {
+			names := "no name"
+			if len(img.Names) > 0 {
+				names = strings.Join(img.Names, ", ")
+			}
+			fmt.Fprintf(e.stderr, "wrote %s %s (%s)\n", dst, img.Digest, names)
+		}
+	}
+	return nil
+}
+
+// modTime is the time stamped on tar entries: SOURCE_DATE_EPOCH if set, else 0.
+func modTime() time.Time {
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0)
+		}
+	}
+	return time.Unix(0, 0)
+}
+
+func (e *env) notices(ws []string) {
+	if e.quiet {
+		return
+	}
+	for _, w := range ws {
+		fmt.Fprintf(e.stderr, "retar: notice: %s\n", w)
+	}
+}
+
+// progress prints "verifying 120/800 MiB" on a terminal, at most ten times a second.
+type progress struct {
+	e     *env
+	what  string
+	last  time.Time
+	shown bool
+}
+
+func (e *env) progress(what string) *progress { return &progress{e: e, what: what} }
+
+func (p *progress) set(done, total int64) {
+	if p.e.quiet || !p.e.tty || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last, p.shown = time.Now(), true
+	fmt.Fprintf(p.e.stderr, "\r%s %d/%d MiB ", p.what, done>>20, total>>20)
+}
+
+func (p *progress) done() {
+	if p.shown {
+		fmt.Fprint(p.e.stderr, "\r\033[K")
+	}
+}
+
+const inspectHelp = `Usage: retar inspect [--raw | --config] SRC
+
+Print what an image is, as skopeo inspect does: names, digest, platform,
+layers, env and labels; plus every image the source holds and its warnings.
+  --raw     the manifest as stored (for a docker-archive, the one retar derives)
+  --config  the image config as stored
+
+Flags:
+`
+
+func (e *env) inspect(ctx context.Context, args []string) error {
+	fs := e.flags("inspect", inspectHelp)
+	raw := fs.Bool("raw", false, "print the stored manifest")
+	config := fs.Bool("config", false, "print the image config")
+	var platforms stringList
+	fs.Var(&platforms, "platform", "os/arch[/variant] to describe from a multi-platform image")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("inspect takes one SRC")
+	}
+	src, err := ParseRef(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	var pls []ocispec.Platform
+	for _, p := range platforms {
+		pl, err := convert.ParsePlatform(p)
+		if err != nil {
+			return err
+		}
+		pls = append(pls, pl)
+	}
+	s, err := openSource(src)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	a, err := convert.Open(s.in)
+	if err != nil {
+		return err
+	}
+	in, err := a.Inspect(ctx, convert.InspectOptions{Pick: src.Pick, Platforms: pls,
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}})
+	if err != nil {
+		return err
+	}
+	switch {
+	case *raw:
+		_, err = e.stdout.Write(in.RawManifest)
+		return err
+	case *config:
+		_, err = e.stdout.Write(in.RawConfig)
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "    ")
+	return enc.Encode(in)
+}
+
+func (e *env) verify(ctx context.Context, args []string) error {
+	fs := e.flags("verify", "Usage: retar verify SRC\n\nCheck every blob against its digest and size, every layer against its diff_id\n(compressed layers are decompressed for it) and every reference.\n\nFlags:\n")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("verify takes one SRC")
+	}
+	src, err := ParseRef(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	s, err := openSource(src)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	a, err := convert.Open(s.in)
+	if err != nil {
+		return err
+	}
+	e.notices(a.Warnings)
+	prog := e.progress("verifying")
+	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set})
+	prog.done()
+	if err != nil {
+		return err
+	}
+	for i, img := range r.Images {
+		names := "no name"
+		if len(img.Names) > 0 {
+			names = strings.Join(img.Names, ", ")
+		}
+		fmt.Fprintf(e.stdout, "@%d %s %s (%s)\n", i, img.Digest, img.MediaType, names)
+	}
+	for _, ab := range r.Absent {
+		fmt.Fprintf(e.stdout, "absent: %s\n", ab)
+	}
+	fmt.Fprintf(e.stdout, "%s: ok: %d blobs, %d bytes verified\n", src.Path, r.Blobs, r.Bytes)
+	return nil
+}
+
+func (e *env) manifestDigest(args []string) error {
+	fs := e.flags("manifest-digest", "Usage: retar manifest-digest FILE\n\nPrint the sha256 digest of a manifest file's bytes.\n\nFlags:\n")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("manifest-digest takes one FILE")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d, err := digest.FromReader(io.LimitReader(f, convert.MaxManifestSize+1))
+	if err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > convert.MaxManifestSize {
+		return fmt.Errorf("%s: %d bytes, over the %d MiB limit for manifests", pos[0], fi.Size(), convert.MaxManifestSize>>20)
+	}
+	fmt.Fprintln(e.stdout, d)
+	return nil
+}

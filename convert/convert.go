@@ -1,0 +1,440 @@
+package convert
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Options say what to make of a source.
+type Options struct {
+	To        Layout
+	Pick      string   // ":REF" or ":@N" of the source, without the colon; "" for all
+	Names     []string // the destination reference: replaces the image's names
+	Tags      []string // names added to the image
+	Platforms []ocispec.Platform
+	// Host is the platform taken from an index when the destination holds one
+	// manifest per image and Platforms is empty (the CLI: linux/GOARCH).
+	Host      ocispec.Platform
+	OCIStrict bool      // oci-archive without the docker manifest.json
+	ModTime   time.Time // of every tar entry; zero means the Unix epoch
+	Hashing   Hashing
+}
+
+// Select returns the images a pick names: all of them for "", the N-th for
+// "@N", those carrying a name otherwise. A name two images carry is ambiguous.
+func (a *Archive) Select(pick string) ([]*Image, error) {
+	if pick == "" {
+		return a.Images, nil
+	}
+	if strings.HasPrefix(pick, "@") {
+		i, err := strconv.Atoi(pick[1:])
+		if err != nil || i < 0 || i >= len(a.Images) {
+			return nil, fmt.Errorf("%s: no image %s: the source holds %d (@0 to @%d)%.0w", a.Source, pick, len(a.Images), len(a.Images)-1, ErrUsage)
+		}
+		return a.Images[i : i+1], nil
+	}
+	var found []*Image
+	for _, img := range a.Images {
+		for _, n := range img.Names {
+			if sameName(pick, n) {
+				found = append(found, img)
+				break
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("%s: no image named %q; it holds %s%.0w", a.Source, pick, a.describeImages(), ErrUsage)
+	case 1:
+		return found, nil
+	}
+	return nil, fmt.Errorf("%s: %q is ambiguous: %d images carry it; pick one with :@N (%s)%.0w", a.Source, pick, len(found), a.describeImages(), ErrUsage)
+}
+
+// describeImages lists the images for an error message: "@0 (a:1, b:2), @1 (no name)".
+func (a *Archive) describeImages() string {
+	var parts []string
+	for i, img := range a.Images {
+		var names []string
+		for _, n := range img.Names {
+			names = append(names, n.String())
+		}
+		s := "no name"
+		if len(names) > 0 {
+			s = strings.Join(names, ", ")
+		}
+		parts = append(parts, fmt.Sprintf("@%d (%s)", i, s))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Resolve gives every image read from a docker manifest.json its manifest,
+// hashing their layers (once) on the way.
+func (a *Archive) Resolve(ctx context.Context, images []*Image, h Hashing) error {
+	var layers []*Blob
+	for _, img := range images {
+		if img.docker != nil {
+			layers = append(layers, img.docker.layers...)
+		}
+	}
+	if err := a.hashBlobs(ctx, layers, h); err != nil {
+		return err
+	}
+	for _, img := range images {
+		if err := a.resolveDocker(img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outImage is an image as it will be written.
+type outImage struct {
+	names []Name
+	root  *Node
+}
+
+// Convert plans the conversion of a source into the layout opts.To: it picks
+// images and platforms, sets names, writes whatever manifests must change, and
+// verifies every blob the output will hold. Nothing is written yet.
+func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
+	images, err := a.Select(opts.Pick)
+	if err != nil {
+		return nil, err
+	}
+	if (len(opts.Names) > 0 || len(opts.Tags) > 0) && len(images) > 1 {
+		return nil, fmt.Errorf("%s holds %d images (%s): names and tags apply to one; pick it with :@N or :NAME%.0w", a.Source, len(images), a.describeImages(), ErrUsage)
+	}
+	if opts.To == Dir && len(images) > 1 {
+		return nil, fmt.Errorf("a dir: layout holds one image and %s holds %d (%s): pick one with :@N or :NAME%.0w", a.Source, len(images), a.describeImages(), ErrUsage)
+	}
+	if err := a.Resolve(ctx, images, opts.Hashing); err != nil {
+		return nil, err
+	}
+	p := &Plan{Layout: opts.To, modTime: opts.ModTime, source: a}
+	var out []outImage
+	for i, img := range images {
+		o := outImage{names: img.Names, root: img.Root}
+		if len(opts.Names) > 0 {
+			o.names = nil
+		}
+		for _, s := range append(append([]string(nil), opts.Names...), opts.Tags...) {
+			n, err := ParseName(s)
+			if err != nil {
+				return nil, fmt.Errorf("%w%.0w", err, ErrUsage)
+			}
+			o.names = addName(o.names, n)
+		}
+		switch opts.To {
+		case DockerArchive, Dir:
+			m, err := a.pickManifest(o.root, opts, &p.Warnings)
+			if err != nil {
+				return nil, err
+			}
+			o.root = m // a dir: keeps it as it is; a docker-archive stores none
+		case OCI, OCIArchive:
+			if o.root.Desc.MediaType == MediaTypeDockerManifest && wasDocker(img, o.root) {
+				// docker-archive sources have no manifest of their own; OCI
+				// layouts get an OCI one, as skopeo and docker 25+ write.
+				if o.root, err = convertManifest(o.root, true); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := a.checkComplete(o.root, opts.To, &p.Warnings); err != nil {
+			return nil, err
+		}
+		if len(o.names) == 0 && opts.To.IsArchive() {
+			p.warnf("image @%d has no name: ctr images import will register nothing from it; give one with -t NAME", i)
+		}
+		out = append(out, o)
+	}
+	var blobs []*Blob
+	for _, o := range out {
+		_ = o.root.walk(func(n *Node) error {
+			blobs = append(blobs, n.Blob)
+			return nil
+		})
+	}
+	if err := a.hashBlobs(ctx, blobs, opts.Hashing); err != nil {
+		return nil, err
+	}
+	switch opts.To {
+	case OCI, OCIArchive:
+		err = p.ociEntries(out, opts.To == OCIArchive && !opts.OCIStrict, opts)
+	case DockerArchive:
+		err = p.dockerEntries(out)
+	case Dir:
+		err = p.dirEntries(out[0])
+	default:
+		err = fmt.Errorf("unknown destination layout %q%.0w", opts.To, ErrUsage)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range out {
+		var names []string
+		for _, n := range o.names {
+			names = append(names, n.String())
+		}
+		p.Images = append(p.Images, PlannedImage{Names: names, Digest: o.root.Desc.Digest.String(), MediaType: o.root.Desc.MediaType})
+	}
+	return p, nil
+}
+
+// wasDocker reports whether root is the manifest retar made for a docker-archive image.
+func wasDocker(img *Image, root *Node) bool {
+	return root == img.Root && root.Blob != nil && root.Blob.Path == ""
+}
+
+// checkComplete fails when content the destination needs is absent: the
+// config and every non-foreign layer of each manifest written. Manifests an
+// index lists but the source lacks are left out of OCI outputs with a notice.
+func (a *Archive) checkComplete(root *Node, to Layout, warnings *[]string) error {
+	return root.walk(func(n *Node) error {
+		if n.Blob == nil {
+			return nil // reported by the parent
+		}
+		for i, c := range n.Children {
+			if c.Blob != nil {
+				continue
+			}
+			switch {
+			case n.Index != nil:
+				*warnings = append(*warnings, fmt.Sprintf("%s lists %s (%s) but the source does not hold it; the index is kept as it is", n.Desc.Digest, c.Desc.Digest, platformString(c.Desc.Platform)))
+			case i > 0 && isForeign(c.Desc):
+				*warnings = append(*warnings, fmt.Sprintf("foreign layer %s is not in the source; its descriptor is kept", c.Desc.Digest))
+			default:
+				return &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + n.Desc.Digest.String()}
+			}
+		}
+		return nil
+	})
+}
+
+func platformString(p *ocispec.Platform) string {
+	if p == nil {
+		return "no platform"
+	}
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// ParsePlatform reads "os/arch[/variant]".
+func ParsePlatform(s string) (ocispec.Platform, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return ocispec.Platform{}, fmt.Errorf("invalid platform %q: want os/arch[/variant]%.0w", s, ErrUsage)
+	}
+	p := ocispec.Platform{OS: parts[0], Architecture: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p, nil
+}
+
+// platformOf is a manifest's platform: its descriptor's, else its config's.
+func platformOf(n *Node) *ocispec.Platform {
+	if n.Desc.Platform != nil {
+		return n.Desc.Platform
+	}
+	if c := n.config(); c != nil && c.Config != nil {
+		return c.Config.Platform()
+	}
+	return nil
+}
+
+func platformMatches(have *ocispec.Platform, want ocispec.Platform) bool {
+	if have == nil || have.OS != want.OS || have.Architecture != want.Architecture {
+		return false
+	}
+	return want.Variant == "" || have.Variant == want.Variant || have.Variant == "" && defaultVariant(want.Architecture) == want.Variant
+}
+
+func defaultVariant(arch string) string {
+	switch arch {
+	case "arm64":
+		return "v8"
+	case "arm":
+		return "v7"
+	}
+	return ""
+}
+
+// isAttestation tells BuildKit's attestation manifests, which index entries
+// carry as platform unknown/unknown.
+func isAttestation(d ocispec.Descriptor) bool {
+	return d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" ||
+		d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
+}
+
+// pickManifest returns the one image manifest a destination holding a single
+// manifest per image takes from root: root itself, or the manifest of the
+// wanted platform from an index.
+func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*Node, error) {
+	if root.Manifest != nil {
+		if c := root.config(); c == nil || c.Config == nil {
+			return nil, a.errorf("", "%s is not a container image (config %s): a %s holds images only", root.Desc.Digest, root.Desc.MediaType, opts.To)
+		}
+		return root, nil
+	}
+	var present []*Node
+	var all []string
+	_ = root.walk(func(n *Node) error {
+		if n.Index != nil || isAttestation(n.Desc) {
+			return nil
+		}
+		p := platformString(platformOf(n))
+		if n.Blob == nil {
+			all = append(all, p+" (absent)")
+			return nil
+		}
+		if c := n.config(); n.Manifest != nil && c != nil && c.Config != nil {
+			present = append(present, n)
+			all = append(all, p)
+		}
+		return nil
+	})
+	want := opts.Platforms
+	if len(want) == 0 {
+		if len(present) == 1 {
+			return present[0], nil
+		}
+		want = []ocispec.Platform{opts.Host}
+	}
+	for _, w := range want {
+		for _, n := range present {
+			if platformMatches(platformOf(n), w) {
+				if len(opts.Platforms) == 0 {
+					*warnings = append(*warnings, fmt.Sprintf("%s holds several platforms; took %s (choose with --platform)", root.Desc.Digest, platformString(platformOf(n))))
+				}
+				return n, nil
+			}
+		}
+	}
+	var ws []string
+	for _, w := range want {
+		ws = append(ws, platformString(&w))
+	}
+	return nil, fmt.Errorf("%s: %s has no image for %s; it has %s: choose one with --platform%.0w", a.Source, root.Desc.Digest, strings.Join(ws, ", "), strings.Join(all, ", "), ErrUsage)
+}
+
+// convertManifest rewrites an image manifest in the OCI or the docker family:
+// media types are mapped, the config bytes are kept (so the image ID stays),
+// and the new manifest's digest is that of the bytes written.
+func convertManifest(n *Node, toOCI bool) (*Node, error) {
+	m := *n.Manifest
+	mt := MediaTypeDockerManifest
+	if toOCI {
+		mt = ocispec.MediaTypeImageManifest
+	}
+	if n.Desc.MediaType == mt {
+		return n, nil
+	}
+	m.MediaType = mt
+	m.Config.MediaType = mapMediaType(m.Config.MediaType, toOCI)
+	m.Layers = make([]ocispec.Descriptor, len(n.Manifest.Layers))
+	children := []*Node{{Desc: m.Config, Blob: n.Children[0].Blob, Config: n.Children[0].Config}}
+	for i, l := range n.Manifest.Layers {
+		l.MediaType = mapMediaType(l.MediaType, toOCI)
+		m.Layers[i] = l
+		children = append(children, &Node{Desc: l, Blob: n.Children[i+1].Blob})
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out := newNode(mt, data, n.Desc.Platform)
+	out.Desc.Annotations = n.Desc.Annotations
+	out.Manifest, out.Children = &m, children
+	if out.Desc.Platform == nil {
+		out.Desc.Platform = platformOf(n)
+	}
+	return out, nil
+}
+
+var dockerToOCI = map[string]string{
+	MediaTypeDockerConfig:       ocispec.MediaTypeImageConfig,
+	MediaTypeDockerLayer:        ocispec.MediaTypeImageLayer,
+	MediaTypeDockerLayerGzip:    ocispec.MediaTypeImageLayerGzip,
+	MediaTypeDockerForeign:      ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck
+	MediaTypeDockerForeignGzip:  ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+	MediaTypeDockerManifest:     ocispec.MediaTypeImageManifest,
+	MediaTypeDockerManifestList: ocispec.MediaTypeImageIndex,
+}
+
+func mapMediaType(mt string, toOCI bool) string {
+	for d, o := range dockerToOCI {
+		if toOCI && mt == d {
+			return o
+		}
+		if !toOCI && mt == o {
+			return d
+		}
+	}
+	return mt
+}
+
+// VerifyReport is what Verify found.
+type VerifyReport struct {
+	Images []PlannedImage
+	Blobs  int   // blobs hashed
+	Bytes  int64 // bytes hashed
+	Absent []string
+}
+
+// Verify checks everything the source claims: every blob against its digest
+// and size, every layer against its config's diff_id (compressed layers are
+// decompressed for it), every reference resolved. Manifests an index lists but
+// the archive lacks are reported as absent, not as corruption.
+func (a *Archive) Verify(ctx context.Context, h Hashing) (*VerifyReport, error) {
+	h.Deep = true
+	if err := a.Resolve(ctx, a.Images, h); err != nil {
+		return nil, err
+	}
+	r := &VerifyReport{}
+	var blobs []*Blob
+	seen := map[*Blob]bool{}
+	for _, img := range a.Images {
+		err := img.Root.walk(func(n *Node) error {
+			if n.Blob == nil {
+				if n.Index == nil && n.Manifest == nil {
+					r.Absent = append(r.Absent, fmt.Sprintf("%s %s (%s)", n.Desc.Digest, n.Desc.MediaType, platformString(n.Desc.Platform)))
+				}
+				return nil
+			}
+			if !seen[n.Blob] {
+				seen[n.Blob] = true
+				blobs = append(blobs, n.Blob)
+				r.Bytes += n.Blob.Size
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		var ws []string
+		if err := a.checkComplete(img.Root, OCI, &ws); err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, n := range img.Names {
+			names = append(names, n.String())
+		}
+		r.Images = append(r.Images, PlannedImage{Names: names, Digest: img.Root.Desc.Digest.String(), MediaType: img.Root.Desc.MediaType})
+	}
+	r.Blobs = len(blobs)
+	if err := a.hashBlobs(ctx, blobs, h); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -1,0 +1,387 @@
+package convert
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// dockerEntry is one image of a docker manifest.json. encoding/json matches
+// keys case-insensitively, as docker does, so Jib's lowercase keys read too.
+type dockerEntry struct {
+	Config       string
+	RepoTags     []string
+	Layers       []string
+	Parent       string                               `json:",omitempty"`
+	LayerSources map[digest.Digest]ocispec.Descriptor `json:",omitempty"`
+}
+
+// dockerImage is an image read from manifest.json or a legacy v1 chain; it has
+// no manifest until its layers are hashed (resolveDocker).
+type dockerImage struct {
+	what    string // for messages: "manifest.json entry 2"
+	config  *Blob  // nil for the pre-1.10 shape, built at resolve
+	cfg     *Config
+	layers  []*Blob                    // nil where a foreign layer's bytes are absent
+	foreign map[int]ocispec.Descriptor // LayerSources descriptors of absent foreign layers
+	legacy  [][]byte                   // pre-1.10: v1 json of each layer, base first
+}
+
+// readDocker reads manifest.json. In a hybrid (an OCI layout with a docker
+// manifest.json beside it) the OCI graph is already read: entries add their
+// RepoTags to the OCI image with the same config and become images of their
+// own only when none matches.
+func (a *Archive) readDocker(hybrid bool) error {
+	b, err := a.file("manifest.json")
+	if err != nil {
+		return err
+	}
+	data, err := a.readMeta(b, MaxListSize)
+	if err != nil {
+		return err
+	}
+	var entries []dockerEntry
+	if err := a.jsonDecode("manifest.json", data, &entries); err != nil {
+		return err
+	}
+	if entries == nil && !hybrid {
+		return a.errorf("manifest.json", "is null: it lists no image")
+	}
+	ociImages := len(a.Images)
+	for i, e := range entries {
+		what := fmt.Sprintf("manifest.json entry %d", i)
+		cfgPath, ok := cleanMember(e.Config)
+		if !ok || cfgPath == "." {
+			return a.errorf("manifest.json", "%s: Config path %q is not a file inside the archive", what, e.Config)
+		}
+		cb, err := a.file(cfgPath)
+		if err != nil {
+			return err
+		}
+		if cb == nil {
+			return a.errorf(cfgPath, "config of %s is not in the archive", what)
+		}
+		cdata, err := a.readMeta(cb, MaxConfigSize)
+		if err != nil {
+			return err
+		}
+		if implied := impliedDigest(cfgPath); implied != "" && implied != cb.Digest {
+			return &DigestError{Source: a.Source, Blob: cfgPath, Want: implied.String(), Got: cb.Digest.String()}
+		}
+		var names []Name
+		for _, t := range e.RepoTags {
+			n, err := ParseName(t)
+			if err != nil {
+				a.warnf("%s: RepoTag %q is not a valid name; left out", what, t)
+				continue
+			}
+			names = addName(names, n)
+		}
+		if hybrid {
+			if img := findByConfig(a.Images[:ociImages], cb.Digest); img != nil {
+				for _, n := range names {
+					img.Names = addName(img.Names, n)
+				}
+				continue
+			}
+		}
+		cfg, err := parseConfig(cdata)
+		if err != nil {
+			return a.errorf(cfgPath, "invalid image config: %v", err)
+		}
+		ids := cfg.RootFS.DiffIDs
+		if len(ids) != len(e.Layers) {
+			return a.errorf("manifest.json", "%s lists %d layers, its config %d diff_ids", what, len(e.Layers), len(ids))
+		}
+		di := &dockerImage{what: what, config: cb, cfg: cfg, foreign: map[int]ocispec.Descriptor{}}
+		for j, lp := range e.Layers {
+			p, ok := cleanMember(lp)
+			if !ok || p == "." {
+				return a.errorf("manifest.json", "%s: layer path %q is not a file inside the archive", what, lp)
+			}
+			lb, err := a.cachedFile(p)
+			if err != nil {
+				return err
+			}
+			if lb == nil {
+				if d, ok := e.LayerSources[ids[j]]; ok && isForeign(d) {
+					di.foreign[j] = d
+					di.layers = append(di.layers, nil)
+					continue
+				}
+				return a.errorf(p, "layer %d of %s is not in the archive", j, what)
+			}
+			lb.diffID = ids[j]
+			di.layers = append(di.layers, lb)
+		}
+		a.Images = append(a.Images, &Image{Names: names, docker: di})
+	}
+	return nil
+}
+
+// cachedFile is file, returning one Blob per path so that a layer two images
+// share is hashed once.
+func (a *Archive) cachedFile(p string) (*Blob, error) {
+	if b, ok := a.files[p]; ok {
+		return b, nil
+	}
+	b, err := a.file(p)
+	if b != nil {
+		a.files[p] = b
+	}
+	return b, err
+}
+
+func findByConfig(images []*Image, cfg digest.Digest) *Image {
+	for _, img := range images {
+		found := false
+		_ = img.Root.walk(func(n *Node) error {
+			if c := n.config(); c != nil && c.Desc.Digest == cfg {
+				found = true
+			}
+			return nil
+		})
+		if found {
+			return img
+		}
+	}
+	return nil
+}
+
+// impliedDigest is the digest a file's name claims: "<hex>.json" (docker save),
+// "sha256:<hex>" (ggcr), "blobs/sha256/<hex>" (hybrids); "" when it claims none.
+func impliedDigest(p string) digest.Digest {
+	base := path.Base(p)
+	var hex string
+	switch {
+	case path.Dir(p) == "blobs/sha256":
+		hex = base
+	case strings.HasPrefix(base, "sha256:"):
+		hex = strings.TrimPrefix(base, "sha256:")
+	case strings.HasSuffix(base, ".json"):
+		hex = strings.TrimSuffix(base, ".json")
+	}
+	d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+	if d.Validate() != nil {
+		return ""
+	}
+	return d
+}
+
+// v1JSON is what retar reads of a legacy layer's json.
+type v1JSON struct {
+	ID              string `json:"id"`
+	Parent          string `json:"parent"`
+	Created         string `json:"created"`
+	Author          string `json:"author"`
+	Comment         string `json:"comment"`
+	ContainerConfig struct {
+		Cmd []string
+	} `json:"container_config"`
+}
+
+// maxLegacyChain bounds a v1 parent chain; docker's own limit on layers is 127.
+const maxLegacyChain = 1000
+
+// readLegacy reads the pre-1.10 shape: repositories and v1 layer directories
+// chained by "parent", with no manifest.json. The image config is rebuilt from
+// the top layer's json when its layers have been hashed.
+func (a *Archive) readLegacy() error {
+	b, err := a.file("repositories")
+	if err != nil {
+		return err
+	}
+	data, err := a.readMeta(b, MaxListSize)
+	if err != nil {
+		return err
+	}
+	var repos map[string]map[string]string
+	if err := a.jsonDecode("repositories", data, &repos); err != nil {
+		return err
+	}
+	byID := map[string]*Image{}
+	for _, repo := range sortedKeys(repos) {
+		for _, tag := range sortedKeys(repos[repo]) {
+			id := repos[repo][tag]
+			img := byID[id]
+			if img == nil {
+				var err error
+				if img, err = a.legacyImage(id); err != nil {
+					return err
+				}
+				byID[id] = img
+				a.Images = append(a.Images, img)
+			}
+			if n, err := ParseName(repo + ":" + tag); err == nil {
+				img.Names = addName(img.Names, n)
+			} else {
+				a.warnf("repositories: %s:%s is not a valid name; left out", repo, tag)
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Archive) legacyImage(top string) (*Image, error) {
+	di := &dockerImage{what: "repositories image " + top}
+	seen := map[string]bool{}
+	for id := top; id != ""; {
+		if !isHex64(id) {
+			return nil, a.errorf("repositories", "invalid layer id %q", id)
+		}
+		if seen[id] || len(seen) >= maxLegacyChain {
+			return nil, a.errorf(id+"/json", "parent chain loops or is longer than %d", maxLegacyChain)
+		}
+		seen[id] = true
+		jb, err := a.file(id + "/json")
+		if err != nil {
+			return nil, err
+		}
+		if jb == nil {
+			return nil, a.errorf(id+"/json", "not in the archive")
+		}
+		data, err := a.readMeta(jb, MaxConfigSize)
+		if err != nil {
+			return nil, err
+		}
+		var v v1JSON
+		if err := a.jsonDecode(jb.Path, data, &v); err != nil {
+			return nil, err
+		}
+		lb, err := a.cachedFile(id + "/layer.tar")
+		if err != nil {
+			return nil, err
+		}
+		if lb == nil {
+			return nil, a.errorf(id+"/layer.tar", "not in the archive")
+		}
+		di.legacy = append([][]byte{data}, di.legacy...)
+		di.layers = append([]*Blob{lb}, di.layers...)
+		id = v.Parent
+	}
+	return &Image{docker: di}, nil
+}
+
+func isHex64(s string) bool {
+	return digest.NewDigestFromEncoded(digest.SHA256, s).Validate() == nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// resolveDocker gives an image read from a docker archive the v2s2 manifest
+// that describes it, once its layers are hashed (their digests and compression
+// known). Uncompressed layers are checked against the config's diff_ids here.
+func (a *Archive) resolveDocker(img *Image) error {
+	di := img.docker
+	if di == nil {
+		return nil
+	}
+	if di.legacy != nil {
+		if err := a.legacyConfig(di); err != nil {
+			return err
+		}
+	}
+	m := ocispec.Manifest{
+		MediaType: MediaTypeDockerManifest,
+		Config:    ocispec.Descriptor{MediaType: MediaTypeDockerConfig, Digest: di.config.Digest, Size: di.config.Size},
+		Layers:    []ocispec.Descriptor{},
+	}
+	m.SchemaVersion = 2
+	children := []*Node{{Desc: m.Config, Blob: di.config, Config: di.cfg}}
+	for j, lb := range di.layers {
+		if lb == nil {
+			d := di.foreign[j]
+			m.Layers = append(m.Layers, d)
+			children = append(children, &Node{Desc: d})
+			continue
+		}
+		if !lb.verified {
+			return fmt.Errorf("internal: layer %s resolved before it was hashed", lb.Path)
+		}
+		if lb.compression == Uncompressed && lb.Digest != lb.diffID {
+			return &DigestError{Source: a.Source, Blob: lb.Path, What: "diff_id", Want: lb.diffID.String(), Got: lb.Digest.String()}
+		}
+		d := ocispec.Descriptor{MediaType: layerMediaType(lb.compression, true), Digest: lb.Digest, Size: lb.Size}
+		m.Layers = append(m.Layers, d)
+		children = append(children, &Node{Desc: d, Blob: lb})
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	img.Root = newNode(MediaTypeDockerManifest, data, nil)
+	img.Root.Manifest, img.Root.Children = &m, children
+	img.docker = nil
+	return nil
+}
+
+// newNode is a node for bytes retar wrote.
+func newNode(mediaType string, data []byte, platform *ocispec.Platform) *Node {
+	d := digest.FromBytes(data)
+	return &Node{
+		Desc: ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data)), Platform: platform},
+		Blob: &Blob{Size: int64(len(data)), Digest: d, data: data, verified: true},
+	}
+}
+
+// legacyConfig rebuilds a pre-1.10 image's config, as docker's loader does:
+// the top layer's json, less the v1 fields, plus rootfs and history.
+func (a *Archive) legacyConfig(di *dockerImage) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(di.legacy[len(di.legacy)-1], &top); err != nil {
+		return a.errorf("", "%s: %v", di.what, err)
+	}
+	for _, k := range []string{"id", "parent", "Size", "parent_id", "layer_id", "throwaway"} {
+		delete(top, k)
+	}
+	type history struct {
+		Created   string `json:"created,omitempty"`
+		Author    string `json:"author,omitempty"`
+		CreatedBy string `json:"created_by,omitempty"`
+		Comment   string `json:"comment,omitempty"`
+	}
+	var hist []history
+	var ids []digest.Digest
+	for j, raw := range di.legacy {
+		var v v1JSON
+		_ = json.Unmarshal(raw, &v) // parsed once already in readLegacy
+		hist = append(hist, history{Created: v.Created, Author: v.Author, CreatedBy: strings.Join(v.ContainerConfig.Cmd, " "), Comment: v.Comment})
+		lb := di.layers[j]
+		if lb.compression != Uncompressed {
+			return a.errorf(lb.Path, "a compressed layer in a pre-1.10 archive: its diff_id is unknown")
+		}
+		ids = append(ids, lb.Digest)
+	}
+	var err error
+	if top["rootfs"], err = json.Marshal(ocispec.RootFS{Type: "layers", DiffIDs: ids}); err != nil {
+		return err
+	}
+	if top["history"], err = json.Marshal(hist); err != nil {
+		return err
+	}
+	data, err := json.Marshal(top)
+	if err != nil {
+		return err
+	}
+	if di.cfg, err = parseConfig(data); err != nil {
+		return a.errorf("", "%s: rebuilt config: %v", di.what, err)
+	}
+	n := newNode(MediaTypeDockerConfig, data, nil)
+	di.config = n.Blob
+	for j, lb := range di.layers {
+		lb.diffID = ids[j]
+	}
+	return nil
+}

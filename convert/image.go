@@ -1,0 +1,174 @@
+package convert
+
+import (
+	"encoding/json"
+	"io/fs"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Layout is one of the four ways an image is laid out on disk.
+type Layout string
+
+const (
+	DockerArchive Layout = "docker-archive"
+	OCIArchive    Layout = "oci-archive"
+	OCI           Layout = "oci"
+	Dir           Layout = "dir"
+)
+
+// IsArchive reports whether the layout is a single tar file.
+func (l Layout) IsArchive() bool { return l == DockerArchive || l == OCIArchive }
+
+// ParseLayout accepts a transport name as skopeo spells it.
+func ParseLayout(s string) (Layout, bool) {
+	switch l := Layout(s); l {
+	case DockerArchive, OCIArchive, OCI, Dir:
+		return l, true
+	}
+	return "", false
+}
+
+// Media types retar reads and writes (image-spec has the OCI ones).
+const (
+	MediaTypeDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	MediaTypeDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+	MediaTypeDockerConfig       = "application/vnd.docker.container.image.v1+json"
+	MediaTypeDockerLayer        = "application/vnd.docker.image.rootfs.diff.tar"
+	MediaTypeDockerLayerGzip    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	MediaTypeDockerForeignGzip  = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+	MediaTypeDockerForeign      = "application/vnd.docker.image.rootfs.foreign.diff.tar"
+	MediaTypeSchema1Signed      = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+	MediaTypeSchema1            = "application/vnd.docker.distribution.manifest.v1+json"
+
+	// AnnotationContainerdName is the full image name containerd and Docker 25+ write.
+	AnnotationContainerdName = "io.containerd.image.name"
+)
+
+// Blob is one piece of content: a file of the source layout, or bytes retar wrote.
+type Blob struct {
+	Path   string        // file in the source, for messages; "" for new bytes
+	Size   int64         // actual size
+	Digest digest.Digest // known from its name or descriptor, or computed once hashed
+
+	fsys     fs.FS
+	data     []byte // content written by retar
+	verified bool   // Digest was computed from the content
+
+	diffID      digest.Digest // a layer's diff_id, to check where it can be
+	deepDone    bool          // diffID checked by decompressing
+	compression Compression
+}
+
+// Node is a descriptor of the image graph and the content it points to.
+type Node struct {
+	Desc     ocispec.Descriptor
+	Blob     *Blob             // nil where the source does not hold the content
+	Manifest *ocispec.Manifest // parsed, for image manifests (v2s2 or OCI)
+	Index    *ocispec.Index    // parsed, for indexes and manifest lists
+	Config   *Config           // parsed, for image configs
+	Children []*Node           // an index's manifests; a manifest's config then layers
+}
+
+// Image is one image of an archive: a manifest or an index, and its names.
+type Image struct {
+	Names []Name
+	Root  *Node
+
+	docker *dockerImage // for images read from a docker manifest.json, until resolved
+}
+
+// Config is what retar reads of an image config.
+type Config struct {
+	ocispec.Image
+	DockerVersion string `json:"docker_version,omitempty"`
+}
+
+func parseConfig(b []byte) (*Config, error) {
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Platform is the config's platform, in the shape index descriptors use.
+func (c *Config) Platform() *ocispec.Platform {
+	if c.OS == "" && c.Architecture == "" {
+		return nil
+	}
+	return &ocispec.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant, OSVersion: c.OSVersion}
+}
+
+// Created is the config's creation time, or the zero time.
+func (c *Config) CreatedTime() time.Time {
+	if c.Created == nil {
+		return time.Time{}
+	}
+	return *c.Created
+}
+
+func isIndexType(mt string) bool {
+	return mt == ocispec.MediaTypeImageIndex || mt == MediaTypeDockerManifestList
+}
+
+func isManifestType(mt string) bool {
+	return mt == ocispec.MediaTypeImageManifest || mt == MediaTypeDockerManifest
+}
+
+func isImageConfigType(mt string) bool {
+	return mt == ocispec.MediaTypeImageConfig || mt == MediaTypeDockerConfig
+}
+
+// isForeign reports a layer whose bytes a registry may not serve: it may be
+// absent from an archive without the archive being broken.
+func isForeign(d ocispec.Descriptor) bool {
+	switch d.MediaType {
+	case MediaTypeDockerForeignGzip, MediaTypeDockerForeign,
+		ocispec.MediaTypeImageLayerNonDistributable, //nolint:staticcheck // still written by old tools
+		ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+		ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck
+		return true
+	}
+	return len(d.URLs) > 0
+}
+
+// walk calls fn for n and every node below it, depth first, each node once.
+func (n *Node) walk(fn func(*Node) error) error {
+	seen := map[*Node]bool{}
+	var rec func(*Node) error
+	rec = func(n *Node) error {
+		if seen[n] {
+			return nil
+		}
+		seen[n] = true
+		if err := fn(n); err != nil {
+			return err
+		}
+		for _, c := range n.Children {
+			if err := rec(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return rec(n)
+}
+
+// layers returns a manifest node's layer nodes.
+func (n *Node) layers() []*Node {
+	if n.Manifest == nil || len(n.Children) == 0 {
+		return nil
+	}
+	return n.Children[1:]
+}
+
+// config returns a manifest node's config node.
+func (n *Node) config() *Node {
+	if n.Manifest == nil || len(n.Children) == 0 {
+		return nil
+	}
+	return n.Children[0]
+}

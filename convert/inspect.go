@@ -1,0 +1,120 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// InspectOptions choose what Inspect describes.
+type InspectOptions struct {
+	Pick      string
+	Platforms []ocispec.Platform
+	Host      ocispec.Platform
+	Hashing   Hashing
+}
+
+// Inspection is skopeo inspect's shape, plus what the source holds as a whole.
+type Inspection struct {
+	Name          string            `json:"Name"`
+	Digest        string            `json:"Digest"`
+	RepoTags      []string          `json:"RepoTags"`
+	Created       *time.Time        `json:"Created,omitempty"`
+	DockerVersion string            `json:"DockerVersion"`
+	Labels        map[string]string `json:"Labels"`
+	Architecture  string            `json:"Architecture"`
+	Variant       string            `json:"Variant,omitempty"`
+	Os            string            `json:"Os"`
+	Layers        []string          `json:"Layers"`
+	LayersData    []LayerData       `json:"LayersData"`
+	Env           []string          `json:"Env"`
+
+	Layout   Layout           `json:"Layout"`
+	Images   []InspectedImage `json:"Images"`
+	Warnings []string         `json:"Warnings"`
+
+	RawManifest []byte `json:"-"`
+	RawConfig   []byte `json:"-"`
+}
+
+// LayerData is one layer, as skopeo inspect lists them.
+type LayerData struct {
+	MIMEType    string            `json:"MIMEType"`
+	Digest      string            `json:"Digest"`
+	Size        int64             `json:"Size"`
+	Annotations map[string]string `json:"Annotations"`
+}
+
+// InspectedImage is one image of the source.
+type InspectedImage struct {
+	Names     []string `json:"Names"`
+	Digest    string   `json:"Digest"`
+	MediaType string   `json:"MediaType"`
+	Platforms []string `json:"Platforms"`
+}
+
+// Inspect describes the picked image (the first when none is picked) and
+// lists every image of the source. Images read from a docker manifest.json
+// have their layers hashed, as their manifest needs the digests.
+func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
+	images, err := a.Select(o.Pick)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Resolve(ctx, a.Images, o.Hashing); err != nil {
+		return nil, err
+	}
+	img := images[0]
+	in := &Inspection{Layout: a.Layout, RepoTags: repoTags(img.Names), Warnings: append([]string(nil), a.Warnings...),
+		Digest: img.Root.Desc.Digest.String(), Layers: []string{}, LayersData: []LayerData{}, Images: []InspectedImage{}}
+	if len(img.Names) > 0 {
+		in.Name = img.Names[0].String()
+	}
+	raw, err := a.readMeta(img.Root.Blob, MaxManifestSize)
+	if err != nil {
+		return nil, err
+	}
+	in.RawManifest = raw
+	var ws []string
+	m, err := a.pickManifest(img.Root, Options{To: DockerArchive, Platforms: o.Platforms, Host: o.Host}, &ws)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.config()
+	if in.RawConfig, err = a.readMeta(cfg.Blob, MaxConfigSize); err != nil {
+		return nil, err
+	}
+	c := cfg.Config
+	if c.Created != nil {
+		in.Created = c.Created
+	}
+	in.DockerVersion, in.Architecture, in.Variant, in.Os = c.DockerVersion, c.Architecture, c.Variant, c.OS
+	in.Labels, in.Env = c.Config.Labels, c.Config.Env
+	for _, l := range m.layers() {
+		in.Layers = append(in.Layers, l.Desc.Digest.String())
+		in.LayersData = append(in.LayersData, LayerData{MIMEType: l.Desc.MediaType, Digest: l.Desc.Digest.String(), Size: l.Desc.Size, Annotations: l.Desc.Annotations})
+	}
+	for i, im := range a.Images {
+		ii := InspectedImage{Digest: im.Root.Desc.Digest.String(), MediaType: im.Root.Desc.MediaType, Names: []string{}, Platforms: []string{}}
+		for _, n := range im.Names {
+			ii.Names = append(ii.Names, n.String())
+		}
+		_ = im.Root.walk(func(n *Node) error {
+			if n.Manifest != nil && !isAttestation(n.Desc) {
+				if p := platformOf(n); p != nil {
+					ii.Platforms = append(ii.Platforms, platformString(p))
+				}
+			} else if n.Blob == nil && n.Index == nil {
+				ii.Platforms = append(ii.Platforms, platformString(n.Desc.Platform)+" (absent)")
+			}
+			return nil
+		})
+		if len(im.Names) == 0 {
+			in.Warnings = append(in.Warnings, fmt.Sprintf("image @%d has no name: ctr images import will register nothing from it", i))
+		}
+		in.Images = append(in.Images, ii)
+	}
+	return in, nil
+}

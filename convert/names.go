@@ -1,0 +1,84 @@
+package convert
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// Name is one name of an image. Ref is the full normalised reference
+// ("docker.io/library/busybox:latest") when the name is one; otherwise Raw holds
+// an OCI ref.name that is not a docker reference, such as a bare tag ("1.0"),
+// which is carried over as it is.
+type Name struct {
+	Ref reference.Named
+	Raw string
+}
+
+// String is the full normalised form, or the raw ref name.
+func (n Name) String() string {
+	if n.Ref != nil {
+		return n.Ref.String()
+	}
+	return n.Raw
+}
+
+// RepoTag is the short form docker writes in manifest.json ("busybox:latest"),
+// or "" when the name cannot be a RepoTag (no tag, a digest, or not a reference).
+func (n Name) RepoTag() string {
+	if n.Ref == nil {
+		return ""
+	}
+	if _, ok := n.Ref.(reference.Canonical); ok {
+		return ""
+	}
+	if _, ok := n.Ref.(reference.Tagged); !ok {
+		return ""
+	}
+	return reference.FamiliarString(n.Ref)
+}
+
+// ParseName parses a name given by a user or a docker RepoTag: it must be a
+// docker reference; a missing tag means "latest", as docker has it.
+func ParseName(s string) (Name, error) {
+	r, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return Name{}, fmt.Errorf("invalid image name %q: %w", s, err)
+	}
+	return Name{Ref: reference.TagNameOnly(r)}, nil
+}
+
+// refName interprets an OCI org.opencontainers.image.ref.name. As containerd's
+// importer does, a value with none of "/:@" is a bare tag, not a repository;
+// anything else is a reference, kept raw when it does not parse.
+func refName(s string) Name {
+	if !strings.ContainsAny(s, "/:@") {
+		return Name{Raw: s}
+	}
+	if n, err := ParseName(s); err == nil {
+		return n
+	}
+	return Name{Raw: s}
+}
+
+// sameName reports whether a user's pick matches a name of an image: the full
+// normalised forms are compared, and raw names as written.
+func sameName(pick string, n Name) bool {
+	if n.Ref == nil {
+		return pick == n.Raw
+	}
+	if p, err := ParseName(pick); err == nil && p.Ref.String() == n.Ref.String() {
+		return true
+	}
+	return pick == n.Ref.String()
+}
+
+func addName(names []Name, n Name) []Name {
+	for _, m := range names {
+		if m.String() == n.String() {
+			return names
+		}
+	}
+	return append(names, n)
+}

@@ -1,0 +1,457 @@
+package convert
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Plan is an output, entry by entry in the order they are written. Each
+// entry's content is bytes retar wrote or a blob of the source, already
+// verified, so writing it copies and checks nothing more than sizes.
+type Plan struct {
+	Layout   Layout
+	Entries  []Entry
+	Images   []PlannedImage
+	Warnings []string
+
+	modTime time.Time
+	source  *Archive
+}
+
+// PlannedImage says what an output image is.
+type PlannedImage struct {
+	Names     []string `json:"names"`
+	Digest    string   `json:"digest"`
+	MediaType string   `json:"mediaType"`
+}
+
+// Entry is one file, directory or symlink of an output.
+type Entry struct {
+	Name     string // slash-separated, relative
+	Type     byte   // tar.TypeReg, tar.TypeDir or tar.TypeSymlink
+	Linkname string
+	Size     int64
+
+	data []byte
+	blob *Blob
+}
+
+// Mode is the fixed permission of an entry, so outputs are reproducible.
+func (e *Entry) Mode() int64 {
+	switch e.Type {
+	case tar.TypeDir:
+		return 0o755
+	case tar.TypeSymlink:
+		return 0o777
+	}
+	return 0o644
+}
+
+// Bytes is the content of an entry retar wrote (JSON, version files), or nil
+// for content copied from the source.
+func (e *Entry) Bytes() []byte {
+	if e.blob != nil {
+		return e.blob.data
+	}
+	return e.data
+}
+
+func (p *Plan) warnf(format string, args ...any) {
+	p.Warnings = append(p.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (p *Plan) addData(name string, data []byte) {
+	p.Entries = append(p.Entries, Entry{Name: name, Type: tar.TypeReg, Size: int64(len(data)), data: data})
+}
+
+func (p *Plan) addDir(name string) {
+	p.Entries = append(p.Entries, Entry{Name: name, Type: tar.TypeDir})
+}
+
+func (p *Plan) addBlob(name string, b *Blob) {
+	p.Entries = append(p.Entries, Entry{Name: name, Type: tar.TypeReg, Size: b.Size, blob: b})
+}
+
+// Sink receives an output archive, or one file of an output directory.
+type Sink interface {
+	io.Writer
+	// CopyRange appends n bytes of r from off. Sinks that can do so without
+	// passing the bytes through memory (copy_file_range, Blob.slice) do.
+	CopyRange(r io.ReaderAt, off, n int64) error
+}
+
+// WriterSink makes a Sink of any writer by copying ranges through memory.
+type WriterSink struct{ io.Writer }
+
+func (w WriterSink) CopyRange(r io.ReaderAt, off, n int64) error {
+	c, err := io.Copy(w.Writer, io.NewSectionReader(r, off, n))
+	if err == nil && c != n {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// WriteContent writes an entry's content to s.
+func (p *Plan) WriteContent(e *Entry, s Sink) error {
+	if d := e.Bytes(); d != nil || e.blob == nil {
+		_, err := s.Write(d)
+		return err
+	}
+	f, err := e.blob.open()
+	if err != nil {
+		return p.source.errorf(e.blob.Path, "%v", err)
+	}
+	defer f.Close()
+	var r io.ReaderAt
+	var off int64
+	switch f := f.(type) {
+	case *TarFile:
+		var n int64
+		r, off, n = f.Section()
+		if n != e.Size {
+			return p.source.errorf(e.blob.Path, "changed while converting: %d bytes, was %d", n, e.Size)
+		}
+	case io.ReaderAt:
+		r = f
+	default:
+		n, err := io.Copy(s, f)
+		if err == nil && n != e.Size {
+			err = p.source.errorf(e.blob.Path, "changed while converting: %d bytes, was %d", n, e.Size)
+		}
+		return err
+	}
+	if err := s.CopyRange(r, off, e.Size); err != nil {
+		return p.source.errorf(e.blob.Path, "copy: %v", err)
+	}
+	return nil
+}
+
+// WriteTar writes the plan as a tar archive: fixed order, mode, owner and time.
+// Headers are framed here and contents go straight to the sink, so a sink can
+// copy source ranges without Go touching them.
+func (p *Plan) WriteTar(s Sink) error {
+	mtime := p.modTime
+	if mtime.IsZero() {
+		mtime = time.Unix(0, 0)
+	}
+	for i := range p.Entries {
+		e := &p.Entries[i]
+		hdr := &tar.Header{Name: e.Name, Typeflag: e.Type, Linkname: e.Linkname, Mode: e.Mode(),
+			ModTime: mtime.UTC(), Format: tar.FormatPAX}
+		if e.Type == tar.TypeDir {
+			hdr.Name += "/"
+		}
+		if e.Type == tar.TypeReg {
+			hdr.Size = e.Size
+		}
+		if len(hdr.Name) < 100 && len(hdr.Linkname) < 100 {
+			hdr.Format = tar.FormatUSTAR
+		}
+		var hb bytes.Buffer
+		if err := tar.NewWriter(&hb).WriteHeader(hdr); err != nil {
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+		if _, err := s.Write(hb.Bytes()); err != nil {
+			return err
+		}
+		if e.Type != tar.TypeReg {
+			continue
+		}
+		if err := p.WriteContent(e, s); err != nil {
+			return err
+		}
+		if pad := (512 - e.Size%512) % 512; pad > 0 {
+			if _, err := s.Write(make([]byte, pad)); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := s.Write(make([]byte, 1024))
+	return err
+}
+
+// TarSize is the exact size WriteTar will produce, for progress.
+func (p *Plan) TarSize() int64 {
+	var n int64 = 1024
+	for _, e := range p.Entries {
+		n += 512
+		if len(e.Name)+1 >= 100 || len(e.Linkname) >= 100 {
+			n += 1536 // a PAX header block set; an estimate for progress only
+		}
+		n += (e.Size + 511) / 512 * 512
+	}
+	return n
+}
+
+// blobPath is where an OCI layout keeps a digest.
+func blobPath(d digest.Digest) string {
+	return path.Join("blobs", d.Algorithm().String(), d.Encoded())
+}
+
+// collect lists the distinct blobs below the images, sorted by digest.
+func collect(out []outImage) []*Blob {
+	byDigest := map[digest.Digest]*Blob{}
+	for _, o := range out {
+		_ = o.root.walk(func(n *Node) error {
+			if n.Blob != nil {
+				byDigest[n.Blob.Digest] = n.Blob
+			}
+			return nil
+		})
+	}
+	blobs := make([]*Blob, 0, len(byDigest))
+	for _, b := range byDigest {
+		blobs = append(blobs, b)
+	}
+	sort.Slice(blobs, func(i, j int) bool { return blobs[i].Digest < blobs[j].Digest })
+	return blobs
+}
+
+func marshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %T: %v", v, err)) // only retar's own types are marshalled
+	}
+	return b
+}
+
+// ociEntries lays out an OCI image layout: each name of each image is its own
+// index.json entry, with the full name in both name annotations; with hybrid,
+// a docker manifest.json points into the blobs so docker load takes it too.
+func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
+	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	idx.SchemaVersion = 2
+	for _, o := range out {
+		base := o.root.Desc
+		base.Annotations = map[string]string{}
+		for k, v := range o.root.Desc.Annotations {
+			if k != AnnotationContainerdName && k != ocispec.AnnotationRefName {
+				base.Annotations[k] = v
+			}
+		}
+		if len(o.names) == 0 {
+			d := base
+			if len(d.Annotations) == 0 {
+				d.Annotations = nil
+			}
+			idx.Manifests = append(idx.Manifests, d)
+		}
+		for _, n := range o.names {
+			d := base
+			d.Annotations = map[string]string{ocispec.AnnotationRefName: n.String()}
+			for k, v := range base.Annotations {
+				d.Annotations[k] = v
+			}
+			if n.Ref != nil {
+				d.Annotations[AnnotationContainerdName] = n.Ref.String()
+			}
+			idx.Manifests = append(idx.Manifests, d)
+		}
+	}
+	p.addData("oci-layout", marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}))
+	p.addData("index.json", marshal(idx))
+	if hybrid {
+		var entries []dockerEntry
+		for _, o := range out {
+			var ws []string
+			m, err := p.source.pickManifest(o.root, opts, &ws)
+			if err != nil || !complete(m) {
+				p.warnf("%s: no docker manifest.json entry (%s): docker load will not see it", o.root.Desc.Digest, reasonNoDocker(err))
+				continue
+			}
+			p.Warnings = append(p.Warnings, ws...)
+			entries = append(entries, dockerManifestEntry(m, o.names, blobPath))
+		}
+		if len(entries) > 0 {
+			p.addData("manifest.json", marshal(entries))
+		}
+	}
+	blobs := collect(out)
+	dirs := map[string]bool{}
+	p.addDir("blobs")
+	for _, b := range blobs {
+		if d := path.Dir(blobPath(b.Digest)); !dirs[d] {
+			dirs[d] = true
+			p.addDir(d)
+		}
+	}
+	for _, b := range blobs {
+		p.addBlob(blobPath(b.Digest), b)
+	}
+	return nil
+}
+
+func reasonNoDocker(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "its config or layers are not in the source"
+}
+
+// complete reports whether a manifest's config and layers are all present.
+func complete(m *Node) bool {
+	for _, c := range m.Children {
+		if c.Blob == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func dockerManifestEntry(m *Node, names []Name, name func(digest.Digest) string) dockerEntry {
+	e := dockerEntry{Config: name(m.config().Desc.Digest), RepoTags: repoTags(names), Layers: []string{}}
+	for _, l := range m.layers() {
+		e.Layers = append(e.Layers, name(l.Desc.Digest))
+	}
+	return e
+}
+
+func repoTags(names []Name) []string {
+	tags := []string{}
+	for _, n := range names {
+		if t := n.RepoTag(); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// dockerEntries lays out a docker-archive as skopeo and docker ≤ 24 do: config
+// "<hex>.json", layers as they are ("<digest hex>.tar", ".tar.gz", ".tar.zst"),
+// manifest.json, and for old loaders "repositories" and v1 layer directories
+// whose layer.tar links to the layer file.
+func (p *Plan) dockerEntries(out []outImage) error {
+	var entries []dockerEntry
+	repos := map[string]map[string]string{}
+	files := map[string]*Blob{}
+	type v1dir struct {
+		id, json, layer string
+	}
+	v1 := map[string]v1dir{}
+	for i, o := range out {
+		m := o.root
+		cfg := m.config()
+		layerName := func(d digest.Digest) string {
+			for _, l := range m.layers() {
+				if l.Desc.Digest == d {
+					return d.Encoded() + layerExt(l)
+				}
+			}
+			return d.Encoded() + ".json"
+		}
+		e := dockerManifestEntry(m, o.names, layerName)
+		for _, n := range o.names {
+			if n.RepoTag() == "" {
+				p.warnf("image @%d: %q cannot be a docker RepoTag; left out", i, n.String())
+			}
+		}
+		files[e.Config] = cfg.Blob
+		parent := ""
+		layers := m.layers()
+		for j, l := range layers {
+			if l.Blob == nil {
+				return fmt.Errorf("%s: foreign layer %s is not in the source, and a docker-archive must hold its bytes%.0w", p.source.Source, l.Desc.Digest, ErrMissingBlob)
+			}
+			files[e.Layers[j]] = l.Blob
+			top := j == len(layers)-1
+			id := v1ID(parent, cfg.Config.RootFS.DiffIDs[j], cfg.Desc.Digest, top)
+			js := v1LayerJSON(id, parent, cfg.Blob, top)
+			v1[id] = v1dir{id: id, json: string(js), layer: e.Layers[j]}
+			parent = id
+		}
+		for _, n := range o.names {
+			if t := n.RepoTag(); t != "" && parent != "" {
+				repo, tag, _ := strings.Cut(t[strings.LastIndex(t, "/")+1:], ":")
+				repo = t[:strings.LastIndex(t, "/")+1] + repo
+				if repos[repo] == nil {
+					repos[repo] = map[string]string{}
+				}
+				repos[repo][tag] = parent
+			}
+		}
+		entries = append(entries, e)
+	}
+	p.addData("manifest.json", marshal(entries))
+	if len(repos) > 0 {
+		p.addData("repositories", marshal(repos))
+	}
+	for _, name := range sortedKeys(files) {
+		p.addBlob(name, files[name])
+	}
+	for _, id := range sortedKeys(v1) {
+		d := v1[id]
+		p.addDir(id)
+		p.addData(id+"/VERSION", []byte("1.0"))
+		p.addData(id+"/json", []byte(d.json))
+		p.Entries = append(p.Entries, Entry{Name: id + "/layer.tar", Type: tar.TypeSymlink, Linkname: "../" + d.layer})
+	}
+	return nil
+}
+
+func layerExt(l *Node) string {
+	switch l.Blob.compression {
+	case Gzip:
+		return ".tar.gz"
+	case Zstd:
+		return ".tar.zst"
+	}
+	return ".tar"
+}
+
+// v1ID names a legacy layer directory: a hash of its parent's id and its
+// diff_id, and for the top layer the config digest, so ids are stable.
+func v1ID(parent string, diffID, config digest.Digest, top bool) string {
+	s := parent + " " + diffID.String()
+	if top {
+		s += " " + config.String()
+	}
+	return digest.FromString(s).Encoded()
+}
+
+// v1LayerJSON is a legacy layer's json: id and parent, and for the top layer
+// the image config without rootfs and history, as docker wrote them.
+func v1LayerJSON(id, parent string, cfg *Blob, top bool) []byte {
+	m := map[string]json.RawMessage{}
+	if top && cfg.data != nil {
+		_ = json.Unmarshal(cfg.data, &m)
+	} else if top {
+		if f, err := cfg.open(); err == nil {
+			_ = json.NewDecoder(io.LimitReader(f, MaxConfigSize)).Decode(&m)
+			f.Close()
+		}
+	}
+	delete(m, "rootfs")
+	delete(m, "history")
+	m["id"] = marshal(id)
+	if parent != "" {
+		m["parent"] = marshal(parent)
+	}
+	if _, ok := m["created"]; !ok {
+		m["created"] = marshal("1970-01-01T00:00:00Z")
+	}
+	return marshal(m)
+}
+
+// dirEntries lays out a containers/image dir: version, manifest.json (the
+// manifest's bytes, unchanged where they need not change), blobs by hex.
+func (p *Plan) dirEntries(o outImage) error {
+	p.addData("version", []byte(DirVersion))
+	p.addBlob("manifest.json", o.root.Blob)
+	for _, b := range collect([]outImage{{root: &Node{Children: o.root.Children}}}) {
+		if b.Digest.Algorithm() != digest.SHA256 {
+			return fmt.Errorf("%s: a dir: layout names blobs by sha256 only%.0w", b.Digest, ErrUsage)
+		}
+		p.addBlob(b.Digest.Encoded(), b)
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+)
+
+// Hashing configures how content is hashed: the browser passes a faster
+// hasher than Go's wasm build; natively Go's crypto is used.
+type Hashing struct {
+	New      func(digest.Algorithm) hash.Hash // nil: the algorithm's own
+	Parallel int                              // blobs hashed at once; 0: GOMAXPROCS
+	Progress func(done, total int64)          // bytes hashed so far, of total
+	Deep     bool                             // also decompress layers to check diff_ids
+}
+
+const copyBuffer = 1 << 20
+
+// hashBlobs hashes every blob not yet verified, at most Parallel at once, each
+// exactly once: a blob known by digest is checked against it, a blob known
+// only by path (a docker-archive layer) gets its digest and compression here.
+func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error {
+	var todo []*Blob
+	var total int64
+	seen := map[*Blob]bool{}
+	for _, b := range blobs {
+		if b == nil || seen[b] || b.verified && !(h.Deep && b.needsDeep()) {
+			continue
+		}
+		seen[b] = true
+		todo = append(todo, b)
+		total += b.Size
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	par := h.Parallel
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	var (
+		mu       sync.Mutex
+		done     int64
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	progress := func(n int64) {
+		if h.Progress == nil {
+			return
+		}
+		mu.Lock()
+		done += n
+		h.Progress(done, total)
+		mu.Unlock()
+	}
+	work := make(chan *Blob)
+	for range min(par, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, copyBuffer)
+			for b := range work {
+				if err := a.hashBlob(ctx, b, h, buf, progress); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, b := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- b
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
+func (b *Blob) needsDeep() bool { return b.diffID != "" && b.compression != Uncompressed && !b.deepDone }
+
+// progressReader counts bytes for progress and stops when ctx is done.
+type progressReader struct {
+	ctx context.Context
+	r   io.Reader
+	fn  func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.r.Read(b)
+	p.fn(int64(n))
+	return n, err
+}
+
+func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, progress func(int64)) error {
+	f, err := b.open()
+	if err != nil {
+		return &LayoutError{Source: a.Source, Path: b.Path, Reason: err.Error(), Err: err}
+	}
+	defer f.Close()
+	alg := digest.SHA256
+	if b.Digest != "" {
+		alg = b.Digest.Algorithm()
+	}
+	hh := alg.Hash()
+	if h.New != nil {
+		hh = h.New(alg)
+	}
+	r := io.Reader(&progressReader{ctx: ctx, r: f, fn: progress})
+	head := buf[:min(int64(len(buf)), b.Size)]
+	n, err := io.ReadFull(r, head)
+	if err != nil {
+		return a.readError(b, err)
+	}
+	b.compression = DetectCompression(head[:n])
+	var w io.Writer = hh
+	var deep *deepCheck
+	if h.Deep && b.needsDeep() {
+		deep = startDeep(b.compression, alg)
+		w = io.MultiWriter(hh, deep.pw)
+	}
+	w.Write(head[:n]) //nolint:errcheck // hashes do not fail; the deep pipe reports at wait
+	copied, err := io.CopyBuffer(w, r, buf)
+	if err != nil {
+		if deep != nil {
+			if _, derr := deep.wait(); derr != nil && ctx.Err() == nil {
+				return a.errorf(b.Path, "%s layer does not decompress: %v", b.compression, derr)
+			}
+		}
+		return a.readError(b, err)
+	}
+	if got := int64(n) + copied; got != b.Size {
+		return a.errorf(b.Path, "read %d bytes, expected %d", got, b.Size)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	got := digest.NewDigest(alg, hh)
+	if b.Digest != "" && got != b.Digest {
+		return &DigestError{Source: a.Source, Blob: b.Path, Want: b.Digest.String(), Got: got.String()}
+	}
+	b.Digest, b.verified = got, true
+	if deep != nil {
+		diff, err := deep.wait()
+		if err != nil {
+			return a.errorf(b.Path, "%s layer does not decompress: %v", b.compression, err)
+		}
+		if diff != b.diffID {
+			return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: diff.String()}
+		}
+		b.deepDone = true
+	} else if b.diffID != "" && b.compression == Uncompressed && b.Digest != b.diffID {
+		return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: b.Digest.String()}
+	}
+	return nil
+}
+
+func (a *Archive) readError(b *Blob, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return a.errorf(b.Path, "truncated: fewer than %d bytes", b.Size)
+	}
+	return a.errorf(b.Path, "read: %v", err)
+}
+
+// deepCheck decompresses a layer as it is hashed and hashes what comes out.
+type deepCheck struct {
+	pw   *io.PipeWriter
+	done chan struct{}
+	dig  digest.Digest
+	err  error
+}
+
+func startDeep(c Compression, alg digest.Algorithm) *deepCheck {
+	pr, pw := io.Pipe()
+	d := &deepCheck{pw: pw, done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		var r io.Reader
+		switch c {
+		case Gzip:
+			zr, err := gzip.NewReader(pr)
+			if err != nil {
+				d.err = err
+				pr.CloseWithError(err)
+				return
+			}
+			r = zr
+		case Zstd:
+			zr, err := zstd.NewReader(pr, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+			if err != nil {
+				d.err = err
+				pr.CloseWithError(err)
+				return
+			}
+			defer zr.Close()
+			r = zr
+		}
+		dh := alg.Digester()
+		if _, err := io.Copy(dh.Hash(), r); err != nil {
+			d.err = err
+			pr.CloseWithError(err)
+			return
+		}
+		io.Copy(io.Discard, pr) //nolint:errcheck // trailing bytes after the stream
+		d.dig = dh.Digest()
+	}()
+	return d
+}
+
+func (d *deepCheck) wait() (digest.Digest, error) {
+	d.pw.Close()
+	<-d.done
+	if d.err != nil {
+		return "", fmt.Errorf("%w", d.err)
+	}
+	return d.dig, nil
+}
