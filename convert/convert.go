@@ -282,8 +282,8 @@ func isAttestation(d ocispec.Descriptor) bool {
 // wanted platform from an index.
 func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*Node, error) {
 	if root.Manifest != nil {
-		if c := root.config(); c == nil || c.Config == nil {
-			return nil, a.errorf("", "%s is not a container image (config %s): a %s holds images only", root.Desc.Digest, root.Desc.MediaType, opts.To)
+		if c := root.config(); c == nil || !c.Config.isImage() {
+			return nil, a.errorf("", "%s is not a container image (its config is %s): a %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, opts.To)
 		}
 		return root, nil
 	}
@@ -298,7 +298,7 @@ func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*N
 			all = append(all, p+" (absent)")
 			return nil
 		}
-		if c := n.config(); n.Manifest != nil && c != nil && c.Config != nil {
+		if c := n.config(); n.Manifest != nil && c != nil && c.Config.isImage() {
 			present = append(present, n)
 			all = append(all, p)
 		}
@@ -435,6 +435,9 @@ func (a *Archive) Verify(ctx context.Context, h Hashing) (*VerifyReport, error) 
 	r.Blobs = len(blobs)
 	if err := a.hashBlobs(ctx, blobs, h); err != nil {
 		return nil, err
+	}
+	if len(a.Mismatches) > 0 {
+		return nil, a.Mismatches[0]
 	}
 	return r, nil
 }

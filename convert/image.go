@@ -94,6 +94,12 @@ func parseConfig(b []byte) (*Config, error) {
 	return &c, nil
 }
 
+// isImage tells an image config from an artifact's config that borrows its
+// media type (regclient's artifacts carry "{}" as one).
+func (c *Config) isImage() bool {
+	return c != nil && (c.RootFS.Type != "" || len(c.RootFS.DiffIDs) > 0)
+}
+
 // Platform is the config's platform, in the shape index descriptors use.
 func (c *Config) Platform() *ocispec.Platform {
 	if c.OS == "" && c.Architecture == "" {

@@ -24,8 +24,11 @@ func (n Name) String() string {
 	return n.Raw
 }
 
-// RepoTag is the short form docker writes in manifest.json ("busybox:latest"),
-// or "" when the name cannot be a RepoTag (no tag, a digest, or not a reference).
+// RepoTag is the name as a docker manifest.json RepoTag, in the full
+// normalised form skopeo and podman write ("docker.io/library/busybox:latest"),
+// or "" when the name cannot be one (no tag, a digest, or not a reference).
+// docker and containerd load the full form as they load docker's own short
+// one, but podman 4.3 reads a short docker.io name as localhost/NAME.
 func (n Name) RepoTag() string {
 	if n.Ref == nil {
 		return ""
@@ -36,7 +39,7 @@ func (n Name) RepoTag() string {
 	if _, ok := n.Ref.(reference.Tagged); !ok {
 		return ""
 	}
-	return reference.FamiliarString(n.Ref)
+	return n.Ref.String()
 }
 
 // ParseName parses a name given by a user or a docker RepoTag: it must be a

@@ -38,6 +38,9 @@ type Archive struct {
 	Layout   Layout // as detected from content
 	Images   []*Image
 	Warnings []string
+	// Mismatches are names that claim a digest their content does not have,
+	// where the loaders ignore the claim: notices for convert, failures for verify.
+	Mismatches []error
 
 	fsys   fs.FS
 	blobs  map[digest.Digest]*Blob
@@ -122,6 +125,11 @@ func (a *Archive) errorf(p, format string, args ...any) error {
 
 func (a *Archive) warnf(format string, args ...any) {
 	a.Warnings = append(a.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (a *Archive) mismatch(err error) {
+	a.Mismatches = append(a.Mismatches, err)
+	a.warnf("%v (the content is used, as docker load does)", err)
 }
 
 func (a *Archive) exists(name string) bool {
@@ -379,7 +387,7 @@ func (a *Archive) manifestChildren(n *Node) error {
 		if cb.Size != m.Config.Size {
 			return &DigestError{Source: a.Source, Blob: cb.Path, What: "size", Want: fmt.Sprint(m.Config.Size), Got: fmt.Sprint(cb.Size)}
 		}
-		if isImageConfigType(m.Config.MediaType) {
+		if isImageConfigType(m.Config.MediaType) || m.Config.MediaType == "application/octet-stream" {
 			data, err := a.readMeta(cb, MaxConfigSize)
 			if err != nil {
 				return err
@@ -398,7 +406,7 @@ func (a *Archive) manifestChildren(n *Node) error {
 			return &DigestError{Source: a.Source, Blob: lb.Path, What: "size", Want: fmt.Sprint(l.Size), Got: fmt.Sprint(lb.Size)}
 		}
 		ln := &Node{Desc: l, Blob: lb}
-		if cfg.Config != nil {
+		if cfg.Config.isImage() {
 			ids := cfg.Config.RootFS.DiffIDs
 			if len(ids) != len(m.Layers) {
 				return a.errorf(p, "%d layers, but the config lists %d diff_ids", len(m.Layers), len(ids))

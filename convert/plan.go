@@ -8,9 +8,9 @@ import (
 	"io"
 	"path"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -370,9 +370,8 @@ func (p *Plan) dockerEntries(out []outImage) error {
 			parent = id
 		}
 		for _, n := range o.names {
-			if t := n.RepoTag(); t != "" && parent != "" {
-				repo, tag, _ := strings.Cut(t[strings.LastIndex(t, "/")+1:], ":")
-				repo = t[:strings.LastIndex(t, "/")+1] + repo
+			if t, ok := n.Ref.(reference.NamedTagged); ok && n.RepoTag() != "" && parent != "" {
+				repo, tag := t.Name(), t.Tag()
 				if repos[repo] == nil {
 					repos[repo] = map[string]string{}
 				}
@@ -399,7 +398,11 @@ func (p *Plan) dockerEntries(out []outImage) error {
 }
 
 func layerExt(l *Node) string {
-	switch l.Blob.compression {
+	c, _ := compressionOf(l.Desc.MediaType)
+	if l.Blob != nil {
+		c = l.Blob.compression
+	}
+	switch c {
 	case Gzip:
 		return ".tar.gz"
 	case Zstd:
