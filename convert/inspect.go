@@ -67,7 +67,7 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 		return nil, err
 	}
 	img := images[0]
-	in := &Inspection{Layout: a.Layout, RepoTags: repoTags(img.Names), Warnings: append([]string(nil), a.Warnings...),
+	in := &Inspection{Layout: a.Layout, RepoTags: repoTags(img.Names), Warnings: append([]string{}, a.Warnings...),
 		Digest: img.Root.Desc.Digest.String(), Layers: []string{}, LayersData: []LayerData{}, Images: []InspectedImage{}}
 	if len(img.Names) > 0 {
 		in.Name = img.Names[0].String()

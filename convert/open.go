@@ -83,13 +83,16 @@ func Open(in Input) (*Archive, error) {
 		}
 		a.fsys = t
 		switch {
-		case a.exists("manifest.json"):
-			a.Layout = DockerArchive
+		case in.Layout.IsArchive():
+			a.Layout = in.Layout // a hybrid is both; the user said which
 		case a.exists("index.json"):
 			a.Layout = OCIArchive
+		case a.exists("manifest.json"):
+			a.Layout = DockerArchive
 		case a.exists("repositories"):
 			a.Layout = DockerArchive
-		default:
+		}
+		if !a.exists("index.json") && !a.exists("manifest.json") && !a.exists("repositories") {
 			return nil, a.errorf("", "no manifest.json, index.json or repositories: not an image archive")
 		}
 	}

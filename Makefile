@@ -1,0 +1,52 @@
+# retar: `make demo` converts the bundled example; `make test` runs every test.
+GO ?= go
+export PATH := $(shell $(GO) env GOROOT 2>/dev/null)/bin:$(PATH)
+
+.PHONY: all build demo test vet fmt-check unit wasm-check golden-update inputs consumer-check fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o retar ./cli/retar
+
+# The demo: skopeo wrote examples/skopeo-unnamed.tar without a name, so
+# `ctr images import` would register nothing from it. retar names it, writes
+# an oci-archive that docker, containerd and podman all load, and shows it.
+demo: build
+	@mkdir -p demo-out
+	./retar convert examples/skopeo-unnamed.tar oci-archive:demo-out/fixed.tar:quay.io/retar/example:1
+	./retar verify demo-out/fixed.tar
+	./retar inspect oci-archive:demo-out/fixed.tar
+
+test: fmt-check vet unit wasm-check
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# The core must build for the browser (a later page runs it as WebAssembly).
+wasm-check:
+	GOOS=js GOARCH=wasm $(GO) build ./convert/...
+
+# Rewrite golden outputs after a deliberate change; review with git diff.
+golden-update:
+	$(GO) test ./golden -update
+
+# Regenerate golden/testdata/real with skopeo, umoci, docker, ctr, podman (root).
+inputs:
+	bash golden/testdata/mkinputs.sh
+
+# Convert real archives with retar and load them in docker, containerd, podman (root).
+consumer-check:
+	bash scripts/consumer-check.sh
+
+fuzz:
+	for f in FuzzIndexTar FuzzOpen; do $(GO) test -run='^$$' -fuzz=$$f -fuzztime=30s ./convert/ || exit 1; done
+
+clean:
+	rm -rf retar demo-out
