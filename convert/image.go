@@ -133,7 +133,7 @@ func isImageConfigType(mt string) bool {
 func isForeign(d ocispec.Descriptor) bool {
 	switch d.MediaType {
 	case MediaTypeDockerForeignGzip, MediaTypeDockerForeign,
-		ocispec.MediaTypeImageLayerNonDistributable, //nolint:staticcheck // still written by old tools
+		ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck // still written by old tools
 		ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
 		ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck
 		return true

@@ -45,7 +45,7 @@ type Archive struct {
 	fsys   fs.FS
 	blobs  map[digest.Digest]*Blob
 	nodes  map[digest.Digest]*Node
-	files  map[string]*Blob // docker-archive layers, by path
+	files  map[string]*Blob                              // docker-archive layers, by path
 	lookup func(d digest.Digest, manifest bool) []string // candidate paths of a blob
 }
 

@@ -96,7 +96,9 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 	return firstErr
 }
 
-func (b *Blob) needsDeep() bool { return b.diffID != "" && b.compression != Uncompressed && !b.deepDone }
+func (b *Blob) needsDeep() bool {
+	return b.diffID != "" && b.compression != Uncompressed && !b.deepDone
+}
 
 // progressReader counts bytes for progress and stops when ctx is done.
 type progressReader struct {
