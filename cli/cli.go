@@ -223,9 +223,9 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	written := int64(0)
 	count := func(n int64) { written += n; prog.set(written, total) }
 	if dst.Layout.IsArchive() {
-		err = writeArchive(plan, dst.Path, count)
+		err = writeArchive(ctx, plan, dst.Path, count)
 	} else {
-		err = writeDir(plan, dst.Path, count)
+		err = writeDir(ctx, plan, dst.Path, count)
 	}
 	prog.done()
 	if err != nil {
@@ -293,6 +293,11 @@ layers, env and labels; plus every image the source holds and its warnings.
   --raw     the manifest as stored (for a docker-archive, the one retar derives)
   --config  the image config as stored
 
+Examples:
+  retar inspect image.tar
+  retar inspect --config oci:./layout:app:1
+  retar inspect --platform linux/arm64 oci-archive:multi.tar
+
 Flags:
 `
 
@@ -350,7 +355,7 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 }
 
 func (e *env) verify(ctx context.Context, args []string) error {
-	fs := e.flags("verify", "Usage: retar verify SRC\n\nCheck every blob against its digest and size, every layer against its diff_id\n(compressed layers are decompressed for it) and every reference.\n\nFlags:\n")
+	fs := e.flags("verify", "Usage: retar verify SRC\n\nCheck every blob against its digest and size, every layer against its diff_id\n(compressed layers are decompressed for it) and every reference.\n\nExamples:\n  retar verify image.tar\n  retar verify dir:./image\n\nFlags:\n")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -394,7 +399,7 @@ func (e *env) verify(ctx context.Context, args []string) error {
 }
 
 func (e *env) manifestDigest(args []string) error {
-	fs := e.flags("manifest-digest", "Usage: retar manifest-digest FILE\n\nPrint the sha256 digest of a manifest file's bytes.\n\nFlags:\n")
+	fs := e.flags("manifest-digest", "Usage: retar manifest-digest FILE\n\nPrint the sha256 digest of a manifest file's bytes.\n\nExample:\n  retar manifest-digest ./image/manifest.json\n\nFlags:\n")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"archive/tar"
+	"context"
 	"compress/bzip2"
 	"errors"
 	"fmt"
@@ -143,17 +144,24 @@ func decompress(f *os.File, kind, name string) (*os.File, error) {
 // fileSink writes to a file; ranges of other files are copied by the kernel
 // (copy_file_range through (*os.File).ReadFrom) without passing through Go.
 type fileSink struct {
+	ctx      context.Context // an interrupt stops the write; the caller removes the temp file
 	f        *os.File
 	progress func(int64)
 }
 
 func (s *fileSink) Write(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := s.f.Write(p)
 	s.progress(int64(n))
 	return n, err
 }
 
 func (s *fileSink) CopyRange(r io.ReaderAt, off, n int64) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
 	var c int64
 	var err error
 	if src, ok := r.(*os.File); ok {
@@ -174,7 +182,7 @@ func (s *fileSink) CopyRange(r io.ReaderAt, off, n int64) error {
 
 // writeArchive writes the plan to a temporary file beside dst and renames it
 // into place; on any failure nothing is left at dst.
-func writeArchive(p *convert.Plan, dst string, progress func(int64)) (err error) {
+func writeArchive(ctx context.Context, p *convert.Plan, dst string, progress func(int64)) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".retar-*.tmp")
 	if err != nil {
 		return err
@@ -185,7 +193,7 @@ func writeArchive(p *convert.Plan, dst string, progress func(int64)) (err error)
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = p.WriteTar(&fileSink{f: tmp, progress: progress}); err != nil {
+	if err = p.WriteTar(&fileSink{ctx: ctx, f: tmp, progress: progress}); err != nil {
 		return err
 	}
 	if err = tmp.Chmod(0o644); err != nil {
@@ -200,7 +208,7 @@ func writeArchive(p *convert.Plan, dst string, progress func(int64)) (err error)
 // writeDir writes the plan into a temporary directory beside dst and swaps it
 // into place. An existing dst is replaced only when it is empty or a layout
 // of the same kind, so a mistyped path cannot wipe a directory.
-func writeDir(p *convert.Plan, dst string, progress func(int64)) (err error) {
+func writeDir(ctx context.Context, p *convert.Plan, dst string, progress func(int64)) (err error) {
 	if err := replaceable(dst, p.Layout); err != nil {
 		return err
 	}
@@ -226,7 +234,7 @@ func writeDir(p *convert.Plan, dst string, progress func(int64)) (err error) {
 		case tar.TypeSymlink:
 			err = os.Symlink(e.Linkname, target)
 		default:
-			err = writeFile(p, e, target, progress)
+			err = writeFile(ctx, p, e, target, progress)
 		}
 		if err != nil {
 			return err
@@ -251,7 +259,7 @@ func writeDir(p *convert.Plan, dst string, progress func(int64)) (err error) {
 	return nil
 }
 
-func writeFile(p *convert.Plan, e *convert.Entry, target string, progress func(int64)) error {
+func writeFile(ctx context.Context, p *convert.Plan, e *convert.Entry, target string, progress func(int64)) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
@@ -259,7 +267,7 @@ func writeFile(p *convert.Plan, e *convert.Entry, target string, progress func(i
 	if err != nil {
 		return err
 	}
-	if err := p.WriteContent(e, &fileSink{f: f, progress: progress}); err != nil {
+	if err := p.WriteContent(e, &fileSink{ctx: ctx, f: f, progress: progress}); err != nil {
 		f.Close()
 		return err
 	}
