@@ -2,8 +2,8 @@ package cli
 
 import (
 	"archive/tar"
-	"context"
 	"compress/bzip2"
+	"context"
 	"errors"
 	"fmt"
 	"io"
