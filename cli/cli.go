@@ -151,6 +151,8 @@ Examples:
   retar convert image.tar dir:./image
   retar convert -t app:1 -t app:latest skopeo.tar docker-archive:named.tar
   retar convert multi.tar:@1 oci:./layout
+  retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
+  retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
 
 A name in DST replaces the image's names; -t adds names. Names are docker
 references, normalised as docker does (busybox:1 is docker.io/library/busybox:1).
@@ -166,6 +168,10 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	fs.Var(&tags, "additional-tag", "alias of --tag")
 	fs.Var(&platforms, "platform", "take os/arch[/variant] from a multi-platform image (repeatable)")
 	strict := fs.Bool("oci-strict", false, "oci-archive: leave out the docker manifest.json that lets docker load it")
+	all := fs.Bool("all-platforms", false, "keep every platform of a multi-platform image (docker-archive, dir)")
+	format := fs.String("format", "", "manifest format of the output: oci or v2s2 (default: keep the source's)")
+	compress := fs.String("compress", "keep", "layer compression: keep, gzip, zstd or none")
+	level := fs.Int("compress-level", 0, "compression level (gzip 1-9, zstd 1-22; 0: the default)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -188,8 +194,22 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	if strings.HasPrefix(dst.Pick, "@") {
 		return usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
 	}
-	opts := convert.Options{To: dst.Layout, Pick: src.Pick, Tags: tags, OCIStrict: *strict,
-		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, ModTime: modTime()}
+	opts := convert.Options{To: dst.Layout, Pick: src.Pick, Tags: tags, OCIStrict: *strict, AllPlatforms: *all,
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, ModTime: modTime(), CompressLevel: *level}
+	if opts.Format, err = convert.ParseFormat(*format); err != nil {
+		return err
+	}
+	var keep bool
+	if opts.Compress, keep, err = convert.ParseCompression(*compress); err != nil {
+		return err
+	}
+	opts.Recompress = !keep
+	if *all && len(platforms) > 0 {
+		return usagef("--all-platforms and --platform exclude each other")
+	}
+	spills := &tempSpills{}
+	defer spills.remove()
+	opts.Spill = spills.new
 	if dst.Pick != "" {
 		opts.Names = []string{dst.Pick}
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -301,3 +302,32 @@ func replaceable(dst string, l convert.Layout) error {
 	}
 	return nil
 }
+
+// tempSpills are the temporary files re-encoded layers go to, in TMPDIR,
+// removed when the conversion ends however it ends.
+type tempSpills struct {
+	mu    sync.Mutex
+	files []*os.File
+}
+
+func (t *tempSpills) new() (convert.Spill, error) {
+	f, err := os.CreateTemp("", "retar-layer-*")
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.files = append(t.files, f)
+	t.mu.Unlock()
+	return fileSpill{f}, nil
+}
+
+func (t *tempSpills) remove() {
+	for _, f := range t.files {
+		f.Close()
+		os.Remove(f.Name())
+	}
+}
+
+type fileSpill struct{ *os.File }
+
+func (f fileSpill) Done() (io.ReaderAt, error) { return f.File, nil }

@@ -2,12 +2,12 @@ package convert
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -18,12 +18,24 @@ type Options struct {
 	Names     []string // the destination reference: replaces the image's names
 	Tags      []string // names added to the image
 	Platforms []ocispec.Platform
+	// AllPlatforms keeps every platform of an index where a destination
+	// would otherwise take one (docker-archive, dir).
+	AllPlatforms bool
 	// Host is the platform taken from an index when the destination holds one
 	// manifest per image and Platforms is empty (the CLI: linux/GOARCH).
 	Host      ocispec.Platform
 	OCIStrict bool      // oci-archive without the docker manifest.json
 	ModTime   time.Time // of every tar entry; zero means the Unix epoch
-	Hashing   Hashing
+	Format    Format    // manifest family of the output; FormatKeep keeps the source's
+
+	// Recompress re-encodes layers into Compress (at CompressLevel, 0 for the
+	// default); layers already so are copied. Re-encoded layers go to Spill.
+	Recompress    bool
+	Compress      Compression
+	CompressLevel int
+	Spill         func() (Spill, error)
+
+	Hashing Hashing
 }
 
 // Select returns the images a pick names: all of them for "", the N-th for
@@ -96,8 +108,26 @@ func (a *Archive) Resolve(ctx context.Context, images []*Image, h Hashing) error
 
 // outImage is an image as it will be written.
 type outImage struct {
-	names []Name
-	root  *Node
+	names      []Name
+	root       *Node
+	fromDocker bool // its manifest was derived from a docker manifest.json
+}
+
+func anyPlatform(p *ocispec.Platform, want []ocispec.Platform) bool {
+	for _, w := range want {
+		if platformMatches(p, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func platformList(ps []ocispec.Platform) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, platformString(&p))
+	}
+	return strings.Join(s, ", ")
 }
 
 // Convert plans the conversion of a source into the layout opts.To: it picks
@@ -118,6 +148,9 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Layout: opts.To, modTime: opts.ModTime, source: a}
+	if opts.Format != FormatKeep && opts.To == DockerArchive && !opts.AllPlatforms {
+		p.warnf("--format has no effect on a docker-archive, which stores no manifest")
+	}
 	var out []outImage
 	for i, img := range images {
 		o := outImage{names: img.Names, root: img.Root}
@@ -131,29 +164,68 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 			}
 			o.names = addName(o.names, n)
 		}
-		switch opts.To {
-		case DockerArchive, Dir:
+		single := (opts.To == DockerArchive || opts.To == Dir) && !(opts.AllPlatforms && o.root.Index != nil)
+		if single {
+			if o.root.Manifest != nil && !isImageManifest(o.root) && len(images) > 1 {
+				p.warnf("image @%d (%s) is not a container image (config %s): a %s holds images only; left out", i, o.root.Desc.Digest, o.root.Manifest.Config.MediaType, opts.To)
+				continue
+			}
 			m, err := a.pickManifest(o.root, opts, &p.Warnings)
 			if err != nil {
 				return nil, err
 			}
 			o.root = m // a dir: keeps it as it is; a docker-archive stores none
-		case OCI, OCIArchive:
-			if o.root.Desc.MediaType == MediaTypeDockerManifest && wasDocker(img, o.root) {
-				// docker-archive sources have no manifest of their own; OCI
-				// layouts get an OCI one, as skopeo and docker 25+ write.
-				if o.root, err = convertManifest(o.root, true); err != nil {
-					return nil, err
-				}
+		} else if len(opts.Platforms) > 0 && o.root.Manifest != nil && isImageManifest(o.root) {
+			if pl := platformOf(o.root); !anyPlatform(pl, opts.Platforms) {
+				return nil, fmt.Errorf("%s: image @%d is %s only, not %s%.0w", a.Source, i, platformString(pl), platformList(opts.Platforms), ErrUsage)
 			}
-		}
-		if err := a.checkComplete(o.root, opts.To, &p.Warnings); err != nil {
-			return nil, err
 		}
 		if len(o.names) == 0 && opts.To.IsArchive() {
 			p.warnf("image @%d has no name: ctr images import will register nothing from it; give one with -t NAME", i)
 		}
+		o.fromDocker = img.derived
 		out = append(out, o)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no container image to write into a %s%.0w", a.Source, opts.To, ErrUsage)
+	}
+	var layers map[digest.Digest]*Blob
+	if opts.Recompress {
+		var roots []*Node
+		for _, o := range out {
+			roots = append(roots, o.root)
+		}
+		if layers, err = a.recompress(ctx, roots, opts); err != nil {
+			return nil, err
+		}
+	}
+	rewriters := map[Format]*rewriter{}
+	for i := range out {
+		f := opts.Format
+		if f == FormatKeep && out[i].fromDocker && opts.To != Dir {
+			// docker-archive sources have no manifest of their own; OCI
+			// layouts get an OCI one, as skopeo and docker 25+ write.
+			f = FormatOCI
+		}
+		r := rewriters[f]
+		if r == nil {
+			r = &rewriter{format: f, layers: layers, notices: &p.Warnings}
+			if opts.To == OCI || opts.To == OCIArchive || opts.AllPlatforms {
+				r.platforms = opts.Platforms
+			}
+			rewriters[f] = r
+		}
+		root, err := r.node(out[i].root)
+		if err != nil {
+			return nil, err
+		}
+		if root.Index != nil && len(root.Children) == 0 && len(out[i].root.Children) > 0 {
+			return nil, fmt.Errorf("%s: image @%d has none of %s%.0w", a.Source, i, platformList(opts.Platforms), ErrUsage)
+		}
+		out[i].root = root
+		if err := a.checkComplete(root, opts.To, &p.Warnings); err != nil {
+			return nil, err
+		}
 	}
 	var blobs []*Blob
 	for _, o := range out {
@@ -165,12 +237,15 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 	if err := a.hashBlobs(ctx, blobs, opts.Hashing); err != nil {
 		return nil, err
 	}
-	switch opts.To {
-	case OCI, OCIArchive:
+	switch {
+	case opts.To == OCI || opts.To == OCIArchive:
 		err = p.ociEntries(out, opts.To == OCIArchive && !opts.OCIStrict, opts)
-	case DockerArchive:
+	case opts.To == DockerArchive && opts.AllPlatforms:
+		p.warnf("--all-platforms: the docker-archive is written as docker 25+ writes one, an OCI layout with index.json and a docker manifest.json for the host platform")
+		err = p.ociEntries(out, true, opts)
+	case opts.To == DockerArchive:
 		err = p.dockerEntries(out)
-	case Dir:
+	case opts.To == Dir:
 		err = p.dirEntries(out[0])
 	default:
 		err = fmt.Errorf("unknown destination layout %q%.0w", opts.To, ErrUsage)
@@ -186,11 +261,6 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 		p.Images = append(p.Images, PlannedImage{Names: names, Digest: o.root.Desc.Digest.String(), MediaType: o.root.Desc.MediaType})
 	}
 	return p, nil
-}
-
-// wasDocker reports whether root is the manifest retar made for a docker-archive image.
-func wasDocker(img *Image, root *Node) bool {
-	return root == img.Root && root.Blob != nil && root.Blob.Path == ""
 }
 
 // checkComplete fails when content the destination needs is absent: the
@@ -326,40 +396,6 @@ func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*N
 		ws = append(ws, platformString(&w))
 	}
 	return nil, fmt.Errorf("%s: %s has no image for %s; it has %s: choose one with --platform%.0w", a.Source, root.Desc.Digest, strings.Join(ws, ", "), strings.Join(all, ", "), ErrUsage)
-}
-
-// convertManifest rewrites an image manifest in the OCI or the docker family:
-// media types are mapped, the config bytes are kept (so the image ID stays),
-// and the new manifest's digest is that of the bytes written.
-func convertManifest(n *Node, toOCI bool) (*Node, error) {
-	m := *n.Manifest
-	mt := MediaTypeDockerManifest
-	if toOCI {
-		mt = ocispec.MediaTypeImageManifest
-	}
-	if n.Desc.MediaType == mt {
-		return n, nil
-	}
-	m.MediaType = mt
-	m.Config.MediaType = mapMediaType(m.Config.MediaType, toOCI)
-	m.Layers = make([]ocispec.Descriptor, len(n.Manifest.Layers))
-	children := []*Node{{Desc: m.Config, Blob: n.Children[0].Blob, Config: n.Children[0].Config}}
-	for i, l := range n.Manifest.Layers {
-		l.MediaType = mapMediaType(l.MediaType, toOCI)
-		m.Layers[i] = l
-		children = append(children, &Node{Desc: l, Blob: n.Children[i+1].Blob})
-	}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	out := newNode(mt, data, n.Desc.Platform)
-	out.Desc.Annotations = n.Desc.Annotations
-	out.Manifest, out.Children = &m, children
-	if out.Desc.Platform == nil {
-		out.Desc.Platform = platformOf(n)
-	}
-	return out, nil
 }
 
 var dockerToOCI = map[string]string{

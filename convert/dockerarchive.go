@@ -324,8 +324,8 @@ func (a *Archive) resolveDocker(img *Image) error {
 		return err
 	}
 	img.Root = newNode(MediaTypeDockerManifest, data, nil)
-	img.Root.Manifest, img.Root.Children = &m, children
-	img.docker = nil
+	img.Root.Manifest, img.Root.Children, img.Root.raw = &m, children, data
+	img.docker, img.derived = nil, true
 	return nil
 }
 

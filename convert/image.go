@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/json"
+	"io"
 	"io/fs"
 	"time"
 
@@ -54,8 +55,9 @@ type Blob struct {
 	Digest digest.Digest // known from its name or descriptor, or computed once hashed
 
 	fsys     fs.FS
-	data     []byte // content written by retar
-	verified bool   // Digest was computed from the content
+	data     []byte      // content written by retar
+	spill    io.ReaderAt // content re-encoded by retar, Size bytes
+	verified bool        // Digest was computed from the content
 
 	diffID      digest.Digest // a layer's diff_id, to check where it can be
 	deepDone    bool          // diffID checked by decompressing
@@ -70,6 +72,8 @@ type Node struct {
 	Index    *ocispec.Index    // parsed, for indexes and manifest lists
 	Config   *Config           // parsed, for image configs
 	Children []*Node           // an index's manifests; a manifest's config then layers
+
+	raw []byte // a manifest's or an index's bytes, for editing in place
 }
 
 // Image is one image of an archive: a manifest or an index, and its names.
@@ -77,7 +81,8 @@ type Image struct {
 	Names []Name
 	Root  *Node
 
-	docker *dockerImage // for images read from a docker manifest.json, until resolved
+	docker  *dockerImage // for images read from a docker manifest.json, until resolved
+	derived bool         // Root is the manifest retar derived from a docker manifest.json
 }
 
 // Config is what retar reads of an image config.

@@ -213,6 +213,9 @@ func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
 }
 
 func (b *Blob) open() (io.ReadCloser, error) {
+	if b.spill != nil {
+		return io.NopCloser(io.NewSectionReader(b.spill, 0, b.Size)), nil
+	}
 	if b.data != nil {
 		return io.NopCloser(bytes.NewReader(b.data)), nil
 	}
@@ -343,6 +346,7 @@ type manifestProbe struct {
 
 func (a *Archive) parseManifest(n *Node, data []byte, by string, depth int) error {
 	p := n.Blob.Path
+	n.raw = data
 	var probe manifestProbe
 	if err := a.jsonDecode(p, data, &probe); err != nil {
 		return err

@@ -107,6 +107,9 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 		_, err := s.Write(d)
 		return err
 	}
+	if e.blob.spill != nil {
+		return s.CopyRange(e.blob.spill, 0, e.Size)
+	}
 	f, err := e.blob.open()
 	if err != nil {
 		return p.source.errorf(e.blob.Path, "%v", err)
@@ -446,11 +449,39 @@ func v1LayerJSON(id, parent string, cfg *Blob, top bool) []byte {
 }
 
 // dirEntries lays out a containers/image dir: version, manifest.json (the
-// manifest's bytes, unchanged where they need not change), blobs by hex.
+// manifest's bytes, unchanged where they need not change), blobs by hex. An
+// index (--all-platforms) is manifest.json and its manifests are
+// "<hex>.manifest.json", as skopeo copy --all writes them.
 func (p *Plan) dirEntries(o outImage) error {
 	p.addData("version", []byte(DirVersion))
 	p.addBlob("manifest.json", o.root.Blob)
-	for _, b := range collect([]outImage{{root: &Node{Children: o.root.Children}}}) {
+	var manifests []*Node
+	if o.root.Index != nil {
+		for _, c := range o.root.Children {
+			switch {
+			case c.Index != nil:
+				return fmt.Errorf("%s: a dir: layout holds one level of index, and %s nests %s%.0w", p.source.Source, o.root.Desc.Digest, c.Desc.Digest, ErrUsage)
+			case c.Blob == nil:
+				p.warnf("%s (%s) is not in the source; the index still lists it", c.Desc.Digest, platformString(c.Desc.Platform))
+			default:
+				manifests = append(manifests, c)
+			}
+		}
+	}
+	for _, m := range manifests {
+		if m.Desc.Digest.Algorithm() != digest.SHA256 {
+			return fmt.Errorf("%s: a dir: layout names blobs by sha256 only%.0w", m.Desc.Digest, ErrUsage)
+		}
+		p.addBlob(m.Desc.Digest.Encoded()+".manifest.json", m.Blob)
+	}
+	var below []*Node
+	if o.root.Index == nil {
+		below = o.root.Children
+	}
+	for _, m := range manifests {
+		below = append(below, m.Children...)
+	}
+	for _, b := range collect([]outImage{{root: &Node{Children: below}}}) {
 		if b.Digest.Algorithm() != digest.SHA256 {
 			return fmt.Errorf("%s: a dir: layout names blobs by sha256 only%.0w", b.Digest, ErrUsage)
 		}

@@ -1,0 +1,291 @@
+package convert
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Format is a manifest family: OCI or Docker v2 schema 2.
+type Format string
+
+const (
+	FormatKeep Format = ""
+	FormatOCI  Format = "oci"
+	FormatV2S2 Format = "v2s2"
+)
+
+// ParseFormat reads --format.
+func ParseFormat(s string) (Format, error) {
+	switch Format(s) {
+	case FormatKeep, FormatOCI, FormatV2S2:
+		return Format(s), nil
+	}
+	return "", fmt.Errorf("invalid format %q: want oci or v2s2%.0w", s, ErrUsage)
+}
+
+// rewriter makes the output graph from a source graph: manifests and indexes
+// change family, layers are replaced by re-encoded ones, indexes keep only
+// the wanted platforms. What does not change keeps its bytes and digest, and
+// what changes is edited in place, so converting back restores the bytes.
+type rewriter struct {
+	format    Format
+	layers    map[digest.Digest]*Blob // re-encoded layers, by source digest
+	platforms []ocispec.Platform      // an index keeps only these, when set
+	notices   *[]string
+	memo      map[digest.Digest]*Node
+}
+
+func (r *rewriter) docker(current string) bool {
+	switch r.format {
+	case FormatOCI:
+		return false
+	case FormatV2S2:
+		return true
+	}
+	return current == MediaTypeDockerManifest || current == MediaTypeDockerManifestList
+}
+
+// node returns n as it is written: n itself when nothing changes.
+func (r *rewriter) node(n *Node) (*Node, error) {
+	if n.Blob == nil || n.Manifest == nil && n.Index == nil {
+		return n, nil
+	}
+	if out, ok := r.memo[n.Desc.Digest]; ok {
+		return withDesc(out, n.Desc), nil
+	}
+	var out *Node
+	var err error
+	if n.Index != nil {
+		out, err = r.index(n)
+	} else {
+		out, err = r.manifest(n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.memo == nil {
+		r.memo = map[digest.Digest]*Node{}
+	}
+	r.memo[n.Desc.Digest] = out
+	return withDesc(out, n.Desc), nil
+}
+
+// withDesc keeps a reference's own descriptor fields (platform, annotations)
+// on a node whose content may have changed.
+func withDesc(n *Node, ref ocispec.Descriptor) *Node {
+	if n.Desc.Digest == ref.Digest {
+		c := *n
+		c.Desc = ref
+		return &c
+	}
+	c := *n
+	d := ref
+	d.MediaType, d.Digest, d.Size = n.Desc.MediaType, n.Desc.Digest, n.Desc.Size
+	c.Desc = d
+	return &c
+}
+
+func (r *rewriter) manifest(n *Node) (*Node, error) {
+	if !isImageManifest(n) {
+		return n, nil // artifacts keep their bytes
+	}
+	docker := r.docker(n.Desc.MediaType)
+	mt := ocispec.MediaTypeImageManifest
+	if docker {
+		mt = MediaTypeDockerManifest
+	}
+	at, err := scalars(n.raw)
+	if err != nil {
+		return nil, err
+	}
+	e := &jsonEdit{doc: n.raw}
+	changed := false
+	set := func(v any, path ...string) error {
+		changed = true
+		return e.set(at, v, path...)
+	}
+	if n.Manifest.MediaType != mt {
+		changed = true
+		if n.Manifest.MediaType == "" {
+			err = e.insertFirst("mediaType", mt)
+		} else {
+			err = e.set(at, mt, "mediaType")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	m := *n.Manifest
+	m.MediaType = mt
+	m.Layers = append([]ocispec.Descriptor(nil), n.Manifest.Layers...)
+	if cm := familyType(m.Config.MediaType, docker); cm != m.Config.MediaType {
+		if err := set(cm, "config", "mediaType"); err != nil {
+			return nil, err
+		}
+		m.Config.MediaType = cm
+	}
+	children := []*Node{{Desc: m.Config, Blob: n.Children[0].Blob, Config: n.Children[0].Config}}
+	for i, l := range n.Manifest.Layers {
+		blob := n.Children[i+1].Blob
+		idx := strconv.Itoa(i)
+		if nb, ok := r.layers[l.Digest]; ok && !isForeign(l) {
+			blob = nb
+			if err := set(nb.Digest.String(), "layers", idx, "digest"); err != nil {
+				return nil, err
+			}
+			if err := set(nb.Size, "layers", idx, "size"); err != nil {
+				return nil, err
+			}
+			l.Digest, l.Size = nb.Digest, nb.Size
+			l.MediaType = layerMediaType(nb.compression, docker)
+			delete(l.Annotations, "containerd.io/snapshot/stargz/toc.digest") // a re-encoded layer is no eStargz
+		} else {
+			l.MediaType = familyType(l.MediaType, docker)
+		}
+		if l.MediaType != m.Layers[i].MediaType {
+			if err := set(l.MediaType, "layers", idx, "mediaType"); err != nil {
+				return nil, err
+			}
+		}
+		m.Layers[i] = l
+		children = append(children, &Node{Desc: l, Blob: blob})
+	}
+	if !changed {
+		return n, nil
+	}
+	data := e.bytes()
+	out := newNode(mt, data, n.Desc.Platform)
+	out.Manifest, out.Children, out.raw = &m, children, data
+	return out, nil
+}
+
+// isImageManifest tells image manifests (docker or OCI, config an image
+// config) from artifacts, which are copied as they are.
+func isImageManifest(n *Node) bool {
+	if n.Manifest == nil || len(n.Children) == 0 {
+		return false
+	}
+	return n.Children[0].Config.isImage() || isImageConfigType(n.Manifest.Config.MediaType)
+}
+
+func (r *rewriter) index(n *Node) (*Node, error) {
+	docker := r.docker(n.Desc.MediaType)
+	mt := ocispec.MediaTypeImageIndex
+	if docker {
+		mt = MediaTypeDockerManifestList
+	}
+	var kept []*Node
+	filtered := false
+	keptDigests := map[digest.Digest]bool{}
+	for _, c := range n.Children {
+		if len(r.platforms) > 0 && c.Index == nil && !isAttestation(c.Desc) && !r.wanted(c) {
+			filtered = true
+			continue
+		}
+		nc, err := r.node(c)
+		if err != nil {
+			return nil, err
+		}
+		if nc.Index != nil && len(nc.Children) == 0 && len(c.Children) > 0 {
+			filtered = true // a nested index none of whose platforms is wanted
+			continue
+		}
+		if c.Blob == nil && nc.Desc.MediaType != familyType(c.Desc.MediaType, docker) {
+			*r.notices = append(*r.notices, fmt.Sprintf("%s is not in the source, so its entry in index %s keeps media type %s", c.Desc.Digest, n.Desc.Digest, c.Desc.MediaType))
+		}
+		keptDigests[c.Desc.Digest] = true
+		kept = append(kept, nc)
+	}
+	if filtered { // attestations only for the platforms kept
+		var k2 []*Node
+		for _, c := range kept {
+			if ref := c.Desc.Annotations["vnd.docker.reference.digest"]; isAttestation(c.Desc) && ref != "" && !keptDigests[digest.Digest(ref)] {
+				continue
+			}
+			k2 = append(k2, c)
+		}
+		kept = k2
+	}
+	if filtered {
+		idx := *n.Index
+		idx.MediaType = mt
+		idx.Manifests = nil
+		for _, c := range kept {
+			idx.Manifests = append(idx.Manifests, c.Desc)
+		}
+		data, err := json.Marshal(idx)
+		if err != nil {
+			return nil, err
+		}
+		out := newNode(mt, data, n.Desc.Platform)
+		out.Index, out.Children, out.raw = &idx, kept, data
+		return out, nil
+	}
+	at, err := scalars(n.raw)
+	if err != nil {
+		return nil, err
+	}
+	e := &jsonEdit{doc: n.raw}
+	changed := false
+	if n.Index.MediaType != mt {
+		changed = true
+		if n.Index.MediaType == "" {
+			err = e.insertFirst("mediaType", mt)
+		} else {
+			err = e.set(at, mt, "mediaType")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	idx := *n.Index
+	idx.MediaType = mt
+	idx.Manifests = make([]ocispec.Descriptor, len(kept))
+	for i, c := range kept {
+		old := n.Index.Manifests[i]
+		d := c.Desc
+		p := strconv.Itoa(i)
+		if d.MediaType != old.MediaType {
+			changed = true
+			if err := e.set(at, d.MediaType, "manifests", p, "mediaType"); err != nil {
+				return nil, err
+			}
+		}
+		if d.Digest != old.Digest {
+			changed = true
+			if err := e.set(at, d.Digest.String(), "manifests", p, "digest"); err != nil {
+				return nil, err
+			}
+			if err := e.set(at, d.Size, "manifests", p, "size"); err != nil {
+				return nil, err
+			}
+		}
+		idx.Manifests[i] = d
+	}
+	if !changed {
+		return n, nil
+	}
+	data := e.bytes()
+	out := newNode(mt, data, n.Desc.Platform)
+	out.Index, out.Children, out.raw = &idx, kept, data
+	return out, nil
+}
+
+func (r *rewriter) wanted(c *Node) bool {
+	for _, w := range r.platforms {
+		if platformMatches(platformOf(c), w) {
+			return true
+		}
+	}
+	return false
+}
+
+// familyType maps a media type into the docker or the OCI family; types with
+// no counterpart (zstd layers, artifacts) stay as they are.
+func familyType(mt string, docker bool) string {
+	return mapMediaType(mt, !docker)
+}
