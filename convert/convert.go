@@ -202,7 +202,8 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 	rewriters := map[Format]*rewriter{}
 	for i := range out {
 		f := opts.Format
-		if f == FormatKeep && out[i].fromDocker && opts.To != Dir {
+		ociLayout := opts.To == OCI || opts.To == OCIArchive || opts.To == DockerArchive && opts.AllPlatforms
+		if f == FormatKeep && out[i].fromDocker && ociLayout {
 			// docker-archive sources have no manifest of their own; OCI
 			// layouts get an OCI one, as skopeo and docker 25+ write.
 			f = FormatOCI

@@ -119,6 +119,9 @@ func (a *Archive) readDocker(hybrid bool) error {
 				return a.errorf(p, "layer %d of %s is not in the archive", j, what)
 			}
 			lb.diffID = ids[j]
+			if d, ok := e.LayerSources[ids[j]]; ok && isForeign(d) {
+				di.foreign[j] = d // checked against the file once it is hashed
+			}
 			di.layers = append(di.layers, lb)
 		}
 		a.Images = append(a.Images, &Image{Names: names, docker: di})
@@ -316,6 +319,13 @@ func (a *Archive) resolveDocker(img *Image) error {
 			return &DigestError{Source: a.Source, Blob: lb.Path, What: "diff_id", Want: lb.diffID.String(), Got: lb.Digest.String()}
 		}
 		d := ocispec.Descriptor{MediaType: layerMediaType(lb.compression, true), Digest: lb.Digest, Size: lb.Size}
+		if fd, ok := di.foreign[j]; ok {
+			if fd.Digest == lb.Digest && fd.Size == lb.Size {
+				d = fd // a foreign layer: keep its media type and URLs
+			} else {
+				a.warnf("%s: LayerSources describes layer %d as foreign %s, but the archive holds other bytes (%s); kept as an ordinary layer", di.what, j, fd.Digest, lb.Digest)
+			}
+		}
 		m.Layers = append(m.Layers, d)
 		children = append(children, &Node{Desc: d, Blob: lb})
 	}

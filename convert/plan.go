@@ -362,10 +362,18 @@ func (p *Plan) dockerEntries(out []outImage) error {
 		parent := ""
 		layers := m.layers()
 		for j, l := range layers {
-			if l.Blob == nil {
-				return fmt.Errorf("%s: foreign layer %s is not in the source, and a docker-archive must hold its bytes%.0w", p.source.Source, l.Desc.Digest, ErrMissingBlob)
+			if isForeign(l.Desc) {
+				// docker keys LayerSources by diff_id; the file may be absent.
+				if e.LayerSources == nil {
+					e.LayerSources = map[digest.Digest]ocispec.Descriptor{}
+				}
+				e.LayerSources[cfg.Config.RootFS.DiffIDs[j]] = l.Desc
 			}
-			files[e.Layers[j]] = l.Blob
+			if l.Blob != nil {
+				files[e.Layers[j]] = l.Blob
+			} else {
+				p.warnf("foreign layer %s is not in the source: manifest.json lists it, the archive does not hold it", l.Desc.Digest)
+			}
 			top := j == len(layers)-1
 			id := v1ID(parent, cfg.Config.RootFS.DiffIDs[j], cfg.Desc.Digest, top)
 			js := v1LayerJSON(id, parent, cfg.Blob, top)
