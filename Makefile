@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(shell $(GO) env GOROOT 2>/dev/null)/bin:$(PATH)
 
-.PHONY: all build demo test vet fmt-check unit wasm-check golden-update inputs consumer-check fuzz clean
+.PHONY: bench gobench all build demo test vet fmt-check unit wasm-check golden-update inputs consumer-check fuzz clean
 
 all: build
 
@@ -50,3 +50,11 @@ fuzz:
 
 clean:
 	rm -rf retar demo-out
+
+# retar against skopeo on a generated archive (SIZE_MB, default 1024), one run.
+bench:
+	bash scripts/bench.sh $(SIZE_MB)
+
+# Go benchmarks of the core (hashing, recompression of a generated 200 MB layer).
+gobench:
+	$(GO) test -run='^$$' -bench=. -benchtime=3x ./convert/

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"archive/tar"
+	"bufio"
 	"compress/bzip2"
 	"context"
 	"errors"
@@ -318,7 +319,7 @@ func (t *tempSpills) new() (convert.Spill, error) {
 	t.mu.Lock()
 	t.files = append(t.files, f)
 	t.mu.Unlock()
-	return fileSpill{f}, nil
+	return &fileSpill{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
 func (t *tempSpills) remove() {
@@ -328,6 +329,11 @@ func (t *tempSpills) remove() {
 	}
 }
 
-type fileSpill struct{ *os.File }
+// fileSpill buffers writes: encoders write in small pieces.
+type fileSpill struct {
+	f *os.File
+	w *bufio.Writer
+}
 
-func (f fileSpill) Done() (io.ReaderAt, error) { return f.File, nil }
+func (s *fileSpill) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s *fileSpill) Done() (io.ReaderAt, error)  { return s.f, s.w.Flush() }

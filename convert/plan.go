@@ -273,6 +273,7 @@ func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
 				continue
 			}
 			p.Warnings = append(p.Warnings, ws...)
+			p.warnZstd(m)
 			entries = append(entries, dockerManifestEntry(m, o.names, blobPath))
 		}
 		if len(entries) > 0 {
@@ -311,6 +312,17 @@ func complete(m *Node) bool {
 	return true
 }
 
+// warnZstd says which loaders cannot read zstd layers (docker gained them in
+// 23.0, moby #41759; docker 20.10 fails with "unexpected EOF", measured here).
+func (p *Plan) warnZstd(m *Node) {
+	for _, l := range m.layers() {
+		if c, ok := compressionOf(l.Desc.MediaType); ok && c == Zstd {
+			p.warnf("%s has zstd layers: docker load before 23.0 cannot read them (containerd 1.5+ and podman can)", m.Desc.Digest)
+			return
+		}
+	}
+}
+
 func dockerManifestEntry(m *Node, names []Name, name func(digest.Digest) string) dockerEntry {
 	e := dockerEntry{Config: name(m.config().Desc.Digest), RepoTags: repoTags(names), Layers: []string{}}
 	for _, l := range m.layers() {
@@ -344,6 +356,7 @@ func (p *Plan) dockerEntries(out []outImage) error {
 	for i, o := range out {
 		m := o.root
 		cfg := m.config()
+		p.warnZstd(m)
 		layerName := func(d digest.Digest) string {
 			for _, l := range m.layers() {
 				if l.Desc.Digest == d {

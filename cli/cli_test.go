@@ -1,0 +1,757 @@
+package cli_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/retar-dev/retar/cli"
+)
+
+// run calls retar in-process, as a user would run it.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = cli.Main(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// mustRun runs retar and fails the test unless it exits 0.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := run(t, args...)
+	if code != 0 {
+		t.Fatalf("retar %s: exit %d\n%s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+// entry is one file of a tar the tests write.
+type entry struct {
+	name string
+	typ  byte
+	link string
+	body []byte
+}
+
+func writeTarFile(t *testing.T, p string, entries []entry) {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644, ModTime: time.Unix(1700000000, 0)}
+		if h.Typeflag == 0 || h.Typeflag == tar.TypeReg {
+			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.body))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(e.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readTarFile(t *testing.T, p string) []entry {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []entry
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, entry{name: h.Name, typ: h.Typeflag, link: h.Linkname, body: body})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+const imageName = "example.com/retar/cli:1"
+
+// layerName is where the test docker archive stores layer i.
+func layerName(i int) string { return fmt.Sprintf("%064x/layer.tar", i+1) }
+
+// dockerArchive writes a valid docker save archive of a two-layer image and
+// returns its entries, for tests to mutate.
+func dockerArchive(t *testing.T, p string) []entry {
+	t.Helper()
+	var entries []entry
+	var layers []string
+	var ids []digest.Digest
+	for i := range 2 {
+		var lb bytes.Buffer
+		tw := tar.NewWriter(&lb)
+		body := bytes.Repeat([]byte(fmt.Sprintf("layer %d of the cli test image\n", i)), 50)
+		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("etc/l%d.txt", i), Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(body)
+		tw.Close()
+		entries = append(entries, entry{name: fmt.Sprintf("%064x/", i+1), typ: tar.TypeDir},
+			entry{name: fmt.Sprintf("%064x/VERSION", i+1), body: []byte("1.0")},
+			entry{name: layerName(i), body: lb.Bytes()})
+		layers = append(layers, layerName(i))
+		ids = append(ids, digest.FromBytes(lb.Bytes()))
+	}
+	cfg := mustJSON(t, map[string]any{"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+		"config": map[string]any{"Env": []string{"PATH=/bin"}}, "rootfs": map[string]any{"type": "layers", "diff_ids": ids}})
+	cfgName := digest.FromBytes(cfg).Encoded() + ".json"
+	entries = append(entries, entry{name: cfgName, body: cfg},
+		entry{name: "manifest.json", body: mustJSON(t, []map[string]any{{"Config": cfgName, "RepoTags": []string{imageName}, "Layers": layers}})})
+	writeTarFile(t, p, entries)
+	return entries
+}
+
+func sha(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// tmpLeft lists what a conversion may have left behind in dir.
+func tmpLeft(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".retar-") {
+			left = append(left, e.Name())
+		}
+	}
+	return left
+}
+
+func replaceEntry(entries []entry, name string, body []byte) []entry {
+	out := append([]entry(nil), entries...)
+	for i := range out {
+		if out[i].name == name {
+			out[i].body = body
+		}
+	}
+	return out
+}
+
+func dropEntry(entries []entry, name string) []entry {
+	var out []entry
+	for _, e := range entries {
+		if e.name != name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func flipped(b []byte) []byte {
+	c := bytes.Clone(b)
+	c[len(c)/2] ^= 0xff
+	return c
+}
+
+var destinations = []string{"docker-archive", "oci-archive", "oci", "dir"}
+
+func dstRef(layout, p string) string { return layout + ":" + p }
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+	out := filepath.Join(dir, "out")
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"convert"},
+		{"convert", src},
+		{"convert", src, "oci:" + out, "extra"},
+		{"convert", src, "bogus:" + out},
+		{"convert", src, out},
+		{"convert", src, "docker-archive:" + out + ":@1"},
+		{"convert", src, "oci-archive:" + out + ":@0"},
+		{"convert", src, "oci-archive:"},
+		{"convert", "dir:", "oci:" + out},
+		{"convert", "--platform", "linux", src, "oci:" + out},
+		{"convert", "--platform", "linux/amd64/v1/x", src, "oci:" + out},
+		{"convert", "--platform", "", src, "oci:" + out},
+		{"convert", "--no-such-flag", src, "oci:" + out},
+		{"convert", "docker-archive:" + src + ":@7", "oci:" + out},
+		{"convert", "docker-archive:" + src + ":nosuch:1", "oci:" + out},
+		{"convert", "-t", "Not A Name", src, "oci:" + out},
+		{"convert", src, "oci-archive:" + out + ":not a name"},
+		{"inspect"},
+		{"inspect", src, src},
+		{"inspect", "--platform", "linux", src},
+		{"verify"},
+		{"verify", src, src},
+		{"manifest-digest"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(t, args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: %q", stdout)
+			}
+			if strings.TrimSpace(stderr) == "" {
+				t.Error("nothing on stderr")
+			}
+			if _, err := os.Lstat(out); err == nil {
+				t.Errorf("%s was created", out)
+			}
+			if left := tmpLeft(t, dir); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"help"},
+		{"convert", "--help"}, {"convert", "-h"}, {"inspect", "--help"}, {"verify", "--help"}, {"manifest-digest", "--help"},
+	} {
+		code, stdout, stderr := run(t, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d\n%s", args, code, stderr)
+		}
+		if !strings.Contains(stdout+stderr, "Usage") {
+			t.Errorf("%v: no usage shown", args)
+		}
+	}
+}
+
+// badSource is a hostile input and what its one-line error must name.
+type badSource struct {
+	name  string
+	write func(t *testing.T, p string)
+	want  string // besides the path
+}
+
+// inspect reads metadata only, as skopeo inspect does: it cannot see a
+// corrupt layer of an OCI archive.
+var inspectSees = func(c badSource) bool { return c.name != "flipped byte in an oci-archive layer" }
+
+func badSources() []badSource {
+	fromValid := func(mutate func(t *testing.T, entries []entry) []entry) func(t *testing.T, p string) {
+		return func(t *testing.T, p string) {
+			writeTarFile(t, p, mutate(t, dockerArchive(t, p)))
+		}
+	}
+	return []badSource{
+		{"truncated tar", func(t *testing.T, p string) {
+			dockerArchive(t, p)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/2+100], 0o644)
+		}, ""},
+		{"flipped byte in a docker save layer", fromValid(func(t *testing.T, es []entry) []entry {
+			for _, e := range es {
+				if e.name == layerName(1) {
+					return replaceEntry(es, e.name, flipped(e.body))
+				}
+			}
+			return nil
+		}), "diff_id"},
+		{"flipped byte in an oci-archive layer", func(t *testing.T, p string) {
+			valid := filepath.Join(filepath.Dir(p), "valid-for-oci.tar")
+			dockerArchive(t, valid)
+			oci := filepath.Join(filepath.Dir(p), "valid.oci.tar")
+			mustRun(t, "convert", "-q", valid, "oci-archive:"+oci)
+			es := readTarFile(t, oci)
+			var biggest *entry
+			for i := range es {
+				if strings.HasPrefix(es[i].name, "blobs/sha256/") && (biggest == nil || len(es[i].body) > len(biggest.body)) {
+					biggest = &es[i]
+				}
+			}
+			biggest.body = flipped(biggest.body)
+			writeTarFile(t, p, es)
+			os.Remove(valid)
+			os.Remove(oci)
+		}, "digest mismatch"},
+		{"random bytes", func(t *testing.T, p string) {
+			b := make([]byte, 8192)
+			for i := range b {
+				b[i] = byte(i*7919 + i/13)
+			}
+			os.WriteFile(p, b, 0o644)
+		}, ""},
+		{"gzip magic then junk", func(t *testing.T, p string) {
+			os.WriteFile(p, []byte("\x1f\x8b\x08\x00 this is not gzip data at all"), 0o644)
+		}, "gzip"},
+		{"empty file", func(t *testing.T, p string) { os.WriteFile(p, nil, 0o644) }, "empty"},
+		{"layers pointing to ../../etc/passwd", fromValid(func(t *testing.T, es []entry) []entry {
+			var cfg string
+			for _, e := range es {
+				if strings.HasSuffix(e.name, ".json") && e.name != "manifest.json" {
+					cfg = e.name
+				}
+			}
+			return replaceEntry(es, "manifest.json", mustJSON(t, []map[string]any{{"Config": cfg, "Layers": []string{"../../etc/passwd", "../../etc/passwd"}}}))
+		}), "../../etc/passwd"},
+		{"tar entry ../x", fromValid(func(t *testing.T, es []entry) []entry {
+			return append(es, entry{name: "../x", body: []byte("x")})
+		}), "../x"},
+		{"missing layer", fromValid(func(t *testing.T, es []entry) []entry {
+			return dropEntry(es, layerName(0))
+		}), layerName(0)},
+		{"broken manifest.json", fromValid(func(t *testing.T, es []entry) []entry {
+			return replaceEntry(es, "manifest.json", []byte(`[{"Config":`))
+		}), "manifest.json"},
+		{"manifest.json nested 100 000 deep", fromValid(func(t *testing.T, es []entry) []entry {
+			return replaceEntry(es, "manifest.json", []byte(strings.Repeat("[", 100000)+strings.Repeat("]", 100000)))
+		}), "manifest.json"},
+		{"symlink loop as a layer", fromValid(func(t *testing.T, es []entry) []entry {
+			var m []map[string]any
+			json.Unmarshal(es[len(es)-1].body, &m)
+			m[0]["Layers"] = []string{"a", "a"}
+			es = replaceEntry(es, "manifest.json", mustJSON(t, m))
+			return append(es, entry{name: "a", typ: tar.TypeSymlink, link: "b"}, entry{name: "b", typ: tar.TypeSymlink, link: "a"})
+		}), "a"},
+		{"hardlink to a missing entry as a layer", fromValid(func(t *testing.T, es []entry) []entry {
+			es = dropEntry(es, layerName(1))
+			return append(es, entry{name: layerName(1), typ: tar.TypeLink, link: "gone/layer.tar"})
+		}), layerName(1)},
+		{"not an image", func(t *testing.T, p string) {
+			writeTarFile(t, p, []entry{{name: "hello.txt", body: []byte("hi")}})
+		}, ""},
+	}
+}
+
+// Every hostile input: exit 1, one line on stderr naming the file, nothing at
+// the destination or beside it, the input untouched.
+func TestBadInputs(t *testing.T) {
+	for _, c := range badSources() {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "bad input.tar")
+			c.write(t, src)
+			before := sha(t, src)
+			check := func(t *testing.T, args ...string) {
+				t.Helper()
+				code, stdout, stderr := run(t, args...)
+				if code != 1 {
+					t.Errorf("exit %d, want 1; stderr: %q", code, stderr)
+				}
+				lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+				if len(lines) != 1 || !strings.HasSuffix(stderr, "\n") {
+					t.Errorf("stderr is not one line: %q", stderr)
+				}
+				if !strings.HasPrefix(stderr, "retar: ") || !strings.Contains(stderr, src) || !strings.Contains(stderr, c.want) {
+					t.Errorf("stderr %q: want \"retar: \", %q and %q", stderr, src, c.want)
+				}
+				if stdout != "" {
+					t.Errorf("stdout: %q", stdout)
+				}
+			}
+			for _, layout := range destinations {
+				t.Run(layout, func(t *testing.T) {
+					dst := filepath.Join(dir, "out-"+layout)
+					check(t, "convert", src, dstRef(layout, dst))
+					if _, err := os.Lstat(dst); err == nil {
+						t.Errorf("%s exists after a failed conversion", dst)
+					}
+					if left := tmpLeft(t, dir); len(left) > 0 {
+						t.Errorf("left behind: %v", left)
+					}
+				})
+			}
+			t.Run("verify", func(t *testing.T) { check(t, "verify", src) })
+			if inspectSees(c) {
+				t.Run("inspect", func(t *testing.T) { check(t, "inspect", src) })
+			}
+			if sha(t, src) != before {
+				t.Error("the input changed")
+			}
+		})
+	}
+}
+
+func TestMissingSource(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "nope.tar")
+	code, _, stderr := run(t, "convert", src, "oci:"+filepath.Join(dir, "out"))
+	if code != 1 || !strings.HasPrefix(stderr, "retar: ") || !strings.Contains(stderr, src) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// inspectJSON runs retar inspect and decodes what it prints.
+func inspectJSON(t *testing.T, ref string) map[string]any {
+	t.Helper()
+	out := mustRun(t, "inspect", ref)
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("inspect %s: not JSON: %v\n%s", ref, err, out)
+	}
+	return v
+}
+
+func TestConvertEachLayout(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+	before := sha(t, src)
+	in := inspectJSON(t, src)
+	if in["Name"] != "docker.io/"+imageName && in["Name"] != imageName {
+		t.Errorf("source Name %v, want %s", in["Name"], imageName)
+	}
+	for _, layout := range destinations {
+		t.Run(layout, func(t *testing.T) {
+			dst := filepath.Join(dir, "out-"+layout)
+			code, stdout, stderr := run(t, "convert", src, dstRef(layout, dst))
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: %q", stdout)
+			}
+			if !strings.Contains(stderr, "wrote") {
+				t.Errorf("stderr does not say what was written: %q", stderr)
+			}
+			out := mustRun(t, "verify", dstRef(layout, dst))
+			if !strings.Contains(out, "ok") {
+				t.Errorf("verify: %q", out)
+			}
+			v := inspectJSON(t, dstRef(layout, dst))
+			if d, _ := v["Digest"].(string); digest.Digest(d).Validate() != nil {
+				t.Errorf("Digest %v", v["Digest"])
+			}
+			if l, _ := v["Layers"].([]any); len(l) != 2 {
+				t.Errorf("Layers %v, want 2", v["Layers"])
+			}
+			if _, ok := v["Name"]; !ok {
+				t.Error("no Name")
+			}
+			if layout != "dir" && v["Name"] != in["Name"] {
+				t.Errorf("Name %v, want %v", v["Name"], in["Name"])
+			}
+			if layout != "docker-archive" && v["Digest"] == in["Digest"] {
+				// an OCI output gets an OCI manifest, so a new digest; dir keeps what it gets
+				if layout != "dir" {
+					t.Errorf("%s kept the docker manifest digest %v", layout, v["Digest"])
+				}
+			}
+			if left := tmpLeft(t, dir); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+	if sha(t, src) != before {
+		t.Error("the source changed")
+	}
+	code, out, _ := run(t, "manifest-digest", filepath.Join(dir, "out-dir", "manifest.json"))
+	if code != 0 || strings.TrimSpace(out) != "sha256:"+sha(t, filepath.Join(dir, "out-dir", "manifest.json")) {
+		t.Errorf("manifest-digest: %d %q", code, out)
+	}
+}
+
+// treeOf reads a directory layout as path → content ("->target" for links).
+func treeOf(t *testing.T, root string) map[string]string {
+	t.Helper()
+	tree := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			l, err := os.Readlink(p)
+			tree[rel] = "->" + l
+			return err
+		case d.IsDir():
+			tree[rel+"/"] = ""
+		default:
+			b, err := os.ReadFile(p)
+			tree[rel] = string(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+func sameOutput(t *testing.T, layout, a, b string) {
+	t.Helper()
+	if layout == "docker-archive" || layout == "oci-archive" {
+		if sha(t, a) != sha(t, b) {
+			t.Errorf("%s: %s and %s differ", layout, a, b)
+		}
+		return
+	}
+	ta, tb := treeOf(t, a), treeOf(t, b)
+	if len(ta) != len(tb) {
+		t.Errorf("%s: %d and %d files", layout, len(ta), len(tb))
+	}
+	for k, v := range ta {
+		if tb[k] != v {
+			t.Errorf("%s: %s differs", layout, k)
+		}
+	}
+}
+
+func TestReproducible(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+	for _, layout := range destinations {
+		t.Run(layout, func(t *testing.T) {
+			a, b := filepath.Join(dir, layout+"-a"), filepath.Join(dir, layout+"-b")
+			mustRun(t, "convert", "-q", src, dstRef(layout, a))
+			mustRun(t, "convert", "-q", src, dstRef(layout, b))
+			sameOutput(t, layout, a, b)
+			// Converting an output again to its own layout changes nothing.
+			c := filepath.Join(dir, layout+"-c")
+			mustRun(t, "convert", "-q", dstRef(layout, a), dstRef(layout, c))
+			sameOutput(t, layout, a, c)
+		})
+	}
+}
+
+func TestSourceDateEpoch(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+	mtimes := func(t *testing.T, epoch string) (map[int64]int, string) {
+		t.Setenv("SOURCE_DATE_EPOCH", epoch)
+		out := filepath.Join(dir, "out-"+epoch+".tar")
+		mustRun(t, "convert", "-q", src, "oci-archive:"+out)
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		seen := map[int64]int{}
+		tr := tar.NewReader(f)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[h.ModTime.Unix()]++
+		}
+		return seen, out
+	}
+	zero, a := mtimes(t, "")
+	if len(zero) != 1 || zero[0] == 0 {
+		t.Errorf("without SOURCE_DATE_EPOCH, mtimes %v, want all 0", zero)
+	}
+	set, b := mtimes(t, "1700000000")
+	if len(set) != 1 || set[1700000000] == 0 {
+		t.Errorf("with SOURCE_DATE_EPOCH=1700000000, mtimes %v", set)
+	}
+	if sha(t, a) == sha(t, b) {
+		t.Error("SOURCE_DATE_EPOCH does not change the output")
+	}
+}
+
+func TestConvertOntoItself(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref.tar")
+	dockerArchive(t, ref)
+	for _, c := range []struct{ from, to string }{
+		{"docker-archive", "docker-archive"},
+		{"docker-archive", "oci-archive"},
+		{"oci-archive", "oci-archive"},
+		{"oci-archive", "docker-archive"},
+		{"oci", "oci"},
+		{"dir", "dir"},
+	} {
+		t.Run(c.from+" to "+c.to, func(t *testing.T) {
+			// p holds c.from's layout; converting it onto itself as c.to
+			// must give what converting a copy elsewhere gives.
+			p := filepath.Join(dir, c.from+"-"+c.to)
+			mustRun(t, "convert", "-q", ref, dstRef(c.from, p))
+			want := filepath.Join(dir, c.from+"-"+c.to+"-want")
+			mustRun(t, "convert", "-q", dstRef(c.from, p), dstRef(c.to, want))
+			code, _, stderr := run(t, "convert", "-q", dstRef(c.from, p), dstRef(c.to, p))
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			mustRun(t, "verify", dstRef(c.to, p))
+			sameOutput(t, c.to, want, p)
+			if left := tmpLeft(t, dir); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}
+
+// Failures while writing, after a good plan: nothing at the destination,
+// nothing beside it, and what was there is left as it was.
+func TestWriteFailuresLeaveNothing(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+
+	t.Run("archive onto a directory", func(t *testing.T) {
+		dst := filepath.Join(dir, "a-dir")
+		os.Mkdir(dst, 0o755)
+		os.WriteFile(filepath.Join(dst, "keep"), []byte("keep"), 0o644)
+		code, _, stderr := run(t, "convert", src, "oci-archive:"+dst)
+		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		if b, err := os.ReadFile(filepath.Join(dst, "keep")); err != nil || string(b) != "keep" {
+			t.Errorf("the directory changed: %q %v", b, err)
+		}
+		if left := tmpLeft(t, dir); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+	t.Run("into a missing directory", func(t *testing.T) {
+		for _, layout := range destinations {
+			dst := filepath.Join(dir, "no", "such", "dir", "out")
+			code, _, stderr := run(t, "convert", src, dstRef(layout, dst))
+			if code != 1 || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%s: exit %d, stderr %q", layout, code, stderr)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "no")); err == nil {
+			t.Error("directories were created for a failed conversion")
+		}
+	})
+	t.Run("layout onto a file", func(t *testing.T) {
+		dst := filepath.Join(dir, "a-file")
+		os.WriteFile(dst, []byte("precious"), 0o644)
+		for _, layout := range []string{"oci", "dir"} {
+			code, _, stderr := run(t, "convert", src, dstRef(layout, dst))
+			if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, dst) {
+				t.Errorf("%s: exit %d, stderr %q", layout, code, stderr)
+			}
+		}
+		if b, _ := os.ReadFile(dst); string(b) != "precious" {
+			t.Errorf("the file changed: %q", b)
+		}
+	})
+}
+
+func TestRefuseNonLayoutDirectory(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+	for _, layout := range []string{"oci", "dir"} {
+		t.Run(layout, func(t *testing.T) {
+			dst := filepath.Join(dir, "home-"+layout)
+			os.MkdirAll(filepath.Join(dst, "sub"), 0o755)
+			os.WriteFile(filepath.Join(dst, "thesis.txt"), []byte("years of work"), 0o644)
+			os.WriteFile(filepath.Join(dst, "sub", "notes"), []byte("notes"), 0o644)
+			before := treeOf(t, dst)
+			code, _, stderr := run(t, "convert", src, dstRef(layout, dst))
+			if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") || !strings.Contains(stderr, dst) {
+				t.Errorf("exit %d, stderr %q", code, stderr)
+			}
+			after := treeOf(t, dst)
+			if len(after) != len(before) {
+				t.Errorf("the directory changed: %v", after)
+			}
+			for k, v := range before {
+				if after[k] != v {
+					t.Errorf("%s changed", k)
+				}
+			}
+			if left := tmpLeft(t, dir); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+	t.Run("an empty directory is taken", func(t *testing.T) {
+		dst := filepath.Join(dir, "empty")
+		os.Mkdir(dst, 0o755)
+		mustRun(t, "convert", "-q", src, "oci:"+dst)
+		mustRun(t, "verify", "oci:"+dst)
+	})
+	t.Run("a layout is replaced", func(t *testing.T) {
+		dst := filepath.Join(dir, "layout")
+		mustRun(t, "convert", "-q", src, "oci:"+dst)
+		mustRun(t, "convert", "-q", src, "oci:"+dst+":example.com/other:2")
+		if v := inspectJSON(t, "oci:"+dst); v["Name"] != "example.com/other:2" {
+			t.Errorf("Name %v after replacing the layout", v["Name"])
+		}
+	})
+}
+
+// A real docker save archive converts to every layout and each result verifies.
+func TestRealFixture(t *testing.T) {
+	src := filepath.Join("..", "..", "shared", "fixtures", "wagoodman__dive", ".data", "test-docker-image.tar")
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("fixture not available")
+	}
+	dir := t.TempDir()
+	for _, layout := range destinations {
+		dst := filepath.Join(dir, layout)
+		mustRun(t, "convert", "-q", src, dstRef(layout, dst))
+		mustRun(t, "verify", dstRef(layout, dst))
+	}
+}
+
+func FuzzParseRef(f *testing.F) {
+	for _, s := range []string{"x.tar", "docker-archive:x.tar", "docker-archive:x.tar:@1", "oci-archive:a.tar:quay.io/curl/curl:latest",
+		"oci:dir:tag", "dir:/a:b", "dir:", "oci:", "bogus:x", "", ":", "docker-archive::x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := cli.ParseRef(s)
+		if err != nil {
+			return
+		}
+		if r.Path == "" {
+			t.Errorf("ParseRef(%q) = %+v: no path", s, r)
+		}
+		again, err := cli.ParseRef(r.String())
+		if err != nil || again != r {
+			t.Errorf("ParseRef(%q) = %+v, whose String %q parses to %+v, %v", s, r, r.String(), again, err)
+		}
+	})
+}

@@ -1,0 +1,232 @@
+package convert_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// fuzzSeeds are valid archives of each shape retar reads, and small tars with
+// links and long names, for the fuzzers to mutate.
+func fuzzSeeds(t testing.TB) [][]byte {
+	img1, img2 := newTestImage(t, 1), newTestImage(t, 2)
+	legacy := img1.dockerArchive(t).drop(t, "manifest.json")
+	hybrid := append(img1.ociArchive(t), member{name: "manifest.json", body: mustJSON(t, []map[string]any{{
+		"Config": blobName(img1.config), "RepoTags": []string{testName}, "Layers": []string{blobName(img1.layers[0])}}})})
+	return [][]byte{
+		img1.dockerArchive(t).tar(t),
+		img2.dockerArchive(t).tar(t),
+		img1.ociArchive(t).tar(t),
+		img2.ociArchive(t).tar(t),
+		legacy.tar(t),
+		hybrid.tar(t),
+		writeTar(t, []tarEntry{
+			dir("./d/"), reg("d/f", "file", tar.FormatUSTAR), symlink("s", "d/f"), hardlink("h", "s"),
+			reg(paxLong, "pax", tar.FormatPAX), reg(gnuLong, "gnu", tar.FormatGNU), symlink("loop", "loop"),
+		}),
+	}
+}
+
+// maxFuzzEntries bounds the files a fuzz input's walk opens: a tar of links to
+// "." lists endlessly (see TestTarFSWalkEndsOnDirLinkLoops).
+const maxFuzzEntries = 2000
+
+func FuzzIndexTar(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tfs, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		// Open and read every entry, through links as the index resolves them.
+		visits := 0
+		_ = fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
+			if visits++; visits > maxFuzzEntries {
+				return fs.SkipAll
+			}
+			if err != nil || d.IsDir() && p != "." && strings.Count(p, "/") > 16 {
+				return fs.SkipDir
+			}
+			if _, err := d.Info(); err != nil {
+				t.Errorf("%s: listed, but Info fails: %v", p, err)
+			}
+			if d.IsDir() {
+				return nil
+			}
+			b, err := fs.ReadFile(tfs, p)
+			if err == nil {
+				if fi, err := tfs.Stat(p); err != nil || fi.Size() != int64(len(b)) {
+					t.Errorf("%s: read %d bytes, Stat says %v, %v", p, len(b), fi, err)
+				}
+			}
+			return nil
+		})
+		// What archive/tar streams, the index serves: same files, same bytes.
+		var failed bool
+		tr := tar.NewReader(bytes.NewReader(data))
+		last := map[string][]byte{}
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				failed = err != io.EOF
+				break
+			}
+			name := path.Clean(strings.TrimLeft(h.Name, "/"))
+			switch h.Typeflag {
+			case tar.TypeReg:
+			case tar.TypeDir, tar.TypeSymlink, tar.TypeLink, tar.TypeGNUSparse:
+				last[name] = nil // no longer a plain file
+				continue
+			default:
+				continue // devices and the like: the index skips them
+			}
+			body, err := io.ReadAll(tr)
+			if err != nil {
+				failed = true
+				break
+			}
+			last[name] = body
+			for k := range h.PAXRecords {
+				if strings.HasPrefix(k, "GNU.sparse.") {
+					last[name] = nil // sparse files are refused
+				}
+			}
+		}
+		if failed {
+			return // archive/tar fails on it; the index needn't agree on what is left
+		}
+		names := make([]string, 0, len(last))
+		for n := range last {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			want := last[n]
+			if want == nil || n == "." {
+				continue
+			}
+			got, err := fs.ReadFile(tfs, n)
+			if err != nil {
+				t.Errorf("%q: archive/tar reads %d bytes, TarFS fails: %v", n, len(want), err)
+			} else if !bytes.Equal(got, want) {
+				t.Errorf("%q: TarFS reads %d bytes, archive/tar %d, and they differ", n, len(got), len(want))
+			}
+		}
+	})
+}
+
+func FuzzOpen(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx := context.Background()
+		open := func() *convert.Archive {
+			a, err := convert.Open(convert.Input{Name: "fuzz.tar", Archive: bytes.NewReader(data), Size: int64(len(data))})
+			if err != nil {
+				if !strings.Contains(err.Error(), "fuzz.tar") {
+					t.Errorf("the error does not name the source: %v", err)
+				}
+				return nil
+			}
+			return a
+		}
+		// Only a source that verifies must give outputs that verify: Convert
+		// does not decompress layers to check their diff_ids, Verify does.
+		var sourceOK bool
+		if a := open(); a != nil {
+			_, err := a.Verify(ctx, convert.Hashing{Parallel: 2})
+			sourceOK = err == nil
+		} else {
+			return
+		}
+		if a := open(); a != nil {
+			_, _ = a.Inspect(ctx, convert.InspectOptions{Host: convertOptions(convert.OCI).Host})
+		}
+		// A fresh Archive per pass: each caches what it hashed.
+		for _, to := range allLayouts {
+			a := open()
+			p, err := a.Convert(ctx, convertOptions(to))
+			if err != nil {
+				continue
+			}
+			var out bytes.Buffer
+			if err := p.WriteTar(convert.WriterSink{Writer: &out}); err != nil {
+				t.Errorf("to %s: planned, then WriteTar fails: %v", to, err)
+				continue
+			}
+			if !to.IsArchive() || !sourceOK {
+				continue
+			}
+			// What retar writes from a sound source, retar reads back as sound.
+			b, err := convert.Open(convert.Input{Name: "out.tar", Archive: bytes.NewReader(out.Bytes()), Size: int64(out.Len())})
+			if err != nil {
+				t.Errorf("to %s: the output does not open: %v", to, err)
+				continue
+			}
+			if _, err := b.Verify(ctx, convert.Hashing{Parallel: 1}); err != nil {
+				t.Errorf("to %s: the output does not verify: %v", to, err)
+			}
+		}
+	})
+}
+
+func FuzzParseName(f *testing.F) {
+	for _, s := range []string{"busybox", "busybox:1", "docker.io/library/busybox:latest", "quay.io/curl/curl:8.1@sha256:" + strings.Repeat("a", 64),
+		"localhost:5000/a/b", "UPPER/case", "a@sha256:short", "", ":", "@", "example.com:x/y", strings.Repeat("a/", 200) + "b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := convert.ParseName(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "invalid image name") {
+				t.Errorf("ParseName(%q): error %q does not say what is wrong", s, err)
+			}
+			return
+		}
+		full := n.String()
+		again, err := convert.ParseName(full)
+		if err != nil || again.String() != full {
+			t.Errorf("ParseName(%q) = %q, which parses to %q, %v", s, full, again.String(), err)
+		}
+		if rt := n.RepoTag(); rt != "" {
+			r, err := convert.ParseName(rt)
+			if err != nil || r.String() != full {
+				t.Errorf("ParseName(%q).RepoTag() = %q, which parses to %q, %v; want %q", s, rt, r.String(), err, full)
+			}
+		}
+	})
+}
+
+func FuzzParsePlatform(f *testing.F) {
+	for _, s := range []string{"linux/amd64", "linux/arm64/v8", "linux", "/", "linux//", "a/b/c/d", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := convert.ParsePlatform(s)
+		if err != nil {
+			if !errors.Is(err, convert.ErrUsage) {
+				t.Errorf("ParsePlatform(%q): %v is not a usage error", s, err)
+			}
+			return
+		}
+		got := p.OS + "/" + p.Architecture
+		if p.Variant != "" {
+			got += "/" + p.Variant
+		}
+		if got != s && got+"/" != s {
+			t.Errorf("ParsePlatform(%q) = %q", s, got)
+		}
+	})
+}

@@ -1,0 +1,400 @@
+package convert_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// tarEntry is one header of a tar a TarFS test writes, in the format given.
+type tarEntry struct {
+	hdr  tar.Header
+	body string
+}
+
+func reg(name, body string, format tar.Format) tarEntry {
+	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body)), Format: format}, body: body}
+}
+
+func dir(name string) tarEntry {
+	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755}}
+}
+
+func symlink(name, target string) tarEntry {
+	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777}}
+}
+
+func hardlink(name, target string) tarEntry {
+	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeLink, Linkname: target, Mode: 0o644}}
+}
+
+func writeTar(t testing.TB, entries []tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := e.hdr
+		if h.ModTime.IsZero() {
+			h.ModTime = time.Unix(1700000000, 0)
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatalf("header %q: %v", h.Name, err)
+		}
+		if _, err := io.WriteString(tw, e.body); err != nil {
+			t.Fatalf("body %q: %v", h.Name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func indexTar(t testing.TB, data []byte) *convert.TarFS {
+	t.Helper()
+	tfs, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("IndexTar: %v", err)
+	}
+	return tfs
+}
+
+var (
+	paxLong  = "pax/" + strings.Repeat("p", 120) + "/" + strings.Repeat("q", 90) + ".txt"
+	gnuLong  = "gnu/" + strings.Repeat("g", 180) + ".txt"
+	ustarCut = strings.Repeat("u", 90) + "/" + strings.Repeat("v", 60) + ".txt" // 155/100 prefix split
+	paxLink  = "pax-link/" + strings.Repeat("l", 130)
+)
+
+// richTar has what archives in the wild carry: nested and implicit
+// directories, "./" names, symlinks (relative, absolute, to directories),
+// hardlinks, long names in each format, sizes around the block size, and an
+// entry written twice.
+func richTar(t testing.TB) []byte {
+	return writeTar(t, []tarEntry{
+		dir("./"),
+		dir("./etc/"),
+		reg("./etc/hostname", "retar\n", tar.FormatUSTAR),
+		reg("etc/deep/a/b/c/file.txt", "deep in implicit directories\n", tar.FormatUSTAR),
+		dir("bin"),
+		{hdr: tar.Header{Name: "bin/hello", Typeflag: tar.TypeReg, Mode: 0o755, Size: 5}, body: "hello"},
+		symlink("bin/hi", "hello"),
+		symlink("etc/abs-link", "/etc/hostname"),
+		symlink("etc/up-link", "../bin/hello"),
+		hardlink("etc/hard", "./etc/hostname"),
+		hardlink("./etc/hard-of-symlink", "bin/hi"),
+		symlink("lib", "etc/deep"),
+		reg("empty", "", tar.FormatUSTAR),
+		reg("block/512", strings.Repeat("a", 512), tar.FormatUSTAR),
+		reg("block/513", strings.Repeat("b", 513), tar.FormatUSTAR),
+		reg("block/1023", strings.Repeat("c", 1023), tar.FormatUSTAR),
+		reg(paxLong, "a PAX long name\n", tar.FormatPAX),
+		reg(gnuLong, "a GNU long name\n", tar.FormatGNU),
+		reg(ustarCut, "a USTAR prefix-split name\n", tar.FormatUSTAR),
+		{hdr: tar.Header{Name: "pax/records", Typeflag: tar.TypeReg, Mode: 0o600, Size: 4, Format: tar.FormatPAX,
+			PAXRecords: map[string]string{"comment": strings.Repeat("x", 2000), "LIBARCHIVE.xattr.user.k": "dg=="}}, body: "pax!"},
+		{hdr: tar.Header{Name: "gnu/times", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3, Format: tar.FormatGNU,
+			AccessTime: time.Unix(1, 0), ChangeTime: time.Unix(2, 0)}, body: "gnu"},
+		{hdr: tar.Header{Name: paxLink, Typeflag: tar.TypeSymlink, Linkname: "../" + paxLong, Mode: 0o777, Format: tar.FormatPAX}},
+		{hdr: tar.Header{Name: "gnu/long-link", Typeflag: tar.TypeSymlink, Linkname: "../" + gnuLong, Mode: 0o777, Format: tar.FormatGNU}},
+		reg("dup", "first", tar.FormatUSTAR),
+		reg("./dup", "second, which wins", tar.FormatUSTAR),
+		{hdr: tar.Header{Name: "dev/null", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 3}},
+	})
+}
+
+func TestTarFSContract(t *testing.T) {
+	tfs := indexTar(t, richTar(t))
+	if err := fstest.TestFS(tfs,
+		"etc/hostname", "etc/deep/a/b/c/file.txt", "bin/hello", "bin/hi", "etc/abs-link", "etc/up-link",
+		"etc/hard", "etc/hard-of-symlink", "lib/a/b/c/file.txt", "empty", "block/512", "block/513",
+		"block/1023", paxLong, gnuLong, ustarCut, "pax/records", "gnu/times", paxLink, "gnu/long-link", "dup"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTarFSLinks(t *testing.T) {
+	tfs := indexTar(t, richTar(t))
+	for name, want := range map[string]string{
+		"bin/hi":              "hello",
+		"etc/abs-link":        "retar\n",
+		"etc/up-link":         "hello",
+		"etc/hard":            "retar\n",
+		"etc/hard-of-symlink": "hello",
+		"lib/a/b/c/file.txt":  "deep in implicit directories\n",
+		paxLink:               "a PAX long name\n",
+		"gnu/long-link":       "a GNU long name\n",
+		"dup":                 "second, which wins",
+	} {
+		got, err := fs.ReadFile(tfs, name)
+		if err != nil || string(got) != want {
+			t.Errorf("ReadFile(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := tfs.Open("dev/null"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a device opens: %v", err)
+	}
+	fi, err := tfs.Stat("bin/hello")
+	if err != nil || fi.Mode() != 0o755 || fi.Size() != 5 || !fi.ModTime().Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("Stat(bin/hello) = %v %v %v, %v", fi.Mode(), fi.Size(), fi.ModTime(), err)
+	}
+}
+
+// checkTarEquivalence reads data with archive/tar's streaming reader and
+// checks that every regular file it yields (the last entry of each name)
+// reads the same through the TarFS, whole and as the section it names.
+func checkTarEquivalence(t testing.TB, data []byte, tfs *convert.TarFS) int {
+	t.Helper()
+	type want struct {
+		raw  string
+		body []byte
+	}
+	last := map[string]*want{}
+	var order []string
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("archive/tar: %v", err)
+		}
+		name := path.Clean(strings.TrimLeft(h.Name, "/"))
+		if name == "." || name == "" {
+			continue
+		}
+		if _, ok := last[name]; !ok {
+			order = append(order, name)
+		}
+		switch h.Typeflag {
+		case tar.TypeReg:
+			body, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatalf("archive/tar read %q: %v", h.Name, err)
+			}
+			last[name] = &want{raw: h.Name, body: body}
+		case tar.TypeDir, tar.TypeSymlink, tar.TypeLink, tar.TypeGNUSparse:
+			last[name] = nil // not a plain file any more
+		}
+	}
+	n := 0
+	for _, name := range order {
+		w := last[name]
+		if w == nil {
+			continue
+		}
+		n++
+		got, err := fs.ReadFile(tfs, name)
+		if err != nil {
+			t.Errorf("%q: TarFS: %v", w.raw, err)
+			continue
+		}
+		if !bytes.Equal(got, w.body) {
+			t.Errorf("%q: TarFS reads %d bytes, archive/tar %d, and they differ", w.raw, len(got), len(w.body))
+		}
+		f, err := tfs.Open(name)
+		if err != nil {
+			t.Errorf("%q: %v", w.raw, err)
+			continue
+		}
+		tf, ok := f.(*convert.TarFile)
+		if !ok {
+			t.Errorf("%q opens as %T, not a *TarFile", w.raw, f)
+			f.Close()
+			continue
+		}
+		r, off, size := tf.Section()
+		sec := make([]byte, size)
+		if _, err := r.ReadAt(sec, off); err != nil && !(err == io.EOF && size == 0) {
+			t.Errorf("%q: section %d+%d: %v", w.raw, off, size, err)
+		}
+		if !bytes.Equal(sec, w.body) {
+			t.Errorf("%q: the section at %d+%d is not the entry's content", w.raw, off, size)
+		}
+		f.Close()
+	}
+	return n
+}
+
+func TestTarFSEqualsArchiveTar(t *testing.T) {
+	data := richTar(t)
+	if n := checkTarEquivalence(t, data, indexTar(t, data)); n < 13 {
+		t.Errorf("compared %d regular files, want every one of richTar's", n)
+	}
+}
+
+// The same equivalence on every uncompressed tar of the interop corpus: real
+// writers (docker, podman, Bazel, BuildKit, ggcr) and their header quirks.
+func TestTarFSEqualsArchiveTarOnFixtures(t *testing.T) {
+	root := filepath.Join("..", "..", "shared", "fixtures")
+	if _, err := os.Stat(root); err != nil {
+		t.Skip("no fixtures")
+	}
+	count := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tar") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if _, err := tar.NewReader(bytes.NewReader(data)).Next(); err != nil {
+			return nil // not a tar, or compressed under a .tar name
+		}
+		count++
+		t.Run(strings.TrimPrefix(filepath.ToSlash(p), filepath.ToSlash(root)+"/"), func(t *testing.T) {
+			tfs, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Skipf("IndexTar refuses it: %v", err)
+			}
+			checkTarEquivalence(t, data, tfs)
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count == 0 {
+		t.Error("no tar in the fixtures")
+	}
+}
+
+func chain(n int, final tarEntry, mk func(name, target string) tarEntry) []tarEntry {
+	entries := []tarEntry{final}
+	for i := range n {
+		target := final.hdr.Name
+		if i > 0 {
+			target = fmt.Sprintf("l%d", i-1)
+		}
+		entries = append(entries, mk(fmt.Sprintf("l%d", i), target))
+	}
+	return entries
+}
+
+func TestTarFSLinkDepth(t *testing.T) {
+	file := reg("target", "end of the chain", tar.FormatUSTAR)
+	for _, c := range []struct {
+		name string
+		mk   func(name, target string) tarEntry
+	}{{"symlinks", symlink}, {"hardlinks", hardlink}} {
+		t.Run(c.name, func(t *testing.T) {
+			// 40 links resolve, as in the kernel (MAXSYMLINKS); 41 do not.
+			tfs := indexTar(t, writeTar(t, chain(41, file, c.mk)))
+			if got, err := fs.ReadFile(tfs, "l39"); err != nil || string(got) != "end of the chain" {
+				t.Errorf("40 links: %q, %v", got, err)
+			}
+			if _, err := fs.ReadFile(tfs, "l40"); err == nil || errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("41 links: %v, want a too-many-links error", err)
+			}
+		})
+	}
+	loops := writeTar(t, []tarEntry{
+		symlink("a", "b"), symlink("b", "a"),
+		symlink("self", "self"),
+		hardlink("h1", "h2"), hardlink("h2", "h1"),
+		symlink("mixed", "hm"), hardlink("hm", "mixed"),
+		symlink("d", "d"), symlink("up", "."),
+		dir("real"), symlink("real/back", ".."),
+		reg("real/file", "ok", tar.FormatUSTAR),
+	})
+	tfs := indexTar(t, loops)
+	for _, name := range []string{"a", "b", "self", "h1", "mixed", "d/x", "d/d/d/x", "real/back/d/x"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := fs.ReadFile(tfs, name)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s: read through a link loop", name)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: resolving a link loop does not end", name)
+		}
+		if _, err := tfs.Stat(name); err == nil {
+			t.Errorf("Stat(%s): no error", name)
+		}
+	}
+	if got, err := fs.ReadFile(tfs, "real/back/real/back/up/real/file"); err != nil || string(got) != "ok" {
+		t.Errorf("a path through links that do not loop: %q, %v", got, err)
+	}
+}
+
+// fs.WalkDir does not follow symbolic links, trusting the FS to list them as
+// links; a TarFS lists a link by what it resolves to, so a link to a parent
+// directory must not make every walk of it endless (here 2^40 paths).
+func TestTarFSWalkEndsOnDirLinkLoops(t *testing.T) {
+	tfs := indexTar(t, writeTar(t, []tarEntry{
+		symlink("up", "."), symlink("up2", "."),
+		dir("real"), symlink("real/back", ".."),
+		reg("real/file", "ok", tar.FormatUSTAR),
+	}))
+	visits := 0
+	err := fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
+		if visits++; visits > 10000 {
+			return fmt.Errorf("still walking after %d entries, at %s", visits, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+func TestTarFSUnsafeNames(t *testing.T) {
+	for _, name := range []string{"../x", "a/../../x", "./../x", "/../x", "a/..", "a/../b"} {
+		data := writeTar(t, []tarEntry{reg("ok", "ok", tar.FormatUSTAR), reg(name, "escape", tar.FormatUSTAR)})
+		_, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+		if err == nil {
+			t.Errorf("IndexTar accepts an entry named %q", name)
+		} else if !strings.Contains(err.Error(), name) {
+			t.Errorf("%q: the error does not name the entry: %v", name, err)
+		}
+	}
+	data := writeTar(t, []tarEntry{
+		reg("etc/passwd", "inside", tar.FormatUSTAR),
+		symlink("out", "../../etc/passwd"),
+		symlink("abs", "/etc/passwd"),
+		symlink("deep/out", "../../x"),
+		hardlink("hout", "../etc/passwd"),
+	})
+	tfs := indexTar(t, data)
+	for _, name := range []string{"../etc/passwd", "/etc/passwd", "etc/../etc/passwd", "./etc/passwd", "etc/passwd/", ""} {
+		if _, err := tfs.Open(name); !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("Open(%q): %v, want fs.ErrInvalid", name, err)
+		}
+	}
+	for _, name := range []string{"out", "deep/out", "hout"} {
+		if b, err := fs.ReadFile(tfs, name); err == nil {
+			t.Errorf("%s leaves the archive and reads %q", name, b)
+		}
+	}
+	// An absolute link stays inside: the archive is its root.
+	if b, err := fs.ReadFile(tfs, "abs"); err != nil || string(b) != "inside" {
+		t.Errorf("abs: %q, %v", b, err)
+	}
+}
+
+func TestTarFSTruncated(t *testing.T) {
+	data := writeTar(t, []tarEntry{reg("a", "aaaa", tar.FormatUSTAR), reg("big", strings.Repeat("z", 4000), tar.FormatUSTAR)})
+	for _, n := range []int{1536 + 2000, 1024 + 100, 100} { // in big's data, in its header, in the first header
+		if _, err := convert.IndexTar(bytes.NewReader(data[:n]), int64(n)); err == nil {
+			t.Errorf("IndexTar of the first %d bytes of %d: no error", n, len(data))
+		}
+	}
+}

@@ -1,0 +1,130 @@
+// Command genimage writes a docker-archive of generated layers for benchmarks:
+// each layer is a tar of one file, half pseudo-random bytes (incompressible)
+// and half repetitive text (compressible), so compression has real work.
+package main
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+)
+
+func main() {
+	size := flag.Int("size", 1024, "total size of the layers in MB")
+	layers := flag.Int("layers", 2, "number of layers")
+	out := flag.String("o", "bench.tar", "output docker-archive")
+	flag.Parse()
+	if err := write(*out, int64(*size)<<20, *layers); err != nil {
+		fmt.Fprintln(os.Stderr, "genimage:", err)
+		os.Exit(1)
+	}
+}
+
+func write(out string, total int64, n int) error {
+	dir, err := os.MkdirTemp("", "genimage-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var diffIDs, files []string
+	for i := range n {
+		p := fmt.Sprintf("%s/layer%d.tar", dir, i)
+		d, err := writeLayer(p, total/int64(n), uint64(i))
+		if err != nil {
+			return err
+		}
+		diffIDs = append(diffIDs, "sha256:"+d)
+		files = append(files, p)
+	}
+	cfg, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"config": map[string]any{"Cmd": []string{"/data0"}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+	})
+	sum := sha256.Sum256(cfg)
+	cfgName := hex.EncodeToString(sum[:]) + ".json"
+	var layerNames []string
+	for _, d := range diffIDs {
+		layerNames = append(layerNames, strings.TrimPrefix(d, "sha256:")+".tar")
+	}
+	manifest, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{"bench:1"}, "Layers": layerNames}})
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	add := func(name string, r io.Reader, size int64) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size}); err != nil {
+			return err
+		}
+		_, err := io.Copy(tw, r)
+		return err
+	}
+	if err := add("manifest.json", strings.NewReader(string(manifest)), int64(len(manifest))); err != nil {
+		return err
+	}
+	if err := add(cfgName, strings.NewReader(string(cfg)), int64(len(cfg))); err != nil {
+		return err
+	}
+	for i, p := range files {
+		lf, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		fi, _ := lf.Stat()
+		err = add(layerNames[i], lf, fi.Size())
+		lf.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+// writeLayer writes a layer tar of one file of size bytes and returns its sha256.
+func writeLayer(path string, size int64, seed uint64) (string, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	tw := tar.NewWriter(io.MultiWriter(f, h))
+	if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("data%d", seed), Mode: 0o644, Size: size}); err != nil {
+		return "", err
+	}
+	rng := rand.New(rand.NewPCG(seed, 42))
+	buf := make([]byte, 1<<20)
+	text := []byte(strings.Repeat("retar benchmark line: the quick brown fox jumps over the lazy dog 0123456789\n", 1<<20/80+1))[:1<<20]
+	for off, chunk := int64(0), 0; off < size; off, chunk = off+int64(len(buf)), chunk+1 {
+		b := buf
+		if chunk%2 == 0 {
+			for i := 0; i+8 <= len(b); i += 8 {
+				v := rng.Uint64()
+				for j := range 8 {
+					b[i+j] = byte(v >> (8 * j))
+				}
+			}
+		} else {
+			b = text
+		}
+		if rest := size - off; rest < int64(len(b)) {
+			b = b[:rest]
+		}
+		if _, err := tw.Write(b); err != nil {
+			return "", err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
