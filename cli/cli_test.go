@@ -755,3 +755,78 @@ func FuzzParseRef(f *testing.F) {
 		}
 	})
 }
+
+// An oci-archive whose index.json lists a manifest the archive does not hold:
+// every command says so in one line, exit 1; none panics.
+func TestAbsentManifest(t *testing.T) {
+	dir := t.TempDir()
+	valid, src := filepath.Join(dir, "valid.tar"), filepath.Join(dir, "absent.tar")
+	dockerArchive(t, valid)
+	mustRun(t, "convert", "-q", valid, "oci-archive:"+valid+".oci")
+	es := readTarFile(t, valid+".oci")
+	var idx struct {
+		Manifests []struct{ Digest digest.Digest }
+	}
+	for _, e := range es {
+		if e.name == "index.json" {
+			json.Unmarshal(e.body, &idx)
+		}
+	}
+	if len(idx.Manifests) != 1 {
+		t.Fatalf("index.json: %+v", idx)
+	}
+	writeTarFile(t, src, dropEntry(es, "blobs/sha256/"+idx.Manifests[0].Digest.Encoded()))
+	for _, args := range [][]string{
+		{"inspect", src},
+		{"verify", src},
+		{"convert", src, "docker-archive:" + filepath.Join(dir, "out.tar")},
+		{"convert", src, "oci-archive:" + filepath.Join(dir, "out.oci.tar")},
+		{"convert", src, "oci:" + filepath.Join(dir, "out-oci")},
+	} {
+		t.Run(args[0]+" "+strings.Split(args[len(args)-1], ":")[0], func(t *testing.T) {
+			var code int
+			var stderr string
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("retar %v panics: %v", args, r)
+					}
+				}()
+				code, _, stderr = run(t, args...)
+			}()
+			if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, src) || !strings.Contains(stderr, idx.Manifests[0].Digest.String()) {
+				t.Errorf("exit %d, stderr %q; want 1 and one line naming %s and the manifest", code, stderr, src)
+			}
+		})
+	}
+}
+
+// A config named for a digest it does not have: docker loads such archives
+// (the content counts), so convert goes on with a notice; verify fails.
+func TestConfigNameClaimsWrongDigest(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "claims.tar")
+	es := dockerArchive(t, src)
+	wrong := digest.FromString("something else").Encoded() + ".json"
+	for i := range es {
+		if strings.HasSuffix(es[i].name, ".json") && es[i].name != "manifest.json" {
+			old := es[i].name
+			es[i].name = wrong
+			var m []map[string]any
+			json.Unmarshal(es[len(es)-1].body, &m)
+			m[0]["Config"] = wrong
+			es = replaceEntry(es, "manifest.json", mustJSON(t, m))
+			t.Logf("renamed %s to %s", old, wrong)
+			break
+		}
+	}
+	writeTarFile(t, src, es)
+	code, _, stderr := run(t, "verify", src)
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") || !strings.Contains(stderr, src) || !strings.Contains(stderr, wrong) {
+		t.Errorf("verify: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = run(t, "convert", src, "oci-archive:"+filepath.Join(dir, "out.tar"))
+	if code != 0 || !strings.Contains(stderr, "retar: notice: ") || !strings.Contains(stderr, wrong) {
+		t.Errorf("convert: exit %d, stderr %q; want 0 and a notice naming %s", code, stderr, wrong)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -766,6 +767,28 @@ func TestIndexEntryManifestMissing(t *testing.T) {
 	t.Run("verify", func(t *testing.T) {
 		checkError(t, c, source, verify(source, data))
 	})
+	t.Run("inspect", func(t *testing.T) {
+		a, err := convert.Open(convert.Input{Name: source, Archive: bytes.NewReader(data), Size: int64(len(data))})
+		if err == nil {
+			err = noPanic(t, func() error {
+				_, err := a.Inspect(context.Background(), convert.InspectOptions{Host: convertOptions(convert.OCI).Host})
+				return err
+			})
+		}
+		checkError(t, c, source, err)
+	})
+}
+
+// noPanic runs fn and turns a panic into a test failure, so that one bug
+// does not stop every other test of the package.
+func noPanic(t *testing.T, fn func() error) (err error) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return fn()
 }
 
 // fixture returns a file of the shared interop corpus, skipping when absent.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"testing"
@@ -130,55 +131,90 @@ func FuzzOpen(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ctx := context.Background()
-		open := func() *convert.Archive {
-			a, err := convert.Open(convert.Input{Name: "fuzz.tar", Archive: bytes.NewReader(data), Size: int64(len(data))})
-			if err != nil {
-				if !strings.Contains(err.Error(), "fuzz.tar") {
-					t.Errorf("the error does not name the source: %v", err)
-				}
-				return nil
-			}
-			return a
+	f.Fuzz(func(t *testing.T, data []byte) { convertEverywhere(t, data) })
+}
+
+// convertEverywhere opens data as an archive, verifies and inspects it, and
+// converts it to every layout; none of it may panic, and a source that
+// verifies must give archives that open and verify.
+func convertEverywhere(t *testing.T, data []byte) {
+	t.Helper()
+	// A panic fails this input, not the whole test binary, so the seeds of
+	// every target run; the fuzzer still records the input as a failure.
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("panic: %v\n%s", r, debug.Stack())
 		}
-		// Only a source that verifies must give outputs that verify: Convert
-		// does not decompress layers to check their diff_ids, Verify does.
-		var sourceOK bool
-		if a := open(); a != nil {
-			_, err := a.Verify(ctx, convert.Hashing{Parallel: 2})
-			sourceOK = err == nil
-		} else {
-			return
+	}()
+	ctx := context.Background()
+	open := func() *convert.Archive {
+		a, err := convert.Open(convert.Input{Name: "fuzz.tar", Archive: bytes.NewReader(data), Size: int64(len(data))})
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.tar") {
+				t.Errorf("the error does not name the source: %v", err)
+			}
+			return nil
 		}
-		if a := open(); a != nil {
-			_, _ = a.Inspect(ctx, convert.InspectOptions{Host: convertOptions(convert.OCI).Host})
+		return a
+	}
+	// Each pass gets a fresh Archive, as each caches what it hashed. Convert
+	// does not decompress layers to check their diff_ids, Verify does: only
+	// a source that verifies must give outputs that verify.
+	a := open()
+	if a == nil {
+		return
+	}
+	_, err := a.Verify(ctx, convert.Hashing{Parallel: 2})
+	sourceOK := err == nil
+	if a := open(); a != nil {
+		_, _ = a.Inspect(ctx, convert.InspectOptions{Host: convertOptions(convert.OCI).Host})
+	}
+	for _, to := range allLayouts {
+		p, err := open().Convert(ctx, convertOptions(to))
+		if err != nil {
+			continue
 		}
-		// A fresh Archive per pass: each caches what it hashed.
-		for _, to := range allLayouts {
-			a := open()
-			p, err := a.Convert(ctx, convertOptions(to))
-			if err != nil {
-				continue
-			}
-			var out bytes.Buffer
-			if err := p.WriteTar(convert.WriterSink{Writer: &out}); err != nil {
-				t.Errorf("to %s: planned, then WriteTar fails: %v", to, err)
-				continue
-			}
-			if !to.IsArchive() || !sourceOK {
-				continue
-			}
-			// What retar writes from a sound source, retar reads back as sound.
-			b, err := convert.Open(convert.Input{Name: "out.tar", Archive: bytes.NewReader(out.Bytes()), Size: int64(out.Len())})
-			if err != nil {
-				t.Errorf("to %s: the output does not open: %v", to, err)
-				continue
-			}
-			if _, err := b.Verify(ctx, convert.Hashing{Parallel: 1}); err != nil {
-				t.Errorf("to %s: the output does not verify: %v", to, err)
-			}
+		var out bytes.Buffer
+		if err := p.WriteTar(convert.WriterSink{Writer: &out}); err != nil {
+			t.Errorf("to %s: planned, then WriteTar fails: %v", to, err)
+			continue
 		}
+		if !to.IsArchive() || !sourceOK {
+			continue
+		}
+		b, err := convert.Open(convert.Input{Name: "out.tar", Archive: bytes.NewReader(out.Bytes()), Size: int64(out.Len())})
+		if err != nil {
+			t.Errorf("to %s: the output does not open: %v", to, err)
+			continue
+		}
+		if _, err := b.Verify(ctx, convert.Hashing{Parallel: 1}); err != nil {
+			t.Errorf("to %s: the output does not verify: %v", to, err)
+		}
+	}
+}
+
+// The JSON parsers, past the tar framing that stops most of FuzzOpen's
+// mutations: fuzzed bytes stand in for manifest.json of a valid docker
+// archive, or for index.json or the manifest blob of a valid OCI archive.
+func FuzzMetadata(f *testing.F) {
+	img := newTestImage(f, 2)
+	docker, oci := img.dockerArchive(f), img.ociArchive(f)
+	f.Add(uint8(0), docker.get(f, "manifest.json"))
+	f.Add(uint8(1), oci.get(f, "index.json"))
+	f.Add(uint8(2), img.ociManifest(f))
+	f.Add(uint8(0), []byte(`[{"Config":"x.json","RepoTags":null,"Layers":[],"LayerSources":{"sha256:`+strings.Repeat("0", 64)+`":{"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip","urls":["http://x"]}}}]`))
+	f.Add(uint8(1), []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:`+strings.Repeat("a", 64)+`","size":2,"platform":{"os":"linux","architecture":"arm64"}}]}`))
+	f.Fuzz(func(t *testing.T, which uint8, meta []byte) {
+		var ms members
+		switch which % 3 {
+		case 0:
+			ms = docker.set(t, "manifest.json", meta)
+		case 1:
+			ms = oci.set(t, "index.json", meta)
+		case 2:
+			ms = append(oci.drop(t, blobName(img.ociManifest(t))).set(t, "index.json", ociIndex(t, meta)), member{name: blobName(meta), body: meta})
+		}
+		convertEverywhere(t, ms.tar(t))
 	})
 }
 

@@ -103,7 +103,7 @@ func writeLayer(path string, size int64, seed uint64) (string, error) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 42))
 	buf := make([]byte, 1<<20)
-	text := []byte(strings.Repeat("retar benchmark line: the quick brown fox jumps over the lazy dog 0123456789\n", 1<<20/80+1))[:1<<20]
+	text := []byte(strings.Repeat("retar benchmark line: the quick brown fox jumps over the lazy dog 0123456789\n", 1<<20/64+1))[:1<<20]
 	for off, chunk := int64(0), 0; off < size; off, chunk = off+int64(len(buf)), chunk+1 {
 		b := buf
 		if chunk%2 == 0 {
