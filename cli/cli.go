@@ -257,7 +257,11 @@ func (e *env) convert(ctx context.Context, args []string) error {
 			if len(img.Names) > 0 {
 				names = strings.Join(img.Names, ", ")
 			}
-			fmt.Fprintf(e.stderr, "wrote %s %s (%s)\n", dst, img.Digest, names)
+			id := img.Digest
+			if id == "" {
+				id = "image ID " + img.ID
+			}
+			fmt.Fprintf(e.stderr, "wrote %s %s (%s)\n", dst, id, names)
 		}
 	}
 	return nil

@@ -113,6 +113,17 @@ type outImage struct {
 	fromDocker bool // its manifest was derived from a docker manifest.json
 }
 
+// holder names what takes one image manifest per image, for messages.
+func holder(to Layout) string {
+	switch to {
+	case Dir:
+		return "a dir: layout"
+	case DockerArchive:
+		return "a docker-archive"
+	}
+	return "docker's manifest.json"
+}
+
 func anyPlatform(p *ocispec.Platform, want []ocispec.Platform) bool {
 	for _, w := range want {
 		if platformMatches(p, w) {
@@ -259,7 +270,14 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 		for _, n := range o.names {
 			names = append(names, n.String())
 		}
-		p.Images = append(p.Images, PlannedImage{Names: names, Digest: o.root.Desc.Digest.String(), MediaType: o.root.Desc.MediaType})
+		pi := PlannedImage{Names: names, Digest: o.root.Desc.Digest.String(), MediaType: o.root.Desc.MediaType}
+		if c := o.root.config(); c != nil {
+			pi.ID = c.Desc.Digest.String()
+		}
+		if opts.To == DockerArchive && !opts.AllPlatforms { // it stores no manifest
+			pi.Digest, pi.MediaType = "", ""
+		}
+		p.Images = append(p.Images, pi)
 	}
 	return p, nil
 }
@@ -280,7 +298,7 @@ func (a *Archive) checkComplete(root *Node, to Layout, warnings *[]string) error
 			case n.Index != nil:
 				*warnings = append(*warnings, fmt.Sprintf("%s lists %s (%s) but the source does not hold it; the index is kept as it is", n.Desc.Digest, c.Desc.Digest, platformString(c.Desc.Platform)))
 			case i > 0 && isForeign(c.Desc):
-				*warnings = append(*warnings, fmt.Sprintf("foreign layer %s is not in the source; its descriptor is kept", c.Desc.Digest))
+				*warnings = append(*warnings, fmt.Sprintf("foreign layer %s is not in the source: its descriptor is kept, without its bytes", c.Desc.Digest))
 			default:
 				return &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + n.Desc.Digest.String()}
 			}
@@ -354,7 +372,7 @@ func isAttestation(d ocispec.Descriptor) bool {
 func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*Node, error) {
 	if root.Manifest != nil {
 		if c := root.config(); c == nil || !c.Config.isImage() {
-			return nil, a.errorf("", "%s is not a container image (its config is %s): a %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, opts.To)
+			return nil, a.errorf("", "%s is not a container image (its config is %s), and %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, holder(opts.To))
 		}
 		return root, nil
 	}
@@ -392,11 +410,10 @@ func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*N
 			}
 		}
 	}
-	var ws []string
-	for _, w := range want {
-		ws = append(ws, platformString(&w))
+	if len(all) == 0 {
+		return nil, a.errorf("", "index %s lists no container image, and %s holds images only", root.Desc.Digest, holder(opts.To))
 	}
-	return nil, fmt.Errorf("%s: %s has no image for %s; it has %s: choose one with --platform%.0w", a.Source, root.Desc.Digest, strings.Join(ws, ", "), strings.Join(all, ", "), ErrUsage)
+	return nil, fmt.Errorf("%s: %s has no image for %s; it has %s: choose one with --platform%.0w", a.Source, root.Desc.Digest, platformList(want), strings.Join(all, ", "), ErrUsage)
 }
 
 var dockerToOCI = map[string]string{

@@ -85,7 +85,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 			names = addName(names, n)
 		}
 		if hybrid {
-			if img := findByConfig(a.Images[:ociImages], cb.Digest); img != nil {
+			if img := findImage(a.Images[:ociImages], cb.Digest, e.Layers); img != nil {
 				for _, n := range names {
 					img.Names = addName(img.Names, n)
 				}
@@ -142,13 +142,31 @@ func (a *Archive) cachedFile(p string) (*Blob, error) {
 	return b, err
 }
 
-func findByConfig(images []*Image, cfg digest.Digest) *Image {
+// findImage finds the OCI image a docker manifest.json entry describes: the
+// manifest with the entry's config and layers, preferring an image whose root
+// is that manifest over an index that lists it.
+func findImage(images []*Image, cfg digest.Digest, layers []string) *Image {
+	matches := func(n *Node) bool {
+		c := n.config()
+		if c == nil || c.Desc.Digest != cfg || len(n.layers()) != len(layers) {
+			return false
+		}
+		for i, l := range n.layers() {
+			if d := impliedDigest(layers[i]); d != "" && d != l.Desc.Digest {
+				return false
+			}
+		}
+		return true
+	}
+	for _, img := range images {
+		if matches(img.Root) {
+			return img
+		}
+	}
 	for _, img := range images {
 		found := false
 		_ = img.Root.walk(func(n *Node) error {
-			if c := n.config(); c != nil && c.Desc.Digest == cfg {
-				found = true
-			}
+			found = found || matches(n)
 			return nil
 		})
 		if found {
@@ -333,7 +351,7 @@ func (a *Archive) resolveDocker(img *Image) error {
 	if err != nil {
 		return err
 	}
-	img.Root = newNode(MediaTypeDockerManifest, data, nil)
+	img.Root = newNode(MediaTypeDockerManifest, data, di.cfg.Platform())
 	img.Root.Manifest, img.Root.Children, img.Root.raw = &m, children, data
 	img.docker, img.derived = nil, true
 	return nil

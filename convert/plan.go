@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/distribution/reference"
@@ -31,8 +33,9 @@ type Plan struct {
 // PlannedImage says what an output image is.
 type PlannedImage struct {
 	Names     []string `json:"names"`
-	Digest    string   `json:"digest"`
-	MediaType string   `json:"mediaType"`
+	Digest    string   `json:"digest,omitempty"`    // of its manifest or index; none in a docker-archive
+	MediaType string   `json:"mediaType,omitempty"` // of that manifest or index
+	ID        string   `json:"id,omitempty"`        // the config digest docker shows as image ID, for one manifest
 }
 
 // Entry is one file, directory or symlink of an output.
@@ -274,7 +277,8 @@ func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
 			}
 			p.Warnings = append(p.Warnings, ws...)
 			p.warnZstd(m)
-			entries = append(entries, dockerManifestEntry(m, o.names, blobPath))
+			p.warnRepoTags(o.names)
+			entries = mergeEntry(entries, dockerManifestEntry(m, o.names, blobPath))
 		}
 		if len(entries) > 0 {
 			p.addData("manifest.json", marshal(entries))
@@ -323,6 +327,30 @@ func (p *Plan) warnZstd(m *Node) {
 	}
 }
 
+func (p *Plan) warnRepoTags(names []Name) {
+	for _, n := range names {
+		if n.RepoTag() == "" {
+			p.warnf("%q cannot be a docker RepoTag (a tagged docker reference): docker's manifest.json leaves it out", n.String())
+		}
+	}
+}
+
+// mergeEntry adds e to a docker manifest.json, or its names to an entry of
+// the same image, so an image two index entries list is loaded once.
+func mergeEntry(entries []dockerEntry, e dockerEntry) []dockerEntry {
+	for i, o := range entries {
+		if o.Config == e.Config && strings.Join(o.Layers, "\n") == strings.Join(e.Layers, "\n") {
+			for _, t := range e.RepoTags {
+				if !slices.Contains(o.RepoTags, t) {
+					entries[i].RepoTags = append(entries[i].RepoTags, t)
+				}
+			}
+			return entries
+		}
+	}
+	return append(entries, e)
+}
+
 func dockerManifestEntry(m *Node, names []Name, name func(digest.Digest) string) dockerEntry {
 	e := dockerEntry{Config: name(m.config().Desc.Digest), RepoTags: repoTags(names), Layers: []string{}}
 	for _, l := range m.layers() {
@@ -353,7 +381,7 @@ func (p *Plan) dockerEntries(out []outImage) error {
 		id, json, layer string
 	}
 	v1 := map[string]v1dir{}
-	for i, o := range out {
+	for _, o := range out {
 		m := o.root
 		cfg := m.config()
 		p.warnZstd(m)
@@ -366,11 +394,7 @@ func (p *Plan) dockerEntries(out []outImage) error {
 			return d.Encoded() + ".json"
 		}
 		e := dockerManifestEntry(m, o.names, layerName)
-		for _, n := range o.names {
-			if n.RepoTag() == "" {
-				p.warnf("image @%d: %q cannot be a docker RepoTag; left out", i, n.String())
-			}
-		}
+		p.warnRepoTags(o.names)
 		files[e.Config] = cfg.Blob
 		parent := ""
 		layers := m.layers()
@@ -384,8 +408,6 @@ func (p *Plan) dockerEntries(out []outImage) error {
 			}
 			if l.Blob != nil {
 				files[e.Layers[j]] = l.Blob
-			} else {
-				p.warnf("foreign layer %s is not in the source: manifest.json lists it, the archive does not hold it", l.Desc.Digest)
 			}
 			top := j == len(layers)-1
 			id := v1ID(parent, cfg.Config.RootFS.DiffIDs[j], cfg.Desc.Digest, top)
@@ -402,7 +424,7 @@ func (p *Plan) dockerEntries(out []outImage) error {
 				repos[repo][tag] = parent
 			}
 		}
-		entries = append(entries, e)
+		entries = mergeEntry(entries, e)
 	}
 	p.addData("manifest.json", marshal(entries))
 	if len(repos) > 0 {

@@ -39,14 +39,42 @@ type rewriter struct {
 	memo      map[digest.Digest]*Node
 }
 
-func (r *rewriter) docker(current string) bool {
+// docker tells the family n is written in: the one asked for, else the one
+// its content is in (descriptors can claim otherwise: ggcr's layouts list v2s2
+// manifests under OCI media types).
+func (r *rewriter) docker(n *Node) bool {
 	switch r.format {
 	case FormatOCI:
 		return false
 	case FormatV2S2:
 		return true
 	}
-	return current == MediaTypeDockerManifest || current == MediaTypeDockerManifestList
+	return contentIsDocker(n)
+}
+
+// contentIsDocker reads a manifest's or an index's family from its bytes: its
+// mediaType field, else (OCI allows leaving it out) its config's media type.
+func contentIsDocker(n *Node) bool {
+	if n.Index != nil {
+		return n.Index.MediaType == MediaTypeDockerManifestList
+	}
+	if n.Manifest.MediaType != "" {
+		return n.Manifest.MediaType == MediaTypeDockerManifest
+	}
+	return n.Manifest.Config.MediaType == MediaTypeDockerConfig
+}
+
+// setMediaType edits a document's own mediaType to mt when its family
+// changes; a document that leaves the field out keeps leaving it out while
+// its family stays.
+func setMediaType(e *jsonEdit, at []valueAt, have, mt string, sameFamily bool) (bool, error) {
+	if have == mt || have == "" && sameFamily {
+		return false, nil
+	}
+	if have == "" {
+		return true, e.insertFirst("mediaType", mt)
+	}
+	return true, e.set(at, mt, "mediaType")
 }
 
 // node returns n as it is written: n itself when nothing changes.
@@ -93,7 +121,7 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 	if !isImageManifest(n) {
 		return n, nil // artifacts keep their bytes
 	}
-	docker := r.docker(n.Desc.MediaType)
+	docker := r.docker(n)
 	mt := ocispec.MediaTypeImageManifest
 	if docker {
 		mt = MediaTypeDockerManifest
@@ -103,26 +131,20 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 		return nil, err
 	}
 	e := &jsonEdit{doc: n.raw}
-	changed := false
 	set := func(v any, path ...string) error {
-		changed = true
 		return e.set(at, v, path...)
 	}
-	if n.Manifest.MediaType != mt {
-		changed = true
-		if n.Manifest.MediaType == "" {
-			err = e.insertFirst("mediaType", mt)
-		} else {
-			err = e.set(at, mt, "mediaType")
-		}
-		if err != nil {
-			return nil, err
-		}
+	familyChange := docker != contentIsDocker(n)
+	changed, err := setMediaType(e, at, n.Manifest.MediaType, mt, !familyChange)
+	if err != nil {
+		return nil, err
 	}
 	m := *n.Manifest
-	m.MediaType = mt
+	if changed {
+		m.MediaType = mt
+	}
 	m.Layers = append([]ocispec.Descriptor(nil), n.Manifest.Layers...)
-	if cm := familyType(m.Config.MediaType, docker); cm != m.Config.MediaType {
+	if cm := familyType(m.Config.MediaType, docker); familyChange && cm != m.Config.MediaType {
 		if err := set(cm, "config", "mediaType"); err != nil {
 			return nil, err
 		}
@@ -143,7 +165,7 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 			l.Digest, l.Size = nb.Digest, nb.Size
 			l.MediaType = layerMediaType(nb.compression, docker)
 			delete(l.Annotations, "containerd.io/snapshot/stargz/toc.digest") // a re-encoded layer is no eStargz
-		} else {
+		} else if familyChange {
 			l.MediaType = familyType(l.MediaType, docker)
 		}
 		if l.MediaType != m.Layers[i].MediaType {
@@ -154,7 +176,7 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 		m.Layers[i] = l
 		children = append(children, &Node{Desc: l, Blob: blob})
 	}
-	if !changed {
+	if len(e.edits) == 0 {
 		return n, nil
 	}
 	data := e.bytes()
@@ -173,7 +195,7 @@ func isImageManifest(n *Node) bool {
 }
 
 func (r *rewriter) index(n *Node) (*Node, error) {
-	docker := r.docker(n.Desc.MediaType)
+	docker := r.docker(n)
 	mt := ocispec.MediaTypeImageIndex
 	if docker {
 		mt = MediaTypeDockerManifestList
@@ -230,20 +252,14 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 		return nil, err
 	}
 	e := &jsonEdit{doc: n.raw}
-	changed := false
-	if n.Index.MediaType != mt {
-		changed = true
-		if n.Index.MediaType == "" {
-			err = e.insertFirst("mediaType", mt)
-		} else {
-			err = e.set(at, mt, "mediaType")
-		}
-		if err != nil {
-			return nil, err
-		}
+	changed, err := setMediaType(e, at, n.Index.MediaType, mt, docker == contentIsDocker(n))
+	if err != nil {
+		return nil, err
 	}
 	idx := *n.Index
-	idx.MediaType = mt
+	if changed {
+		idx.MediaType = mt
+	}
 	idx.Manifests = make([]ocispec.Descriptor, len(kept))
 	for i, c := range kept {
 		old := n.Index.Manifests[i]
