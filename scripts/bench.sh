@@ -21,7 +21,8 @@ run() { # label, command...: prints "label  seconds  MaxRSS-MB" (median of 3)
 		rm -rf "$work"/out*
 		sync
 		local t
-		t=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		/usr/bin/time -o "$work/time" -f '%e %M' "$@" >/dev/null 2>&1
+		t=$(tail -1 "$work/time")
 		times+=("${t% *}"); rss+=("${t#* }")
 	done
 	local mt mr
