@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -94,9 +95,17 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
-// oneLine keeps an error to the one line users read.
+// oneLine keeps an error to the one line users read: whitespace folds, and
+// other control characters (names inside archives can hold any) are escaped
+// so they reach no terminal.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	s := strings.Join(strings.Fields(err.Error()), " ")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return '?'
+	}, s)
 }
 
 type usageError struct{ msg string }
@@ -401,13 +410,13 @@ func (e *env) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	e.notices(a.Warnings)
 	prog := e.progress("verifying")
 	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set})
 	prog.done()
 	if err != nil {
-		return err
+		return err // the notices would repeat it
 	}
+	e.notices(a.Warnings)
 	for i, img := range r.Images {
 		names := "no name"
 		if len(img.Names) > 0 {

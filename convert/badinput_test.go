@@ -292,13 +292,11 @@ type badInput struct {
 
 func badInputs(t testing.TB) []badInput {
 	i1, i2 := newTestImage(t, 1), newTestImage(t, 2)
-	img1 := func(testing.TB) testImage { return i1 }
-	img2 := func(testing.TB) testImage { return i2 }
 	return []badInput{
 		{
 			name: "truncated tar, in a layer",
 			data: func(t testing.TB) []byte {
-				b := img2(t).dockerArchive(t).tar(t)
+				b := i2.dockerArchive(t).tar(t)
 				i := bytes.Index(b, []byte("layer 1 of a retar test image"))
 				return b[:i+100]
 			},
@@ -308,7 +306,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "truncated tar, in a header",
 			data: func(t testing.TB) []byte {
-				b := img2(t).dockerArchive(t).tar(t)
+				b := i2.dockerArchive(t).tar(t)
 				i := bytes.Index(b, []byte("manifest.json"))
 				return b[:i+200]
 			},
@@ -318,7 +316,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "truncated tar, half",
 			data: func(t testing.TB) []byte {
-				b := img2(t).dockerArchive(t).tar(t)
+				b := i2.dockerArchive(t).tar(t)
 				return b[:len(b)/2]
 			},
 			errIs: convert.ErrLayout,
@@ -329,7 +327,7 @@ func badInputs(t testing.TB) []badInput {
 				// Cut where the last entry's header starts: the tar ends
 				// cleanly on a block boundary, so the only sign is what is
 				// missing.
-				ms := img2(t).dockerArchive(t)
+				ms := i2.dockerArchive(t)
 				ms = append(ms.drop(t, layerPath(1)), member{name: layerPath(1), body: ms.get(t, layerPath(1))})
 				b := ms.tar(t)
 				i := bytes.LastIndex(b, []byte(layerPath(1)))
@@ -340,7 +338,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "docker save, one flipped byte in a layer",
 			data: func(t testing.TB) []byte {
-				ms := img2(t).dockerArchive(t)
+				ms := i2.dockerArchive(t)
 				return ms.set(t, layerPath(1), flip(ms.get(t, layerPath(1)))).tar(t)
 			},
 			want: []string{layerPath(1), "diff_id"},
@@ -351,7 +349,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "oci-archive, one flipped byte in a layer",
 			data: func(t testing.TB) []byte {
-				img := img2(t)
+				img := i2
 				ms := img.ociArchive(t)
 				return ms.set(t, blobName(img.layers[0]), flip(img.layers[0])).tar(t)
 			},
@@ -363,7 +361,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "oci-archive, one flipped byte in the config",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				return img.ociArchive(t).set(t, blobName(img.config), flip(img.config)).tar(t)
 			},
 			want:   []string{blobName(i1.config)},
@@ -373,7 +371,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "oci-archive, one flipped byte in the manifest",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := img.ociManifest(t)
 				return img.ociArchive(t).set(t, blobName(m), flip(m)).tar(t)
 			},
@@ -412,7 +410,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "manifest.json Layers point to ../../etc/passwd",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "RepoTags": []string{testName}, "Layers": []string{"../../etc/passwd"}}})
 				return img.dockerArchive(t).set(t, "manifest.json", m).tar(t)
 			},
@@ -422,7 +420,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "manifest.json Config points to ../../etc/passwd",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": "../../etc/passwd", "Layers": []string{layerPath(0)}}})
 				return img.dockerArchive(t).set(t, "manifest.json", m).tar(t)
 			},
@@ -432,7 +430,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "manifest.json Layers point to an absolute /etc/passwd",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "Layers": []string{"/etc/passwd"}}})
 				return img.dockerArchive(t).set(t, "manifest.json", m).tar(t)
 			},
@@ -442,7 +440,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "tar entry named ../x",
 			data: func(t testing.TB) []byte {
-				return append(img1(t).dockerArchive(t), member{name: "../x", body: []byte("escape")}).tar(t)
+				return append(i1.dockerArchive(t), member{name: "../x", body: []byte("escape")}).tar(t)
 			},
 			want:  []string{`"../x"`, "unsafe"},
 			errIs: convert.ErrLayout,
@@ -450,7 +448,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "tar entry named a/../../x",
 			data: func(t testing.TB) []byte {
-				return append(members{{name: "a/../../x", body: []byte("escape")}}, img1(t).dockerArchive(t)...).tar(t)
+				return append(members{{name: "a/../../x", body: []byte("escape")}}, i1.dockerArchive(t)...).tar(t)
 			},
 			want:  []string{`"a/../../x"`},
 			errIs: convert.ErrLayout,
@@ -458,7 +456,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "docker-archive, a layer missing",
 			data: func(t testing.TB) []byte {
-				return img2(t).dockerArchive(t).drop(t, layerPath(1)).tar(t)
+				return i2.dockerArchive(t).drop(t, layerPath(1)).tar(t)
 			},
 			want:  []string{layerPath(1), "not in the archive"},
 			errIs: convert.ErrLayout,
@@ -466,7 +464,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "docker-archive, the config missing",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				return img.dockerArchive(t).drop(t, img.configPath()).tar(t)
 			},
 			want:  []string{i1.configPath(), "not in the archive"},
@@ -475,7 +473,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "oci-archive, a layer missing",
 			data: func(t testing.TB) []byte {
-				img := img2(t)
+				img := i2
 				return img.ociArchive(t).drop(t, blobName(img.layers[1])).tar(t)
 			},
 			want:  []string{digest.FromBytes(i2.layers[1]).String()},
@@ -484,7 +482,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "oci-archive, the config missing",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				return img.ociArchive(t).drop(t, blobName(img.config)).tar(t)
 			},
 			want:  []string{digest.FromBytes(i1.config).String()},
@@ -493,7 +491,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "broken JSON in manifest.json",
 			data: func(t testing.TB) []byte {
-				return img1(t).dockerArchive(t).set(t, "manifest.json", []byte(`[{"Config": "x.json", "Layers": [`)).tar(t)
+				return i1.dockerArchive(t).set(t, "manifest.json", []byte(`[{"Config": "x.json", "Layers": [`)).tar(t)
 			},
 			want:  []string{"manifest.json", "JSON"},
 			errIs: convert.ErrLayout,
@@ -501,7 +499,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "manifest.json of the wrong shape",
 			data: func(t testing.TB) []byte {
-				return img1(t).dockerArchive(t).set(t, "manifest.json", []byte(`{"Config": 1}`)).tar(t)
+				return i1.dockerArchive(t).set(t, "manifest.json", []byte(`{"Config": 1}`)).tar(t)
 			},
 			want:  []string{"manifest.json"},
 			errIs: convert.ErrLayout,
@@ -509,7 +507,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "broken JSON in index.json",
 			data: func(t testing.TB) []byte {
-				return img1(t).ociArchive(t).set(t, "index.json", []byte(`{"schemaVersion": 2, "manifests": [{]}`)).tar(t)
+				return i1.ociArchive(t).set(t, "index.json", []byte(`{"schemaVersion": 2, "manifests": [{]}`)).tar(t)
 			},
 			want:  []string{"index.json", "JSON"},
 			errIs: convert.ErrLayout,
@@ -517,7 +515,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "broken JSON in a manifest blob",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				bad := []byte(`{"schemaVersion": 2, "config": {"digest": "sha256:`)
 				ms := img.ociArchive(t).drop(t, blobName(img.ociManifest(t)))
 				ms = ms.set(t, "index.json", ociIndex(t, bad))
@@ -527,9 +525,25 @@ func badInputs(t testing.TB) []badInput {
 			errIs: convert.ErrLayout,
 		},
 		{
+			// Found by FuzzMetadata (testdata/fuzz/FuzzMetadata/371a9a6d8d9117f0).
+			name: "oci-archive, a manifest with no layers for a config with two diff_ids",
+			data: func(t testing.TB) []byte {
+				var m map[string]any
+				if err := json.Unmarshal(i2.ociManifest(t), &m); err != nil {
+					t.Fatal(err)
+				}
+				delete(m, "layers")
+				bad := mustJSON(t, m)
+				ms := i2.ociArchive(t).drop(t, blobName(i2.ociManifest(t))).set(t, "index.json", ociIndex(t, bad))
+				return append(ms, member{name: blobName(bad), body: bad}).tar(t)
+			},
+			want:  []string{"diff_ids"},
+			errIs: convert.ErrLayout,
+		},
+		{
 			name: "broken JSON in the config",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				return img.dockerArchive(t).set(t, img.configPath(), []byte(`{"rootfs": {"diff_ids": [`)).tar(t)
 			},
 			want: []string{i1.configPath()},
@@ -537,7 +551,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "manifest.json of 50 MB",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "Layers": []string{layerPath(0)}}})
 				return img.dockerArchive(t).set(t, "manifest.json", padded(m, 50<<20)).tar(t)
 			},
@@ -547,7 +561,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "index.json of 50 MB",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				return img.ociArchive(t).set(t, "index.json", padded(ociIndex(t, img.ociManifest(t)), 50<<20)).tar(t)
 			},
 			want:  []string{"index.json", "limit"},
@@ -556,7 +570,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "manifest.json nested 100 000 deep",
 			data: func(t testing.TB) []byte {
-				return img1(t).dockerArchive(t).set(t, "manifest.json", nested(100000)).tar(t)
+				return i1.dockerArchive(t).set(t, "manifest.json", nested(100000)).tar(t)
 			},
 			want:  []string{"manifest.json"},
 			errIs: convert.ErrLayout,
@@ -564,7 +578,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "index.json nested 100 000 deep",
 			data: func(t testing.TB) []byte {
-				return img1(t).ociArchive(t).set(t, "index.json", nested(100000)).tar(t)
+				return i1.ociArchive(t).set(t, "index.json", nested(100000)).tar(t)
 			},
 			want:  []string{"index.json"},
 			errIs: convert.ErrLayout,
@@ -573,7 +587,7 @@ func badInputs(t testing.TB) []badInput {
 			name: "index.json nested 100 000 deep inside a valid prefix",
 			data: func(t testing.TB) []byte {
 				deep := []byte(`{"schemaVersion":2,"manifests":[{"annotations":{"x":` + strings.Repeat(`{"a":`, 100000) + `1` + strings.Repeat("}", 100000) + `}}]}`)
-				return img1(t).ociArchive(t).set(t, "index.json", deep).tar(t)
+				return i1.ociArchive(t).set(t, "index.json", deep).tar(t)
 			},
 			want:  []string{"index.json"},
 			errIs: convert.ErrLayout,
@@ -581,7 +595,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "symlink loop as a layer path",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "Layers": []string{"a"}}})
 				ms := img.dockerArchive(t).set(t, "manifest.json", m)
 				return append(ms, member{name: "a", typ: tar.TypeSymlink, link: "b"}, member{name: "b", typ: tar.TypeSymlink, link: "a"}).tar(t)
@@ -592,7 +606,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "symlink out of the archive as a layer path",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "Layers": []string{"l.tar"}}})
 				ms := img.dockerArchive(t).set(t, "manifest.json", m)
 				return append(ms, member{name: "l.tar", typ: tar.TypeSymlink, link: "../../etc/passwd"}).tar(t)
@@ -603,7 +617,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "hardlink to a missing entry as a layer path",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "Layers": []string{"l.tar"}}})
 				ms := img.dockerArchive(t).set(t, "manifest.json", m)
 				return append(ms, member{name: "l.tar", typ: tar.TypeLink, link: "nowhere/layer.tar"}).tar(t)
@@ -614,7 +628,7 @@ func badInputs(t testing.TB) []badInput {
 		{
 			name: "a layer path with a newline in it",
 			data: func(t testing.TB) []byte {
-				img := img1(t)
+				img := i1
 				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "Layers": []string{"evil\nretar: ok"}}})
 				return img.dockerArchive(t).set(t, "manifest.json", m).tar(t)
 			},

@@ -371,6 +371,9 @@ func isAttestation(d ocispec.Descriptor) bool {
 // wanted platform from an index.
 func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*Node, error) {
 	if root.Manifest != nil {
+		if c := root.config(); c != nil && c.Blob == nil {
+			return nil, &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + root.Desc.Digest.String()}
+		}
 		if c := root.config(); c == nil || !c.Config.isImage() {
 			return nil, a.errorf("", "%s is not a container image (its config is %s), and %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, holder(opts.To))
 		}

@@ -54,7 +54,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 	}
 	ociImages := len(a.Images)
 	for i, e := range entries {
-		what := fmt.Sprintf("manifest.json entry %d", i)
+		what := fmt.Sprintf("entry %d", i)
 		cfgPath, ok := cleanMember(e.Config)
 		if !ok || cfgPath == "." {
 			return a.errorf("manifest.json", "%s: Config path %q is not a file inside the archive", what, e.Config)

@@ -3,6 +3,8 @@ package convert
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -30,7 +32,18 @@ func (e *DigestError) Error() string {
 	if what == "" {
 		what = "digest"
 	}
-	return fmt.Sprintf("%s: %s: %s mismatch: expected %s, got %s", e.Source, e.Blob, what, e.Want, e.Got)
+	return fmt.Sprintf("%s: %s: %s mismatch: expected %s, got %s", e.Source, printable(e.Blob), what, e.Want, e.Got)
+}
+
+// printable quotes a name from an archive when it holds characters that
+// would break an error's single line or reach a terminal as controls.
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func (e *DigestError) Unwrap() error { return ErrDigestMismatch }
@@ -46,7 +59,7 @@ type LayoutError struct {
 func (e *LayoutError) Error() string {
 	s := e.Source
 	if e.Path != "" {
-		s += ": " + e.Path
+		s += ": " + printable(e.Path)
 	}
 	return s + ": " + e.Reason
 }

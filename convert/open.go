@@ -224,10 +224,28 @@ func (b *Blob) open() (io.ReadCloser, error) {
 
 // jsonDecode parses metadata; the path goes into the error.
 func (a *Archive) jsonDecode(p string, data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		return a.errorf(p, "invalid JSON: %v", err)
+	err := json.Unmarshal(data, v)
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te) && te.Field == "":
+		return a.errorf(p, "a JSON %s where %s belongs", te.Value, shapeOf(v))
+	case errors.As(err, &te):
+		return a.errorf(p, "a JSON %s at %q, which is not of that shape", te.Value, te.Field)
 	}
-	return nil
+	return a.errorf(p, "invalid JSON: %v", err)
+}
+
+// shapeOf names what a document should be, for messages.
+func shapeOf(v any) string {
+	switch v.(type) {
+	case *[]dockerEntry:
+		return "an array of images"
+	case *map[string]map[string]string:
+		return "an object of repositories"
+	}
+	return "an object"
 }
 
 // readOCI reads index.json and the graph below it.
@@ -270,6 +288,9 @@ func (a *Archive) readOCI() error {
 		n, err := a.node(d, fmt.Sprintf("index.json entry %d", i), 0)
 		if err != nil {
 			return err
+		}
+		if n.Blob == nil { // an index may lack platforms; index.json may not lack its images
+			return &MissingError{Source: a.Source, Digest: d.Digest, By: fmt.Sprintf("index.json entry %d", i)}
 		}
 		img := byDigest[d.Digest]
 		if img == nil {
@@ -404,6 +425,9 @@ func (a *Archive) manifestChildren(n *Node) error {
 			}
 		}
 	}
+	if cfg.Config.isImage() && len(cfg.Config.RootFS.DiffIDs) != len(m.Layers) {
+		return a.errorf(p, "%d layers, but the config lists %d diff_ids", len(m.Layers), len(cfg.Config.RootFS.DiffIDs))
+	}
 	for i, l := range m.Layers {
 		lb, err := a.blob(l.Digest, false)
 		if err != nil {
@@ -415,9 +439,6 @@ func (a *Archive) manifestChildren(n *Node) error {
 		ln := &Node{Desc: l, Blob: lb}
 		if cfg.Config.isImage() {
 			ids := cfg.Config.RootFS.DiffIDs
-			if len(ids) != len(m.Layers) {
-				return a.errorf(p, "%d layers, but the config lists %d diff_ids", len(m.Layers), len(ids))
-			}
 			if c, ok := compressionOf(l.MediaType); ok && c == Uncompressed && l.Digest != ids[i] && !isForeign(l) {
 				return &DigestError{Source: a.Source, Blob: path.Join(p, "layers", fmt.Sprint(i)), What: "diff_id", Want: ids[i].String(), Got: l.Digest.String()}
 			}

@@ -218,8 +218,13 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	default:
 		enc = nopWriteCloser{sink}
 	}
+	// An uncompressed source is its own diff: its digest is hashed once.
 	diffHash := digest.SHA256.Digester()
-	if _, err := io.CopyBuffer(io.MultiWriter(enc, diffHash.Hash()), dec, make([]byte, copyBuffer)); err != nil {
+	var w io.Writer = io.MultiWriter(enc, diffHash.Hash())
+	if from == Uncompressed && alg == digest.SHA256 {
+		w = enc
+	}
+	if _, err := io.CopyBuffer(w, dec, make([]byte, copyBuffer)); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -235,8 +240,12 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	if b.Digest != "" && got != b.Digest {
 		return nil, &DigestError{Source: a.Source, Blob: b.Path, Want: b.Digest.String(), Got: got.String()}
 	}
-	if b.diffID != "" && diffHash.Digest() != b.diffID {
-		return nil, &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: diffHash.Digest().String()}
+	diff := diffHash.Digest()
+	if w == enc {
+		diff = got
+	}
+	if b.diffID != "" && diff != b.diffID {
+		return nil, &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: diff.String()}
 	}
 	b.Digest, b.verified, b.compression, b.deepDone = got, true, from, true
 	ra, err := sp.Done()
@@ -244,7 +253,7 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 		return nil, err
 	}
 	return &Blob{Path: b.Path + " (re-encoded)", Size: size.n, Digest: outHash.Digest(), spill: ra, verified: true,
-		compression: opts.Compress, diffID: diffHash.Digest(), deepDone: true}, nil
+		compression: opts.Compress, diffID: diff, deepDone: true}, nil
 }
 
 type countWriter struct{ n int64 }

@@ -241,14 +241,62 @@ func (t *TarFS) dirEntries(e *tarEntry) []fs.DirEntry {
 	sort.Strings(names)
 	out := make([]fs.DirEntry, 0, len(names))
 	for _, n := range names {
-		budget := maxLinkDepth
-		c, err := t.follow(path.Join(e.name, n), &budget)
-		if err != nil {
-			continue // a dangling link lists as nothing, as it opens as nothing
+		c := t.entries[path.Join(e.name, n)]
+		if c.typ == tar.TypeLink { // a hardlink is the file it links to
+			budget := maxLinkDepth
+			var err error
+			if c, err = t.follow(c.name, &budget); err != nil {
+				continue // a dangling link lists as nothing, as it opens as nothing
+			}
 		}
+		// A symlink lists as a symlink, as os.ReadDir has it, so walks do
+		// not follow links to "." or "..".
 		out = append(out, fs.FileInfoToDirEntry(tarInfo{e: c, name: n}))
 	}
 	return out
+}
+
+// ReadLink implements fs.ReadLinkFS: a symlink's target, not followed.
+func (t *TarFS) ReadLink(name string) (string, error) {
+	e, err := t.lstat("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	if e.typ != tar.TypeSymlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	return e.linkname, nil
+}
+
+// Lstat implements fs.ReadLinkFS: a symlink itself, not what it points to.
+func (t *TarFS) Lstat(name string) (fs.FileInfo, error) {
+	e, err := t.lstat("lstat", name)
+	if err != nil {
+		return nil, err
+	}
+	return tarInfo{e: e, name: path.Base(name)}, nil
+}
+
+func (t *TarFS) lstat(op, name string) (*tarEntry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	dir, base := path.Split(name)
+	e, ok := t.entries[name]
+	if !ok && dir != "" { // the parent may be reached through links
+		d, err := t.resolve(op, strings.TrimSuffix(dir, "/"))
+		if err != nil {
+			return nil, err
+		}
+		e, ok = t.entries[path.Join(d.name, base)]
+	}
+	if !ok {
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+	}
+	if e.typ == tar.TypeLink {
+		return t.resolve(op, name)
+	}
+	return e, nil
 }
 
 // TarFile is a regular file of a TarFS: a section of the archive.
@@ -304,6 +352,9 @@ func (i tarInfo) Size() int64 {
 	return i.e.size
 }
 func (i tarInfo) Mode() fs.FileMode {
+	if i.e.typ == tar.TypeSymlink {
+		return fs.ModeSymlink | 0o777
+	}
 	if i.e.typ == tar.TypeDir {
 		return fs.ModeDir | i.e.mode.Perm()
 	}
