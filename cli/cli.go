@@ -248,9 +248,8 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	}
 	e.notices(plan.Warnings)
 	prog = e.progress("writing")
-	total := plan.TarSize()
-	written := int64(0)
-	count := func(n int64) { written += n; prog.set(written, total) }
+	written := convert.Progress{TotalBytes: plan.TarSize()}
+	count := func(n int64) { written.Bytes += n; prog.set(written) }
 	if dst.Layout.IsArchive() {
 		err = writeArchive(ctx, plan, dst.Path, count)
 	} else {
@@ -305,12 +304,16 @@ type progress struct {
 
 func (e *env) progress(what string) *progress { return &progress{e: e, what: what} }
 
-func (p *progress) set(done, total int64) {
+func (p *progress) set(c convert.Progress) {
 	if p.e.quiet || !p.e.tty || time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last, p.shown = time.Now(), true
-	fmt.Fprintf(p.e.stderr, "\r%s %d/%d MiB ", p.what, done>>20, total>>20)
+	blobs := ""
+	if c.TotalBlobs > 0 {
+		blobs = fmt.Sprintf(", %d/%d blobs", c.Blobs, c.TotalBlobs)
+	}
+	fmt.Fprintf(p.e.stderr, "\r%s %d/%d MiB%s ", p.what, c.Bytes>>20, c.TotalBytes>>20, blobs)
 }
 
 func (p *progress) done() {

@@ -77,27 +77,15 @@ func (a *Archive) recompress(ctx context.Context, roots []*Node, opts Options) (
 	if len(todo) == 0 {
 		return out, nil
 	}
-	var total int64
-	for _, b := range todo {
-		total += b.Size
-	}
 	var (
 		mu       sync.Mutex
-		done     int64
 		firstErr error
 		wg       sync.WaitGroup
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	progress := func(n int64) {
-		if opts.Hashing.Progress == nil {
-			return
-		}
-		mu.Lock()
-		done += n
-		opts.Hashing.Progress(done, total)
-		mu.Unlock()
-	}
+	meter := newProgressMeter(opts.Hashing.Progress, todo)
+	progress := func(n int64) { meter.add(n, false) }
 	par := opts.Hashing.Parallel
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
@@ -109,6 +97,7 @@ func (a *Archive) recompress(ctx context.Context, roots []*Node, opts Options) (
 			defer wg.Done()
 			for b := range work {
 				nb, err := a.reencode(ctx, b, opts, progress)
+				meter.add(0, true)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err

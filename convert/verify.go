@@ -19,8 +19,43 @@ import (
 type Hashing struct {
 	New      func(digest.Algorithm) hash.Hash // nil: the algorithm's own
 	Parallel int                              // blobs hashed at once; 0: GOMAXPROCS
-	Progress func(done, total int64)          // bytes hashed so far, of total
+	Progress func(Progress)                   // called as blobs are read; from one goroutine at a time
 	Deep     bool                             // also decompress layers to check diff_ids
+}
+
+// Progress is how far a pass over blobs has gone.
+type Progress struct {
+	Bytes, TotalBytes int64
+	Blobs, TotalBlobs int // blobs finished, of all
+}
+
+// progressMeter counts a pass's progress for a Progress callback; its methods
+// are safe from several goroutines.
+type progressMeter struct {
+	mu sync.Mutex
+	p  Progress
+	fn func(Progress)
+}
+
+func newProgressMeter(fn func(Progress), blobs []*Blob) *progressMeter {
+	m := &progressMeter{fn: fn, p: Progress{TotalBlobs: len(blobs)}}
+	for _, b := range blobs {
+		m.p.TotalBytes += b.Size
+	}
+	return m
+}
+
+func (m *progressMeter) add(n int64, blobDone bool) {
+	if m.fn == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.p.Bytes += n
+	if blobDone {
+		m.p.Blobs++
+	}
+	m.fn(m.p)
 }
 
 const copyBuffer = 1 << 20
@@ -30,7 +65,6 @@ const copyBuffer = 1 << 20
 // only by path (a docker-archive layer) gets its digest and compression here.
 func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error {
 	var todo []*Blob
-	var total int64
 	seen := map[*Blob]bool{}
 	for _, b := range blobs {
 		if b == nil || seen[b] || b.verified && !(h.Deep && b.needsDeep()) {
@@ -38,7 +72,6 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 		}
 		seen[b] = true
 		todo = append(todo, b)
-		total += b.Size
 	}
 	if len(todo) == 0 {
 		return nil
@@ -49,21 +82,13 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 	}
 	var (
 		mu       sync.Mutex
-		done     int64
 		firstErr error
 		wg       sync.WaitGroup
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	progress := func(n int64) {
-		if h.Progress == nil {
-			return
-		}
-		mu.Lock()
-		done += n
-		h.Progress(done, total)
-		mu.Unlock()
-	}
+	meter := newProgressMeter(h.Progress, todo)
+	progress := func(n int64) { meter.add(n, false) }
 	work := make(chan *Blob)
 	for range min(par, len(todo)) {
 		wg.Add(1)
@@ -79,6 +104,7 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 					}
 					mu.Unlock()
 				}
+				meter.add(0, true)
 			}
 		}()
 	}
