@@ -313,7 +313,11 @@ func (p *progress) set(c convert.Progress) {
 	if c.TotalBlobs > 0 {
 		blobs = fmt.Sprintf(", %d/%d blobs", c.Blobs, c.TotalBlobs)
 	}
-	fmt.Fprintf(p.e.stderr, "\r%s %d/%d MiB%s ", p.what, c.Bytes>>20, c.TotalBytes>>20, blobs)
+	what := p.what
+	if c.Phase != "" {
+		what = c.Phase
+	}
+	fmt.Fprintf(p.e.stderr, "\r\033[K%s %d/%d MiB%s", what, c.Bytes>>20, c.TotalBytes>>20, blobs)
 }
 
 func (p *progress) done() {

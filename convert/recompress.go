@@ -84,7 +84,7 @@ func (a *Archive) recompress(ctx context.Context, roots []*Node, opts Options) (
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	meter := newProgressMeter(opts.Hashing.Progress, todo)
+	meter := newProgressMeter(opts.Hashing.Progress, "re-encoding", todo)
 	progress := func(n int64) { meter.add(n, false) }
 	par := opts.Hashing.Parallel
 	if par <= 0 {

@@ -25,6 +25,7 @@ type Hashing struct {
 
 // Progress is how far a pass over blobs has gone.
 type Progress struct {
+	Phase             string // "verifying", "re-encoding"
 	Bytes, TotalBytes int64
 	Blobs, TotalBlobs int // blobs finished, of all
 }
@@ -37,8 +38,8 @@ type progressMeter struct {
 	fn func(Progress)
 }
 
-func newProgressMeter(fn func(Progress), blobs []*Blob) *progressMeter {
-	m := &progressMeter{fn: fn, p: Progress{TotalBlobs: len(blobs)}}
+func newProgressMeter(fn func(Progress), phase string, blobs []*Blob) *progressMeter {
+	m := &progressMeter{fn: fn, p: Progress{Phase: phase, TotalBlobs: len(blobs)}}
 	for _, b := range blobs {
 		m.p.TotalBytes += b.Size
 	}
@@ -87,7 +88,7 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	meter := newProgressMeter(h.Progress, todo)
+	meter := newProgressMeter(h.Progress, "verifying", todo)
 	progress := func(n int64) { meter.add(n, false) }
 	work := make(chan *Blob)
 	for range min(par, len(todo)) {
