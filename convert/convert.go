@@ -155,6 +155,20 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 	if opts.To == Dir && len(images) > 1 {
 		return nil, fmt.Errorf("a dir: layout holds one image and %s holds %d (%s): pick one with :@N or :NAME%.0w", a.Source, len(images), a.describeImages(), ErrUsage)
 	}
+	// Layers of docker-archive images are re-encoded before they are
+	// resolved: the re-encoding pass hashes them, so they are read once.
+	var reencoded map[*Blob]*Blob
+	if opts.Recompress {
+		var dl []*Blob
+		for _, img := range images {
+			if img.docker != nil {
+				dl = append(dl, img.docker.layers...)
+			}
+		}
+		if reencoded, err = a.recompress(ctx, dl, nil, opts); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.Resolve(ctx, images, opts.Hashing); err != nil {
 		return nil, err
 	}
@@ -200,14 +214,18 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s holds no container image to write into a %s%.0w", a.Source, opts.To, ErrUsage)
 	}
-	var layers map[digest.Digest]*Blob
+	var layers map[digest.Digest]*Blob // re-encoded layers, by source digest
 	if opts.Recompress {
 		var roots []*Node
 		for _, o := range out {
 			roots = append(roots, o.root)
 		}
-		if layers, err = a.recompress(ctx, roots, opts); err != nil {
+		if reencoded, err = a.recompress(ctx, layerBlobs(roots), reencoded, opts); err != nil {
 			return nil, err
+		}
+		layers = map[digest.Digest]*Blob{}
+		for src, nb := range reencoded {
+			layers[src.Digest] = nb
 		}
 	}
 	rewriters := map[Format]*rewriter{}

@@ -43,37 +43,51 @@ func ParseCompression(s string) (c Compression, keep bool, err error) {
 	return 0, false, fmt.Errorf("invalid compression %q: want keep, none, gzip or zstd%.0w", s, ErrUsage)
 }
 
-// recompress re-encodes every layer below roots that is not already in the
-// wanted compression, in parallel, each in one pass: the source is hashed
-// (verifying it), decompressed and hashed again (checking its diff_id), and
-// re-encoded into a spill while the result is hashed. It returns the new
-// blobs by source digest.
-func (a *Archive) recompress(ctx context.Context, roots []*Node, opts Options) (map[digest.Digest]*Blob, error) {
+// layerBlobs lists the layer blobs below roots that a re-encode may change:
+// present, not foreign, of image manifests (artifacts keep their bytes).
+func layerBlobs(roots []*Node) []*Blob {
+	var out []*Blob
+	for _, root := range roots {
+		_ = root.walk(func(n *Node) error {
+			if isImageManifest(n) {
+				for _, l := range n.layers() {
+					if l.Blob != nil && !isForeign(l.Desc) {
+						out = append(out, l.Blob)
+					}
+				}
+			}
+			return nil
+		})
+	}
+	return out
+}
+
+// recompress re-encodes every blob not already in the wanted compression,
+// in parallel, each in one pass: the source is hashed (verifying it, or
+// giving a docker-archive layer its digest), decompressed and hashed again
+// (checking its diff_id), and re-encoded into a spill while the result is
+// hashed. It returns the new blobs by source blob; blobs already re-encoded
+// (in done) are skipped.
+func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]*Blob, opts Options) (map[*Blob]*Blob, error) {
 	if opts.Spill == nil {
 		return nil, fmt.Errorf("re-encoding layers needs somewhere to put them (no spill given)%.0w", ErrUsage)
 	}
 	var todo []*Blob
 	seen := map[*Blob]bool{}
-	for _, root := range roots {
-		_ = root.walk(func(n *Node) error {
-			if !isImageManifest(n) {
-				return nil
-			}
-			for _, l := range n.layers() {
-				b := l.Blob
-				if b == nil || seen[b] || isForeign(l.Desc) {
-					continue
-				}
-				seen[b] = true
-				if c, err := a.compressionOfBlob(b, l.Desc.MediaType); err == nil && c == opts.Compress {
-					continue // already as wanted: copied as it is
-				}
-				todo = append(todo, b)
-			}
-			return nil
-		})
+	for _, b := range blobs {
+		if b == nil || seen[b] || done[b] != nil {
+			continue
+		}
+		seen[b] = true
+		if c, err := a.compressionOfBlob(b); err == nil && c == opts.Compress {
+			continue // already as wanted: copied as it is
+		}
+		todo = append(todo, b)
 	}
-	out := map[digest.Digest]*Blob{}
+	out := done
+	if out == nil {
+		out = map[*Blob]*Blob{}
+	}
 	if len(todo) == 0 {
 		return out, nil
 	}
@@ -104,7 +118,7 @@ func (a *Archive) recompress(ctx context.Context, roots []*Node, opts Options) (
 					cancel()
 				}
 				if err == nil {
-					out[b.Digest] = nb
+					out[b] = nb
 				}
 				mu.Unlock()
 			}
@@ -126,7 +140,7 @@ func (a *Archive) recompress(ctx context.Context, roots []*Node, opts Options) (
 
 // compressionOfBlob is a layer's compression: from its first bytes once read,
 // else from a peek at them.
-func (a *Archive) compressionOfBlob(b *Blob, mediaType string) (Compression, error) {
+func (a *Archive) compressionOfBlob(b *Blob) (Compression, error) {
 	if b.verified {
 		return b.compression, nil
 	}
