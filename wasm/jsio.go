@@ -1,0 +1,354 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// await blocks the calling goroutine until a JS promise settles. Go's wasm
+// runtime hands control back to the event loop meanwhile, so this is only
+// ever called off the goroutine that serves a JS call.
+func await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	var ok, fail js.Func
+	ok = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		ch <- result{v: args[0]}
+		ok.Release()
+		fail.Release()
+		return nil
+	})
+	fail = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "rejected"
+		if len(args) > 0 {
+			msg = args[0].Call("toString").String()
+		}
+		ch <- result{err: errors.New(msg)}
+		ok.Release()
+		fail.Release()
+		return nil
+	})
+	p.Call("then", ok, fail)
+	r := <-ch
+	return r.v, r.err
+}
+
+var uint8Array = js.Global().Get("Uint8Array")
+
+// blobReader reads a JS Blob (a dropped File, or a Blob retar assembled) at
+// random offsets through Blob.slice, so nothing is read whole. Small reads
+// (tar headers) fetch small blocks; large sequential reads fetch 16 MiB ones,
+// as small slices cost Chromium as much as hashing them.
+type blobReader struct {
+	blob js.Value
+	size int64
+	// one cached block per tier: headers and metadata, and bulk reads
+	small, bulk block
+}
+
+type block struct {
+	off  int64
+	data []byte
+}
+
+const (
+	smallBlock = 64 << 10
+	bulkBlock  = 16 << 20
+)
+
+func newBlobReader(b js.Value) *blobReader {
+	return &blobReader{blob: b, size: int64(b.Get("size").Float())}
+}
+
+func (r *blobReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && off < r.size {
+		b := &r.small
+		size := int64(smallBlock)
+		if len(p) >= smallBlock {
+			b, size = &r.bulk, bulkBlock
+		}
+		if off < b.off || off >= b.off+int64(len(b.data)) {
+			start := off
+			end := min(start+size, r.size)
+			u8, err := r.read(start, end)
+			if err != nil {
+				return n, err
+			}
+			if cap(b.data) < int(end-start) {
+				b.data = make([]byte, end-start)
+			}
+			b.data = b.data[:end-start]
+			js.CopyBytesToGo(b.data, u8)
+			b.off = start
+		}
+		c := copy(p[n:], b.data[off-b.off:])
+		n += c
+		off += int64(c)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (r *blobReader) read(start, end int64) (js.Value, error) {
+	ab, err := await(r.blob.Call("slice", start, end).Call("arrayBuffer"))
+	if err != nil {
+		return js.Value{}, fmt.Errorf("reading bytes %d-%d: %v", start, end, err)
+	}
+	return uint8Array.New(ab), nil
+}
+
+// dirFS is a dropped folder: the Files of an oci or dir layout by their path
+// inside it.
+type dirFS struct {
+	files map[string]js.Value
+	dirs  map[string][]string
+}
+
+func newDirFS(entries js.Value) *dirFS {
+	d := &dirFS{files: map[string]js.Value{}, dirs: map[string][]string{".": nil}}
+	for i := range entries.Length() {
+		e := entries.Index(i)
+		p := path.Clean(strings.TrimPrefix(e.Get("path").String(), "/"))
+		if !fs.ValidPath(p) || p == "." {
+			continue
+		}
+		d.files[p] = e.Get("file")
+		for child := p; child != "."; child = path.Dir(child) {
+			parent := path.Dir(child)
+			if _, ok := d.dirs[parent]; !ok || !contains(d.dirs[parent], path.Base(child)) {
+				d.dirs[parent] = append(d.dirs[parent], path.Base(child))
+			}
+			if parent != "." {
+				if _, ok := d.dirs[parent]; !ok {
+					d.dirs[parent] = nil
+				}
+			}
+		}
+	}
+	return d
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *dirFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	if f, ok := d.files[name]; ok {
+		r := newBlobReader(f)
+		return &dirFile{SectionReader: io.NewSectionReader(r, 0, r.size), r: r, name: name}, nil
+	}
+	if ents, ok := d.dirs[name]; ok {
+		return &dirDir{d: d, name: name, ents: ents}, nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// dirFile is a dropped File; it is an io.ReaderAt, so the output can take it
+// as a Blob slice without reading it.
+type dirFile struct {
+	*io.SectionReader
+	r    *blobReader
+	name string
+}
+
+func (f *dirFile) Stat() (fs.FileInfo, error) {
+	return fileInfo{name: path.Base(f.name), size: f.r.size}, nil
+}
+func (f *dirFile) Close() error { return nil }
+
+type dirDir struct {
+	d    *dirFS
+	name string
+	ents []string
+}
+
+func (d *dirDir) Stat() (fs.FileInfo, error) {
+	return fileInfo{name: path.Base(d.name), dir: true}, nil
+}
+func (d *dirDir) Read([]byte) (int, error) { return 0, errors.New("is a directory") }
+func (d *dirDir) Close() error             { return nil }
+func (d *dirDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	names := append([]string(nil), d.ents...)
+	sort.Strings(names)
+	var out []fs.DirEntry
+	for _, nm := range names {
+		p := path.Join(d.name, nm)
+		if f, ok := d.d.files[p]; ok {
+			out = append(out, fs.FileInfoToDirEntry(fileInfo{name: nm, size: int64(f.Get("size").Float())}))
+		} else {
+			out = append(out, fs.FileInfoToDirEntry(fileInfo{name: nm, dir: true}))
+		}
+	}
+	d.ents = nil
+	return out, nil
+}
+
+type fileInfo struct {
+	name string
+	size int64
+	dir  bool
+}
+
+func (i fileInfo) Name() string { return i.name }
+func (i fileInfo) Size() int64  { return i.size }
+func (i fileInfo) Mode() fs.FileMode {
+	if i.dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+func (i fileInfo) ModTime() time.Time { return time.Time{} }
+func (i fileInfo) IsDir() bool        { return i.dir }
+func (i fileInfo) Sys() any           { return nil }
+
+// blobSink assembles the output as a list of Blob parts: bytes retar writes
+// are batched into Uint8Arrays, and ranges of the input (or of spilled
+// layers) become Blob slices, so an unchanged layer is never copied.
+type blobSink struct {
+	parts    js.Value // a JS array
+	buf      []byte
+	progress func(int64)
+}
+
+func newBlobSink(progress func(int64)) *blobSink {
+	return &blobSink{parts: js.Global().Get("Array").New(), progress: progress}
+}
+
+const flushAt = 4 << 20
+
+func (s *blobSink) Write(p []byte) (int, error) {
+	s.buf = append(s.buf, p...)
+	if len(s.buf) >= flushAt {
+		s.flush()
+	}
+	s.progress(int64(len(p)))
+	return len(p), nil
+}
+
+func (s *blobSink) flush() {
+	if len(s.buf) == 0 {
+		return
+	}
+	u8 := uint8Array.New(len(s.buf))
+	js.CopyBytesToJS(u8, s.buf)
+	s.parts.Call("push", u8)
+	s.buf = s.buf[:0]
+}
+
+func (s *blobSink) CopyRange(r io.ReaderAt, off, n int64) error {
+	var br *blobReader
+	switch r := r.(type) {
+	case *blobReader:
+		br = r
+	case *dirFile:
+		br = r.r
+	}
+	if br == nil { // memory: copy through, in chunks
+		_, err := io.Copy(s, io.NewSectionReader(r, off, n))
+		return err
+	}
+	s.flush()
+	s.parts.Call("push", br.blob.Call("slice", off, off+n))
+	s.progress(n)
+	return nil
+}
+
+// blob ends the output.
+func (s *blobSink) blob(mime string) js.Value {
+	s.flush()
+	return js.Global().Get("Blob").New(s.parts, map[string]any{"type": mime})
+}
+
+// blobSpill holds a re-encoded layer as Blob parts of at most spillPart
+// bytes (large in-page Blobs fail to read in Chromium), read back through a
+// blobReader and written out as Blob slices.
+type blobSpill struct {
+	sink *blobSink
+}
+
+func newBlobSpill() *blobSpill { return &blobSpill{sink: newBlobSink(func(int64) {})} }
+
+func (b *blobSpill) Write(p []byte) (int, error) { return b.sink.Write(p) }
+func (b *blobSpill) Done() (io.ReaderAt, error) {
+	return newBlobReader(b.sink.blob("application/octet-stream")), nil
+}
+
+// jsHash is a sha256 computed by the page's incremental hasher (hash-wasm),
+// about twice as fast as Go's own in wasm; bytes cross once per chunk.
+type jsHash struct {
+	h   js.Value
+	buf js.Value // a reusable Uint8Array for chunks
+}
+
+// newJSHasher returns the page's hasher factory for sha256, or nil if the
+// page has none (then Go's crypto/sha256 is used).
+func newJSHasher() func(digest.Algorithm) hash.Hash {
+	f := js.Global().Get("retarCreateSHA256")
+	if f.Type() != js.TypeFunction {
+		return nil
+	}
+	return func(alg digest.Algorithm) hash.Hash {
+		if alg != digest.SHA256 {
+			return alg.Hash()
+		}
+		h, err := await(f.Invoke())
+		if err != nil {
+			return alg.Hash()
+		}
+		h.Call("init")
+		return &jsHash{h: h, buf: uint8Array.New(1 << 20)}
+	}
+}
+
+func (j *jsHash) Write(p []byte) (int, error) {
+	for rest := p; len(rest) > 0; {
+		n := min(len(rest), 1<<20)
+		js.CopyBytesToJS(j.buf, rest[:n])
+		j.h.Call("update", j.buf.Call("subarray", 0, n))
+		rest = rest[n:]
+	}
+	return len(p), nil
+}
+
+func (j *jsHash) Sum(b []byte) []byte {
+	out := j.h.Call("digest", "binary")
+	sum := make([]byte, out.Length())
+	js.CopyBytesToGo(sum, out)
+	// hash-wasm's digest ends the state; keep it usable as hash.Hash says
+	// (Sum does not change the state) by re-running is not possible, so
+	// callers here take the sum once, at the end.
+	return append(b, sum...)
+}
+
+func (j *jsHash) Reset()         { j.h.Call("init") }
+func (j *jsHash) Size() int      { return 32 }
+func (j *jsHash) BlockSize() int { return 64 }

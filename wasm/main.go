@@ -1,0 +1,274 @@
+//go:build js && wasm
+
+// Command wasm is retar's core for the browser: built with GOOS=js
+// GOARCH=wasm, it sets globalThis.retarGo = {inspect, convert, version}, each
+// returning a Promise. site/worker.js runs it in a Web Worker and
+// site/retar.js wraps it in the documented retar.inspect / retar.convert API.
+package main
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/convert"
+)
+
+func main() {
+	js.Global().Set("retarGo", js.ValueOf(map[string]any{
+		"inspect": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return promise(func() (any, error) { return inspect(args[0], arg(args, 1)) })
+		}),
+		"convert": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return promise(func() (any, error) { return convertJS(args[0], arg(args, 1)) })
+		}),
+		"version": "retar wasm",
+	}))
+	select {}
+}
+
+func arg(args []js.Value, i int) js.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return js.Undefined()
+}
+
+// promise runs fn off the calling goroutine (which must not block) and
+// settles a JS Promise with its result; errors reject with an Error whose
+// message is the one line the CLI would print.
+func promise(fn func() (any, error)) js.Value {
+	var executor js.Func
+	executor = js.FuncOf(func(_ js.Value, a []js.Value) any {
+		resolve, reject := a[0], a[1]
+		go func() {
+			defer executor.Release()
+			defer func() {
+				if r := recover(); r != nil {
+					reject.Invoke(js.Global().Get("Error").New(fmt.Sprintf("internal error: %v", r)))
+				}
+			}()
+			v, err := fn()
+			if err != nil {
+				reject.Invoke(js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " ")))
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	return js.Global().Get("Promise").New(executor)
+}
+
+// openInput opens what the page passes: {file: File|Blob, name} for an
+// archive, or {files: [{path, file}], name} for a dropped folder.
+func openInput(in js.Value) (*convert.Archive, error) {
+	name := "input"
+	if v := in.Get("name"); v.Type() == js.TypeString {
+		name = v.String()
+	}
+	if files := in.Get("files"); files.Type() == js.TypeObject {
+		return convert.Open(convert.Input{Name: name, Dir: newDirFS(files)})
+	}
+	file := in.Get("file")
+	if file.Type() != js.TypeObject {
+		return nil, fmt.Errorf("no input: pass {file} or {files}")
+	}
+	r := newBlobReader(file)
+	ra, size, err := decompress(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return convert.Open(convert.Input{Name: name, Archive: ra, Size: size})
+}
+
+// decompress gives a compressed archive random access by decompressing it
+// once into Blob parts (held by the browser, not in wasm memory).
+func decompress(r *blobReader, name string) (io.ReaderAt, int64, error) {
+	head := make([]byte, 6)
+	n, _ := r.ReadAt(head, 0)
+	head = head[:n]
+	src := io.NewSectionReader(r, 0, r.size)
+	var zr io.Reader
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		g, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: gzip-compressed archive: %w", name, err)
+		}
+		zr = g
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		z, err := zstd.NewReader(src, zstd.WithDecoderLowmem(true), zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: zstd-compressed archive: %w", name, err)
+		}
+		defer z.Close()
+		zr = z
+	case bytes.HasPrefix(head, []byte("BZh")):
+		zr = bzip2.NewReader(src)
+	case bytes.HasPrefix(head, []byte("\xfd7zXZ\x00")):
+		return nil, 0, fmt.Errorf("%s: xz-compressed archive: decompress it first (xz -d)", name)
+	default:
+		return r, r.size, nil
+	}
+	sp := newBlobSpill()
+	size, err := io.CopyBuffer(sp, zr, make([]byte, 1<<20))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: decompressing: %w", name, err)
+	}
+	ra, _ := sp.Done()
+	return ra, size, nil
+}
+
+func inspect(in, opts js.Value) (any, error) {
+	a, err := openInput(in)
+	if err != nil {
+		return nil, err
+	}
+	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(opts, nil)}
+	if opts.Type() == js.TypeObject {
+		if v := opts.Get("pick"); v.Type() == js.TypeString {
+			o.Pick = v.String()
+		}
+	}
+	res, err := a.Inspect(context.Background(), o)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	return js.Global().Get("JSON").Call("parse", string(b)), nil
+}
+
+func host(opts js.Value) ocispec.Platform {
+	if opts.Type() == js.TypeObject {
+		if v := opts.Get("host"); v.Type() == js.TypeString {
+			if p, err := convert.ParsePlatform(v.String()); err == nil {
+				return p
+			}
+		}
+	}
+	return ocispec.Platform{OS: "linux", Architecture: "amd64"}
+}
+
+// hashing uses the page's fast sha256 when it has one. wasm runs on one
+// thread, so one blob is hashed at a time.
+func hashing(opts js.Value, progress func(convert.Progress)) convert.Hashing {
+	return convert.Hashing{New: newJSHasher(), Parallel: 1, Progress: progress}
+}
+
+func strings_(v js.Value) []string {
+	var out []string
+	if v.Type() != js.TypeObject {
+		return nil
+	}
+	for i := range v.Length() {
+		if s := strings.TrimSpace(v.Index(i).String()); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func str(opts js.Value, key string) string {
+	if opts.Type() != js.TypeObject {
+		return ""
+	}
+	if v := opts.Get(key); v.Type() == js.TypeString {
+		return v.String()
+	}
+	return ""
+}
+
+// convertJS converts and returns {blob, name, report}.
+func convertJS(in, opts js.Value) (any, error) {
+	a, err := openInput(in)
+	if err != nil {
+		return nil, err
+	}
+	to, ok := convert.ParseLayout(str(opts, "to"))
+	if !ok {
+		return nil, fmt.Errorf("to: want docker-archive, oci-archive, oci or dir, got %q", str(opts, "to"))
+	}
+	onProgress := js.Undefined()
+	if opts.Type() == js.TypeObject {
+		onProgress = opts.Get("onProgress")
+	}
+	last := time.Time{}
+	report := func(phase string, done, total int64) {
+		if onProgress.Type() != js.TypeFunction || time.Since(last) < 50*time.Millisecond && done < total {
+			return
+		}
+		last = time.Now()
+		onProgress.Invoke(float64(done), float64(total), phase)
+	}
+	o := convert.Options{To: to, Pick: str(opts, "pick"), Host: host(opts), OCIStrict: opts.Type() == js.TypeObject && opts.Get("ociStrict").Truthy(),
+		Hashing: hashing(opts, func(p convert.Progress) { report(p.Phase, p.Bytes, p.TotalBytes) })}
+	if n := str(opts, "name"); n != "" {
+		o.Names = []string{n}
+	}
+	if opts.Type() == js.TypeObject {
+		o.Tags = strings_(opts.Get("tags"))
+		o.AllPlatforms = opts.Get("allPlatforms").Truthy()
+		for _, p := range strings_(opts.Get("platforms")) {
+			pl, err := convert.ParsePlatform(p)
+			if err != nil {
+				return nil, err
+			}
+			o.Platforms = append(o.Platforms, pl)
+		}
+	}
+	if o.Format, err = convert.ParseFormat(str(opts, "format")); err != nil {
+		return nil, err
+	}
+	var keep bool
+	if o.Compress, keep, err = convert.ParseCompression(str(opts, "compress")); err != nil {
+		return nil, err
+	}
+	o.Recompress = !keep
+	o.Spill = func() (convert.Spill, error) { return newBlobSpill(), nil }
+	plan, err := a.Convert(context.Background(), o)
+	if err != nil {
+		return nil, err
+	}
+	total := plan.TarSize()
+	var done int64
+	sink := newBlobSink(func(n int64) { done += n; report("writing", done, total) })
+	if err := plan.WriteTar(sink); err != nil {
+		return nil, err
+	}
+	report("writing", total, total)
+	rep, err := json.Marshal(map[string]any{"images": plan.Images, "warnings": plan.Warnings, "layout": plan.Layout})
+	if err != nil {
+		return nil, err
+	}
+	return js.ValueOf(map[string]any{
+		"blob":   sink.blob("application/x-tar"),
+		"name":   outputName(str(in, "name"), to),
+		"report": js.Global().Get("JSON").Call("parse", string(rep)),
+	}), nil
+}
+
+// outputName is the download's file name: the input's, with the layout.
+func outputName(in string, to convert.Layout) string {
+	base := path.Base(strings.ReplaceAll(in, "\\", "/"))
+	for _, ext := range []string{".gz", ".zst", ".bz2", ".xz", ".tgz", ".tar"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	if base == "" {
+		base = "image"
+	}
+	return base + "." + string(to) + ".tar"
+}
