@@ -2,6 +2,7 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -113,6 +114,10 @@ type outImage struct {
 	fromDocker bool // its manifest was derived from a docker manifest.json
 }
 
+// errNotImage marks an artifact (a Helm chart, a signature, an SBOM) where
+// a destination takes container images only.
+var errNotImage = errors.New("not a container image")
+
 // holder names what takes one image manifest per image, for messages.
 func holder(to Layout) string {
 	switch to {
@@ -191,11 +196,11 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 		}
 		single := (opts.To == DockerArchive || opts.To == Dir) && !(opts.AllPlatforms && o.root.Index != nil)
 		if single {
-			if o.root.Manifest != nil && !isImageManifest(o.root) && len(images) > 1 {
-				p.warnf("image @%d (%s) is not a container image (config %s): a %s holds images only; left out", i, o.root.Desc.Digest, o.root.Manifest.Config.MediaType, opts.To)
+			m, err := a.pickManifest(o.root, opts, &p.Warnings)
+			if errors.Is(err, errNotImage) && len(images) > 1 {
+				p.warnf("image @%d left out: %v", i, err)
 				continue
 			}
-			m, err := a.pickManifest(o.root, opts, &p.Warnings)
 			if err != nil {
 				return nil, err
 			}
@@ -393,7 +398,7 @@ func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*N
 			return nil, &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + root.Desc.Digest.String()}
 		}
 		if c := root.config(); c == nil || !c.Config.isImage() {
-			return nil, a.errorf("", "%s is not a container image (its config is %s), and %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, holder(opts.To))
+			return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("%s is not a container image (its config is %s), and %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, holder(opts.To)), Err: errNotImage}
 		}
 		return root, nil
 	}
@@ -432,7 +437,7 @@ func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*N
 		}
 	}
 	if len(all) == 0 {
-		return nil, a.errorf("", "index %s lists no container image, and %s holds images only", root.Desc.Digest, holder(opts.To))
+		return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("index %s lists no container image, and %s holds images only", root.Desc.Digest, holder(opts.To)), Err: errNotImage}
 	}
 	return nil, fmt.Errorf("%s: %s has no image for %s; it has %s: choose one with --platform%.0w", a.Source, root.Desc.Digest, platformList(want), strings.Join(all, ", "), ErrUsage)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -91,51 +90,20 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 	if len(todo) == 0 {
 		return out, nil
 	}
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	meter := newProgressMeter(opts.Hashing.Progress, "re-encoding", todo)
-	progress := func(n int64) { meter.add(n, false) }
-	par := opts.Hashing.Parallel
-	if par <= 0 {
-		par = runtime.GOMAXPROCS(0)
-	}
-	work := make(chan *Blob)
-	for range min(par, len(todo)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range work {
-				nb, err := a.reencode(ctx, b, opts, progress)
-				meter.add(0, true)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				if err == nil {
-					out[b] = nb
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, b := range todo {
-		if ctx.Err() != nil {
-			break
+	var mu sync.Mutex
+	err := eachBlob(ctx, todo, opts.Hashing.Parallel, func(ctx context.Context, b *Blob) error {
+		defer meter.add(0, true)
+		nb, err := a.reencode(ctx, b, opts, func(n int64) { meter.add(n, false) })
+		if err != nil {
+			return err
 		}
-		work <- b
-	}
-	close(work)
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return out, firstErr
+		mu.Lock()
+		out[b] = nb
+		mu.Unlock()
+		return nil
+	})
+	return out, err
 }
 
 // compressionOfBlob is a layer's compression: from its first bytes once read,

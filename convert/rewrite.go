@@ -191,7 +191,10 @@ func isImageManifest(n *Node) bool {
 	if n.Manifest == nil || len(n.Children) == 0 {
 		return false
 	}
-	return n.Children[0].Config.isImage() || isImageConfigType(n.Manifest.Config.MediaType)
+	if c := n.Children[0].Config; c != nil {
+		return c.isImage()
+	}
+	return isImageConfigType(n.Manifest.Config.MediaType) // config absent: its type is all there is
 }
 
 func (r *rewriter) index(n *Node) (*Node, error) {

@@ -77,27 +77,36 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 	if len(todo) == 0 {
 		return nil
 	}
-	par := h.Parallel
+	meter := newProgressMeter(h.Progress, "verifying", todo)
+	bufs := sync.Pool{New: func() any { return make([]byte, copyBuffer) }}
+	return eachBlob(ctx, todo, h.Parallel, func(ctx context.Context, b *Blob) error {
+		buf := bufs.Get().([]byte)
+		defer bufs.Put(buf)
+		defer meter.add(0, true)
+		return a.hashBlob(ctx, b, h, buf, func(n int64) { meter.add(n, false) })
+	})
+}
+
+// eachBlob runs fn on every blob, at most par at once (0: GOMAXPROCS), and
+// returns the first error, cancelling the rest once one fails.
+func eachBlob(ctx context.Context, blobs []*Blob, par int, fn func(context.Context, *Blob) error) error {
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	meter := newProgressMeter(h.Progress, "verifying", todo)
-	progress := func(n int64) { meter.add(n, false) }
 	work := make(chan *Blob)
-	for range min(par, len(todo)) {
+	for range min(par, len(blobs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, copyBuffer)
 			for b := range work {
-				if err := a.hashBlob(ctx, b, h, buf, progress); err != nil {
+				if err := fn(ctx, b); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -105,11 +114,10 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 					}
 					mu.Unlock()
 				}
-				meter.add(0, true)
 			}
 		}()
 	}
-	for _, b := range todo {
+	for _, b := range blobs {
 		if ctx.Err() != nil {
 			break
 		}
