@@ -255,7 +255,7 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 			return nil, err
 		}
 		if root.Index != nil && len(root.Children) == 0 && len(out[i].root.Children) > 0 {
-			return nil, fmt.Errorf("%s: image @%d has none of %s%.0w", a.Source, i, platformList(opts.Platforms), ErrUsage)
+			return nil, fmt.Errorf("%s: image @%d has no image for %s; it has %s: choose one with --platform%.0w", a.Source, i, platformList(opts.Platforms), strings.Join(platformsIn(out[i].root), ", "), ErrUsage)
 		}
 		out[i].root = root
 		if err := a.checkComplete(root, opts.To, &p.Warnings); err != nil {
@@ -389,21 +389,9 @@ func isAttestation(d ocispec.Descriptor) bool {
 		d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
 }
 
-// pickManifest returns the one image manifest a destination holding a single
-// manifest per image takes from root: root itself, or the manifest of the
-// wanted platform from an index.
-func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*Node, error) {
-	if root.Manifest != nil {
-		if c := root.config(); c != nil && c.Blob == nil {
-			return nil, &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + root.Desc.Digest.String()}
-		}
-		if c := root.config(); c == nil || !c.Config.isImage() {
-			return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("%s is not a container image (its config is %s), and %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, holder(opts.To)), Err: errNotImage}
-		}
-		return root, nil
-	}
-	var present []*Node
-	var all []string
+// imagesIn lists the image manifests below an index that the source holds,
+// and every platform it lists for messages ("linux/arm64 (absent)").
+func imagesIn(root *Node) (present []*Node, all []string) {
 	_ = root.walk(func(n *Node) error {
 		if n.Index != nil || isAttestation(n.Desc) {
 			return nil
@@ -419,6 +407,31 @@ func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*N
 		}
 		return nil
 	})
+	return present, all
+}
+
+func platformsIn(root *Node) []string {
+	_, all := imagesIn(root)
+	return all
+}
+
+// pickManifest returns the one image manifest a destination holding a single
+// manifest per image takes from root: root itself, or the manifest of the
+// wanted platform from an index.
+func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*Node, error) {
+	if root.Manifest != nil {
+		if c := root.config(); c != nil && c.Blob == nil {
+			return nil, &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + root.Desc.Digest.String()}
+		}
+		if c := root.config(); c == nil || !c.Config.isImage() {
+			return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("%s is not a container image (its config is %s), and %s holds images only", root.Desc.Digest, root.Manifest.Config.MediaType, holder(opts.To)), Err: errNotImage}
+		}
+		if pl := platformOf(root); len(opts.Platforms) > 0 && !anyPlatform(pl, opts.Platforms) {
+			return nil, fmt.Errorf("%s: %s is %s only, not %s%.0w", a.Source, root.Desc.Digest, platformString(pl), platformList(opts.Platforms), ErrUsage)
+		}
+		return root, nil
+	}
+	present, all := imagesIn(root)
 	want := opts.Platforms
 	if len(want) == 0 {
 		if len(present) == 1 {
