@@ -34,11 +34,15 @@ conv "$real/docker-save-two-images.tar" "docker-archive:$o/two-docker.tar" retar
 conv "$real/ctr-export-oci.tar" "docker-archive:$o/ctr-docker.tar" retar-test:1
 # an OCI layout dir written by umoci, picked by its tag-only ref name, renamed.
 conv "oci:$real/umoci-layout:1" "oci-archive:$o/umoci-oci.tar:retar-test:from-umoci" retar-test:from-umoci
-# zstd layers into a docker-archive (skopeo refuses this).
-conv "$real/skopeo-oci-zstd" "docker-archive:$o/zstd-docker.tar:retar-test:zstd" retar-test:zstd
 # podman's oci-archive and a skopeo v2s2 dir: into the other archive layout.
 conv "$real/podman-save-oci-archive.tar" "docker-archive:$o/podman-docker.tar" retar-test:1
 conv "$real/skopeo-dir-v2s2" "oci-archive:$o/dir-oci.tar:retar-test:from-dir" retar-test:from-dir
 # a retag of a docker save, with an extra tag.
 conv "$real/docker-save-single.tar" "docker-archive:$o/retag.tar:example.com/app:1" example.com/app:1
 bash "$top/scripts/loadcheck.sh" -f "$cases"
+# zstd layers into a docker-archive (skopeo refuses this): containerd and
+# podman load them; docker gained zstd in 23.0 (moby #41759), so docker 20.10
+# is left out here, and retar says so when it writes them.
+: >"$cases"
+conv "$real/skopeo-oci-zstd" "docker-archive:$o/zstd-docker.tar:retar-test:zstd" retar-test:zstd
+LOADCHECK_CONSUMERS="ctr podman" bash "$top/scripts/loadcheck.sh" -f "$cases"
