@@ -58,3 +58,27 @@ bench:
 # Go benchmarks of the core (hashing, recompression of a generated 200 MB layer).
 gobench:
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./convert/
+
+# The browser page (issue 5). site/dist is all a static host serves: the page,
+# its Worker, retar.wasm, Go's wasm_exec.js and hash-wasm's sha256.
+.PHONY: site serve e2e site-bench
+site:
+	@[ site/node_modules/.package-lock.json -nt site/package-lock.json ] || (cd site && npm ci --no-audit --no-fund)
+	rm -rf site/dist && mkdir -p site/dist
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o site/dist/retar.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" site/node_modules/hash-wasm/dist/sha256.umd.min.js site/src/* site/dist/
+	@echo "site/dist: retar.wasm $$(wc -c <site/dist/retar.wasm) bytes, $$(gzip -9c site/dist/retar.wasm | wc -c) gzipped"
+
+# Serve site/dist on loopback (ADDR=127.0.0.1:8080).
+ADDR ?= 127.0.0.1:8080
+serve: site
+	$(GO) run ./site/serve -dir site/dist -addr $(ADDR)
+
+# The wasm package's tests under Node, then the page and the JS API end to end
+# in headless Chromium (installs Debian's chromium if missing).
+e2e: build site
+	bash site/e2e/run.sh
+
+# The browser against the native CLI on a generated archive (SIZE_MB, default 600).
+site-bench: build site
+	bash site/e2e/bench.sh $(SIZE_MB)
