@@ -114,6 +114,23 @@ type outImage struct {
 	fromDocker bool // its manifest was derived from a docker manifest.json
 }
 
+// checkLevel refuses compression levels the encoders would silently clamp
+// or take to mean something else (gzip -2 is Huffman-only).
+func checkLevel(o Options) error {
+	if o.CompressLevel == 0 {
+		return nil
+	}
+	switch {
+	case !o.Recompress || o.Compress == Uncompressed:
+		return fmt.Errorf("a compression level needs --compress gzip or zstd%.0w", ErrUsage)
+	case o.Compress == Gzip && (o.CompressLevel < 1 || o.CompressLevel > 9):
+		return fmt.Errorf("gzip levels are 1 to 9, not %d%.0w", o.CompressLevel, ErrUsage)
+	case o.Compress == Zstd && (o.CompressLevel < 1 || o.CompressLevel > 22):
+		return fmt.Errorf("zstd levels are 1 to 22, not %d%.0w", o.CompressLevel, ErrUsage)
+	}
+	return nil
+}
+
 // errNotImage marks an artifact (a Helm chart, a signature, an SBOM) where
 // a destination takes container images only.
 var errNotImage = errors.New("not a container image")
@@ -150,6 +167,9 @@ func platformList(ps []ocispec.Platform) string {
 // images and platforms, sets names, writes whatever manifests must change, and
 // verifies every blob the output will hold. Nothing is written yet.
 func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
+	if err := checkLevel(opts); err != nil {
+		return nil, err
+	}
 	images, err := a.Select(opts.Pick)
 	if err != nil {
 		return nil, err
@@ -442,8 +462,13 @@ func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*N
 	for _, w := range want {
 		for _, n := range present {
 			if platformMatches(platformOf(n), w) {
-				if len(opts.Platforms) == 0 {
+				switch {
+				case opts.AllPlatforms:
+					*warnings = append(*warnings, fmt.Sprintf("%s: docker's manifest.json lists %s; the index keeps every platform", root.Desc.Digest, platformString(platformOf(n))))
+				case len(opts.Platforms) == 0:
 					*warnings = append(*warnings, fmt.Sprintf("%s holds several platforms; took %s (choose with --platform)", root.Desc.Digest, platformString(platformOf(n))))
+				case len(opts.Platforms) > 1:
+					*warnings = append(*warnings, fmt.Sprintf("%s: took %s, the first of the platforms asked for that it has; %s holds one platform per image", root.Desc.Digest, platformString(platformOf(n)), holder(opts.To)))
 				}
 				return n, nil
 			}

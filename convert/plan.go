@@ -321,7 +321,7 @@ func complete(m *Node) bool {
 func (p *Plan) warnZstd(m *Node) {
 	for _, l := range m.layers() {
 		if c, ok := compressionOf(l.Desc.MediaType); ok && c == Zstd {
-			p.warnf("%s has zstd layers: docker load before 23.0 cannot read them (containerd 1.5+ and podman can)", m.Desc.Digest)
+			p.warnf("image %s has zstd layers: docker load before 23.0 cannot read them (containerd 1.5+ and podman can)", m.config().Desc.Digest)
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package convert
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/opencontainers/go-digest"
@@ -206,8 +207,11 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	var kept []*Node
 	filtered := false
 	keptDigests := map[digest.Digest]bool{}
+	filtering := len(r.platforms) > 0 && listsImages(n)
+	moved := map[string]string{} // old digest -> new, for children rewritten
 	for _, c := range n.Children {
-		if len(r.platforms) > 0 && c.Index == nil && !isAttestation(c.Desc) && !r.wanted(c) {
+		// Only image manifests are platform-specific; artifacts stay.
+		if filtering && c.Index == nil && !isAttestation(c.Desc) && (c.Blob == nil || isImageManifest(c)) && !r.wanted(c) {
 			filtered = true
 			continue
 		}
@@ -223,6 +227,9 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 			*r.notices = append(*r.notices, fmt.Sprintf("%s is not in the source, so its entry in index %s keeps media type %s", c.Desc.Digest, n.Desc.Digest, c.Desc.MediaType))
 		}
 		keptDigests[c.Desc.Digest] = true
+		if nc.Desc.Digest != c.Desc.Digest {
+			moved[c.Desc.Digest.String()] = nc.Desc.Digest.String()
+		}
 		kept = append(kept, nc)
 	}
 	if filtered { // attestations only for the platforms kept
@@ -240,7 +247,12 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 		idx.MediaType = mt
 		idx.Manifests = nil
 		for _, c := range kept {
-			idx.Manifests = append(idx.Manifests, c.Desc)
+			d := c.Desc
+			if to, ok := moved[d.Annotations[annotationRefDigest]]; ok {
+				d.Annotations = maps.Clone(d.Annotations)
+				d.Annotations[annotationRefDigest] = to
+			}
+			idx.Manifests = append(idx.Manifests, d)
 		}
 		data, err := json.Marshal(idx)
 		if err != nil {
@@ -283,6 +295,15 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 				return nil, err
 			}
 		}
+		// An attestation names the manifest it is about; it follows a rewrite.
+		if to, ok := moved[d.Annotations[annotationRefDigest]]; ok {
+			changed = true
+			if err := e.set(at, to, "manifests", p, "annotations", annotationRefDigest); err != nil {
+				return nil, err
+			}
+			d.Annotations = maps.Clone(d.Annotations)
+			d.Annotations[annotationRefDigest] = to
+		}
 		idx.Manifests[i] = d
 	}
 	if !changed {
@@ -292,6 +313,24 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	out := newNode(mt, data, n.Desc.Platform)
 	out.Index, out.Children, out.raw = &idx, kept, data
 	return out, nil
+}
+
+// annotationRefDigest is how BuildKit ties an attestation manifest in an
+// index to the image manifest it describes.
+const annotationRefDigest = "vnd.docker.reference.digest"
+
+// listsImages tells an index of images (which a platform filter applies to)
+// from an index of artifacts only.
+func listsImages(n *Node) bool {
+	for _, c := range n.Children {
+		if c.Index != nil || isAttestation(c.Desc) {
+			continue
+		}
+		if c.Blob == nil && c.Desc.Platform != nil || isImageManifest(c) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *rewriter) wanted(c *Node) bool {
