@@ -150,10 +150,14 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-const convertHelp = `Usage: retar convert [flags] SRC DST
+const convertHelp = `Usage: retar convert [flags] SRC [SRC...] DST
 
 Convert an image between docker-archive, oci-archive, oci and dir layouts,
-verifying every digest on the way and keeping every digest it can.
+verifying every digest on the way and keeping every digest it can. Several
+sources make one bundle: every image with all its names, shared blobs once,
+in an archive docker load, ctr images import and podman load all take. A
+DST without a transport is such an archive (an oci-archive with a docker
+manifest.json).
 
 Examples:
   retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
@@ -162,6 +166,7 @@ Examples:
   retar convert multi.tar:@1 oci:./layout
   retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
+  retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar
 
 A name in DST replaces the image's names; -t adds names. Names are docker
 references, normalised as docker does (busybox:1 is docker.io/library/busybox:1).
@@ -178,6 +183,7 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	fs.Var(&platforms, "platform", "take os/arch[/variant] from a multi-platform image (repeatable)")
 	strict := fs.Bool("oci-strict", false, "oci-archive: leave out the docker manifest.json that lets docker load it")
 	all := fs.Bool("all-platforms", false, "keep every platform of a multi-platform image (docker-archive, dir)")
+	keepAbsent := fs.Bool("keep-absent", false, "keep index entries whose manifests the source lacks (default: leave them out, with a notice)")
 	format := fs.String("format", "", "manifest format of the output: oci or v2s2 (default: keep the source's)")
 	compress := fs.String("compress", "keep", "layer compression: keep, gzip, zstd or none")
 	level := fs.Int("compress-level", 0, "compression level (gzip 1-9, zstd 1-22; 0: the default)")
@@ -185,25 +191,34 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
+	if len(pos) < 2 {
 		fs.Usage()
-		return usagef("convert takes SRC and DST, got %d arguments", len(pos))
+		return usagef("convert takes SRC [SRC...] DST, got %d arguments", len(pos))
 	}
-	src, err := ParseRef(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
+	var srcs []Ref
+	for _, a := range pos[:len(pos)-1] {
+		r, err := ParseRef(a)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		srcs = append(srcs, r)
 	}
-	dst, err := ParseRef(pos[1])
+	dst, err := ParseRef(pos[len(pos)-1])
 	if err != nil {
 		return usageError{err.Error()}
 	}
 	if dst.Layout == "" {
-		return usagef("DST %q needs a transport: docker-archive:, oci-archive:, oci: or dir:", pos[1])
+		if t, _, ok := strings.Cut(dst.Path, ":"); ok && !strings.ContainsAny(t, "/.") {
+			return usagef("DST %q: unknown transport %q (docker-archive, oci-archive, oci, dir; a bare path is an oci-archive)", dst.Path, t)
+		}
+		// A bare destination is the archive every loader takes: an
+		// oci-archive with a docker manifest.json (retar's hybrid).
+		dst.Layout = convert.OCIArchive
 	}
 	if strings.HasPrefix(dst.Pick, "@") {
 		return usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
 	}
-	opts := convert.Options{To: dst.Layout, Pick: src.Pick, Tags: tags, OCIStrict: *strict, AllPlatforms: *all,
+	opts := convert.Options{To: dst.Layout, Tags: tags, OCIStrict: *strict, AllPlatforms: *all, KeepAbsent: *keepAbsent,
 		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, ModTime: modTime(), CompressLevel: *level}
 	if opts.Format, err = convert.ParseFormat(*format); err != nil {
 		return err
@@ -229,19 +244,23 @@ func (e *env) convert(ctx context.Context, args []string) error {
 		}
 		opts.Platforms = append(opts.Platforms, pl)
 	}
-	s, err := openSource(src)
-	if err != nil {
-		return err
+	var sources []convert.Source
+	for _, src := range srcs {
+		s, err := openSource(src)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		a, err := convert.Open(s.in)
+		if err != nil {
+			return err
+		}
+		e.notices(a.Warnings)
+		sources = append(sources, convert.Source{Archive: a, Pick: src.Pick})
 	}
-	defer s.Close()
-	a, err := convert.Open(s.in)
-	if err != nil {
-		return err
-	}
-	e.notices(a.Warnings)
 	prog := e.progress("verifying")
 	opts.Hashing.Progress = prog.set
-	plan, err := a.Convert(ctx, opts)
+	plan, err := convert.Bundle(ctx, sources, opts)
 	prog.done()
 	if err != nil {
 		return err

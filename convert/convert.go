@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,9 +26,13 @@ type Options struct {
 	// Host is the platform taken from an index when the destination holds one
 	// manifest per image and Platforms is empty (the CLI: linux/GOARCH).
 	Host      ocispec.Platform
-	OCIStrict bool      // oci-archive without the docker manifest.json
-	ModTime   time.Time // of every tar entry; zero means the Unix epoch
-	Format    Format    // manifest family of the output; FormatKeep keeps the source's
+	OCIStrict bool // oci-archive without the docker manifest.json
+	// KeepAbsent keeps index entries whose manifests the source lacks;
+	// by default they are left out (with a notice), so importers that fetch
+	// every platform (ctr import --all-platforms) do not fail on them.
+	KeepAbsent bool
+	ModTime    time.Time // of every tar entry; zero means the Unix epoch
+	Format     Format    // manifest family of the output; FormatKeep keeps the source's
 
 	// Recompress re-encodes layers into Compress (at CompressLevel, 0 for the
 	// default); layers already so are copied. Re-encoded layers go to Spill.
@@ -111,7 +116,10 @@ func (a *Archive) Resolve(ctx context.Context, images []*Image, h Hashing) error
 type outImage struct {
 	names      []Name
 	root       *Node
-	fromDocker bool // its manifest was derived from a docker manifest.json
+	fromDocker bool     // its manifest was derived from a docker manifest.json
+	src        *Archive // where it comes from
+	img        *Image
+	index      int // in its source, for messages
 }
 
 // checkLevel refuses compression levels the encoders would silently clamp
@@ -167,43 +175,79 @@ func platformList(ps []ocispec.Platform) string {
 // images and platforms, sets names, writes whatever manifests must change, and
 // verifies every blob the output will hold. Nothing is written yet.
 func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
+	return Bundle(ctx, []Source{{Archive: a, Pick: opts.Pick}}, opts)
+}
+
+// Source is one source of a bundle: an opened archive and the images picked
+// from it (":REF", ":@N", or "" for all).
+type Source struct {
+	Archive *Archive
+	Pick    string
+}
+
+// Bundle plans one output from several sources: every picked image with all
+// its names, blobs the images share stored once. A name two sources give to
+// different images is an error naming both. Several sources into a
+// docker-archive make the hybrid (an OCI layout with a docker manifest.json
+// entry per image), which docker, containerd and podman all load.
+func Bundle(ctx context.Context, sources []Source, opts Options) (*Plan, error) {
 	if err := checkLevel(opts); err != nil {
 		return nil, err
 	}
-	images, err := a.Select(opts.Pick)
-	if err != nil {
-		return nil, err
+	if len(sources) == 0 {
+		return nil, fmt.Errorf("no source%.0w", ErrUsage)
 	}
-	if (len(opts.Names) > 0 || len(opts.Tags) > 0) && len(images) > 1 {
-		return nil, fmt.Errorf("%s holds %d images (%s): names and tags apply to one; pick it with :@N or :NAME%.0w", a.Source, len(images), a.describeImages(), ErrUsage)
+	var out []outImage
+	for _, s := range sources {
+		images, err := s.Archive.Select(s.Pick)
+		if err != nil {
+			return nil, err
+		}
+		for _, img := range images {
+			out = append(out, outImage{src: s.Archive, img: img, index: slices.Index(s.Archive.Images, img), names: img.Names})
+		}
 	}
-	if opts.To == Dir && len(images) > 1 {
-		return nil, fmt.Errorf("a dir: layout holds one image and %s holds %d (%s): pick one with :@N or :NAME%.0w", a.Source, len(images), a.describeImages(), ErrUsage)
+	if len(out) > 1 && (len(opts.Names) > 0 || len(opts.Tags) > 0 || opts.To == Dir) {
+		what := "names and tags apply to one image"
+		if opts.To == Dir {
+			what = "a dir: layout holds one"
+		}
+		if len(sources) == 1 {
+			a := sources[0].Archive
+			return nil, fmt.Errorf("%s holds %d images (%s): %s; pick it with :@N or :NAME%.0w", a.Source, len(out), a.describeImages(), what, ErrUsage)
+		}
+		return nil, fmt.Errorf("%d images from %d sources: %s%.0w", len(out), len(sources), what, ErrUsage)
 	}
 	// Layers of docker-archive images are re-encoded before they are
 	// resolved: the re-encoding pass hashes them, so they are read once.
-	var reencoded map[*Blob]*Blob
-	if opts.Recompress {
+	reencoded := map[*Blob]*Blob{}
+	for _, s := range sources {
+		var images []*Image
 		var dl []*Blob
-		for _, img := range images {
-			if img.docker != nil {
-				dl = append(dl, img.docker.layers...)
+		for _, o := range out {
+			if o.src == s.Archive {
+				images = append(images, o.img)
+				if o.img.docker != nil {
+					dl = append(dl, o.img.docker.layers...)
+				}
 			}
 		}
-		if reencoded, err = a.recompress(ctx, dl, nil, opts); err != nil {
+		if opts.Recompress {
+			if _, err := s.Archive.recompress(ctx, dl, reencoded, opts); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.Archive.Resolve(ctx, images, opts.Hashing); err != nil {
 			return nil, err
 		}
 	}
-	if err := a.Resolve(ctx, images, opts.Hashing); err != nil {
-		return nil, err
-	}
-	p := &Plan{Layout: opts.To, modTime: opts.ModTime, source: a}
-	if opts.Format != FormatKeep && opts.To == DockerArchive && !opts.AllPlatforms {
+	p := &Plan{Layout: opts.To, modTime: opts.ModTime}
+	if opts.Format != FormatKeep && opts.To == DockerArchive && !opts.AllPlatforms && len(sources) == 1 {
 		p.warnf("--format has no effect on a docker-archive, which stores no manifest")
 	}
-	var out []outImage
-	for i, img := range images {
-		o := outImage{names: img.Names, root: img.Root}
+	kept := out[:0]
+	for _, o := range out {
+		o.root = o.img.Root
 		if len(opts.Names) > 0 {
 			o.names = nil
 		}
@@ -214,11 +258,11 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 			}
 			o.names = addName(o.names, n)
 		}
-		single := (opts.To == DockerArchive || opts.To == Dir) && !(opts.AllPlatforms && o.root.Index != nil)
+		single := (opts.To == DockerArchive && len(sources) == 1 || opts.To == Dir) && !(opts.AllPlatforms && o.root.Index != nil)
 		if single {
-			m, err := a.pickManifest(o.root, opts, &p.Warnings)
-			if errors.Is(err, errNotImage) && len(images) > 1 {
-				p.warnf("image @%d left out: %v", i, err)
+			m, err := o.src.pickManifest(o.root, opts, &p.Warnings)
+			if errors.Is(err, errNotImage) && len(out) > 1 {
+				p.warnf("image %s left out: %v", o.label(len(sources)), err)
 				continue
 			}
 			if err != nil {
@@ -227,26 +271,35 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 			o.root = m // a dir: keeps it as it is; a docker-archive stores none
 		} else if len(opts.Platforms) > 0 && o.root.Manifest != nil && isImageManifest(o.root) {
 			if pl := platformOf(o.root); !anyPlatform(pl, opts.Platforms) {
-				return nil, fmt.Errorf("%s: image @%d is %s only, not %s%.0w", a.Source, i, platformString(pl), platformList(opts.Platforms), ErrUsage)
+				return nil, fmt.Errorf("%s: image @%d is %s only, not %s%.0w", o.src.Source, o.index, platformString(pl), platformList(opts.Platforms), ErrUsage)
 			}
 		}
-		if len(o.names) == 0 && opts.To.IsArchive() {
-			p.warnf("image @%d has no name: ctr images import will register nothing from it; give one with -t NAME", i)
-		}
-		o.fromDocker = img.derived
-		out = append(out, o)
+		o.fromDocker = o.img.derived
+		kept = append(kept, o)
 	}
+	out = kept
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s holds no container image to write into a %s%.0w", a.Source, opts.To, ErrUsage)
+		return nil, fmt.Errorf("%s holds no container image to write into a %s%.0w", sources[0].Archive.Source, opts.To, ErrUsage)
+	}
+	out, err := mergeImages(out, len(sources))
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range out {
+		warnNames(p, o, len(sources), opts.To)
 	}
 	var layers map[digest.Digest]*Blob // re-encoded layers, by source digest
 	if opts.Recompress {
-		var roots []*Node
-		for _, o := range out {
-			roots = append(roots, o.root)
-		}
-		if reencoded, err = a.recompress(ctx, layerBlobs(roots), reencoded, opts); err != nil {
-			return nil, err
+		for _, s := range sources {
+			var roots []*Node
+			for _, o := range out {
+				if o.src == s.Archive {
+					roots = append(roots, o.root)
+				}
+			}
+			if _, err := s.Archive.recompress(ctx, layerBlobs(roots), reencoded, opts); err != nil {
+				return nil, err
+			}
 		}
 		layers = map[digest.Digest]*Blob{}
 		for src, nb := range reencoded {
@@ -254,9 +307,10 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 	rewriters := map[Format]*rewriter{}
+	hybridDocker := opts.To == DockerArchive && (opts.AllPlatforms || len(sources) > 1)
 	for i := range out {
 		f := opts.Format
-		ociLayout := opts.To == OCI || opts.To == OCIArchive || opts.To == DockerArchive && opts.AllPlatforms
+		ociLayout := opts.To == OCI || opts.To == OCIArchive || hybridDocker
 		if f == FormatKeep && out[i].fromDocker && ociLayout {
 			// docker-archive sources have no manifest of their own; OCI
 			// layouts get an OCI one, as skopeo and docker 25+ write.
@@ -264,8 +318,8 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 		}
 		r := rewriters[f]
 		if r == nil {
-			r = &rewriter{format: f, layers: layers, notices: &p.Warnings}
-			if opts.To == OCI || opts.To == OCIArchive || opts.AllPlatforms {
+			r = &rewriter{format: f, layers: layers, notices: &p.Warnings, keepAbsent: opts.KeepAbsent}
+			if opts.To == OCI || opts.To == OCIArchive || opts.AllPlatforms || hybridDocker {
 				r.platforms = opts.Platforms
 			}
 			rewriters[f] = r
@@ -275,28 +329,36 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 			return nil, err
 		}
 		if root.Index != nil && len(root.Children) == 0 && len(out[i].root.Children) > 0 {
-			return nil, fmt.Errorf("%s: image @%d has no image for %s; it has %s: choose one with --platform%.0w", a.Source, i, platformList(opts.Platforms), strings.Join(platformsIn(out[i].root), ", "), ErrUsage)
+			return nil, fmt.Errorf("%s: image @%d has no image for %s; it has %s: choose one with --platform%.0w", out[i].src.Source, out[i].index, platformList(opts.Platforms), strings.Join(platformsIn(out[i].root), ", "), ErrUsage)
 		}
 		out[i].root = root
-		if err := a.checkComplete(root, opts.To, &p.Warnings); err != nil {
+		if err := out[i].src.checkComplete(root, opts.To, &p.Warnings); err != nil {
 			return nil, err
 		}
 	}
-	var blobs []*Blob
-	for _, o := range out {
-		_ = o.root.walk(func(n *Node) error {
-			blobs = append(blobs, n.Blob)
-			return nil
-		})
-	}
-	if err := a.hashBlobs(ctx, blobs, opts.Hashing); err != nil {
-		return nil, err
+	for _, s := range sources {
+		var blobs []*Blob
+		for _, o := range out {
+			if o.src == s.Archive {
+				_ = o.root.walk(func(n *Node) error {
+					blobs = append(blobs, n.Blob)
+					return nil
+				})
+			}
+		}
+		if err := s.Archive.hashBlobs(ctx, blobs, opts.Hashing); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case opts.To == OCI || opts.To == OCIArchive:
 		err = p.ociEntries(out, opts.To == OCIArchive && !opts.OCIStrict, opts)
-	case opts.To == DockerArchive && opts.AllPlatforms:
-		p.warnf("--all-platforms: the docker-archive is written as docker 25+ writes one, an OCI layout with index.json and a docker manifest.json for the host platform")
+	case hybridDocker:
+		if len(sources) > 1 {
+			p.warnf("a bundle of several sources is written as docker 25+ writes an archive: an OCI layout with a docker manifest.json entry per image, which docker, containerd and podman all load")
+		} else {
+			p.warnf("--all-platforms: the docker-archive is written as docker 25+ writes one, an OCI layout with index.json and a docker manifest.json for the host platform")
+		}
 		err = p.ociEntries(out, true, opts)
 	case opts.To == DockerArchive:
 		err = p.dockerEntries(out)
@@ -317,12 +379,78 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 		if c := o.root.config(); c != nil {
 			pi.ID = c.Desc.Digest.String()
 		}
-		if opts.To == DockerArchive && !opts.AllPlatforms { // it stores no manifest
+		if opts.To == DockerArchive && !hybridDocker { // it stores no manifest
 			pi.Digest, pi.MediaType = "", ""
 		}
 		p.Images = append(p.Images, pi)
 	}
 	return p, nil
+}
+
+// label names an output image in messages: "@2", or "b.tar@2" in a bundle.
+func (o outImage) label(sources int) string {
+	if sources > 1 {
+		return fmt.Sprintf("%s@%d", o.src.Source, o.index)
+	}
+	return fmt.Sprintf("@%d", o.index)
+}
+
+// mergeImages makes one output image of the same image picked twice (two
+// sources, or an index.json listing it under two names), and refuses a name
+// that two sources give to different images.
+func mergeImages(out []outImage, sources int) ([]outImage, error) {
+	var merged []outImage
+	byRoot := map[digest.Digest]int{}
+	owner := map[string]int{}
+	for _, o := range out {
+		if i, ok := byRoot[o.identity()]; ok && sources > 1 {
+			for _, n := range o.names {
+				merged[i].names = addName(merged[i].names, n)
+				owner[n.String()] = i
+			}
+			continue
+		}
+		for _, n := range o.names {
+			if j, ok := owner[n.String()]; ok && merged[j].src != o.src && merged[j].identity() != o.identity() {
+				return nil, fmt.Errorf("%q names two different images: %s (%s) and %s (%s)%.0w", n.String(),
+					merged[j].label(sources), merged[j].root.Desc.Digest, o.label(sources), o.root.Desc.Digest, ErrUsage)
+			}
+		}
+		byRoot[o.identity()] = len(merged)
+		for _, n := range o.names {
+			owner[n.String()] = len(merged)
+		}
+		merged = append(merged, o)
+	}
+	return merged, nil
+}
+
+// identity is what makes two picked images the same image: the config
+// (docker's image ID) for a single manifest, whatever manifest bytes carry
+// it (docker save and podman save write the same image differently); the
+// index digest for an index.
+func (o outImage) identity() digest.Digest {
+	if c := o.root.config(); c != nil {
+		return c.Desc.Digest
+	}
+	return o.root.Desc.Digest
+}
+
+// warnNames says what loaders will make of an output image's names.
+func warnNames(p *Plan, o outImage, sources int, to Layout) {
+	if !to.IsArchive() {
+		return
+	}
+	if len(o.names) == 0 {
+		p.warnf("image %s has no name: ctr images import will register nothing from it; give one with -t NAME", o.label(sources))
+		return
+	}
+	for _, n := range o.names {
+		if n.Ref != nil {
+			return
+		}
+	}
+	p.warnf("image %s is named only by the tag %q: ctr images import registers it as import-YYYY-MM-DD:%s; give a full name with -t NAME or DST:NAME", o.label(sources), o.names[0].Raw, o.names[0].Raw)
 }
 
 // checkComplete fails when content the destination needs is absent: the
@@ -339,7 +467,7 @@ func (a *Archive) checkComplete(root *Node, to Layout, warnings *[]string) error
 			}
 			switch {
 			case n.Index != nil:
-				*warnings = append(*warnings, fmt.Sprintf("%s lists %s (%s) but the source does not hold it; the index is kept as it is", n.Desc.Digest, c.Desc.Digest, platformString(c.Desc.Platform)))
+				*warnings = append(*warnings, fmt.Sprintf("%s lists %s (%s) but the source does not hold it; kept in the index (--keep-absent)", n.Desc.Digest, c.Desc.Digest, platformString(c.Desc.Platform)))
 			case i > 0 && isForeign(c.Desc):
 				*warnings = append(*warnings, fmt.Sprintf("foreign layer %s is not in the source: its descriptor is kept, without its bytes", c.Desc.Digest))
 			default:

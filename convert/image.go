@@ -51,6 +51,7 @@ const (
 // Blob is one piece of content: a file of the source layout, or bytes retar wrote.
 type Blob struct {
 	Path   string        // file in the source, for messages; "" for new bytes
+	origin string        // the source (archive or directory) it is in
 	Size   int64         // actual size
 	Digest digest.Digest // known from its name or descriptor, or computed once hashed
 

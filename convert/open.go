@@ -155,7 +155,7 @@ func (a *Archive) file(p string) (*Blob, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, a.errorf(p, "not a regular file")
 	}
-	return &Blob{Path: p, Size: fi.Size(), fsys: a.fsys}, nil
+	return &Blob{Path: p, Size: fi.Size(), fsys: a.fsys, origin: a.Source}, nil
 }
 
 // blob finds the content of a digest in the source, or nil if it is absent.

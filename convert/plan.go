@@ -27,7 +27,6 @@ type Plan struct {
 	Warnings []string
 
 	modTime time.Time
-	source  *Archive
 }
 
 // PlannedImage says what an output image is.
@@ -113,9 +112,12 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	if e.blob.spill != nil {
 		return s.CopyRange(e.blob.spill, 0, e.Size)
 	}
+	fail := func(format string, args ...any) error {
+		return &LayoutError{Source: e.blob.origin, Path: e.blob.Path, Reason: fmt.Sprintf(format, args...)}
+	}
 	f, err := e.blob.open()
 	if err != nil {
-		return p.source.errorf(e.blob.Path, "%v", err)
+		return fail("%v", err)
 	}
 	defer f.Close()
 	var r io.ReaderAt
@@ -125,19 +127,19 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 		var n int64
 		r, off, n = f.Section()
 		if n != e.Size {
-			return p.source.errorf(e.blob.Path, "changed while converting: %d bytes, was %d", n, e.Size)
+			return fail("changed while converting: %d bytes, was %d", n, e.Size)
 		}
 	case io.ReaderAt:
 		r = f
 	default:
 		n, err := io.Copy(s, f)
 		if err == nil && n != e.Size {
-			err = p.source.errorf(e.blob.Path, "changed while converting: %d bytes, was %d", n, e.Size)
+			err = fail("changed while converting: %d bytes, was %d", n, e.Size)
 		}
 		return err
 	}
 	if err := s.CopyRange(r, off, e.Size); err != nil {
-		return p.source.errorf(e.blob.Path, "copy: %v", err)
+		return fail("copy: %v", err)
 	}
 	return nil
 }
@@ -266,11 +268,12 @@ func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
 	}
 	p.addData("oci-layout", marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}))
 	p.addData("index.json", marshal(idx))
+	legacy := newLegacyDirs()
 	if hybrid {
 		var entries []dockerEntry
 		for _, o := range out {
 			var ws []string
-			m, err := p.source.pickManifest(o.root, opts, &ws)
+			m, err := o.src.pickManifest(o.root, opts, &ws)
 			if err != nil || !complete(m) {
 				p.warnf("%s: no docker manifest.json entry (%s): docker load will not see it", o.root.Desc.Digest, reasonNoDocker(err))
 				continue
@@ -278,12 +281,16 @@ func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
 			p.Warnings = append(p.Warnings, ws...)
 			p.warnZstd(m)
 			p.warnRepoTags(o.names)
-			entries = mergeEntry(entries, dockerManifestEntry(m, o.names, blobPath))
+			e := dockerManifestEntry(m, o.names, blobPath)
+			legacy.add(m, o.names, e.Layers)
+			entries = mergeEntry(entries, e)
 		}
 		if len(entries) > 0 {
 			p.addData("manifest.json", marshal(entries))
 		}
+		legacy.addRepositories(p)
 	}
+	defer legacy.addDirs(p) // after the blobs their layer.tar links point to
 	blobs := collect(out)
 	dirs := map[string]bool{}
 	p.addDir("blobs")
@@ -375,12 +382,8 @@ func repoTags(names []Name) []string {
 // whose layer.tar links to the layer file.
 func (p *Plan) dockerEntries(out []outImage) error {
 	var entries []dockerEntry
-	repos := map[string]map[string]string{}
+	legacy := newLegacyDirs()
 	files := map[string]*Blob{}
-	type v1dir struct {
-		id, json, layer string
-	}
-	v1 := map[string]v1dir{}
 	for _, o := range out {
 		m := o.root
 		cfg := m.config()
@@ -396,9 +399,7 @@ func (p *Plan) dockerEntries(out []outImage) error {
 		e := dockerManifestEntry(m, o.names, layerName)
 		p.warnRepoTags(o.names)
 		files[e.Config] = cfg.Blob
-		parent := ""
-		layers := m.layers()
-		for j, l := range layers {
+		for j, l := range m.layers() {
 			if isForeign(l.Desc) {
 				// docker keys LayerSources by diff_id; the file may be absent.
 				if e.LayerSources == nil {
@@ -409,38 +410,69 @@ func (p *Plan) dockerEntries(out []outImage) error {
 			if l.Blob != nil {
 				files[e.Layers[j]] = l.Blob
 			}
-			top := j == len(layers)-1
-			id := v1ID(parent, cfg.Config.RootFS.DiffIDs[j], cfg.Desc.Digest, top)
-			js := v1LayerJSON(id, parent, cfg.Blob, top)
-			v1[id] = v1dir{id: id, json: string(js), layer: e.Layers[j]}
-			parent = id
 		}
-		for _, n := range o.names {
-			if t, ok := n.Ref.(reference.NamedTagged); ok && n.RepoTag() != "" && parent != "" {
-				repo, tag := t.Name(), t.Tag()
-				if repos[repo] == nil {
-					repos[repo] = map[string]string{}
-				}
-				repos[repo][tag] = parent
-			}
-		}
+		legacy.add(m, o.names, e.Layers)
 		entries = mergeEntry(entries, e)
 	}
 	p.addData("manifest.json", marshal(entries))
-	if len(repos) > 0 {
-		p.addData("repositories", marshal(repos))
-	}
+	legacy.addRepositories(p)
 	for _, name := range sortedKeys(files) {
 		p.addBlob(name, files[name])
 	}
-	for _, id := range sortedKeys(v1) {
-		d := v1[id]
+	legacy.addDirs(p)
+	return nil
+}
+
+// legacyDirs are what loaders before docker 1.10 read: a v1 directory per
+// layer (VERSION, json, layer.tar linking to the layer file) and a
+// repositories file naming each image's top layer.
+type legacyDirs struct {
+	repos map[string]map[string]string
+	dirs  map[string]v1dir
+}
+
+type v1dir struct{ json, layer string }
+
+func newLegacyDirs() *legacyDirs {
+	return &legacyDirs{repos: map[string]map[string]string{}, dirs: map[string]v1dir{}}
+}
+
+// add records an image manifest's layers, whose files in the archive are
+// layerFiles, and its tagged names.
+func (l *legacyDirs) add(m *Node, names []Name, layerFiles []string) {
+	cfg := m.config()
+	parent := ""
+	layers := m.layers()
+	for j := range layers {
+		top := j == len(layers)-1
+		id := v1ID(parent, cfg.Config.RootFS.DiffIDs[j], cfg.Desc.Digest, top)
+		l.dirs[id] = v1dir{json: string(v1LayerJSON(id, parent, cfg.Blob, top)), layer: layerFiles[j]}
+		parent = id
+	}
+	for _, n := range names {
+		if t, ok := n.Ref.(reference.NamedTagged); ok && n.RepoTag() != "" && parent != "" {
+			if l.repos[t.Name()] == nil {
+				l.repos[t.Name()] = map[string]string{}
+			}
+			l.repos[t.Name()][t.Tag()] = parent
+		}
+	}
+}
+
+func (l *legacyDirs) addRepositories(p *Plan) {
+	if len(l.repos) > 0 {
+		p.addData("repositories", marshal(l.repos))
+	}
+}
+
+func (l *legacyDirs) addDirs(p *Plan) {
+	for _, id := range sortedKeys(l.dirs) {
+		d := l.dirs[id]
 		p.addDir(id)
 		p.addData(id+"/VERSION", []byte("1.0"))
 		p.addData(id+"/json", []byte(d.json))
 		p.Entries = append(p.Entries, Entry{Name: id + "/layer.tar", Type: tar.TypeSymlink, Linkname: "../" + d.layer})
 	}
-	return nil
 }
 
 func layerExt(l *Node) string {
@@ -503,7 +535,7 @@ func (p *Plan) dirEntries(o outImage) error {
 		for _, c := range o.root.Children {
 			switch {
 			case c.Index != nil:
-				return fmt.Errorf("%s: a dir: layout holds one level of index, and %s nests %s%.0w", p.source.Source, o.root.Desc.Digest, c.Desc.Digest, ErrUsage)
+				return fmt.Errorf("%s: a dir: layout holds one level of index, and %s nests %s%.0w", o.src.Source, o.root.Desc.Digest, c.Desc.Digest, ErrUsage)
 			case c.Blob == nil:
 				p.warnf("%s (%s) is not in the source; the index still lists it", c.Desc.Digest, platformString(c.Desc.Platform))
 			default:

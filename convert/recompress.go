@@ -223,7 +223,7 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	if err != nil {
 		return nil, err
 	}
-	return &Blob{Path: b.Path + " (re-encoded)", Size: size.n, Digest: outHash.Digest(), spill: ra, verified: true,
+	return &Blob{Path: b.Path + " (re-encoded)", origin: b.origin, Size: size.n, Digest: outHash.Digest(), spill: ra, verified: true,
 		compression: opts.Compress, diffID: diff, deepDone: true}, nil
 }
 

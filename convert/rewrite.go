@@ -36,8 +36,11 @@ type rewriter struct {
 	format    Format
 	layers    map[digest.Digest]*Blob // re-encoded layers, by source digest
 	platforms []ocispec.Platform      // an index keeps only these, when set
-	notices   *[]string
-	memo      map[digest.Digest]*Node
+	// keepAbsent keeps index entries the source lacks the manifest of;
+	// otherwise they are left out, and the index gets a new digest.
+	keepAbsent bool
+	notices    *[]string
+	memo       map[digest.Digest]*Node
 }
 
 // docker tells the family n is written in: the one asked for, else the one
@@ -210,6 +213,12 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	filtering := len(r.platforms) > 0 && listsImages(n)
 	moved := map[string]string{} // old digest -> new, for children rewritten
 	for _, c := range n.Children {
+		if c.Blob == nil && !r.keepAbsent {
+			*r.notices = append(*r.notices, fmt.Sprintf("index %s lists %s (%s%s) but the source does not hold it: left out of the output index, which gets a new digest (--keep-absent keeps it)",
+				n.Desc.Digest, c.Desc.Digest, platformString(c.Desc.Platform), attestationNote(c.Desc)))
+			filtered = true
+			continue
+		}
 		// Only image manifests are platform-specific; artifacts stay.
 		if filtering && c.Index == nil && !isAttestation(c.Desc) && (c.Blob == nil || isImageManifest(c)) && !r.wanted(c) {
 			filtered = true
@@ -313,6 +322,13 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	out := newNode(mt, data, n.Desc.Platform)
 	out.Index, out.Children, out.raw = &idx, kept, data
 	return out, nil
+}
+
+func attestationNote(d ocispec.Descriptor) string {
+	if isAttestation(d) {
+		return ", an attestation"
+	}
+	return ""
 }
 
 // annotationRefDigest is how BuildKit ties an attestation manifest in an

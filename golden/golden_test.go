@@ -358,6 +358,7 @@ func checkKept(t *testing.T, a, out *convert.Archive) {
 		return
 	}
 	src := map[string]bool{}
+	sparse := false // an index lists what the source lacks: it is rewritten without (issue 7)
 	for _, img := range a.Images {
 		if img.Root == nil || img.Root.Blob == nil || img.Root.Blob.Path == "" {
 			return
@@ -365,11 +366,16 @@ func checkKept(t *testing.T, a, out *convert.Archive) {
 		walkNodes(img.Root, func(n *convert.Node) {
 			if n.Blob != nil {
 				src[n.Desc.Digest.String()] = true
+			} else {
+				sparse = true
 			}
 		})
 	}
 	for _, img := range out.Images {
 		walkNodes(img.Root, func(n *convert.Node) {
+			if n.Index != nil && sparse {
+				return
+			}
 			if (n.Manifest != nil || n.Index != nil) && !src[n.Desc.Digest.String()] {
 				t.Errorf("%s output: %s %s is not the source's: it was re-encoded", out.Layout, n.Desc.MediaType, n.Desc.Digest)
 			}
