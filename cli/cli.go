@@ -35,6 +35,8 @@ Usage:
   retar convert [flags] SRC DST    convert an image (see retar convert --help)
   retar inspect [--raw|--config] SRC
   retar verify SRC                 check every digest, size and reference
+  retar check [--for LIST] [--json] SRC
+                                   which loaders take it, under which names
   retar manifest-digest FILE       print the digest of a manifest file
 
 SRC and DST are TRANSPORT:PATH[:REF] as skopeo spells them:
@@ -73,6 +75,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = e.verify(ctx, args[1:])
 	case "manifest-digest":
 		err = e.manifestDigest(args[1:])
+	case "check":
+		err = e.check(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -278,6 +282,7 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	e.checkOutput(dst)
 	if !e.quiet {
 		for _, img := range plan.Images {
 			names := "no name"
@@ -481,4 +486,126 @@ func (e *env) manifestDigest(args []string) error {
 	}
 	fmt.Fprintln(e.stdout, d)
 	return nil
+}
+
+const checkHelp = `Usage: retar check [--for CONSUMERS] [--json] SRC
+
+Say, for each loader, whether it takes the archive, under which names, with
+which command, and why not: docker <= 24, docker 25-28 (classic store),
+docker with the containerd store, ctr images import on containerd 1.6/1.7,
+2.0 and 2.1+, podman load, skopeo, and k3s's air-gap import. The verdicts
+come from the archive's shape and facts measured on those tools.
+
+--for takes a comma-separated list of consumers (docker, containerd, ctr,
+docker-24, docker-25, docker-containerd, ctr-1.6, ctr-2.0, ctr-2.1, podman,
+skopeo, k3s); the exit status is then 1 when one of them will not load it.
+
+Examples:
+  retar check image.tar
+  retar check --for docker,containerd --json bundle.tar
+
+Flags:
+`
+
+func (e *env) check(args []string) error {
+	fs := e.flags("check", checkHelp)
+	forList := fs.String("for", "", "consumers that must load it: exit 1 when one will not")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("check takes one SRC")
+	}
+	src, err := ParseRef(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	s, err := openSource(src)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	a, err := convert.Open(s.in)
+	if err != nil {
+		return err
+	}
+	r := a.Check(ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
+	var failed []string
+	if *forList != "" {
+		for _, c := range strings.Split(*forList, ",") {
+			bad, err := r.Fails(strings.TrimSpace(c))
+			if err != nil {
+				return err
+			}
+			if bad {
+				failed = append(failed, strings.TrimSpace(c))
+			}
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		printCheck(e.stdout, r)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s: will not load in %s", src.Path, strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func printCheck(w io.Writer, r *convert.CheckReport) {
+	fmt.Fprintf(w, "%s: %s, %d image(s)\n", r.Source, r.Layout, len(r.Images))
+	for _, v := range r.Consumers {
+		state := "loads"
+		if !v.Loads {
+			state = "WILL NOT LOAD"
+		}
+		names := "no name"
+		if len(v.Names) > 0 {
+			names = strings.Join(v.Names, ", ")
+		}
+		if v.Consumer == "skopeo" && v.Loads {
+			state, names = "reads it", "" // it copies; it registers no name
+		}
+		fmt.Fprintf(w, "%-62s %s", v.Title, state)
+		if v.Loads && names != "" {
+			fmt.Fprintf(w, " as %s", names)
+		}
+		fmt.Fprintln(w)
+		if v.Loads && v.Command != "" {
+			fmt.Fprintf(w, "    $ %s\n", v.Command)
+		}
+		for _, p := range v.Problems {
+			fmt.Fprintf(w, "    - %s\n", p)
+		}
+	}
+}
+
+// checkOutput prints, after a conversion, the loaders its output will not
+// suit, as retar check would say.
+func (e *env) checkOutput(dst Ref) {
+	if e.quiet || !dst.Layout.IsArchive() {
+		return
+	}
+	s, err := openSource(Ref{Path: dst.Path})
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	a, err := convert.Open(s.in)
+	if err != nil {
+		return
+	}
+	for _, v := range a.Check(ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}).Consumers {
+		if !v.Loads && len(v.Problems) > 0 {
+			fmt.Fprintf(e.stderr, "retar: check: %s will not load it: %s\n", v.Title, v.Problems[0])
+		}
+	}
 }

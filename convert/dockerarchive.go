@@ -76,6 +76,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 			a.mismatch(&DigestError{Source: a.Source, Blob: cfgPath, Want: implied.String(), Got: cb.Digest.String()})
 		}
 		var names []Name
+		var raw []string
 		for _, t := range e.RepoTags {
 			n, err := ParseName(t)
 			if err != nil {
@@ -83,11 +84,15 @@ func (a *Archive) readDocker(hybrid bool) error {
 				continue
 			}
 			names = addName(names, n)
+			raw = append(raw, t)
 		}
 		if hybrid {
 			if img := findImage(a.Images[:ociImages], cb.Digest, e.Layers); img != nil {
+				img.inDocker = true
+				img.rawTags = append(img.rawTags, raw...)
 				for _, n := range names {
 					img.Names = addName(img.Names, n)
+					img.RepoTags = addName(img.RepoTags, n)
 				}
 				continue
 			}
@@ -124,7 +129,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 			}
 			di.layers = append(di.layers, lb)
 		}
-		a.Images = append(a.Images, &Image{Names: names, docker: di})
+		a.Images = append(a.Images, &Image{Names: names, RepoTags: names, rawTags: raw, docker: di, inDocker: true})
 	}
 	return nil
 }
@@ -242,6 +247,7 @@ func (a *Archive) readLegacy() error {
 			}
 			if n, err := ParseName(repo + ":" + tag); err == nil {
 				img.Names = addName(img.Names, n)
+				img.RepoTags = addName(img.RepoTags, n)
 			} else {
 				a.warnf("repositories: %s:%s is not a valid name; left out", repo, tag)
 			}

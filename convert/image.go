@@ -82,8 +82,14 @@ type Image struct {
 	Names []Name
 	Root  *Node
 
-	docker  *dockerImage // for images read from a docker manifest.json, until resolved
-	derived bool         // Root is the manifest retar derived from a docker manifest.json
+	// Where its names come from, as each loader reads only some of them.
+	RepoTags    []Name   // a docker manifest.json's RepoTags
+	rawTags     []string // the same as written (podman reads short ones as localhost/)
+	Annotations []Name   // index.json annotations
+
+	docker   *dockerImage // for images read from a docker manifest.json, until resolved
+	inDocker bool         // a docker manifest.json lists it (docker's classic store sees it)
+	derived  bool         // Root is the manifest retar derived from a docker manifest.json
 }
 
 // Config is what retar reads of an image config.
@@ -108,7 +114,7 @@ func (c *Config) isImage() bool {
 
 // Platform is the config's platform, in the shape index descriptors use.
 func (c *Config) Platform() *ocispec.Platform {
-	if c.OS == "" && c.Architecture == "" {
+	if c == nil || c.OS == "" && c.Architecture == "" {
 		return nil
 	}
 	return &ocispec.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant, OSVersion: c.OSVersion}

@@ -97,24 +97,37 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 		in.LayersData = append(in.LayersData, LayerData{MIMEType: l.Desc.MediaType, Digest: l.Desc.Digest.String(), Size: l.Desc.Size, Annotations: l.Desc.Annotations})
 	}
 	for i, im := range a.Images {
-		ii := InspectedImage{Digest: im.Root.Desc.Digest.String(), MediaType: im.Root.Desc.MediaType, Names: []string{}, Platforms: []string{}}
-		for _, n := range im.Names {
-			ii.Names = append(ii.Names, n.String())
-		}
-		_ = im.Root.walk(func(n *Node) error {
-			if n.Manifest != nil && !isAttestation(n.Desc) {
-				if p := platformOf(n); p != nil {
-					ii.Platforms = append(ii.Platforms, platformString(p))
-				}
-			} else if n.Blob == nil && n.Index == nil {
-				ii.Platforms = append(ii.Platforms, platformString(n.Desc.Platform)+" (absent)")
-			}
-			return nil
-		})
+		in.Images = append(in.Images, inspectImage(im))
 		if len(im.Names) == 0 {
 			in.Warnings = append(in.Warnings, fmt.Sprintf("image @%d has no name: ctr images import will register nothing from it", i))
 		}
-		in.Images = append(in.Images, ii)
 	}
 	return in, nil
+}
+
+// inspectImage lists an image's names, digest and platforms. An image of a
+// docker manifest.json not yet resolved has no manifest digest yet.
+func inspectImage(im *Image) InspectedImage {
+	ii := InspectedImage{Names: []string{}, Platforms: []string{}}
+	for _, n := range im.Names {
+		ii.Names = append(ii.Names, n.String())
+	}
+	if im.Root == nil {
+		if p := im.docker.cfg.Platform(); p != nil {
+			ii.Platforms = append(ii.Platforms, platformString(p))
+		}
+		return ii
+	}
+	ii.Digest, ii.MediaType = im.Root.Desc.Digest.String(), im.Root.Desc.MediaType
+	_ = im.Root.walk(func(n *Node) error {
+		if n.Manifest != nil && !isAttestation(n.Desc) {
+			if p := platformOf(n); p != nil {
+				ii.Platforms = append(ii.Platforms, platformString(p))
+			}
+		} else if n.Blob == nil && n.Index == nil {
+			ii.Platforms = append(ii.Platforms, platformString(n.Desc.Platform)+" (absent)")
+		}
+		return nil
+	})
+	return ii
 }

@@ -300,6 +300,7 @@ func (a *Archive) readOCI() error {
 		}
 		for _, nm := range annotationNames(d.Annotations) {
 			img.Names = addName(img.Names, nm)
+			img.Annotations = addName(img.Annotations, nm)
 		}
 	}
 	return nil

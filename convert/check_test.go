@@ -1,0 +1,169 @@
+package convert_test
+
+import (
+	"archive/tar"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/convert"
+)
+
+func openPath(t *testing.T, p string) *convert.Archive {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := convert.Input{Name: p}
+	if fi.IsDir() {
+		in.Dir = os.DirFS(p)
+	} else {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		in.Archive, in.Size = f, fi.Size()
+	}
+	a, err := convert.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestCheckRules pins each rule of retar check to an archive of the shape it
+// is about, with what the consumer was measured to do with such archives.
+func TestCheckRules(t *testing.T) {
+	real := func(n string) string { return filepath.Join("..", "golden", "testdata", "real", n) }
+	fix := func(n string) string { return filepath.Join("..", "..", "shared", "fixtures", n) }
+	amd64 := ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	type want struct {
+		consumer string
+		loads    bool
+		names    []string // exactly, when not nil
+		problem  string   // a problem must contain this, when set
+	}
+	for _, c := range []struct {
+		name, path string
+		wants      []want
+	}{
+		{"skopeo's nameless docker-archive", real("skopeo-docker-archive-unnamed.tar"), []want{
+			{"ctr-1.6", false, nil, "registers nothing"},
+			{"ctr-2.1", false, nil, "registers nothing"},
+			{"docker-24", true, []string{}, "untagged"},
+			{"podman", true, []string{}, ""},
+		}},
+		{"docker save's short RepoTags", real("docker-save-two-images.tar"), []want{
+			{"docker-24", true, []string{"docker.io/library/retar-test:1", "docker.io/library/retar-test:2"}, ""},
+			{"ctr-1.6", true, []string{"docker.io/library/retar-test:1", "docker.io/library/retar-test:2"}, ""},
+			{"podman", true, []string{"localhost/retar-test:1", "localhost/retar-test:2"}, "localhost/"},
+			{"skopeo", true, nil, "2 images"},
+		}},
+		{"a pure OCI archive", real("skopeo-oci-archive-named.tar"), []want{
+			{"docker-24", false, nil, "no manifest.json"},
+			{"docker-25", false, nil, "no manifest.json"},
+			{"ctr-1.6", true, []string{"docker.io/library/retar-test:1"}, ""},
+			{"podman", true, []string{"docker.io/library/retar-test:1"}, ""},
+		}},
+		{"zstd layers", fix("wagoodman__dive/.data/test-oci-zstd-image.tar"), []want{
+			{"docker-24", false, nil, "zstd"},
+			{"skopeo", true, nil, "zstd"},
+		}},
+		{"a platform-sparse ctr export", fix("oras-project__oras-go/content/oci/testdata/hello-world.tar"), []want{
+			{"ctr-1.6", true, []string{"docker.io/library/hello-world:latest"}, "--all-platforms fails"},
+			{"ctr-2.1", true, nil, "--all-platforms fails"},
+			{"ctr-2.0", true, nil, "no unpack platforms defined"},
+			{"docker-24", true, []string{"docker.io/library/hello-world:latest"}, ""},
+		}},
+		{"the pre-1.10 shape", fix("google__go-containerregistry/pkg/v1/tarball/testdata/no_manifest.tar"), []want{
+			{"docker-25", true, nil, ""},
+			{"docker-containerd", false, nil, "docker 29 dropped"},
+			{"ctr-1.6", false, nil, "pre-1.10"},
+			{"skopeo", false, nil, "pre-1.10"},
+		}},
+		{"an OCI layout directory", fix("aquasecurity__trivy/pkg/fanal/test/testdata/test_image_tag.oci"), []want{
+			{"ctr-1.6", false, nil, "a directory"},
+		}},
+		{"tag-only ref names", tarDir(t, real("umoci-layout")), []want{
+			{"ctr-1.6", true, []string{"import-YYYY-MM-DD:1", "import-YYYY-MM-DD:2"}, "import-YYYY-MM-DD:1"},
+			{"podman", false, nil, "more than one image"},
+		}},
+		{"a dir: layout", real("skopeo-dir-v2s2"), []want{
+			{"ctr-2.1", false, nil, ""},
+			{"docker-24", false, nil, ""},
+		}},
+		{"a foreign layer without its bytes", fix("google__go-containerregistry/pkg/v1/tarball/testdata/sparse_foreign.tar"), []want{
+			{"docker-24", false, nil, "foreign"},
+			{"ctr-1.6", false, nil, "foreign"},
+		}},
+		{"retar's own hybrid", real("ctr-export-oci.tar"), []want{
+			{"docker-24", true, []string{"docker.io/library/retar-test:1"}, ""},
+			{"podman", true, []string{"localhost/retar-test:1"}, "localhost/"},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := openPath(t, c.path).Check(amd64)
+			for _, w := range c.wants {
+				i := slices.IndexFunc(r.Consumers, func(v convert.Verdict) bool { return v.Consumer == w.consumer })
+				if i < 0 {
+					t.Fatalf("no verdict for %s", w.consumer)
+				}
+				v := r.Consumers[i]
+				if v.Loads != w.loads {
+					t.Errorf("%s: loads %v, want %v (%q)", w.consumer, v.Loads, w.loads, v.Problems)
+				}
+				if w.names != nil && !slices.Equal(nonNil(v.Names), w.names) {
+					t.Errorf("%s: names %q, want %q", w.consumer, v.Names, w.names)
+				}
+				if w.problem != "" && !slices.ContainsFunc(v.Problems, func(p string) bool { return strings.Contains(p, w.problem) }) {
+					t.Errorf("%s: problems %q lack %q", w.consumer, v.Problems, w.problem)
+				}
+			}
+		})
+	}
+}
+
+// tarDir writes a directory layout into a tar, as an oci-archive holds it.
+func tarDir(t *testing.T, dir string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(dir)+".tar")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// TestCheckFails: --for groups fail when one member will not load.
+func TestCheckFails(t *testing.T) {
+	r := openPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")).Check(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	for name, want := range map[string]bool{"docker": true, "containerd": false, "podman": false, "ctr-2.0": false} {
+		got, err := r.Fails(name)
+		if err != nil || got != want {
+			t.Errorf("Fails(%q) = %v, %v; want %v", name, got, err, want)
+		}
+	}
+	if _, err := r.Fails("nerdctl"); err == nil {
+		t.Error("an unknown consumer is not an error")
+	}
+}
