@@ -32,6 +32,9 @@ func main() {
 		"convert": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return promise(func() (any, error) { return convertJS(args[0], arg(args, 1)) })
 		}),
+		"check": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return promise(func() (any, error) { return check(args[0], arg(args, 1)) })
+		}),
 		"version": "retar wasm",
 	}))
 	select {}
@@ -146,6 +149,20 @@ func inspect(in, opts js.Value) (any, error) {
 		return nil, err
 	}
 	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	return js.Global().Get("JSON").Call("parse", string(b)), nil
+}
+
+// check returns retar check's report: for each loader, whether it takes the
+// input, under which names, and why not.
+func check(in, opts js.Value) (any, error) {
+	a, err := openInput(in)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(a.Check(host(opts)))
 	if err != nil {
 		return nil, err
 	}

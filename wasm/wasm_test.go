@@ -1,0 +1,482 @@
+//go:build js && wasm
+
+// These tests run the wasm package under Node (make e2e):
+//
+//	GOOS=js GOARCH=wasm go test -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" ./wasm
+//
+// They feed the JS entry points the Blobs a page would, and check that what
+// comes back is byte for byte what the core writes natively.
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/convert"
+)
+
+const fixtures = "../golden/testdata/real/"
+
+// sources, one per layout.
+var sources = []struct {
+	name, path string
+	layout     convert.Layout
+}{
+	{"docker-archive", fixtures + "docker-save-single.tar", convert.DockerArchive},
+	{"oci-archive", fixtures + "skopeo-oci-archive-named.tar", convert.OCIArchive},
+	{"oci", fixtures + "skopeo-oci-zstd", convert.OCI},
+	{"dir", fixtures + "skopeo-dir-v2s2", convert.Dir},
+}
+
+var layouts = []convert.Layout{convert.DockerArchive, convert.OCIArchive, convert.OCI, convert.Dir}
+
+func newBlob(b []byte) js.Value {
+	u8 := uint8Array.New(len(b))
+	js.CopyBytesToJS(u8, b)
+	return js.Global().Get("Blob").New([]any{u8})
+}
+
+func blobBytes(t *testing.T, b js.Value) []byte {
+	t.Helper()
+	ab, err := await(b.Call("arrayBuffer"))
+	if err != nil {
+		t.Fatalf("reading the output Blob: %v", err)
+	}
+	u8 := uint8Array.New(ab)
+	out := make([]byte, u8.Length())
+	js.CopyBytesToGo(out, u8)
+	return out
+}
+
+// jsInput is what the page passes for path: {file, name} for an archive,
+// {files: [{path, file}], name} for a folder.
+func jsInput(t *testing.T, p string) js.Value {
+	t.Helper()
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.IsDir() {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js.ValueOf(map[string]any{"file": newBlob(b), "name": filepath.Base(p)})
+	}
+	var files []any
+	err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(q)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(p, q)
+		files = append(files, map[string]any{"path": filepath.ToSlash(rel), "file": newBlob(b)})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js.ValueOf(map[string]any{"files": files, "name": filepath.Base(p)})
+}
+
+// native converts p with the core directly, as the CLI does, into a tar.
+func native(t *testing.T, p string, o convert.Options) ([]byte, *convert.Plan) {
+	t.Helper()
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := convert.Input{Name: filepath.Base(p)}
+	if st.IsDir() {
+		in.Dir = os.DirFS(p)
+	} else {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Archive, in.Size = bytes.NewReader(b), int64(len(b))
+	}
+	a, err := convert.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Host = ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	o.Spill = convert.MemorySpill
+	plan, err := a.Convert(context.Background(), o)
+	if err != nil {
+		t.Fatalf("native convert: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := plan.WriteTar(convert.WriterSink{Writer: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), plan
+}
+
+func opts(m map[string]any) js.Value { return js.ValueOf(m) }
+
+type result struct {
+	data   []byte
+	name   string
+	report map[string]any
+}
+
+func convertIn(t *testing.T, in js.Value, o map[string]any) (result, error) {
+	t.Helper()
+	v, err := convertJS(in, opts(o))
+	if err != nil {
+		return result{}, err
+	}
+	r := v.(js.Value)
+	var rep map[string]any
+	s := js.Global().Get("JSON").Call("stringify", r.Get("report")).String()
+	if err := json.Unmarshal([]byte(s), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return result{data: blobBytes(t, r.Get("blob")), name: r.Get("name").String(), report: rep}, nil
+}
+
+// verifyTar opens an output tar (an archive, or a tar of a layout folder)
+// with the core and checks every digest.
+func verifyTar(t *testing.T, data []byte, to convert.Layout) {
+	t.Helper()
+	in := convert.Input{Name: "output", Archive: bytes.NewReader(data), Size: int64(len(data))}
+	if !to.IsArchive() {
+		tfs, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = convert.Input{Name: "output", Dir: tfs}
+	}
+	a, err := convert.Open(in)
+	if err != nil {
+		t.Fatalf("opening the output: %v", err)
+	}
+	if a.Layout != to {
+		t.Errorf("output layout %s, want %s", a.Layout, to)
+	}
+	if _, err := a.Verify(context.Background(), convert.Hashing{Deep: true}); err != nil {
+		t.Fatalf("verifying the output: %v", err)
+	}
+}
+
+// Every source layout into every destination layout, named and tagged: the
+// Blob of parts the wasm build assembles is byte for byte the native output.
+func TestConvertEveryLayoutPair(t *testing.T) {
+	for _, src := range sources {
+		for _, to := range layouts {
+			t.Run(src.name+"/"+string(to), func(t *testing.T) {
+				want, plan := native(t, src.path, convert.Options{To: to, Names: []string{"example.com/retar/pair:1"}, Tags: []string{"example.com/retar/pair:latest"}})
+				var phases []string
+				progress := js.FuncOf(func(_ js.Value, a []js.Value) any {
+					phases = append(phases, a[2].String())
+					if a[0].Float() > a[1].Float() {
+						t.Errorf("progress %v of %v", a[0].Float(), a[1].Float())
+					}
+					return nil
+				})
+				defer progress.Release()
+				got, err := convertIn(t, jsInput(t, src.path), map[string]any{
+					"to": string(to), "name": "example.com/retar/pair:1", "tags": []any{" example.com/retar/pair:latest ", ""},
+					"onProgress": progress,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.data, want) {
+					t.Fatalf("wasm output (%d bytes, sha256 %x) differs from native (%d bytes, sha256 %x)",
+						len(got.data), sha256.Sum256(got.data), len(want), sha256.Sum256(want))
+				}
+				verifyTar(t, got.data, to)
+				if got.report["layout"] != string(to) {
+					t.Errorf("report layout %v, want %s", got.report["layout"], to)
+				}
+				imgs, _ := got.report["images"].([]any)
+				if len(imgs) != len(plan.Images) || len(imgs) == 0 {
+					t.Fatalf("report images %v, want %d", got.report["images"], len(plan.Images))
+				}
+				names, _ := imgs[0].(map[string]any)["names"].([]any)
+				if len(names) != 2 {
+					t.Errorf("report names %v, want the name and the tag", names)
+				}
+				if len(phases) == 0 || phases[len(phases)-1] != "writing" {
+					t.Errorf("progress phases %v, want them to end with writing", phases)
+				}
+			})
+		}
+	}
+}
+
+// Re-encoding layers goes through Blob spills; the result is still the
+// native one.
+func TestRecompress(t *testing.T) {
+	for _, c := range []string{"gzip", "zstd", "none"} {
+		t.Run(c, func(t *testing.T) {
+			comp, _, _ := convert.ParseCompression(c)
+			want, _ := native(t, sources[0].path, convert.Options{To: convert.OCIArchive, Recompress: true, Compress: comp, Format: convert.FormatOCI})
+			got, err := convertIn(t, jsInput(t, sources[0].path), map[string]any{"to": "oci-archive", "compress": c, "format": "oci"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.data, want) {
+				t.Fatalf("wasm output differs from native (%d vs %d bytes)", len(got.data), len(want))
+			}
+			verifyTar(t, got.data, convert.OCIArchive)
+		})
+	}
+}
+
+// A compressed archive is decompressed once into Blob parts.
+func TestCompressedInput(t *testing.T) {
+	raw, err := os.ReadFile(sources[0].path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := native(t, sources[0].path, convert.Options{To: convert.DockerArchive})
+	var gz, zs bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write(raw)
+	gw.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write(raw)
+	zw.Close()
+	for name, b := range map[string][]byte{"image.tar.gz": gz.Bytes(), "image.tar.zst": zs.Bytes()} {
+		t.Run(name, func(t *testing.T) {
+			got, err := convertIn(t, js.ValueOf(map[string]any{"file": newBlob(b), "name": name}), map[string]any{"to": "docker-archive"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.data, want) {
+				t.Fatal("output of the compressed input differs from the plain one's")
+			}
+			if got.name != "image.docker-archive.tar" {
+				t.Errorf("name %q", got.name)
+			}
+		})
+	}
+}
+
+func TestInspect(t *testing.T) {
+	v, err := inspect(jsInput(t, fixtures+"skopeo-docker-archive-unnamed.tar"), js.Undefined())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in convert.Inspection
+	if err := json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", v).String()), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Layout != convert.DockerArchive || len(in.Images) != 1 || len(in.LayersData) != 2 {
+		t.Fatalf("inspect: layout %s, %d images, %d layers", in.Layout, len(in.Images), len(in.LayersData))
+	}
+	if !strings.Contains(strings.Join(in.Warnings, "\n"), "ctr images import will register nothing") {
+		t.Errorf("no warning about the missing name: %q", in.Warnings)
+	}
+	for _, l := range in.LayersData {
+		if l.Size <= 0 || l.MIMEType == "" || l.Digest == "" {
+			t.Errorf("layer %+v", l)
+		}
+	}
+	// pick and platforms
+	v, err = inspect(jsInput(t, fixtures+"docker-save-two-images.tar"), opts(map[string]any{"pick": "@1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := v.(js.Value).Get("Images").Length(); n != 2 {
+		t.Errorf("two-images: %d images", n)
+	}
+	if _, err := inspect(jsInput(t, fixtures+"docker-save-two-images.tar"), opts(map[string]any{"pick": "@7"})); err == nil || !strings.Contains(err.Error(), "no image @7") {
+		t.Errorf("pick @7: %v", err)
+	}
+}
+
+// Errors are one clear line, as the CLI prints them.
+func TestErrors(t *testing.T) {
+	text := js.ValueOf(map[string]any{"file": newBlob([]byte("this is not an archive\n")), "name": "notes.txt"})
+	for _, c := range []struct {
+		in   js.Value
+		opts map[string]any
+		want string
+	}{
+		{text, map[string]any{"to": "oci-archive"}, "notes.txt"},
+		{jsInput(t, sources[0].path), map[string]any{"to": "tarball"}, "want docker-archive, oci-archive, oci or dir"},
+		{jsInput(t, sources[0].path), map[string]any{"to": "oci", "compress": "lz4"}, "invalid compression"},
+		{jsInput(t, sources[0].path), map[string]any{"to": "oci", "format": "v1"}, "invalid format"},
+		{jsInput(t, sources[0].path), map[string]any{"to": "oci", "platforms": []any{"linux"}}, "invalid platform"},
+		{jsInput(t, sources[0].path), map[string]any{"to": "oci", "name": "Not A Name"}, "Not A Name"},
+		{js.ValueOf(map[string]any{"name": "x"}), map[string]any{"to": "oci"}, "no input"},
+	} {
+		_, err := convertIn(t, c.in, c.opts)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("convert %v: error %v, want one line with %q", c.opts, err, c.want)
+		}
+	}
+	// A layer whose bytes do not match its digest is refused.
+	raw, _ := os.ReadFile(sources[1].path)
+	bad := bytes.Clone(raw)
+	i := bytes.Index(bad, []byte("\x1f\x8b\x08"))
+	if i < 0 {
+		t.Fatal("no gzip layer in the fixture")
+	}
+	bad[i+40] ^= 0xff
+	_, err := convertIn(t, js.ValueOf(map[string]any{"file": newBlob(bad), "name": "bad.tar"}), map[string]any{"to": "docker-archive"})
+	if err == nil || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("corrupt layer: %v", err)
+	}
+}
+
+// blobReader serves random reads across both block tiers exactly.
+func TestBlobReader(t *testing.T) {
+	data := make([]byte, 40<<20+123)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	br := newBlobReader(newBlob(data))
+	if br.size != int64(len(data)) {
+		t.Fatalf("size %d", br.size)
+	}
+	for range 300 {
+		n := r.IntN(64 << 10)
+		if r.IntN(10) == 0 {
+			n = r.IntN(20 << 20)
+		}
+		off := r.Int64N(int64(len(data)))
+		buf := make([]byte, n)
+		got, err := br.ReadAt(buf, off)
+		want := min(int64(n), int64(len(data))-off)
+		if int64(got) != want || !bytes.Equal(buf[:got], data[off:off+want]) {
+			t.Fatalf("ReadAt(%d, %d) = %d, %v", n, off, got, err)
+		}
+		if int64(got) < int64(n) && err != io.EOF {
+			t.Fatalf("short read without EOF: %v", err)
+		}
+	}
+	if _, err := br.ReadAt(make([]byte, 1), int64(len(data))); err != io.EOF {
+		t.Errorf("read at the end: %v", err)
+	}
+}
+
+// A dropped folder is an fs.FS that behaves.
+func TestDirFS(t *testing.T) {
+	files := js.Global().Get("Array").New()
+	want := map[string]string{"oci-layout": "{}", "index.json": "{}", "blobs/sha256/aa": "a", "blobs/sha256/bb": "bb", "./x/../c": "c"}
+	for p, s := range want {
+		files.Call("push", js.ValueOf(map[string]any{"path": p, "file": newBlob([]byte(s))}))
+	}
+	files.Call("push", js.ValueOf(map[string]any{"path": "../escape", "file": newBlob([]byte("no"))}))
+	d := newDirFS(files)
+	// What the core uses: Open, fs.ReadFile, fs.ReadDir, fs.Stat, WalkDir.
+	// (fstest.TestFS also wants ReadDir(n > 0) to end with io.EOF, which
+	// dirDir does not do yet; the core only calls ReadDir(-1).)
+	for p, s := range map[string]string{"oci-layout": "{}", "blobs/sha256/aa": "a", "blobs/sha256/bb": "bb", "c": "c"} {
+		b, err := fs.ReadFile(d, p)
+		if err != nil || string(b) != s {
+			t.Errorf("ReadFile(%s) = %q, %v", p, b, err)
+		}
+		st, err := fs.Stat(d, p)
+		if err != nil || st.IsDir() || st.Size() != int64(len(s)) {
+			t.Errorf("Stat(%s) = %v, %v", p, st, err)
+		}
+	}
+	var walked []string
+	err := fs.WalkDir(d, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		walked = append(walked, p)
+		return nil
+	})
+	if got := strings.Join(walked, " "); err != nil || got != ". blobs blobs/sha256 blobs/sha256/aa blobs/sha256/bb c index.json oci-layout" {
+		t.Errorf("WalkDir: %s, %v", got, err)
+	}
+	if st, err := fs.Stat(d, "blobs"); err != nil || !st.IsDir() {
+		t.Errorf("Stat(blobs) = %v, %v", st, err)
+	}
+	for _, p := range []string{"escape", "../escape", "nope", "/abs"} {
+		if _, err := d.Open(p); err == nil {
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+// The hasher interface: hash-wasm's incremental sha256 (as the page's
+// Worker sets it) gives the same sums and the same outputs as Go's.
+func TestJSHasher(t *testing.T) {
+	dir, _ := os.Getwd()
+	mod := filepath.Join(dir, "..", "site", "node_modules", "hash-wasm")
+	if _, err := os.Stat(mod); err != nil {
+		t.Skip("site/node_modules/hash-wasm is not installed (npm ci in site/)")
+	}
+	hw := js.Global().Call("require", mod)
+	js.Global().Set("retarCreateSHA256", hw.Get("createSHA256"))
+	defer js.Global().Delete("retarCreateSHA256")
+	newHash := newJSHasher()
+	if newHash == nil {
+		t.Fatal("retarCreateSHA256 is set but not used")
+	}
+	data := make([]byte, 3<<20+77)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	h := newHash(digest.SHA256)
+	if _, ok := h.(*jsHash); !ok {
+		t.Fatalf("sha256 hasher is %T, want the page's", h)
+	}
+	for rest := data; len(rest) > 0; {
+		n := min(len(rest), 1<<20+13)
+		h.Write(rest[:n])
+		rest = rest[n:]
+	}
+	want := sha256.Sum256(data)
+	if got := h.Sum(nil); !bytes.Equal(got, want[:]) {
+		t.Fatalf("hash-wasm sum %x, want %x", got, want)
+	}
+	h.Reset()
+	h.Write([]byte("abc"))
+	if got, want := h.Sum(nil), sha256.Sum256([]byte("abc")); !bytes.Equal(got, want[:]) {
+		t.Fatalf("after Reset: %x, want %x", got, want)
+	}
+	if _, ok := newHash(digest.SHA512).(*jsHash); ok {
+		t.Error("sha512 went to the sha256 hasher")
+	}
+	for _, src := range sources {
+		want, _ := native(t, src.path, convert.Options{To: convert.OCIArchive, Names: []string{"example.com/h:1"}})
+		got, err := convertIn(t, jsInput(t, src.path), map[string]any{"to": "oci-archive", "name": "example.com/h:1"})
+		if err != nil {
+			t.Fatalf("%s with hash-wasm: %v", src.name, err)
+		}
+		if !bytes.Equal(got.data, want) {
+			t.Fatalf("%s with hash-wasm: output differs", src.name)
+		}
+	}
+}
+
+func TestOutputName(t *testing.T) {
+	for in, want := range map[string]string{
+		"image.tar":               "image.oci-archive.tar",
+		"C:\\Users\\me\\a.tar.gz": "a.oci-archive.tar",
+		"dir/b.tar.zst":           "b.oci-archive.tar",
+		"layout":                  "layout.oci-archive.tar",
+	} {
+		if got := outputName(in, convert.OCIArchive); got != want {
+			t.Errorf("outputName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
