@@ -50,6 +50,7 @@ type LayerData struct {
 // InspectedImage is one image of the source.
 type InspectedImage struct {
 	Names     []string `json:"Names"`
+	Size      int64    `json:"Size"` // bytes of its blobs the source holds, each counted once
 	Digest    string   `json:"Digest"`
 	MediaType string   `json:"MediaType"`
 	Platforms []string `json:"Platforms"`
@@ -116,10 +117,20 @@ func inspectImage(im *Image) InspectedImage {
 		if p := im.docker.cfg.Platform(); p != nil {
 			ii.Platforms = append(ii.Platforms, platformString(p))
 		}
+		for _, b := range append([]*Blob{im.docker.config}, im.docker.layers...) {
+			if b != nil {
+				ii.Size += b.Size
+			}
+		}
 		return ii
 	}
+	seen := map[*Blob]bool{}
 	ii.Digest, ii.MediaType = im.Root.Desc.Digest.String(), im.Root.Desc.MediaType
 	_ = im.Root.walk(func(n *Node) error {
+		if n.Blob != nil && !seen[n.Blob] {
+			seen[n.Blob] = true
+			ii.Size += n.Blob.Size
+		}
 		if n.Manifest != nil && !isAttestation(n.Desc) {
 			if p := platformOf(n); p != nil {
 				ii.Platforms = append(ii.Platforms, platformString(p))

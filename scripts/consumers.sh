@@ -20,6 +20,14 @@
 #                       twice; `consumers_start` does NOT set a trap itself — do
 #                       `trap consumers_stop EXIT` in the calling script.
 #   consumers_versions  one line per tool with its version
+#   consumers_start_containerd2 BINDIR
+#                       after consumers_start: a containerd 2.x daemon built by
+#                       the caller (BINDIR/containerd, BINDIR/ctr; Debian's
+#                       runc and containerd-shim-runc-v2) on its own socket in
+#                       the same temp dir, config version 3, default snapshotter
+#                       (overlayfs), CRI and NRI off. Sets CTR2=(BINDIR/ctr
+#                       --address SOCK), cons_ctr2 (exported),
+#                       CONSUMERS_CONTAINERD2_SOCK. consumers_stop stops it too.
 #
 # Never touches the system's default sockets or state (/run/containerd/containerd.sock,
 # /var/run/docker.sock, /var/lib/{docker,containerd,containers}, /etc/docker/daemon.json).
@@ -216,6 +224,78 @@ EOF
 	return 0
 }
 
+consumers_start_containerd2() {
+	local bin=$1 d=${CONSUMERS_DIR:-}
+	if [[ -z $d || ! -d $d ]]; then
+		_consumers_msg "consumers_start_containerd2: run consumers_start first"
+		return 1
+	fi
+	if [[ ! -x $bin/containerd || ! -x $bin/ctr ]]; then
+		_consumers_msg "consumers_start_containerd2: no $bin/containerd or $bin/ctr"
+		return 1
+	fi
+	mkdir -p "$d"/containerd2/{root,state,opt}
+	export CONSUMERS_CONTAINERD2_SOCK=$d/containerd2.sock CONSUMERS_CONTAINERD2_BIN=$bin
+	cat >"$d/containerd2.toml" <<EOF
+version = 3
+root = "$d/containerd2/root"
+state = "$d/containerd2/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+
+[grpc]
+  address = "$d/containerd2.sock"
+
+[ttrpc]
+  address = "$d/containerd2.sock.ttrpc"
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/containerd2/opt"
+EOF
+	"$bin/containerd" --config "$d/containerd2.toml" >"$d/containerd2.log" 2>&1 &
+	CONSUMERS_CONTAINERD2_PID=$!
+	CONSUMERS_PIDS+=("$CONSUMERS_CONTAINERD2_PID")
+	if ! _consumers_wait containerd2 "$CONSUMERS_CONTAINERD2_PID" 30 \
+		"$bin/ctr" --address "$CONSUMERS_CONTAINERD2_SOCK" version; then
+		tail -n 30 "$d/containerd2.log" >&2
+		return 1
+	fi
+	CTR2=("$bin/ctr" --address "$CONSUMERS_CONTAINERD2_SOCK")
+	cons_ctr2() { "$CONSUMERS_CONTAINERD2_BIN/ctr" --address "$CONSUMERS_CONTAINERD2_SOCK" "$@"; }
+	export -f cons_ctr2
+	_consumers_msg "containerd 2 pid $CONSUMERS_CONTAINERD2_PID ($("$bin/containerd" --version | awk '{print $3}'))"
+	return 0
+}
+
+# _consumers_stop_containerd SOCK CTR STATE PID: tasks, shims, daemon.
+_consumers_stop_containerd() {
+	local sock=$1 ctr=$2 state=$3 dpid=$4 ns t f pid
+	if [[ -S $sock ]] && "$ctr" --address "$sock" version >/dev/null 2>&1; then
+		for ns in $("$ctr" --address "$sock" namespaces ls -q 2>/dev/null); do
+			for t in $("$ctr" --address "$sock" -n "$ns" tasks ls -q 2>/dev/null); do
+				"$ctr" --address "$sock" -n "$ns" tasks kill -s SIGKILL "$t" >/dev/null 2>&1
+				"$ctr" --address "$sock" -n "$ns" tasks delete -f "$t" >/dev/null 2>&1
+			done
+		done
+	fi
+	# Shims record their pid in our private state dir.
+	if [[ -d $state ]]; then
+		while IFS= read -r -d '' f; do
+			pid=$(<"$f")
+			[[ $pid =~ ^[0-9]+$ ]] && _consumers_kill "$pid" "shim" 5
+		done < <(find "$state" -name shim.pid -print0 2>/dev/null)
+	fi
+	if [[ -n $dpid ]]; then
+		_consumers_kill "$dpid" containerd 20
+	fi
+	return 0
+}
+
 # _consumers_kill PID NAME SECONDS: TERM, wait, then KILL.
 _consumers_kill() {
 	local pid=$1 name=$2 secs=${3:-20} i
@@ -236,29 +316,17 @@ _consumers_kill() {
 consumers_stop() {
 	local d=${CONSUMERS_DIR:-}
 	[[ -n $d ]] || return 0
-	local sock=$d/containerd.sock ns t f pid
-	# 1. Tasks left in our containerd (any namespace: default, moby, ...) and their shims.
+	local f
+	# 1. Tasks left in our containerds (any namespace: default, moby, ...),
+	#    their shims, the daemons.
 	if [[ -n ${CONSUMERS_DOCKERD_PID:-} ]]; then
 		_consumers_kill "$CONSUMERS_DOCKERD_PID" dockerd 20
 	fi
-	if [[ -S $sock ]] && ctr --address "$sock" version >/dev/null 2>&1; then
-		for ns in $(ctr --address "$sock" namespaces ls -q 2>/dev/null); do
-			for t in $(ctr --address "$sock" -n "$ns" tasks ls -q 2>/dev/null); do
-				ctr --address "$sock" -n "$ns" tasks kill -s SIGKILL "$t" >/dev/null 2>&1
-				ctr --address "$sock" -n "$ns" tasks delete -f "$t" >/dev/null 2>&1
-			done
-		done
+	if [[ -n ${CONSUMERS_CONTAINERD2_PID:-} ]]; then
+		_consumers_stop_containerd "$d/containerd2.sock" "$CONSUMERS_CONTAINERD2_BIN/ctr" \
+			"$d/containerd2/state" "$CONSUMERS_CONTAINERD2_PID"
 	fi
-	# Shims record their pid in our private state dir.
-	if [[ -d $d/containerd/state ]]; then
-		while IFS= read -r -d '' f; do
-			pid=$(<"$f")
-			[[ $pid =~ ^[0-9]+$ ]] && _consumers_kill "$pid" "shim" 5
-		done < <(find "$d/containerd/state" -name shim.pid -print0 2>/dev/null)
-	fi
-	if [[ -n ${CONSUMERS_CONTAINERD_PID:-} ]]; then
-		_consumers_kill "$CONSUMERS_CONTAINERD_PID" containerd 20
-	fi
+	_consumers_stop_containerd "$d/containerd.sock" ctr "$d/containerd/state" "${CONSUMERS_CONTAINERD_PID:-}"
 	# 2. Anything still mounted under our dir (deepest first), then remove it
 	#    without ever crossing into another filesystem.
 	if [[ -d $d ]]; then
@@ -268,7 +336,7 @@ consumers_stop() {
 		rm -rf --one-file-system "$d" 2>/dev/null ||
 			_consumers_msg "could not remove all of $d"
 	fi
-	unset CONSUMERS_DIR CONSUMERS_CONTAINERD_PID CONSUMERS_DOCKERD_PID
+	unset CONSUMERS_DIR CONSUMERS_CONTAINERD_PID CONSUMERS_DOCKERD_PID CONSUMERS_CONTAINERD2_PID
 	CONSUMERS_PIDS=()
 	return 0
 }
