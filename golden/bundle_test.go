@@ -1,0 +1,123 @@
+package golden_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// bundleSource is one SRC of a bundle: a real-tool archive and its pick.
+type bundleSource struct {
+	file, pick string
+}
+
+// bundles are issue 7's bundles: several sources, any layout, one archive.
+var bundles = []struct {
+	name    string
+	sources []bundleSource
+}{
+	// docker save's A and umoci's B (a tag-only name): shared base layers stored once
+	{"two-sources", []bundleSource{{"docker-save-two-images.tar", "@0"}, {"umoci-layout", "2"}}},
+	// three layouts; skopeo's zstd copy of A is another image than docker's A
+	// only in its layers, so the same config makes it the same image
+	{"three-sources-mixed", []bundleSource{{"ctr-export-two-images.tar", "@1"}, {"skopeo-dir-v2s2", ""}, {"docker-save-single.tar", ""}}},
+	// one name, the same image (same config) from two tools: one image, merged
+	{"same-name-same-image", []bundleSource{{"docker-save-single.tar", ""}, {"skopeo-docker-archive-named.tar", ""}}},
+	// one name, two different images (podman save --format oci-archive rewrites the config): an error naming both
+	{"same-name-two-images", []bundleSource{{"docker-save-single.tar", ""}, {"podman-save-oci-archive.tar", ""}}},
+}
+
+func TestBundleGolden(t *testing.T) {
+	ctx := context.Background()
+	for _, bc := range bundles {
+		for _, to := range []convert.Layout{convert.OCIArchive, convert.DockerArchive} {
+			t.Run(bc.name+"/"+string(to), func(t *testing.T) {
+				var sources []convert.Source
+				var names []string
+				var first *convert.Archive
+				for _, s := range bc.sources {
+					in := input{name: s.file, path: s.file, real: true}
+					a, err := open(t, in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if first == nil {
+						first = a
+					}
+					sources = append(sources, convert.Source{Archive: a, Pick: s.pick})
+					names = append(names, strings.TrimSuffix(s.file, ".tar")+":"+s.pick)
+				}
+				p, err := convert.Bundle(ctx, sources, opts(to))
+				in := input{name: "bundle-" + bc.name, path: strings.Join(names, " + "), real: true}
+				compareGolden(t, filepath.Join("testdata", "bundle", filepath.Base(goldenPath(in, to))), render(in, to, first, p, err))
+				if err != nil {
+					return
+				}
+				// A bundle verifies, and is the same bytes when made again.
+				tb := planTar(t, p)
+				out := reopen(t, p, tb, "bundle.tar")
+				if _, err := out.Verify(ctx, convert.Hashing{}); err != nil {
+					t.Errorf("the bundle does not verify: %v", err)
+				}
+				p2, err := convert.Bundle(ctx, sources, opts(to))
+				if err != nil || !bytes.Equal(planTar(t, p2), tb) {
+					t.Errorf("not reproducible (%v)", err)
+				}
+				// Each image comes back out of the bundle by name with its digest.
+				for _, img := range p.Images {
+					if len(img.Names) == 0 || img.Digest == "" {
+						continue
+					}
+					pick, err := out.Convert(ctx, convert.Options{To: convert.OCIArchive, Pick: img.Names[0], Host: host})
+					if err != nil {
+						t.Errorf("take %s out of the bundle: %v", img.Names[0], err)
+						continue
+					}
+					if got := pick.Images[0].Digest; got != img.Digest {
+						t.Errorf("%s out of the bundle: digest %s, in the bundle %s", img.Names[0], got, img.Digest)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestBundleBadSource: one bad source among good ones (a flipped byte in a
+// layer) fails the bundle, naming the bad one, before anything is written.
+func TestBundleBadSource(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "real", "docker-save-single.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := idx.Open("80e15a1cd31c28fbab8f4114a973086dc634ff2bea98d55b71fc36e231f5ee06/layer.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, off, n := f.(*convert.TarFile).Section()
+	data[off+n/2] ^= 0x20
+	bad := filepath.Join(t.TempDir(), "bad.tar")
+	if err := os.WriteFile(bad, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good, err := open(t, input{name: "good", path: "umoci-layout", real: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := convert.Open(convert.Input{Name: bad, Archive: bytes.NewReader(data), Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = convert.Bundle(context.Background(), []convert.Source{{Archive: good, Pick: "2"}, {Archive: b}}, opts(convert.OCIArchive))
+	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "80e15a1cd31c") {
+		t.Errorf("bundle with a corrupt source: %v; want an error naming %s and the layer", err, bad)
+	}
+}
