@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(shell $(GO) env GOROOT 2>/dev/null)/bin:$(PATH)
 
-.PHONY: bench gobench all build demo test vet fmt-check unit wasm-check golden-update inputs consumer-check fuzz clean
+.PHONY: bench gobench all build demo test vet fmt-check unit wasm-check golden-update inputs consumer-check interop fuzz clean
 
 all: build
 
@@ -44,6 +44,13 @@ inputs:
 # Convert real archives with retar and load them in docker, containerd, podman (root).
 consumer-check:
 	bash scripts/consumer-check.sh
+
+# make test's big brother (root; installs what it needs with apt): images built
+# with umoci, written by skopeo, docker save, ctr export and podman save,
+# converted by retar into every layout and checked with docker, containerd 1.6
+# and 2.0, podman, skopeo and umoci on private daemons. Writes interop/RESULTS.md.
+interop:
+	bash interop/run.sh
 
 fuzz:
 	for f in FuzzIndexTar FuzzOpen; do $(GO) test -run='^$$' -fuzz=$$f -fuzztime=30s ./convert/ || exit 1; done

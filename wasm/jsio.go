@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall/js"
@@ -110,7 +111,20 @@ func (r *blobReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// readSinceGC counts bytes fetched from Blobs since the last collection. Each
+// fetch is a new ArrayBuffer that the browser frees only once Go drops its
+// reference, and Go's own heap barely grows while it reads, so without a
+// collection now and then the renderer's memory grows with the archive
+// (measured: 1.78 GB for 1.5 GB read; with this, about 0.5 GB).
+var readSinceGC int64
+
+const gcEvery = 128 << 20
+
 func (r *blobReader) read(start, end int64) (js.Value, error) {
+	if readSinceGC += end - start; readSinceGC >= gcEvery {
+		readSinceGC = 0
+		runtime.GC()
+	}
 	ab, err := await(r.blob.Call("slice", start, end).Call("arrayBuffer"))
 	if err != nil {
 		return js.Value{}, fmt.Errorf("reading bytes %d-%d: %v", start, end, err)
@@ -197,8 +211,14 @@ func (d *dirDir) Stat() (fs.FileInfo, error) {
 func (d *dirDir) Read([]byte) (int, error) { return 0, errors.New("is a directory") }
 func (d *dirDir) Close() error             { return nil }
 func (d *dirDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	names := append([]string(nil), d.ents...)
-	sort.Strings(names)
+	sort.Strings(d.ents)
+	names := d.ents
+	if n > 0 && len(names) == 0 {
+		return nil, io.EOF
+	}
+	if n > 0 && len(names) > n {
+		names = names[:n]
+	}
 	var out []fs.DirEntry
 	for _, nm := range names {
 		p := path.Join(d.name, nm)
@@ -208,7 +228,7 @@ func (d *dirDir) ReadDir(n int) ([]fs.DirEntry, error) {
 			out = append(out, fs.FileInfoToDirEntry(fileInfo{name: nm, dir: true}))
 		}
 	}
-	d.ents = nil
+	d.ents = d.ents[len(names):]
 	return out, nil
 }
 

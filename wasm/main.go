@@ -138,7 +138,13 @@ func inspect(in, opts js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(opts, nil)}
+	var progress func(convert.Progress)
+	if opts.Type() == js.TypeObject {
+		if f := opts.Get("onProgress"); f.Type() == js.TypeFunction {
+			progress = func(p convert.Progress) { f.Invoke(float64(p.Bytes), float64(p.TotalBytes), p.Phase) }
+		}
+	}
+	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(opts, progress)}
 	if opts.Type() == js.TypeObject {
 		if v := opts.Get("pick"); v.Type() == js.TypeString {
 			o.Pick = v.String()
@@ -281,6 +287,9 @@ func convertJS(in, opts js.Value) (any, error) {
 // outputName is the download's file name: the input's, with the layout.
 func outputName(in string, to convert.Layout) string {
 	base := path.Base(strings.ReplaceAll(in, "\\", "/"))
+	if in == "" {
+		base = "image"
+	}
 	for _, ext := range []string{".gz", ".zst", ".bz2", ".xz", ".tgz", ".tar"} {
 		base = strings.TrimSuffix(base, ext)
 	}

@@ -480,3 +480,29 @@ func TestOutputName(t *testing.T) {
 		}
 	}
 }
+
+// check is retar check's report: ctr registers nothing from an unnamed
+// archive, and a name fixes that.
+func TestCheck(t *testing.T) {
+	loads := func(p string) map[string]bool {
+		v, err := check(jsInput(t, p), js.Undefined())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep convert.CheckReport
+		if err := json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", v).String()), &rep); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, c := range rep.Consumers {
+			m[c.Consumer] = c.Loads
+		}
+		return m
+	}
+	if got := loads(fixtures + "skopeo-docker-archive-unnamed.tar"); got["ctr-1.6"] || !got["docker-24"] {
+		t.Errorf("unnamed docker-archive: %v", got)
+	}
+	if got := loads(fixtures + "skopeo-oci-archive-named.tar"); !got["ctr-1.6"] {
+		t.Errorf("named oci-archive: %v", got)
+	}
+}

@@ -1,0 +1,191 @@
+// The documented JS API (retar.js) in headless Chromium: every source
+// layout into every destination layout, each output byte for byte what the
+// native CLI writes, verified by `retar verify`; folders written through the
+// File System Access API; cancelling; and no request leaving the origin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  startServer, launch, newPage, foreignRequests, stageFiles, retar, fixtures, out, sha256, tarExtract, treeDigest,
+} from './lib.mjs';
+
+const sources = {
+  'docker-archive': join(fixtures, 'docker-save-single.tar'),
+  'oci-archive': join(fixtures, 'skopeo-oci-archive-named.tar'),
+  oci: join(fixtures, 'skopeo-oci-zstd'),
+  dir: join(fixtures, 'skopeo-dir-v2s2'),
+};
+const layouts = ['docker-archive', 'oci-archive', 'oci', 'dir'];
+const NAME = 'example.com/retar/api:1';
+const TAG = 'example.com/retar/api:latest';
+
+let server, browser, session;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  session = await newPage(browser, server);
+});
+after(async () => {
+  await session?.context.close();
+  await browser?.close();
+  server?.close();
+});
+
+// convertInPage stages path as Files and converts them with retar.convert;
+// it returns the output's bytes, name, report and the progress seen.
+async function convertInPage(page, path, opts) {
+  const sel = await stageFiles(page, path);
+  const r = await page.evaluate(async ({ sel, opts }) => {
+    const files = document.querySelector(sel).files;
+    const input = files[0].webkitRelativePath ? Array.from(files) : files[0];
+    const phases = new Set();
+    let last = null;
+    const { blob, name, report } = await retar.convert(input, {
+      ...opts, onProgress: (done, total, phase) => { phases.add(phase); last = [done, total]; },
+    });
+    const b = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode.apply(null, b.subarray(i, i + 0x8000));
+    return { b64: btoa(s), name, report, phases: [...phases], last };
+  }, { sel, opts });
+  return { ...r, data: Buffer.from(r.b64, 'base64') };
+}
+
+for (const from of layouts) {
+  for (const to of layouts) {
+    test(`retar.convert ${from} → ${to} equals the CLI's output and verifies`, async () => {
+      const { page } = session;
+      const got = await convertInPage(page, sources[from], { to, name: NAME, tags: [TAG] });
+      assert.equal(got.report.layout, to);
+      assert.ok(got.phases.includes('writing'), `phases ${got.phases}`);
+      assert.equal(got.last[0], got.last[1], 'progress ends at its total');
+      assert.match(got.name, new RegExp(`\\.${to}\\.tar$`));
+      const base = join(out, 'api', `${from}--${to}`);
+      rmSync(base, { recursive: true, force: true });
+      mkdirSync(base, { recursive: true });
+      const file = join(base, got.name);
+      writeFileSync(file, got.data);
+
+      // the CLI's output for the same conversion
+      const cli = join(base, 'cli');
+      const dst = to === 'dir' ? `dir:${cli}` : `${to}:${cli}:${NAME}`;
+      const tags = to === 'dir' ? ['-t', NAME, '-t', TAG] : ['-t', TAG];
+      await retar('convert', '-q', ...tags, sources[from], dst);
+      if (to === 'docker-archive' || to === 'oci-archive') {
+        assert.equal(sha256(got.data), sha256(readFileSync(cli)), 'same bytes as the CLI');
+        await retar('verify', file);
+      } else {
+        const tree = join(base, 'tree');
+        await tarExtract(file, tree);
+        assert.deepEqual(treeDigest(tree), treeDigest(cli), 'same files as the CLI');
+        await retar('verify', `${to}:${tree}`);
+      }
+      if (to !== 'dir') {
+        const ref = to === 'docker-archive' ? file : `${to}:${to === 'oci' ? join(base, 'tree') : file}`;
+        const info = JSON.parse((await retar('inspect', ref)).stdout);
+        assert.deepEqual(info.Images[0].Names.slice().sort(), [NAME, TAG].sort());
+      }
+    });
+  }
+}
+
+test('retar.inspect gives retar inspect\'s JSON', async () => {
+  const { page } = session;
+  const sel = await stageFiles(page, join(fixtures, 'docker-save-two-images.tar'));
+  const got = await page.evaluate((sel) => retar.inspect(document.querySelector(sel).files[0]), sel);
+  const want = JSON.parse((await retar('inspect', join(fixtures, 'docker-save-two-images.tar'))).stdout);
+  assert.deepEqual(got, want);
+});
+
+test('retar.check gives retar check\'s verdicts', async () => {
+  const { page } = session;
+  const path = join(fixtures, 'skopeo-docker-archive-unnamed.tar');
+  const sel = await stageFiles(page, path);
+  const got = await page.evaluate((sel) => retar.check(document.querySelector(sel).files[0]), sel);
+  const want = JSON.parse((await retar('check', '--json', path)).stdout);
+  const strip = (r) => r.consumers.map(({ command, ...v }) => v);
+  assert.deepEqual(strip(got), strip(want));
+  assert.equal(got.consumers.find((v) => v.consumer === 'ctr-1.6').loads, false);
+});
+
+test('oci and dir outputs written into a folder (File System Access API, origin-private)', async () => {
+  const { page } = session;
+  for (const to of ['oci', 'dir']) {
+    const sel = await stageFiles(page, sources['docker-archive']);
+    const got = await page.evaluate(async ({ sel, to }) => {
+      const { blob } = await retar.convert(document.querySelector(sel).files[0], { to, name: 'example.com/retar/fs:1' });
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry(to, { recursive: true }).catch(() => {});
+      const dir = await root.getDirectoryHandle(to, { create: true });
+      const n = await retar.saveToDirectory(blob, dir);
+      const listed = {};
+      async function walk(d, prefix) {
+        for await (const [name, h] of d.entries()) {
+          if (h.kind === 'directory') await walk(h, prefix + name + '/');
+          else {
+            const buf = await (await h.getFile()).arrayBuffer();
+            const sum = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+            listed[prefix + name] = Array.from(sum, (x) => x.toString(16).padStart(2, '0')).join('');
+          }
+        }
+      }
+      await walk(dir, '');
+      const tar = (await retar.readTar(blob)).filter((e) => e.type === 'file').map((e) => e.path).sort();
+      return { n, listed, tar };
+    }, { sel, to });
+    assert.deepEqual(Object.keys(got.listed).sort(), got.tar);
+    assert.equal(got.n, got.tar.length);
+    const cli = join(out, 'api', `fs-${to}`);
+    rmSync(cli, { recursive: true, force: true });
+    await retar('convert', '-q', sources['docker-archive'], to === 'dir' ? `dir:${cli}` : `oci:${cli}:example.com/retar/fs:1`);
+    assert.deepEqual(got.listed, treeDigest(cli));
+  }
+});
+
+test('a running conversion can be cancelled, and retar works afterwards', async () => {
+  const { page } = session;
+  const sel = await stageFiles(page, sources['docker-archive']);
+  const r = await page.evaluate(async (sel) => {
+    const file = document.querySelector(sel).files[0];
+    const ac = new AbortController();
+    const p = retar.convert(file, { to: 'oci-archive', compress: 'gzip', signal: ac.signal });
+    ac.abort();
+    let name;
+    try { await p; name = 'resolved'; } catch (e) { name = e.name; }
+    await retar.ready;
+    const again = await retar.convert(file, { to: 'oci-archive' });
+    return { name, size: again.blob.size };
+  }, sel);
+  assert.equal(r.name, 'AbortError');
+  assert.ok(r.size > 0);
+});
+
+test('bad calls reject with clear errors', async () => {
+  const { page } = session;
+  const msgs = await page.evaluate(async () => {
+    const m = [];
+    const f = new File(['not a tar'], 'notes.txt');
+    for (const call of [
+      () => retar.convert(f, {}),
+      () => retar.convert(f, { to: 'oci' }),
+      () => retar.convert(null, { to: 'oci' }),
+      () => retar.inspect([]),
+    ]) {
+      try { await call(); m.push('resolved'); } catch (e) { m.push(e.message); }
+    }
+    return m;
+  });
+  assert.match(msgs[0], /opts\.to is required/);
+  assert.match(msgs[1], /notes\.txt/);
+  assert.match(msgs[2], /no input/);
+  assert.match(msgs[3], /folder is empty/);
+});
+
+test('the Worker uses hash-wasm for sha256, and nothing left the origin', async () => {
+  const { page, requests, errors } = session;
+  assert.equal(await page.evaluate(() => retar.hasher), 'hash-wasm');
+  assert.deepEqual(foreignRequests(requests, server.origin), []);
+  assert.ok(requests.some((u) => u.endsWith('/sha256.umd.min.js')));
+  assert.deepEqual(errors, []);
+});

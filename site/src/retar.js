@@ -1,0 +1,227 @@
+// retar in the browser: the JavaScript API.
+//
+//   <script src="retar.js"></script>
+//   await retar.ready;
+//   const info = await retar.inspect(input);   // the JSON of `retar inspect`
+//   const verdicts = await retar.check(input);  // the JSON of `retar check --json`
+//   const { blob, name, report } = await retar.convert(input, {
+//     to: 'docker-archive' | 'oci-archive' | 'oci' | 'dir',
+//     name, tags: [], format: 'oci' | 'v2s2', compress: 'keep' | 'gzip' | 'zstd' | 'none',
+//     platforms: [], allPlatforms, onProgress: (done, total, phase) => {}, signal,
+//   });
+//
+// input is a File or Blob (an archive, compressed or not), or a dropped
+// folder: an array or FileList of Files (from <input webkitdirectory>, with
+// webkitRelativePath), or {files: [{path, file}], name}. The Go core runs in a
+// Web Worker (worker.js beside this file), so the page never freezes.
+// `blob` is a tar: the archive itself, or for oci and dir a tar of the
+// layout; retar.saveToDirectory(blob, dirHandle) writes such a tar's files
+// into a folder (showDirectoryPicker, or the origin-private file system).
+(function (global) {
+  'use strict';
+
+  const here = (typeof document !== 'undefined' && document.currentScript && document.currentScript.src) ||
+    (global.location && global.location.href) || '';
+
+  class AbortError extends Error {
+    constructor(message) { super(message || 'cancelled'); this.name = 'AbortError'; }
+  }
+
+  // normalizeInput turns what a page has into what the Go core reads:
+  // {file, name} or {files: [{path, file}], name}.
+  function normalizeInput(input) {
+    if (!input) throw new TypeError('retar: no input: pass a File, a Blob or the Files of a folder');
+    if (typeof Blob !== 'undefined' && input instanceof Blob) {
+      return { file: input, name: input.name || 'image.tar' };
+    }
+    if (input.file instanceof Blob) return { file: input.file, name: input.name || input.file.name || 'image.tar' };
+    let list = input.files && !(input.files instanceof Blob) ? input.files : input;
+    if (typeof list.length === 'number' && !Array.isArray(list)) list = Array.from(list);
+    if (!Array.isArray(list)) throw new TypeError('retar: input is neither a File/Blob nor a list of Files');
+    if (list.length === 0) throw new TypeError('retar: the folder is empty');
+    let files = list.map((e) => {
+      if (e instanceof Blob) return { path: e.webkitRelativePath || e.name, file: e };
+      if (e && e.file instanceof Blob) return { path: e.path || e.file.webkitRelativePath || e.file.name, file: e.file };
+      throw new TypeError('retar: a folder entry is not a File');
+    });
+    let name = input.name;
+    // Paths from <input webkitdirectory> start with the folder's own name:
+    // the layout's root is inside it.
+    const first = (p) => p.replace(/^\/+/, '').split('/')[0];
+    const top = first(files[0].path);
+    if (files.every((f) => f.path.replace(/^\/+/, '').includes('/') && first(f.path) === top)) {
+      files = files.map((f) => ({ path: f.path.replace(/^\/+/, '').slice(top.length + 1), file: f.file }));
+      name = name || top;
+    }
+    return { files, name: name || 'layout' };
+  }
+
+  function create(options = {}) {
+    const workerURL = new URL(options.workerURL || 'worker.js', options.base || here);
+    if (options.hasher) workerURL.searchParams.set('hasher', options.hasher);
+    let worker, ready, nextId = 1;
+    const pending = new Map(); // id → {resolve, reject, onProgress}
+
+    function start() {
+      worker = new Worker(workerURL);
+      ready = new Promise((resolve, reject) => {
+        worker.onmessage = (ev) => {
+          const m = ev.data;
+          if (m.type === 'ready') { api.version = m.version; api.hasher = m.hasher; resolve(m); return; }
+          if (m.type === 'failed') { reject(new Error(`retar did not start: ${m.message}`)); return; }
+          const p = pending.get(m.id);
+          if (!p) return;
+          if (m.type === 'progress') {
+            if (p.onProgress) { try { p.onProgress(m.done, m.total, m.phase); } catch (e) { console.error(e); } }
+          } else {
+            pending.delete(m.id);
+            if (m.type === 'result') p.resolve(m.value);
+            else p.reject(new Error(m.message));
+          }
+        };
+        worker.onerror = (ev) => {
+          ev.preventDefault();
+          const err = new Error(`retar's worker failed: ${ev.message || 'could not load worker.js'}`);
+          reject(err);
+          for (const [id, p] of pending) { pending.delete(id); p.reject(err); }
+        };
+      });
+      ready.catch(() => {}); // reported to whoever awaits it
+      api.ready = ready;
+    }
+
+    // restart ends the running call (Go in wasm cannot be interrupted from
+    // outside) and starts a fresh worker.
+    function restart(reason) {
+      worker.terminate();
+      for (const [id, p] of pending) { pending.delete(id); p.reject(reason); }
+      start();
+    }
+
+    function call(op, input, opts = {}) {
+      let msgInput;
+      try { msgInput = op === 'stats' ? null : normalizeInput(input); } catch (err) { return Promise.reject(err); }
+      const { onProgress, signal, ...rest } = opts;
+      if (signal && signal.aborted) return Promise.reject(new AbortError());
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject, onProgress });
+        if (signal) {
+          signal.addEventListener('abort', () => { if (pending.has(id)) restart(new AbortError()); }, { once: true });
+        }
+        worker.postMessage({ id, op, input: msgInput, opts: { ...rest, progress: typeof onProgress === 'function' } });
+      });
+    }
+
+    const api = {
+      ready: null,
+      version: undefined,
+      hasher: undefined,
+      inspect: (input, opts) => call('inspect', input, opts),
+      // check: retar check's report, what each loader (docker, ctr, podman,
+      // skopeo, k3s) makes of the input: {source, layout, images, consumers:
+      // [{consumer, title, loads, names, command, problems}]}.
+      check: (input, opts) => call('check', input, opts),
+      convert: (input, opts) => {
+        if (!opts || !opts.to) return Promise.reject(new TypeError("retar.convert: opts.to is required: 'docker-archive', 'oci-archive', 'oci' or 'dir'"));
+        return call('convert', input, opts);
+      },
+      // stats: {wasmMemory} — the bytes of the Worker's wasm memory (it never shrinks).
+      stats: () => call('stats'),
+      cancel: () => restart(new AbortError()),
+      terminate: () => { worker.terminate(); for (const [id, p] of pending) { pending.delete(id); p.reject(new AbortError('terminated')); } },
+      create,
+      saveToDirectory,
+      readTar,
+      normalizeInput,
+      AbortError,
+    };
+    start();
+    return api;
+  }
+
+  // readTar lists a tar Blob's entries without reading their contents:
+  // [{path, type: 'file'|'dir'|'link', offset, size, linkname}]. It reads the
+  // 512-byte headers through Blob.slice and knows ustar prefixes, GNU long
+  // names and PAX path/size records.
+  async function readTar(blob) {
+    const out = [];
+    const dec = new TextDecoder();
+    const field = (b, off, len) => { let s = dec.decode(b.subarray(off, off + len)); const z = s.indexOf('\0'); return z < 0 ? s : s.slice(0, z); };
+    const octal = (b, off, len) => {
+      if (b[off] & 0x80) { let n = 0; for (let i = off + 1; i < off + len; i++) n = n * 256 + b[i]; return n; }
+      const s = field(b, off, len).trim(); return s ? parseInt(s, 8) : 0;
+    };
+    let pos = 0, longName = null, pax = {};
+    while (pos + 512 <= blob.size) {
+      const h = new Uint8Array(await blob.slice(pos, pos + 512).arrayBuffer());
+      if (h.every((x) => x === 0)) break;
+      let sum = 0; for (let i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? 32 : h[i];
+      if (sum !== octal(h, 148, 8)) throw new Error(`not a tar: bad header checksum at byte ${pos}`);
+      const type = String.fromCharCode(h[156] || 48);
+      let size = octal(h, 124, 12);
+      const data = pos + 512;
+      const next = data + Math.ceil(size / 512) * 512;
+      if (type === 'L') {
+        longName = field(new Uint8Array(await blob.slice(data, data + size).arrayBuffer()), 0, size);
+      } else if (type === 'x') {
+        const text = dec.decode(await blob.slice(data, data + size).arrayBuffer());
+        for (let i = 0; i < text.length;) {
+          const sp = text.indexOf(' ', i); const len = parseInt(text.slice(i, sp), 10);
+          if (!(len > 0)) break;
+          const rec = text.slice(sp + 1, i + len - 1); const eq = rec.indexOf('=');
+          pax[rec.slice(0, eq)] = rec.slice(eq + 1); i += len;
+        }
+      } else if (type !== 'g') {
+        let path = longName || pax.path;
+        if (!path) { const prefix = field(h, 345, 155); path = (prefix ? prefix + '/' : '') + field(h, 0, 100); }
+        if (pax.size) size = parseInt(pax.size, 10);
+        const end = data + Math.ceil(size / 512) * 512;
+        path = path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+        if (path.split('/').some((s) => s === '..' || s === '')) throw new Error(`refusing tar entry ${JSON.stringify(path)}`);
+        if (type === '0' || type === '7') out.push({ path, type: 'file', offset: data, size });
+        else if (type === '5') out.push({ path, type: 'dir' });
+        else if (type === '1' || type === '2') out.push({ path, type: 'link', linkname: pax.linkpath || field(h, 157, 100) });
+        else throw new Error(`unexpected tar entry type ${type} for ${path}`);
+        longName = null; pax = {};
+        pos = end;
+        continue;
+      }
+      pos = next;
+    }
+    return out;
+  }
+
+  // saveToDirectory writes the files of a layout tar (retar.convert's blob
+  // for oci and dir) into a FileSystemDirectoryHandle, each file streamed
+  // from a Blob slice. onProgress(doneBytes, totalBytes).
+  async function saveToDirectory(blob, dir, onProgress) {
+    const entries = await readTar(blob);
+    const total = entries.reduce((n, e) => n + (e.size || 0), 0);
+    let done = 0;
+    const dirs = new Map([['', dir]]);
+    async function dirFor(path) {
+      if (dirs.has(path)) return dirs.get(path);
+      const i = path.lastIndexOf('/');
+      const parent = await dirFor(i < 0 ? '' : path.slice(0, i));
+      const d = await parent.getDirectoryHandle(path.slice(i + 1), { create: true });
+      dirs.set(path, d);
+      return d;
+    }
+    for (const e of entries) {
+      if (e.type === 'dir') { await dirFor(e.path); continue; }
+      if (e.type === 'link') throw new Error(`${e.path} is a link, which a folder picked in the browser cannot hold: download the archive instead`);
+      const i = e.path.lastIndexOf('/');
+      const parent = await dirFor(i < 0 ? '' : e.path.slice(0, i));
+      const fh = await parent.getFileHandle(e.path.slice(i + 1), { create: true });
+      const w = await fh.createWritable();
+      await w.write(blob.slice(e.offset, e.offset + e.size));
+      await w.close();
+      done += e.size;
+      if (onProgress) onProgress(done, total);
+    }
+    return entries.filter((e) => e.type === 'file').length;
+  }
+
+  global.retar = create();
+})(typeof globalThis !== 'undefined' ? globalThis : self);
