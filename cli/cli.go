@@ -124,6 +124,19 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
+// platformList is a repeatable --platform, parsed as flags are read.
+type platformList []ocispec.Platform
+
+func (p *platformList) String() string { return fmt.Sprint(len(*p), " platforms") }
+func (p *platformList) Set(v string) error {
+	pl, err := convert.ParsePlatform(v)
+	if err != nil {
+		return err
+	}
+	*p = append(*p, pl)
+	return nil
+}
+
 func (e *env) flags(name, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -180,7 +193,8 @@ Flags:
 
 func (e *env) convert(ctx context.Context, args []string) error {
 	fs := e.flags("convert", convertHelp)
-	var tags, platforms stringList
+	var tags stringList
+	var platforms platformList
 	fs.Var(&tags, "t", "add a name (repeatable)")
 	fs.Var(&tags, "tag", "add a name (repeatable)")
 	fs.Var(&tags, "additional-tag", "alias of --tag")
@@ -241,13 +255,7 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	if dst.Pick != "" {
 		opts.Names = []string{dst.Pick}
 	}
-	for _, p := range platforms {
-		pl, err := convert.ParsePlatform(p)
-		if err != nil {
-			return err
-		}
-		opts.Platforms = append(opts.Platforms, pl)
-	}
+	opts.Platforms = platforms
 	var sources []convert.Source
 	for _, src := range srcs {
 		s, err := openSource(src)
@@ -369,37 +377,13 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 	fs := e.flags("inspect", inspectHelp)
 	raw := fs.Bool("raw", false, "print the stored manifest")
 	config := fs.Bool("config", false, "print the image config")
-	var platforms stringList
-	fs.Var(&platforms, "platform", "os/arch[/variant] to describe from a multi-platform image")
-	pos, err := parse(fs, args)
+	var pls platformList
+	fs.Var(&pls, "platform", "os/arch[/variant] to describe from a multi-platform image")
+	a, src, closeSrc, err := e.openOne(fs, args, "inspect")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("inspect takes one SRC")
-	}
-	src, err := ParseRef(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	var pls []ocispec.Platform
-	for _, p := range platforms {
-		pl, err := convert.ParsePlatform(p)
-		if err != nil {
-			return err
-		}
-		pls = append(pls, pl)
-	}
-	s, err := openSource(src)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	a, err := convert.Open(s.in)
-	if err != nil {
-		return err
-	}
+	defer closeSrc()
 	in, err := a.Inspect(ctx, convert.InspectOptions{Pick: src.Pick, Platforms: pls,
 		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}})
 	if err != nil {
@@ -420,27 +404,11 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 
 func (e *env) verify(ctx context.Context, args []string) error {
 	fs := e.flags("verify", "Usage: retar verify SRC\n\nCheck every blob against its digest and size, every layer against its diff_id\n(compressed layers are decompressed for it) and every reference.\n\nExamples:\n  retar verify image.tar\n  retar verify dir:./image\n\nFlags:\n")
-	pos, err := parse(fs, args)
+	a, src, closeSrc, err := e.openOne(fs, args, "verify")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("verify takes one SRC")
-	}
-	src, err := ParseRef(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	s, err := openSource(src)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	a, err := convert.Open(s.in)
-	if err != nil {
-		return err
-	}
+	defer closeSrc()
 	prog := e.progress("verifying")
 	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set})
 	prog.done()
@@ -511,27 +479,11 @@ func (e *env) check(args []string) error {
 	fs := e.flags("check", checkHelp)
 	forList := fs.String("for", "", "consumers that must load it: exit 1 when one will not")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := parse(fs, args)
+	a, src, closeSrc, err := e.openOne(fs, args, "check")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("check takes one SRC")
-	}
-	src, err := ParseRef(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	s, err := openSource(src)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	a, err := convert.Open(s.in)
-	if err != nil {
-		return err
-	}
+	defer closeSrc()
 	r := a.Check(ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
 	var failed []string
 	if *forList != "" {
@@ -608,4 +560,29 @@ func (e *env) checkOutput(dst Ref) {
 			fmt.Fprintf(e.stderr, "retar: check: %s will not load it: %s\n", v.Title, v.Problems[0])
 		}
 	}
+}
+
+// openOne parses a command's flags and its one SRC, and opens it; closeSrc
+// releases what opening took (temporary decompressed copies).
+func (e *env) openOne(fs *flag.FlagSet, args []string, cmd string) (a *convert.Archive, src Ref, closeSrc func(), err error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, src, nil, err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return nil, src, nil, usagef("%s takes one SRC", cmd)
+	}
+	if src, err = ParseRef(pos[0]); err != nil {
+		return nil, src, nil, usageError{err.Error()}
+	}
+	s, err := openSource(src)
+	if err != nil {
+		return nil, src, nil, err
+	}
+	if a, err = convert.Open(s.in); err != nil {
+		s.Close()
+		return nil, src, nil, err
+	}
+	return a, src, s.Close, nil
 }
