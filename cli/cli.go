@@ -46,6 +46,7 @@ A SRC may also be a bare path; its layout is detected from its content
 `
 
 type env struct {
+	help           func() // prints the current command's --help
 	stdout, stderr io.Writer
 	quiet          bool
 	tty            bool
@@ -139,24 +140,30 @@ func (p *platformList) Set(v string) error {
 
 func (e *env) flags(name, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, help)
+	// Parse errors are one line (Main prints them); the usage text is for
+	// --help and for a wrong number of arguments.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // the flag package calls it on every error
+	e.help = func() {
+		fmt.Fprint(e.stdout, help)
+		fs.SetOutput(e.stdout)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	fs.BoolVar(&e.quiet, "q", false, "no progress and no notices")
 	return fs
 }
 
 // parse parses flags wherever they stand among the arguments, as skopeo's do.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				e.help()
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, usageError{fmt.Sprintf("%s: %v (retar %s --help)", fs.Name(), err, fs.Name())}
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -205,13 +212,12 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	format := fs.String("format", "", "manifest format of the output: oci or v2s2 (default: keep the source's)")
 	compress := fs.String("compress", "keep", "layer compression: keep, gzip, zstd or none")
 	level := fs.Int("compress-level", 0, "compression level (gzip 1-9, zstd 1-22; 0: the default)")
-	pos, err := parse(fs, args)
+	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) < 2 {
-		fs.Usage()
-		return usagef("convert takes SRC [SRC...] DST, got %d arguments", len(pos))
+		return usagef("convert takes SRC [SRC...] DST, got %d arguments (retar convert --help)", len(pos))
 	}
 	var srcs []Ref
 	for _, a := range pos[:len(pos)-1] {
@@ -432,13 +438,12 @@ func (e *env) verify(ctx context.Context, args []string) error {
 
 func (e *env) manifestDigest(args []string) error {
 	fs := e.flags("manifest-digest", "Usage: retar manifest-digest FILE\n\nPrint the sha256 digest of a manifest file's bytes.\n\nExample:\n  retar manifest-digest ./image/manifest.json\n\nFlags:\n")
-	pos, err := parse(fs, args)
+	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("manifest-digest takes one FILE")
+		return usagef("manifest-digest takes one FILE (retar manifest-digest --help)")
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
@@ -565,13 +570,12 @@ func (e *env) checkOutput(dst Ref) {
 // openOne parses a command's flags and its one SRC, and opens it; closeSrc
 // releases what opening took (temporary decompressed copies).
 func (e *env) openOne(fs *flag.FlagSet, args []string, cmd string) (a *convert.Archive, src Ref, closeSrc func(), err error) {
-	pos, err := parse(fs, args)
+	pos, err := e.parse(fs, args)
 	if err != nil {
 		return nil, src, nil, err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return nil, src, nil, usagef("%s takes one SRC", cmd)
+		return nil, src, nil, usagef("%s takes one SRC (retar %s --help)", cmd, cmd)
 	}
 	if src, err = ParseRef(pos[0]); err != nil {
 		return nil, src, nil, usageError{err.Error()}
