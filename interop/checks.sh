@@ -1,0 +1,198 @@
+# shellcheck shell=bash
+# checks.sh — sourced by interop/run.sh: what the real tools say about an
+# image: its diff_ids (skopeo inspect --config), its manifest digest (skopeo
+# inspect --raw) and its file tree (umoci unpack), plus the result records.
+
+# result CONSUMER CHECK LAYOUT CASE STATUS DETAIL: one record in $RESULTS.
+# STATUS: PASS, FAIL, XFAIL (failed as expected: a consumer's known limit),
+# XPASS (expected to fail and did not: the expectation is stale; counts as a
+# failure).
+result() {
+	local detail=${6//$'\t'/ }
+	detail=${detail//$'\n'/ }
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${detail:0:400}" >>"${RESULTS_FILE:-$RESULTS}"
+	case $5 in
+	PASS | XFAIL) ;;
+	*) printf 'interop: %s %s %s %s: %s\n' "$5" "$1" "$2" "$4" "${detail:0:400}" >&2 ;;
+	esac
+	return 0
+}
+
+# expect_result CONSUMER CHECK LAYOUT CASE EXPECT OK DETAIL: record PASS/FAIL,
+# or XFAIL/XPASS when EXPECT is "xfail:REASON".
+expect_result() {
+	local exp=$5 ok=$6 detail=$7
+	if [[ $exp == xfail:* ]]; then
+		if ((ok)); then
+			result "$1" "$2" "$3" "$4" XPASS "expected to fail (${exp#xfail:}) but passed: $detail"
+		else
+			result "$1" "$2" "$3" "$4" XFAIL "${exp#xfail:}: $detail"
+		fi
+	elif ((ok)); then
+		result "$1" "$2" "$3" "$4" PASS "$detail"
+	else
+		result "$1" "$2" "$3" "$4" FAIL "$detail"
+	fi
+}
+
+oneline() { tr '\n\t' '  ' | sed 's/[[:space:]]\+/ /g; s/ $//' | cut -c1-300; }
+
+# normalize NAME: docker's reference normalisation (docker.io/library/, :latest).
+normalize() {
+	local n=$1 first rest
+	if [[ $n == */* ]]; then
+		first=${n%%/*}
+		if [[ $first != *.* && $first != *:* && $first != localhost ]]; then
+			n=docker.io/$n
+		fi
+	else
+		n=docker.io/library/$n
+	fi
+	rest=${n##*/}
+	[[ $rest == *:* || $rest == *@* ]] || n=$n:latest
+	printf '%s\n' "$n"
+}
+# names_set: normalized, sorted, comma-joined names from stdin (one a line).
+names_set() {
+	local n
+	while IFS= read -r n; do
+		[[ -n $n && $n != *'<none>'* ]] && normalize "$n"
+	done | LC_ALL=C sort -u | paste -sd, -
+}
+
+# raw_manifest REF ARCH FILE: the manifest skopeo reads for REF on ARCH
+# (an index's platform entry is resolved); prints its digest.
+manifest_digest() {
+	local ref=$1 arch=${2:-amd64} f
+	f=$(mktemp "$WORK/raw.XXXXXX")
+	skopeo inspect --raw "$ref" >"$f" 2>/dev/null || { rm -f "$f"; return 1; }
+	if jq -e '.manifests' "$f" >/dev/null 2>&1; then
+		jq -r --arg a "$arch" '[.manifests[] | select(.platform.os == "linux" and .platform.architecture == $a)][0].digest' "$f"
+	else
+		echo "sha256:$(sha256sum <"$f" | cut -d' ' -f1)"
+	fi
+	rm -f "$f"
+}
+# index_digest REF: the digest of the top-level manifest or index skopeo reads.
+index_digest() {
+	local f
+	f=$(mktemp "$WORK/raw.XXXXXX")
+	skopeo inspect --raw "$1" >"$f" 2>/dev/null || { rm -f "$f"; return 1; }
+	echo "sha256:$(sha256sum <"$f" | cut -d' ' -f1)"
+	rm -f "$f"
+}
+diffids_of() { # diffids_of REF ARCH
+	skopeo --override-arch "${2:-amd64}" --override-os linux inspect --config "$1" 2>/dev/null | jq -c .rootfs.diff_ids
+}
+
+# tree_list ROOTFS: every entry: path, type, mode, owner, links, symlink
+# target, sha256 of a regular file's content. Sorted, bytewise.
+tree_list() {
+	local root=$1 p t m o n l h
+	(
+		cd "$root" || exit 1
+		find . -mindepth 1 -printf '%P\t%y\t%m\t%U:%G\t%n\t%l\n' |
+			while IFS=$'\t' read -r p t m o n l; do
+				h=-
+				[[ $t == f ]] && h=$(sha256sum <"$p" | cut -d' ' -f1)
+				[[ $t == d ]] && n=- # a directory's link count depends on the unpacker
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$t" "$m" "$o" "$n" "${l:--}" "$h"
+			done
+	) | LC_ALL=C sort
+}
+
+# tree_of REF ARCH: unpack REF with umoci and list its rootfs (tree_list).
+# An OCI layout (oci:, oci-archive:) whose manifest is OCI with gzip or plain
+# layers is unpacked by umoci as it is (its blobs, a one-entry index.json
+# naming the manifest under test); anything else is first copied by skopeo
+# into an OCI layout (zstd layers recompressed to gzip: umoci 0.4 reads no
+# zstd). Sets TREE_METHOD.
+tree_of() {
+	local ref=$1 arch=${2:-amd64} d layout="" dg mf mt
+	d=$(mktemp -d "$WORK/tree.XXXXXX")
+	TREE_METHOD=umoci
+	case $ref in
+	oci:*)
+		layout=${ref#oci:}
+		layout=${layout%%:*}
+		;;
+	oci-archive:*)
+		layout=${ref#oci-archive:}
+		layout=${layout%%:*}
+		mkdir "$d/x" && tar -C "$d/x" -xf "$layout" && layout=$d/x
+		;;
+	esac
+	if [[ -n $layout ]] && dg=$(manifest_digest "$ref" "$arch") && [[ $dg == sha256:* ]]; then
+		mf=$layout/blobs/sha256/${dg#sha256:}
+		mt=$(jq -r '.mediaType // .config.mediaType' "$mf" 2>/dev/null)
+		if [[ $mt == application/vnd.oci.image.* ]] && ! grep -q 'tar+zstd' "$mf"; then
+			mkdir -p "$d/l"
+			cp -rl "$layout/blobs" "$d/l/" 2>/dev/null || cp -r "$layout/blobs" "$d/l/"
+			cp "$layout/oci-layout" "$d/l/"
+			jq -cn --arg d "$dg" --argjson s "$(stat -c %s "$mf")" \
+				'{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s, annotations: {"org.opencontainers.image.ref.name": "x"}}]}' >"$d/l/index.json"
+		else
+			layout=""
+		fi
+	else
+		layout=""
+	fi
+	if [[ -z $layout ]]; then
+		TREE_METHOD=skopeo+umoci
+		rm -rf "$d/l"
+		if ! skopeo --override-arch "$arch" --override-os linux copy -q --dest-compress-format gzip \
+			"$ref" "oci:$d/l:x" >"$d/err" 2>&1; then
+			cat "$d/err" >&2
+			rm -rf --one-file-system "$d"
+			return 1
+		fi
+	fi
+	if ! umoci unpack --image "$d/l:x" "$d/b" >"$d/err" 2>&1; then
+		cat "$d/err" >&2
+		rm -rf --one-file-system "$d"
+		return 1
+	fi
+	tree_list "$d/b/rootfs"
+	rm -rf --one-file-system "$d"
+}
+
+# instance_manifest REF ARCH: the manifest of REF for linux/ARCH (an index's
+# entry read from the layout's blobs), on stdout.
+instance_manifest() {
+	local ref=$1 arch=${2:-amd64} dg path
+	dg=$(manifest_digest "$ref" "$arch") || return 1
+	path=${ref#*:}
+	path=${path%%:*}
+	case $ref in
+	oci:*) [[ -f $path/blobs/sha256/${dg#sha256:} ]] && cat "$path/blobs/sha256/${dg#sha256:}" && return 0 ;;
+	oci-archive:*) tar -xOf "$path" "blobs/sha256/${dg#sha256:}" 2>/dev/null && return 0 ;;
+	esac
+	skopeo inspect --raw "$ref" 2>/dev/null
+}
+
+# oci_index LAYOUT PATH: the index.json of an oci: dir or oci-archive: tar.
+oci_index() {
+	if [[ $1 == oci-archive ]]; then tar -xOf "$2" index.json; else cat "$2/index.json"; fi
+}
+# entry_media_type LAYOUT PATH NAME: the media type of the index entry named NAME.
+entry_media_type() {
+	oci_index "$1" "$2" | jq -r --arg n "$3" \
+		'[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n)][0].mediaType // ""'
+}
+# single_entry_layout LAYOUT PATH NAME: an oci: ref to a copy of the layout
+# (blobs hardlinked) whose index holds only the entry named NAME, unnamed.
+single_entry_layout() {
+	local d src
+	d=$(mktemp -d "$WORK/single.XXXXXX")
+	src=$2
+	if [[ $1 == oci-archive ]]; then
+		mkdir "$d/x" && tar -C "$d/x" -xf "$2" || return 1
+		src=$d/x
+	fi
+	mkdir "$d/l"
+	cp -rl "$src/blobs" "$d/l/" 2>/dev/null || cp -r "$src/blobs" "$d/l/" || return 1
+	cp "$src/oci-layout" "$d/l/"
+	jq -c --arg n "$3" '{schemaVersion: 2, manifests: [.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | del(.annotations)]}' \
+		"$src/index.json" >"$d/l/index.json" || return 1
+	echo "oci:$d/l"
+}

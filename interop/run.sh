@@ -1,0 +1,682 @@
+#!/usr/bin/env bash
+# interop/run.sh — retar against the real consumers (`make interop`, issue #4).
+#
+#   bash interop/run.sh            (root, Debian 12; CI=true makes every skip a failure)
+#
+# 1. Installs what is missing (apt: skopeo umoci containerd runc docker.io
+#    podman busybox-static jq), builds retar and, in the background, the
+#    containerd 2 importer test (interop/go.mod).
+# 2. Starts containerd 1.6 and dockerd on private sockets in a temp dir
+#    (scripts/consumers.sh); podman uses private storage. Stops them by pid.
+# 3. Builds images with umoci from a busybox rootfs (interop/images.sh) and
+#    writes them with skopeo, docker save, ctr export and podman save.
+# 4. Converts every input with retar into every layout (named, renamed, and
+#    --format, --compress, --platform, --oci-strict variants), then checks
+#    every output: skopeo inspect --config (diff_ids), skopeo inspect --raw
+#    (manifest digest, where nothing had to be re-encoded), umoci unpack (the
+#    file tree: paths, modes, owners, links, content hashes); archives also:
+#    docker load + names + docker run, ctr import + names + ctr run,
+#    podman load + names, and containerd 2.0's importer (interop/containerd2_test.go).
+# 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
+#    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
+#
+# Exit: 0 all passed (known consumer limits are XFAIL), 1 a check failed or a
+# tool/daemon is missing under CI=true, 0 with "SKIP" when not root outside CI.
+# INTEROP_KEEP=1 keeps the work dir. INTEROP_ONLY=REGEX limits the cases.
+set -uo pipefail
+export LC_ALL=C.UTF-8 TZ=UTC
+export SOURCE_DATE_EPOCH=1704067200
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+export PATH=/usr/local/go/bin:$PATH:/usr/sbin:/sbin
+# shellcheck source=../scripts/consumers.sh
+source "$TOP/scripts/consumers.sh"
+# shellcheck source=images.sh
+source "$HERE/images.sh"
+# shellcheck source=checks.sh
+source "$HERE/checks.sh"
+
+T0=$SECONDS
+log() { printf '== [%4ss] %s\n' "$((SECONDS - T0))" "$*" >&2; }
+die() {
+	printf 'interop: %s\n' "$*" >&2
+	exit 1
+}
+skip_or_die() { # outside CI a missing prerequisite skips the suite
+	if [[ ${CI:-} == true ]]; then die "$* (CI=true: this fails the suite)"; fi
+	printf 'interop: SKIP: %s\n' "$*" >&2
+	exit 0
+}
+
+((EUID == 0)) || skip_or_die "needs root (private dockerd/containerd, umoci unpack as root)"
+command -v go >/dev/null || skip_or_die "needs go (/usr/local/go/bin)"
+
+# ---------------------------------------------------------------- install
+missing_pkgs() {
+	local p
+	_consumers_missing
+	for p in busybox-static jq; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
+	done
+}
+mapfile -t MISSING < <(missing_pkgs | sort -u)
+if ((${#MISSING[@]})); then
+	log "apt-get install ${MISSING[*]}"
+	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${MISSING[@]}" >/dev/null; }; then
+		skip_or_die "apt-get install ${MISSING[*]} failed"
+	fi
+	mapfile -t MISSING < <(missing_pkgs | sort -u)
+	((${#MISSING[@]} == 0)) || skip_or_die "still missing after apt-get install: ${MISSING[*]}"
+fi
+T_INSTALL=$((SECONDS - T0))
+
+WORK=$(mktemp -d /tmp/retar-interop.XXXXXX)
+chmod 755 "$WORK"
+IMG=$WORK/umoci IN=$WORK/in OUT=$WORK/out RESULTS=$WORK/results.tsv
+mkdir -p "$IN" "$OUT"
+: >"$RESULTS"
+declare -A REF_DIFFIDS=() REF_TREE=()
+C2_PID=""
+cleanup() {
+	[[ -n $C2_PID ]] && kill -- -"$C2_PID" 2>/dev/null # the build's process group
+	consumers_stop
+	if [[ ${INTEROP_KEEP:-} == 1 ]]; then
+		echo "interop: kept $WORK" >&2
+	else
+		rm -rf --one-file-system "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- builds
+log "go build retar"
+(cd "$TOP" && go build -o "$WORK/retar" ./cli/retar) || die "go build ./cli/retar failed"
+# The containerd 2 test binary builds while the images are made.
+log "building containerd 2.0 (daemon, ctr, importer test) in the background"
+# Both build from interop/go.mod (containerd v2.0.0) and share one build
+# cache: the importer test, then containerd 2.0 and its ctr (no CRI).
+setsid bash -c 'cd "$1" && export CGO_ENABLED=0 &&
+	go test -c -o "$2/containerd2.test" . &&
+	go build -tags "no_cri no_btrfs no_devmapper no_zfs" -o "$2/c2bin/" \
+		github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr' \
+	_ "$HERE" "$WORK" >"$WORK/containerd2-build.log" 2>&1 &
+C2_PID=$!
+
+log "starting private containerd + dockerd"
+consumers_start >&2 || die "could not start the private daemons (see above)"
+T_DAEMONS=$((SECONDS - T0))
+
+build_images || die "building the images failed"
+write_inputs || die "writing the inputs with the real tools failed"
+T_INPUTS=$((SECONDS - T0))
+
+# ---------------------------------------------------------------- inputs
+# Each input, as the real tool wrote it, must hold what was built.
+declare -A IN_DIGEST=() IN_INDEX_DIGEST=() IN_ZSTD=()
+log "checking the ${#IN_KEYS[@]} inputs (diff_ids, trees)"
+for k in "${IN_KEYS[@]}"; do
+	src0=${IN_SRC[$k]}
+	if [[ $src0 != *:* ]]; then # skopeo reads no compressed docker-archive: decompress it
+		gzip -dc "$src0" >"$WORK/$k.tar" || die "gzip -d $src0"
+		src0=docker-archive:$WORK/$k.tar
+	fi
+	IFS=';' read -r -a imgs <<<"${IN_IMAGES[$k]}"
+	for e in "${imgs[@]}"; do
+		key=${e%%=*} src=$src0 tag=""
+		if ((${#imgs[@]} > 1)); then # several images: each by its first name
+			n=${e#*=}
+			src=$src0:${n%%+*} tag=/$key
+		fi
+		archs=amd64
+		[[ $key == M ]] && archs="amd64 arm64"
+		for a in $archs; do
+			ikey=$key
+			[[ $key == M ]] && { [[ $a == amd64 ]] && ikey=A || ikey=Aarm; }
+			got=$(diffids_of "$src" "$a")
+			if [[ $got == "${REF_DIFFIDS[$ikey]}" ]]; then ok=1; else ok=0; fi
+			expect_result input diff_ids input "$k$tag/$a" ok "$ok" "${IN_CMD[$k]}: $got"
+			if tree_of "$src" "$a" >"$WORK/in-tree" 2>"$WORK/in-tree.err" &&
+				cmp -s "$WORK/in-tree" "${REF_TREE[$ikey]}"; then ok=1; else ok=0; fi
+			expect_result input tree input "$k$tag/$a" ok "$ok" \
+				"$(diff "${REF_TREE[$ikey]}" "$WORK/in-tree" | head -5 | oneline) $(oneline <"$WORK/in-tree.err")"
+			if [[ ${IN_MANIFEST[$k]} == stored ]]; then
+				IN_DIGEST[$k/$a]=$(manifest_digest "$src" "$a")
+			fi
+		done
+	done
+	[[ ${IN_MANIFEST[$k]} == stored ]] && IN_INDEX_DIGEST[$k]=$(index_digest "$src0")
+	instance_manifest "$src0" amd64 | grep -q 'tar+zstd' && IN_ZSTD[$k]=1
+done
+
+# ---------------------------------------------------------------- cases
+# case_add INPUT LAYOUT [--name REF] [-t REF]... [--select NAME] [--flag --F=V]...
+#          [--docker|--ctr|--podman|--c2 xfail:REASON] [--suffix S]
+# Converts INPUT into LAYOUT and queues the checks of the output.
+RENAME=quay.io/retar/interop:renamed
+EXTRA=retar-interop:extra
+LOADS=$WORK/loads.tsv
+: >"$LOADS"
+NCASE=0
+case_add() {
+	local input=$1 layout=$2
+	shift 2
+	local name="" sel="" suffix="" tags=() flags=() xd=ok xc=ok xp=ok x2=ok
+	while (($#)); do
+		case $1 in
+		--name) name=$2; shift 2 ;;
+		-t) tags+=("$2"); shift 2 ;;
+		--select) sel=$2; shift 2 ;;
+		--flag) flags+=("$2"); shift 2 ;;
+		--docker) xd=$2; shift 2 ;;
+		--ctr) xc=$2; shift 2 ;;
+		--podman) xp=$2; shift 2 ;;
+		--c2) x2=$2; shift 2 ;;
+		--suffix) suffix=$2; shift 2 ;;
+		*) die "case_add: unknown option $1" ;;
+		esac
+	done
+	local id="$input>$layout${suffix:+:$suffix}"
+	if [[ -n ${INTEROP_ONLY:-} && ! $id =~ $INTEROP_ONLY ]]; then return 0; fi
+	NCASE=$((NCASE + 1))
+	local src=${IN_SRC[$input]} out=$OUT/c$NCASE dst t platform="" format="" compress="" strict=0 allp=0 i
+	[[ $src == *:* ]] || src=docker-archive:$src
+	[[ -n $sel ]] && src=$src:$sel
+	[[ $layout == *-archive ]] && out=$out.tar
+	dst=$layout:$out${name:+:$name}
+	local args=(convert -q)
+	for t in "${tags[@]}"; do args+=(-t "$t"); done
+	for t in "${flags[@]}"; do
+		args+=("$t")
+		case $t in
+		--platform=*) platform=${t#--platform=linux/} ;;
+		--format=*) format=${t#--format=} ;;
+		--compress=*) compress=${t#--compress=} ;;
+		--oci-strict) strict=1 ;;
+		--all-platforms) allp=1 ;;
+		esac
+	done
+	args+=("$src" "$dst")
+	# retar itself: convert, then verify its own output.
+	local cmdline="retar ${args[*]}"
+	cmdline=${cmdline//$WORK\//}
+	printf '%s\t%s\n' "$id" "$cmdline" >>"$WORK/commands.tsv"
+	if ! "$WORK/retar" "${args[@]}" >"$WORK/conv.out" 2>&1; then
+		result retar convert "$layout" "$id" FAIL "$cmdline: $(oneline <"$WORK/conv.out")"
+		return 0
+	fi
+	result retar convert "$layout" "$id" PASS "$cmdline"
+	if "$WORK/retar" verify -q "$out" >"$WORK/verify.out" 2>&1; then
+		result retar verify "$layout" "$id" PASS ""
+	else
+		result retar verify "$layout" "$id" FAIL "$(oneline <"$WORK/verify.out")"
+	fi
+
+	# The images the output must hold: KEY ARCH NAMES.
+	local spec e key names imgs=() ikey a n
+	IFS=';' read -r -a spec <<<"${IN_IMAGES[$input]}"
+	for e in "${spec[@]}"; do
+		key=${e%%=*} names=${e#*=}
+		if [[ -n $sel ]]; then [[ +$names+ == *"+$sel+"* ]] || continue; fi
+		if [[ -n $name ]]; then names=$name; fi
+		for t in "${tags[@]}"; do names+=+$(normalize "$t"); done
+		names=${names#+}
+		if [[ $key == M ]]; then
+			if [[ -n $platform ]]; then
+				imgs+=("$([[ $platform == amd64 ]] && echo A || echo Aarm) $platform $names")
+			elif [[ $layout == docker-archive ]]; then
+				# (--all-platforms: index.json holds both, manifest.json the host's)
+				imgs+=("A amd64 $names")
+			elif [[ $layout == dir ]] && ((!allp)); then
+				imgs+=("A amd64 $names")
+			else
+				imgs+=("M amd64 $names" "M arm64 $names")
+			fi
+		else
+			imgs+=("$key amd64 $names")
+		fi
+	done
+	((${#imgs[@]})) || die "case $id: no image selected"
+
+	# Static checks on every image of the output.
+	local ref got exp ok keep=0 first all_names=() runs=() cfg zstd=0
+	[[ ${IN_MANIFEST[$input]} == stored && -z $format && -z $compress && $layout != docker-archive ]] && keep=1
+	[[ $compress == zstd || (-z $compress && ${IN_ZSTD[$input]:-0} == 1) ]] && zstd=1
+	for e in "${imgs[@]}"; do
+		read -r key a names <<<"$e"
+		ikey=$key
+		[[ $key == M ]] && { [[ $a == amd64 ]] && ikey=A || ikey=Aarm; }
+		first=${names%%+*}
+		ref=$layout:$out
+		case $layout in
+		docker-archive) [[ ${#imgs[@]} -gt 1 && $key != M ]] && ref=$ref:$first ;;
+		oci*) [[ -n $first ]] && ref=$ref:$first ;;
+		esac
+		if [[ $layout == oci* && -n $first ]] && [[ $(entry_media_type "$layout" "$out" "$first") == application/vnd.docker.* ]]; then
+			# skopeo 1.9 looks names up among OCI media types only: check its
+			# lookup, then go on with a copy of the layout holding just this entry.
+			skopeo inspect --raw "$ref" >/dev/null 2>&1 && ok=1 || ok=0
+			expect_result skopeo select "$layout" "$id/$a" \
+				"xfail:skopeo 1.9.3 (containers/image 5.23) finds a name in an OCI index only on OCI media types, not on a Docker v2s2 manifest" \
+				"$ok" "skopeo inspect $ref"
+			ref=$(single_entry_layout "$layout" "$out" "$first") || die "single_entry_layout $out"
+		fi
+		got=$(diffids_of "$ref" "$a")
+		[[ $got == "${REF_DIFFIDS[$ikey]}" ]] && ok=1 || ok=0
+		expect_result skopeo diff_ids "$layout" "$id/$a" ok "$ok" "$got"
+		if tree_of "$ref" "$a" >"$WORK/tree" 2>"$WORK/tree.err" && cmp -s "$WORK/tree" "${REF_TREE[$ikey]}"; then
+			ok=1
+		else
+			ok=0
+		fi
+		expect_result umoci tree "$layout" "$id/$a" ok "$ok" \
+			"$TREE_METHOD$( ((ok)) || echo ": $(diff "${REF_TREE[$ikey]}" "$WORK/tree" | head -6 | oneline) $(oneline <"$WORK/tree.err")")"
+		if ((keep)); then
+			got=$(manifest_digest "$ref" "$a")
+			exp=${IN_DIGEST[$input/$a]:-}
+			[[ -n $got && $got == "$exp" ]] && ok=1 || ok=0
+			expect_result skopeo digest "$layout" "$id/$a" ok "$ok" "manifest $got (source $exp)"
+			if [[ $key == M && -z $platform ]]; then
+				got=$(index_digest "$ref")
+				exp=${IN_INDEX_DIGEST[$input]}
+				[[ $got == "$exp" ]] && ok=1 || ok=0
+				expect_result skopeo digest "$layout" "$id/index" ok "$ok" "index $got (source $exp)"
+			fi
+		fi
+		if [[ $a == amd64 ]]; then
+			local want=$RUN_A
+			[[ $ikey == B ]] && want=$RUN_B
+			IFS=+ read -r -a n <<<"$names"
+			all_names+=("${n[@]}")
+			if [[ -n $first ]]; then
+				runs+=("$(normalize "$first")=$want")
+			else
+				cfg=$(skopeo inspect --raw "$ref" 2>/dev/null | jq -r .config.digest)
+				runs+=("@$cfg=$want")
+			fi
+		fi
+	done
+
+	# Archives go to the consumers.
+	[[ $layout == docker-archive || $layout == oci-archive ]] || return 0
+	if ((zstd)) && [[ $xd == ok ]]; then xd="xfail:docker 20.10 cannot load zstd layers (docker >= 23 can)"; fi
+	if ((strict)) && [[ $xd == ok ]]; then xd="xfail:docker 20.10 loads no archive without manifest.json (--oci-strict)"; fi
+	# Fields are never empty ("-"): read with IFS=tab would merge them.
+	local nl=- rl=-
+	((${#all_names[@]})) && nl=$(printf '%s\n' "${all_names[@]}" | names_set)
+	((${#runs[@]})) && rl=$(
+		IFS=';'
+		echo "${runs[*]}"
+	)
+	local plats
+	plats=$(
+		for e in "${imgs[@]}"; do
+			read -r key a names <<<"$e"
+			echo "linux/$a"
+		done
+		((allp)) && [[ ${IN_IMAGES[$input]} == M=* && -z $platform ]] && echo linux/arm64
+	)
+	plats=$(sort -u <<<"$plats" | paste -sd, -)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$layout" "$out" "$nl" "$rl" \
+		"$xd" "$xc" "$xp" "$x2" "${platform:--}" "$plats" >>"$LOADS"
+}
+
+log "converting with retar and checking every output (skopeo, umoci)"
+for k in "${IN_KEYS[@]}"; do
+	sel=""
+	[[ ${IN_IMAGES[$k]} == *';'* ]] && sel=$NAME_B
+	if [[ $k != umoci-layout ]]; then # its names are tag-only ("a"): see the renamed cases
+		case_add "$k" docker-archive
+		case_add "$k" oci-archive
+	fi
+	case_add "$k" docker-archive --suffix renamed --name "$RENAME" -t "$EXTRA" ${sel:+--select "$sel"}
+	case_add "$k" oci-archive --suffix renamed --name "$RENAME" -t "$EXTRA" ${sel:+--select "$sel"}
+	case_add "$k" oci
+	case_add "$k" dir ${sel:+--select "$sel"}
+done
+# Variants: --format, --compress, --platform, --oci-strict, -t alone.
+case_add skopeo-oci-archive-named oci-archive --suffix format-v2s2 --flag --format=v2s2
+case_add skopeo-dir-v2s2 oci-archive --suffix format-oci --flag --format=oci --name "$RENAME"
+case_add docker-save-single dir --suffix format-oci --flag --format=oci
+case_add skopeo-oci dir --suffix format-v2s2-gzip --flag --format=v2s2 --flag --compress=gzip
+case_add skopeo-oci-zstd docker-archive --suffix compress-gzip --flag --compress=gzip
+case_add docker-save-single oci-archive --suffix compress-zstd --flag --compress=zstd
+case_add docker-save-gzip oci-archive --suffix compress-none --flag --compress=none
+case_add skopeo-docker-archive-named docker-archive --suffix compress-gzip --flag --compress=gzip
+case_add skopeo-multi oci-archive --suffix platform-amd64 --flag --platform=linux/amd64
+case_add ctr-export-multi oci-archive --suffix platform-amd64 --flag --platform=linux/amd64
+case_add ctr-export-multi docker-archive --suffix platform-amd64 --flag --platform=linux/amd64
+case_add skopeo-multi oci --suffix platform-arm64 --flag --platform=linux/arm64
+case_add skopeo-multi dir --suffix platform-arm64 --flag --platform=linux/arm64
+case_add skopeo-oci-archive-named oci-archive --suffix oci-strict --flag --oci-strict
+case_add skopeo-multi docker-archive --suffix all-platforms --flag --all-platforms
+case_add ctr-export-multi dir --suffix all-platforms --flag --all-platforms
+case_add podman-oci-archive docker-archive --suffix gzip-9 --flag --compress=gzip --flag --compress-level=9
+case_add skopeo-docker-archive-unnamed oci-archive --suffix tag-only -t "$EXTRA"
+case_add skopeo-oci-archive-unnamed docker-archive --suffix tag-only -t "$EXTRA"
+T_CONVERT=$((SECONDS - T0))
+
+# ---------------------------------------------------------------- consumers
+# Each consumer goes through $LOADS on its own, in parallel with the others,
+# starting every archive from an empty store.
+docker_clean() {
+	local ids
+	ids=$(cons_docker ps -aq 2>/dev/null)
+	[[ -n $ids ]] && cons_docker rm -f $ids >/dev/null 2>&1
+	ids=$(cons_docker images -aq --no-trunc 2>/dev/null | sort -u)
+	[[ -n $ids ]] && cons_docker rmi -f $ids >/dev/null 2>&1
+	return 0
+}
+podman_clean() { cons_podman rmi -af >/dev/null 2>&1; return 0; }
+ctr_clean() { # ctr_clean CTR SNAPSHOTTER NS: images, content, snapshots, the namespace
+	local c=$1 sn=$2 ns=$3 x i
+	for x in $($c -n "$ns" containers ls -q 2>/dev/null); do
+		$c -n "$ns" tasks kill -s SIGKILL "$x" >/dev/null 2>&1
+		$c -n "$ns" tasks delete -f "$x" >/dev/null 2>&1
+		$c -n "$ns" containers rm "$x" >/dev/null 2>&1
+	done
+	x=$($c -n "$ns" images ls -q 2>/dev/null)
+	[[ -n $x ]] && $c -n "$ns" images rm --sync $x >/dev/null 2>&1
+	x=$($c -n "$ns" content ls -q 2>/dev/null)
+	[[ -n $x ]] && $c -n "$ns" content rm $x >/dev/null 2>&1
+	for i in 1 2 3 4 5 6 7 8; do
+		x=$($c -n "$ns" snapshots --snapshotter "$sn" ls 2>/dev/null | awk 'NR>1{print $1}')
+		[[ -z $x ]] && break
+		$c -n "$ns" snapshots --snapshotter "$sn" rm $x >/dev/null 2>&1
+	done
+	$c namespaces rm "$ns" >/dev/null 2>&1
+	# runc-v2 shims keep runc state in /run/containerd/runc/<namespace>.
+	rmdir "/run/containerd/runc/$ns" 2>/dev/null
+	return 0
+}
+
+# consumer_worker docker|ctr|ctr2|podman: load, names, run for every archive.
+# ctr is containerd 1.6 (--snapshotter native, as docs/FORMATS.md runs it);
+# ctr2 is containerd 2.0: a plain `ctr images import` through its transfer
+# service, default snapshotter; for multi-platform and --platform outputs also
+# --all-platforms, which containerd 2.0.0's ctr breaks on every archive.
+consumer_worker() {
+	local c=$1 RESULTS_FILE=$WORK/results-$1.tsv
+	local id layout out names runs xd xc xp x2 plat plats exp o rc got r want nm i=0 ns
+	: >"$RESULTS_FILE"
+	while IFS=$'\t' read -r -u 3 id layout out names runs xd xc xp x2 plat plats; do
+		i=$((i + 1))
+		case $c in docker) exp=$xd ;; ctr) exp=$xc ;; ctr2) exp=$x2 ;; podman) exp=$xp ;; esac
+		case $c in
+		docker)
+			docker_clean
+			o=$(timeout 120 bash -c 'cons_docker load -i "$1"' _ "$out" 2>&1)
+			rc=$?
+			got=$(cons_docker images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | names_set)
+			;;
+		ctr)
+			ns=interop-$i
+			ctr_clean cons_ctr native "$ns"
+			o=$(timeout 120 bash -c 'cons_ctr -n "$1" images import --snapshotter native "$2"' _ "$ns" "$out" 2>&1)
+			rc=$?
+			# ctr keeps names verbatim: they must already be in full form.
+			got=$(cons_ctr -n "$ns" images ls -q 2>/dev/null | LC_ALL=C sort -u | paste -sd, -)
+			;;
+		ctr2)
+			ns=interop2-$i
+			if [[ $plat != - || $plats == *,* ]]; then
+				ctr_clean cons_ctr2 overlayfs "$ns-all"
+				o=$(timeout 120 bash -c 'cons_ctr2 -n "$1" images import --all-platforms "$2"' _ "$ns-all" "$out" 2>&1)
+				rc=$?
+				expect_result "$c" all-platforms "$layout" "$id" \
+					"xfail:containerd 2.0.0's ctr images import --all-platforms fails on every archive (fixed in ctr 2.0.x later, 2.1)" \
+					"$((rc == 0))" "exit $rc: $(oneline <<<"$o")"
+				ctr_clean cons_ctr2 overlayfs "$ns-all"
+			fi
+			ctr_clean cons_ctr2 overlayfs "$ns"
+			o=$(timeout 120 bash -c 'cons_ctr2 -n "$1" images import "$2"' _ "$ns" "$out" 2>&1)
+			rc=$?
+			got=$(cons_ctr2 -n "$ns" images ls -q 2>/dev/null | LC_ALL=C sort -u | paste -sd, -)
+			;;
+		podman)
+			podman_clean
+			o=$(timeout 120 bash -c 'cons_podman load -i "$1"' _ "$out" 2>&1)
+			rc=$?
+			got=$(cons_podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | names_set)
+			;;
+		esac
+		if ((rc != 0)); then
+			expect_result "$c" load "$layout" "$id" "$exp" 0 "exit $rc: $(oneline <<<"$o")"
+		else
+			expect_result "$c" load "$layout" "$id" "$exp" 1 "$(oneline <<<"$o" | cut -c1-120)"
+			[[ $got == "${names/#-/}" ]] && nm=1 || nm=0
+			expect_result "$c" names "$layout" "$id" ok "$nm" "registered: ${got:-(none)}; expected: $names"
+			if [[ $c != podman ]]; then # podman run needs cgroups this sandbox lacks
+				local -a runlist
+				IFS=';' read -r -a runlist <<<"$runs"
+				[[ $runs == - ]] && runlist=()
+				for r in "${runlist[@]}"; do
+					want=${r#*=} r=${r%%=*}
+					if [[ $c == docker ]]; then
+						o=$(timeout 60 bash -c 'cons_docker run --rm --network none "${1#@}"' _ "$r" 2>&1)
+						rc=$?
+					elif [[ $r == @* ]]; then
+						continue # ctr registers no nameless image
+					elif [[ $c == ctr ]]; then
+						o=$(timeout 60 bash -c 'cons_ctr -n "$1" run --snapshotter native --rm "$2" "$3"' \
+							_ "$ns" "$r" "run-$i" 2>&1)
+						rc=$?
+					else
+						o=$(timeout 60 bash -c 'cons_ctr2 -n "$1" run --rm "$2" "$3"' _ "$ns" "$r" "run-$i" 2>&1)
+						rc=$?
+					fi
+					if ((rc == 0)) && [[ -z $o && $c == ctr* ]]; then
+						# ctr run can lose a short-lived task's output (exit 0, nothing
+						# printed: the task's checks passed); one more try.
+						o=$(timeout 60 bash -c 'c=$1; shift; $c "$@"' _ "cons_$c" -n "$ns" run \
+							$([[ $c == ctr ]] && echo --snapshotter native) --rm "$r" "run-$i-again" 2>&1)
+						rc=$?
+						o="(second try) $o"
+					fi
+					((rc == 0)) && [[ $o == *"$want"* ]] && nm=1 || nm=0
+					expect_result "$c" run "$layout" "$id" ok "$nm" "$r: exit $rc: $(oneline <<<"$o")"
+				done
+			fi
+		fi
+		case $c in
+		docker) docker_clean ;;
+		ctr) ctr_clean cons_ctr native "$ns" ;;
+		ctr2) ctr_clean cons_ctr2 overlayfs "$ns" ;;
+		podman) podman_clean ;;
+		esac
+	done 3<"$LOADS" </dev/null
+	log "$c: done"
+}
+
+# containerd 2.0's importer library: the test binary built in the background.
+containerd2_library() {
+	local RESULTS_FILE=$WORK/results-containerd2.tsv
+	: >"$RESULTS_FILE"
+	(cd "$WORK" && INTEROP_LOADS=$LOADS INTEROP_RESULTS=$RESULTS_FILE \
+		"$WORK/containerd2.test" -test.count=1 -test.timeout=10m >"$WORK/containerd2.log" 2>&1)
+	local rc=$?
+	if ((rc != 0)) && ! grep -q $'\tFAIL\t\|\tXPASS\t' "$RESULTS_FILE"; then
+		result containerd2 test - - FAIL "the containerd 2 test failed (exit $rc): $(tail -5 "$WORK/containerd2.log" | oneline)"
+	fi
+	log "containerd 2.0 library: done"
+	return 0
+}
+
+log "$(wc -l <"$LOADS") archives x docker, ctr, podman (in parallel)"
+consumer_worker docker &
+P1=$!
+consumer_worker ctr &
+P2=$!
+consumer_worker podman &
+P3=$!
+log "waiting for the containerd 2.0 build"
+if wait "$C2_PID"; then
+	C2_PID=""
+	T_C2BUILD=$((SECONDS - T0))
+	consumers_start_containerd2 "$WORK/c2bin" >&2 ||
+		die "containerd 2.0 did not start (see above)"
+	log "archives x containerd 2.0 (daemon; importer library)"
+	consumer_worker ctr2 &
+	P4=$!
+	containerd2_library
+	wait "$P4"
+else
+	C2_PID=""
+	T_C2BUILD=$((SECONDS - T0))
+	result containerd2 build - - FAIL "building containerd 2.0 in interop/ failed: $(tail -5 "$WORK/containerd2-build.log" | oneline)"
+fi
+wait "$P1" "$P2" "$P3"
+cat "$WORK"/results-*.tsv >>"$RESULTS"
+T_CONSUMERS=$((SECONDS - T0))
+C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
+consumers_stop
+
+# ---------------------------------------------------------------- report
+ver() { consumers_versions | awk -v t="$1" '$1 == t {print $2}'; }
+declare -A CONSUMER_LABEL=(
+	[retar]="retar (convert, verify)"
+	[docker]="docker $(ver docker) (load, docker run)"
+	[ctr]="containerd $(ver containerd) (ctr images import, ctr run)"
+	[ctr2]="containerd ${C2_VERSION:-2.0} (daemon built from source; plain ctr images import, ctr run)"
+	[containerd2]="containerd ${C2_VERSION:-2.0} library: archive importer, transfer service in process"
+	[podman]="podman $(ver podman) (load only)"
+	[skopeo]="skopeo $(ver skopeo) (inspect --config, --raw)"
+	[umoci]="umoci $(ver umoci) (unpack)"
+)
+CONSUMER_ORDER=(docker ctr ctr2 containerd2 podman skopeo umoci retar)
+LAYOUTS=(docker-archive oci-archive oci dir)
+# cell CONSUMER LAYOUT: "check pass/total" for each check, xfails apart.
+cell() {
+	awk -F'\t' -v c="$1" -v l="$2" '
+		$1 == c && $3 == l {
+			if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+			if ($5 == "XFAIL") x[$2]++; else { t[$2]++; if ($5 == "PASS") p[$2]++ }
+		}
+		END {
+			if (n == 0) { printf "—"; exit }
+			for (i = 1; i <= n; i++) {
+				k = order[i]
+				if (t[k] == 0) s = sprintf("%s: %d xfail", k, x[k])
+				else s = sprintf("%s %d/%d", k, p[k], t[k])
+				if (t[k] && x[k]) s = s sprintf(" (+%d xfail)", x[k])
+				printf "%s%s", (i > 1 ? " · " : ""), s
+			}
+		}' "$RESULTS"
+}
+PASSED=$(awk -F'\t' '$5 == "PASS"' "$RESULTS" | wc -l)
+FAILED=$(awk -F'\t' '$5 == "FAIL" || $5 == "XPASS"' "$RESULTS" | wc -l)
+XFAILED=$(awk -F'\t' '$5 == "XFAIL"' "$RESULTS" | wc -l)
+NARCH=$(wc -l <"$LOADS")
+T_TOTAL=$((SECONDS - T0))
+
+report() {
+	echo "# retar against real consumers"
+	echo
+	echo "Written by \`make interop\` (interop/run.sh) on $(date -u +%Y-%m-%d): ${#IN_KEYS[@]} inputs written"
+	echo "by the real tools, $NCASE retar conversions, $NARCH archives loaded by each consumer;"
+	echo "$PASSED checks passed, $FAILED failed, $XFAILED failed as expected (a consumer's known limit)."
+	echo "Run time ${T_TOTAL}s (install ${T_INSTALL}s, daemons up at ${T_DAEMONS}s, inputs written at ${T_INPUTS}s,"
+	echo "conversions + skopeo/umoci checks done at ${T_CONVERT}s, containerd 2.0 built at ${T_C2BUILD:-?}s,"
+	echo "consumers done at ${T_CONSUMERS}s)."
+	echo
+	echo "Each cell: check passed/checked for the outputs retar wrote in that layout."
+	echo "load = docker load / ctr images import / podman load / containerd 2 import; names = exactly the"
+	echo "expected names registered; run = the image's command printed its expected line (docker run,"
+	echo "ctr run); unpack = containerd 2 unpacked it and its root filesystem shows the layers applied;"
+	echo "importer = containerd 2's archive importer (core/images/archive) read the expected names and platforms;"
+	echo "diff_ids = skopeo inspect --config; digest = skopeo inspect --raw gives the source's manifest"
+	echo "digest (no --format/--compress, source with a manifest); tree = umoci unpack gives the built"
+	echo "image's tree (paths, types, modes, owners, link counts, link targets, content hashes)."
+	echo
+	printf '| consumer |'
+	printf ' %s |' "${LAYOUTS[@]}"
+	printf '\n|---|'
+	printf -- '---|%.0s' "${LAYOUTS[@]}"
+	echo
+	local c l
+	for c in "${CONSUMER_ORDER[@]}"; do
+		printf '| %s |' "${CONSUMER_LABEL[$c]}"
+		for l in "${LAYOUTS[@]}"; do printf ' %s |' "$(cell "$c" "$l")"; done
+		echo
+	done
+	echo
+	echo "The inputs themselves (as the real tools wrote them) against the image built with umoci: $(cell input input)."
+	echo
+	echo "## containerd 2.0 and --platform (issue 3)"
+	echo
+	echo "A two-platform archive (skopeo copy --all, ctr export --all-platforms) converted with"
+	echo "\`retar convert --platform linux/amd64\` and imported with a plain \`ctr images import\` (no"
+	echo "--all-platforms, no --platform, no --local) on a containerd 2.0.0 daemon, and through the 2.0.0"
+	echo "transfer service in process:"
+	echo
+	echo "| consumer | check | case | status | detail |"
+	echo "|---|---|---|---|---|"
+	awk -F'\t' '($1 == "ctr2" || $1 == "containerd2") && $4 ~ /platform-amd64/ {gsub(/\|/, "\\|", $6); printf "| %s | %s | `%s` | %s | %s |\n", $1, $2, $4, $5, substr($6, 1, 160)}' "$RESULTS"
+	echo
+	echo "## Failures"
+	echo
+	if ((FAILED == 0)); then
+		echo "None."
+	else
+		echo "| consumer | check | case | status | detail |"
+		echo "|---|---|---|---|---|"
+		awk -F'\t' '$5 == "FAIL" || $5 == "XPASS" {gsub(/\|/, "\\|", $6); printf "| %s | %s | `%s` | %s | %s |\n", $1, $2, $4, $5, $6}' "$RESULTS"
+		echo
+		echo "Commands of the failing cases:"
+		echo
+		awk -F'\t' 'NR == FNR {if ($5 == "FAIL" || $5 == "XPASS") {k = $4; sub(/\/(amd64|arm64|index)$/, "", k); bad[k] = 1}; next}
+			($1 in bad) {printf "    %s    # %s\n", $2, $1}' "$RESULTS" "$WORK/commands.tsv"
+	fi
+	echo
+	echo "## Expected failures (consumers' known limits, not retar's)"
+	echo
+	awk -F'\t' '$5 == "XFAIL" {r = $6; sub(/: .*/, "", r); k = $1 " " $2 ": " r; if (!(k in n)) o[++m] = k; n[k]++; ids[k] = ids[k] (n[k] <= 3 ? " `" $4 "`" : "")}
+		END {for (i = 1; i <= m; i++) printf "- %s — %d case(s):%s%s\n", o[i], n[o[i]], ids[o[i]], (n[o[i]] > 3 ? " ..." : "")}' "$RESULTS"
+	echo
+	echo "## Inputs"
+	echo
+	echo "| input | written by | images |"
+	echo "|---|---|---|"
+	local k
+	for k in "${IN_KEYS[@]}"; do
+		printf '| %s | `%s` | %s |\n' "$k" "${IN_CMD[$k]//|/\\|}" "${IN_IMAGES[$k]}"
+	done
+	echo
+	echo "Images (interop/images.sh): A = busybox layer + whiteout layer (a file and a directory deleted),"
+	echo "hardlink, relative and absolute symlinks, a path of more than 100 bytes, a non-ASCII name, env and"
+	echo "cmd; B = A + a layer; M = two-platform index of A (linux/amd64) and an arm64 sibling."
+	echo
+	echo "## Tools"
+	echo
+	consumers_versions | sed 's/^/    /'
+	echo "    containerd v2 library ${C2_VERSION:-?} (interop/go.mod)"
+	echo
+	echo "## Cases"
+	echo
+	echo "| case | retar command |"
+	echo "|---|---|"
+	awk -F'\t' '{gsub(/\|/, "\\|", $2); printf "| `%s` | `%s` |\n", $1, $2}' "$WORK/commands.tsv"
+}
+
+# Every record, then the table.
+awk -F'\t' '{printf "%-5s %-11s %-9s %-14s %s  %s\n", $5, $1, $2, $3, $4, $6}' "$RESULTS" |
+	cut -c1-240
+MD=${INTEROP_RESULTS_MD:-$HERE/RESULTS.md}
+if [[ $MD != - ]]; then
+	if [[ -n ${INTEROP_ONLY:-} && -z ${INTEROP_RESULTS_MD:-} ]]; then
+		MD=$WORK/RESULTS.md # a partial run leaves interop/RESULTS.md alone
+	fi
+	report >"$MD"
+	log "wrote $MD"
+fi
+echo
+report | sed -n '/^| consumer |/,/^$/p'
+if ((FAILED)); then
+	echo "Failures:"
+	awk -F'\t' '$5 == "FAIL" || $5 == "XPASS" {printf "  %s %s %s: %s\n", $1, $2, $4, $6}' "$RESULTS" | cut -c1-300
+fi
+log "done in ${T_TOTAL}s"
+echo "interop: $PASSED passed, $FAILED failed, $XFAILED skipped"
+((FAILED == 0))
