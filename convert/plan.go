@@ -281,7 +281,7 @@ func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
 			p.Warnings = append(p.Warnings, ws...)
 			p.warnZstd(m)
 			p.warnRepoTags(o.names)
-			e := dockerManifestEntry(m, o.names, blobPath)
+			e := dockerManifestEntry(m, o.names, blobPathOf)
 			legacy.add(m, o.names, e.Layers)
 			entries = mergeEntry(entries, e)
 		}
@@ -358,12 +358,26 @@ func mergeEntry(entries []dockerEntry, e dockerEntry) []dockerEntry {
 	return append(entries, e)
 }
 
-func dockerManifestEntry(m *Node, names []Name, name func(digest.Digest) string) dockerEntry {
-	e := dockerEntry{Config: name(m.config().Desc.Digest), RepoTags: repoTags(names), Layers: []string{}}
+// dockerManifestEntry is a manifest.json entry for an image manifest whose
+// config and layers the archive holds at the paths name gives.
+func dockerManifestEntry(m *Node, names []Name, name func(n *Node, config bool) string) dockerEntry {
+	e := dockerEntry{Config: name(m.config(), true), RepoTags: repoTags(names), Layers: []string{}}
 	for _, l := range m.layers() {
-		e.Layers = append(e.Layers, name(l.Desc.Digest))
+		e.Layers = append(e.Layers, name(l, false))
 	}
 	return e
+}
+
+// blobPathOf names a node where an OCI layout keeps it.
+func blobPathOf(n *Node, _ bool) string { return blobPath(n.Desc.Digest) }
+
+// dockerFileName names a node where a docker-archive keeps it: the config
+// "<hex>.json", a layer "<hex>.tar" with its compression's extension.
+func dockerFileName(n *Node, config bool) string {
+	if config {
+		return n.Desc.Digest.Encoded() + ".json"
+	}
+	return n.Desc.Digest.Encoded() + layerExt(n)
 }
 
 func repoTags(names []Name) []string {
@@ -388,15 +402,7 @@ func (p *Plan) dockerEntries(out []outImage) error {
 		m := o.root
 		cfg := m.config()
 		p.warnZstd(m)
-		layerName := func(d digest.Digest) string {
-			for _, l := range m.layers() {
-				if l.Desc.Digest == d {
-					return d.Encoded() + layerExt(l)
-				}
-			}
-			return d.Encoded() + ".json"
-		}
-		e := dockerManifestEntry(m, o.names, layerName)
+		e := dockerManifestEntry(m, o.names, dockerFileName)
 		p.warnRepoTags(o.names)
 		files[e.Config] = cfg.Blob
 		for j, l := range m.layers() {

@@ -17,6 +17,12 @@
 #    file tree: paths, modes, owners, links, content hashes); archives also:
 #    docker load + names + docker run, ctr import + names + ctr run,
 #    podman load + names, and containerd 2.0's importer (interop/containerd2_test.go).
+# 4b. (interop/extra.sh, issue 7) retar check --json on every archive the
+#    consumers load (retar's outputs, the real tools' archives, a docker
+#    25-style archive with absent manifests and its repair, tag-only ref.names,
+#    a three-source bundle and images taken back out of it), each prediction
+#    (loads, names) against what docker, ctr 1.6, the ctr 2.0 daemon and podman
+#    did; writes interop/CHECK.md beside RESULTS.md.
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
@@ -77,6 +83,8 @@ chmod 755 "$WORK"
 IMG=$WORK/umoci IN=$WORK/in OUT=$WORK/out RESULTS=$WORK/results.tsv
 mkdir -p "$IN" "$OUT"
 : >"$RESULTS"
+# shellcheck source=extra.sh
+source "$HERE/extra.sh" # issue 7: retar check vs the consumers, repairs, bundles
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID=""
 cleanup() {
@@ -356,6 +364,8 @@ case_add ctr-export-multi dir --suffix all-platforms --flag --all-platforms
 case_add podman-oci-archive docker-archive --suffix gzip-9 --flag --compress=gzip --flag --compress-level=9
 case_add skopeo-docker-archive-unnamed oci-archive --suffix tag-only -t "$EXTRA"
 case_add skopeo-oci-archive-unnamed docker-archive --suffix tag-only -t "$EXTRA"
+extra_build || result retar extra-build - - FAIL "building the broken archives / bundle failed"
+predict_all
 T_CONVERT=$((SECONDS - T0))
 
 # ---------------------------------------------------------------- consumers
@@ -442,7 +452,10 @@ consumer_worker() {
 			got=$(cons_podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | names_set)
 			;;
 		esac
-		if ((rc != 0)); then
+		record_actual "$c" "$id" "$rc" "$got" "$o"
+		if [[ $names == '?' ]]; then
+			: # observed only: retar check's prediction is the expectation (compare_predictions)
+		elif ((rc != 0)); then
 			expect_result "$c" load "$layout" "$id" "$exp" 0 "exit $rc: $(oneline <<<"$o")"
 		else
 			expect_result "$c" load "$layout" "$id" "$exp" 1 "$(oneline <<<"$o" | cut -c1-120)"
@@ -486,7 +499,11 @@ consumer_worker() {
 		ctr2) ctr_clean cons_ctr2 overlayfs "$ns" ;;
 		podman) podman_clean ;;
 		esac
-	done 3<"$LOADS" </dev/null
+	done 3< <(
+		cat "$LOADS"
+		# observed archives (extra.sh): loaded, no expectation of their own
+		awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\n", $1, $3}' "$OBSERVE"
+	) </dev/null
 	log "$c: done"
 }
 
@@ -532,6 +549,9 @@ cat "$WORK"/results-*.tsv >>"$RESULTS"
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
 consumers_stop
+log "retar check's predictions against what the consumers did"
+compare_predictions
+write_kinds
 
 # ---------------------------------------------------------------- report
 ver() { consumers_versions | awk -v t="$1" '$1 == t {print $2}'; }
@@ -545,7 +565,8 @@ declare -A CONSUMER_LABEL=(
 	[skopeo]="skopeo $(ver skopeo) (inspect --config, --raw)"
 	[umoci]="umoci $(ver umoci) (unpack)"
 )
-CONSUMER_ORDER=(docker ctr ctr2 containerd2 podman skopeo umoci retar)
+CONSUMER_LABEL[check]="retar check --json: prediction = outcome (loads, names; interop/CHECK.md)"
+CONSUMER_ORDER=(docker ctr ctr2 containerd2 podman skopeo umoci retar check)
 LAYOUTS=(docker-archive oci-archive oci dir)
 # cell CONSUMER LAYOUT: "check pass/total" for each check, xfails apart.
 cell() {
@@ -670,6 +691,10 @@ if [[ $MD != - ]]; then
 	fi
 	report >"$MD"
 	log "wrote $MD"
+	CMD=$(dirname "$MD")/CHECK.md
+	[[ $MD == "$HERE/RESULTS.md" ]] && CMD=$HERE/CHECK.md
+	check_md | sed "s#$WORK/##g" >"$CMD"
+	log "wrote $CMD"
 fi
 echo
 report | sed -n '/^| consumer |/,/^$/p'
