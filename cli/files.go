@@ -67,7 +67,7 @@ func openSource(r Ref) (*source, error) {
 			s.Close()
 			return nil, err
 		}
-		s.in.Archive, s.in.Size = tmp, tfi.Size()
+		s.in.Archive, s.in.Size, s.in.Compression = tmp, tfi.Size(), kind
 	}
 	return s, nil
 }

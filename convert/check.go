@@ -38,11 +38,12 @@ var Consumers = map[string][]string{
 // facts are what the rules read off a source, once.
 type facts struct {
 	path          string
-	archive       bool // a tar; not a directory layout
-	dockerEntries bool // a docker manifest.json lists images
-	legacyOnly    bool // the pre-1.10 shape: repositories and v1 dirs only
-	ociIndex      bool // index.json lists images
-	dirLayout     bool // containers/image dir:
+	compressed    string // the file's own compression, "" for a plain tar
+	archive       bool   // a tar; not a directory layout
+	dockerEntries bool   // a docker manifest.json lists images
+	legacyOnly    bool   // the pre-1.10 shape: repositories and v1 dirs only
+	ociIndex      bool   // index.json lists images
+	dirLayout     bool   // containers/image dir:
 	images        int
 	zstd          bool
 	absent        []string // index entries without their manifests
@@ -78,7 +79,7 @@ func (a *Archive) Check(host ocispec.Platform) *CheckReport {
 
 func (a *Archive) facts(host ocispec.Platform) facts {
 	_, isTar := a.fsys.(*TarFS)
-	f := facts{path: a.Source, archive: isTar, images: len(a.Images), dirLayout: a.Layout == Dir}
+	f := facts{path: a.Source, archive: isTar, images: len(a.Images), dirLayout: a.Layout == Dir, compressed: a.Compression}
 	f.ociIndex = a.exists("index.json") && a.Layout != Dir
 	f.legacyOnly = !a.exists("manifest.json") && !f.ociIndex && a.exists("repositories")
 	for i, img := range a.Images {
@@ -219,6 +220,10 @@ func (a *Archive) dockerClassic(f facts, id, title string, zstdOK bool) Verdict 
 		v.Loads = false
 		v.Problems = append(v.Problems, "zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"")
 	}
+	if f.compressed == "zstd" && !zstdOK {
+		v.Loads = false
+		v.Problems = append(v.Problems, "a zstd-compressed archive: docker reads zstd from 23.0 on; decompress it, or retar convert it")
+	}
 	if len(f.foreignAbsent) > 0 {
 		v.Loads = false
 		v.Problems = append(v.Problems, "foreign layers without their bytes: "+strings.Join(f.foreignAbsent, ", "))
@@ -256,6 +261,18 @@ func (a *Archive) ctr(f facts, id, title string) Verdict {
 		v.Loads, v.Problems = false, append(v.Problems, "the pre-1.10 shape (no manifest.json, no index.json), which containerd's importer does not read")
 		return v
 	}
+	if f.compressed != "" {
+		switch {
+		case id == "ctr-1.6":
+			v.Loads = false
+			v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\"); decompress it, or retar convert it")
+			return v
+		case f.compressed != "gzip" && f.compressed != "zstd":
+			v.Loads = false
+			v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containerd decompresses gzip and zstd only")
+			return v
+		}
+	}
 	v.Names = a.namesOf(func(i *Image) []Name { return append(append([]Name(nil), i.Annotations...), i.RepoTags...) })
 	for _, t := range f.tagOnly {
 		v.Names = append(v.Names, "import-YYYY-MM-DD:"+t)
@@ -286,9 +303,38 @@ func (a *Archive) ctr(f facts, id, title string) Verdict {
 	return v
 }
 
+// podman 4.3 tries an archive as an OCI archive first, then as a docker
+// archive (measured): an index of one image is read through the OCI path,
+// named by io.containerd.image.name, else by ref.name (a bare tag T as
+// localhost/T:latest); otherwise docker's manifest.json names it, a RepoTag
+// without a registry under localhost/.
 func (a *Archive) podman(f facts) Verdict {
 	v := Verdict{Consumer: "podman", Title: "podman load", Loads: true, Command: "podman load -i " + f.path}
 	switch {
+	case f.compressed != "":
+		v.Loads = false
+		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\"); decompress it, or retar convert it")
+		return v
+	case f.legacyOnly:
+		v.Loads = false
+		v.Problems = append(v.Problems, "the pre-1.10 shape, which podman does not read")
+		return v
+	case f.dirLayout:
+		v.Problems = append(v.Problems, "a dir: layout loads without a name")
+		return v
+	case f.ociIndex && f.images == 1:
+		img := a.Images[0]
+		for _, n := range img.Annotations {
+			if n.Ref != nil {
+				v.Names = []string{n.String()}
+				break
+			}
+		}
+		if v.Names == nil && len(img.Annotations) > 0 {
+			t := img.Annotations[0].Raw
+			v.Names = []string{"localhost/" + t + ":latest"}
+			v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: podman registers localhost/%s:latest", t, t))
+		}
 	case f.dockerEntries && f.archive:
 		seen := map[string]bool{}
 		for _, img := range a.Images {
@@ -303,18 +349,12 @@ func (a *Archive) podman(f facts) Verdict {
 		if len(f.shortDocker) > 0 {
 			v.Problems = append(v.Problems, "RepoTags without a registry ("+strings.Join(f.shortDocker, ", ")+") go under localhost/; retar convert writes full names (docker.io/library/...)")
 		}
-	case f.legacyOnly:
-		v.Loads = false
-		v.Problems = append(v.Problems, "the pre-1.10 shape, which podman does not read")
 	case f.images > 1:
 		v.Loads = false
 		v.Problems = append(v.Problems, "an OCI layout with several images and no docker manifest.json: \"more than one image\"; retar convert it to an oci-archive")
-	case f.dirLayout:
-		v.Problems = append(v.Problems, "a dir: layout loads without a name")
-	default:
-		v.Names = a.namesOf(func(i *Image) []Name { return i.Annotations })
+		return v
 	}
-	if v.Loads && len(v.Names) == 0 && !f.dirLayout {
+	if len(v.Names) == 0 {
 		v.Problems = append(v.Problems, "no name podman reads: the images load untagged")
 	}
 	return v
@@ -342,6 +382,10 @@ func (a *Archive) skopeo(f facts) Verdict {
 			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
 			v.Problems = append(v.Problems, fmt.Sprintf("%d images: skopeo takes one, picked by its ref name", f.images))
 		}
+	}
+	if f.compressed != "" {
+		v.Loads = false
+		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containers/image (skopeo, podman) reads plain tars; decompress it, or retar convert it")
 	}
 	if f.zstd && v.Loads {
 		v.Problems = append(v.Problems, "zstd layers: skopeo copies them, but refuses to write them into a docker-archive")

@@ -2,6 +2,8 @@ package convert_test
 
 import (
 	"archive/tar"
+	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,9 +103,11 @@ func TestCheckRules(t *testing.T) {
 			{"docker-24", false, nil, "foreign"},
 			{"ctr-1.6", false, nil, "foreign"},
 		}},
-		{"retar's own hybrid", real("ctr-export-oci.tar"), []want{
+		// podman reads a one-image index through its OCI path: the
+		// containerd name, not manifest.json's short RepoTag (measured)
+		{"ctr export's hybrid", real("ctr-export-oci.tar"), []want{
 			{"docker-24", true, []string{"docker.io/library/retar-test:1"}, ""},
-			{"podman", true, []string{"localhost/retar-test:1"}, "localhost/"},
+			{"podman", true, []string{"docker.io/library/retar-test:1"}, ""},
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -152,6 +156,78 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// TestCheckCompressed: a compressed archive is read by docker and containerd
+// 2 (which decompress it), not by ctr 1.6, podman or skopeo (measured with a
+// gzip-compressed docker save).
+func TestCheckCompressed(t *testing.T) {
+	p := filepath.Join("..", "golden", "testdata", "real", "docker-save-single.tar")
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	a, err := convert.Open(convert.Input{Name: p + ".gz", Archive: f, Size: fi.Size(), Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.Check(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	for id, want := range map[string]bool{"docker-24": true, "ctr-1.6": false, "ctr-2.0": true, "ctr-2.1": true, "podman": false, "skopeo": false} {
+		i := slices.IndexFunc(r.Consumers, func(v convert.Verdict) bool { return v.Consumer == id })
+		if r.Consumers[i].Loads != want {
+			t.Errorf("%s: loads %v, want %v (%q)", id, r.Consumers[i].Loads, want, r.Consumers[i].Problems)
+		}
+	}
+}
+
+// TestCheckPodmanTagOnly: podman registers a bare-tag ref.name T as
+// localhost/T:latest (measured on skopeo's oci-archive with ref.name 1.0).
+func TestCheckPodmanTagOnly(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rewrite index.json's name to a bare tag, in a copy of the archive
+	ij, _ := fs.ReadFile(idx, "index.json")
+	ij = bytes.ReplaceAll(ij, []byte(`"docker.io/library/retar-test:1"`), []byte(`"1.0"`))
+	out := filepath.Join(dir, "tagonly.tar")
+	w, _ := os.Create(out)
+	tw := tar.NewWriter(w)
+	_ = fs.WalkDir(idx, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(idx, p)
+		if p == "index.json" {
+			b = ij
+		}
+		tw.WriteHeader(&tar.Header{Name: p, Mode: 0o644, Size: int64(len(b))})
+		tw.Write(b)
+		return nil
+	})
+	tw.Close()
+	w.Close()
+	r := openPath(t, out).Check(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	for _, v := range r.Consumers {
+		switch v.Consumer {
+		case "podman":
+			if !slices.Equal(v.Names, []string{"localhost/1.0:latest"}) {
+				t.Errorf("podman names %q, want localhost/1.0:latest", v.Names)
+			}
+		case "ctr-1.6":
+			if !slices.Equal(v.Names, []string{"import-YYYY-MM-DD:1.0"}) {
+				t.Errorf("ctr names %q, want import-YYYY-MM-DD:1.0", v.Names)
+			}
+		}
+	}
 }
 
 // TestCheckFails: --for groups fail when one member will not load.

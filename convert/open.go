@@ -25,19 +25,24 @@ const (
 // Input is a source to open: an archive read through io.ReaderAt, or a
 // directory layout read through fs.FS.
 type Input struct {
-	Name    string // shown in messages, usually the path
-	Layout  Layout // the transport the user named; "" to detect
-	Archive io.ReaderAt
-	Size    int64
-	Dir     fs.FS
+	Name   string // shown in messages, usually the path
+	Layout Layout // the transport the user named; "" to detect
+	// Compression is how the file itself was compressed ("gzip", "zstd",
+	// "bzip2", "xz") when the caller decompressed it to give Archive; some
+	// loaders read only uncompressed archives.
+	Compression string
+	Archive     io.ReaderAt
+	Size        int64
+	Dir         fs.FS
 }
 
 // Archive is an opened source: its images, and the content behind them.
 type Archive struct {
-	Source   string
-	Layout   Layout // as detected from content
-	Images   []*Image
-	Warnings []string
+	Source      string
+	Layout      Layout // as detected from content
+	Compression string // of the file as given, when the caller decompressed it
+	Images      []*Image
+	Warnings    []string
 	// Mismatches are names that claim a digest their content does not have,
 	// where the loaders ignore the claim: notices for convert, failures for verify.
 	Mismatches []error
@@ -53,7 +58,7 @@ type Archive struct {
 // (manifests, indexes, configs) are verified as they are read; layers are
 // verified later, once, by Verify or while planning a conversion.
 func Open(in Input) (*Archive, error) {
-	a := &Archive{Source: in.Name, blobs: map[digest.Digest]*Blob{}, nodes: map[digest.Digest]*Node{}, files: map[string]*Blob{}}
+	a := &Archive{Source: in.Name, Compression: in.Compression, blobs: map[digest.Digest]*Blob{}, nodes: map[digest.Digest]*Node{}, files: map[string]*Blob{}}
 	if in.Dir != nil {
 		if in.Layout.IsArchive() {
 			return nil, a.errorf("", "is a directory, not a %s", in.Layout)
