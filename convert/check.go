@@ -304,7 +304,8 @@ func (a *Archive) ctr(f facts, id, title string) Verdict {
 }
 
 // podman 4.3 tries an archive as an OCI archive first, then as a docker
-// archive (measured): an index of one image is read through the OCI path,
+// archive (measured): an index.json of one entry is read through the OCI path
+// (with several entries, even several names of one image, that path gives up),
 // named by io.containerd.image.name, else by ref.name (a bare tag T as
 // localhost/T:latest); otherwise docker's manifest.json names it, a RepoTag
 // without a registry under localhost/.
@@ -322,7 +323,7 @@ func (a *Archive) podman(f facts) Verdict {
 	case f.dirLayout:
 		v.Problems = append(v.Problems, "a dir: layout loads without a name")
 		return v
-	case f.ociIndex && f.images == 1:
+	case f.ociIndex && a.indexEntries == 1:
 		img := a.Images[0]
 		for _, n := range img.Annotations {
 			if n.Ref != nil {

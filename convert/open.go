@@ -38,11 +38,12 @@ type Input struct {
 
 // Archive is an opened source: its images, and the content behind them.
 type Archive struct {
-	Source      string
-	Layout      Layout // as detected from content
-	Compression string // of the file as given, when the caller decompressed it
-	Images      []*Image
-	Warnings    []string
+	Source       string
+	Layout       Layout // as detected from content
+	Compression  string // of the file as given, when the caller decompressed it
+	indexEntries int    // entries of index.json (one per name in retar's outputs)
+	Images       []*Image
+	Warnings     []string
 	// Mismatches are names that claim a digest their content does not have,
 	// where the loaders ignore the claim: notices for convert, failures for verify.
 	Mismatches []error
@@ -289,6 +290,7 @@ func (a *Archive) readOCI() error {
 		return a.errorf("index.json", "is an image manifest, not an index")
 	}
 	byDigest := map[digest.Digest]*Image{}
+	a.indexEntries = len(idx.Manifests)
 	for i, d := range idx.Manifests {
 		n, err := a.node(d, fmt.Sprintf("index.json entry %d", i), 0)
 		if err != nil {
