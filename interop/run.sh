@@ -23,6 +23,11 @@
 #    a three-source bundle and images taken back out of it), each prediction
 #    (loads, names) against what docker, ctr 1.6, the ctr 2.0 daemon and podman
 #    did; writes interop/CHECK.md beside RESULTS.md.
+# 4c. (extra.sh ctr21_checks) a containerd 2.1.4 daemon, built from its Go
+#    module in the background beside 2.0, on its own socket: the bundle, the
+#    docker 25-style broken archive (plain import; --all-platforms fails) and
+#    its repair (--all-platforms works), three retar outputs (names, ctr run);
+#    retar check's "ctr-2.1" predictions against those outcomes.
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
@@ -86,9 +91,11 @@ mkdir -p "$IN" "$OUT"
 # shellcheck source=extra.sh
 source "$HERE/extra.sh" # issue 7: retar check vs the consumers, repairs, bundles
 declare -A REF_DIFFIDS=() REF_TREE=()
-C2_PID=""
+C2_PID="" C21_PID=""
+C21_VERSION=v2.1.4
 cleanup() {
 	[[ -n $C2_PID ]] && kill -- -"$C2_PID" 2>/dev/null # the build's process group
+	[[ -n $C21_PID ]] && kill -- -"$C21_PID" 2>/dev/null
 	consumers_stop
 	if [[ ${INTEROP_KEEP:-} == 1 ]]; then
 		echo "interop: kept $WORK" >&2
@@ -112,6 +119,16 @@ setsid bash -c 'cd "$1" && export CGO_ENABLED=0 &&
 		github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr' \
 	_ "$HERE" "$WORK" >"$WORK/containerd2-build.log" 2>&1 &
 C2_PID=$!
+# containerd 2.1.4 (daemon + ctr), for issue 7's claims about 2.1: its own
+# module (not interop/go.mod), copied out of the module cache, built with
+# -mod=mod (the module zip has no vendor/), no CRI.
+log "building containerd 2.1.4 (daemon, ctr) in the background"
+setsid bash -c 'set -e; cd "$2"
+	dir=$(go mod download -json github.com/containerd/containerd/v2@$1 | jq -r .Dir)
+	rm -rf c21src && cp -r "$dir" c21src && chmod -R u+w c21src && cd c21src
+	CGO_ENABLED=0 go build -mod=mod -tags "no_cri no_btrfs no_devmapper no_zfs" -o "$2/c21bin/" ./cmd/containerd ./cmd/ctr
+	rm -rf "$2/c21src"' _ "$C21_VERSION" "$WORK" >"$WORK/containerd21-build.log" 2>&1 &
+C21_PID=$!
 
 log "starting private containerd + dockerd"
 consumers_start >&2 || die "could not start the private daemons (see above)"
@@ -331,6 +348,38 @@ case_add() {
 		"$xd" "$xc" "$xp" "$x2" "${platform:--}" "$plats" >>"$LOADS"
 }
 
+# Emptying a consumer's store (extra_build uses ctr_clean too).
+docker_clean() {
+	local ids
+	ids=$(cons_docker ps -aq 2>/dev/null)
+	[[ -n $ids ]] && cons_docker rm -f $ids >/dev/null 2>&1
+	ids=$(cons_docker images -aq --no-trunc 2>/dev/null | sort -u)
+	[[ -n $ids ]] && cons_docker rmi -f $ids >/dev/null 2>&1
+	return 0
+}
+podman_clean() { cons_podman rmi -af >/dev/null 2>&1; return 0; }
+ctr_clean() { # ctr_clean CTR SNAPSHOTTER NS: images, content, snapshots, the namespace
+	local c=$1 sn=$2 ns=$3 x i
+	for x in $($c -n "$ns" containers ls -q 2>/dev/null); do
+		$c -n "$ns" tasks kill -s SIGKILL "$x" >/dev/null 2>&1
+		$c -n "$ns" tasks delete -f "$x" >/dev/null 2>&1
+		$c -n "$ns" containers rm "$x" >/dev/null 2>&1
+	done
+	x=$($c -n "$ns" images ls -q 2>/dev/null)
+	[[ -n $x ]] && $c -n "$ns" images rm --sync $x >/dev/null 2>&1
+	x=$($c -n "$ns" content ls -q 2>/dev/null)
+	[[ -n $x ]] && $c -n "$ns" content rm $x >/dev/null 2>&1
+	for i in 1 2 3 4 5 6 7 8; do
+		x=$($c -n "$ns" snapshots --snapshotter "$sn" ls 2>/dev/null | awk 'NR>1{print $1}')
+		[[ -z $x ]] && break
+		$c -n "$ns" snapshots --snapshotter "$sn" rm $x >/dev/null 2>&1
+	done
+	$c namespaces rm "$ns" >/dev/null 2>&1
+	# runc-v2 shims keep runc state in /run/containerd/runc/<namespace>.
+	rmdir "/run/containerd/runc/$ns" 2>/dev/null
+	return 0
+}
+
 log "converting with retar and checking every output (skopeo, umoci)"
 for k in "${IN_KEYS[@]}"; do
 	sel=""
@@ -371,37 +420,6 @@ T_CONVERT=$((SECONDS - T0))
 # ---------------------------------------------------------------- consumers
 # Each consumer goes through $LOADS on its own, in parallel with the others,
 # starting every archive from an empty store.
-docker_clean() {
-	local ids
-	ids=$(cons_docker ps -aq 2>/dev/null)
-	[[ -n $ids ]] && cons_docker rm -f $ids >/dev/null 2>&1
-	ids=$(cons_docker images -aq --no-trunc 2>/dev/null | sort -u)
-	[[ -n $ids ]] && cons_docker rmi -f $ids >/dev/null 2>&1
-	return 0
-}
-podman_clean() { cons_podman rmi -af >/dev/null 2>&1; return 0; }
-ctr_clean() { # ctr_clean CTR SNAPSHOTTER NS: images, content, snapshots, the namespace
-	local c=$1 sn=$2 ns=$3 x i
-	for x in $($c -n "$ns" containers ls -q 2>/dev/null); do
-		$c -n "$ns" tasks kill -s SIGKILL "$x" >/dev/null 2>&1
-		$c -n "$ns" tasks delete -f "$x" >/dev/null 2>&1
-		$c -n "$ns" containers rm "$x" >/dev/null 2>&1
-	done
-	x=$($c -n "$ns" images ls -q 2>/dev/null)
-	[[ -n $x ]] && $c -n "$ns" images rm --sync $x >/dev/null 2>&1
-	x=$($c -n "$ns" content ls -q 2>/dev/null)
-	[[ -n $x ]] && $c -n "$ns" content rm $x >/dev/null 2>&1
-	for i in 1 2 3 4 5 6 7 8; do
-		x=$($c -n "$ns" snapshots --snapshotter "$sn" ls 2>/dev/null | awk 'NR>1{print $1}')
-		[[ -z $x ]] && break
-		$c -n "$ns" snapshots --snapshotter "$sn" rm $x >/dev/null 2>&1
-	done
-	$c namespaces rm "$ns" >/dev/null 2>&1
-	# runc-v2 shims keep runc state in /run/containerd/runc/<namespace>.
-	rmdir "/run/containerd/runc/$ns" 2>/dev/null
-	return 0
-}
-
 # consumer_worker docker|ctr|ctr2|podman: load, names, run for every archive.
 # ctr is containerd 1.6 (--snapshotter native, as docs/FORMATS.md runs it);
 # ctr2 is containerd 2.0: a plain `ctr images import` through its transfer
@@ -537,8 +555,25 @@ if wait "$C2_PID"; then
 	log "archives x containerd 2.0 (daemon; importer library)"
 	consumer_worker ctr2 &
 	P4=$!
+	P5=""
+	log "waiting for the containerd 2.1 build"
+	if wait "$C21_PID"; then
+		C21_PID=""
+		T_C21BUILD=$((SECONDS - T0))
+		if consumers_start_containerd2 "$WORK/c21bin" 21 >&2; then
+			log "a few archives x containerd ${C21_VERSION#v} (daemon)"
+			ctr21_checks &
+			P5=$!
+		else
+			result ctr21 start - - FAIL "containerd ${C21_VERSION#v} did not start: $(tail -5 "$CONSUMERS_DIR/containerd21.log" 2>/dev/null | oneline)"
+		fi
+	else
+		C21_PID=""
+		T_C21BUILD=$((SECONDS - T0))
+		result ctr21 build - - FAIL "building containerd ${C21_VERSION#v} failed: $(tail -5 "$WORK/containerd21-build.log" | oneline)"
+	fi
 	containerd2_library
-	wait "$P4"
+	wait "$P4" ${P5:+"$P5"}
 else
 	C2_PID=""
 	T_C2BUILD=$((SECONDS - T0))
@@ -560,13 +595,14 @@ declare -A CONSUMER_LABEL=(
 	[docker]="docker $(ver docker) (load, docker run)"
 	[ctr]="containerd $(ver containerd) (ctr images import, ctr run)"
 	[ctr2]="containerd ${C2_VERSION:-2.0} (daemon built from source; plain ctr images import, ctr run)"
+	[ctr21]="containerd ${C21_VERSION#v} (daemon built from source; ctr images import [--all-platforms], ctr run; a few archives)"
 	[containerd2]="containerd ${C2_VERSION:-2.0} library: archive importer, transfer service in process"
 	[podman]="podman $(ver podman) (load only)"
 	[skopeo]="skopeo $(ver skopeo) (inspect --config, --raw)"
 	[umoci]="umoci $(ver umoci) (unpack)"
 )
 CONSUMER_LABEL[check]="retar check --json: prediction = outcome (loads, names; interop/CHECK.md)"
-CONSUMER_ORDER=(docker ctr ctr2 containerd2 podman skopeo umoci retar check)
+CONSUMER_ORDER=(docker ctr ctr2 ctr21 containerd2 podman skopeo umoci retar check)
 LAYOUTS=(docker-archive oci-archive oci dir)
 # cell CONSUMER LAYOUT: "check pass/total" for each check, xfails apart.
 cell() {
@@ -599,7 +635,7 @@ report() {
 	echo "by the real tools, $NCASE retar conversions, $NARCH archives loaded by each consumer;"
 	echo "$PASSED checks passed, $FAILED failed, $XFAILED failed as expected (a consumer's known limit)."
 	echo "Run time ${T_TOTAL}s (install ${T_INSTALL}s, daemons up at ${T_DAEMONS}s, inputs written at ${T_INPUTS}s,"
-	echo "conversions + skopeo/umoci checks done at ${T_CONVERT}s, containerd 2.0 built at ${T_C2BUILD:-?}s,"
+	echo "conversions + skopeo/umoci checks done at ${T_CONVERT}s, containerd 2.0 built at ${T_C2BUILD:-?}s, 2.1 at ${T_C21BUILD:-?}s,"
 	echo "consumers done at ${T_CONSUMERS}s)."
 	echo
 	echo "Each cell: check passed/checked for the outputs retar wrote in that layout."
@@ -673,6 +709,7 @@ report() {
 	echo
 	consumers_versions | sed 's/^/    /'
 	echo "    containerd v2 library ${C2_VERSION:-?} (interop/go.mod)"
+	echo "    containerd 2.1 daemon + ctr ${C21_VERSION} (built from its module)"
 	echo
 	echo "## Cases"
 	echo

@@ -20,7 +20,7 @@
 #                       twice; `consumers_start` does NOT set a trap itself — do
 #                       `trap consumers_stop EXIT` in the calling script.
 #   consumers_versions  one line per tool with its version
-#   consumers_start_containerd2 BINDIR
+#   consumers_start_containerd2 BINDIR [TAG]
 #                       after consumers_start: a containerd 2.x daemon built by
 #                       the caller (BINDIR/containerd, BINDIR/ctr; Debian's
 #                       runc and containerd-shim-runc-v2) on its own socket in
@@ -28,6 +28,10 @@
 #                       (overlayfs), CRI and NRI off. Sets CTR2=(BINDIR/ctr
 #                       --address SOCK), cons_ctr2 (exported),
 #                       CONSUMERS_CONTAINERD2_SOCK. consumers_stop stops it too.
+#                       TAG (digits, e.g. 21) starts another one beside it:
+#                       containerd21.sock/.toml/.log, containerd21/{root,state},
+#                       CTR21, cons_ctr21, CONSUMERS_CONTAINERD21_{SOCK,BIN,PID}
+#                       (consumers_stop stops TAG 21; other TAGs: the caller).
 #
 # Never touches the system's default sockets or state (/run/containerd/containerd.sock,
 # /var/run/docker.sock, /var/lib/{docker,containerd,containers}, /etc/docker/daemon.json).
@@ -225,7 +229,7 @@ EOF
 }
 
 consumers_start_containerd2() {
-	local bin=$1 d=${CONSUMERS_DIR:-}
+	local bin=$1 tag=${2:-} d=${CONSUMERS_DIR:-}
 	if [[ -z $d || ! -d $d ]]; then
 		_consumers_msg "consumers_start_containerd2: run consumers_start first"
 		return 1
@@ -234,19 +238,26 @@ consumers_start_containerd2() {
 		_consumers_msg "consumers_start_containerd2: no $bin/containerd or $bin/ctr"
 		return 1
 	fi
-	mkdir -p "$d"/containerd2/{root,state,opt}
-	export CONSUMERS_CONTAINERD2_SOCK=$d/containerd2.sock CONSUMERS_CONTAINERD2_BIN=$bin
-	cat >"$d/containerd2.toml" <<EOF
+	if [[ -n $tag && ! $tag =~ ^[0-9]+$ ]]; then
+		_consumers_msg "consumers_start_containerd2: TAG must be digits (got $tag)"
+		return 1
+	fi
+	# TAG "" -> containerd2, CTR2, cons_ctr2, CONSUMERS_CONTAINERD2_*;
+	# TAG 21 -> containerd21, CTR21, cons_ctr21, CONSUMERS_CONTAINERD21_*.
+	local n=containerd${tag:-2} V=CONSUMERS_CONTAINERD${tag:-2} pid
+	mkdir -p "$d/$n"/{root,state,opt}
+	export "${V}_SOCK=$d/$n.sock" "${V}_BIN=$bin"
+	cat >"$d/$n.toml" <<EOF
 version = 3
-root = "$d/containerd2/root"
-state = "$d/containerd2/state"
+root = "$d/$n/root"
+state = "$d/$n/state"
 disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
 
 [grpc]
-  address = "$d/containerd2.sock"
+  address = "$d/$n.sock"
 
 [ttrpc]
-  address = "$d/containerd2.sock.ttrpc"
+  address = "$d/$n.sock.ttrpc"
 
 [debug]
   address = ""
@@ -255,20 +266,21 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime",
   address = ""
 
 [plugins."io.containerd.internal.v1.opt"]
-  path = "$d/containerd2/opt"
+  path = "$d/$n/opt"
 EOF
-	"$bin/containerd" --config "$d/containerd2.toml" >"$d/containerd2.log" 2>&1 &
-	CONSUMERS_CONTAINERD2_PID=$!
-	CONSUMERS_PIDS+=("$CONSUMERS_CONTAINERD2_PID")
-	if ! _consumers_wait containerd2 "$CONSUMERS_CONTAINERD2_PID" 30 \
-		"$bin/ctr" --address "$CONSUMERS_CONTAINERD2_SOCK" version; then
-		tail -n 30 "$d/containerd2.log" >&2
+	"$bin/containerd" --config "$d/$n.toml" >"$d/$n.log" 2>&1 &
+	pid=$!
+	printf -v "${V}_PID" '%s' "$pid"
+	CONSUMERS_PIDS+=("$pid")
+	if ! _consumers_wait "$n" "$pid" 30 \
+		"$bin/ctr" --address "$d/$n.sock" version; then
+		tail -n 30 "$d/$n.log" >&2
 		return 1
 	fi
-	CTR2=("$bin/ctr" --address "$CONSUMERS_CONTAINERD2_SOCK")
-	cons_ctr2() { "$CONSUMERS_CONTAINERD2_BIN/ctr" --address "$CONSUMERS_CONTAINERD2_SOCK" "$@"; }
-	export -f cons_ctr2
-	_consumers_msg "containerd 2 pid $CONSUMERS_CONTAINERD2_PID ($("$bin/containerd" --version | awk '{print $3}'))"
+	eval "CTR${tag:-2}=(\"\$bin/ctr\" --address \"\$d/\$n.sock\")"
+	eval "cons_ctr${tag:-2}() { \"\$${V}_BIN/ctr\" --address \"\$${V}_SOCK\" \"\$@\"; }"
+	export -f "cons_ctr${tag:-2}"
+	_consumers_msg "$n pid $pid ($("$bin/containerd" --version | awk '{print $3}'))"
 	return 0
 }
 
@@ -326,6 +338,10 @@ consumers_stop() {
 		_consumers_stop_containerd "$d/containerd2.sock" "$CONSUMERS_CONTAINERD2_BIN/ctr" \
 			"$d/containerd2/state" "$CONSUMERS_CONTAINERD2_PID"
 	fi
+	if [[ -n ${CONSUMERS_CONTAINERD21_PID:-} ]]; then
+		_consumers_stop_containerd "$d/containerd21.sock" "$CONSUMERS_CONTAINERD21_BIN/ctr" \
+			"$d/containerd21/state" "$CONSUMERS_CONTAINERD21_PID"
+	fi
 	_consumers_stop_containerd "$d/containerd.sock" ctr "$d/containerd/state" "${CONSUMERS_CONTAINERD_PID:-}"
 	# 2. Anything still mounted under our dir (deepest first), then remove it
 	#    without ever crossing into another filesystem.
@@ -336,7 +352,7 @@ consumers_stop() {
 		rm -rf --one-file-system "$d" 2>/dev/null ||
 			_consumers_msg "could not remove all of $d"
 	fi
-	unset CONSUMERS_DIR CONSUMERS_CONTAINERD_PID CONSUMERS_DOCKERD_PID CONSUMERS_CONTAINERD2_PID
+	unset CONSUMERS_DIR CONSUMERS_CONTAINERD_PID CONSUMERS_DOCKERD_PID CONSUMERS_CONTAINERD2_PID CONSUMERS_CONTAINERD21_PID
 	CONSUMERS_PIDS=()
 	return 0
 }
