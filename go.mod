@@ -2,11 +2,9 @@ module github.com/retar-dev/retar
 
 go 1.26.8
 
-require github.com/opencontainers/go-digest v1.0.0
-
 require (
-	github.com/distribution/reference v0.6.0 // indirect
-	github.com/klauspost/compress v1.20.3 // indirect
-	github.com/opencontainers/image-spec v1.1.1 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/distribution/reference v0.6.0
+	github.com/klauspost/compress v1.20.3
+	github.com/opencontainers/go-digest v1.0.0
+	github.com/opencontainers/image-spec v1.1.1
 )
