@@ -3,7 +3,6 @@ package cli
 import (
 	"archive/tar"
 	"bufio"
-	"compress/bzip2"
 	"context"
 	"errors"
 	"fmt"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -55,7 +52,7 @@ func openSource(r Ref) (*source, error) {
 	}
 	s.closers = append(s.closers, func() { f.Close() })
 	s.in.Archive, s.in.Size = f, fi.Size()
-	if kind := sniff(f); kind != "" {
+	if kind := convert.SniffArchive(f); kind != "" {
 		tmp, err := decompress(f, kind, r.Path)
 		if err != nil {
 			s.Close()
@@ -72,23 +69,6 @@ func openSource(r Ref) (*source, error) {
 	return s, nil
 }
 
-func sniff(f *os.File) string {
-	head := make([]byte, 6)
-	n, _ := f.ReadAt(head, 0)
-	head = head[:n]
-	switch {
-	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		return "gzip"
-	case len(head) >= 4 && string(head[:4]) == "\x28\xb5\x2f\xfd":
-		return "zstd"
-	case len(head) >= 6 && string(head) == "\xfd7zXZ\x00":
-		return "xz"
-	case len(head) >= 3 && string(head[:3]) == "BZh":
-		return "bzip2"
-	}
-	return ""
-}
-
 // maxDecompressed bounds a compressed archive's expansion, against bombs.
 const maxDecompressed = 1 << 40
 
@@ -103,24 +83,7 @@ func decompress(f *os.File, kind, name string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %s-compressed archive: %w", name, kind, err)
 	}
 	src := io.NewSectionReader(f, 0, 1<<62)
-	var r io.Reader
-	switch kind {
-	case "gzip":
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return fail(err)
-		}
-		r = zr
-	case "zstd":
-		zr, err := zstd.NewReader(src, zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(1<<30))
-		if err != nil {
-			return fail(err)
-		}
-		defer zr.Close()
-		r = zr
-	case "bzip2":
-		r = bzip2.NewReader(src)
-	case "xz": // no xz decoder in Go's standard library or retar's dependencies
+	if kind == "xz" { // no xz decoder in Go's standard library or retar's dependencies
 		if _, err := exec.LookPath("xz"); err != nil {
 			return fail(errors.New("needs the xz command to decompress; install xz-utils or run xz -d first"))
 		}
@@ -133,6 +96,11 @@ func decompress(f *os.File, kind, name string) (*os.File, error) {
 		}
 		return tmp, nil
 	}
+	r, err := convert.Decompressor(kind, src)
+	if err != nil {
+		return fail(err)
+	}
+	defer r.Close()
 	n, err := io.Copy(tmp, io.LimitReader(r, maxDecompressed+1))
 	if err != nil {
 		return fail(err)

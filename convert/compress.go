@@ -2,7 +2,12 @@ package convert
 
 import (
 	"bytes"
+	"compress/bzip2"
+	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Compression is how a layer's bytes are encoded.
@@ -42,9 +47,10 @@ func DetectCompression(head []byte) Compression {
 	return Uncompressed
 }
 
-// sniffArchive names the compression of a whole archive, "" for none; unlike
-// layers, archives also come as xz and bzip2 (podman's test data is xz).
-func sniffArchive(r io.ReaderAt) string {
+// SniffArchive names the compression of a whole archive by its first bytes,
+// "" for none; unlike layers, archives also come as xz and bzip2 (podman's
+// test data is xz).
+func SniffArchive(r io.ReaderAt) string {
 	head := make([]byte, 6)
 	n, _ := r.ReadAt(head, 0)
 	head = head[:n]
@@ -59,6 +65,27 @@ func sniffArchive(r io.ReaderAt) string {
 		return "bzip2"
 	}
 	return ""
+}
+
+// Decompressor reads the stream r compressed as kind: "gzip", "zstd",
+// "bzip2", or "none" (Compression.String names a layer's). zstd decodes on
+// one goroutine: several run side by side here, and wasm has one thread.
+func Decompressor(kind string, r io.Reader) (io.ReadCloser, error) {
+	switch kind {
+	case "gzip":
+		return gzip.NewReader(r)
+	case "zstd":
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(1<<30))
+		if err != nil {
+			return nil, err
+		}
+		return zr.IOReadCloser(), nil
+	case "bzip2":
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	case "none", "":
+		return io.NopCloser(r), nil
+	}
+	return nil, fmt.Errorf("no %s decoder here", kind)
 }
 
 // layerMediaType is the media type of a layer of the given compression, in the

@@ -445,10 +445,8 @@ func warnNames(p *Plan, o outImage, sources int, to Layout) {
 		p.warnf("image %s has no name: ctr images import will register nothing from it; give one with -t NAME", o.label(sources))
 		return
 	}
-	for _, n := range o.names {
-		if n.Ref != nil {
-			return
-		}
+	if !allRaw(o.names) {
+		return
 	}
 	p.warnf("image %s is named only by the tag %q: ctr images import registers it as import-YYYY-MM-DD:%s; give a full name with -t NAME or DST:NAME", o.label(sources), o.names[0].Raw, o.names[0].Raw)
 }

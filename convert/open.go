@@ -77,7 +77,7 @@ func Open(in Input) (*Archive, error) {
 		if in.Size == 0 {
 			return nil, a.errorf("", "empty file")
 		}
-		if c := sniffArchive(in.Archive); c != "" {
+		if c := SniffArchive(in.Archive); c != "" {
 			return nil, &LayoutError{Source: a.Source, Reason: c + "-compressed archive: decompress it first", Err: ErrCompressed}
 		}
 		if in.Layout == OCI || in.Layout == Dir {

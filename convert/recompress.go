@@ -148,22 +148,11 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	src := &progressReader{ctx: ctx, r: io.TeeReader(f, srcHash), fn: progress}
 	br := newPeekReader(src)
 	from := DetectCompression(br.head)
-	var dec io.Reader = br
-	switch from {
-	case Gzip:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, a.errorf(b.Path, "gzip layer does not decompress: %v", err)
-		}
-		dec = zr
-	case Zstd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, a.errorf(b.Path, "zstd layer does not decompress: %v", err)
-		}
-		defer zr.Close()
-		dec = zr
+	dec, err := Decompressor(from.String(), br)
+	if err != nil {
+		return nil, a.errorf(b.Path, "%s layer does not decompress: %v", from, err)
 	}
+	defer dec.Close()
 	sp, err := opts.Spill()
 	if err != nil {
 		return nil, err

@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -237,26 +235,13 @@ func startDeep(c Compression, alg digest.Algorithm) *deepCheck {
 	d := &deepCheck{pw: pw, done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
-		var r io.Reader
-		switch c {
-		case Gzip:
-			zr, err := gzip.NewReader(pr)
-			if err != nil {
-				d.err = err
-				pr.CloseWithError(err)
-				return
-			}
-			r = zr
-		case Zstd:
-			zr, err := zstd.NewReader(pr, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-			if err != nil {
-				d.err = err
-				pr.CloseWithError(err)
-				return
-			}
-			defer zr.Close()
-			r = zr
+		r, err := Decompressor(c.String(), pr)
+		if err != nil {
+			d.err = err
+			pr.CloseWithError(err)
+			return
 		}
+		defer r.Close()
 		dh := alg.Digester()
 		if _, err := io.Copy(dh.Hash(), r); err != nil {
 			d.err = err

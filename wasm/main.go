@@ -7,8 +7,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/bzip2"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,8 +16,6 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/convert"
 )
@@ -98,32 +94,18 @@ func openInput(in js.Value) (*convert.Archive, error) {
 // decompress gives a compressed archive random access by decompressing it
 // once into Blob parts (held by the browser, not in wasm memory).
 func decompress(r *blobReader, name string) (io.ReaderAt, int64, error) {
-	head := make([]byte, 6)
-	n, _ := r.ReadAt(head, 0)
-	head = head[:n]
-	src := io.NewSectionReader(r, 0, r.size)
-	var zr io.Reader
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		g, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: gzip-compressed archive: %w", name, err)
-		}
-		zr = g
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		z, err := zstd.NewReader(src, zstd.WithDecoderLowmem(true), zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: zstd-compressed archive: %w", name, err)
-		}
-		defer z.Close()
-		zr = z
-	case bytes.HasPrefix(head, []byte("BZh")):
-		zr = bzip2.NewReader(src)
-	case bytes.HasPrefix(head, []byte("\xfd7zXZ\x00")):
-		return nil, 0, fmt.Errorf("%s: xz-compressed archive: decompress it first (xz -d)", name)
-	default:
+	kind := convert.SniffArchive(r)
+	switch kind {
+	case "":
 		return r, r.size, nil
+	case "xz":
+		return nil, 0, fmt.Errorf("%s: xz-compressed archive: decompress it first (xz -d)", name)
 	}
+	zr, err := convert.Decompressor(kind, io.NewSectionReader(r, 0, r.size))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %s-compressed archive: %w", name, kind, err)
+	}
+	defer zr.Close()
 	sp := newBlobSpill()
 	size, err := io.CopyBuffer(sp, zr, make([]byte, 1<<20))
 	if err != nil {
