@@ -126,7 +126,7 @@ func inspect(in, opts js.Value) (any, error) {
 			progress = func(p convert.Progress) { f.Invoke(float64(p.Bytes), float64(p.TotalBytes), p.Phase) }
 		}
 	}
-	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(opts, progress)}
+	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(progress)}
 	if opts.Type() == js.TypeObject {
 		if v := opts.Get("pick"); v.Type() == js.TypeString {
 			o.Pick = v.String()
@@ -170,11 +170,12 @@ func host(opts js.Value) ocispec.Platform {
 
 // hashing uses the page's fast sha256 when it has one. wasm runs on one
 // thread, so one blob is hashed at a time.
-func hashing(opts js.Value, progress func(convert.Progress)) convert.Hashing {
+func hashing(progress func(convert.Progress)) convert.Hashing {
 	return convert.Hashing{New: newJSHasher(), Parallel: 1, Progress: progress}
 }
 
-func strings_(v js.Value) []string {
+// stringArray reads a JS array of strings, trimmed, empty ones dropped.
+func stringArray(v js.Value) []string {
 	var out []string
 	if v.Type() != js.TypeObject {
 		return nil
@@ -220,14 +221,14 @@ func convertJS(in, opts js.Value) (any, error) {
 		onProgress.Invoke(float64(done), float64(total), phase)
 	}
 	o := convert.Options{To: to, Pick: str(opts, "pick"), Host: host(opts), OCIStrict: opts.Type() == js.TypeObject && opts.Get("ociStrict").Truthy(),
-		Hashing: hashing(opts, func(p convert.Progress) { report(p.Phase, p.Bytes, p.TotalBytes) })}
+		Hashing: hashing(func(p convert.Progress) { report(p.Phase, p.Bytes, p.TotalBytes) })}
 	if n := str(opts, "name"); n != "" {
 		o.Names = []string{n}
 	}
 	if opts.Type() == js.TypeObject {
-		o.Tags = strings_(opts.Get("tags"))
+		o.Tags = stringArray(opts.Get("tags"))
 		o.AllPlatforms = opts.Get("allPlatforms").Truthy()
-		for _, p := range strings_(opts.Get("platforms")) {
+		for _, p := range stringArray(opts.Get("platforms")) {
 			pl, err := convert.ParsePlatform(p)
 			if err != nil {
 				return nil, err
