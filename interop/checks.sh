@@ -37,21 +37,6 @@ expect_result() {
 
 oneline() { tr '\n\t' '  ' | sed 's/[[:space:]]\+/ /g; s/ $//' | cut -c1-300; }
 
-# normalize NAME: docker's reference normalisation (docker.io/library/, :latest).
-normalize() {
-	local n=$1 first rest
-	if [[ $n == */* ]]; then
-		first=${n%%/*}
-		if [[ $first != *.* && $first != *:* && $first != localhost ]]; then
-			n=docker.io/$n
-		fi
-	else
-		n=docker.io/library/$n
-	fi
-	rest=${n##*/}
-	[[ $rest == *:* || $rest == *@* ]] || n=$n:latest
-	printf '%s\n' "$n"
-}
 # names_set: normalized, sorted, comma-joined names from stdin (one a line).
 names_set() {
 	local n

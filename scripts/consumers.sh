@@ -356,3 +356,22 @@ consumers_stop() {
 	CONSUMERS_PIDS=()
 	return 0
 }
+
+# normalize NAME: docker's reference normalization (docker.io/library/, :latest).
+normalize() {
+	local n=$1 first rest
+	if [[ $n == */* ]]; then
+		first=${n%%/*}
+		if [[ $first != *.* && $first != *:* && $first != localhost ]]; then
+			n=docker.io/$n
+		fi
+	else
+		n=docker.io/library/$n
+	fi
+	first=${n%%/*}
+	rest=${n#*/}
+	[[ $first == index.docker.io ]] && n=docker.io/$rest
+	rest=${n##*/}
+	[[ $rest == *:* || $rest == *@* ]] || n=$n:latest
+	printf '%s\n' "$n"
+}

@@ -60,24 +60,6 @@ esac
 ((${#C_ARCH[@]})) || { echo "loadcheck: no archives given" >&2; usage; }
 
 # ------------------------------------------------------------------ helpers
-# normalize NAME: docker's reference normalization (docker.io/library/, :latest).
-normalize() {
-	local n=$1 first rest
-	if [[ $n == */* ]]; then
-		first=${n%%/*}
-		if [[ $first != *.* && $first != *:* && $first != localhost ]]; then
-			n=docker.io/$n
-		fi
-	else
-		n=docker.io/library/$n
-	fi
-	first=${n%%/*}
-	rest=${n#*/}
-	[[ $first == index.docker.io ]] && n=docker.io/$rest
-	rest=${n##*/}
-	[[ $rest == *:* || $rest == *@* ]] || n=$n:latest
-	printf '%s\n' "$n"
-}
 
 PASSES=0 FAILS=0
 result() { # result PASS|FAIL WHAT ARCHIVE DETAIL
