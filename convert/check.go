@@ -7,6 +7,7 @@ import (
 
 	"github.com/distribution/reference"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 // A Verdict says what one consumer does with an archive: whether the images
@@ -78,7 +79,7 @@ func (a *Archive) Check(host ocispec.Platform) *CheckReport {
 }
 
 func (a *Archive) facts(host ocispec.Platform) facts {
-	_, isTar := a.fsys.(*TarFS)
+	_, isTar := a.fsys.(*tarfs.FS)
 	f := facts{path: a.Source, archive: isTar, images: len(a.Images), dirLayout: a.Layout == Dir, compressed: a.Compression}
 	f.ociIndex = a.exists("index.json") && a.Layout != Dir
 	f.legacyOnly = !a.exists("manifest.json") && !f.ociIndex && a.exists("repositories")

@@ -12,6 +12,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 func openPath(t *testing.T, p string) *convert.Archive {
@@ -191,7 +192,7 @@ func TestCheckPodmanTagOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+	idx, err := tarfs.Index(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 // dockerEntry is one image of a docker manifest.json. encoding/json matches
@@ -55,7 +56,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 	ociImages := len(a.Images)
 	for i, e := range entries {
 		what := fmt.Sprintf("entry %d", i)
-		cfgPath, ok := cleanMember(e.Config)
+		cfgPath, ok := tarfs.Clean(e.Config)
 		if !ok || cfgPath == "." {
 			return a.errorf("manifest.json", "%s: Config path %q is not a file inside the archive", what, e.Config)
 		}
@@ -107,7 +108,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 		}
 		di := &dockerImage{what: what, config: cb, cfg: cfg, foreign: map[int]ocispec.Descriptor{}}
 		for j, lp := range e.Layers {
-			p, ok := cleanMember(lp)
+			p, ok := tarfs.Clean(lp)
 			if !ok || p == "." {
 				return a.errorf("manifest.json", "%s: layer path %q is not a file inside the archive", what, lp)
 			}

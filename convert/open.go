@@ -11,6 +11,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 // Limits on metadata read into memory. containerd caps manifests similarly;
@@ -83,7 +84,7 @@ func Open(in Input) (*Archive, error) {
 		if in.Layout == OCI || in.Layout == Dir {
 			return nil, a.errorf("", "is a file, not a %s directory", in.Layout)
 		}
-		t, err := IndexTar(in.Archive, in.Size)
+		t, err := tarfs.Index(in.Archive, in.Size)
 		if err != nil {
 			return nil, &LayoutError{Source: a.Source, Reason: err.Error(), Err: err}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 // Plan is an output, entry by entry in the order they are written. Each
@@ -123,7 +124,7 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	var r io.ReaderAt
 	var off int64
 	switch f := f.(type) {
-	case *TarFile:
+	case *tarfs.File:
 		var n int64
 		r, off, n = f.Section()
 		if n != e.Size {

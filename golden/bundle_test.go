@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 // bundleSource is one SRC of a bundle: a real-tool archive and its pick.
@@ -94,7 +95,7 @@ func TestBundleBadSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+	idx, err := tarfs.Index(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestBundleBadSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, off, n := f.(*convert.TarFile).Section()
+	_, off, n := f.(*tarfs.File).Section()
 	data[off+n/2] ^= 0x20
 	bad := filepath.Join(t.TempDir(), "bad.tar")
 	if err := os.WriteFile(bad, data, 0o644); err != nil {

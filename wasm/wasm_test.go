@@ -27,6 +27,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 const fixtures = "../golden/testdata/real/"
@@ -159,7 +160,7 @@ func verifyTar(t *testing.T, data []byte, to convert.Layout) {
 	t.Helper()
 	in := convert.Input{Name: "output", Archive: bytes.NewReader(data), Size: int64(len(data))}
 	if !to.IsArchive() {
-		tfs, err := convert.IndexTar(bytes.NewReader(data), int64(len(data)))
+		tfs, err := tarfs.Index(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatal(err)
 		}

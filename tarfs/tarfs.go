@@ -1,0 +1,530 @@
+// Package tarfs serves a tar archive read through io.ReaderAt as an fs.FS.
+//
+// The headers are indexed once, in one pass; each regular file is then served
+// as a section of the archive, so nothing is extracted and nothing is read
+// whole into memory. Symlinks and hardlinks inside the archive are followed
+// within a depth limit, and a name that would leave the archive is an error.
+//
+// The index is compact, as archives can hold millions of members: a member is
+// a name offset and two integers, its name one slice of a shared string, and
+// lookups are binary searches over the sorted members. Two members of one name
+// are not silently resolved the way extraction would (the last wins) or the
+// way some readers do (the first wins): opening such a name is an error that
+// names both, since two readers of one archive must never see two images.
+package tarfs
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Errors, for errors.Is; the errors returned carry the member and the cause.
+var (
+	ErrNotTar    = errors.New("not a tar archive")
+	ErrUnsafe    = errors.New("unsafe name: it leaves the archive")
+	ErrTruncated = errors.New("truncated tar archive")
+	ErrDuplicate = errors.New("two members of one name")
+	ErrTooLarge  = errors.New("too many tar members")
+	ErrLinkDepth = errors.New("too many levels of links")
+	ErrSparse    = errors.New("sparse tar member")
+)
+
+// Limits of the index. A member whose name is longer than MaxName is left
+// out (no image layout names a file that long; Linux's PATH_MAX is 4096), so
+// a deeply nested hostile name costs nothing. Past MaxMembers members or
+// MaxNameBytes bytes of names the archive is refused: memory stays bounded
+// whatever the input.
+const (
+	MaxName      = 4096
+	MaxMembers   = 4 << 20
+	MaxNameBytes = 64 << 20
+	maxLinkDepth = 40 // as the kernel's MAXSYMLINKS
+)
+
+// FS is an indexed tar archive. It implements fs.FS, fs.StatFS, fs.ReadDirFS
+// and fs.ReadLinkFS, and is safe for concurrent use once built.
+type FS struct {
+	r       io.ReaderAt
+	names   string   // every indexed name and link target, concatenated
+	members []member // sorted by name, then by position in the archive
+}
+
+// member is one indexed header: 32 bytes, whatever its name.
+type member struct {
+	off   int64 // data offset; for a link, its target's offset in names
+	size  int64 // data size; for a link, its target's length
+	name  uint32
+	nlen  uint16
+	perm  uint16
+	typ   byte // tar.TypeReg, tar.TypeDir, tar.TypeSymlink or tar.TypeLink
+	flags byte
+}
+
+const flagSparse = 1
+
+// DuplicateError reports a name two members share.
+type DuplicateError struct {
+	Name    string
+	Offsets [2]int64 // of each member's data in the archive
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("two tar members are named %q (at offsets %d and %d)", e.Name, e.Offsets[0], e.Offsets[1])
+}
+
+func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
+
+// Index reads the headers of the tar in r (size bytes) and returns its index.
+func Index(r io.ReaderAt, size int64) (*FS, error) {
+	br := &bufReader{r: r, size: size, buf: make([]byte, 64<<10)}
+	tr := tar.NewReader(br)
+	var names strings.Builder
+	var members []member
+	n := 0
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if n == 0 {
+				return nil, fmt.Errorf("not a tar archive: %v%.0w", err, ErrNotTar)
+			}
+			return nil, fmt.Errorf("broken tar after %d members: %v%.0w", n, err, ErrTruncated)
+		}
+		n++
+		name, ok := Clean(hdr.Name)
+		if !ok {
+			return nil, fmt.Errorf("tar member %q: %w", hdr.Name, ErrUnsafe)
+		}
+		// archive/tar reads headers without read-ahead and skips data with
+		// Seek, so the position is now the start of this member's data.
+		m := member{off: br.pos, size: hdr.Size, perm: uint16(hdr.Mode & 0o7777), typ: hdr.Typeflag}
+		for k := range hdr.PAXRecords {
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				m.flags |= flagSparse
+			}
+		}
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+			if hdr.Typeflag == tar.TypeGNUSparse {
+				m.flags |= flagSparse
+			}
+			m.typ = tar.TypeReg
+			// A sparse member declares its expanded size; it is never read.
+			if m.flags&flagSparse == 0 && (hdr.Size < 0 || m.off+hdr.Size > size) {
+				return nil, fmt.Errorf("tar member %q: truncated (%d bytes declared, the archive ends first)%.0w", hdr.Name, hdr.Size, ErrTruncated)
+			}
+		case tar.TypeDir:
+			m.off, m.size = br.pos, 0
+		case tar.TypeSymlink, tar.TypeLink:
+			if len(hdr.Linkname) > MaxName {
+				continue // a link no layout can use
+			}
+		default:
+			continue // devices, fifos: not part of any image layout
+		}
+		if name == "." || len(name) > MaxName {
+			continue
+		}
+		if len(members) >= MaxMembers || names.Len()+len(name)+len(hdr.Linkname) > MaxNameBytes {
+			return nil, fmt.Errorf("%w: over %d members or %d MiB of names, more than any image layout holds", ErrTooLarge, MaxMembers, MaxNameBytes>>20)
+		}
+		m.name, m.nlen = uint32(names.Len()), uint16(len(name))
+		names.WriteString(name)
+		if m.typ == tar.TypeSymlink || m.typ == tar.TypeLink {
+			m.off, m.size = int64(names.Len()), int64(len(hdr.Linkname))
+			names.WriteString(hdr.Linkname)
+		}
+		members = append(members, m)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: no members", ErrNotTar)
+	}
+	t := &FS{r: r, names: names.String()}
+	slices.SortStableFunc(members, func(a, b member) int { return strings.Compare(t.nameOf(&a), t.nameOf(&b)) })
+	// Directories named twice are one directory; other repeats stay, to be
+	// reported when the name is used.
+	t.members = slices.CompactFunc(members, func(a, b member) bool {
+		return a.typ == tar.TypeDir && b.typ == tar.TypeDir && t.nameOf(&a) == t.nameOf(&b)
+	})
+	return t, nil
+}
+
+// Clean turns a member name into an fs.FS path; ok is false for a name that
+// would land outside the archive root.
+func Clean(name string) (string, bool) {
+	name = strings.TrimLeft(name, "/")
+	for elem := range strings.SplitSeq(name, "/") {
+		if elem == ".." {
+			return "", false
+		}
+	}
+	c := path.Clean(name)
+	if c == "" {
+		c = "."
+	}
+	return c, true
+}
+
+func (t *FS) nameOf(m *member) string { return t.names[m.name : m.name+uint32(m.nlen)] }
+func (t *FS) linkOf(m *member) string { return t.names[m.off : m.off+m.size] }
+
+// find returns the members named name: a sub-slice of the index.
+func (t *FS) find(name string) []member {
+	i, found := slices.BinarySearchFunc(t.members, name, func(m member, s string) int { return strings.Compare(t.nameOf(&m), s) })
+	if !found {
+		return nil
+	}
+	j := i + 1
+	for j < len(t.members) && t.nameOf(&t.members[j]) == name {
+		j++
+	}
+	return t.members[i:j]
+}
+
+// below returns the index range of members whose names start with prefix.
+func (t *FS) below(prefix string) (int, int) {
+	i, _ := slices.BinarySearchFunc(t.members, prefix, func(m member, s string) int { return strings.Compare(t.nameOf(&m), s) })
+	j := i
+	for j < len(t.members) && strings.HasPrefix(t.nameOf(&t.members[j]), prefix) {
+		j++
+	}
+	return i, j
+}
+
+// node is a resolved name: a member, or a directory only implied by the
+// names below it (m == nil).
+type node struct {
+	name string
+	m    *member
+}
+
+func (n node) isDir() bool { return n.m == nil || n.m.typ == tar.TypeDir }
+
+// lookupExact finds name itself, without following links.
+func (t *FS) lookupExact(name string) (node, bool, error) {
+	if name == "." {
+		return node{name: "."}, true, nil
+	}
+	ms := t.find(name)
+	switch {
+	case len(ms) > 1:
+		return node{}, false, &DuplicateError{Name: name, Offsets: [2]int64{ms[0].off, ms[1].off}}
+	case len(ms) == 1:
+		return node{name: name, m: &ms[0]}, true, nil
+	}
+	if i, j := t.below(name + "/"); i < j {
+		return node{name: name}, true, nil
+	}
+	return node{}, false, nil
+}
+
+// resolve follows symlinks and hardlinks to the node that holds the data.
+func (t *FS) resolve(op, name string) (node, error) {
+	if !fs.ValidPath(name) {
+		return node{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	budget := maxLinkDepth
+	n, err := t.follow(name, &budget)
+	if err != nil {
+		return node{}, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return n, nil
+}
+
+// follow resolves name, spending one unit of budget per link followed, so
+// that link cycles end however they are built.
+func (t *FS) follow(name string, budget *int) (node, error) {
+	for {
+		n, err := t.lookup(name, budget)
+		if err != nil {
+			return node{}, err
+		}
+		if n.m == nil || n.m.typ != tar.TypeSymlink && n.m.typ != tar.TypeLink {
+			return n, nil
+		}
+		link := t.linkOf(n.m)
+		target := link
+		if n.m.typ == tar.TypeSymlink && !strings.HasPrefix(link, "/") {
+			target = path.Join(path.Dir(n.name), link)
+		}
+		if *budget--; *budget < 0 {
+			return node{}, ErrLinkDepth
+		}
+		c, ok := Clean(target)
+		if !ok {
+			return node{}, fmt.Errorf("link to %q: %w", link, ErrUnsafe)
+		}
+		name = c
+	}
+}
+
+// lookup finds name, resolving parents that are symlinks to directories.
+func (t *FS) lookup(name string, budget *int) (node, error) {
+	n, ok, err := t.lookupExact(name)
+	if err != nil || ok {
+		return n, err
+	}
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		return node{}, fs.ErrNotExist
+	}
+	d, err := t.follow(dir, budget)
+	if err != nil {
+		return node{}, err
+	}
+	if !d.isDir() || d.name == dir {
+		return node{}, fs.ErrNotExist
+	}
+	return t.lookup(path.Join(d.name, base), budget)
+}
+
+// Open implements fs.FS.
+func (t *FS) Open(name string) (fs.File, error) {
+	n, err := t.resolve("open", name)
+	if err != nil {
+		return nil, err
+	}
+	if n.isDir() {
+		return &dir{t: t, n: n, name: name}, nil
+	}
+	if n.m.flags&flagSparse != 0 {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrSparse}
+	}
+	return &File{SectionReader: io.NewSectionReader(t.r, n.m.off, n.m.size), n: n, name: name, r: t.r}, nil
+}
+
+// Stat implements fs.StatFS.
+func (t *FS) Stat(name string) (fs.FileInfo, error) {
+	n, err := t.resolve("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	return info{n: n, name: path.Base(name)}, nil
+}
+
+// ReadDir implements fs.ReadDirFS.
+func (t *FS) ReadDir(name string) ([]fs.DirEntry, error) {
+	n, err := t.resolve("readdir", name)
+	if err != nil {
+		return nil, err
+	}
+	if !n.isDir() {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
+	}
+	return t.dirEntries(n.name), nil
+}
+
+func (t *FS) dirEntries(dirName string) []fs.DirEntry {
+	prefix := dirName + "/"
+	if dirName == "." {
+		prefix = ""
+	}
+	i, j := t.below(prefix)
+	var children []string
+	seen := map[string]bool{}
+	for k := i; k < j; k++ {
+		child, _, _ := strings.Cut(t.nameOf(&t.members[k])[len(prefix):], "/")
+		if !seen[child] {
+			seen[child] = true
+			children = append(children, child)
+		}
+	}
+	slices.Sort(children)
+	out := make([]fs.DirEntry, 0, len(children))
+	for _, c := range children {
+		n, _, err := t.lookupExact(prefix + c)
+		if err != nil {
+			continue // a duplicate lists as nothing, as it opens as nothing
+		}
+		if n.m != nil && n.m.typ == tar.TypeLink { // a hardlink is the file it links to
+			budget := maxLinkDepth
+			if n, err = t.follow(n.name, &budget); err != nil {
+				continue // a dangling link lists as nothing, as it opens as nothing
+			}
+		}
+		// A symlink lists as a symlink, as os.ReadDir has it, so walks do
+		// not follow links to "." or "..".
+		out = append(out, fs.FileInfoToDirEntry(info{n: n, name: c}))
+	}
+	return out
+}
+
+// ReadLink implements fs.ReadLinkFS: a symlink's target, not followed.
+func (t *FS) ReadLink(name string) (string, error) {
+	n, err := t.lstat("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	if n.m == nil || n.m.typ != tar.TypeSymlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	return t.linkOf(n.m), nil
+}
+
+// Lstat implements fs.ReadLinkFS: a symlink itself, not what it points to.
+func (t *FS) Lstat(name string) (fs.FileInfo, error) {
+	n, err := t.lstat("lstat", name)
+	if err != nil {
+		return nil, err
+	}
+	return info{n: n, name: path.Base(name)}, nil
+}
+
+func (t *FS) lstat(op, name string) (node, error) {
+	if !fs.ValidPath(name) {
+		return node{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	n, ok, err := t.lookupExact(name)
+	if err != nil {
+		return node{}, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	if dir, base := path.Split(name); !ok && dir != "" { // the parent may be reached through links
+		d, err := t.resolve(op, strings.TrimSuffix(dir, "/"))
+		if err != nil {
+			return node{}, err
+		}
+		if n, ok, err = t.lookupExact(path.Join(d.name, base)); err != nil {
+			return node{}, &fs.PathError{Op: op, Path: name, Err: err}
+		}
+	}
+	if !ok {
+		return node{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+	}
+	if n.m != nil && n.m.typ == tar.TypeLink {
+		return t.resolve(op, name)
+	}
+	return n, nil
+}
+
+// File is a regular file of an FS: a section of the archive.
+type File struct {
+	*io.SectionReader
+	n    node
+	name string
+	r    io.ReaderAt
+}
+
+// Section returns the archive and the byte range that hold this file, so a
+// writer can copy it without passing it through memory.
+func (f *File) Section() (r io.ReaderAt, off, n int64) { return f.r, f.n.m.off, f.n.m.size }
+
+func (f *File) Stat() (fs.FileInfo, error) { return info{n: f.n, name: path.Base(f.name)}, nil }
+func (f *File) Close() error               { return nil }
+
+type dir struct {
+	t    *FS
+	n    node
+	name string
+	pos  int
+}
+
+func (d *dir) Stat() (fs.FileInfo, error) { return info{n: d.n, name: path.Base(d.name)}, nil }
+func (d *dir) Close() error               { return nil }
+func (d *dir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.name, Err: errors.New("is a directory")}
+}
+
+func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
+	all := d.t.dirEntries(d.n.name)[d.pos:]
+	if n > 0 && len(all) == 0 {
+		return nil, io.EOF
+	}
+	if n > 0 && len(all) > n {
+		all = all[:n]
+	}
+	d.pos += len(all)
+	return all, nil
+}
+
+type info struct {
+	n    node
+	name string
+}
+
+func (i info) Name() string { return i.name }
+func (i info) Size() int64 {
+	if i.n.isDir() || i.n.m.typ != tar.TypeReg {
+		return 0
+	}
+	return i.n.m.size
+}
+func (i info) Mode() fs.FileMode {
+	switch {
+	case i.n.m == nil:
+		return fs.ModeDir | 0o755
+	case i.n.m.typ == tar.TypeSymlink:
+		return fs.ModeSymlink | 0o777
+	case i.n.m.typ == tar.TypeDir:
+		return fs.ModeDir | fs.FileMode(i.n.m.perm).Perm()
+	}
+	return fs.FileMode(i.n.m.perm).Perm()
+}
+
+// ModTime is the zero time: image layouts carry no meaning in it, and the
+// index keeps only what readers use.
+func (i info) ModTime() time.Time { return time.Time{} }
+func (i info) IsDir() bool        { return i.n.isDir() }
+func (i info) Sys() any           { return nil }
+
+// bufReader reads an archive's headers through a buffer: archive/tar reads
+// each header in 512-byte blocks and seeks over data, and a ReaderAt call
+// per block is slow natively and slower still in a browser.
+type bufReader struct {
+	r      io.ReaderAt
+	size   int64
+	pos    int64
+	buf    []byte
+	bstart int64
+	blen   int
+}
+
+func (b *bufReader) Read(p []byte) (int, error) {
+	if b.pos >= b.size {
+		return 0, io.EOF
+	}
+	if b.pos < b.bstart || b.pos >= b.bstart+int64(b.blen) {
+		if len(p) >= len(b.buf) {
+			n, err := b.r.ReadAt(p[:min(int64(len(p)), b.size-b.pos)], b.pos)
+			b.pos += int64(n)
+			if err == io.EOF && n > 0 {
+				err = nil
+			}
+			return n, err
+		}
+		n, err := b.r.ReadAt(b.buf[:min(int64(len(b.buf)), b.size-b.pos)], b.pos)
+		if n == 0 {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		b.bstart, b.blen = b.pos, n
+	}
+	n := copy(p, b.buf[b.pos-b.bstart:b.blen])
+	b.pos += int64(n)
+	return n, nil
+}
+
+func (b *bufReader) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += b.pos
+	case io.SeekEnd:
+		off += b.size
+	}
+	if off < 0 {
+		return 0, errors.New("tarfs: seek before the start")
+	}
+	b.pos = off
+	return off, nil
+}
