@@ -635,6 +635,116 @@ func badInputs(t testing.TB) []badInput {
 			want:  []string{"evil"},
 			errIs: convert.ErrLayout,
 		},
+		// Digests that would escape: every digest read from any document is
+		// validated before it is a path, a map key or an output.
+		{
+			name: "foreign layer digest that climbs out",
+			data: func(t testing.TB) []byte {
+				img := i1
+				ids := []digest.Digest{digest.FromBytes(img.layers[0])}
+				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "RepoTags": []string{testName}, "Layers": []string{"absent/layer.tar"},
+					"LayerSources": map[string]any{ids[0].String(): map[string]any{"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+						"digest": "sha256:../../../../tmp/x", "size": 10, "urls": []string{"https://example.com/x"}}}}})
+				return img.dockerArchive(t).set(t, "manifest.json", m).tar(t)
+			},
+			want:  []string{"invalid digest", "LayerSources"},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "LayerSources key that is no digest",
+			data: func(t testing.TB) []byte {
+				img := i1
+				m := mustJSON(t, []map[string]any{{"Config": img.configPath(), "Layers": []string{layerPath(0)},
+					"LayerSources": map[string]any{"sha256:../x": map[string]any{"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+						"digest": digest.FromBytes(img.layers[0]), "size": len(img.layers[0])}}}})
+				return img.dockerArchive(t).set(t, "manifest.json", m).tar(t)
+			},
+			want:  []string{"invalid digest", "LayerSources key"},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "index entry digest that climbs out",
+			data: func(t testing.TB) []byte {
+				idx := strings.Replace(string(ociIndex(t, i1.ociManifest(t))), digest.FromBytes(i1.ociManifest(t)).String(), "sha256:../../../etc/passwd", 1)
+				return i1.ociArchive(t).set(t, "index.json", []byte(idx)).tar(t)
+			},
+			want:  []string{"invalid digest", "index.json"},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "absent foreign layer of an unknown algorithm",
+			data: func(t testing.TB) []byte {
+				var m map[string]any
+				json.Unmarshal(i1.ociManifest(t), &m)
+				m["layers"].([]any)[0] = map[string]any{"mediaType": "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+					"digest": "md5:0123", "size": 4, "urls": []string{"https://example.com/x"}}
+				mb := mustJSON(t, m)
+				return append(i1.ociArchive(t).drop(t, blobName(i1.ociManifest(t))).set(t, "index.json", ociIndex(t, mb)), member{name: blobName(mb), body: mb}).tar(t)
+			},
+			want:  []string{"invalid digest", "layer 0"},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "absent foreign layer of negative size",
+			data: func(t testing.TB) []byte {
+				var m map[string]any
+				json.Unmarshal(i1.ociManifest(t), &m)
+				m["layers"].([]any)[0] = map[string]any{"mediaType": "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+					"digest": digest.FromString("elsewhere"), "size": -5, "urls": []string{"https://example.com/x"}}
+				mb := mustJSON(t, m)
+				return append(i1.ociArchive(t).drop(t, blobName(i1.ociManifest(t))).set(t, "index.json", ociIndex(t, mb)), member{name: blobName(mb), body: mb}).tar(t)
+			},
+			want:  []string{"negative size"},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "diff_id that is no digest",
+			data: func(t testing.TB) []byte {
+				cfg := strings.Replace(string(i1.config), digest.FromBytes(i1.layers[0]).String(), "sha256:../../x", 1)
+				img := testImage{layers: i1.layers, config: []byte(cfg)}
+				return img.ociArchive(t).tar(t)
+			},
+			want:  []string{"invalid digest", "diff_ids"},
+			errIs: convert.ErrLayout,
+		},
+		// JSON that means two things: one member named twice, or in two
+		// cases where the decoder folds them.
+		{
+			name: "manifest naming its layers twice",
+			data: func(t testing.TB) []byte {
+				mb := []byte(strings.Replace(string(i2.ociManifest(t)), `"layers":`, `"layers":[],"layers":`, 1))
+				return append(i2.ociArchive(t).drop(t, blobName(i2.ociManifest(t))).set(t, "index.json", ociIndex(t, mb)), member{name: blobName(mb), body: mb}).tar(t)
+			},
+			want:  []string{blobName([]byte(strings.Replace(string(i2.ociManifest(t)), `"layers":`, `"layers":[],"layers":`, 1))), "names one member twice", `"layers"`},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "manifest.json naming Layers in two cases",
+			data: func(t testing.TB) []byte {
+				m := strings.Replace(string(i1.dockerArchive(t).get(t, "manifest.json")), `"Layers":`, `"layers":[],"Layers":`, 1)
+				return i1.dockerArchive(t).set(t, "manifest.json", []byte(m)).tar(t)
+			},
+			want:  []string{"manifest.json", "names one member twice"},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "two manifest.json members",
+			data: func(t testing.TB) []byte {
+				ms := i1.dockerArchive(t)
+				return append(ms, member{name: "./manifest.json", body: []byte(`[]`)}).tar(t)
+			},
+			want:  []string{"manifest.json", "two tar members"},
+			errIs: convert.ErrLayout,
+		},
+		{
+			name: "two members for one layer",
+			data: func(t testing.TB) []byte {
+				ms := i1.ociArchive(t)
+				return append(ms, member{name: blobName(i1.layers[0]), body: []byte("other bytes")}).tar(t)
+			},
+			want:  []string{blobName(i1.layers[0]), "two tar members"},
+			errIs: convert.ErrLayout,
+		},
 	}
 }
 
@@ -861,4 +971,50 @@ func TestBadInputRealFixtures(t *testing.T) {
 		}
 		checkError(t, c, source, verify(source, bad))
 	})
+}
+
+// A layer stored under a sha512 digest keeps its sha256 diff_id: the diff_id
+// is hashed with its own algorithm, not the blob's.
+func TestSHA512LayerKeepsSHA256DiffID(t *testing.T) {
+	img := newTestImage(t, 1)
+	l := img.layers[0]
+	d512 := digest.SHA512.FromBytes(l)
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
+		Config: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(img.config), Size: int64(len(img.config))},
+		Layers: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: d512, Size: int64(len(l))}}}
+	m.SchemaVersion = 2
+	mb := mustJSON(t, m)
+	ms := members{
+		{name: "oci-layout", body: []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		{name: "index.json", body: ociIndex(t, mb)},
+		{name: blobName(mb), body: mb},
+		{name: blobName(img.config), body: img.config},
+		{name: "blobs/sha512/" + d512.Encoded(), body: l},
+	}
+	data := ms.tar(t)
+	if err := verify("sha512.tar", data); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	for _, to := range []convert.Layout{convert.DockerArchive, convert.OCIArchive, convert.OCI} {
+		if err := convertTo("sha512.tar", data, to); err != nil {
+			t.Errorf("to %s: %v", to, err)
+		}
+	}
+	// A wrong sha256 diff_id is still caught.
+	bad := newTestImage(t, 1)
+	bad.config = bytes.Replace(bad.config, []byte(digest.FromBytes(l).Encoded()), []byte(digest.FromString("x").Encoded()), 1)
+	m.Config.Digest, m.Config.Size = digest.FromBytes(bad.config), int64(len(bad.config))
+	mb = mustJSON(t, m)
+	ms = members{
+		{name: "oci-layout", body: []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		{name: "index.json", body: ociIndex(t, mb)},
+		{name: blobName(mb), body: mb},
+		{name: blobName(bad.config), body: bad.config},
+		{name: "blobs/sha512/" + d512.Encoded(), body: l},
+	}
+	err := verify("sha512-bad.tar", ms.tar(t))
+	var de *convert.DigestError
+	if !errors.As(err, &de) || de.What != "diff_id" || de.Got != digest.FromBytes(l).String() {
+		t.Errorf("a wrong diff_id of a sha512 layer: %v", err)
+	}
 }

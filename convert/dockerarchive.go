@@ -102,6 +102,14 @@ func (a *Archive) readDocker(hybrid bool) error {
 		if err != nil {
 			return a.errorf(cfgPath, "invalid image config: %v", err)
 		}
+		for id, d := range e.LayerSources {
+			if err := validDigest(id); err != nil {
+				return a.errorf("manifest.json", "%s: LayerSources key: %v", what, err)
+			}
+			if err := validDescriptor(d); err != nil {
+				return a.errorf("manifest.json", "%s: LayerSources[%s]: %v", what, id, err)
+			}
+		}
 		ids := cfg.RootFS.DiffIDs
 		if len(ids) != len(e.Layers) {
 			return a.errorf("manifest.json", "%s lists %d layers, its config %d diff_ids", what, len(e.Layers), len(ids))
@@ -340,7 +348,7 @@ func (a *Archive) resolveDocker(img *Image) error {
 		if !lb.verified {
 			return fmt.Errorf("internal: layer %s resolved before it was hashed", lb.Path)
 		}
-		if lb.compression == Uncompressed && lb.Digest != lb.diffID {
+		if lb.compression == Uncompressed && lb.Digest.Algorithm() == lb.diffID.Algorithm() && lb.Digest != lb.diffID {
 			return &DigestError{Source: a.Source, Blob: lb.Path, What: "diff_id", Want: lb.diffID.String(), Got: lb.Digest.String()}
 		}
 		d := ocispec.Descriptor{MediaType: layerMediaType(lb.compression, true), Digest: lb.Digest, Size: lb.Size}

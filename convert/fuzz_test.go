@@ -70,8 +70,17 @@ func convertEverywhere(t *testing.T, data []byte) {
 	if a := open(); a != nil {
 		_, _ = a.Inspect(ctx, convert.InspectOptions{Host: convertOptions(convert.OCI).Host})
 	}
+	var variants []convert.Options
 	for _, to := range allLayouts {
-		p, err := open().Convert(ctx, convertOptions(to))
+		variants = append(variants, convertOptions(to))
+	}
+	// Re-encoding edits manifests in place: what it writes must verify too.
+	zstd := convertOptions(convert.OCIArchive)
+	zstd.Recompress, zstd.Compress, zstd.Spill = true, convert.Zstd, convert.MemorySpill
+	variants = append(variants, zstd)
+	for _, o := range variants {
+		to := o.To
+		p, err := open().Convert(ctx, o)
 		if err != nil {
 			continue
 		}
@@ -105,6 +114,12 @@ func FuzzMetadata(f *testing.F) {
 	f.Add(uint8(2), img.ociManifest(f))
 	f.Add(uint8(0), []byte(`[{"Config":"x.json","RepoTags":null,"Layers":[],"LayerSources":{"sha256:`+strings.Repeat("0", 64)+`":{"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip","urls":["http://x"]}}}]`))
 	f.Add(uint8(1), []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:`+strings.Repeat("a", 64)+`","size":2,"platform":{"os":"linux","architecture":"arm64"}}]}`))
+	// JSON that means two things: a member named twice, or in two cases.
+	m := string(img.ociManifest(f))
+	f.Add(uint8(2), []byte(strings.Replace(m, `"layers":`, `"layers":[],"layers":`, 1)))
+	f.Add(uint8(2), []byte(strings.Replace(m, `"layers":`, `"Layers":[],"layers":`, 1)))
+	f.Add(uint8(0), []byte(strings.Replace(string(docker.get(f, "manifest.json")), `"Layers":`, `"layers":[],"Layers":`, 1)))
+	f.Add(uint8(1), []byte(strings.Replace(string(oci.get(f, "index.json")), `"manifests":`, `"manifests":[],"manifests":`, 1)))
 	f.Fuzz(func(t *testing.T, which uint8, meta []byte) {
 		var ms members
 		switch which % 3 {

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"time"
@@ -99,11 +100,42 @@ type Config struct {
 }
 
 func parseConfig(b []byte) (*Config, error) {
+	if err := checkJSON(b, false); err != nil {
+		return nil, err
+	}
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, err
 	}
+	for i, d := range c.RootFS.DiffIDs {
+		if err := validDigest(d); err != nil {
+			return nil, fmt.Errorf("rootfs.diff_ids[%d]: %w", i, err)
+		}
+	}
 	return &c, nil
+}
+
+// validDigest accepts a digest retar can use as a name, a path or an output:
+// an algorithm it can compute and an encoded part of that algorithm's length
+// and alphabet. Every digest read from any document passes here first, so a
+// "sha256:../../x" never becomes a path or reaches an output.
+func validDigest(d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("invalid digest %q: %v", printable(string(d)), err)
+	}
+	return nil
+}
+
+// validDescriptor checks what retar uses of a descriptor read from a
+// document: its digest and a size that can be one.
+func validDescriptor(d ocispec.Descriptor) error {
+	if err := validDigest(d.Digest); err != nil {
+		return err
+	}
+	if d.Size < 0 {
+		return fmt.Errorf("descriptor of %s: negative size %d", d.Digest, d.Size)
+	}
+	return nil
 }
 
 // isImage tells an image config from an artifact's config that borrows its

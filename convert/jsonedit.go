@@ -3,38 +3,57 @@ package convert
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 )
 
-// jsonEdit rewrites scalar values of a JSON document in place, leaving every
-// other byte as it was: key order, spacing and fields retar does not know
-// survive, so converting a manifest there and back gives its bytes back.
-type jsonEdit struct {
-	doc   []byte
-	edits []splice
+// JSON documents are read strictly: an object naming one member twice is
+// refused, since decoders disagree on which one counts (Go's takes the last,
+// others the first) and containerd and the image-spec validators call it
+// invalid. Go's decoder also matches struct fields case-insensitively, so in
+// the documents retar decodes into structs two names that differ only in
+// case ("layers", "Layers") are the same member twice too; objects that are
+// free-form maps (annotations, labels) keep case-sensitive names.
+
+// errDuplicateKey is wrapped by the error for a member named twice.
+var errDuplicateKey = errors.New("a JSON object names one member twice")
+
+// mapKeys are members whose values are free-form maps: their names are
+// data, compared exactly.
+var mapKeys = map[string]bool{"annotations": true, "labels": true, "exposedports": true, "volumes": true, "layersources": true}
+
+// fold is the case folding encoding/json matches field names with.
+func fold(s string) string { return strings.ToLower(strings.ToUpper(s)) }
+
+// jsonScan reports a document's structure in one pass: each member name, each
+// scalar value and each object, with its path and byte range. Paths name
+// members as folded (foldStructs) or exact, as the decoder would match them.
+type jsonScan struct {
+	foldStructs bool
+	onScalar    func(path []string, start, end int)
+	onObject    func(path []string, open, close int, empty bool)
 }
 
-type splice struct {
-	start, end int
-	raw        []byte
+type scanFrame struct {
+	array   bool
+	isMap   bool // a free-form map: exact names, no folding
+	index   int
+	key     string
+	inKey   bool
+	open    int
+	members int
+	seen    map[string]bool
 }
 
-// valueAt is where a scalar value sits: its path ("layers", "0", "digest")
-// and byte range.
-type valueAt struct {
-	path       []string
-	start, end int
-}
-
-// scalars lists the scalar values of doc with their paths, in document order.
-func scalars(doc []byte) ([]valueAt, error) {
+func (s *jsonScan) run(doc []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
-	var stack []*jsonFrame
-	var out []valueAt
+	var stack []*scanFrame
+	done := false // a whole value has been read
 	path := func() []string {
 		p := make([]string, 0, len(stack))
 		for _, f := range stack {
@@ -46,129 +65,199 @@ func scalars(doc []byte) ([]valueAt, error) {
 		}
 		return p
 	}
+	advance := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := stack[len(stack)-1]
+		if top.array {
+			top.index++
+		} else {
+			top.inKey = true
+		}
+	}
 	for {
 		prev := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err == io.EOF {
-			return out, nil
+			if len(stack) > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if done {
+			return errors.New("more than one JSON value")
 		}
 		end := int(dec.InputOffset())
-		var top *jsonFrame
+		var top *scanFrame
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
 		}
 		if top != nil && !top.array && top.inKey {
 			if d, ok := tok.(json.Delim); ok && d == '}' {
+				if s.onObject != nil {
+					s.onObject(path()[:len(stack)-1], top.open, end-1, top.members == 0)
+				}
 				stack = stack[:len(stack)-1]
-				advance(stack)
+				advance()
+				done = len(stack) == 0
 				continue
 			}
-			top.key, top.inKey = tok.(string), false
+			name := tok.(string)
+			k := name
+			if s.foldStructs && !top.isMap {
+				k = fold(name)
+			}
+			if top.seen[k] {
+				return fmt.Errorf("%w: %q", errDuplicateKey, name)
+			}
+			top.seen[k] = true
+			top.members++
+			top.key, top.inKey = k, false
 			continue
 		}
 		switch t := tok.(type) {
 		case json.Delim:
 			switch t {
-			case '{':
-				stack = append(stack, &jsonFrame{inKey: true})
-			case '[':
-				stack = append(stack, &jsonFrame{array: true})
+			case '{', '[':
+				f := &scanFrame{array: t == '[', inKey: t == '{', open: end - 1, seen: map[string]bool{}}
+				if top != nil && !top.array {
+					f.isMap = mapKeys[fold(top.key)]
+				}
+				stack = append(stack, f)
 			case '}', ']':
 				stack = stack[:len(stack)-1]
-				advance(stack)
+				advance()
 			}
 		default:
 			start := prev
 			for start < end && (doc[start] == ' ' || doc[start] == '\t' || doc[start] == '\n' || doc[start] == '\r' || doc[start] == ':' || doc[start] == ',') {
 				start++
 			}
-			out = append(out, valueAt{path: path(), start: start, end: end})
-			advance(stack)
-		}
-	}
-}
-
-// jsonFrame is a container being read: an array at an index, or an object
-// at a key (or expecting the next key).
-type jsonFrame struct {
-	array bool
-	index int
-	key   string
-	inKey bool
-}
-
-// advance moves the innermost container past a value it just held.
-func advance(stack []*jsonFrame) {
-	if len(stack) == 0 {
-		return
-	}
-	top := stack[len(stack)-1]
-	if top.array {
-		top.index++
-	} else {
-		top.inKey = true
-	}
-}
-
-// set replaces the value at path with v (marshalled); it fails if the path
-// does not hold a scalar.
-func (e *jsonEdit) set(at []valueAt, v any, path ...string) error {
-	for _, s := range at {
-		if equalPath(s.path, path) {
-			raw, err := json.Marshal(v)
-			if err != nil {
-				return err
+			if s.onScalar != nil {
+				s.onScalar(path(), start, end)
 			}
-			e.edits = append(e.edits, splice{s.start, s.end, raw})
-			return nil
+			advance()
 		}
+		done = len(stack) == 0
 	}
-	return fmt.Errorf("no value at %v", path)
 }
 
-// insertFirst adds "key": v as the first member of the top-level object.
-func (e *jsonEdit) insertFirst(key string, v any) error {
-	i := bytes.IndexByte(e.doc, '{')
-	if i < 0 {
-		return fmt.Errorf("not a JSON object")
+// checkJSON refuses a document that names one member of an object twice;
+// with foldStructs, names that differ only in case count as one outside
+// free-form maps.
+func checkJSON(doc []byte, foldStructs bool) error {
+	return (&jsonScan{foldStructs: foldStructs}).run(doc)
+}
+
+// jsonEdit rewrites values of a JSON document in place, leaving every other
+// byte as it was: key order, spacing and fields retar does not know survive,
+// so converting a manifest there and back gives its bytes back. It finds
+// members as the decoder does (names folded outside free-form maps), and a
+// member the document lacks is inserted into its object.
+type jsonEdit struct {
+	doc     []byte
+	values  map[string][2]int // by pathKey: a scalar's byte range
+	objects map[string]jsonObject
+	edits   []splice
+}
+
+type jsonObject struct {
+	open  int // offset of '{'
+	empty bool
+}
+
+type splice struct {
+	start, end int
+	raw        []byte
+}
+
+// newJSONEdit indexes doc's scalars and objects once, so each edit is a map
+// lookup and a document of many layers is edited in linear time.
+func newJSONEdit(doc []byte) (*jsonEdit, error) {
+	e := &jsonEdit{doc: doc, values: map[string][2]int{}, objects: map[string]jsonObject{}}
+	s := &jsonScan{foldStructs: true,
+		onScalar: func(p []string, start, end int) { e.values[strings.Join(p, "\x00")] = [2]int{start, end} },
+		onObject: func(p []string, open, _ int, empty bool) {
+			e.objects[strings.Join(p, "\x00")] = jsonObject{open: open, empty: empty}
+		},
 	}
-	k, _ := json.Marshal(key)
-	val, err := json.Marshal(v)
+	if err := s.run(doc); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// pathKey is path as the index keys it: member names folded, but for those
+// inside free-form maps.
+func pathKey(path []string) string {
+	out := make([]string, len(path))
+	for i, p := range path {
+		if i > 0 && mapKeys[fold(path[i-1])] {
+			out[i] = p
+		} else {
+			out[i] = fold(p)
+		}
+	}
+	return strings.Join(out, "\x00")
+}
+
+// set replaces the scalar at path with v (marshalled), or inserts it as a new
+// member when the object at path's parent lacks it.
+func (e *jsonEdit) set(v any, path ...string) error {
+	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	raw := append(append(append(k, ':'), val...), ',')
-	if bytes.TrimSpace(e.doc[i+1:])[0] == '}' {
-		raw = raw[:len(raw)-1]
+	if r, ok := e.values[pathKey(path)]; ok {
+		e.edits = append(e.edits, splice{r[0], r[1], raw})
+		return nil
 	}
-	e.edits = append(e.edits, splice{i + 1, i + 1, raw})
+	parent := pathKey(path[:len(path)-1])
+	o, ok := e.objects[parent]
+	if !ok {
+		return fmt.Errorf("no object at %s to hold %s", strings.Join(path[:len(path)-1], "."), path[len(path)-1])
+	}
+	k, _ := json.Marshal(path[len(path)-1])
+	member := append(append(k, ':'), raw...)
+	if !o.empty {
+		member = append(member, ',')
+	}
+	// One object may gain several members: each is inserted first, and the
+	// later ones go before the earlier ones, which keeps the commas right.
+	e.edits = append(e.edits, splice{o.open + 1, o.open + 1, member})
+	o.empty = false
+	e.objects[parent] = o
 	return nil
 }
 
 func (e *jsonEdit) bytes() []byte {
-	sort.Slice(e.edits, func(i, j int) bool { return e.edits[i].start < e.edits[j].start })
+	sort.SliceStable(e.edits, func(i, j int) bool { return e.edits[i].start < e.edits[j].start })
 	var b bytes.Buffer
 	pos := 0
-	for _, s := range e.edits {
+	for i := 0; i < len(e.edits); {
+		j := i
+		for j < len(e.edits) && e.edits[j].start == e.edits[i].start && e.edits[j].start == e.edits[j].end {
+			j++
+		}
+		if j > i { // insertions at one offset, the latest first
+			b.Write(e.doc[pos:e.edits[i].start])
+			for k := j - 1; k >= i; k-- {
+				b.Write(e.edits[k].raw)
+			}
+			pos = e.edits[i].start
+			i = j
+			continue
+		}
+		s := e.edits[i]
 		b.Write(e.doc[pos:s.start])
 		b.Write(s.raw)
 		pos = s.end
+		i++
 	}
 	b.Write(e.doc[pos:])
 	return b.Bytes()
-}
-
-func equalPath(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

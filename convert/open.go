@@ -66,6 +66,9 @@ func Open(in Input) (*Archive, error) {
 			return nil, a.errorf("", "is a directory, not a %s", in.Layout)
 		}
 		a.fsys = in.Dir
+		if err := a.probeLayoutFiles(); err != nil {
+			return nil, err
+		}
 		switch {
 		case a.exists("index.json"):
 			a.Layout = OCI
@@ -89,6 +92,9 @@ func Open(in Input) (*Archive, error) {
 			return nil, &LayoutError{Source: a.Source, Reason: err.Error(), Err: err}
 		}
 		a.fsys = t
+		if err := a.probeLayoutFiles(); err != nil {
+			return nil, err
+		}
 		switch {
 		case in.Layout.IsArchive():
 			a.Layout = in.Layout // a hybrid is both; the user said which
@@ -142,6 +148,17 @@ func (a *Archive) mismatch(err error) {
 	a.warnf("%v (the content is used, as docker load does)", err)
 }
 
+// probeLayoutFiles makes sure the names that decide the layout are
+// unambiguous: a name two tar members share is an error, not an absent file.
+func (a *Archive) probeLayoutFiles() error {
+	for _, name := range []string{"index.json", "manifest.json", "repositories", "oci-layout", "version"} {
+		if _, err := fs.Stat(a.fsys, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return &LayoutError{Source: a.Source, Path: name, Reason: err.Error(), Err: err}
+		}
+	}
+	return nil
+}
+
 func (a *Archive) exists(name string) bool {
 	fi, err := fs.Stat(a.fsys, name)
 	return err == nil && fi.Mode().IsRegular()
@@ -170,8 +187,8 @@ func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
 	if b, ok := a.blobs[d]; ok {
 		return b, nil
 	}
-	if err := d.Validate(); err != nil {
-		return nil, a.errorf("", "invalid digest %q: %v", d, err)
+	if err := validDigest(d); err != nil {
+		return nil, a.errorf("", "%v", err)
 	}
 	for _, p := range a.lookup(d, manifest) {
 		b, err := a.file(p)
@@ -231,6 +248,16 @@ func (b *Blob) open() (io.ReadCloser, error) {
 
 // jsonDecode parses metadata; the path goes into the error.
 func (a *Archive) jsonDecode(p string, data []byte, v any) error {
+	// Names of free-form maps (repositories, a v1 layer's json) are data:
+	// exact duplicates only; elsewhere the decoder folds case.
+	_, isMap := v.(*map[string]map[string]string)
+	_, isV1 := v.(*v1JSON)
+	if err := checkJSON(data, !isMap && !isV1); err != nil {
+		if errors.Is(err, errDuplicateKey) {
+			return a.errorf(p, "%v: readers would disagree on which one counts", err)
+		}
+		return a.errorf(p, "invalid JSON: %v", err)
+	}
 	err := json.Unmarshal(data, v)
 	var te *json.UnmarshalTypeError
 	switch {
@@ -336,6 +363,9 @@ func annotationNames(ann map[string]string) []Name {
 
 // node builds the graph below a descriptor that names a manifest or an index.
 func (a *Archive) node(d ocispec.Descriptor, by string, depth int) (*Node, error) {
+	if err := validDescriptor(d); err != nil {
+		return nil, a.errorf("", "%s: %v", by, err)
+	}
 	if depth > maxGraphDepth {
 		return nil, a.errorf("", "indexes nested deeper than %d (at %s)", maxGraphDepth, d.Digest)
 	}
@@ -414,6 +444,19 @@ func (a *Archive) parseManifest(n *Node, data []byte, by string, depth int) erro
 // layers against the config's diff_ids.
 func (a *Archive) manifestChildren(n *Node) error {
 	m, p := n.Manifest, n.Blob.Path
+	if err := validDescriptor(m.Config); err != nil {
+		return a.errorf(p, "config: %v", err)
+	}
+	for i, l := range m.Layers {
+		if err := validDescriptor(l); err != nil {
+			return a.errorf(p, "layer %d: %v", i, err)
+		}
+	}
+	if m.Subject != nil {
+		if err := validDescriptor(*m.Subject); err != nil {
+			return a.errorf(p, "subject: %v", err)
+		}
+	}
 	cb, err := a.blob(m.Config.Digest, false)
 	if err != nil {
 		return err
@@ -448,7 +491,7 @@ func (a *Archive) manifestChildren(n *Node) error {
 		ln := &Node{Desc: l, Blob: lb}
 		if cfg.Config.isImage() {
 			ids := cfg.Config.RootFS.DiffIDs
-			if c, ok := compressionOf(l.MediaType); ok && c == Uncompressed && l.Digest != ids[i] && !isForeign(l) {
+			if c, ok := compressionOf(l.MediaType); ok && c == Uncompressed && l.Digest.Algorithm() == ids[i].Algorithm() && l.Digest != ids[i] && !isForeign(l) {
 				return &DigestError{Source: a.Source, Blob: path.Join(p, "layers", fmt.Sprint(i)), What: "diff_id", Want: ids[i].String(), Got: l.Digest.String()}
 			}
 			if lb != nil && lb.diffID == "" {

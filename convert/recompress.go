@@ -178,10 +178,15 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	default:
 		enc = nopWriteCloser{sink}
 	}
-	// An uncompressed source is its own diff: its digest is hashed once.
-	diffHash := digest.SHA256.Digester()
+	// An uncompressed source is its own diff: its digest is hashed once,
+	// when the diff_id is of the blob's own algorithm.
+	diffAlg := digest.SHA256
+	if b.diffID != "" {
+		diffAlg = b.diffID.Algorithm()
+	}
+	diffHash := diffAlg.Digester()
 	var w io.Writer = io.MultiWriter(enc, diffHash.Hash())
-	if from == Uncompressed && alg == digest.SHA256 {
+	if from == Uncompressed && alg == diffAlg {
 		w = enc
 	}
 	if _, err := io.CopyBuffer(w, dec, make([]byte, copyBuffer)); err != nil {

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -71,14 +72,11 @@ func contentIsDocker(n *Node) bool {
 // setMediaType edits a document's own mediaType to mt when its family
 // changes; a document that leaves the field out keeps leaving it out while
 // its family stays.
-func setMediaType(e *jsonEdit, at []valueAt, have, mt string, sameFamily bool) (bool, error) {
+func setMediaType(e *jsonEdit, have, mt string, sameFamily bool) (bool, error) {
 	if have == mt || have == "" && sameFamily {
 		return false, nil
 	}
-	if have == "" {
-		return true, e.insertFirst("mediaType", mt)
-	}
-	return true, e.set(at, mt, "mediaType")
+	return true, e.set(mt, "mediaType")
 }
 
 // node returns n as it is written: n itself when nothing changes.
@@ -130,16 +128,13 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 	if docker {
 		mt = MediaTypeDockerManifest
 	}
-	at, err := scalars(n.raw)
+	e, err := newJSONEdit(n.raw)
 	if err != nil {
 		return nil, err
 	}
-	e := &jsonEdit{doc: n.raw}
-	set := func(v any, path ...string) error {
-		return e.set(at, v, path...)
-	}
+	set := e.set
 	familyChange := docker != contentIsDocker(n)
-	changed, err := setMediaType(e, at, n.Manifest.MediaType, mt, !familyChange)
+	changed, err := setMediaType(e, n.Manifest.MediaType, mt, !familyChange)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +179,9 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 		return n, nil
 	}
 	data := e.bytes()
+	if err := sameManifest(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", n.Desc.Digest, err)
+	}
 	out := newNode(mt, data, n.Desc.Platform)
 	out.Manifest, out.Children, out.raw = &m, children, data
 	return out, nil
@@ -271,12 +269,11 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 		out.Index, out.Children, out.raw = &idx, kept, data
 		return out, nil
 	}
-	at, err := scalars(n.raw)
+	e, err := newJSONEdit(n.raw)
 	if err != nil {
 		return nil, err
 	}
-	e := &jsonEdit{doc: n.raw}
-	changed, err := setMediaType(e, at, n.Index.MediaType, mt, docker == contentIsDocker(n))
+	changed, err := setMediaType(e, n.Index.MediaType, mt, docker == contentIsDocker(n))
 	if err != nil {
 		return nil, err
 	}
@@ -291,23 +288,23 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 		p := strconv.Itoa(i)
 		if d.MediaType != old.MediaType {
 			changed = true
-			if err := e.set(at, d.MediaType, "manifests", p, "mediaType"); err != nil {
+			if err := e.set(d.MediaType, "manifests", p, "mediaType"); err != nil {
 				return nil, err
 			}
 		}
 		if d.Digest != old.Digest {
 			changed = true
-			if err := e.set(at, d.Digest.String(), "manifests", p, "digest"); err != nil {
+			if err := e.set(d.Digest.String(), "manifests", p, "digest"); err != nil {
 				return nil, err
 			}
-			if err := e.set(at, d.Size, "manifests", p, "size"); err != nil {
+			if err := e.set(d.Size, "manifests", p, "size"); err != nil {
 				return nil, err
 			}
 		}
 		// An attestation names the manifest it is about; it follows a rewrite.
 		if to, ok := moved[d.Annotations[annotationRefDigest]]; ok {
 			changed = true
-			if err := e.set(at, to, "manifests", p, "annotations", annotationRefDigest); err != nil {
+			if err := e.set(to, "manifests", p, "annotations", annotationRefDigest); err != nil {
 				return nil, err
 			}
 			d.Annotations = maps.Clone(d.Annotations)
@@ -319,6 +316,9 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 		return n, nil
 	}
 	data := e.bytes()
+	if err := sameIndex(data, &idx); err != nil {
+		return nil, fmt.Errorf("%s: %w", n.Desc.Digest, err)
+	}
 	out := newNode(mt, data, n.Desc.Platform)
 	out.Index, out.Children, out.raw = &idx, kept, data
 	return out, nil
@@ -362,4 +362,42 @@ func (r *rewriter) wanted(c *Node) bool {
 // no counterpart (zstd layers, artifacts) stay as they are.
 func familyType(mt string, docker bool) string {
 	return mapMediaType(mt, !docker)
+}
+
+// sameManifest decodes an edited manifest as every reader will and checks
+// that it says what the rewrite meant: the editor must never disagree with
+// the decoder.
+func sameManifest(data []byte, want *ocispec.Manifest) error {
+	var got ocispec.Manifest
+	if err := json.Unmarshal(data, &got); err != nil {
+		return fmt.Errorf("internal: the rewritten manifest does not decode: %w", err)
+	}
+	same := got.MediaType == want.MediaType && sameDesc(got.Config, want.Config) && len(got.Layers) == len(want.Layers)
+	for i := 0; same && i < len(got.Layers); i++ {
+		same = sameDesc(got.Layers[i], want.Layers[i])
+	}
+	if !same {
+		return errors.New("internal: the rewritten manifest does not decode to what was written")
+	}
+	return nil
+}
+
+func sameIndex(data []byte, want *ocispec.Index) error {
+	var got ocispec.Index
+	if err := json.Unmarshal(data, &got); err != nil {
+		return fmt.Errorf("internal: the rewritten index does not decode: %w", err)
+	}
+	same := got.MediaType == want.MediaType && len(got.Manifests) == len(want.Manifests)
+	for i := 0; same && i < len(got.Manifests); i++ {
+		g, w := got.Manifests[i], want.Manifests[i]
+		same = sameDesc(g, w) && g.Annotations[annotationRefDigest] == w.Annotations[annotationRefDigest]
+	}
+	if !same {
+		return errors.New("internal: the rewritten index does not decode to what was written")
+	}
+	return nil
+}
+
+func sameDesc(a, b ocispec.Descriptor) bool {
+	return a.MediaType == b.MediaType && a.Digest == b.Digest && a.Size == b.Size
 }

@@ -172,8 +172,14 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 	b.compression = DetectCompression(head[:n])
 	var w io.Writer = hh
 	var deep *deepCheck
+	// A diff_id is of its own algorithm, whatever the blob's digest is.
+	var rawDiff hash.Hash
+	if b.diffID != "" && b.compression == Uncompressed && b.diffID.Algorithm() != alg {
+		rawDiff = b.diffID.Algorithm().Hash()
+		w = io.MultiWriter(hh, rawDiff)
+	}
 	if h.Deep && b.needsDeep() {
-		deep = startDeep(b.compression, alg)
+		deep = startDeep(b.compression, b.diffID.Algorithm())
 		w = io.MultiWriter(hh, deep.pw)
 	}
 	w.Write(head[:n]) //nolint:errcheck // hashes do not fail; the deep pipe reports at wait
@@ -206,8 +212,14 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 			return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: diff.String()}
 		}
 		b.deepDone = true
-	} else if b.diffID != "" && b.compression == Uncompressed && b.Digest != b.diffID {
-		return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: b.Digest.String()}
+	} else if b.diffID != "" && b.compression == Uncompressed {
+		diff := b.Digest
+		if rawDiff != nil {
+			diff = digest.NewDigest(b.diffID.Algorithm(), rawDiff)
+		}
+		if diff != b.diffID {
+			return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: diff.String()}
+		}
 	}
 	return nil
 }
