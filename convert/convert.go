@@ -58,9 +58,10 @@ func (a *Archive) Select(pick string) ([]*Image, error) {
 		return a.Images[i : i+1], nil
 	}
 	var found []*Image
+	p := newNamePicker(pick)
 	for _, img := range a.Images {
 		for _, n := range img.Names {
-			if sameName(pick, n) {
+			if p.matches(n) {
 				found = append(found, img)
 				break
 			}
@@ -256,8 +257,9 @@ func Bundle(ctx context.Context, sources []Source, opts Options) (*Plan, error) 
 			if err != nil {
 				return nil, fmt.Errorf("%w%.0w", err, ErrUsage)
 			}
-			o.names = addName(o.names, n)
+			o.names = append(o.names, n)
 		}
+		o.names = uniqueNames(o.names)
 		single := (opts.To == DockerArchive && len(sources) == 1 || opts.To == Dir) && !(opts.AllPlatforms && o.root.Index != nil)
 		if single {
 			m, err := o.src.pickManifest(o.root, opts, &p.Warnings)
@@ -404,8 +406,8 @@ func mergeImages(out []outImage, sources int) ([]outImage, error) {
 	owner := map[string]int{}
 	for _, o := range out {
 		if i, ok := byRoot[o.identity()]; ok && sources > 1 {
+			merged[i].names = append(merged[i].names, o.names...)
 			for _, n := range o.names {
-				merged[i].names = addName(merged[i].names, n)
 				owner[n.String()] = i
 			}
 			continue
@@ -421,6 +423,9 @@ func mergeImages(out []outImage, sources int) ([]outImage, error) {
 			owner[n.String()] = len(merged)
 		}
 		merged = append(merged, o)
+	}
+	for i := range merged {
+		merged[i].names = uniqueNames(merged[i].names)
 	}
 	return merged, nil
 }

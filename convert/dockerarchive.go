@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -53,7 +54,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 	if entries == nil && !hybrid {
 		return a.errorf("manifest.json", "is null: it lists no image")
 	}
-	ociImages := len(a.Images)
+	byConfig := indexByConfig(a.Images)
 	for i, e := range entries {
 		what := fmt.Sprintf("entry %d", i)
 		cfgPath, ok := tarfs.Clean(e.Config)
@@ -84,17 +85,15 @@ func (a *Archive) readDocker(hybrid bool) error {
 				a.warnf("%s: RepoTag %q is not a valid name; left out", what, t)
 				continue
 			}
-			names = addName(names, n)
+			names = append(names, n)
 			raw = append(raw, t)
 		}
 		if hybrid {
-			if img := findImage(a.Images[:ociImages], cb.Digest, e.Layers); img != nil {
+			if img := byConfig.find(cb.Digest, e.Layers); img != nil {
 				img.inDocker = true
 				img.rawTags = append(img.rawTags, raw...)
-				for _, n := range names {
-					img.Names = addName(img.Names, n)
-					img.RepoTags = addName(img.RepoTags, n)
-				}
+				img.Names = append(img.Names, names...)
+				img.RepoTags = append(img.RepoTags, names...)
 				continue
 			}
 		}
@@ -156,13 +155,40 @@ func (a *Archive) cachedFile(p string) (*Blob, error) {
 	return b, err
 }
 
-// findImage finds the OCI image a docker manifest.json entry describes: the
-// manifest with the entry's config and layers, preferring an image whose root
-// is that manifest over an index that lists it.
-func findImage(images []*Image, cfg digest.Digest, layers []string) *Image {
+// configIndex finds the OCI image a docker manifest.json entry describes,
+// by its config: each image is walked once, so a hybrid of many images is
+// read in linear time.
+type configIndex struct {
+	roots, below map[digest.Digest][]manifestOf
+}
+
+type manifestOf struct {
+	img *Image
+	m   *Node
+}
+
+func indexByConfig(images []*Image) configIndex {
+	ix := configIndex{roots: map[digest.Digest][]manifestOf{}, below: map[digest.Digest][]manifestOf{}}
+	for _, img := range images {
+		if c := img.Root.config(); c != nil {
+			ix.roots[c.Desc.Digest] = append(ix.roots[c.Desc.Digest], manifestOf{img, img.Root})
+			continue
+		}
+		_ = img.Root.walk(func(n *Node) error {
+			if c := n.config(); c != nil {
+				ix.below[c.Desc.Digest] = append(ix.below[c.Desc.Digest], manifestOf{img, n})
+			}
+			return nil
+		})
+	}
+	return ix
+}
+
+// find returns the image whose manifest has the entry's config and layers,
+// preferring an image whose root is that manifest over an index that lists it.
+func (ix configIndex) find(cfg digest.Digest, layers []string) *Image {
 	matches := func(n *Node) bool {
-		c := n.config()
-		if c == nil || c.Desc.Digest != cfg || len(n.layers()) != len(layers) {
+		if len(n.layers()) != len(layers) {
 			return false
 		}
 		for i, l := range n.layers() {
@@ -172,19 +198,11 @@ func findImage(images []*Image, cfg digest.Digest, layers []string) *Image {
 		}
 		return true
 	}
-	for _, img := range images {
-		if matches(img.Root) {
-			return img
-		}
-	}
-	for _, img := range images {
-		found := false
-		_ = img.Root.walk(func(n *Node) error {
-			found = found || matches(n)
-			return nil
-		})
-		if found {
-			return img
+	for _, set := range [][]manifestOf{ix.roots[cfg], ix.below[cfg]} {
+		for _, c := range set {
+			if matches(c.m) {
+				return c.img
+			}
 		}
 	}
 	return nil
@@ -255,8 +273,8 @@ func (a *Archive) readLegacy() error {
 				a.Images = append(a.Images, img)
 			}
 			if n, err := ParseName(repo + ":" + tag); err == nil {
-				img.Names = addName(img.Names, n)
-				img.RepoTags = addName(img.RepoTags, n)
+				img.Names = append(img.Names, n)
+				img.RepoTags = append(img.RepoTags, n)
 			} else {
 				a.warnf("repositories: %s:%s is not a valid name; left out", repo, tag)
 			}
@@ -298,10 +316,13 @@ func (a *Archive) legacyImage(top string) (*Image, error) {
 		if lb == nil {
 			return nil, a.errorf(id+"/layer.tar", "not in the archive")
 		}
-		di.legacy = append([][]byte{data}, di.legacy...)
-		di.layers = append([]*Blob{lb}, di.layers...)
+		di.legacy = append(di.legacy, data)
+		di.layers = append(di.layers, lb)
 		id = v.Parent
 	}
+	// The chain was read from the top layer down; the image is base first.
+	slices.Reverse(di.legacy)
+	slices.Reverse(di.layers)
 	return &Image{docker: di}, nil
 }
 

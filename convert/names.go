@@ -65,23 +65,42 @@ func refName(s string) Name {
 	return Name{Raw: s}
 }
 
-// sameName reports whether a user's pick matches a name of an image: the full
-// normalised forms are compared, and raw names as written.
-func sameName(pick string, n Name) bool {
-	if n.Ref == nil {
-		return pick == n.Raw
-	}
-	if p, err := ParseName(pick); err == nil && p.Ref.String() == n.Ref.String() {
-		return true
-	}
-	return pick == n.Ref.String()
+// namePicker matches a user's pick against names of images: the full
+// normalised forms are compared, and raw names as written. The pick is
+// parsed once, however many names it is held against.
+type namePicker struct {
+	pick, full string
 }
 
-func addName(names []Name, n Name) []Name {
-	for _, m := range names {
-		if m.String() == n.String() {
-			return names
+func newNamePicker(pick string) namePicker {
+	p := namePicker{pick: pick}
+	if n, err := ParseName(pick); err == nil {
+		p.full = n.Ref.String()
+	}
+	return p
+}
+
+func (p namePicker) matches(n Name) bool {
+	if n.Ref == nil {
+		return p.pick == n.Raw
+	}
+	s := n.Ref.String()
+	return s == p.full || s == p.pick
+}
+
+// uniqueNames drops repeats, keeping the first of each, in linear time:
+// names are gathered with repeats and made unique once.
+func uniqueNames(names []Name) []Name {
+	if len(names) < 2 {
+		return names
+	}
+	seen := make(map[string]bool, len(names))
+	out := names[:0:0]
+	for _, n := range names {
+		if k := n.String(); !seen[k] {
+			seen[k] = true
+			out = append(out, n)
 		}
 	}
-	return append(names, n)
+	return out
 }

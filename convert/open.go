@@ -132,6 +132,11 @@ func Open(in Input) (*Archive, error) {
 	if len(a.Images) == 0 {
 		return nil, a.errorf("", "holds no image")
 	}
+	// Names were gathered with repeats (an index entry per name, RepoTags
+	// of hybrids): each list is made unique once.
+	for _, img := range a.Images {
+		img.Names, img.RepoTags, img.Annotations = uniqueNames(img.Names), uniqueNames(img.RepoTags), uniqueNames(img.Annotations)
+	}
 	return a, nil
 }
 
@@ -334,8 +339,8 @@ func (a *Archive) readOCI() error {
 			a.Images = append(a.Images, img)
 		}
 		for _, nm := range annotationNames(d.Annotations) {
-			img.Names = addName(img.Names, nm)
-			img.Annotations = addName(img.Annotations, nm)
+			img.Names = append(img.Names, nm)
+			img.Annotations = append(img.Annotations, nm)
 		}
 	}
 	return nil
@@ -355,7 +360,7 @@ func annotationNames(ann map[string]string) []Name {
 	if s := ann[ocispec.AnnotationRefName]; s != "" {
 		n := refName(s)
 		if n.Ref != nil || len(out) == 0 {
-			out = addName(out, n)
+			out = uniqueNames(append(out, n))
 		}
 	}
 	return out

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -271,7 +270,7 @@ func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
 	p.addData("index.json", marshal(idx))
 	legacy := newLegacyDirs()
 	if hybrid {
-		var entries []dockerEntry
+		var entries dockerManifest
 		for _, o := range out {
 			var ws []string
 			m, err := o.src.pickManifest(o.root, opts, &ws)
@@ -284,10 +283,10 @@ func (p *Plan) ociEntries(out []outImage, hybrid bool, opts Options) error {
 			p.warnRepoTags(o.names)
 			e := dockerManifestEntry(m, o.names, blobPathOf)
 			legacy.add(m, o.names, e.Layers)
-			entries = mergeEntry(entries, e)
+			entries.add(e)
 		}
-		if len(entries) > 0 {
-			p.addData("manifest.json", marshal(entries))
+		if len(entries.list) > 0 {
+			p.addData("manifest.json", marshal(entries.list))
 		}
 		legacy.addRepositories(p)
 	}
@@ -343,20 +342,32 @@ func (p *Plan) warnRepoTags(names []Name) {
 	}
 }
 
-// mergeEntry adds e to a docker manifest.json, or its names to an entry of
-// the same image, so an image two index entries list is loaded once.
-func mergeEntry(entries []dockerEntry, e dockerEntry) []dockerEntry {
-	for i, o := range entries {
-		if o.Config == e.Config && strings.Join(o.Layers, "\n") == strings.Join(e.Layers, "\n") {
-			for _, t := range e.RepoTags {
-				if !slices.Contains(o.RepoTags, t) {
-					entries[i].RepoTags = append(entries[i].RepoTags, t)
-				}
-			}
-			return entries
+// dockerManifest is a docker manifest.json being built: an entry per image,
+// an image two index entries list loaded once with the names of both.
+type dockerManifest struct {
+	list  []dockerEntry
+	byKey map[string]int          // config and layers -> entry
+	tags  map[int]map[string]bool // tags each entry has
+}
+
+func (d *dockerManifest) add(e dockerEntry) {
+	if d.byKey == nil {
+		d.byKey, d.tags = map[string]int{}, map[int]map[string]bool{}
+	}
+	key := e.Config + "\n" + strings.Join(e.Layers, "\n")
+	i, ok := d.byKey[key]
+	if !ok {
+		i = len(d.list)
+		d.byKey[key] = i
+		d.tags[i] = map[string]bool{}
+		d.list = append(d.list, dockerEntry{Config: e.Config, RepoTags: []string{}, Layers: e.Layers, LayerSources: e.LayerSources})
+	}
+	for _, t := range e.RepoTags {
+		if !d.tags[i][t] {
+			d.tags[i][t] = true
+			d.list[i].RepoTags = append(d.list[i].RepoTags, t)
 		}
 	}
-	return append(entries, e)
 }
 
 // dockerManifestEntry is a manifest.json entry for an image manifest whose
@@ -396,7 +407,7 @@ func repoTags(names []Name) []string {
 // manifest.json, and for old loaders "repositories" and v1 layer directories
 // whose layer.tar links to the layer file.
 func (p *Plan) dockerEntries(out []outImage) error {
-	var entries []dockerEntry
+	var entries dockerManifest
 	legacy := newLegacyDirs()
 	files := map[string]*Blob{}
 	for _, o := range out {
@@ -419,9 +430,9 @@ func (p *Plan) dockerEntries(out []outImage) error {
 			}
 		}
 		legacy.add(m, o.names, e.Layers)
-		entries = mergeEntry(entries, e)
+		entries.add(e)
 	}
-	p.addData("manifest.json", marshal(entries))
+	p.addData("manifest.json", marshal(entries.list))
 	legacy.addRepositories(p)
 	for _, name := range sortedKeys(files) {
 		p.addBlob(name, files[name])

@@ -1,0 +1,5 @@
+//go:build race
+
+package tarfs_test
+
+func init() { raceDetector = true }
