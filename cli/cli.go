@@ -9,8 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -47,14 +47,23 @@ A SRC may also be a bare path; its layout is detected from its content
 
 type env struct {
 	help           func() // prints the current command's --help
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	quiet          bool
 	tty            bool
+	limits         convert.Limits
 }
 
 // Main runs retar with args (without the program name) and returns its exit status.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	// A bug must still end in one line and a status, with nothing left behind.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "retar: internal error: %v\n", oneLine(fmt.Errorf("%v", r)))
+			code = exitFail
+		}
+	}()
 	if f, ok := stderr.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			e.tty = true
@@ -64,7 +73,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop, signaled := withSignals(stderr)
 	defer stop()
 	var err error
 	switch args[0] {
@@ -77,13 +86,16 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "manifest-digest":
 		err = e.manifestDigest(args[1:])
 	case "check":
-		err = e.check(args[1:])
+		err = e.check(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
 		fmt.Fprintf(stderr, "retar: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
+	}
+	if sig := signaled(); sig != nil && err != nil {
+		err = errInterrupted{sig}
 	}
 	var ue usageError
 	switch {
@@ -154,6 +166,33 @@ func (e *env) flags(name, help string) *flag.FlagSet {
 	return fs
 }
 
+// limitFlags are the expansion limits, for every command that reads a source.
+func (e *env) limitFlags(fs *flag.FlagSet) {
+	fs.Func("max-expansion", fmt.Sprintf("refuse a compressed archive or layer that expands past RATIO times its size, once past %d GiB (default %d; 0: no limit)",
+		convert.ExpansionFloor>>30, convert.DefaultLimits.MaxExpansion), func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a whole number of times, 0 for no limit")
+		}
+		e.limits.MaxExpansion = n
+		if n == 0 {
+			e.limits.MaxExpansion = -1
+		}
+		return nil
+	})
+	fs.Func("max-expanded", fmt.Sprintf("refuse a compressed archive or layer that expands past SIZE (default %dGiB; 0: no limit)", convert.DefaultLimits.MaxExpanded>>30), func(v string) error {
+		n, err := convert.ParseSize(v)
+		if err != nil {
+			return err
+		}
+		e.limits.MaxExpanded = n
+		if n == 0 {
+			e.limits.MaxExpanded = -1
+		}
+		return nil
+	})
+}
+
 // parse parses flags wherever they stand among the arguments, as skopeo's do.
 func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -195,6 +234,10 @@ Examples:
 A name in DST replaces the image's names; -t adds names. Names are docker
 references, normalised as docker does (busybox:1 is docker.io/library/busybox:1).
 
+SRC - reads the archive (compressed or not) from standard input, written
+once to a temporary file in TMPDIR; DST - writes it to standard output.
+
+` + destPolicy + `
 Flags:
 `
 
@@ -212,6 +255,8 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	format := fs.String("format", "", "manifest format of the output: oci or v2s2 (default: keep the source's)")
 	compress := fs.String("compress", "keep", "layer compression: keep, gzip, zstd or none")
 	level := fs.Int("compress-level", 0, "compression level (gzip 1-9, zstd 1-22; 0: the default)")
+	force := fs.Bool("force", false, "replace a DST directory whatever it holds: everything in it is deleted")
+	e.limitFlags(fs)
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -242,8 +287,13 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	if strings.HasPrefix(dst.Pick, "@") {
 		return usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
 	}
+	mtime, err := modTime()
+	if err != nil {
+		return err
+	}
 	opts := convert.Options{To: dst.Layout, Tags: tags, OCIStrict: *strict, AllPlatforms: *all, KeepAbsent: *keepAbsent,
-		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, ModTime: modTime(), CompressLevel: *level}
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, ModTime: mtime, CompressLevel: *level}
+	opts.Hashing.Limits = e.limits
 	if opts.Format, err = convert.ParseFormat(*format); err != nil {
 		return err
 	}
@@ -262,9 +312,27 @@ func (e *env) convert(ctx context.Context, args []string) error {
 		opts.Names = []string{dst.Pick}
 	}
 	opts.Platforms = platforms
+	var srcDirs []string
+	stdinUsed := false
+	for _, src := range srcs {
+		if src.Path == "-" {
+			if stdinUsed {
+				return usagef("standard input (-) can be one SRC only")
+			}
+			stdinUsed = true
+		} else if fi, err := os.Stat(src.Path); err == nil && fi.IsDir() {
+			srcDirs = append(srcDirs, src.Path)
+		}
+	}
+	// The destination is judged (and locked) before any source is read.
+	out, err := prepareOutput(dst, srcDirs, *force, e.stdout)
+	if err != nil {
+		return err
+	}
+	defer out.close()
 	var sources []convert.Source
 	for _, src := range srcs {
-		s, err := openSource(src)
+		s, err := openSource(ctx, src, e.stdin, e.limits)
 		if err != nil {
 			return err
 		}
@@ -287,16 +355,12 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	prog = e.progress("writing")
 	written := convert.Progress{TotalBytes: plan.TarSize()}
 	count := func(n int64) { written.Bytes += n; prog.set(written) }
-	if dst.Layout.IsArchive() {
-		err = writeArchive(ctx, plan, dst.Path, count)
-	} else {
-		err = writeDir(ctx, plan, dst.Path, count)
-	}
+	err = out.write(ctx, plan, count)
 	prog.done()
 	if err != nil {
 		return err
 	}
-	e.checkOutput(dst)
+	e.checkOutput(ctx, dst)
 	if !e.quiet {
 		for _, img := range plan.Images {
 			names := "no name"
@@ -313,14 +377,23 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	return nil
 }
 
-// modTime is the time stamped on tar entries: SOURCE_DATE_EPOCH if set, else 0.
-func modTime() time.Time {
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return time.Unix(n, 0)
-		}
+// maxEpoch is the latest time a tar header holds in its fixed fields
+// (8^11 - 1 seconds, in 2242).
+const maxEpoch = 1<<33 - 1
+
+// modTime is the time stamped on tar entries: SOURCE_DATE_EPOCH if set, else
+// 0. A value that is not a whole number of seconds in range is refused before
+// anything is read, as the reproducible-builds specification asks.
+func modTime() (time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return time.Unix(0, 0), nil
 	}
-	return time.Unix(0, 0)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > maxEpoch {
+		return time.Time{}, usagef("SOURCE_DATE_EPOCH=%q: want a whole number of seconds from 0 to %d", s, maxEpoch)
+	}
+	return time.Unix(n, 0), nil
 }
 
 func (e *env) notices(ws []string) {
@@ -385,13 +458,14 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 	config := fs.Bool("config", false, "print the image config")
 	var pls platformList
 	fs.Var(&pls, "platform", "os/arch[/variant] to describe from a multi-platform image")
-	a, src, closeSrc, err := e.openOne(fs, args, "inspect")
+	e.limitFlags(fs)
+	a, src, closeSrc, err := e.openOne(ctx, fs, args, "inspect")
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
 	in, err := a.Inspect(ctx, convert.InspectOptions{Pick: src.Pick, Platforms: pls,
-		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}})
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, Hashing: convert.Hashing{Limits: e.limits}})
 	if err != nil {
 		return err
 	}
@@ -410,13 +484,14 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 
 func (e *env) verify(ctx context.Context, args []string) error {
 	fs := e.flags("verify", "Usage: retar verify SRC\n\nCheck every blob against its digest and size, every layer against its diff_id\n(compressed layers are decompressed for it) and every reference.\n\nExamples:\n  retar verify image.tar\n  retar verify dir:./image\n\nFlags:\n")
-	a, src, closeSrc, err := e.openOne(fs, args, "verify")
+	e.limitFlags(fs)
+	a, src, closeSrc, err := e.openOne(ctx, fs, args, "verify")
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
 	prog := e.progress("verifying")
-	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set})
+	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set, Limits: e.limits})
 	prog.done()
 	if err != nil {
 		return err // the notices would repeat it
@@ -437,27 +512,47 @@ func (e *env) verify(ctx context.Context, args []string) error {
 }
 
 func (e *env) manifestDigest(args []string) error {
-	fs := e.flags("manifest-digest", "Usage: retar manifest-digest FILE\n\nPrint the sha256 digest of a manifest file's bytes.\n\nExample:\n  retar manifest-digest ./image/manifest.json\n\nFlags:\n")
-	pos, err := e.parse(fs, args)
+	flags := e.flags("manifest-digest", "Usage: retar manifest-digest FILE\n\nPrint the sha256 digest of a manifest file's bytes.\n\nExample:\n  retar manifest-digest ./image/manifest.json\n\nFlags:\n")
+	pos, err := e.parse(flags, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("manifest-digest takes one FILE (retar manifest-digest --help)")
 	}
-	f, err := os.Open(pos[0])
+	name := pos[0]
+	var r io.Reader = e.stdin
+	if name != "-" {
+		fi, err := os.Stat(name)
+		if err != nil {
+			return err
+		}
+		var f *os.File
+		switch {
+		case fi.Mode().IsRegular():
+			f, err = os.Open(name)
+		case fi.Mode()&fs.ModeNamedPipe != 0:
+			f, err = openFIFO(name)
+		default:
+			return fmt.Errorf("%s: is %s, not a manifest file", name, modeName(fi.Mode()))
+		}
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, convert.MaxManifestSize+1))
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer f.Close()
-	d, err := digest.FromReader(io.LimitReader(f, convert.MaxManifestSize+1))
-	if err != nil {
-		return err
+	if len(data) > convert.MaxManifestSize {
+		return fmt.Errorf("%s: over the %d MiB limit for manifests", name, convert.MaxManifestSize>>20)
 	}
-	if fi, err := f.Stat(); err == nil && fi.Size() > convert.MaxManifestSize {
-		return fmt.Errorf("%s: %d bytes, over the %d MiB limit for manifests", pos[0], fi.Size(), convert.MaxManifestSize>>20)
+	if len(data) == 0 {
+		return fmt.Errorf("%s: empty: not a manifest", name)
 	}
-	fmt.Fprintln(e.stdout, d)
+	fmt.Fprintln(e.stdout, digest.FromBytes(data))
 	return nil
 }
 
@@ -480,11 +575,12 @@ Examples:
 Flags:
 `
 
-func (e *env) check(args []string) error {
+func (e *env) check(ctx context.Context, args []string) error {
 	fs := e.flags("check", checkHelp)
 	forList := fs.String("for", "", "consumers that must load it: exit 1 when one will not")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	a, src, closeSrc, err := e.openOne(fs, args, "check")
+	e.limitFlags(fs)
+	a, src, closeSrc, err := e.openOne(ctx, fs, args, "check")
 	if err != nil {
 		return err
 	}
@@ -547,11 +643,14 @@ func printCheck(w io.Writer, r *convert.CheckReport) {
 
 // checkOutput prints, after a conversion, the loaders its output will not
 // suit, as retar check would say.
-func (e *env) checkOutput(dst Ref) {
-	if e.quiet || !dst.Layout.IsArchive() {
+func (e *env) checkOutput(ctx context.Context, dst Ref) {
+	if e.quiet || !dst.Layout.IsArchive() || dst.Path == "-" {
 		return
 	}
-	s, err := openSource(Ref{Path: dst.Path})
+	if fi, err := os.Stat(dst.Path); err != nil || !fi.Mode().IsRegular() {
+		return // written through a FIFO or a device: nothing to read back
+	}
+	s, err := openSource(ctx, Ref{Path: dst.Path}, nil, e.limits)
 	if err != nil {
 		return
 	}
@@ -569,7 +668,7 @@ func (e *env) checkOutput(dst Ref) {
 
 // openOne parses a command's flags and its one SRC, and opens it; closeSrc
 // releases what opening took (temporary decompressed copies).
-func (e *env) openOne(fs *flag.FlagSet, args []string, cmd string) (a *convert.Archive, src Ref, closeSrc func(), err error) {
+func (e *env) openOne(ctx context.Context, fs *flag.FlagSet, args []string, cmd string) (a *convert.Archive, src Ref, closeSrc func(), err error) {
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return nil, src, nil, err
@@ -580,7 +679,7 @@ func (e *env) openOne(fs *flag.FlagSet, args []string, cmd string) (a *convert.A
 	if src, err = ParseRef(pos[0]); err != nil {
 		return nil, src, nil, usageError{err.Error()}
 	}
-	s, err := openSource(src)
+	s, err := openSource(ctx, src, e.stdin, e.limits)
 	if err != nil {
 		return nil, src, nil, err
 	}

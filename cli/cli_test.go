@@ -158,7 +158,7 @@ func tmpLeft(t *testing.T, dir string) []string {
 	}
 	var left []string
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".retar-") {
+		if strings.HasPrefix(e.Name(), ".retar-") || strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".retar-lock") {
 			left = append(left, e.Name())
 		}
 	}

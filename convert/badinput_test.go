@@ -1018,3 +1018,60 @@ func TestSHA512LayerKeepsSHA256DiffID(t *testing.T) {
 		t.Errorf("a wrong diff_id of a sha512 layer: %v", err)
 	}
 }
+
+// indexOf is an image index (a multi-platform image) listing these manifest
+// descriptors, with an index.json naming it.
+func withIndex(t testing.TB, img testImage, descs func(m []byte) []map[string]any) []byte {
+	m := img.ociManifest(t)
+	idx := mustJSON(t, map[string]any{"schemaVersion": 2, "mediaType": ocispec.MediaTypeImageIndex, "manifests": descs(m)})
+	top := mustJSON(t, map[string]any{"schemaVersion": 2, "manifests": []map[string]any{{"mediaType": ocispec.MediaTypeImageIndex,
+		"digest": digest.FromBytes(idx), "size": len(idx), "annotations": map[string]string{ocispec.AnnotationRefName: testName}}}})
+	return append(img.ociArchive(t).set(t, "index.json", top), member{name: blobName(idx), body: idx}).tar(t)
+}
+
+// Shapes skopeo converts and retar once failed on: an index listing one
+// manifest twice (into dir: with every platform), and index entries without
+// mediaType (with --format v2s2).
+func TestIndexShapesThatConvert(t *testing.T) {
+	img := newTestImage(t, 1)
+	amd64 := map[string]string{"os": "linux", "architecture": "amd64"}
+	twice := withIndex(t, img, func(m []byte) []map[string]any {
+		d := map[string]any{"mediaType": ocispec.MediaTypeImageManifest, "digest": digest.FromBytes(m), "size": len(m), "platform": amd64}
+		return []map[string]any{d, d}
+	})
+	noType := withIndex(t, img, func(m []byte) []map[string]any {
+		return []map[string]any{{"digest": digest.FromBytes(m), "size": len(m), "platform": amd64}}
+	})
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		data []byte
+		opts convert.Options
+	}{
+		{"one manifest twice, all platforms into dir", twice, convert.Options{To: convert.Dir, AllPlatforms: true}},
+		{"one manifest twice, into oci", twice, convert.Options{To: convert.OCIArchive}},
+		{"no mediaType, v2s2", noType, convert.Options{To: convert.OCIArchive, Format: convert.FormatV2S2}},
+		{"no mediaType, v2s2 into dir", noType, convert.Options{To: convert.Dir, Format: convert.FormatV2S2, AllPlatforms: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := convert.Open(convert.Input{Name: "in.tar", Archive: bytes.NewReader(c.data), Size: int64(len(c.data))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.opts.Host = ocispec.Platform{OS: "linux", Architecture: "amd64"}
+			p, err := a.Convert(ctx, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := p.WriteTar(convert.WriterSink{Writer: &out}); err != nil {
+				t.Fatal(err)
+			}
+			if c.opts.To.IsArchive() {
+				if err := verify("out.tar", out.Bytes()); err != nil {
+					t.Errorf("the output does not verify: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -3,8 +3,11 @@ package convert
 import (
 	"bytes"
 	"compress/bzip2"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -67,25 +70,188 @@ func SniffArchive(r io.ReaderAt) string {
 	return ""
 }
 
-// Decompressor reads the stream r compressed as kind: "gzip", "zstd",
-// "bzip2", or "none" (Compression.String names a layer's). zstd decodes on
-// one goroutine: several run side by side here, and wasm has one thread.
-func Decompressor(kind string, r io.Reader) (io.ReadCloser, error) {
+// Limits bound what a decompression may produce, against bombs: a stream may
+// expand to MaxExpansion times its compressed size (past a floor of
+// ExpansionFloor, below which no real stream is refused), and never past
+// MaxExpanded bytes. Both are checked as bytes come out, before they are
+// written anywhere. A zero field means the default (DefaultLimits); a
+// negative one lifts that limit.
+type Limits struct {
+	MaxExpansion int64 // times the compressed size
+	MaxExpanded  int64 // bytes
+}
+
+func (l Limits) effective() Limits {
+	if l.MaxExpansion == 0 {
+		l.MaxExpansion = DefaultLimits.MaxExpansion
+	}
+	if l.MaxExpanded == 0 {
+		l.MaxExpanded = DefaultLimits.MaxExpanded
+	}
+	return l
+}
+
+// DefaultLimits: real layers expand 2 to 10 times and a zero-filled file
+// (a sparse lastlog) about 1000 times with gzip, but a stream over a GiB
+// that is a hundred times its compressed size is a bomb until the user says
+// otherwise.
+var DefaultLimits = Limits{MaxExpansion: 100, MaxExpanded: 64 << 30}
+
+// ExpansionFloor is the output size below which the ratio is not applied.
+const ExpansionFloor = 1 << 30
+
+// expansionFloor is ExpansionFloor; tests lower it to test the ratio
+// without writing gigabytes.
+var expansionFloor int64 = ExpansionFloor
+
+// MaxZstdWindow is the largest zstd window retar decodes (zstd --long=27,
+// the most any image tool writes); a frame asking for more is refused by
+// name rather than given the memory it asks for.
+const MaxZstdWindow = 128 << 20
+
+// zstdSlots bounds how many zstd decoders run at once in the process,
+// whatever the number of cores: with MaxZstdWindow, decoder memory stays
+// under a few hundred MiB on any machine.
+var zstdSlots = make(chan struct{}, 2)
+
+// ErrLimit is wrapped by every error of a limit retar enforces.
+var ErrLimit = errors.New("over a limit")
+
+// LimitError reports a stream that went past a limit.
+type LimitError struct {
+	What   string // the stream: "layer.tar.gz (gzip)"
+	Reason string
+}
+
+func (e *LimitError) Error() string { return e.What + ": " + e.Reason }
+func (e *LimitError) Unwrap() error { return ErrLimit }
+
+// Decompress reads the stream r compressed as kind ("gzip", "zstd", "bzip2",
+// or "none"), within limits. compressed is r's size, or -1 when it is not
+// known (a pipe): the ratio is then held against the bytes read so far.
+// what names the stream in errors. zstd decodes on one goroutine, as
+// several decode side by side here and wasm has one thread.
+func Decompress(kind string, r io.Reader, compressed int64, lim Limits, what string) (io.ReadCloser, error) {
+	in := &countReader{r: r}
+	var dec io.ReadCloser
+	var release func()
 	switch kind {
 	case "gzip":
-		return gzip.NewReader(r)
-	case "zstd":
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(1<<30))
+		zr, err := gzip.NewReader(in)
 		if err != nil {
 			return nil, err
 		}
-		return zr.IOReadCloser(), nil
+		dec = zr
+	case "zstd":
+		zstdSlots <- struct{}{}
+		release = func() { <-zstdSlots }
+		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(MaxZstdWindow))
+		if err != nil {
+			release()
+			return nil, err
+		}
+		dec = zr.IOReadCloser()
 	case "bzip2":
-		return io.NopCloser(bzip2.NewReader(r)), nil
+		dec = io.NopCloser(bzip2.NewReader(in))
 	case "none", "":
 		return io.NopCloser(r), nil
+	default:
+		return nil, fmt.Errorf("no %s decoder here", kind)
 	}
-	return nil, fmt.Errorf("no %s decoder here", kind)
+	return &limitReader{dec: dec, in: in, compressed: compressed, lim: lim.effective(), what: what, kind: kind, release: release}, nil
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// limitReader enforces Limits on a decoder's output and names what the
+// decoders report in their own words.
+type limitReader struct {
+	dec        io.ReadCloser
+	in         *countReader
+	compressed int64
+	lim        Limits
+	what, kind string
+	out        int64
+	release    func()
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	n, err := l.dec.Read(p)
+	l.out += int64(n)
+	if lerr := l.check(); lerr != nil {
+		return n, lerr
+	}
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		err = &LimitError{What: l.what, Reason: fmt.Sprintf("a zstd frame asks for a window over the %d MiB retar decodes", MaxZstdWindow>>20)}
+	}
+	return n, err
+}
+
+func (l *limitReader) check() error {
+	if l.lim.MaxExpanded > 0 && l.out > l.lim.MaxExpanded {
+		return &LimitError{What: l.what, Reason: fmt.Sprintf("%s stream expands past %s, the limit on expanded size (--max-expanded)", l.kind, sizeString(l.lim.MaxExpanded))}
+	}
+	in := l.compressed
+	if in < 0 {
+		in = l.in.n
+	}
+	if l.lim.MaxExpansion > 0 && l.out > expansionFloor && l.out/max(in, 1) >= l.lim.MaxExpansion {
+		return &LimitError{What: l.what, Reason: fmt.Sprintf("%s stream expands past %s, %d times its compressed %s (the limit is %d times, --max-expansion)",
+			l.kind, sizeString(l.out), l.out/max(in, 1), sizeString(in), l.lim.MaxExpansion)}
+	}
+	return nil
+}
+
+func (l *limitReader) Close() error {
+	err := l.dec.Close()
+	if l.release != nil {
+		l.release()
+		l.release = nil
+	}
+	return err
+}
+
+// sizeString is a byte count for messages: "1.5 GiB", "300 MiB", "12 KiB".
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// ParseSize reads a byte count with an optional unit: 512, 64M, 64MiB, 2G,
+// 1.5GiB (units are powers of 1024).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSuffix(t, u.suffix), u.m
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || f < 0 || f*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("invalid size %q: want a number of bytes, with K, M, G or T (powers of 1024)%.0w", s, ErrUsage)
+	}
+	return int64(f * float64(mult)), nil
 }
 
 // layerMediaType is the media type of a layer of the given compression, in the

@@ -369,6 +369,9 @@ func Bundle(ctx context.Context, sources []Source, opts Options) (*Plan, error) 
 	default:
 		err = fmt.Errorf("unknown destination layout %q%.0w", opts.To, ErrUsage)
 	}
+	if err == nil {
+		err = p.checkNames()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,6 +47,19 @@ type Entry struct {
 
 	data []byte
 	blob *Blob
+}
+
+// checkNames makes sure no two entries of the plan share a name: a writer
+// would fail on the second ("file exists") or a reader see two files.
+func (p *Plan) checkNames() error {
+	seen := make(map[string]bool, len(p.Entries))
+	for _, e := range p.Entries {
+		if seen[e.Name] {
+			return fmt.Errorf("internal: the output would hold %s twice", e.Name)
+		}
+		seen[e.Name] = true
+	}
+	return nil
 }
 
 // Mode is the fixed permission of an entry, so outputs are reproducible.
@@ -561,6 +575,12 @@ func (p *Plan) dirEntries(o outImage) error {
 			}
 		}
 	}
+	seen := map[digest.Digest]bool{}
+	manifests = slices.DeleteFunc(manifests, func(m *Node) bool { // listed twice, written once
+		dup := seen[m.Desc.Digest]
+		seen[m.Desc.Digest] = true
+		return dup
+	})
 	for _, m := range manifests {
 		if m.Desc.Digest.Algorithm() != digest.SHA256 {
 			return fmt.Errorf("%s: a dir: layout names blobs by sha256 only%.0w", m.Desc.Digest, ErrUsage)

@@ -148,9 +148,9 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	src := &progressReader{ctx: ctx, r: io.TeeReader(f, srcHash), fn: progress}
 	br := newPeekReader(src)
 	from := DetectCompression(br.head)
-	dec, err := Decompressor(from.String(), br)
+	dec, err := Decompress(from.String(), br, b.Size, opts.Hashing.Limits, a.blobName(b))
 	if err != nil {
-		return nil, a.errorf(b.Path, "%s layer does not decompress: %v", from, err)
+		return nil, a.decompressError(b, from, err)
 	}
 	defer dec.Close()
 	sp, err := opts.Spill()
@@ -193,7 +193,7 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, a.errorf(b.Path, "%s layer does not decompress: %v", from, err)
+		return nil, a.decompressError(b, from, err)
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err

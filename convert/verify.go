@@ -19,6 +19,7 @@ type Hashing struct {
 	Parallel int                              // blobs hashed at once; 0: GOMAXPROCS
 	Progress func(Progress)                   // called as blobs are read; from one goroutine at a time
 	Deep     bool                             // also decompress layers to check diff_ids
+	Limits   Limits                           // on what decompressing a layer may produce
 }
 
 // Progress is how far a pass over blobs has gone.
@@ -104,7 +105,7 @@ func eachBlob(ctx context.Context, blobs []*Blob, par int, fn func(context.Conte
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				if err := fn(ctx, b); err != nil {
+				if err := safely(func() error { return fn(ctx, b) }); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -179,7 +180,7 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 		w = io.MultiWriter(hh, rawDiff)
 	}
 	if h.Deep && b.needsDeep() {
-		deep = startDeep(b.compression, b.diffID.Algorithm())
+		deep = startDeep(b.compression, b.diffID.Algorithm(), b.Size, h.Limits, a.blobName(b))
 		w = io.MultiWriter(hh, deep.pw)
 	}
 	w.Write(head[:n]) //nolint:errcheck // hashes do not fail; the deep pipe reports at wait
@@ -187,7 +188,7 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 	if err != nil {
 		if deep != nil {
 			if _, derr := deep.wait(); derr != nil && ctx.Err() == nil {
-				return a.errorf(b.Path, "%s layer does not decompress: %v", b.compression, derr)
+				return a.decompressError(b, b.compression, derr)
 			}
 		}
 		return a.readError(b, err)
@@ -206,7 +207,7 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 	if deep != nil {
 		diff, err := deep.wait()
 		if err != nil {
-			return a.errorf(b.Path, "%s layer does not decompress: %v", b.compression, err)
+			return a.decompressError(b, b.compression, err)
 		}
 		if diff != b.diffID {
 			return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID.String(), Got: diff.String()}
@@ -242,12 +243,18 @@ type deepCheck struct {
 	err  error
 }
 
-func startDeep(c Compression, alg digest.Algorithm) *deepCheck {
+func startDeep(c Compression, alg digest.Algorithm, size int64, lim Limits, what string) *deepCheck {
 	pr, pw := io.Pipe()
 	d := &deepCheck{pw: pw, done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
-		r, err := Decompressor(c.String(), pr)
+		defer func() {
+			if r := recover(); r != nil {
+				d.err = fmt.Errorf("internal error: %v", r)
+				pr.CloseWithError(d.err)
+			}
+		}()
+		r, err := Decompress(c.String(), pr, size, lim, what)
 		if err != nil {
 			d.err = err
 			pr.CloseWithError(err)
@@ -273,4 +280,30 @@ func (d *deepCheck) wait() (digest.Digest, error) {
 		return "", fmt.Errorf("%w", d.err)
 	}
 	return d.dig, nil
+}
+
+// blobName names a blob in messages: the source and the file in it.
+func (a *Archive) blobName(b *Blob) string {
+	return a.Source + ": " + printable(b.Path)
+}
+
+// decompressError is a layer that would not decompress: a limit it went past
+// as it is, anything else as a broken layer.
+func (a *Archive) decompressError(b *Blob, c Compression, err error) error {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return le
+	}
+	return a.errorf(b.Path, "%s layer does not decompress: %v", c, err)
+}
+
+// safely runs fn, turning a panic into an error: a worker goroutine's panic
+// would otherwise end the process with no word of which blob it was on.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return fn()
 }

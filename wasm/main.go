@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -101,7 +102,7 @@ func decompress(r *blobReader, name string) (io.ReaderAt, int64, error) {
 	case "xz":
 		return nil, 0, fmt.Errorf("%s: xz-compressed archive: decompress it first (xz -d)", name)
 	}
-	zr, err := convert.Decompressor(kind, io.NewSectionReader(r, 0, r.size))
+	zr, err := convert.Decompress(kind, io.NewSectionReader(r, 0, r.size), r.size, convert.Limits{}, name)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %s-compressed archive: %w", name, kind, err)
 	}
@@ -109,6 +110,10 @@ func decompress(r *blobReader, name string) (io.ReaderAt, int64, error) {
 	sp := newBlobSpill()
 	size, err := io.CopyBuffer(sp, zr, make([]byte, 1<<20))
 	if err != nil {
+		var le *convert.LimitError
+		if errors.As(err, &le) {
+			return nil, 0, le
+		}
 		return nil, 0, fmt.Errorf("%s: decompressing: %w", name, err)
 	}
 	ra, _ := sp.Done()

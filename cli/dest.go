@@ -1,0 +1,413 @@
+package cli
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// destPolicy is what retar does with what is already at a destination. It is
+// the one place this is decided, and --help and the README say the same.
+const destPolicy = `What is at DST:
+  nothing           created (its parent directory must exist)
+  a file            replaced atomically (archives), keeping its mode; the new
+                    archive is written beside it and renamed over it
+  a symbolic link   the link is replaced; what it points to is left alone
+  a directory       oci: and dir: replace it only when it is empty or holds
+                    nothing but a layout of that kind (oci-layout, index.json,
+                    blobs/ALG/HEX; or version, manifest.json, HEX blobs,
+                    HEX.manifest.json, signature-N); otherwise retar refuses,
+                    naming the first file that is not part of one. --force
+                    replaces the directory and everything in it. An archive
+                    is never written over a directory.
+  a FIFO or a       the archive is written through it, streamed, as with
+  character device  DST - (a FIFO needs a reader already); oci: and dir: are
+                    refused. Terminals, block devices and sockets are refused.
+  -                 the archive goes to standard output (not a terminal)
+Nothing is written until every digest is checked; a failed or interrupted
+run leaves nothing at DST and nothing beside it. A second retar writing the
+same DST at the same time fails at once. DST may not be inside a SRC
+directory: the input is never modified.
+`
+
+// output is a destination checked against the policy, ready to write.
+type output struct {
+	path   string
+	layout convert.Layout
+	stream io.Writer // written through: stdout, a FIFO, a character device
+	file   *os.File  // stream's file, when it is one
+	closeF bool      // file is ours to close
+	old    fs.FileInfo
+	unlock func()
+}
+
+// layoutAlg and layoutHex are the names the OCI image layout allows for an
+// algorithm directory and an encoded digest.
+var (
+	layoutAlg = regexp.MustCompile(`^[a-z0-9]+([+._-][a-z0-9]+)*$`)
+	layoutHex = regexp.MustCompile(`^[a-zA-Z0-9=_-]+$`)
+	hexName   = regexp.MustCompile(`^([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$`)
+	dirName   = regexp.MustCompile(`^(version|manifest\.json|signature-[0-9]+|([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})(\.tar|\.manifest\.json|\.signature-[0-9]+)?)$`)
+)
+
+// prepareOutput checks dst against the policy before anything is read, and
+// takes the lock that keeps a second retar off it. srcDirs are the sources
+// that are directories.
+func prepareOutput(dst Ref, srcDirs []string, force bool, stdout io.Writer) (*output, error) {
+	o := &output{path: dst.Path, layout: dst.Layout, unlock: func() {}}
+	archive := dst.Layout.IsArchive()
+	if dst.Path == "-" {
+		if !archive {
+			return nil, usagef("DST %s: a %s: layout is a directory and cannot go to standard output; use oci-archive:- or docker-archive:-", dst, dst.Layout)
+		}
+		if f, ok := stdout.(*os.File); ok {
+			if isTerminal(f) {
+				return nil, usagef("DST -: standard output is a terminal; redirect it to a file or a pipe")
+			}
+			o.file = f
+		}
+		o.stream = stdout
+		return o, nil
+	}
+	if err := outsideSources(dst.Path, srcDirs); err != nil {
+		return nil, err
+	}
+	fi, err := os.Lstat(dst.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		parent := filepath.Dir(filepath.Clean(dst.Path))
+		if pfi, err := os.Stat(parent); err != nil || !pfi.IsDir() {
+			return nil, fmt.Errorf("%s: its directory %s does not exist", dst.Path, parent)
+		}
+	case err != nil:
+		return nil, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		// The link is replaced; its target is not touched.
+	case fi.Mode().IsRegular():
+		if !archive {
+			return nil, fmt.Errorf("%s exists and is a file; a %s: layout is a directory", dst.Path, dst.Layout)
+		}
+		o.old = fi
+	case fi.IsDir():
+		if archive {
+			return nil, fmt.Errorf("%s is a directory; a %s is a file (name a file, or use oci:%s for a layout directory)", dst.Path, dst.Layout, dst.Path)
+		}
+		if !force {
+			if err := replaceableDir(dst.Path, dst.Layout); err != nil {
+				return nil, err
+			}
+		}
+		o.old = fi
+	case fi.Mode()&fs.ModeNamedPipe != 0 || fi.Mode()&fs.ModeCharDevice != 0:
+		if !archive {
+			return nil, fmt.Errorf("%s is %s; a %s: layout is a directory", dst.Path, modeName(fi.Mode()), dst.Layout)
+		}
+		return o, o.openStream(fi)
+	default:
+		return nil, fmt.Errorf("%s is %s: retar writes archives into files, FIFOs and character devices only", dst.Path, modeName(fi.Mode()))
+	}
+	unlock, err := lockDest(dst.Path)
+	if err != nil {
+		return nil, err
+	}
+	o.unlock = unlock
+	return o, nil
+}
+
+// openStream opens a FIFO or a character device to write the archive through.
+func (o *output) openStream(fi fs.FileInfo) error {
+	var f *os.File
+	var err error
+	if fi.Mode()&fs.ModeNamedPipe != 0 {
+		f, err = openFIFOWrite(o.path)
+	} else {
+		f, err = os.OpenFile(o.path, os.O_WRONLY, 0)
+	}
+	if err != nil {
+		return err
+	}
+	if isTerminal(f) {
+		f.Close()
+		return fmt.Errorf("%s is a terminal; an archive does not go to a terminal", o.path)
+	}
+	o.stream, o.file, o.closeF = f, f, true
+	return nil
+}
+
+// outsideSources refuses a destination inside a source directory: writing
+// there would change the input. A destination that is a source directory
+// itself is replaced as a whole once read, which is allowed.
+func outsideSources(dst string, srcDirs []string) error {
+	d, err := realPath(dst)
+	if err != nil {
+		return nil // judged when written
+	}
+	for _, s := range srcDirs {
+		sp, err := realPath(s)
+		if err != nil {
+			continue
+		}
+		if strings.HasPrefix(d, sp+string(filepath.Separator)) {
+			return fmt.Errorf("%s is inside the source %s: retar never writes into its input", dst, s)
+		}
+	}
+	return nil
+}
+
+// realPath is p absolute with its directory's links resolved; p itself may
+// not exist yet.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, filepath.Base(abs)), nil
+}
+
+// replaceableDir accepts an empty directory or one holding nothing but a
+// layout of kind l, and otherwise names the first entry that is not part of
+// one.
+func replaceableDir(dir string, l convert.Layout) error {
+	foreign, err := foreignEntry(dir, l)
+	if err != nil {
+		return err
+	}
+	if foreign != "" {
+		return fmt.Errorf("%s is not empty and not a %s layout (%s is not part of one): refusing to replace it; --force replaces the directory and everything in it",
+			dir, l, filepath.Join(dir, foreign))
+	}
+	return nil
+}
+
+// foreignEntry returns the first entry of dir, in name order, that a layout
+// of kind l does not hold, or "" when every entry belongs to one.
+func foreignEntry(dir string, l convert.Layout) (string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if l == convert.Dir {
+			if e.IsDir() || !dirName.MatchString(name) {
+				return name, nil
+			}
+			continue
+		}
+		switch {
+		case (name == "oci-layout" || name == "index.json") && !e.IsDir():
+		case name == "blobs" && e.IsDir():
+			if f, err := foreignBlobs(filepath.Join(dir, "blobs")); err != nil || f != "" {
+				return filepath.Join("blobs", f), err
+			}
+		default:
+			return name, nil
+		}
+	}
+	return "", nil
+}
+
+func foreignBlobs(blobs string) (string, error) {
+	algs, err := os.ReadDir(blobs)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range algs {
+		if !a.IsDir() || !layoutAlg.MatchString(a.Name()) {
+			return a.Name(), nil
+		}
+		files, err := os.ReadDir(filepath.Join(blobs, a.Name()))
+		if err != nil {
+			return "", err
+		}
+		for _, f := range files {
+			known := map[string]bool{"sha256": true, "sha384": true, "sha512": true}[a.Name()]
+			if f.IsDir() || !layoutHex.MatchString(f.Name()) || known && !hexName.MatchString(f.Name()) {
+				return filepath.Join(a.Name(), f.Name()), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// write writes the plan to the destination, as the policy says.
+func (o *output) write(ctx context.Context, p *convert.Plan, progress func(int64)) error {
+	switch {
+	case o.stream != nil && o.file != nil:
+		return p.WriteTar(&fileSink{ctx: ctx, f: o.file, progress: progress})
+	case o.stream != nil:
+		return p.WriteTar(&writerSink{ctx: ctx, w: o.stream, progress: progress})
+	case o.layout.IsArchive():
+		return o.writeArchive(ctx, p, progress)
+	}
+	return o.writeDir(ctx, p, progress)
+}
+
+func (o *output) close() {
+	if o.closeF {
+		o.file.Close()
+	}
+	o.unlock()
+}
+
+// keepMode gives a new file or directory the mode (and, as root, the owner)
+// of the one it replaces; a new archive is 0644, a new layout 0755.
+func (o *output) keepMode(p string, dflt fs.FileMode) error {
+	mode := dflt
+	if o.old != nil && (o.old.Mode().IsRegular() || o.old.IsDir()) {
+		mode = o.old.Mode().Perm()
+		chownLike(p, o.old)
+	}
+	return os.Chmod(p, mode)
+}
+
+// writeArchive writes the plan to a temporary file beside the destination and
+// renames it into place; on any failure nothing is left.
+func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress func(int64)) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(o.path), ".retar-*.tmp")
+	if err != nil {
+		return err
+	}
+	registerTemp(tmp.Name())
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			removeTemp(tmp.Name())
+		}
+	}()
+	if err = p.WriteTar(&fileSink{ctx: ctx, f: tmp, progress: progress}); err != nil {
+		return err
+	}
+	if err = o.keepMode(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), o.path); err != nil {
+		return err
+	}
+	forgetTemp(tmp.Name())
+	return nil
+}
+
+// writeDir writes the plan into a temporary directory beside the destination
+// and swaps it into place (atomically where the system can), then removes
+// what it replaced.
+func (o *output) writeDir(ctx context.Context, p *convert.Plan, progress func(int64)) (err error) {
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(o.path)), ".retar-*.tmp")
+	if err != nil {
+		return err
+	}
+	registerTemp(tmp)
+	defer func() {
+		if err != nil {
+			removeTemp(tmp)
+		}
+	}()
+	for i := range p.Entries {
+		e := &p.Entries[i]
+		target := filepath.Join(tmp, filepath.FromSlash(e.Name))
+		switch e.Type {
+		case tar.TypeDir:
+			err = os.MkdirAll(target, 0o755)
+		case tar.TypeSymlink:
+			err = os.Symlink(e.Linkname, target)
+		default:
+			err = writeFile(ctx, p, e, target, progress)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err = o.keepMode(tmp, 0o755); err != nil {
+		return err
+	}
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	if o.old == nil {
+		if _, lerr := os.Lstat(o.path); lerr != nil {
+			if err = os.Rename(tmp, o.path); err != nil {
+				return err
+			}
+			forgetTemp(tmp)
+			return nil
+		}
+	}
+	// Something is there (the layout checked, or a link): swap, then
+	// remove what was swapped out.
+	if exchange(tmp, o.path) == nil {
+		removeTemp(tmp)
+		return nil
+	}
+	old := tmp + ".old"
+	registerTemp(old)
+	if err = os.Rename(o.path, old); err != nil {
+		forgetTemp(old)
+		return err
+	}
+	if err = os.Rename(tmp, o.path); err != nil {
+		os.Rename(old, o.path)
+		forgetTemp(old)
+		return err
+	}
+	forgetTemp(tmp)
+	removeTemp(old)
+	return nil
+}
+
+func writeFile(ctx context.Context, p *convert.Plan, e *convert.Entry, target string, progress func(int64)) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := p.WriteContent(e, &fileSink{ctx: ctx, f: f, progress: progress}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writerSink writes to any writer (standard output in tests).
+type writerSink struct {
+	ctx      context.Context
+	w        io.Writer
+	progress func(int64)
+}
+
+func (s *writerSink) Write(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := s.w.Write(p)
+	s.progress(int64(n))
+	return n, err
+}
+
+func (s *writerSink) CopyRange(r io.ReaderAt, off, n int64) error {
+	c, err := io.CopyBuffer(s, io.NewSectionReader(r, off, n), make([]byte, 1<<20))
+	if err == nil && c != n {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}

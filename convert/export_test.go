@@ -1,0 +1,9 @@
+package convert
+
+// SetExpansionFloor lowers the size past which the expansion ratio is held,
+// so tests see a bomb without writing a gigabyte; it returns the undo.
+func SetExpansionFloor(n int64) func() {
+	old := expansionFloor
+	expansionFloor = n
+	return func() { expansionFloor = old }
+}
