@@ -27,8 +27,9 @@ const destPolicy = `What is at DST:
                     blobs/ALG/HEX; or version, manifest.json, HEX blobs,
                     HEX.manifest.json, signature-N); otherwise retar refuses,
                     naming the first file that is not part of one. --force
-                    replaces the directory and everything in it. An archive
-                    is never written over a directory.
+                    replaces the directory and everything in it (never /,
+                    the home directory, or one holding the working
+                    directory). An archive is never written over a directory.
   a FIFO or a       the archive is written through it, streamed, as with
   character device  DST - (a FIFO needs a reader already); oci: and dir: are
                     refused. Terminals, block devices and sockets are refused.
@@ -100,6 +101,9 @@ func prepareOutput(dst Ref, srcDirs []string, force bool, stdout io.Writer) (*ou
 	case fi.IsDir():
 		if archive {
 			return nil, fmt.Errorf("%s is a directory; a %s is a file (name a file, or use oci:%s for a layout directory)", dst.Path, dst.Layout, dst.Path)
+		}
+		if err := notPrecious(dst.Path); err != nil {
+			return nil, err
 		}
 		if !force {
 			if err := replaceableDir(dst.Path, dst.Layout); err != nil {
@@ -175,6 +179,33 @@ func realPath(p string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(dir, filepath.Base(abs)), nil
+}
+
+// notPrecious refuses, even with --force, to replace the root, the home
+// directory or a directory the working directory is in: a mistyped DST must
+// not cost a user their files.
+func notPrecious(dst string) error {
+	d, err := filepath.EvalSymlinks(dst)
+	if err != nil {
+		return nil
+	}
+	if d, err = filepath.Abs(d); err != nil {
+		return nil
+	}
+	if d == filepath.Dir(d) {
+		return fmt.Errorf("%s is the root directory: retar will not replace it", dst)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if h, err := filepath.EvalSymlinks(home); err == nil && h == d {
+			return fmt.Errorf("%s is the home directory: retar will not replace it", dst)
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if w, err := filepath.EvalSymlinks(wd); err == nil && (w == d || strings.HasPrefix(w, d+string(filepath.Separator))) {
+			return fmt.Errorf("%s holds the working directory: retar will not replace it (name the layout directory itself)", dst)
+		}
+	}
+	return nil
 }
 
 // replaceableDir accepts an empty directory or one holding nothing but a

@@ -470,3 +470,27 @@ func TestSignalsStopAndClean(t *testing.T) {
 		})
 	}
 }
+
+// Even --force does not replace the root, the home directory, or the
+// directory a user stands in.
+func TestForceSparesPreciousDirectories(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+	home := filepath.Join(dir, "home")
+	os.Mkdir(home, 0o755)
+	os.WriteFile(filepath.Join(home, "thesis"), []byte("x"), 0o644)
+	t.Setenv("HOME", home)
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	work := filepath.Join(dir, "work")
+	os.MkdirAll(filepath.Join(work, "sub"), 0o755)
+	os.Chdir(filepath.Join(work, "sub"))
+	for _, dst := range []string{"/", home, work, "."} {
+		code, _, stderr := run(t, "convert", "--force", src, "oci:"+dst)
+		oneLineFailure(t, code, stderr, 1, "will not replace")
+	}
+	if _, err := os.Stat(filepath.Join(home, "thesis")); err != nil {
+		t.Error("the home directory changed")
+	}
+}
