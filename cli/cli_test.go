@@ -723,7 +723,7 @@ func TestRefuseNonLayoutDirectory(t *testing.T) {
 
 // A real docker save archive converts to every layout and each result verifies.
 func TestRealFixture(t *testing.T) {
-	src := filepath.Join("..", "..", "shared", "fixtures", "wagoodman__dive", ".data", "test-docker-image.tar")
+	src := filepath.Join("..", "golden", "testdata", "thirdparty", "wagoodman__dive", ".data", "test-docker-image.tar")
 	if _, err := os.Stat(src); err != nil {
 		t.Skip("fixture not available")
 	}

@@ -17,13 +17,13 @@ import (
 )
 
 // multiPlatform is an OCI layout of a two-platform image (linux/amd64 and
-// linux/arm64) from the shared fixtures.
-var multiPlatform = filepath.Join("..", "..", "shared", "fixtures", "anchore__stereoscope", "pkg", "image", "oci", "testdata", "multiplatform_oci_dir")
+// linux/arm64) from the third-party fixtures.
+var multiPlatform = filepath.Join("..", "golden", "testdata", "thirdparty", "anchore__stereoscope", "pkg", "image", "oci", "testdata", "multiplatform_oci_dir")
 
 func needFixture(t *testing.T, p string) {
 	t.Helper()
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared fixture %s not found: the tests need ../shared/fixtures beside the checkout", p)
+		t.Fatalf("third-party fixture %s not found (golden/testdata/thirdparty)", p)
 	}
 }
 

@@ -915,12 +915,12 @@ func noPanic(t *testing.T, fn func() error) (err error) {
 	return fn()
 }
 
-// fixture returns a file of the shared interop corpus, skipping when absent.
+// fixture returns a file of the third-party corpus (golden/testdata/thirdparty).
 func fixture(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "fixtures", filepath.FromSlash(rel)))
+	b, err := os.ReadFile(filepath.Join("..", "golden", "testdata", "thirdparty", filepath.FromSlash(rel)))
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("fixture %s not available", rel)
+		t.Fatalf("fixture %s: %v (golden/testdata/thirdparty is part of the repository)", rel, err)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func openPath(t *testing.T, p string) *convert.Archive {
 // is about, with what the consumer was measured to do with such archives.
 func TestCheckRules(t *testing.T) {
 	real := func(n string) string { return filepath.Join("..", "golden", "testdata", "real", n) }
-	fix := func(n string) string { return filepath.Join("..", "..", "shared", "fixtures", n) }
+	fix := func(n string) string { return filepath.Join("..", "golden", "testdata", "thirdparty", n) }
 	amd64 := ocispec.Platform{OS: "linux", Architecture: "amd64"}
 	type want struct {
 		consumer string

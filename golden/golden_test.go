@@ -35,7 +35,7 @@ var layouts = []convert.Layout{convert.DockerArchive, convert.OCIArchive, conver
 const goldenDir = "testdata/golden"
 
 // input is one source the goldens are made from. path is relative to the
-// shared fixtures (third-party archives) or, for real, to testdata/real.
+// third-party archives (testdata/thirdparty) or, for real, to testdata/real.
 type input struct {
 	name string // golden file stem
 	path string
@@ -43,7 +43,7 @@ type input struct {
 }
 
 // fixturesDir holds the third-party interop corpus (see its PROVENANCE.md).
-var fixturesDir = filepath.Join("..", "..", "shared", "fixtures")
+var fixturesDir = filepath.Join("testdata", "thirdparty")
 
 // curated are third-party fixtures, one or two per shape an archive comes in.
 var curated = []input{
@@ -96,7 +96,7 @@ var knownBugs = map[string]string{}
 func inputs(t *testing.T) []input {
 	t.Helper()
 	if fi, err := os.Stat(fixturesDir); err != nil || !fi.IsDir() {
-		t.Fatalf("shared fixtures not found at %s (from golden/): the golden test needs the interop corpus at ../shared/fixtures relative to the repository root", fixturesDir)
+		t.Fatalf("third-party fixtures not found at %s (golden/testdata/thirdparty)", fixturesDir)
 	}
 	list := append([]input(nil), curated...)
 	ents, err := os.ReadDir(filepath.Join("testdata", "real"))
@@ -646,7 +646,7 @@ func hop(t *testing.T, a *convert.Archive, to convert.Layout, names ...string) *
 // index digest survives wherever nothing had to be re-encoded; names survive
 // wherever the layout in between can hold them (a dir: holds none).
 func TestRoundTrip(t *testing.T) {
-	inputs(t) // fails clearly when the shared fixtures are missing
+	inputs(t) // fails clearly when the third-party fixtures are missing
 	starts := []struct {
 		in    input
 		index bool // the root is an index, which single-manifest layouts cannot hold

@@ -182,7 +182,7 @@ var transformCases = []tcase{
 }
 
 func TestTransformGolden(t *testing.T) {
-	inputs(t) // fails clearly when the shared fixtures are missing
+	inputs(t) // fails clearly when the third-party fixtures are missing
 	if err := os.MkdirAll(transformDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
