@@ -19,6 +19,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -585,7 +586,7 @@ func (e *env) check(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeSrc()
-	r := a.Check(ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
+	r := check.Archive(a, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
 	var failed []string
 	if *forList != "" {
 		for _, c := range strings.Split(*forList, ",") {
@@ -613,7 +614,7 @@ func (e *env) check(ctx context.Context, args []string) error {
 	return nil
 }
 
-func printCheck(w io.Writer, r *convert.CheckReport) {
+func printCheck(w io.Writer, r *check.Report) {
 	fmt.Fprintf(w, "%s: %s, %d image(s)\n", r.Source, r.Layout, len(r.Images))
 	for _, v := range r.Consumers {
 		state := "loads"
@@ -659,7 +660,7 @@ func (e *env) checkOutput(ctx context.Context, dst Ref) {
 	if err != nil {
 		return
 	}
-	for _, v := range a.Check(ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}).Consumers {
+	for _, v := range check.Archive(a, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}).Consumers {
 		if !v.Loads && len(v.Problems) > 0 {
 			fmt.Fprintf(e.stderr, "retar: check: %s will not load it: %s\n", v.Title, v.Problems[0])
 		}

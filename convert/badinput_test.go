@@ -791,7 +791,7 @@ func checkError(t *testing.T, c badInput, source string, err error) {
 	if de.What != d.what && !(d.what == "" && de.What == "digest") {
 		t.Errorf("DigestError What %q, want %q", de.What, d.what)
 	}
-	if !d.anyWantGot && (de.Want != d.want.String() || de.Got != d.got.String()) {
+	if !d.anyWantGot && (de.Want != d.want || de.Got != d.got) {
 		t.Errorf("DigestError Want %s Got %s, want Want %s Got %s", de.Want, de.Got, d.want, d.got)
 	}
 }
@@ -1014,7 +1014,7 @@ func TestSHA512LayerKeepsSHA256DiffID(t *testing.T) {
 	}
 	err := verify("sha512-bad.tar", ms.tar(t))
 	var de *convert.DigestError
-	if !errors.As(err, &de) || de.What != "diff_id" || de.Got != digest.FromBytes(l).String() {
+	if !errors.As(err, &de) || de.What != "diff_id" || de.Got != digest.FromBytes(l) {
 		t.Errorf("a wrong diff_id of a sha512 layer: %v", err)
 	}
 }

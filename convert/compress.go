@@ -114,18 +114,6 @@ const MaxZstdWindow = 128 << 20
 // under a few hundred MiB on any machine.
 var zstdSlots = make(chan struct{}, 2)
 
-// ErrLimit is wrapped by every error of a limit retar enforces.
-var ErrLimit = errors.New("over a limit")
-
-// LimitError reports a stream that went past a limit.
-type LimitError struct {
-	What   string // the stream: "layer.tar.gz (gzip)"
-	Reason string
-}
-
-func (e *LimitError) Error() string { return e.What + ": " + e.Reason }
-func (e *LimitError) Unwrap() error { return ErrLimit }
-
 // Decompress reads the stream r compressed as kind ("gzip", "zstd", "bzip2",
 // or "none"), within limits. compressed is r's size, or -1 when it is not
 // known (a pipe): the ratio is then held against the bytes read so far.

@@ -1,12 +1,23 @@
 package convert
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+// dirLayout is containers/image's dir: layout: version, manifest.json (the
+// manifest's own bytes) and blobs named by bare hex; a list (skopeo copy
+// --all) is manifest.json with its manifests as "<hex>.manifest.json". It
+// holds one image and no names.
+type dirLayout struct{}
+
 // DirVersion is the version file containers/image writes in a dir: layout.
 const DirVersion = "Directory Transport Version: 1.1\n"
+
+func (dirLayout) detects(a *Archive) bool { return a.shape.ManifestJSON }
 
 // dirPaths names a blob in a dir: layout: by bare hex (before 2018, "<hex>.tar");
 // the manifests of a list as "<hex>.manifest.json".
@@ -17,8 +28,15 @@ func dirPaths(d digest.Digest, manifest bool) []string {
 	return []string{d.Encoded(), d.Encoded() + ".tar"}
 }
 
+func (dirLayout) holds(c *conversion) holding {
+	return holding{oneManifest: true, oneImage: true, filtersIndex: c.opts.AllPlatforms, storesManifests: true}
+}
+
+func (dirLayout) write(c *conversion) error { return writeDir(c.plan, c.out[0]) }
+
 // readDir reads a dir: layout: one image, no names.
-func (a *Archive) readDir() error {
+func (dirLayout) read(a *Archive) error {
+	a.lookup = dirPaths
 	b, err := a.file("manifest.json")
 	if err != nil {
 		return err
@@ -56,6 +74,54 @@ func (a *Archive) readDir() error {
 	if err != nil {
 		return err
 	}
-	a.Images = append(a.Images, &Image{Root: n})
+	a.Images = append(a.Images, &Image{root: n})
+	return nil
+}
+
+// dirEntries lays out a containers/image dir: version, manifest.json (the
+// manifest's bytes, unchanged where they need not change), blobs by hex. An
+// index (--all-platforms) is manifest.json and its manifests are
+// "<hex>.manifest.json", as skopeo copy --all writes them.
+func writeDir(p *Plan, o outImage) error {
+	p.addData("version", []byte(DirVersion))
+	p.addBlob("manifest.json", o.root.Blob)
+	var manifests []*Node
+	if o.root.Index != nil {
+		for _, c := range o.root.Children {
+			switch {
+			case c.Index != nil:
+				return fmt.Errorf("%s: a dir: layout holds one level of index, and %s nests %s%.0w", o.src.Source, o.root.Desc.Digest, c.Desc.Digest, ErrUsage)
+			case c.Blob == nil:
+				p.warnf("%s (%s) is not in the source; the index still lists it", c.Desc.Digest, PlatformString(c.Desc.Platform))
+			default:
+				manifests = append(manifests, c)
+			}
+		}
+	}
+	seen := map[digest.Digest]bool{}
+	manifests = slices.DeleteFunc(manifests, func(m *Node) bool { // listed twice, written once
+		dup := seen[m.Desc.Digest]
+		seen[m.Desc.Digest] = true
+		return dup
+	})
+	for _, m := range manifests {
+		if m.Desc.Digest.Algorithm() != digest.SHA256 {
+			return fmt.Errorf("%s: a dir: layout names blobs by sha256 only%.0w", m.Desc.Digest, ErrUsage)
+		}
+		p.addBlob(m.Desc.Digest.Encoded()+".manifest.json", m.Blob)
+	}
+	var below []*Node
+	if o.root.Index == nil {
+		below = o.root.Children
+	}
+	for _, m := range manifests {
+		below = append(below, m.Children...)
+	}
+	for _, b := range collect([]outImage{{root: &Node{Children: below}}}) {
+		if b.Digest.Algorithm() != digest.SHA256 {
+			return fmt.Errorf("%s: a dir: layout names blobs by sha256 only%.0w", b.Digest, ErrUsage)
+		}
+		p.addBlob(b.Digest.Encoded(), b)
+	}
 	return nil
 }

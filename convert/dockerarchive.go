@@ -1,17 +1,58 @@
 package convert
 
 import (
+	"archive/tar"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/tarfs"
 )
+
+// dockerArchive is docker's archive: docker save and load, and skopeo's and
+// podman's docker-archive. manifest.json lists each image's config file,
+// RepoTags and layer files; repositories and v1 directories (VERSION, json,
+// layer.tar) serve loaders before docker 1.10, and the pre-1.10 shape has
+// nothing else. It stores no manifest: reading derives a Docker v2s2 one
+// from the config and the layers once they are hashed.
+type dockerArchive struct{}
+
+func (dockerArchive) detects(a *Archive) bool { return a.shape.ManifestJSON || a.shape.Repositories }
+
+func (u dockerArchive) read(a *Archive) error {
+	a.lookup = ociPaths
+	if a.shape.ManifestJSON {
+		return u.readManifestJSON(a, false)
+	}
+	return u.readLegacy(a)
+}
+
+// holds: one manifest per image, or, for several sources or every platform,
+// the hybrid docker 25+ writes (an OCI layout with docker's manifest.json).
+func (dockerArchive) holds(c *conversion) holding {
+	hybrid := c.opts.AllPlatforms || len(c.sources) > 1
+	return holding{oneManifest: len(c.sources) == 1, filtersIndex: hybrid, ociFamily: hybrid, storesManifests: hybrid, loadersName: true}
+}
+
+func (u dockerArchive) write(c *conversion) error {
+	if !c.hold.storesManifests {
+		return writeDockerArchive(c.plan, c.out)
+	}
+	if len(c.sources) > 1 {
+		c.plan.warnf("a bundle of several sources is written as docker 25+ writes an archive: an OCI layout with a docker manifest.json entry per image, which docker, containerd and podman all load")
+	} else {
+		c.plan.warnf("--all-platforms: the docker-archive is written as docker 25+ writes one, an OCI layout with index.json and a docker manifest.json for the host platform")
+	}
+	return writeOCI(c, true)
+}
 
 // dockerEntry is one image of a docker manifest.json. encoding/json matches
 // keys case-insensitively, as docker does, so Jib's lowercase keys read too.
@@ -24,7 +65,7 @@ type dockerEntry struct {
 }
 
 // dockerImage is an image read from manifest.json or a legacy v1 chain; it has
-// no manifest until its layers are hashed (resolveDocker).
+// no manifest until its layers are hashed (derive).
 type dockerImage struct {
 	what    string // for messages: "manifest.json entry 2"
 	config  *Blob  // nil for the pre-1.10 shape, built at resolve
@@ -34,11 +75,11 @@ type dockerImage struct {
 	legacy  [][]byte                   // pre-1.10: v1 json of each layer, base first
 }
 
-// readDocker reads manifest.json. In a hybrid (an OCI layout with a docker
-// manifest.json beside it) the OCI graph is already read: entries add their
-// RepoTags to the OCI image with the same config and become images of their
-// own only when none matches.
-func (a *Archive) readDocker(hybrid bool) error {
+// readManifestJSON reads manifest.json. In a hybrid (an OCI layout with a
+// docker manifest.json beside it) the OCI graph is already read: entries add
+// their RepoTags to the OCI image with the same config and become images of
+// their own only when none matches.
+func (dockerArchive) readManifestJSON(a *Archive, hybrid bool) error {
 	b, err := a.file("manifest.json")
 	if err != nil {
 		return err
@@ -75,7 +116,7 @@ func (a *Archive) readDocker(hybrid bool) error {
 		if implied := impliedDigest(cfgPath); implied != "" && implied != cb.Digest {
 			// docker load takes the image ID from the content, so such archives
 			// (hand-edited configs) load; verify still fails on them.
-			a.mismatch(&DigestError{Source: a.Source, Blob: cfgPath, Want: implied.String(), Got: cb.Digest.String()})
+			a.mismatch(&DigestError{Source: a.Source, Blob: cfgPath, Want: implied, Got: cb.Digest})
 		}
 		var names []Name
 		var raw []string
@@ -90,8 +131,8 @@ func (a *Archive) readDocker(hybrid bool) error {
 		}
 		if hybrid {
 			if img := byConfig.find(cb.Digest, e.Layers); img != nil {
-				img.inDocker = true
-				img.rawTags = append(img.rawTags, raw...)
+				img.InDockerManifest = true
+				img.RawTags = append(img.RawTags, raw...)
 				img.Names = append(img.Names, names...)
 				img.RepoTags = append(img.RepoTags, names...)
 				continue
@@ -137,22 +178,9 @@ func (a *Archive) readDocker(hybrid bool) error {
 			}
 			di.layers = append(di.layers, lb)
 		}
-		a.Images = append(a.Images, &Image{Names: names, RepoTags: names, rawTags: raw, docker: di, inDocker: true})
+		a.Images = append(a.Images, &Image{Names: names, RepoTags: names, RawTags: raw, docker: di, InDockerManifest: true})
 	}
 	return nil
-}
-
-// cachedFile is file, returning one Blob per path so that a layer two images
-// share is hashed once.
-func (a *Archive) cachedFile(p string) (*Blob, error) {
-	if b, ok := a.files[p]; ok {
-		return b, nil
-	}
-	b, err := a.file(p)
-	if b != nil {
-		a.files[p] = b
-	}
-	return b, err
 }
 
 // configIndex finds the OCI image a docker manifest.json entry describes,
@@ -170,11 +198,11 @@ type manifestOf struct {
 func indexByConfig(images []*Image) configIndex {
 	ix := configIndex{roots: map[digest.Digest][]manifestOf{}, below: map[digest.Digest][]manifestOf{}}
 	for _, img := range images {
-		if c := img.Root.config(); c != nil {
-			ix.roots[c.Desc.Digest] = append(ix.roots[c.Desc.Digest], manifestOf{img, img.Root})
+		if c := img.root.config(); c != nil {
+			ix.roots[c.Desc.Digest] = append(ix.roots[c.Desc.Digest], manifestOf{img, img.root})
 			continue
 		}
-		_ = img.Root.walk(func(n *Node) error {
+		_ = img.root.walk(func(n *Node) error {
 			if c := n.config(); c != nil {
 				ix.below[c.Desc.Digest] = append(ix.below[c.Desc.Digest], manifestOf{img, n})
 			}
@@ -246,7 +274,7 @@ const maxLegacyChain = 1000
 // readLegacy reads the pre-1.10 shape: repositories and v1 layer directories
 // chained by "parent", with no manifest.json. The image config is rebuilt from
 // the top layer's json when its layers have been hashed.
-func (a *Archive) readLegacy() error {
+func (dockerArchive) readLegacy(a *Archive) error {
 	b, err := a.file("repositories")
 	if err != nil {
 		return err
@@ -339,12 +367,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// resolveDocker gives an image read from a docker archive the v2s2 manifest
-// that describes it, once its layers are hashed (their digests and compression
+// resolve gives every image read from a docker manifest.json its manifest,
+// hashing their layers (once, in parallel) on the way.
+func (a *Archive) resolve(ctx context.Context, images []*Image, h Hashing) error {
+	var layers []*Blob
+	for _, img := range images {
+		if img.docker != nil && img.root == nil {
+			layers = append(layers, img.docker.layers...)
+		}
+	}
+	if err := a.hashBlobs(ctx, layers, h); err != nil {
+		return err
+	}
+	for _, img := range images {
+		if err := a.derive(img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// derive gives an image read from a docker archive the v2s2 manifest that
+// describes it, once its layers are hashed (their digests and compression
 // known). Uncompressed layers are checked against the config's diff_ids here.
-func (a *Archive) resolveDocker(img *Image) error {
+func (a *Archive) derive(img *Image) error {
 	di := img.docker
-	if di == nil {
+	if di == nil || img.root != nil {
 		return nil
 	}
 	if di.legacy != nil {
@@ -370,7 +418,7 @@ func (a *Archive) resolveDocker(img *Image) error {
 			return fmt.Errorf("internal: layer %s resolved before it was hashed", lb.Path)
 		}
 		if lb.compression == Uncompressed && lb.Digest.Algorithm() == lb.diffID.Algorithm() && lb.Digest != lb.diffID {
-			return &DigestError{Source: a.Source, Blob: lb.Path, What: "diff_id", Want: lb.diffID.String(), Got: lb.Digest.String()}
+			return &DigestError{Source: a.Source, Blob: lb.Path, What: "diff_id", Want: lb.diffID, Got: lb.Digest}
 		}
 		d := ocispec.Descriptor{MediaType: layerMediaType(lb.compression, true), Digest: lb.Digest, Size: lb.Size}
 		if fd, ok := di.foreign[j]; ok {
@@ -387,19 +435,10 @@ func (a *Archive) resolveDocker(img *Image) error {
 	if err != nil {
 		return err
 	}
-	img.Root = newNode(MediaTypeDockerManifest, data, di.cfg.Platform())
-	img.Root.Manifest, img.Root.Children, img.Root.raw = &m, children, data
-	img.docker, img.derived = nil, true
+	img.root = newNode(MediaTypeDockerManifest, data, di.cfg.Platform())
+	img.root.Manifest, img.root.Children, img.root.raw = &m, children, data
+	img.derived = true
 	return nil
-}
-
-// newNode is a node for bytes retar wrote.
-func newNode(mediaType string, data []byte, platform *ocispec.Platform) *Node {
-	d := digest.FromBytes(data)
-	return &Node{
-		Desc: ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data)), Platform: platform},
-		Blob: &Blob{Size: int64(len(data)), Digest: d, data: data, verified: true},
-	}
 }
 
 // legacyConfig rebuilds a pre-1.10 image's config, as docker's loader does:
@@ -450,4 +489,219 @@ func (a *Archive) legacyConfig(di *dockerImage) error {
 		lb.diffID = ids[j]
 	}
 	return nil
+}
+
+// warnZstd says which loaders cannot read zstd layers (docker gained them in
+// 23.0, moby #41759; docker 20.10 fails with "unexpected EOF", measured here).
+func (p *Plan) warnZstd(m *Node) {
+	for _, l := range m.layers() {
+		if c, ok := compressionOf(l.Desc.MediaType); ok && c == Zstd {
+			p.warnf("image %s has zstd layers: docker load before 23.0 cannot read them (containerd 1.5+ and podman can)", m.config().Desc.Digest)
+			return
+		}
+	}
+}
+
+func (p *Plan) warnRepoTags(names []Name) {
+	for _, n := range names {
+		if n.RepoTag() == "" {
+			p.warnf("%q cannot be a docker RepoTag (a tagged docker reference): docker's manifest.json leaves it out", n.String())
+		}
+	}
+}
+
+// dockerManifest is a docker manifest.json being built: an entry per image,
+// an image two index entries list loaded once with the names of both.
+type dockerManifest struct {
+	list  []dockerEntry
+	byKey map[string]int          // config and layers -> entry
+	tags  map[int]map[string]bool // tags each entry has
+}
+
+func (d *dockerManifest) add(e dockerEntry) {
+	if d.byKey == nil {
+		d.byKey, d.tags = map[string]int{}, map[int]map[string]bool{}
+	}
+	key := e.Config + "\n" + strings.Join(e.Layers, "\n")
+	i, ok := d.byKey[key]
+	if !ok {
+		i = len(d.list)
+		d.byKey[key] = i
+		d.tags[i] = map[string]bool{}
+		d.list = append(d.list, dockerEntry{Config: e.Config, RepoTags: []string{}, Layers: e.Layers, LayerSources: e.LayerSources})
+	}
+	for _, t := range e.RepoTags {
+		if !d.tags[i][t] {
+			d.tags[i][t] = true
+			d.list[i].RepoTags = append(d.list[i].RepoTags, t)
+		}
+	}
+}
+
+// dockerManifestEntry is a manifest.json entry for an image manifest whose
+// config and layers the archive holds at the paths name gives.
+func dockerManifestEntry(m *Node, names []Name, name func(n *Node, config bool) string) dockerEntry {
+	e := dockerEntry{Config: name(m.config(), true), RepoTags: repoTags(names), Layers: []string{}}
+	for _, l := range m.layers() {
+		e.Layers = append(e.Layers, name(l, false))
+	}
+	return e
+}
+
+// dockerFileName names a node where a docker-archive keeps it: the config
+// "<hex>.json", a layer "<hex>.tar" with its compression's extension.
+func dockerFileName(n *Node, config bool) string {
+	if config {
+		return n.Desc.Digest.Encoded() + ".json"
+	}
+	return n.Desc.Digest.Encoded() + layerExt(n)
+}
+
+func repoTags(names []Name) []string {
+	tags := []string{}
+	for _, n := range names {
+		if t := n.RepoTag(); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// writeDockerArchive lays out a docker-archive as skopeo and docker ≤ 24 do:
+// config "<hex>.json", layers as they are ("<digest hex>.tar", ".tar.gz",
+// ".tar.zst"), manifest.json, and for old loaders "repositories" and v1 layer
+// directories whose layer.tar links to the layer file.
+func writeDockerArchive(p *Plan, out []outImage) error {
+	var entries dockerManifest
+	legacy := newLegacyDirs()
+	files := map[string]*Blob{}
+	for _, o := range out {
+		m := o.root
+		cfg := m.config()
+		p.warnZstd(m)
+		e := dockerManifestEntry(m, o.names, dockerFileName)
+		p.warnRepoTags(o.names)
+		files[e.Config] = cfg.Blob
+		for j, l := range m.layers() {
+			if isForeign(l.Desc) {
+				// docker keys LayerSources by diff_id; the file may be absent.
+				if e.LayerSources == nil {
+					e.LayerSources = map[digest.Digest]ocispec.Descriptor{}
+				}
+				e.LayerSources[cfg.Config.RootFS.DiffIDs[j]] = l.Desc
+			}
+			if l.Blob != nil {
+				files[e.Layers[j]] = l.Blob
+			}
+		}
+		legacy.add(m, o.names, e.Layers)
+		entries.add(e)
+	}
+	p.addData("manifest.json", marshal(entries.list))
+	legacy.addRepositories(p)
+	for _, name := range sortedKeys(files) {
+		p.addBlob(name, files[name])
+	}
+	legacy.addDirs(p)
+	return nil
+}
+
+// legacyDirs are what loaders before docker 1.10 read: a v1 directory per
+// layer (VERSION, json, layer.tar linking to the layer file) and a
+// repositories file naming each image's top layer.
+type legacyDirs struct {
+	repos map[string]map[string]string
+	dirs  map[string]v1dir
+}
+
+type v1dir struct{ json, layer string }
+
+func newLegacyDirs() *legacyDirs {
+	return &legacyDirs{repos: map[string]map[string]string{}, dirs: map[string]v1dir{}}
+}
+
+// add records an image manifest's layers, whose files in the archive are
+// layerFiles, and its tagged names.
+func (l *legacyDirs) add(m *Node, names []Name, layerFiles []string) {
+	cfg := m.config()
+	parent := ""
+	layers := m.layers()
+	for j := range layers {
+		top := j == len(layers)-1
+		id := v1ID(parent, cfg.Config.RootFS.DiffIDs[j], cfg.Desc.Digest, top)
+		l.dirs[id] = v1dir{json: string(v1LayerJSON(id, parent, cfg.Blob, top)), layer: layerFiles[j]}
+		parent = id
+	}
+	for _, n := range names {
+		if t, ok := n.Ref.(reference.NamedTagged); ok && n.RepoTag() != "" && parent != "" {
+			if l.repos[t.Name()] == nil {
+				l.repos[t.Name()] = map[string]string{}
+			}
+			l.repos[t.Name()][t.Tag()] = parent
+		}
+	}
+}
+
+func (l *legacyDirs) addRepositories(p *Plan) {
+	if len(l.repos) > 0 {
+		p.addData("repositories", marshal(l.repos))
+	}
+}
+
+func (l *legacyDirs) addDirs(p *Plan) {
+	for _, id := range sortedKeys(l.dirs) {
+		d := l.dirs[id]
+		p.addDir(id)
+		p.addData(id+"/VERSION", []byte("1.0"))
+		p.addData(id+"/json", []byte(d.json))
+		p.Entries = append(p.Entries, Entry{Name: id + "/layer.tar", Type: tar.TypeSymlink, Linkname: "../" + d.layer})
+	}
+}
+
+func layerExt(l *Node) string {
+	c, _ := compressionOf(l.Desc.MediaType)
+	if l.Blob != nil {
+		c = l.Blob.compression
+	}
+	switch c {
+	case Gzip:
+		return ".tar.gz"
+	case Zstd:
+		return ".tar.zst"
+	}
+	return ".tar"
+}
+
+// v1ID names a legacy layer directory: a hash of its parent's id and its
+// diff_id, and for the top layer the config digest, so ids are stable.
+func v1ID(parent string, diffID, config digest.Digest, top bool) string {
+	s := parent + " " + diffID.String()
+	if top {
+		s += " " + config.String()
+	}
+	return digest.FromString(s).Encoded()
+}
+
+// v1LayerJSON is a legacy layer's json: id and parent, and for the top layer
+// the image config without rootfs and history, as docker wrote them.
+func v1LayerJSON(id, parent string, cfg *Blob, top bool) []byte {
+	m := map[string]json.RawMessage{}
+	if top && cfg.data != nil {
+		_ = json.Unmarshal(cfg.data, &m)
+	} else if top {
+		if f, err := cfg.open(); err == nil {
+			_ = json.NewDecoder(io.LimitReader(f, MaxConfigSize)).Decode(&m)
+			f.Close()
+		}
+	}
+	delete(m, "rootfs")
+	delete(m, "history")
+	m["id"] = marshal(id)
+	if parent != "" {
+		m["parent"] = marshal(parent)
+	}
+	if _, ok := m["created"]; !ok {
+		m["created"] = marshal("1970-01-01T00:00:00Z")
+	}
+	return marshal(m)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -64,22 +65,23 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Resolve(ctx, a.Images, o.Hashing); err != nil {
+	if err := a.resolve(ctx, a.Images, o.Hashing); err != nil {
 		return nil, err
 	}
 	img := images[0]
+	root := img.root
 	in := &Inspection{Layout: a.Layout, RepoTags: repoTags(img.Names), Warnings: append([]string{}, a.Warnings...),
-		Digest: img.Root.Desc.Digest.String(), Layers: []string{}, LayersData: []LayerData{}, Images: []InspectedImage{}}
+		Digest: root.Desc.Digest.String(), Layers: []string{}, LayersData: []LayerData{}, Images: []InspectedImage{}}
 	if len(img.Names) > 0 {
 		in.Name = img.Names[0].String()
 	}
-	raw, err := a.readMeta(img.Root.Blob, MaxManifestSize)
+	raw, err := a.readMeta(root.Blob, MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
 	in.RawManifest = raw
 	var ws []string
-	m, err := a.pickManifest(img.Root, Options{To: DockerArchive, Platforms: o.Platforms, Host: o.Host}, &ws)
+	m, err := a.pickManifest(root, Options{To: DockerArchive, Platforms: o.Platforms, Host: o.Host}, &ws)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +100,7 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 		in.LayersData = append(in.LayersData, LayerData{MIMEType: l.Desc.MediaType, Digest: l.Desc.Digest.String(), Size: l.Desc.Size, Annotations: l.Desc.Annotations})
 	}
 	for i, im := range a.Images {
-		in.Images = append(in.Images, inspectImage(im))
+		in.Images = append(in.Images, im.Describe())
 		if len(im.Names) == 0 {
 			in.Warnings = append(in.Warnings, fmt.Sprintf("image @%d has no name: ctr images import will register nothing from it", i))
 		}
@@ -106,16 +108,16 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 	return in, nil
 }
 
-// inspectImage lists an image's names, digest and platforms. An image of a
-// docker manifest.json not yet resolved has no manifest digest yet.
-func inspectImage(im *Image) InspectedImage {
+// Describe lists an image's names, size, digest and platforms. An image of
+// a docker manifest.json not yet resolved has no manifest digest yet.
+func (im *Image) Describe() InspectedImage {
 	ii := InspectedImage{Names: []string{}, Platforms: []string{}}
 	for _, n := range im.Names {
 		ii.Names = append(ii.Names, n.String())
 	}
-	if im.Root == nil {
+	if im.root == nil {
 		if p := im.docker.cfg.Platform(); p != nil {
-			ii.Platforms = append(ii.Platforms, platformString(p))
+			ii.Platforms = append(ii.Platforms, PlatformString(p))
 		}
 		for _, b := range append([]*Blob{im.docker.config}, im.docker.layers...) {
 			if b != nil {
@@ -125,20 +127,78 @@ func inspectImage(im *Image) InspectedImage {
 		return ii
 	}
 	seen := map[*Blob]bool{}
-	ii.Digest, ii.MediaType = im.Root.Desc.Digest.String(), im.Root.Desc.MediaType
-	_ = im.Root.walk(func(n *Node) error {
+	ii.Digest, ii.MediaType = im.root.Desc.Digest.String(), im.root.Desc.MediaType
+	_ = im.root.walk(func(n *Node) error {
 		if n.Blob != nil && !seen[n.Blob] {
 			seen[n.Blob] = true
 			ii.Size += n.Blob.Size
 		}
 		if n.Manifest != nil && !isAttestation(n.Desc) {
 			if p := platformOf(n); p != nil {
-				ii.Platforms = append(ii.Platforms, platformString(p))
+				ii.Platforms = append(ii.Platforms, PlatformString(p))
 			}
 		} else if n.Blob == nil && n.Index == nil {
-			ii.Platforms = append(ii.Platforms, platformString(n.Desc.Platform)+" (absent)")
+			ii.Platforms = append(ii.Platforms, PlatformString(n.Desc.Platform)+" (absent)")
 		}
 		return nil
 	})
 	return ii
+}
+
+// Summary is what loaders see of an image, read without hashing its layers.
+type Summary struct {
+	// Docker: read from a docker manifest.json, whose config is all there is
+	// of its platform (it stores no manifest).
+	Docker bool
+	// Platforms of its image manifests the source holds (attestations left
+	// out); nil where a manifest says none.
+	Platforms []*ocispec.Platform
+	// Absent are manifests an index lists and the source lacks, by platform
+	// ("linux/arm64", "unknown/unknown, an attestation").
+	Absent []string
+	// AbsentForeign are foreign layers whose bytes the source lacks.
+	AbsentForeign []digest.Digest
+	Zstd          bool // a layer is zstd-compressed
+}
+
+// Summarize describes an image as loaders will see it.
+func (im *Image) Summarize() Summary {
+	if im.docker != nil {
+		return im.docker.summarize(im.src)
+	}
+	var s Summary
+	_ = im.root.walk(func(n *Node) error {
+		if n.Blob == nil && n.Index == nil && n.Manifest == nil {
+			if isForeign(n.Desc) {
+				s.AbsentForeign = append(s.AbsentForeign, n.Desc.Digest)
+			} else {
+				s.Absent = append(s.Absent, PlatformString(n.Desc.Platform)+attestationNote(n.Desc))
+			}
+		}
+		if isImageManifest(n) {
+			s.Platforms = append(s.Platforms, platformOf(n))
+			for _, l := range n.layers() {
+				if c, ok := compressionOf(l.Desc.MediaType); ok && c == Zstd {
+					s.Zstd = true
+				}
+			}
+		}
+		return nil
+	})
+	return s
+}
+
+func (di *dockerImage) summarize(a *Archive) Summary {
+	s := Summary{Docker: true}
+	if p := di.cfg.Platform(); p != nil {
+		s.Platforms = []*ocispec.Platform{p}
+	}
+	for j, b := range di.layers {
+		if b == nil {
+			s.AbsentForeign = append(s.AbsentForeign, di.foreign[j].Digest)
+		} else if c, err := a.compressionOfBlob(b); err == nil && c == Zstd {
+			s.Zstd = true
+		}
+	}
+	return s
 }

@@ -104,3 +104,13 @@ func uniqueNames(names []Name) []Name {
 	}
 	return out
 }
+
+// allRaw reports whether none of names is a docker reference (bare tags).
+func allRaw(names []Name) bool {
+	for _, n := range names {
+		if n.Ref != nil {
+			return false
+		}
+	}
+	return true
+}

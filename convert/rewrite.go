@@ -11,24 +11,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Format is a manifest family: OCI or Docker v2 schema 2.
-type Format string
-
-const (
-	FormatKeep Format = ""
-	FormatOCI  Format = "oci"
-	FormatV2S2 Format = "v2s2"
-)
-
-// ParseFormat reads --format.
-func ParseFormat(s string) (Format, error) {
-	switch Format(s) {
-	case FormatKeep, FormatOCI, FormatV2S2:
-		return Format(s), nil
-	}
-	return "", fmt.Errorf("invalid format %q: want oci or v2s2%.0w", s, ErrUsage)
-}
-
 // rewriter makes the output graph from a source graph: manifests and indexes
 // change family, layers are replaced by re-encoded ones, indexes keep only
 // the wanted platforms. What does not change keeps its bytes and digest, and
@@ -187,18 +169,6 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 	return out, nil
 }
 
-// isImageManifest tells image manifests (docker or OCI, config an image
-// config) from artifacts, which are copied as they are.
-func isImageManifest(n *Node) bool {
-	if n.Manifest == nil || len(n.Children) == 0 {
-		return false
-	}
-	if c := n.Children[0].Config; c != nil {
-		return c.isImage()
-	}
-	return isImageConfigType(n.Manifest.Config.MediaType) // config absent: its type is all there is
-}
-
 func (r *rewriter) index(n *Node) (*Node, error) {
 	docker := r.docker(n)
 	mt := ocispec.MediaTypeImageIndex
@@ -213,7 +183,7 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	for _, c := range n.Children {
 		if c.Blob == nil && !r.keepAbsent {
 			*r.notices = append(*r.notices, fmt.Sprintf("index %s lists %s (%s%s) but the source does not hold it: left out of the output index, which gets a new digest (--keep-absent keeps it)",
-				n.Desc.Digest, c.Desc.Digest, platformString(c.Desc.Platform), attestationNote(c.Desc)))
+				n.Desc.Digest, c.Desc.Digest, PlatformString(c.Desc.Platform), attestationNote(c.Desc)))
 			filtered = true
 			continue
 		}
@@ -324,17 +294,6 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	return out, nil
 }
 
-func attestationNote(d ocispec.Descriptor) string {
-	if isAttestation(d) {
-		return ", an attestation"
-	}
-	return ""
-}
-
-// annotationRefDigest is how BuildKit ties an attestation manifest in an
-// index to the image manifest it describes.
-const annotationRefDigest = "vnd.docker.reference.digest"
-
 // listsImages tells an index of images (which a platform filter applies to)
 // from an index of artifacts only.
 func listsImages(n *Node) bool {
@@ -351,17 +310,11 @@ func listsImages(n *Node) bool {
 
 func (r *rewriter) wanted(c *Node) bool {
 	for _, w := range r.platforms {
-		if platformMatches(platformOf(c), w) {
+		if MatchPlatform(platformOf(c), w) {
 			return true
 		}
 	}
 	return false
-}
-
-// familyType maps a media type into the docker or the OCI family; types with
-// no counterpart (zstd layers, artifacts) stay as they are.
-func familyType(mt string, docker bool) string {
-	return mapMediaType(mt, !docker)
 }
 
 // sameManifest decodes an edited manifest as every reader will and checks
@@ -400,4 +353,11 @@ func sameIndex(data []byte, want *ocispec.Index) error {
 
 func sameDesc(a, b ocispec.Descriptor) bool {
 	return a.MediaType == b.MediaType && a.Digest == b.Digest && a.Size == b.Size
+}
+
+func attestationNote(d ocispec.Descriptor) string {
+	if isAttestation(d) {
+		return ", an attestation"
+	}
+	return ""
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -59,7 +60,7 @@ func allPasses(t *testing.T, name string, data []byte, layouts []convert.Layout)
 	if _, err := a.Inspect(ctx, convert.InspectOptions{}); err != nil {
 		return err
 	}
-	_ = a.Check(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	_ = check.Archive(a, ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for _, to := range layouts {
 		if err := convertTo(name, data, to); err != nil {
 			return fmt.Errorf("to %s: %w", to, err)

@@ -360,10 +360,10 @@ func checkKept(t *testing.T, a, out *convert.Archive) {
 	src := map[string]bool{}
 	sparse := false // an index lists what the source lacks: it is rewritten without (issue 7)
 	for _, img := range a.Images {
-		if img.Root == nil || img.Root.Blob == nil || img.Root.Blob.Path == "" {
+		if !img.Stored() {
 			return
 		}
-		walkNodes(img.Root, func(n *convert.Node) {
+		walkNodes(rootOf(t, img), func(n *convert.Node) {
 			if n.Blob != nil {
 				src[n.Desc.Digest.String()] = true
 			} else {
@@ -372,7 +372,7 @@ func checkKept(t *testing.T, a, out *convert.Archive) {
 		})
 	}
 	for _, img := range out.Images {
-		walkNodes(img.Root, func(n *convert.Node) {
+		walkNodes(rootOf(t, img), func(n *convert.Node) {
 			if n.Index != nil && sparse {
 				return
 			}
@@ -384,6 +384,16 @@ func checkKept(t *testing.T, a, out *convert.Archive) {
 }
 
 // walkNodes calls fn for n and every node below it, each once.
+// rootOf is an image's manifest or index (derived, for a docker-archive).
+func rootOf(t testing.TB, img *convert.Image) *convert.Node {
+	t.Helper()
+	root, err := img.Root(context.Background())
+	if err != nil {
+		t.Fatalf("root of %v: %v", img.Names, err)
+	}
+	return root
+}
+
 func walkNodes(n *convert.Node, fn func(*convert.Node)) {
 	seen := map[*convert.Node]bool{}
 	var rec func(*convert.Node)

@@ -378,7 +378,7 @@ func TestFormatRoundTrip(t *testing.T) {
 				o := tOpts(mid, c.via)
 				o.AllPlatforms = true // a dir: keeps an index only so
 				m := hopWith(t, a, o)
-				if got := m.Images[0].Root.Desc.MediaType; got != c.wantMT {
+				if got := rootOf(t, m.Images[0]).Desc.MediaType; got != c.wantMT {
 					t.Errorf("%s: root media type %s, want %s", mid, got, c.wantMT)
 				}
 				between := rawManifest(t, m)
@@ -404,7 +404,7 @@ func TestFormatRoundTrip(t *testing.T) {
 		list := hopWith(t, mustOpen(t, inMulti), tOpts(convert.OCI, convert.FormatV2S2))
 		orig := rawManifest(t, list)
 		idx := hopWith(t, list, tOpts(convert.OCIArchive, convert.FormatOCI))
-		if mt := idx.Images[0].Root.Desc.MediaType; mt != ocispec.MediaTypeImageIndex {
+		if mt := rootOf(t, idx.Images[0]).Desc.MediaType; mt != ocispec.MediaTypeImageIndex {
 			t.Errorf("root %s, want an OCI index", mt)
 		}
 		checkFamily(t, idx, convert.FormatOCI)
@@ -424,7 +424,7 @@ func checkFamily(t *testing.T, a *convert.Archive, f convert.Format) {
 	t.Helper()
 	docker := f == convert.FormatV2S2
 	for _, img := range a.Images {
-		walkNodes(img.Root, func(n *convert.Node) {
+		walkNodes(rootOf(t, img), func(n *convert.Node) {
 			if n.Blob == nil {
 				return
 			}
@@ -1007,11 +1007,11 @@ func TestTransformsKeepArtifactBytes(t *testing.T) {
 			out := hopWith(t, a, c.o)
 			found := map[string]bool{}
 			for _, img := range out.Images {
-				walkNodes(img.Root, func(n *convert.Node) { found[n.Desc.Digest.String()] = true })
+				walkNodes(rootOf(t, img), func(n *convert.Node) { found[n.Desc.Digest.String()] = true })
 			}
 			if !found[artifactDockerConfig] {
 				var got []string
-				walkNodes(out.Images[1].Root, func(n *convert.Node) {
+				walkNodes(rootOf(t, out.Images[1]), func(n *convert.Node) {
 					if n.Manifest != nil {
 						got = append(got, fmt.Sprintf("%s %s layers %v", n.Desc.Digest, n.Manifest.Config.MediaType, n.Manifest.Layers[0].MediaType))
 					}
@@ -1040,7 +1040,7 @@ func TestReferenceDigestFollowsRewrite(t *testing.T) {
 			o := c.o
 			o.Pick = "v1"
 			out := hopWith(t, a, o)
-			root := out.Images[0].Root
+			root := rootOf(t, out.Images[0])
 			if root.Index == nil {
 				t.Fatalf("root %s is no index", root.Desc.MediaType)
 			}
@@ -1100,7 +1100,7 @@ func TestTransformSweep(t *testing.T) {
 						if _, err := out.Verify(ctx, convert.Hashing{}); err != nil {
 							t.Fatalf("verify: %v", err)
 						}
-						if len(a.Images) == 1 && (a.Images[0].Root.Index == nil || l == convert.OCI || l == convert.OCIArchive) {
+						if len(a.Images) == 1 && (rootOf(t, a.Images[0]).Index == nil || l == convert.OCI || l == convert.OCIArchive) {
 							want, got := summarize(t, mustOpen(t, in)), summarize(t, out)
 							if got.config != want.config || !slices.Equal(got.diffIDs, want.diffIDs) {
 								t.Errorf("image changed: config %s diff_ids %v, were %s %v", got.config, got.diffIDs, want.config, want.diffIDs)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -30,7 +31,7 @@ func main() {
 			return promise(func() (any, error) { return convertJS(args[0], arg(args, 1)) })
 		}),
 		"check": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			return promise(func() (any, error) { return check(args[0], arg(args, 1)) })
+			return promise(func() (any, error) { return checkJS(args[0], arg(args, 1)) })
 		}),
 		"version": "retar wasm",
 	}))
@@ -150,12 +151,12 @@ func inspect(in, opts js.Value) (any, error) {
 
 // check returns retar check's report: for each loader, whether it takes the
 // input, under which names, and why not.
-func check(in, opts js.Value) (any, error) {
+func checkJS(in, opts js.Value) (any, error) {
 	a, err := openInput(in)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(a.Check(host(opts)))
+	b, err := json.Marshal(check.Archive(a, host(opts)))
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 	"github.com/retar-dev/retar/tarfs"
 )
@@ -486,11 +487,11 @@ func TestOutputName(t *testing.T) {
 // archive, and a name fixes that.
 func TestCheck(t *testing.T) {
 	loads := func(p string) map[string]bool {
-		v, err := check(jsInput(t, p), js.Undefined())
+		v, err := checkJS(jsInput(t, p), js.Undefined())
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rep convert.CheckReport
+		var rep check.Report
 		if err := json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", v).String()), &rep); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package convert_test
+package check_test
 
 import (
 	"archive/tar"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 	"github.com/retar-dev/retar/tarfs"
 )
@@ -112,9 +113,9 @@ func TestCheckRules(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := openPath(t, c.path).Check(amd64)
+			r := check.Archive(openPath(t, c.path), amd64)
 			for _, w := range c.wants {
-				i := slices.IndexFunc(r.Consumers, func(v convert.Verdict) bool { return v.Consumer == w.consumer })
+				i := slices.IndexFunc(r.Consumers, func(v check.Verdict) bool { return v.Consumer == w.consumer })
 				if i < 0 {
 					t.Fatalf("no verdict for %s", w.consumer)
 				}
@@ -174,9 +175,9 @@ func TestCheckCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := a.Check(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	r := check.Archive(a, ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for id, want := range map[string]bool{"docker-24": true, "ctr-1.6": false, "ctr-2.0": true, "ctr-2.1": true, "podman": false, "skopeo": false} {
-		i := slices.IndexFunc(r.Consumers, func(v convert.Verdict) bool { return v.Consumer == id })
+		i := slices.IndexFunc(r.Consumers, func(v check.Verdict) bool { return v.Consumer == id })
 		if r.Consumers[i].Loads != want {
 			t.Errorf("%s: loads %v, want %v (%q)", id, r.Consumers[i].Loads, want, r.Consumers[i].Problems)
 		}
@@ -216,7 +217,7 @@ func TestCheckPodmanTagOnly(t *testing.T) {
 	})
 	tw.Close()
 	w.Close()
-	r := openPath(t, out).Check(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	r := check.Archive(openPath(t, out), ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for _, v := range r.Consumers {
 		switch v.Consumer {
 		case "podman":
@@ -233,7 +234,7 @@ func TestCheckPodmanTagOnly(t *testing.T) {
 
 // TestCheckFails: --for groups fail when one member will not load.
 func TestCheckFails(t *testing.T) {
-	r := openPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")).Check(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	r := check.Archive(openPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for name, want := range map[string]bool{"docker": true, "containerd": false, "podman": false, "ctr-2.0": false} {
 		got, err := r.Fails(name)
 		if err != nil || got != want {

@@ -1,4 +1,9 @@
-package convert
+// Package check says, from an archive's shape alone, what each loader makes
+// of it: docker in each of its stores, containerd's ctr, podman, skopeo and
+// k3s. Each rule is a fact measured on those loaders (interop/CHECK.md holds
+// the rules to them); it reads the model convert.Open builds and hashes
+// nothing.
+package check
 
 import (
 	"fmt"
@@ -7,7 +12,7 @@ import (
 
 	"github.com/distribution/reference"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/retar-dev/retar/tarfs"
+	"github.com/retar-dev/retar/convert"
 )
 
 // A Verdict says what one consumer does with an archive: whether the images
@@ -21,16 +26,16 @@ type Verdict struct {
 	Problems []string `json:"problems"` // why it will not load, or what to mind when it does
 }
 
-// CheckReport is retar check's answer for one source.
-type CheckReport struct {
-	Source    string           `json:"source"`
-	Layout    Layout           `json:"layout"`
-	Images    []InspectedImage `json:"images"`
-	Consumers []Verdict        `json:"consumers"`
+// Report is retar check's answer for one source.
+type Report struct {
+	Source    string                   `json:"source"`
+	Layout    convert.Layout           `json:"layout"`
+	Images    []convert.InspectedImage `json:"images"`
+	Consumers []Verdict                `json:"consumers"`
 }
 
-// Consumers are the loaders Check knows, by id, with the groups --for takes.
-var Consumers = map[string][]string{
+// groups are the names --for takes for several loaders at once.
+var groups = map[string][]string{
 	"docker":     {"docker-24", "docker-25", "docker-containerd"},
 	"containerd": {"ctr-1.6", "ctr-2.0", "ctr-2.1", "k3s"},
 	"ctr":        {"ctr-1.6", "ctr-2.0", "ctr-2.1"},
@@ -38,6 +43,7 @@ var Consumers = map[string][]string{
 
 // facts are what the rules read off a source, once.
 type facts struct {
+	a             *convert.Archive
 	path          string
 	compressed    string // the file's own compression, "" for a plain tar
 	archive       bool   // a tar; not a directory layout
@@ -46,6 +52,7 @@ type facts struct {
 	ociIndex      bool   // index.json lists images
 	dirLayout     bool   // containers/image dir:
 	images        int
+	indexEntries  int
 	zstd          bool
 	absent        []string // index entries without their manifests
 	foreignAbsent []string // foreign layers without their bytes
@@ -55,36 +62,37 @@ type facts struct {
 	shortDocker   []string // RepoTags without a registry (podman prefixes localhost/)
 }
 
-// Check predicts, from the archive's shape alone, what docker, containerd,
-// podman, skopeo and k3s make of it. Each rule is a fact measured on those
-// consumers (FORMATS.md); the real-consumer suite holds the rules to them.
-func (a *Archive) Check(host ocispec.Platform) *CheckReport {
-	f := a.facts(host)
-	r := &CheckReport{Source: a.Source, Layout: a.Layout}
+// Archive predicts what docker, containerd, podman, skopeo and k3s make of
+// an opened source. Each rule is a fact measured on those consumers
+// (FORMATS.md); the real-consumer suite holds the rules to them.
+func Archive(a *convert.Archive, host ocispec.Platform) *Report {
+	f := factsOf(a, host)
+	r := &Report{Source: a.Source, Layout: a.Layout}
 	for _, img := range a.Images {
-		r.Images = append(r.Images, inspectImage(img))
+		r.Images = append(r.Images, img.Describe())
 	}
 	r.Consumers = []Verdict{
-		a.dockerClassic(f, "docker-24", "docker ≤ 24", false),
-		a.dockerClassic(f, "docker-25", "docker 25–28 (classic image store)", true),
-		a.dockerContainerd(f),
-		a.ctr(f, "ctr-1.6", "containerd 1.6/1.7: ctr images import"),
-		a.ctr(f, "ctr-2.0", "containerd 2.0: ctr images import"),
-		a.ctr(f, "ctr-2.1", "containerd 2.1+: ctr images import"),
-		a.podman(f),
-		a.skopeo(f),
-		a.k3s(f),
+		dockerClassic(f, "docker-24", "docker ≤ 24", false),
+		dockerClassic(f, "docker-25", "docker 25–28 (classic image store)", true),
+		dockerContainerd(f),
+		ctr(f, "ctr-1.6", "containerd 1.6/1.7: ctr images import"),
+		ctr(f, "ctr-2.0", "containerd 2.0: ctr images import"),
+		ctr(f, "ctr-2.1", "containerd 2.1+: ctr images import"),
+		podman(f),
+		skopeo(f),
+		k3s(f),
 	}
 	return r
 }
 
-func (a *Archive) facts(host ocispec.Platform) facts {
-	_, isTar := a.fsys.(*tarfs.FS)
-	f := facts{path: a.Source, archive: isTar, images: len(a.Images), dirLayout: a.Layout == Dir, compressed: a.Compression}
-	f.ociIndex = a.exists("index.json") && a.Layout != Dir
-	f.legacyOnly = !a.exists("manifest.json") && !f.ociIndex && a.exists("repositories")
+func factsOf(a *convert.Archive, host ocispec.Platform) facts {
+	shape := a.Shape()
+	f := facts{a: a, path: a.Source, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
+		compressed: a.Compression, indexEntries: shape.IndexEntries}
+	f.ociIndex = shape.IndexJSON && a.Layout != convert.Dir
+	f.legacyOnly = !shape.ManifestJSON && !f.ociIndex && shape.Repositories
 	for i, img := range a.Images {
-		if img.inDocker {
+		if img.InDockerManifest {
 			f.dockerEntries = true
 		}
 		label := fmt.Sprintf("@%d", i)
@@ -96,48 +104,25 @@ func (a *Archive) facts(host ocispec.Platform) facts {
 		} else if allRaw(img.Names) {
 			f.tagOnly = append(f.tagOnly, img.Names[0].Raw)
 		}
-		for _, t := range img.rawTags {
+		for _, t := range img.RawTags {
 			if podmanName(t) != normalized(t) {
 				f.shortDocker = append(f.shortDocker, t)
 			}
 		}
-		if img.Root == nil { // a docker-archive image: what its files say
-			for _, b := range img.docker.layers {
-				if b != nil && a.headCompression(b) == Zstd {
-					f.zstd = true
-				}
-			}
-			for j, b := range img.docker.layers {
-				if b == nil {
-					f.foreignAbsent = append(f.foreignAbsent, img.docker.foreign[j].Digest.String())
-				}
-			}
-			if p := img.docker.cfg.Platform(); p != nil && !platformMatches(p, host) {
-				f.noHost = append(f.noHost, label+" is "+platformString(p))
-			}
-			continue
+		s := img.Summarize()
+		f.zstd = f.zstd || s.Zstd
+		f.absent = append(f.absent, s.Absent...)
+		for _, d := range s.AbsentForeign {
+			f.foreignAbsent = append(f.foreignAbsent, d.String())
 		}
-		hostFound, any := false, false
-		_ = img.Root.walk(func(n *Node) error {
-			if n.Blob == nil && n.Index == nil && n.Manifest == nil {
-				if isForeign(n.Desc) {
-					f.foreignAbsent = append(f.foreignAbsent, n.Desc.Digest.String())
-				} else {
-					f.absent = append(f.absent, platformString(n.Desc.Platform)+attestationNote(n.Desc))
-				}
-			}
-			if isImageManifest(n) {
-				any = true
-				hostFound = hostFound || platformMatches(platformOf(n), host)
-				for _, l := range n.layers() {
-					if c, ok := compressionOf(l.Desc.MediaType); ok && c == Zstd {
-						f.zstd = true
-					}
-				}
-			}
-			return nil
-		})
-		if any && !hostFound {
+		hostFound := false
+		for _, p := range s.Platforms {
+			hostFound = hostFound || convert.MatchPlatform(p, host)
+		}
+		switch {
+		case s.Docker && len(s.Platforms) == 1 && !hostFound:
+			f.noHost = append(f.noHost, label+" is "+convert.PlatformString(s.Platforms[0]))
+		case !s.Docker && len(s.Platforms) > 0 && !hostFound:
 			f.noHost = append(f.noHost, label)
 		}
 	}
@@ -152,25 +137,7 @@ func summarize(items []string) string {
 	return strings.Join(items[:5], ", ") + fmt.Sprintf(" and %d more", len(items)-5)
 }
 
-func allRaw(names []Name) bool {
-	for _, n := range names {
-		if n.Ref != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// headCompression reads a layer's first bytes, once.
-func (a *Archive) headCompression(b *Blob) Compression {
-	c, err := a.compressionOfBlob(b)
-	if err != nil {
-		return Uncompressed
-	}
-	return c
-}
-
-func (a *Archive) namesOf(get func(*Image) []Name) []string {
+func namesOf(a *convert.Archive, get func(*convert.Image) []convert.Name) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, img := range a.Images {
@@ -200,13 +167,13 @@ func podmanName(t string) string {
 }
 
 func normalized(t string) string {
-	if n, err := ParseName(t); err == nil {
+	if n, err := convert.ParseName(t); err == nil {
 		return n.String()
 	}
 	return t
 }
 
-func (a *Archive) dockerClassic(f facts, id, title string, zstdOK bool) Verdict {
+func dockerClassic(f facts, id, title string, zstdOK bool) Verdict {
 	v := Verdict{Consumer: id, Title: title, Loads: true, Command: "docker load -i " + f.path}
 	switch {
 	case !f.archive:
@@ -230,17 +197,17 @@ func (a *Archive) dockerClassic(f facts, id, title string, zstdOK bool) Verdict 
 		v.Problems = append(v.Problems, "foreign layers without their bytes: "+strings.Join(f.foreignAbsent, ", "))
 	}
 	if v.Loads {
-		v.Names = a.namesOf(func(i *Image) []Name { return i.RepoTags })
+		v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name { return i.RepoTags })
 		if len(v.Names) == 0 {
 			v.Problems = append(v.Problems, "no RepoTags: the images load untagged, known by ID only")
 		}
 	}
-	a.hostNote(&v, f)
+	hostNote(&v, f)
 	return v
 }
 
-func (a *Archive) dockerContainerd(f facts) Verdict {
-	v := a.ctr(f, "docker-containerd", "docker with the containerd image store (25+, default from 29)")
+func dockerContainerd(f facts) Verdict {
+	v := ctr(f, "docker-containerd", "docker with the containerd image store (25+, default from 29)")
 	v.Command = "docker load -i " + f.path
 	if f.legacyOnly {
 		v.Loads = false
@@ -249,7 +216,7 @@ func (a *Archive) dockerContainerd(f facts) Verdict {
 	return v
 }
 
-func (a *Archive) ctr(f facts, id, title string) Verdict {
+func ctr(f facts, id, title string) Verdict {
 	v := Verdict{Consumer: id, Title: title, Loads: true, Command: "ctr images import " + f.path}
 	switch {
 	case !f.archive:
@@ -274,7 +241,9 @@ func (a *Archive) ctr(f facts, id, title string) Verdict {
 			return v
 		}
 	}
-	v.Names = a.namesOf(func(i *Image) []Name { return append(append([]Name(nil), i.Annotations...), i.RepoTags...) })
+	v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name {
+		return append(append([]convert.Name(nil), i.Annotations...), i.RepoTags...)
+	})
 	for _, t := range f.tagOnly {
 		v.Names = append(v.Names, "import-YYYY-MM-DD:"+t)
 		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as import-YYYY-MM-DD:%s; give a full name with retar convert -t NAME", t, t))
@@ -300,7 +269,7 @@ func (a *Archive) ctr(f facts, id, title string) Verdict {
 			v.Command += "   (--all-platforms keeps every platform)"
 		}
 	}
-	a.hostNote(&v, f)
+	hostNote(&v, f)
 	return v
 }
 
@@ -310,7 +279,7 @@ func (a *Archive) ctr(f facts, id, title string) Verdict {
 // named by io.containerd.image.name, else by ref.name (a bare tag T as
 // localhost/T:latest); otherwise docker's manifest.json names it, a RepoTag
 // without a registry under localhost/.
-func (a *Archive) podman(f facts) Verdict {
+func podman(f facts) Verdict {
 	v := Verdict{Consumer: "podman", Title: "podman load", Loads: true, Command: "podman load -i " + f.path}
 	switch {
 	case f.compressed != "":
@@ -324,8 +293,8 @@ func (a *Archive) podman(f facts) Verdict {
 	case f.dirLayout:
 		v.Problems = append(v.Problems, "a dir: layout loads without a name")
 		return v
-	case f.ociIndex && a.indexEntries == 1:
-		img := a.Images[0]
+	case f.ociIndex && f.indexEntries == 1:
+		img := f.a.Images[0]
 		for _, n := range img.Annotations {
 			if n.Ref != nil {
 				v.Names = []string{n.String()}
@@ -339,8 +308,8 @@ func (a *Archive) podman(f facts) Verdict {
 		}
 	case f.dockerEntries && f.archive:
 		seen := map[string]bool{}
-		for _, img := range a.Images {
-			for _, t := range img.rawTags {
+		for _, img := range f.a.Images {
+			for _, t := range img.RawTags {
 				if n := podmanName(t); !seen[n] {
 					seen[n] = true
 					v.Names = append(v.Names, n)
@@ -362,7 +331,7 @@ func (a *Archive) podman(f facts) Verdict {
 	return v
 }
 
-func (a *Archive) skopeo(f facts) Verdict {
+func skopeo(f facts) Verdict {
 	v := Verdict{Consumer: "skopeo", Title: "skopeo copy", Loads: true}
 	switch {
 	case f.dirLayout:
@@ -395,13 +364,13 @@ func (a *Archive) skopeo(f facts) Verdict {
 	return v
 }
 
-func (a *Archive) k3s(f facts) Verdict {
-	v := a.ctr(f, "k3s", "k3s air-gap import (containerd's importer)")
+func k3s(f facts) Verdict {
+	v := ctr(f, "k3s", "k3s air-gap import (containerd's importer)")
 	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/"
 	return v
 }
 
-func (a *Archive) hostNote(v *Verdict, f facts) {
+func hostNote(v *Verdict, f facts) {
 	if len(f.noHost) > 0 && v.Loads {
 		v.Problems = append(v.Problems, "no image for the host platform ("+strings.Join(f.noHost, "; ")+"): it loads but does not run here")
 	}
@@ -409,8 +378,8 @@ func (a *Archive) hostNote(v *Verdict, f facts) {
 
 // Fails reports whether a consumer (an id, or a group of ids) will not
 // load the archive; unknown names are an error.
-func (r *CheckReport) Fails(name string) (bool, error) {
-	ids := Consumers[name]
+func (r *Report) Fails(name string) (bool, error) {
+	ids := groups[name]
 	if ids == nil {
 		ids = []string{name}
 	}
@@ -426,7 +395,7 @@ func (r *CheckReport) Fails(name string) (bool, error) {
 		}
 	}
 	if !found {
-		return false, fmt.Errorf("unknown consumer %q: %s%.0w", name, consumerNames(), ErrUsage)
+		return false, fmt.Errorf("unknown consumer %q: %s%.0w", name, consumerNames(), convert.ErrUsage)
 	}
 	return false, nil
 }
@@ -434,4 +403,14 @@ func (r *CheckReport) Fails(name string) (bool, error) {
 func consumerNames() string {
 	names := []string{"docker", "containerd", "ctr", "docker-24", "docker-25", "docker-containerd", "ctr-1.6", "ctr-2.0", "ctr-2.1", "podman", "skopeo", "k3s"}
 	return strings.Join(names, ", ")
+}
+
+// allRaw reports whether every name is a bare tag, not a docker reference.
+func allRaw(names []convert.Name) bool {
+	for _, n := range names {
+		if n.Ref != nil {
+			return false
+		}
+	}
+	return true
 }

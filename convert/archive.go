@@ -1,0 +1,279 @@
+package convert
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/retar-dev/retar/tarfs"
+)
+
+// Limits on metadata read into memory. containerd caps manifests similarly;
+// past these an input is rejected, never truncated.
+const (
+	MaxManifestSize = 4 << 20  // manifests, indexes, index.json, dir manifest.json
+	MaxConfigSize   = 8 << 20  // image configs, legacy v1 json
+	MaxListSize     = 16 << 20 // docker manifest.json, repositories
+	maxGraphDepth   = 16       // nested indexes
+)
+
+// Input is a source to open: an archive read through io.ReaderAt, or a
+// directory layout read through fs.FS.
+type Input struct {
+	Name   string // shown in messages, usually the path
+	Layout Layout // the transport the user named; "" to detect
+	// Compression is how the file itself was compressed ("gzip", "zstd",
+	// "bzip2", "xz") when the caller decompressed it to give Archive; some
+	// loaders read only uncompressed archives.
+	Compression string
+	Archive     io.ReaderAt
+	Size        int64
+	Dir         fs.FS
+	// Hashing is how Image.Root hashes a docker-archive's layers when it
+	// derives their manifest; a conversion passes its own.
+	Hashing Hashing
+}
+
+// Archive is an opened source: its images, and the content behind them.
+type Archive struct {
+	Source      string
+	Layout      Layout // as detected from content (or named, for a hybrid)
+	Compression string // of the file as given, when the caller decompressed it
+	Images      []*Image
+	Warnings    []string
+	// Mismatches are names that claim a digest their content does not have,
+	// where the loaders ignore the claim: notices for convert, failures for verify.
+	Mismatches []error
+
+	fsys    fs.FS
+	unit    layoutUnit // the layout that read it
+	hashing Hashing
+	shape   Shape
+	blobs   map[digest.Digest]*Blob
+	nodes   map[digest.Digest]*Node
+	files   map[string]*Blob                              // docker-archive layers, by path
+	lookup  func(d digest.Digest, manifest bool) []string // candidate paths of a blob
+}
+
+// Open reads a source's metadata and builds its image graph. Metadata blobs
+// (manifests, indexes, configs) are verified as they are read; layers are
+// verified later, once, by Verify or while planning a conversion.
+func Open(in Input) (*Archive, error) {
+	a := &Archive{Source: in.Name, Compression: in.Compression, hashing: in.Hashing,
+		blobs: map[digest.Digest]*Blob{}, nodes: map[digest.Digest]*Node{}, files: map[string]*Blob{}}
+	if err := a.mount(in); err != nil {
+		return nil, err
+	}
+	// The names that decide the layout must be unambiguous: a name two tar
+	// members share is an error, not an absent file.
+	for _, name := range []string{"index.json", "manifest.json", "repositories", "oci-layout", "version"} {
+		if _, err := fs.Stat(a.fsys, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, &LayoutError{Source: a.Source, Path: name, Reason: err.Error(), Err: err}
+		}
+	}
+	a.shape = a.readShape()
+	unit, layout, err := detect(a, in.Layout)
+	if err != nil {
+		return nil, err
+	}
+	a.unit, a.Layout = unit, layout
+	if err := unit.read(a); err != nil {
+		return nil, err
+	}
+	if len(a.Images) == 0 {
+		return nil, a.errorf("", "holds no image")
+	}
+	// Names were gathered with repeats (an index entry per name, RepoTags
+	// of hybrids): each list is made unique once.
+	for _, img := range a.Images {
+		img.src = a
+		img.Names, img.RepoTags, img.Annotations = uniqueNames(img.Names), uniqueNames(img.RepoTags), uniqueNames(img.Annotations)
+	}
+	return a, nil
+}
+
+// mount gives the archive its file system: the directory, or the tar indexed.
+func (a *Archive) mount(in Input) error {
+	if in.Dir != nil {
+		if in.Layout.IsArchive() {
+			return a.errorf("", "is a directory, not a %s", in.Layout)
+		}
+		a.fsys = in.Dir
+		return nil
+	}
+	if in.Size == 0 {
+		return a.errorf("", "empty file")
+	}
+	if c := SniffArchive(in.Archive); c != "" {
+		return &LayoutError{Source: a.Source, Reason: c + "-compressed archive: decompress it first", Err: ErrCompressed}
+	}
+	if in.Layout == OCI || in.Layout == Dir {
+		return a.errorf("", "is a file, not a %s directory", in.Layout)
+	}
+	t, err := tarfs.Index(in.Archive, in.Size)
+	if err != nil {
+		return &LayoutError{Source: a.Source, Reason: err.Error(), Err: err}
+	}
+	a.fsys = t
+	return nil
+}
+
+// Shape is what a source looks like from outside, as loaders see it before
+// they read an image: loaders decide by these files.
+type Shape struct {
+	Tar          bool // an archive; not a directory
+	IndexJSON    bool // an OCI index.json (in a tar, or an oci: directory)
+	ManifestJSON bool // a docker manifest.json (or a dir: layout's manifest)
+	Repositories bool // a docker repositories file
+	IndexEntries int  // entries of index.json (one per name in retar's outputs)
+}
+
+// LegacyOnly is the pre-1.10 docker shape: repositories and v1 directories,
+// with neither manifest.json nor index.json.
+func (s Shape) LegacyOnly() bool { return !s.ManifestJSON && !s.IndexJSON && s.Repositories }
+
+// Shape says what the source looks like to loaders.
+func (a *Archive) Shape() Shape { return a.shape }
+
+func (a *Archive) readShape() Shape {
+	_, tar := a.fsys.(*tarfs.FS)
+	return Shape{Tar: tar, IndexJSON: a.exists("index.json"), ManifestJSON: a.exists("manifest.json"), Repositories: a.exists("repositories")}
+}
+
+func (a *Archive) errorf(p, format string, args ...any) error {
+	return &LayoutError{Source: a.Source, Path: p, Reason: fmt.Sprintf(format, args...)}
+}
+
+func (a *Archive) warnf(format string, args ...any) {
+	a.Warnings = append(a.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (a *Archive) mismatch(err error) {
+	a.Mismatches = append(a.Mismatches, err)
+	a.warnf("%v (the content is used, as docker load does)", err)
+}
+
+func (a *Archive) exists(name string) bool {
+	fi, err := fs.Stat(a.fsys, name)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// file returns a Blob for a regular file of the source, or nil if there is none.
+func (a *Archive) file(p string) (*Blob, error) {
+	if !fs.ValidPath(p) {
+		return nil, &LayoutError{Source: a.Source, Path: p, Reason: "path leaves the image layout", Err: ErrUnsafePath}
+	}
+	fi, err := fs.Stat(a.fsys, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &LayoutError{Source: a.Source, Path: p, Reason: err.Error(), Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, a.errorf(p, "not a regular file")
+	}
+	return &Blob{Path: p, Size: fi.Size(), fsys: a.fsys, origin: a.Source}, nil
+}
+
+// cachedFile is file, returning one Blob per path so that a layer two images
+// share is hashed once.
+func (a *Archive) cachedFile(p string) (*Blob, error) {
+	if b, ok := a.files[p]; ok {
+		return b, nil
+	}
+	b, err := a.file(p)
+	if b != nil {
+		a.files[p] = b
+	}
+	return b, err
+}
+
+// blob finds the content of a digest in the source, or nil if it is absent.
+func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
+	if b, ok := a.blobs[d]; ok {
+		return b, nil
+	}
+	if err := validDigest(d); err != nil {
+		return nil, a.errorf("", "%v", err)
+	}
+	for _, p := range a.lookup(d, manifest) {
+		b, err := a.file(p)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			b.Digest = d
+			a.blobs[d] = b
+			return b, nil
+		}
+	}
+	return nil, nil
+}
+
+// readMeta reads a small blob whole, within limit, and checks its digest.
+func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
+	if b.data != nil {
+		return b.data, nil
+	}
+	if b.Size > limit {
+		return nil, &LayoutError{Source: a.Source, Path: b.Path, Err: ErrLimit,
+			Reason: fmt.Sprintf("%d bytes, over the %d MiB limit for metadata", b.Size, limit>>20)}
+	}
+	f, err := b.open()
+	if err != nil {
+		return nil, &LayoutError{Source: a.Source, Path: b.Path, Reason: err.Error(), Err: err}
+	}
+	defer f.Close()
+	data := make([]byte, b.Size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, a.errorf(b.Path, "read: %v", err)
+	}
+	alg := digest.SHA256
+	if b.Digest != "" {
+		alg = b.Digest.Algorithm()
+	}
+	if err := a.checkDigest(b, alg.FromBytes(data)); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// jsonDecode parses metadata strictly; the path goes into the error.
+func (a *Archive) jsonDecode(p string, data []byte, v any) error {
+	// Names of free-form maps (repositories, a v1 layer's json) are data:
+	// exact duplicates only; elsewhere the decoder folds case.
+	_, isMap := v.(*map[string]map[string]string)
+	_, isV1 := v.(*v1JSON)
+	if err := checkJSON(data, !isMap && !isV1); err != nil {
+		if errors.Is(err, errDuplicateKey) {
+			return a.errorf(p, "%v: readers would disagree on which one counts", err)
+		}
+		return a.errorf(p, "invalid JSON: %v", err)
+	}
+	err := json.Unmarshal(data, v)
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te) && te.Field == "":
+		return a.errorf(p, "a JSON %s where %s belongs", te.Value, shapeOf(v))
+	case errors.As(err, &te):
+		return a.errorf(p, "a JSON %s at %q, which is not of that shape", te.Value, te.Field)
+	}
+	return a.errorf(p, "invalid JSON: %v", err)
+}
+
+// shapeOf names what a document should be, for messages.
+func shapeOf(v any) string {
+	switch v.(type) {
+	case *[]dockerEntry:
+		return "an array of images"
+	case *map[string]map[string]string:
+		return "an object of repositories"
+	}
+	return "an object"
+}

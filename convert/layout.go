@@ -1,0 +1,113 @@
+package convert
+
+import "strings"
+
+// Layout is one of the ways an image is laid out on disk, named as skopeo
+// names its transports.
+type Layout string
+
+const (
+	DockerArchive Layout = "docker-archive"
+	OCIArchive    Layout = "oci-archive"
+	OCI           Layout = "oci"
+	Dir           Layout = "dir"
+)
+
+// A layoutUnit is one layout, reading and writing together: how a source of
+// its kind is recognised and read into the model, what a destination of its
+// kind can hold, and how an output is laid out. The stages ask the
+// destination's unit; adding a layout is one unit and one line below.
+type layoutUnit interface {
+	// detects reports whether a source is of this kind, by its files.
+	detects(a *Archive) bool
+	// read adds the source's images to a.
+	read(a *Archive) error
+	// holds says what a destination of this kind holds in this conversion.
+	holds(c *conversion) holding
+	// write lays the conversion's images out in its plan.
+	write(c *conversion) error
+}
+
+// holding is what a destination holds, for the stages to ask instead of
+// carrying a flag per layout.
+type holding struct {
+	// oneManifest: one image manifest per image; an index is narrowed to
+	// one platform, unless --all-platforms keeps it.
+	oneManifest bool
+	oneImage    bool // a single image (names and tags then apply to it)
+	// filtersIndex: an index is kept and its platforms filtered by
+	// --platform (instead of one manifest picked).
+	filtersIndex bool
+	// ociFamily: a docker-archive image's derived manifest is written as an
+	// OCI one, as skopeo and docker 25+ write OCI layouts.
+	ociFamily bool
+	// storesManifests: manifests are stored as bytes, so their digests
+	// mean something; a docker-archive stores none.
+	storesManifests bool
+	loadersName     bool // loaders register names from it: missing names are worth a notice
+}
+
+// registry lists the layouts, in the order sources are recognised.
+var registry = []struct {
+	layout  Layout
+	archive bool
+	unit    layoutUnit
+}{
+	{OCIArchive, true, ociLayout{archive: true}},
+	{OCI, false, ociLayout{}},
+	{DockerArchive, true, dockerArchive{}},
+	{Dir, false, dirLayout{}},
+}
+
+func unitOf(l Layout) layoutUnit {
+	for _, r := range registry {
+		if r.layout == l {
+			return r.unit
+		}
+	}
+	return nil
+}
+
+// IsArchive reports whether the layout is a single tar file.
+func (l Layout) IsArchive() bool {
+	for _, r := range registry {
+		if r.layout == l {
+			return r.archive
+		}
+	}
+	return false
+}
+
+// ParseLayout accepts a transport name as skopeo spells it.
+func ParseLayout(s string) (Layout, bool) {
+	if unitOf(Layout(s)) != nil {
+		return Layout(s), true
+	}
+	return "", false
+}
+
+func layoutNames() string {
+	var names []string
+	for _, r := range registry {
+		names = append(names, string(r.layout))
+	}
+	return strings.Join(names, ", ")
+}
+
+// detect finds the unit that reads a source, by its content. The layout
+// named for a tar is kept when it is an archive layout (a hybrid is both an
+// oci-archive and a docker-archive: the user said which).
+func detect(a *Archive, named Layout) (layoutUnit, Layout, error) {
+	for _, r := range registry {
+		if r.archive == a.shape.Tar && r.unit.detects(a) {
+			if a.shape.Tar && named.IsArchive() {
+				return r.unit, named, nil
+			}
+			return r.unit, r.layout, nil
+		}
+	}
+	if a.shape.Tar {
+		return nil, "", a.errorf("", "no manifest.json, index.json or repositories: not an image archive")
+	}
+	return nil, "", a.errorf("", "no index.json or manifest.json: not an OCI layout or dir layout")
+}

@@ -1,0 +1,288 @@
+package convert
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// The model: every layout reads into this graph, every stage works on it and
+// every layout writes from it. A Blob is content; a Node is a descriptor and
+// the content it points to, parsed where it is a manifest, an index or a
+// config; an Image is a root node and its names.
+
+// Media types retar reads and writes (image-spec has the OCI ones).
+const (
+	MediaTypeDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	MediaTypeDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+	MediaTypeDockerConfig       = "application/vnd.docker.container.image.v1+json"
+	MediaTypeDockerLayer        = "application/vnd.docker.image.rootfs.diff.tar"
+	MediaTypeDockerLayerGzip    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	MediaTypeDockerForeignGzip  = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+	MediaTypeDockerForeign      = "application/vnd.docker.image.rootfs.foreign.diff.tar"
+	MediaTypeSchema1Signed      = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+	MediaTypeSchema1            = "application/vnd.docker.distribution.manifest.v1+json"
+
+	// AnnotationContainerdName is the full image name containerd and Docker 25+ write.
+	AnnotationContainerdName = "io.containerd.image.name"
+)
+
+// Blob is one piece of content: a file of the source layout, or bytes retar wrote.
+type Blob struct {
+	Path   string        // file in the source, for messages; "" for new bytes
+	origin string        // the source (archive or directory) it is in
+	Size   int64         // actual size
+	Digest digest.Digest // known from its name or descriptor, or computed once hashed
+
+	fsys     fs.FS
+	data     []byte      // content written by retar
+	spill    io.ReaderAt // content re-encoded by retar, Size bytes
+	verified bool        // Digest was computed from the content
+
+	diffID      digest.Digest // a layer's diff_id, to check where it can be
+	deepDone    bool          // diffID checked by decompressing
+	compression Compression
+}
+
+func (b *Blob) open() (io.ReadCloser, error) {
+	if b.spill != nil {
+		return io.NopCloser(io.NewSectionReader(b.spill, 0, b.Size)), nil
+	}
+	if b.data != nil {
+		return io.NopCloser(bytes.NewReader(b.data)), nil
+	}
+	return b.fsys.Open(b.Path)
+}
+
+// Node is a descriptor of the image graph and the content it points to.
+type Node struct {
+	Desc     ocispec.Descriptor
+	Blob     *Blob             // nil where the source does not hold the content
+	Manifest *ocispec.Manifest // parsed, for image manifests (v2s2 or OCI)
+	Index    *ocispec.Index    // parsed, for indexes and manifest lists
+	Config   *Config           // parsed, for image configs
+	Children []*Node           // an index's manifests; a manifest's config then layers
+
+	raw []byte // a manifest's or an index's bytes, for editing in place
+}
+
+// newNode is a node for bytes retar wrote.
+func newNode(mediaType string, data []byte, platform *ocispec.Platform) *Node {
+	d := digest.FromBytes(data)
+	return &Node{
+		Desc: ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data)), Platform: platform},
+		Blob: &Blob{Size: int64(len(data)), Digest: d, data: data, verified: true},
+	}
+}
+
+// walk calls fn for n and every node below it, depth first, each node once.
+func (n *Node) walk(fn func(*Node) error) error {
+	seen := map[*Node]bool{}
+	var rec func(*Node) error
+	rec = func(n *Node) error {
+		if seen[n] {
+			return nil
+		}
+		seen[n] = true
+		if err := fn(n); err != nil {
+			return err
+		}
+		for _, c := range n.Children {
+			if err := rec(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return rec(n)
+}
+
+// layers returns a manifest node's layer nodes.
+func (n *Node) layers() []*Node {
+	if n.Manifest == nil || len(n.Children) == 0 {
+		return nil
+	}
+	return n.Children[1:]
+}
+
+// config returns a manifest node's config node.
+func (n *Node) config() *Node {
+	if n.Manifest == nil || len(n.Children) == 0 {
+		return nil
+	}
+	return n.Children[0]
+}
+
+// isImageManifest tells image manifests (docker or OCI, config an image
+// config) from artifacts, which are copied as they are.
+func isImageManifest(n *Node) bool {
+	if n.Manifest == nil || len(n.Children) == 0 {
+		return false
+	}
+	if c := n.Children[0].Config; c != nil {
+		return c.isImage()
+	}
+	return isImageConfigType(n.Manifest.Config.MediaType) // config absent: its type is all there is
+}
+
+// Image is one image of a source: a manifest or an index, and its names.
+type Image struct {
+	Names []Name
+
+	// Where its names come from, as each loader reads only some of them.
+	RepoTags    []Name   // a docker manifest.json's RepoTags
+	RawTags     []string // the same as written (podman reads short ones as localhost/)
+	Annotations []Name   // index.json annotations
+	// InDockerManifest: a docker manifest.json lists it, so docker's
+	// classic image store sees it.
+	InDockerManifest bool
+
+	src     *Archive
+	root    *Node        // the manifest or index; for a docker-archive, once derived
+	docker  *dockerImage // for images read from a docker manifest.json
+	derived bool         // root is the manifest retar derived from a docker manifest.json
+}
+
+// Root is the image's manifest or index. An image of a docker-archive has
+// no manifest of its own: the first call derives one (Docker v2s2), hashing
+// its layers once, as their digests and compression are part of it.
+func (img *Image) Root(ctx context.Context) (*Node, error) {
+	if img.root == nil {
+		if err := img.src.resolve(ctx, []*Image{img}, img.src.hashing); err != nil {
+			return nil, err
+		}
+	}
+	return img.root, nil
+}
+
+// Stored reports whether the source stores the image's manifest or index;
+// an image of a docker-archive has none until Root derives one.
+func (img *Image) Stored() bool { return img.docker == nil }
+
+// Config is what retar reads of an image config.
+type Config struct {
+	ocispec.Image
+	DockerVersion string `json:"docker_version,omitempty"`
+}
+
+func parseConfig(b []byte) (*Config, error) {
+	if err := checkJSON(b, false); err != nil {
+		return nil, err
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	for i, d := range c.RootFS.DiffIDs {
+		if err := validDigest(d); err != nil {
+			return nil, fmt.Errorf("rootfs.diff_ids[%d]: %w", i, err)
+		}
+	}
+	return &c, nil
+}
+
+// isImage tells an image config from an artifact's config that borrows its
+// media type (regclient's artifacts carry "{}" as one).
+func (c *Config) isImage() bool {
+	return c != nil && (c.RootFS.Type != "" || len(c.RootFS.DiffIDs) > 0)
+}
+
+// Platform is the config's platform, in the shape index descriptors use.
+func (c *Config) Platform() *ocispec.Platform {
+	if c == nil || c.OS == "" && c.Architecture == "" {
+		return nil
+	}
+	return &ocispec.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant, OSVersion: c.OSVersion}
+}
+
+// validDigest accepts a digest retar can use as a name, a path or an output:
+// an algorithm it can compute and an encoded part of that algorithm's length
+// and alphabet. Every digest read from any document passes here first, so a
+// "sha256:../../x" never becomes a path or reaches an output.
+func validDigest(d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("invalid digest %q: %v", printable(string(d)), err)
+	}
+	return nil
+}
+
+// validDescriptor checks what retar uses of a descriptor read from a
+// document: its digest and a size that can be one.
+func validDescriptor(d ocispec.Descriptor) error {
+	if err := validDigest(d.Digest); err != nil {
+		return err
+	}
+	if d.Size < 0 {
+		return fmt.Errorf("descriptor of %s: negative size %d", d.Digest, d.Size)
+	}
+	return nil
+}
+
+func isIndexType(mt string) bool {
+	return mt == ocispec.MediaTypeImageIndex || mt == MediaTypeDockerManifestList
+}
+
+func isManifestType(mt string) bool {
+	return mt == ocispec.MediaTypeImageManifest || mt == MediaTypeDockerManifest
+}
+
+func isImageConfigType(mt string) bool {
+	return mt == ocispec.MediaTypeImageConfig || mt == MediaTypeDockerConfig
+}
+
+// isForeign reports a layer whose bytes a registry may not serve: it may be
+// absent from an archive without the archive being broken.
+func isForeign(d ocispec.Descriptor) bool {
+	switch d.MediaType {
+	case MediaTypeDockerForeignGzip, MediaTypeDockerForeign,
+		ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck // still written by old tools
+		ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+		ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck
+		return true
+	}
+	return len(d.URLs) > 0
+}
+
+// isAttestation tells BuildKit's attestation manifests, which index entries
+// carry as platform unknown/unknown.
+func isAttestation(d ocispec.Descriptor) bool {
+	return d.Annotations[annotationRefType] == "attestation-manifest" ||
+		d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
+}
+
+// BuildKit ties an attestation manifest in an index to the image manifest it
+// describes with these annotations.
+const (
+	annotationRefType   = "vnd.docker.reference.type"
+	annotationRefDigest = "vnd.docker.reference.digest"
+)
+
+var dockerToOCI = map[string]string{
+	MediaTypeDockerConfig:       ocispec.MediaTypeImageConfig,
+	MediaTypeDockerLayer:        ocispec.MediaTypeImageLayer,
+	MediaTypeDockerLayerGzip:    ocispec.MediaTypeImageLayerGzip,
+	MediaTypeDockerForeign:      ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck
+	MediaTypeDockerForeignGzip:  ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+	MediaTypeDockerManifest:     ocispec.MediaTypeImageManifest,
+	MediaTypeDockerManifestList: ocispec.MediaTypeImageIndex,
+}
+
+// familyType maps a media type into the docker or the OCI family; types with
+// no counterpart (zstd layers, artifacts) stay as they are.
+func familyType(mt string, docker bool) string {
+	for d, o := range dockerToOCI {
+		if !docker && mt == d {
+			return o
+		}
+		if docker && mt == o {
+			return d
+		}
+	}
+	return mt
+}

@@ -1,0 +1,257 @@
+package convert
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// ociLayout is the OCI image layout: a directory (oci:) or a tar of one
+// (oci-archive:). oci-layout, index.json, blobs/<alg>/<hex>; index.json
+// entries carry the names. An archive written by retar also carries docker's
+// manifest.json (and repositories and v1 directories) pointing into the
+// blobs, as ctr export and docker 25+ write, so docker load takes it too;
+// such a hybrid is read as an OCI layout whose images docker's manifest.json
+// adds RepoTags to.
+type ociLayout struct {
+	archive bool
+}
+
+func (u ociLayout) detects(a *Archive) bool { return a.shape.IndexJSON }
+
+func (u ociLayout) read(a *Archive) error {
+	a.lookup = ociPaths
+	if err := a.readOCI(); err != nil {
+		return err
+	}
+	if a.shape.ManifestJSON {
+		return dockerArchive{}.readManifestJSON(a, true)
+	}
+	return nil
+}
+
+func ociPaths(d digest.Digest, _ bool) []string { return []string{blobPath(d)} }
+
+// blobPath is where an OCI layout keeps a digest.
+func blobPath(d digest.Digest) string {
+	return path.Join("blobs", d.Algorithm().String(), d.Encoded())
+}
+
+// readOCI reads oci-layout, index.json and the graph below it.
+func (a *Archive) readOCI() error {
+	if err := a.readLayoutVersion(); err != nil {
+		return err
+	}
+	b, err := a.file("index.json")
+	if err != nil {
+		return err
+	}
+	data, err := a.readMeta(b, MaxManifestSize)
+	if err != nil {
+		return err
+	}
+	var idx struct {
+		ocispec.Index
+		Config json.RawMessage `json:"config"`
+	}
+	if err := a.jsonDecode("index.json", data, &idx); err != nil {
+		return err
+	}
+	if idx.Config != nil {
+		return a.errorf("index.json", "is an image manifest, not an index")
+	}
+	byDigest := map[digest.Digest]*Image{}
+	a.shape.IndexEntries = len(idx.Manifests)
+	for i, d := range idx.Manifests {
+		what := fmt.Sprintf("index.json entry %d", i)
+		n, err := a.node(d, what, 0)
+		if err != nil {
+			return err
+		}
+		if n.Blob == nil { // an index may lack platforms; index.json may not lack its images
+			return &MissingError{Source: a.Source, Digest: d.Digest, By: what}
+		}
+		img := byDigest[d.Digest]
+		if img == nil {
+			img = &Image{root: n}
+			byDigest[d.Digest] = img
+			a.Images = append(a.Images, img)
+		}
+		names := annotationNames(d.Annotations)
+		img.Names = append(img.Names, names...)
+		img.Annotations = append(img.Annotations, names...)
+	}
+	return nil
+}
+
+func (a *Archive) readLayoutVersion() error {
+	b, err := a.file("oci-layout")
+	if err != nil || b == nil {
+		return err
+	}
+	data, err := a.readMeta(b, MaxManifestSize)
+	if err != nil {
+		return err
+	}
+	var l ocispec.ImageLayout
+	if err := a.jsonDecode("oci-layout", data, &l); err != nil {
+		return err
+	}
+	if l.Version != ocispec.ImageLayoutVersion {
+		return a.errorf("oci-layout", "unsupported imageLayoutVersion %q", l.Version)
+	}
+	return nil
+}
+
+// annotationNames reads an index entry's names: containerd's full name first,
+// then the OCI ref name when it adds something.
+func annotationNames(ann map[string]string) []Name {
+	var out []Name
+	if s := ann[AnnotationContainerdName]; s != "" {
+		if n, err := ParseName(s); err == nil {
+			out = append(out, n)
+		} else {
+			out = append(out, Name{Raw: s})
+		}
+	}
+	if s := ann[ocispec.AnnotationRefName]; s != "" {
+		n := refName(s)
+		if n.Ref != nil || len(out) == 0 {
+			out = uniqueNames(append(out, n))
+		}
+	}
+	return out
+}
+
+func (u ociLayout) holds(c *conversion) holding {
+	return holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive}
+}
+
+func (u ociLayout) write(c *conversion) error {
+	return writeOCI(c, u.archive && !c.opts.OCIStrict)
+}
+
+// writeOCI lays out an OCI image layout: each name of each image is its own
+// index.json entry, with the full name in both name annotations; with hybrid,
+// a docker manifest.json points into the blobs so docker load takes it too.
+func writeOCI(c *conversion, hybrid bool) error {
+	p := c.plan
+	p.addData("oci-layout", marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}))
+	p.addData("index.json", marshal(indexOf(c.out)))
+	legacy := newLegacyDirs()
+	if hybrid {
+		dockerManifestOf(c, legacy)
+	}
+	blobs := collect(c.out)
+	dirs := map[string]bool{}
+	p.addDir("blobs")
+	for _, b := range blobs {
+		if d := path.Dir(blobPath(b.Digest)); !dirs[d] {
+			dirs[d] = true
+			p.addDir(d)
+		}
+	}
+	for _, b := range blobs {
+		p.addBlob(blobPath(b.Digest), b)
+	}
+	legacy.addDirs(p) // after the blobs their layer.tar links point to
+	return nil
+}
+
+// indexOf is index.json: an entry per name of each image (an unnamed image
+// has one entry without names), other annotations kept.
+func indexOf(out []outImage) ocispec.Index {
+	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	idx.SchemaVersion = 2
+	for _, o := range out {
+		base := o.root.Desc
+		base.Annotations = map[string]string{}
+		for k, v := range o.root.Desc.Annotations {
+			if k != AnnotationContainerdName && k != ocispec.AnnotationRefName {
+				base.Annotations[k] = v
+			}
+		}
+		if len(o.names) == 0 {
+			d := base
+			if len(d.Annotations) == 0 {
+				d.Annotations = nil
+			}
+			idx.Manifests = append(idx.Manifests, d)
+		}
+		for _, n := range o.names {
+			d := base
+			d.Annotations = map[string]string{ocispec.AnnotationRefName: n.String()}
+			for k, v := range base.Annotations {
+				d.Annotations[k] = v
+			}
+			if n.Ref != nil {
+				d.Annotations[AnnotationContainerdName] = n.Ref.String()
+			}
+			idx.Manifests = append(idx.Manifests, d)
+		}
+	}
+	return idx
+}
+
+// dockerManifestOf adds the hybrid's docker manifest.json (and repositories),
+// an entry per image docker can load: the manifest docker's manifest.json
+// takes from each image, its config and layers all present.
+func dockerManifestOf(c *conversion, legacy *legacyDirs) {
+	p := c.plan
+	var entries dockerManifest
+	for _, o := range c.out {
+		var ws []string
+		m, err := o.src.pickManifest(o.root, c.opts, &ws)
+		if err != nil || !complete(m) {
+			reason := "its config or layers are not in the source"
+			if err != nil {
+				reason = err.Error()
+			}
+			p.warnf("%s: no docker manifest.json entry (%s): docker load will not see it", o.root.Desc.Digest, reason)
+			continue
+		}
+		p.Warnings = append(p.Warnings, ws...)
+		p.warnZstd(m)
+		p.warnRepoTags(o.names)
+		e := dockerManifestEntry(m, o.names, func(n *Node, _ bool) string { return blobPath(n.Desc.Digest) })
+		legacy.add(m, o.names, e.Layers)
+		entries.add(e)
+	}
+	if len(entries.list) > 0 {
+		p.addData("manifest.json", marshal(entries.list))
+	}
+	legacy.addRepositories(p)
+}
+
+// complete reports whether a manifest's config and layers are all present.
+func complete(m *Node) bool {
+	for _, c := range m.Children {
+		if c.Blob == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// collect lists the distinct blobs below the images, sorted by digest.
+func collect(out []outImage) []*Blob {
+	byDigest := map[digest.Digest]*Blob{}
+	for _, o := range out {
+		_ = o.root.walk(func(n *Node) error {
+			if n.Blob != nil {
+				byDigest[n.Blob.Digest] = n.Blob
+			}
+			return nil
+		})
+	}
+	blobs := make([]*Blob, 0, len(byDigest))
+	for _, b := range byDigest {
+		blobs = append(blobs, b)
+	}
+	sort.Slice(blobs, func(i, j int) bool { return blobs[i].Digest < blobs[j].Digest })
+	return blobs
+}

@@ -1,0 +1,399 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Source is one source of a conversion: an opened archive and the images
+// picked from it (":REF", ":@N", or "" for all).
+type Source struct {
+	Archive *Archive
+	Pick    string
+}
+
+// Convert plans the conversion of a source into the layout opts.To: it picks
+// images and platforms, sets names, writes whatever manifests must change, and
+// verifies every blob the output will hold. Nothing is written yet.
+func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
+	return Bundle(ctx, []Source{{Archive: a, Pick: opts.Pick}}, opts)
+}
+
+// Bundle plans one output from several sources: every picked image with all
+// its names, blobs the images share stored once. A name two sources give to
+// different images is an error naming both. Several sources into a
+// docker-archive make the hybrid (an OCI layout with a docker manifest.json
+// entry per image), which docker, containerd and podman all load.
+//
+// A conversion is these stages, in this order, over one model.
+func Bundle(ctx context.Context, sources []Source, opts Options) (*Plan, error) {
+	c, err := newConversion(sources, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, stage := range []func(context.Context) error{
+		c.selectImages,  // the images each source's pick names
+		c.resolve,       // docker-archive images get their manifest (layers re-encoded first)
+		c.name,          // DST's name replaces, -t adds
+		c.pickPlatforms, // one manifest where the destination holds one
+		c.merge,         // one image picked twice is one image
+		c.reencode,      // layers into the wanted compression
+		c.rewrite,       // manifests and indexes as the destination needs them
+		c.verify,        // every blob written is hashed, once
+		c.write,         // the destination's layout, as a plan
+	} {
+		if err := stage(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return c.plan, nil
+}
+
+// conversion is the state the stages pass on.
+type conversion struct {
+	opts    Options
+	sources []Source
+	dest    layoutUnit
+	hold    holding
+	out     []outImage
+	names   []Name // parsed --name and --tag
+	// reencoded are the re-encoded layers by source blob; layers the same by
+	// source digest, as the rewriter finds them.
+	reencoded map[*Blob]*Blob
+	layers    map[digest.Digest]*Blob
+	plan      *Plan
+}
+
+// outImage is an image as it will be written.
+type outImage struct {
+	names      []Name
+	root       *Node
+	fromDocker bool     // its manifest was derived from a docker manifest.json
+	src        *Archive // where it comes from
+	img        *Image
+	index      int // in its source, for messages
+}
+
+func newConversion(sources []Source, opts Options) (*conversion, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if len(sources) == 0 {
+		return nil, fmt.Errorf("no source%.0w", ErrUsage)
+	}
+	c := &conversion{opts: opts, sources: sources, dest: unitOf(opts.To), reencoded: map[*Blob]*Blob{},
+		plan: &Plan{Layout: opts.To, modTime: opts.ModTime}}
+	c.hold = c.dest.holds(c)
+	for _, s := range append(append([]string(nil), opts.Names...), opts.Tags...) {
+		n, _ := ParseName(s) // validated
+		c.names = append(c.names, n)
+	}
+	return c, nil
+}
+
+// label names an output image in messages: "@2", or "b.tar@2" in a bundle.
+func (c *conversion) label(o outImage) string {
+	if len(c.sources) > 1 {
+		return fmt.Sprintf("%s@%d", o.src.Source, o.index)
+	}
+	return fmt.Sprintf("@%d", o.index)
+}
+
+// bySource calls fn for each source with the output images taken from it.
+func (c *conversion) bySource(fn func(a *Archive, out []outImage) error) error {
+	for _, s := range c.sources {
+		var mine []outImage
+		for _, o := range c.out {
+			if o.src == s.Archive {
+				mine = append(mine, o)
+			}
+		}
+		if err := fn(s.Archive, mine); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *conversion) selectImages(context.Context) error {
+	for _, s := range c.sources {
+		images, err := s.Archive.Select(s.Pick)
+		if err != nil {
+			return err
+		}
+		for _, img := range images {
+			c.out = append(c.out, outImage{src: s.Archive, img: img, index: slices.Index(s.Archive.Images, img), names: img.Names})
+		}
+	}
+	if len(c.out) < 2 || len(c.names) == 0 && !c.hold.oneImage {
+		return nil
+	}
+	what := "names and tags apply to one image"
+	if c.hold.oneImage {
+		what = "a dir: layout holds one"
+	}
+	if len(c.sources) == 1 {
+		a := c.sources[0].Archive
+		return fmt.Errorf("%s holds %d images (%s): %s; pick it with :@N or :NAME%.0w", a.Source, len(c.out), a.describeImages(), what, ErrUsage)
+	}
+	return fmt.Errorf("%d images from %d sources: %s%.0w", len(c.out), len(c.sources), what, ErrUsage)
+}
+
+// resolve gives docker-archive images their manifest. Their layers are
+// re-encoded first when re-encoding is asked for: that pass hashes them, so
+// each is read once.
+func (c *conversion) resolve(ctx context.Context) error {
+	return c.bySource(func(a *Archive, out []outImage) error {
+		var images []*Image
+		var layers []*Blob
+		for _, o := range out {
+			images = append(images, o.img)
+			if o.img.docker != nil {
+				layers = append(layers, o.img.docker.layers...)
+			}
+		}
+		if c.opts.Recompress {
+			if err := a.recompress(ctx, layers, c.reencoded, c.opts); err != nil {
+				return err
+			}
+		}
+		return a.resolve(ctx, images, c.opts.Hashing)
+	})
+}
+
+func (c *conversion) name(context.Context) error {
+	for i := range c.out {
+		o := &c.out[i]
+		o.root, o.fromDocker = o.img.root, o.img.derived
+		if len(c.opts.Names) > 0 {
+			o.names = nil
+		}
+		o.names = uniqueNames(append(slices.Clone(o.names), c.names...))
+	}
+	return nil
+}
+
+// pickPlatforms narrows each image to the one manifest a destination that
+// holds one per image takes, and refuses a --platform a manifest lacks.
+func (c *conversion) pickPlatforms(context.Context) error {
+	if c.opts.Format != FormatKeep && !c.hold.storesManifests {
+		c.plan.warnf("--format has no effect on a docker-archive, which stores no manifest")
+	}
+	kept := c.out[:0]
+	for _, o := range c.out {
+		switch {
+		case c.hold.oneManifest && !(c.opts.AllPlatforms && o.root.Index != nil):
+			m, err := o.src.pickManifest(o.root, c.opts, &c.plan.Warnings)
+			if errors.Is(err, errNotImage) && len(c.out) > 1 {
+				c.plan.warnf("image %s left out: %v", c.label(o), err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			o.root = m // a dir: keeps it as it is; a docker-archive stores none
+		case len(c.opts.Platforms) > 0 && o.root.Manifest != nil && isImageManifest(o.root):
+			if pl := platformOf(o.root); !anyPlatform(pl, c.opts.Platforms) {
+				return fmt.Errorf("%s: image @%d is %s only, not %s%.0w", o.src.Source, o.index, PlatformString(pl), platformList(c.opts.Platforms), ErrNoPlatform)
+			}
+		}
+		kept = append(kept, o)
+	}
+	c.out = kept
+	if len(c.out) == 0 {
+		return fmt.Errorf("%s holds no container image to write into a %s%.0w", c.sources[0].Archive.Source, c.opts.To, ErrUsage)
+	}
+	return nil
+}
+
+// merge makes one output image of the same image picked twice (two
+// sources, or an index.json listing it under two names), and refuses a name
+// that two sources give to different images. Then it says what loaders will
+// make of each image's names.
+func (c *conversion) merge(context.Context) error {
+	var merged []outImage
+	byRoot := map[digest.Digest]int{}
+	owner := map[string]int{}
+	for _, o := range c.out {
+		if i, ok := byRoot[o.identity()]; ok && len(c.sources) > 1 {
+			merged[i].names = append(merged[i].names, o.names...)
+			for _, n := range o.names {
+				owner[n.String()] = i
+			}
+			continue
+		}
+		for _, n := range o.names {
+			if j, ok := owner[n.String()]; ok && merged[j].src != o.src && merged[j].identity() != o.identity() {
+				return fmt.Errorf("%q names two different images: %s (%s) and %s (%s)%.0w", n.String(),
+					c.label(merged[j]), merged[j].root.Desc.Digest, c.label(o), o.root.Desc.Digest, ErrUsage)
+			}
+		}
+		byRoot[o.identity()] = len(merged)
+		for _, n := range o.names {
+			owner[n.String()] = len(merged)
+		}
+		merged = append(merged, o)
+	}
+	for i := range merged {
+		merged[i].names = uniqueNames(merged[i].names)
+		c.nameNotices(merged[i])
+	}
+	c.out = merged
+	return nil
+}
+
+// identity is what makes two picked images the same image: the config
+// (docker's image ID) for a single manifest, whatever manifest bytes carry
+// it (docker save and podman save write the same image differently); the
+// index digest for an index.
+func (o outImage) identity() digest.Digest {
+	if c := o.root.config(); c != nil {
+		return c.Desc.Digest
+	}
+	return o.root.Desc.Digest
+}
+
+// nameNotices says what loaders will make of an output image's names.
+func (c *conversion) nameNotices(o outImage) {
+	if !c.hold.loadersName {
+		return
+	}
+	if len(o.names) == 0 {
+		c.plan.warnf("image %s has no name: ctr images import will register nothing from it; give one with -t NAME", c.label(o))
+		return
+	}
+	if !allRaw(o.names) {
+		return
+	}
+	c.plan.warnf("image %s is named only by the tag %q: ctr images import registers it as import-YYYY-MM-DD:%s; give a full name with -t NAME or DST:NAME", c.label(o), o.names[0].Raw, o.names[0].Raw)
+}
+
+// reencode re-encodes the layers of OCI and dir sources (docker-archive
+// layers were in resolve) and indexes every re-encoded layer by the digest
+// its source had.
+func (c *conversion) reencode(ctx context.Context) error {
+	if !c.opts.Recompress {
+		return nil
+	}
+	err := c.bySource(func(a *Archive, out []outImage) error {
+		var roots []*Node
+		for _, o := range out {
+			roots = append(roots, o.root)
+		}
+		return a.recompress(ctx, layerBlobs(roots), c.reencoded, c.opts)
+	})
+	c.layers = map[digest.Digest]*Blob{}
+	for src, nb := range c.reencoded {
+		c.layers[src.Digest] = nb
+	}
+	return err
+}
+
+// rewrite makes each image's graph what the destination stores: the family
+// asked for, re-encoded layers, an index filtered by platform.
+func (c *conversion) rewrite(context.Context) error {
+	rewriters := map[Format]*rewriter{}
+	for i := range c.out {
+		o := &c.out[i]
+		f := c.opts.Format
+		if f == FormatKeep && o.fromDocker && c.hold.ociFamily {
+			f = FormatOCI // docker-archives have no manifest of their own
+		}
+		r := rewriters[f]
+		if r == nil {
+			r = &rewriter{format: f, layers: c.layers, notices: &c.plan.Warnings, keepAbsent: c.opts.KeepAbsent}
+			if c.hold.filtersIndex {
+				r.platforms = c.opts.Platforms
+			}
+			rewriters[f] = r
+		}
+		root, err := r.node(o.root)
+		if err != nil {
+			return err
+		}
+		if root.Index != nil && len(root.Children) == 0 && len(o.root.Children) > 0 {
+			return fmt.Errorf("%s: image @%d has no image for %s; it has %s: choose one with --platform%.0w", o.src.Source, o.index,
+				platformList(c.opts.Platforms), strings.Join(platformsIn(o.root), ", "), ErrNoPlatform)
+		}
+		o.root = root
+		if err := o.src.checkComplete(root, &c.plan.Warnings); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func platformsIn(root *Node) []string {
+	_, all := imagesIn(root)
+	return all
+}
+
+// verify hashes every blob the output holds that is not verified yet.
+func (c *conversion) verify(ctx context.Context) error {
+	return c.bySource(func(a *Archive, out []outImage) error {
+		var blobs []*Blob
+		for _, o := range out {
+			_ = o.root.walk(func(n *Node) error {
+				blobs = append(blobs, n.Blob)
+				return nil
+			})
+		}
+		return a.hashBlobs(ctx, blobs, c.opts.Hashing)
+	})
+}
+
+// write has the destination lay out its entries, then says what each
+// output image is.
+func (c *conversion) write(context.Context) error {
+	if err := c.dest.write(c); err != nil {
+		return err
+	}
+	if err := c.plan.checkNames(); err != nil {
+		return err
+	}
+	for _, o := range c.out {
+		var names []string
+		for _, n := range o.names {
+			names = append(names, n.String())
+		}
+		pi := PlannedImage{Names: names, Digest: o.root.Desc.Digest.String(), MediaType: o.root.Desc.MediaType}
+		if cfg := o.root.config(); cfg != nil {
+			pi.ID = cfg.Desc.Digest.String()
+		}
+		if !c.hold.storesManifests {
+			pi.Digest, pi.MediaType = "", ""
+		}
+		c.plan.Images = append(c.plan.Images, pi)
+	}
+	return nil
+}
+
+// checkComplete fails when content the destination needs is absent: the
+// config and every non-foreign layer of each manifest written. Manifests an
+// index lists but the source lacks are kept with a notice.
+func (a *Archive) checkComplete(root *Node, warnings *[]string) error {
+	return root.walk(func(n *Node) error {
+		if n.Blob == nil {
+			return nil // reported by the parent
+		}
+		for i, c := range n.Children {
+			if c.Blob != nil {
+				continue
+			}
+			switch {
+			case n.Index != nil:
+				*warnings = append(*warnings, fmt.Sprintf("%s lists %s (%s) but the source does not hold it; kept in the index (--keep-absent)", n.Desc.Digest, c.Desc.Digest, PlatformString(c.Desc.Platform)))
+			case i > 0 && isForeign(c.Desc):
+				*warnings = append(*warnings, fmt.Sprintf("foreign layer %s is not in the source: its descriptor is kept, without its bytes", c.Desc.Digest))
+			default:
+				return &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + n.Desc.Digest.String()}
+			}
+		}
+		return nil
+	})
+}
