@@ -52,7 +52,7 @@ type env struct {
 	stdout, stderr io.Writer
 	quiet          bool
 	tty            bool
-	limits         convert.Limits
+	opts           convert.Options // what the command's flags set (limits)
 }
 
 // Main runs retar with args (without the program name) and returns its exit status.
@@ -132,25 +132,6 @@ func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-// platformList is a repeatable --platform, parsed as flags are read.
-type platformList []ocispec.Platform
-
-func (p *platformList) String() string { return fmt.Sprint(len(*p), " platforms") }
-func (p *platformList) Set(v string) error {
-	pl, err := convert.ParsePlatform(v)
-	if err != nil {
-		return err
-	}
-	*p = append(*p, pl)
-	return nil
-}
-
 func (e *env) flags(name, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// Parse errors are one line (Main prints them); the usage text is for
@@ -165,33 +146,6 @@ func (e *env) flags(name, help string) *flag.FlagSet {
 	}
 	fs.BoolVar(&e.quiet, "q", false, "no progress and no notices")
 	return fs
-}
-
-// limitFlags are the expansion limits, for every command that reads a source.
-func (e *env) limitFlags(fs *flag.FlagSet) {
-	fs.Func("max-expansion", fmt.Sprintf("refuse a compressed archive or layer that expands past RATIO times its size, once past %d GiB (default %d; 0: no limit)",
-		convert.ExpansionFloor>>30, convert.DefaultLimits.MaxExpansion), func(v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return fmt.Errorf("want a whole number of times, 0 for no limit")
-		}
-		e.limits.MaxExpansion = n
-		if n == 0 {
-			e.limits.MaxExpansion = -1
-		}
-		return nil
-	})
-	fs.Func("max-expanded", fmt.Sprintf("refuse a compressed archive or layer that expands past SIZE (default %dGiB; 0: no limit)", convert.DefaultLimits.MaxExpanded>>30), func(v string) error {
-		n, err := convert.ParseSize(v)
-		if err != nil {
-			return err
-		}
-		e.limits.MaxExpanded = n
-		if n == 0 {
-			e.limits.MaxExpanded = -1
-		}
-		return nil
-	})
 }
 
 // parse parses flags wherever they stand among the arguments, as skopeo's do.
@@ -244,138 +198,196 @@ Flags:
 
 func (e *env) convert(ctx context.Context, args []string) error {
 	fs := e.flags("convert", convertHelp)
-	var tags stringList
-	var platforms platformList
-	fs.Var(&tags, "t", "add a name (repeatable)")
-	fs.Var(&tags, "tag", "add a name (repeatable)")
-	fs.Var(&tags, "additional-tag", "alias of --tag")
-	fs.Var(&platforms, "platform", "take os/arch[/variant] from a multi-platform image (repeatable)")
-	strict := fs.Bool("oci-strict", false, "oci-archive: leave out the docker manifest.json that lets docker load it")
-	all := fs.Bool("all-platforms", false, "keep every platform of a multi-platform image (docker-archive, dir)")
-	keepAbsent := fs.Bool("keep-absent", false, "keep index entries whose manifests the source lacks (default: leave them out, with a notice)")
-	format := fs.String("format", "", "manifest format of the output: oci or v2s2 (default: keep the source's)")
-	compress := fs.String("compress", "keep", "layer compression: keep, gzip, zstd or none")
-	level := fs.Int("compress-level", 0, "compression level (gzip 1-9, zstd 1-22; 0: the default)")
+	var opts convert.Options
+	optionFlags(fs, &opts)
 	force := fs.Bool("force", false, "replace a DST directory whatever it holds: everything in it is deleted")
-	e.limitFlags(fs)
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) < 2 {
-		return usagef("convert takes SRC [SRC...] DST, got %d arguments (retar convert --help)", len(pos))
+	srcs, dst, err := convertRefs(pos)
+	if err != nil {
+		return err
 	}
-	var srcs []Ref
+	if err := completeOptions(&opts, dst); err != nil {
+		return err
+	}
+	// The destination is judged (and locked) before any source is read.
+	out, err := prepareOutput(dst, sourceDirs(srcs), *force, e.stdout)
+	if err != nil {
+		return err
+	}
+	defer out.close()
+	spills := &tempSpills{}
+	defer spills.remove()
+	opts.Spill = spills.new
+	sources, closeSources, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
+	defer closeSources()
+	if err != nil {
+		return err
+	}
+	plan, err := e.plan(ctx, sources, opts)
+	if err != nil {
+		return err
+	}
+	if err := e.write(ctx, out, plan); err != nil {
+		return err
+	}
+	e.checkOutput(ctx, dst)
+	e.wrote(dst, plan)
+	return nil
+}
+
+// optionFlags binds convert's flags to the core's one parser of options:
+// each flag's text goes to convert.Options.Set, as the browser's options do.
+func optionFlags(fs *flag.FlagSet, o *convert.Options) {
+	set := func(name string) func(string) error { return func(v string) error { return o.Set(name, v) } }
+	fs.Func("t", "add a name (repeatable)", set("tag"))
+	fs.Func("tag", "add a name (repeatable)", set("tag"))
+	fs.Func("additional-tag", "alias of --tag", set("tag"))
+	fs.Func("platform", "take os/arch[/variant] from a multi-platform image (repeatable)", set("platform"))
+	fs.BoolFunc("oci-strict", "oci-archive: leave out the docker manifest.json that lets docker load it", set("oci-strict"))
+	fs.BoolFunc("all-platforms", "keep every platform of a multi-platform image (docker-archive, dir)", set("all-platforms"))
+	fs.BoolFunc("keep-absent", "keep index entries whose manifests the source lacks (default: leave them out, with a notice)", set("keep-absent"))
+	fs.Func("format", "manifest format of the output: oci or v2s2 (default: keep the source's)", set("format"))
+	fs.Func("compress", "layer compression: keep, gzip, zstd or none (default keep)", set("compress"))
+	fs.Func("compress-level", "compression level (gzip 1-9, zstd 1-22; default: the encoder's)", set("compress-level"))
+	limitFlags(fs, o)
+}
+
+// limitFlags are the expansion limits, for every command that reads a source.
+func limitFlags(fs *flag.FlagSet, o *convert.Options) {
+	set := func(name string) func(string) error { return func(v string) error { return o.Set(name, v) } }
+	fs.Func("max-expansion", fmt.Sprintf("refuse a compressed archive or layer that expands past RATIO times its size, once past %d GiB (default %d; 0: no limit)",
+		convert.ExpansionFloor>>30, convert.DefaultLimits.MaxExpansion), set("max-expansion"))
+	fs.Func("max-expanded", fmt.Sprintf("refuse a compressed archive or layer that expands past SIZE (default %dGiB; 0: no limit)",
+		convert.DefaultLimits.MaxExpanded>>30), set("max-expanded"))
+}
+
+// convertRefs reads convert's SRC... DST arguments.
+func convertRefs(pos []string) (srcs []Ref, dst Ref, err error) {
+	if len(pos) < 2 {
+		return nil, dst, usagef("convert takes SRC [SRC...] DST, got %d arguments (retar convert --help)", len(pos))
+	}
+	stdin := 0
 	for _, a := range pos[:len(pos)-1] {
 		r, err := ParseRef(a)
 		if err != nil {
-			return usageError{err.Error()}
+			return nil, dst, usageError{err.Error()}
+		}
+		if r.Path == "-" {
+			if stdin++; stdin > 1 {
+				return nil, dst, usagef("standard input (-) can be one SRC only")
+			}
 		}
 		srcs = append(srcs, r)
 	}
-	dst, err := ParseRef(pos[len(pos)-1])
-	if err != nil {
-		return usageError{err.Error()}
+	if dst, err = ParseRef(pos[len(pos)-1]); err != nil {
+		return nil, dst, usageError{err.Error()}
 	}
 	if dst.Layout == "" {
 		if t, _, ok := strings.Cut(dst.Path, ":"); ok && !strings.ContainsAny(t, "/.") {
-			return usagef("DST %q: unknown transport %q (docker-archive, oci-archive, oci, dir; a bare path is an oci-archive)", dst.Path, t)
+			return nil, dst, usagef("DST %q: unknown transport %q (docker-archive, oci-archive, oci, dir; a bare path is an oci-archive)", dst.Path, t)
 		}
 		// A bare destination is the archive every loader takes: an
 		// oci-archive with a docker manifest.json (retar's hybrid).
 		dst.Layout = convert.OCIArchive
 	}
 	if strings.HasPrefix(dst.Pick, "@") {
-		return usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
+		return nil, dst, usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
 	}
+	return srcs, dst, nil
+}
+
+// completeOptions adds what the command line says outside the flags (DST's
+// layout and name, the host, SOURCE_DATE_EPOCH) and validates the whole,
+// before anything is read.
+func completeOptions(opts *convert.Options, dst Ref) error {
 	mtime, err := modTime()
 	if err != nil {
 		return err
 	}
-	opts := convert.Options{To: dst.Layout, Tags: tags, OCIStrict: *strict, AllPlatforms: *all, KeepAbsent: *keepAbsent,
-		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, ModTime: mtime, CompressLevel: *level}
-	opts.Hashing.Limits = e.limits
-	if opts.Format, err = convert.ParseFormat(*format); err != nil {
-		return err
-	}
-	var keep bool
-	if opts.Compress, keep, err = convert.ParseCompression(*compress); err != nil {
-		return err
-	}
-	opts.Recompress = !keep
-	if *all && len(platforms) > 0 {
-		return usagef("--all-platforms and --platform exclude each other")
-	}
-	spills := &tempSpills{}
-	defer spills.remove()
-	opts.Spill = spills.new
+	opts.To, opts.Host, opts.ModTime = dst.Layout, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, mtime
 	if dst.Pick != "" {
 		opts.Names = []string{dst.Pick}
 	}
-	opts.Platforms = platforms
-	var srcDirs []string
-	stdinUsed := false
+	return opts.Validate()
+}
+
+// sourceDirs are the sources that are directories.
+func sourceDirs(srcs []Ref) []string {
+	var dirs []string
 	for _, src := range srcs {
-		if src.Path == "-" {
-			if stdinUsed {
-				return usagef("standard input (-) can be one SRC only")
-			}
-			stdinUsed = true
-		} else if fi, err := os.Stat(src.Path); err == nil && fi.IsDir() {
-			srcDirs = append(srcDirs, src.Path)
+		if fi, err := os.Stat(src.Path); err == nil && fi.IsDir() && src.Path != "-" {
+			dirs = append(dirs, src.Path)
 		}
 	}
-	// The destination is judged (and locked) before any source is read.
-	out, err := prepareOutput(dst, srcDirs, *force, e.stdout)
-	if err != nil {
-		return err
+	return dirs
+}
+
+// openSources opens every SRC; closeAll releases what opening took, however
+// far it got.
+func (e *env) openSources(ctx context.Context, srcs []Ref, lim convert.Limits) (sources []convert.Source, closeAll func(), err error) {
+	var opened []*source
+	closeAll = func() {
+		for _, s := range opened {
+			s.Close()
+		}
 	}
-	defer out.close()
-	var sources []convert.Source
 	for _, src := range srcs {
-		s, err := openSource(ctx, src, e.stdin, e.limits)
+		s, err := openSource(ctx, src, e.stdin, lim)
 		if err != nil {
-			return err
+			return nil, closeAll, err
 		}
-		defer s.Close()
+		opened = append(opened, s)
 		a, err := convert.Open(s.in)
 		if err != nil {
-			return err
+			return nil, closeAll, err
 		}
 		e.notices(a.Warnings)
 		sources = append(sources, convert.Source{Archive: a, Pick: src.Pick})
 	}
+	return sources, closeAll, nil
+}
+
+// plan runs the conversion's stages, with progress and notices.
+func (e *env) plan(ctx context.Context, sources []convert.Source, opts convert.Options) (*convert.Plan, error) {
 	prog := e.progress("verifying")
 	opts.Hashing.Progress = prog.set
 	plan, err := convert.Bundle(ctx, sources, opts)
 	prog.done()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.notices(plan.Warnings)
-	prog = e.progress("writing")
+	return plan, nil
+}
+
+// write writes the plan, with progress.
+func (e *env) write(ctx context.Context, out *output, plan *convert.Plan) error {
+	prog := e.progress("writing")
 	written := convert.Progress{TotalBytes: plan.TarSize()}
-	count := func(n int64) { written.Bytes += n; prog.set(written) }
-	err = out.write(ctx, plan, count)
+	err := out.write(ctx, plan, func(n int64) { written.Bytes += n; prog.set(written) })
 	prog.done()
-	if err != nil {
-		return err
+	return err
+}
+
+// wrote says what was written, an image a line.
+func (e *env) wrote(dst Ref, plan *convert.Plan) {
+	if e.quiet {
+		return
 	}
-	e.checkOutput(ctx, dst)
-	if !e.quiet {
-		for _, img := range plan.Images {
-			names := "no name"
-			if len(img.Names) > 0 {
-				names = strings.Join(img.Names, ", ")
-			}
-			id := img.Digest
-			if id == "" {
-				id = "image ID " + img.ID
-			}
-			fmt.Fprintf(e.stderr, "wrote %s %s (%s)\n", dst, id, names)
+	for _, img := range plan.Images {
+		names := "no name"
+		if len(img.Names) > 0 {
+			names = strings.Join(img.Names, ", ")
 		}
+		id := img.Digest
+		if id == "" {
+			id = "image ID " + img.ID
+		}
+		fmt.Fprintf(e.stderr, "wrote %s %s (%s)\n", dst, id, names)
 	}
-	return nil
 }
 
 // maxEpoch is the latest time a tar header holds in its fixed fields
@@ -457,16 +469,15 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 	fs := e.flags("inspect", inspectHelp)
 	raw := fs.Bool("raw", false, "print the stored manifest")
 	config := fs.Bool("config", false, "print the image config")
-	var pls platformList
-	fs.Var(&pls, "platform", "os/arch[/variant] to describe from a multi-platform image")
-	e.limitFlags(fs)
+	fs.Func("platform", "os/arch[/variant] to describe from a multi-platform image", func(v string) error { return e.opts.Set("platform", v) })
+	limitFlags(fs, &e.opts)
 	a, src, closeSrc, err := e.openOne(ctx, fs, args, "inspect")
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
-	in, err := a.Inspect(ctx, convert.InspectOptions{Pick: src.Pick, Platforms: pls,
-		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, Hashing: convert.Hashing{Limits: e.limits}})
+	in, err := a.Inspect(ctx, convert.InspectOptions{Pick: src.Pick, Platforms: e.opts.Platforms,
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, Hashing: convert.Hashing{Limits: e.opts.Hashing.Limits}})
 	if err != nil {
 		return err
 	}
@@ -485,14 +496,14 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 
 func (e *env) verify(ctx context.Context, args []string) error {
 	fs := e.flags("verify", "Usage: retar verify SRC\n\nCheck every blob against its digest and size, every layer against its diff_id\n(compressed layers are decompressed for it) and every reference.\n\nExamples:\n  retar verify image.tar\n  retar verify dir:./image\n\nFlags:\n")
-	e.limitFlags(fs)
+	limitFlags(fs, &e.opts)
 	a, src, closeSrc, err := e.openOne(ctx, fs, args, "verify")
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
 	prog := e.progress("verifying")
-	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set, Limits: e.limits})
+	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set, Limits: e.opts.Hashing.Limits})
 	prog.done()
 	if err != nil {
 		return err // the notices would repeat it
@@ -580,7 +591,7 @@ func (e *env) check(ctx context.Context, args []string) error {
 	fs := e.flags("check", checkHelp)
 	forList := fs.String("for", "", "consumers that must load it: exit 1 when one will not")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	e.limitFlags(fs)
+	limitFlags(fs, &e.opts)
 	a, src, closeSrc, err := e.openOne(ctx, fs, args, "check")
 	if err != nil {
 		return err
@@ -651,7 +662,7 @@ func (e *env) checkOutput(ctx context.Context, dst Ref) {
 	if fi, err := os.Stat(dst.Path); err != nil || !fi.Mode().IsRegular() {
 		return // written through a FIFO or a device: nothing to read back
 	}
-	s, err := openSource(ctx, Ref{Path: dst.Path}, nil, e.limits)
+	s, err := openSource(ctx, Ref{Path: dst.Path}, nil, e.opts.Hashing.Limits)
 	if err != nil {
 		return
 	}
@@ -680,7 +691,7 @@ func (e *env) openOne(ctx context.Context, fs *flag.FlagSet, args []string, cmd 
 	if src, err = ParseRef(pos[0]); err != nil {
 		return nil, src, nil, usageError{err.Error()}
 	}
-	s, err := openSource(ctx, src, e.stdin, e.limits)
+	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)
 	if err != nil {
 		return nil, src, nil, err
 	}

@@ -132,7 +132,7 @@ func inspect(in, opts js.Value) (any, error) {
 			progress = func(p convert.Progress) { f.Invoke(float64(p.Bytes), float64(p.TotalBytes), p.Phase) }
 		}
 	}
-	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(progress)}
+	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(progress, convert.Limits{})}
 	if opts.Type() == js.TypeObject {
 		if v := opts.Get("pick"); v.Type() == js.TypeString {
 			o.Pick = v.String()
@@ -176,8 +176,8 @@ func host(opts js.Value) ocispec.Platform {
 
 // hashing uses the page's fast sha256 when it has one. wasm runs on one
 // thread, so one blob is hashed at a time.
-func hashing(progress func(convert.Progress)) convert.Hashing {
-	return convert.Hashing{New: newJSHasher(), Parallel: 1, Progress: progress}
+func hashing(progress func(convert.Progress), lim convert.Limits) convert.Hashing {
+	return convert.Hashing{New: newJSHasher(), Parallel: 1, Progress: progress, Limits: lim}
 }
 
 // stringArray reads a JS array of strings, trimmed, empty ones dropped.
@@ -204,52 +204,82 @@ func str(opts js.Value, key string) string {
 	return ""
 }
 
-// convertJS converts and returns {blob, name, report}.
-func convertJS(in, opts js.Value) (any, error) {
-	a, err := openInput(in)
-	if err != nil {
-		return nil, err
+// jsOptions maps the JS API's option keys to the option names the core's
+// one parser takes (the CLI's flags), so the page accepts and refuses what
+// the command line does.
+var jsOptions = [][2]string{
+	{"to", "to"}, {"name", "name"}, {"tags", "tag"}, {"platforms", "platform"}, {"allPlatforms", "all-platforms"},
+	{"ociStrict", "oci-strict"}, {"keepAbsent", "keep-absent"}, {"format", "format"}, {"compress", "compress"},
+	{"compressLevel", "compress-level"}, {"maxExpansion", "max-expansion"}, {"maxExpanded", "max-expanded"},
+}
+
+// optionsOf reads the JS options object through convert.Options.Set: a
+// string, number or boolean per key, an array for tags and platforms; empty
+// strings and null leave an option unset.
+func optionsOf(opts js.Value) (convert.Options, error) {
+	var o convert.Options
+	if opts.Type() != js.TypeObject {
+		return o, fmt.Errorf("no options: pass {to: ...}")
 	}
-	to, ok := convert.ParseLayout(str(opts, "to"))
-	if !ok {
-		return nil, fmt.Errorf("to: want docker-archive, oci-archive, oci or dir, got %q", str(opts, "to"))
+	for _, kv := range jsOptions {
+		key, name := kv[0], kv[1]
+		v := opts.Get(key)
+		var values []string
+		switch v.Type() {
+		case js.TypeString:
+			values = []string{v.String()}
+		case js.TypeBoolean:
+			values = []string{fmt.Sprint(v.Bool())}
+		case js.TypeNumber:
+			values = []string{fmt.Sprint(v.Float())}
+		case js.TypeObject:
+			values = stringArray(v)
+		}
+		for _, s := range values {
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			if err := o.Set(name, s); err != nil {
+				return o, fmt.Errorf("%s: %w", key, err)
+			}
+		}
 	}
+	if o.To == "" {
+		return o, fmt.Errorf("to: want one of docker-archive, oci-archive, oci or dir")
+	}
+	o.Pick, o.Host = str(opts, "pick"), host(opts)
+	return o, o.Validate()
+}
+
+// progressOf calls the page's onProgress(done, total, phase) at most every
+// 50 ms, and always at the end of a phase.
+func progressOf(opts js.Value) func(phase string, done, total int64) {
 	onProgress := js.Undefined()
 	if opts.Type() == js.TypeObject {
 		onProgress = opts.Get("onProgress")
 	}
 	last := time.Time{}
-	report := func(phase string, done, total int64) {
+	return func(phase string, done, total int64) {
 		if onProgress.Type() != js.TypeFunction || time.Since(last) < 50*time.Millisecond && done < total {
 			return
 		}
 		last = time.Now()
 		onProgress.Invoke(float64(done), float64(total), phase)
 	}
-	o := convert.Options{To: to, Pick: str(opts, "pick"), Host: host(opts), OCIStrict: opts.Type() == js.TypeObject && opts.Get("ociStrict").Truthy(),
-		Hashing: hashing(func(p convert.Progress) { report(p.Phase, p.Bytes, p.TotalBytes) })}
-	if n := str(opts, "name"); n != "" {
-		o.Names = []string{n}
-	}
-	if opts.Type() == js.TypeObject {
-		o.Tags = stringArray(opts.Get("tags"))
-		o.AllPlatforms = opts.Get("allPlatforms").Truthy()
-		for _, p := range stringArray(opts.Get("platforms")) {
-			pl, err := convert.ParsePlatform(p)
-			if err != nil {
-				return nil, err
-			}
-			o.Platforms = append(o.Platforms, pl)
-		}
-	}
-	if o.Format, err = convert.ParseFormat(str(opts, "format")); err != nil {
+}
+
+// convertJS converts and returns {blob, name, report}.
+func convertJS(in, opts js.Value) (any, error) {
+	o, err := optionsOf(opts)
+	if err != nil {
 		return nil, err
 	}
-	var keep bool
-	if o.Compress, keep, err = convert.ParseCompression(str(opts, "compress")); err != nil {
+	a, err := openInput(in)
+	if err != nil {
 		return nil, err
 	}
-	o.Recompress = !keep
+	report := progressOf(opts)
+	o.Hashing = hashing(func(p convert.Progress) { report(p.Phase, p.Bytes, p.TotalBytes) }, o.Hashing.Limits)
 	o.Spill = func() (convert.Spill, error) { return newBlobSpill(), nil }
 	plan, err := a.Convert(context.Background(), o)
 	if err != nil {
@@ -268,7 +298,7 @@ func convertJS(in, opts js.Value) (any, error) {
 	}
 	return js.ValueOf(map[string]any{
 		"blob":   sink.blob("application/x-tar"),
-		"name":   outputName(str(in, "name"), to),
+		"name":   outputName(str(in, "name"), o.To),
 		"report": js.Global().Get("JSON").Call("parse", string(rep)),
 	}), nil
 }
