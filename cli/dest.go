@@ -65,19 +65,8 @@ var (
 // that are directories.
 func prepareOutput(dst Ref, srcDirs []string, force bool, stdout io.Writer) (*output, error) {
 	o := &output{path: dst.Path, layout: dst.Layout, unlock: func() {}}
-	archive := dst.Layout.IsArchive()
 	if dst.Path == "-" {
-		if !archive {
-			return nil, usagef("DST %s: a %s: layout is a directory and cannot go to standard output; use oci-archive:- or docker-archive:-", dst, dst.Layout)
-		}
-		if f, ok := stdout.(*os.File); ok {
-			if isTerminal(f) {
-				return nil, usagef("DST -: standard output is a terminal; redirect it to a file or a pipe")
-			}
-			o.file = f
-		}
-		o.stream = stdout
-		return o, nil
+		return o, o.toStdout(dst, stdout)
 	}
 	if err := outsideSources(dst.Path, srcDirs); err != nil {
 		return nil, err
@@ -91,33 +80,15 @@ func prepareOutput(dst Ref, srcDirs []string, force bool, stdout io.Writer) (*ou
 		}
 	case err != nil:
 		return nil, err
-	case fi.Mode()&fs.ModeSymlink != 0:
-		// The link is replaced; its target is not touched.
-	case fi.Mode().IsRegular():
-		if !archive {
-			return nil, fmt.Errorf("%s exists and is a file; a %s: layout is a directory", dst.Path, dst.Layout)
-		}
-		o.old = fi
-	case fi.IsDir():
-		if archive {
-			return nil, fmt.Errorf("%s is a directory; a %s is a file (name a file, or use oci:%s for a layout directory)", dst.Path, dst.Layout, dst.Path)
-		}
-		if err := notPrecious(dst.Path); err != nil {
-			return nil, err
-		}
-		if !force {
-			if err := replaceableDir(dst.Path, dst.Layout); err != nil {
-				return nil, err
-			}
-		}
-		o.old = fi
 	case fi.Mode()&fs.ModeNamedPipe != 0 || fi.Mode()&fs.ModeCharDevice != 0:
-		if !archive {
+		if !dst.Layout.IsArchive() {
 			return nil, fmt.Errorf("%s is %s; a %s: layout is a directory", dst.Path, modeName(fi.Mode()), dst.Layout)
 		}
 		return o, o.openStream(fi)
 	default:
-		return nil, fmt.Errorf("%s is %s: retar writes archives into files, FIFOs and character devices only", dst.Path, modeName(fi.Mode()))
+		if err := o.replaces(fi, force); err != nil {
+			return nil, err
+		}
 	}
 	unlock, err := lockDest(dst.Path)
 	if err != nil {
@@ -125,6 +96,52 @@ func prepareOutput(dst Ref, srcDirs []string, force bool, stdout io.Writer) (*ou
 	}
 	o.unlock = unlock
 	return o, nil
+}
+
+// toStdout sends an archive to standard output, never to a terminal.
+func (o *output) toStdout(dst Ref, stdout io.Writer) error {
+	if !dst.Layout.IsArchive() {
+		return usagef("DST %s: a %s: layout is a directory and cannot go to standard output; use oci-archive:- or docker-archive:-", dst, dst.Layout)
+	}
+	if f, ok := stdout.(*os.File); ok {
+		if isTerminal(f) {
+			return usagef("DST -: standard output is a terminal; redirect it to a file or a pipe")
+		}
+		o.file = f
+	}
+	o.stream = stdout
+	return nil
+}
+
+// replaces judges what is at the destination, to be replaced: a link, a
+// file (archives), a directory (layouts, by the policy).
+func (o *output) replaces(fi fs.FileInfo, force bool) error {
+	archive := o.layout.IsArchive()
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		// The link is replaced; its target is not touched.
+	case fi.Mode().IsRegular():
+		if !archive {
+			return fmt.Errorf("%s exists and is a file; a %s: layout is a directory", o.path, o.layout)
+		}
+		o.old = fi
+	case fi.IsDir():
+		if archive {
+			return fmt.Errorf("%s is a directory; a %s is a file (name a file, or use oci:%s for a layout directory)", o.path, o.layout, o.path)
+		}
+		if err := notPrecious(o.path); err != nil {
+			return err
+		}
+		if !force {
+			if err := replaceableDir(o.path, o.layout); err != nil {
+				return err
+			}
+		}
+		o.old = fi
+	default:
+		return fmt.Errorf("%s is %s: retar writes archives into files, FIFOs and character devices only", o.path, modeName(fi.Mode()))
+	}
+	return nil
 }
 
 // openStream opens a FIFO or a character device to write the archive through.
@@ -352,9 +369,24 @@ func (o *output) writeDir(ctx context.Context, p *convert.Plan, progress func(in
 			removeTemp(tmp)
 		}
 	}()
+	if err = writeEntries(ctx, p, tmp, progress); err != nil {
+		return err
+	}
+	if err = o.keepMode(tmp, 0o755); err != nil {
+		return err
+	}
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	return o.swapIn(tmp)
+}
+
+// writeEntries writes the plan's entries under dir.
+func writeEntries(ctx context.Context, p *convert.Plan, dir string, progress func(int64)) error {
 	for i := range p.Entries {
 		e := &p.Entries[i]
-		target := filepath.Join(tmp, filepath.FromSlash(e.Name))
+		target := filepath.Join(dir, filepath.FromSlash(e.Name))
+		var err error
 		switch e.Type {
 		case tar.TypeDir:
 			err = os.MkdirAll(target, 0o755)
@@ -367,34 +399,37 @@ func (o *output) writeDir(ctx context.Context, p *convert.Plan, progress func(in
 			return err
 		}
 	}
-	if err = o.keepMode(tmp, 0o755); err != nil {
-		return err
-	}
-	if err = ctx.Err(); err != nil {
-		return err
-	}
-	if o.old == nil {
-		if _, lerr := os.Lstat(o.path); lerr != nil {
-			if err = os.Rename(tmp, o.path); err != nil {
-				return err
-			}
-			forgetTemp(tmp)
-			return nil
+	return nil
+}
+
+// swapIn puts the written directory tmp at the destination: renamed there if
+// nothing is, else swapped with what is (atomically where the system can)
+// and what was there removed.
+func (o *output) swapIn(tmp string) error {
+	fi, err := os.Lstat(o.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(tmp, o.path); err != nil {
+			return err
 		}
+		forgetTemp(tmp)
+		return nil
 	}
-	// Something is there (the layout checked, or a link): swap, then
-	// remove what was swapped out.
+	// What is there must be what was judged replaceable before reading:
+	// something that appeared since is not retar's to delete.
+	if err != nil || o.old == nil && fi.Mode()&fs.ModeSymlink == 0 || o.old != nil && !os.SameFile(fi, o.old) {
+		return fmt.Errorf("%s appeared or changed while converting; nothing was replaced", o.path)
+	}
 	if exchange(tmp, o.path) == nil {
 		removeTemp(tmp)
 		return nil
 	}
 	old := tmp + ".old"
 	registerTemp(old)
-	if err = os.Rename(o.path, old); err != nil {
+	if err := os.Rename(o.path, old); err != nil {
 		forgetTemp(old)
 		return err
 	}
-	if err = os.Rename(tmp, o.path); err != nil {
+	if err := os.Rename(tmp, o.path); err != nil {
 		os.Rename(old, o.path)
 		forgetTemp(old)
 		return err

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,71 +128,97 @@ func decompress(ctx context.Context, r io.Reader, size int64, kind, name string,
 		return nil, err
 	}
 	registerTemp(tmp.Name())
-	fail := func(err error) (*os.File, error) {
+	if err := spill(ctx, tmp, r, size, kind, name, lim.Effective()); err != nil {
 		tmp.Close()
 		removeTemp(tmp.Name())
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		var le *convert.LimitError
-		if errors.As(err, &le) {
-			return nil, fmt.Errorf("%s: %s%.0w", name, le.Reason, convert.ErrLimit)
-		}
-		what := "copying it to TMPDIR: "
-		if kind != "" {
-			what = kind + "-compressed archive: "
-		} else if errors.Is(err, errNotTarHead) {
-			what = ""
-		}
-		return nil, fmt.Errorf("%s: %s%w", name, what, err)
-	}
-	r = ctxReader{ctx, r}
-	w := io.Writer(tmp)
-	switch kind {
-	case "":
-		r, err = convert.Decompress("none", r, size, lim, name)
-		// A plain stream is not decompressed, but a pipe that never ends
-		// must not fill the disk: it is held to the absolute limit.
-		w = &capWriter{w: tmp, max: limOrDefault(lim).MaxExpanded}
-	case "xz": // no xz decoder in Go's standard library or retar's dependencies
-		if _, err := exec.LookPath("xz"); err != nil {
-			return fail(errors.New("needs the xz command to decompress; install xz-utils or run xz -d first"))
-		}
-		cmd := exec.CommandContext(ctx, "xz", "-dc")
-		cmd.Stdin = r
-		cw := &capWriter{w: tmp, max: limOrDefault(lim).MaxExpanded, ratio: limOrDefault(lim).MaxExpansion, in: size}
-		cmd.Stdout = cw
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			if cw.err != nil {
-				return fail(cw.err)
-			}
-			return fail(fmt.Errorf("xz: %v %s", err, strings.TrimSpace(stderr.String())))
-		}
-		return tmp, nil
-	default:
-		r, err = convert.Decompress(kind, r, size, lim, name)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	if c, ok := r.(io.Closer); ok {
-		defer c.Close()
-	}
-	// What comes out must start as a tar does: a stream of zeros or of
-	// anything else is refused before it fills TMPDIR.
-	br := bufio.NewReaderSize(r, 1<<20)
-	if err := tarHead(br); err != nil {
-		return fail(err)
-	}
-	if _, err := io.CopyBuffer(w, br, make([]byte, 1<<20)); err != nil {
-		return fail(err)
-	}
-	if cw, ok := w.(*capWriter); ok && cw.err != nil {
-		return fail(cw.err)
+		return nil, spillError(ctx, name, kind, err)
 	}
 	return tmp, nil
+}
+
+// spill decompresses r into w, refusing at once what does not start as a
+// tar does (a stream of zeros, of anything else) before it fills TMPDIR.
+func spill(ctx context.Context, w io.Writer, r io.Reader, size int64, kind, name string, lim convert.Limits) error {
+	r = ctxReader{ctx, r}
+	var dec io.ReadCloser
+	var err error
+	if kind == "xz" {
+		dec, err = xzReader(ctx, r)
+	} else {
+		dec, err = convert.Decompress(cmp.Or(kind, "none"), r, size, lim, name)
+	}
+	if err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(dec, 1<<20)
+	if err := tarHead(br); err != nil {
+		dec.Close()
+		return err
+	}
+	// Held to the limits also where the core's decoder does not see the
+	// bytes: xz's output, and a plain pipe that never ends.
+	cw := &capWriter{w: w, max: lim.MaxExpanded, ratio: lim.MaxExpansion, in: size}
+	_, err = io.CopyBuffer(cw, br, make([]byte, 1<<20))
+	if cerr := dec.Close(); err == nil {
+		err = cerr
+	}
+	if cw.err != nil {
+		return cw.err
+	}
+	return err
+}
+
+// spillError says what went wrong, once, in the user's terms.
+func spillError(ctx context.Context, name, kind string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var le *convert.LimitError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %s%.0w", name, le.Reason, convert.ErrLimit)
+	}
+	what := "copying it to TMPDIR: "
+	if kind != "" {
+		what = kind + "-compressed archive: "
+	} else if errors.Is(err, errNotTarHead) {
+		what = ""
+	}
+	return fmt.Errorf("%s: %s%w", name, what, err)
+}
+
+// xzReader decompresses with the xz command: no xz decoder is in Go's
+// standard library or retar's dependencies. Close waits for it and reports
+// how it ended.
+func xzReader(ctx context.Context, r io.Reader) (io.ReadCloser, error) {
+	if _, err := exec.LookPath("xz"); err != nil {
+		return nil, errors.New("needs the xz command to decompress; install xz-utils or run xz -d first")
+	}
+	cmd := exec.CommandContext(ctx, "xz", "-dc")
+	cmd.Stdin = r
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &cmdReader{ReadCloser: out, cmd: cmd, stderr: &stderr}, nil
+}
+
+type cmdReader struct {
+	io.ReadCloser
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+}
+
+func (c *cmdReader) Close() error {
+	c.ReadCloser.Close()
+	if err := c.cmd.Wait(); err != nil {
+		return fmt.Errorf("xz: %v %s", err, strings.TrimSpace(c.stderr.String()))
+	}
+	return nil
 }
 
 var errNotTarHead = errors.New("not a tar archive")
@@ -212,16 +239,6 @@ func tarHead(r *bufio.Reader) error {
 		return fmt.Errorf("%w (%v)", errNotTarHead, err)
 	}
 	return nil
-}
-
-func limOrDefault(l convert.Limits) convert.Limits {
-	if l.MaxExpansion == 0 {
-		l.MaxExpansion = convert.DefaultLimits.MaxExpansion
-	}
-	if l.MaxExpanded == 0 {
-		l.MaxExpanded = convert.DefaultLimits.MaxExpanded
-	}
-	return l
 }
 
 // capWriter holds what a command or a stream writes to the limits: an

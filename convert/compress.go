@@ -81,7 +81,8 @@ type Limits struct {
 	MaxExpanded  int64 // bytes
 }
 
-func (l Limits) effective() Limits {
+// Effective is l with every zero field at its default.
+func (l Limits) Effective() Limits {
 	if l.MaxExpansion == 0 {
 		l.MaxExpansion = DefaultLimits.MaxExpansion
 	}
@@ -146,7 +147,7 @@ func Decompress(kind string, r io.Reader, compressed int64, lim Limits, what str
 	default:
 		return nil, fmt.Errorf("no %s decoder here", kind)
 	}
-	return &limitReader{dec: dec, in: in, compressed: compressed, lim: lim.effective(), what: what, kind: kind, release: release}, nil
+	return &limitReader{dec: dec, in: in, compressed: compressed, lim: lim.Effective(), what: what, kind: kind, release: release}, nil
 }
 
 type countReader struct {

@@ -98,37 +98,11 @@ func (dockerArchive) readManifestJSON(a *Archive, hybrid bool) error {
 	byConfig := indexByConfig(a.Images)
 	for i, e := range entries {
 		what := fmt.Sprintf("entry %d", i)
-		cfgPath, ok := tarfs.Clean(e.Config)
-		if !ok || cfgPath == "." {
-			return a.errorf("manifest.json", "%s: Config path %q is not a file inside the archive", what, e.Config)
-		}
-		cb, err := a.file(cfgPath)
+		cb, cdata, err := a.entryConfig(e, what)
 		if err != nil {
 			return err
 		}
-		if cb == nil {
-			return a.errorf(cfgPath, "config of %s is not in the archive", what)
-		}
-		cdata, err := a.readMeta(cb, MaxConfigSize)
-		if err != nil {
-			return err
-		}
-		if implied := impliedDigest(cfgPath); implied != "" && implied != cb.Digest {
-			// docker load takes the image ID from the content, so such archives
-			// (hand-edited configs) load; verify still fails on them.
-			a.mismatch(&DigestError{Source: a.Source, Blob: cfgPath, Want: implied, Got: cb.Digest})
-		}
-		var names []Name
-		var raw []string
-		for _, t := range e.RepoTags {
-			n, err := ParseName(t)
-			if err != nil {
-				a.warnf("%s: RepoTag %q is not a valid name; left out", what, t)
-				continue
-			}
-			names = append(names, n)
-			raw = append(raw, t)
-		}
+		names, raw := a.readRepoTags(e, what)
 		if hybrid {
 			if img := byConfig.find(cb.Digest, e.Layers); img != nil {
 				img.InDockerManifest = true
@@ -138,49 +112,99 @@ func (dockerArchive) readManifestJSON(a *Archive, hybrid bool) error {
 				continue
 			}
 		}
-		cfg, err := parseConfig(cdata)
+		di, err := a.entryImage(e, what, cb, cdata)
 		if err != nil {
-			return a.errorf(cfgPath, "invalid image config: %v", err)
-		}
-		for id, d := range e.LayerSources {
-			if err := validDigest(id); err != nil {
-				return a.errorf("manifest.json", "%s: LayerSources key: %v", what, err)
-			}
-			if err := validDescriptor(d); err != nil {
-				return a.errorf("manifest.json", "%s: LayerSources[%s]: %v", what, id, err)
-			}
-		}
-		ids := cfg.RootFS.DiffIDs
-		if len(ids) != len(e.Layers) {
-			return a.errorf("manifest.json", "%s lists %d layers, its config %d diff_ids", what, len(e.Layers), len(ids))
-		}
-		di := &dockerImage{what: what, config: cb, cfg: cfg, foreign: map[int]ocispec.Descriptor{}}
-		for j, lp := range e.Layers {
-			p, ok := tarfs.Clean(lp)
-			if !ok || p == "." {
-				return a.errorf("manifest.json", "%s: layer path %q is not a file inside the archive", what, lp)
-			}
-			lb, err := a.cachedFile(p)
-			if err != nil {
-				return err
-			}
-			if lb == nil {
-				if d, ok := e.LayerSources[ids[j]]; ok && isForeign(d) {
-					di.foreign[j] = d
-					di.layers = append(di.layers, nil)
-					continue
-				}
-				return a.errorf(p, "layer %d of %s is not in the archive", j, what)
-			}
-			lb.diffID = ids[j]
-			if d, ok := e.LayerSources[ids[j]]; ok && isForeign(d) {
-				di.foreign[j] = d // checked against the file once it is hashed
-			}
-			di.layers = append(di.layers, lb)
+			return err
 		}
 		a.Images = append(a.Images, &Image{Names: names, RepoTags: names, RawTags: raw, docker: di, InDockerManifest: true})
 	}
 	return nil
+}
+
+// entryConfig reads a manifest.json entry's config file, with a notice when
+// its name claims another digest.
+func (a *Archive) entryConfig(e dockerEntry, what string) (*Blob, []byte, error) {
+	cfgPath, ok := tarfs.Clean(e.Config)
+	if !ok || cfgPath == "." {
+		return nil, nil, a.errorf("manifest.json", "%s: Config path %q is not a file inside the archive", what, e.Config)
+	}
+	cb, err := a.file(cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cb == nil {
+		return nil, nil, a.errorf(cfgPath, "config of %s is not in the archive", what)
+	}
+	cdata, err := a.readMeta(cb, MaxConfigSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	if implied := impliedDigest(cfgPath); implied != "" && implied != cb.Digest {
+		// docker load takes the image ID from the content, so such archives
+		// (hand-edited configs) load; verify still fails on them.
+		a.mismatch(&DigestError{Source: a.Source, Blob: cfgPath, Want: implied, Got: cb.Digest})
+	}
+	return cb, cdata, nil
+}
+
+// readRepoTags reads an entry's RepoTags, leaving out (with a notice) what is
+// not a name, and keeping each as written for loaders that read it so.
+func (a *Archive) readRepoTags(e dockerEntry, what string) (names []Name, raw []string) {
+	for _, t := range e.RepoTags {
+		n, err := ParseName(t)
+		if err != nil {
+			a.warnf("%s: RepoTag %q is not a valid name; left out", what, t)
+			continue
+		}
+		names = append(names, n)
+		raw = append(raw, t)
+	}
+	return names, raw
+}
+
+// entryImage reads the image a manifest.json entry describes: its config and
+// its layer files, and the foreign layers LayerSources describes.
+func (a *Archive) entryImage(e dockerEntry, what string, cb *Blob, cdata []byte) (*dockerImage, error) {
+	cfg, err := parseConfig(cdata)
+	if err != nil {
+		return nil, a.errorf(cb.Path, "invalid image config: %v", err)
+	}
+	for id, d := range e.LayerSources {
+		if err := validDigest(id); err != nil {
+			return nil, a.errorf("manifest.json", "%s: LayerSources key: %v", what, err)
+		}
+		if err := validDescriptor(d); err != nil {
+			return nil, a.errorf("manifest.json", "%s: LayerSources[%s]: %v", what, id, err)
+		}
+	}
+	ids := cfg.RootFS.DiffIDs
+	if len(ids) != len(e.Layers) {
+		return nil, a.errorf("manifest.json", "%s lists %d layers, its config %d diff_ids", what, len(e.Layers), len(ids))
+	}
+	di := &dockerImage{what: what, config: cb, cfg: cfg, foreign: map[int]ocispec.Descriptor{}}
+	for j, lp := range e.Layers {
+		p, ok := tarfs.Clean(lp)
+		if !ok || p == "." {
+			return nil, a.errorf("manifest.json", "%s: layer path %q is not a file inside the archive", what, lp)
+		}
+		lb, err := a.cachedFile(p)
+		if err != nil {
+			return nil, err
+		}
+		d, foreign := e.LayerSources[ids[j]]
+		foreign = foreign && isForeign(d)
+		if foreign {
+			di.foreign[j] = d // absent, or checked against the file once it is hashed
+		}
+		if lb == nil && !foreign {
+			return nil, a.errorf(p, "layer %d of %s is not in the archive", j, what)
+		}
+		if lb != nil {
+			lb.diffID = ids[j]
+		}
+		di.layers = append(di.layers, lb)
+	}
+	return di, nil
 }
 
 // configIndex finds the OCI image a docker manifest.json entry describes,

@@ -52,35 +52,13 @@ type scanFrame struct {
 func (s *jsonScan) run(doc []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
-	var stack []*scanFrame
+	st := &scanState{scan: s, doc: doc}
 	done := false // a whole value has been read
-	path := func() []string {
-		p := make([]string, 0, len(stack))
-		for _, f := range stack {
-			if f.array {
-				p = append(p, strconv.Itoa(f.index))
-			} else {
-				p = append(p, f.key)
-			}
-		}
-		return p
-	}
-	advance := func() {
-		if len(stack) == 0 {
-			return
-		}
-		top := stack[len(stack)-1]
-		if top.array {
-			top.index++
-		} else {
-			top.inKey = true
-		}
-	}
 	for {
 		prev := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err == io.EOF {
-			if len(stack) > 0 {
+			if len(st.stack) > 0 {
 				return io.ErrUnexpectedEOF
 			}
 			return nil
@@ -91,58 +69,104 @@ func (s *jsonScan) run(doc []byte) error {
 		if done {
 			return errors.New("more than one JSON value")
 		}
-		end := int(dec.InputOffset())
-		var top *scanFrame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
+		if err := st.token(tok, prev, int(dec.InputOffset())); err != nil {
+			return err
 		}
-		if top != nil && !top.array && top.inKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				if s.onObject != nil {
-					s.onObject(path()[:len(stack)-1], top.open, end-1, top.members == 0)
-				}
-				stack = stack[:len(stack)-1]
-				advance()
-				done = len(stack) == 0
-				continue
+		done = len(st.stack) == 0
+	}
+}
+
+// scanState is a scan under way: the containers open, innermost last.
+type scanState struct {
+	scan  *jsonScan
+	doc   []byte
+	stack []*scanFrame
+}
+
+// token takes the next token, which spans doc[prev:end] with what precedes
+// it (spaces, a colon, a comma).
+func (st *scanState) token(tok json.Token, prev, end int) error {
+	top := st.top()
+	if top != nil && !top.array && top.inKey {
+		if d, ok := tok.(json.Delim); ok && d == '}' {
+			if st.scan.onObject != nil {
+				st.scan.onObject(st.path()[:len(st.stack)-1], top.open, end-1, top.members == 0)
 			}
-			name := tok.(string)
-			k := name
-			if s.foldStructs && !top.isMap {
-				k = fold(name)
-			}
-			if top.seen[k] {
-				return fmt.Errorf("%w: %q", errDuplicateKey, name)
-			}
-			top.seen[k] = true
-			top.members++
-			top.key, top.inKey = k, false
-			continue
+			st.pop()
+			return nil
 		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{', '[':
-				f := &scanFrame{array: t == '[', inKey: t == '{', open: end - 1, seen: map[string]bool{}}
-				if top != nil && !top.array {
-					f.isMap = mapKeys[fold(top.key)]
-				}
-				stack = append(stack, f)
-			case '}', ']':
-				stack = stack[:len(stack)-1]
-				advance()
-			}
-		default:
-			start := prev
-			for start < end && (doc[start] == ' ' || doc[start] == '\t' || doc[start] == '\n' || doc[start] == '\r' || doc[start] == ':' || doc[start] == ',') {
-				start++
-			}
-			if s.onScalar != nil {
-				s.onScalar(path(), start, end)
-			}
-			advance()
+		return st.key(top, tok.(string))
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '}' || t == ']' {
+			st.pop()
+			return nil
 		}
-		done = len(stack) == 0
+		f := &scanFrame{array: t == '[', inKey: t == '{', open: end - 1, seen: map[string]bool{}}
+		if top != nil && !top.array {
+			f.isMap = mapKeys[fold(top.key)]
+		}
+		st.stack = append(st.stack, f)
+	default:
+		start := prev
+		for start < end && strings.IndexByte(" \t\n\r:,", st.doc[start]) >= 0 {
+			start++
+		}
+		if st.scan.onScalar != nil {
+			st.scan.onScalar(st.path(), start, end)
+		}
+		st.advance()
+	}
+	return nil
+}
+
+// key takes a member name, refusing one the object already has.
+func (st *scanState) key(top *scanFrame, name string) error {
+	k := name
+	if st.scan.foldStructs && !top.isMap {
+		k = fold(name)
+	}
+	if top.seen[k] {
+		return fmt.Errorf("%w: %q", errDuplicateKey, name)
+	}
+	top.seen[k] = true
+	top.members++
+	top.key, top.inKey = k, false
+	return nil
+}
+
+func (st *scanState) top() *scanFrame {
+	if len(st.stack) == 0 {
+		return nil
+	}
+	return st.stack[len(st.stack)-1]
+}
+
+func (st *scanState) pop() {
+	st.stack = st.stack[:len(st.stack)-1]
+	st.advance()
+}
+
+// path is where the scan is: member names and array indexes.
+func (st *scanState) path() []string {
+	p := make([]string, 0, len(st.stack))
+	for _, f := range st.stack {
+		if f.array {
+			p = append(p, strconv.Itoa(f.index))
+		} else {
+			p = append(p, f.key)
+		}
+	}
+	return p
+}
+
+// advance moves the innermost container past a value it just held.
+func (st *scanState) advance() {
+	if top := st.top(); top != nil && top.array {
+		top.index++
+	} else if top != nil {
+		top.inKey = true
 	}
 }
 

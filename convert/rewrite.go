@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/opencontainers/go-digest"
@@ -114,7 +115,6 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := e.set
 	familyChange := docker != contentIsDocker(n)
 	changed, err := setMediaType(e, n.Manifest.MediaType, mt, !familyChange)
 	if err != nil {
@@ -126,36 +126,19 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 	}
 	m.Layers = append([]ocispec.Descriptor(nil), n.Manifest.Layers...)
 	if cm := familyType(m.Config.MediaType, docker); familyChange && cm != m.Config.MediaType {
-		if err := set(cm, "config", "mediaType"); err != nil {
+		if err := e.set(cm, "config", "mediaType"); err != nil {
 			return nil, err
 		}
 		m.Config.MediaType = cm
 	}
 	children := []*Node{{Desc: m.Config, Blob: n.Children[0].Blob, Config: n.Children[0].Config}}
 	for i, l := range n.Manifest.Layers {
-		blob := n.Children[i+1].Blob
-		idx := strconv.Itoa(i)
-		if nb, ok := r.layers[l.Digest]; ok && !isForeign(l) {
-			blob = nb
-			if err := set(nb.Digest.String(), "layers", idx, "digest"); err != nil {
-				return nil, err
-			}
-			if err := set(nb.Size, "layers", idx, "size"); err != nil {
-				return nil, err
-			}
-			l.Digest, l.Size = nb.Digest, nb.Size
-			l.MediaType = layerMediaType(nb.compression, docker)
-			delete(l.Annotations, "containerd.io/snapshot/stargz/toc.digest") // a re-encoded layer is no eStargz
-		} else if familyChange {
-			l.MediaType = familyType(l.MediaType, docker)
+		layer, err := r.layer(e, strconv.Itoa(i), l, n.Children[i+1].Blob, docker, familyChange)
+		if err != nil {
+			return nil, err
 		}
-		if l.MediaType != m.Layers[i].MediaType {
-			if err := set(l.MediaType, "layers", idx, "mediaType"); err != nil {
-				return nil, err
-			}
-		}
-		m.Layers[i] = l
-		children = append(children, &Node{Desc: l, Blob: blob})
+		m.Layers[i] = layer.Desc
+		children = append(children, layer)
 	}
 	if len(e.edits) == 0 {
 		return n, nil
@@ -169,17 +152,33 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 	return out, nil
 }
 
+// index rewrites an index: its children as they are written, those the
+// destination does not take left out. An index that loses entries is
+// written anew; otherwise it is edited in place, keeping its bytes.
 func (r *rewriter) index(n *Node) (*Node, error) {
 	docker := r.docker(n)
+	kept, moved, filtered, err := r.children(n, docker)
+	if err != nil {
+		return nil, err
+	}
 	mt := ocispec.MediaTypeImageIndex
 	if docker {
 		mt = MediaTypeDockerManifestList
 	}
-	var kept []*Node
-	filtered := false
+	if filtered {
+		return rebuiltIndex(n, kept, moved, mt)
+	}
+	return editedIndex(n, kept, moved, mt, docker)
+}
+
+// children rewrites an index's children and says which it keeps: not those
+// the source lacks (unless --keep-absent), not image manifests of platforms
+// not wanted, nor the attestations of manifests left out. moved maps the old
+// digest of each rewritten child to its new one.
+func (r *rewriter) children(n *Node, docker bool) (kept []*Node, moved map[string]string, filtered bool, err error) {
 	keptDigests := map[digest.Digest]bool{}
 	filtering := len(r.platforms) > 0 && listsImages(n)
-	moved := map[string]string{} // old digest -> new, for children rewritten
+	moved = map[string]string{}
 	for _, c := range n.Children {
 		if c.Blob == nil && !r.keepAbsent {
 			*r.notices = append(*r.notices, fmt.Sprintf("index %s lists %s (%s%s) but the source does not hold it: left out of the output index, which gets a new digest (--keep-absent keeps it)",
@@ -194,7 +193,7 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 		}
 		nc, err := r.node(c)
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
 		if nc.Index != nil && len(nc.Children) == 0 && len(c.Children) > 0 {
 			filtered = true // a nested index none of whose platforms is wanted
@@ -210,35 +209,46 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 		kept = append(kept, nc)
 	}
 	if filtered { // attestations only for the platforms kept
-		var k2 []*Node
-		for _, c := range kept {
-			if ref := c.Desc.Annotations["vnd.docker.reference.digest"]; isAttestation(c.Desc) && ref != "" && !keptDigests[digest.Digest(ref)] {
-				continue
-			}
-			k2 = append(k2, c)
-		}
-		kept = k2
+		kept = slices.DeleteFunc(kept, func(c *Node) bool {
+			ref := c.Desc.Annotations[annotationRefDigest]
+			return isAttestation(c.Desc) && ref != "" && !keptDigests[digest.Digest(ref)]
+		})
 	}
-	if filtered {
-		idx := *n.Index
-		idx.MediaType = mt
-		idx.Manifests = nil
-		for _, c := range kept {
-			d := c.Desc
-			if to, ok := moved[d.Annotations[annotationRefDigest]]; ok {
-				d.Annotations = maps.Clone(d.Annotations)
-				d.Annotations[annotationRefDigest] = to
-			}
-			idx.Manifests = append(idx.Manifests, d)
-		}
-		data, err := json.Marshal(idx)
-		if err != nil {
-			return nil, err
-		}
-		out := newNode(mt, data, n.Desc.Platform)
-		out.Index, out.Children, out.raw = &idx, kept, data
-		return out, nil
+	return kept, moved, filtered, nil
+}
+
+// followRef points an attestation's descriptor at the manifest it is about
+// where that manifest was rewritten; ok when it did.
+func followRef(d ocispec.Descriptor, moved map[string]string) (ocispec.Descriptor, string, bool) {
+	to, ok := moved[d.Annotations[annotationRefDigest]]
+	if ok {
+		d.Annotations = maps.Clone(d.Annotations)
+		d.Annotations[annotationRefDigest] = to
 	}
+	return d, to, ok
+}
+
+// rebuiltIndex writes an index that lost entries anew.
+func rebuiltIndex(n *Node, kept []*Node, moved map[string]string, mt string) (*Node, error) {
+	idx := *n.Index
+	idx.MediaType = mt
+	idx.Manifests = nil
+	for _, c := range kept {
+		d, _, _ := followRef(c.Desc, moved)
+		idx.Manifests = append(idx.Manifests, d)
+	}
+	data, err := json.Marshal(idx)
+	if err != nil {
+		return nil, err
+	}
+	out := newNode(mt, data, n.Desc.Platform)
+	out.Index, out.Children, out.raw = &idx, kept, data
+	return out, nil
+}
+
+// editedIndex edits an index's bytes where its children or its family
+// changed, and returns it as it is where nothing did.
+func editedIndex(n *Node, kept []*Node, moved map[string]string, mt string, docker bool) (*Node, error) {
 	e, err := newJSONEdit(n.raw)
 	if err != nil {
 		return nil, err
@@ -253,33 +263,12 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	}
 	idx.Manifests = make([]ocispec.Descriptor, len(kept))
 	for i, c := range kept {
-		old := n.Index.Manifests[i]
-		d := c.Desc
-		p := strconv.Itoa(i)
-		if d.MediaType != old.MediaType {
-			changed = true
-			if err := e.set(d.MediaType, "manifests", p, "mediaType"); err != nil {
-				return nil, err
-			}
+		d, to, follows := followRef(c.Desc, moved)
+		edits, err := editEntry(e, strconv.Itoa(i), n.Index.Manifests[i], d, to, follows)
+		if err != nil {
+			return nil, err
 		}
-		if d.Digest != old.Digest {
-			changed = true
-			if err := e.set(d.Digest.String(), "manifests", p, "digest"); err != nil {
-				return nil, err
-			}
-			if err := e.set(d.Size, "manifests", p, "size"); err != nil {
-				return nil, err
-			}
-		}
-		// An attestation names the manifest it is about; it follows a rewrite.
-		if to, ok := moved[d.Annotations[annotationRefDigest]]; ok {
-			changed = true
-			if err := e.set(to, "manifests", p, "annotations", annotationRefDigest); err != nil {
-				return nil, err
-			}
-			d.Annotations = maps.Clone(d.Annotations)
-			d.Annotations[annotationRefDigest] = to
-		}
+		changed = changed || edits
 		idx.Manifests[i] = d
 	}
 	if !changed {
@@ -292,6 +281,58 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	out := newNode(mt, data, n.Desc.Platform)
 	out.Index, out.Children, out.raw = &idx, kept, data
 	return out, nil
+}
+
+// editEntry edits index entry p from old to d: its media type, its digest
+// and size, and (an attestation) the manifest it names, moved to ref.
+func editEntry(e *jsonEdit, p string, old, d ocispec.Descriptor, ref string, follows bool) (bool, error) {
+	var sets [][]any
+	if d.MediaType != old.MediaType {
+		sets = append(sets, []any{d.MediaType, "mediaType"})
+	}
+	if d.Digest != old.Digest {
+		sets = append(sets, []any{d.Digest.String(), "digest"}, []any{d.Size, "size"})
+	}
+	if follows {
+		sets = append(sets, []any{ref, "annotations", annotationRefDigest})
+	}
+	for _, set := range sets {
+		path := []string{"manifests", p}
+		for _, seg := range set[1:] {
+			path = append(path, seg.(string))
+		}
+		if err := e.set(set[0], path...); err != nil {
+			return false, err
+		}
+	}
+	return len(sets) > 0, nil
+}
+
+// layer is layer i of a manifest as it is written: the re-encoded blob in
+// place of the source's, or its media type in the other family, its entry in
+// the manifest edited to match.
+func (r *rewriter) layer(e *jsonEdit, i string, l ocispec.Descriptor, blob *Blob, docker, familyChange bool) (*Node, error) {
+	old := l.MediaType
+	if nb, ok := r.layers[l.Digest]; ok && !isForeign(l) {
+		blob = nb
+		if err := e.set(nb.Digest.String(), "layers", i, "digest"); err != nil {
+			return nil, err
+		}
+		if err := e.set(nb.Size, "layers", i, "size"); err != nil {
+			return nil, err
+		}
+		l.Digest, l.Size = nb.Digest, nb.Size
+		l.MediaType = layerMediaType(nb.compression, docker)
+		delete(l.Annotations, "containerd.io/snapshot/stargz/toc.digest") // a re-encoded layer is no eStargz
+	} else if familyChange {
+		l.MediaType = familyType(l.MediaType, docker)
+	}
+	if l.MediaType != old {
+		if err := e.set(l.MediaType, "layers", i, "mediaType"); err != nil {
+			return nil, err
+		}
+	}
+	return &Node{Desc: l, Blob: blob}, nil
 }
 
 // listsImages tells an index of images (which a platform filter applies to)

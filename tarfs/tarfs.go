@@ -85,8 +85,7 @@ func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
 func Index(r io.ReaderAt, size int64) (*FS, error) {
 	br := &bufReader{r: r, size: size, buf: make([]byte, 64<<10)}
 	tr := tar.NewReader(br)
-	var names strings.Builder
-	var members []member
+	ix := &indexer{size: size}
 	n := 0
 	for {
 		hdr, err := tr.Next()
@@ -100,62 +99,78 @@ func Index(r io.ReaderAt, size int64) (*FS, error) {
 			return nil, fmt.Errorf("broken tar after %d members: %v%.0w", n, err, ErrTruncated)
 		}
 		n++
-		name, ok := Clean(hdr.Name)
-		if !ok {
-			return nil, fmt.Errorf("tar member %q: %w", hdr.Name, ErrUnsafe)
-		}
 		// archive/tar reads headers without read-ahead and skips data with
 		// Seek, so the position is now the start of this member's data.
-		m := member{off: br.pos, size: hdr.Size, perm: uint16(hdr.Mode & 0o7777), typ: hdr.Typeflag}
-		for k := range hdr.PAXRecords {
-			if strings.HasPrefix(k, "GNU.sparse.") {
-				m.flags |= flagSparse
-			}
+		if err := ix.add(hdr, br.pos); err != nil {
+			return nil, err
 		}
-		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-			if hdr.Typeflag == tar.TypeGNUSparse {
-				m.flags |= flagSparse
-			}
-			m.typ = tar.TypeReg
-			// A sparse member declares its expanded size; it is never read.
-			if m.flags&flagSparse == 0 && (hdr.Size < 0 || m.off+hdr.Size > size) {
-				return nil, fmt.Errorf("tar member %q: truncated (%d bytes declared, the archive ends first)%.0w", hdr.Name, hdr.Size, ErrTruncated)
-			}
-		case tar.TypeDir:
-			m.off, m.size = br.pos, 0
-		case tar.TypeSymlink, tar.TypeLink:
-			if len(hdr.Linkname) > MaxName {
-				continue // a link no layout can use
-			}
-		default:
-			continue // devices, fifos: not part of any image layout
-		}
-		if name == "." || len(name) > MaxName {
-			continue
-		}
-		if len(members) >= MaxMembers || names.Len()+len(name)+len(hdr.Linkname) > MaxNameBytes {
-			return nil, fmt.Errorf("%w: over %d members or %d MiB of names, more than any image layout holds", ErrTooLarge, MaxMembers, MaxNameBytes>>20)
-		}
-		m.name, m.nlen = uint32(names.Len()), uint16(len(name))
-		names.WriteString(name)
-		if m.typ == tar.TypeSymlink || m.typ == tar.TypeLink {
-			m.off, m.size = int64(names.Len()), int64(len(hdr.Linkname))
-			names.WriteString(hdr.Linkname)
-		}
-		members = append(members, m)
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("%w: no members", ErrNotTar)
 	}
-	t := &FS{r: r, names: names.String()}
-	slices.SortStableFunc(members, func(a, b member) int { return strings.Compare(t.nameOf(&a), t.nameOf(&b)) })
+	t := &FS{r: r, names: ix.names.String()}
+	slices.SortStableFunc(ix.members, func(a, b member) int { return strings.Compare(t.nameOf(&a), t.nameOf(&b)) })
 	// Directories named twice are one directory; other repeats stay, to be
 	// reported when the name is used.
-	t.members = slices.CompactFunc(members, func(a, b member) bool {
+	t.members = slices.CompactFunc(ix.members, func(a, b member) bool {
 		return a.typ == tar.TypeDir && b.typ == tar.TypeDir && t.nameOf(&a) == t.nameOf(&b)
 	})
 	return t, nil
+}
+
+// indexer gathers members as their headers are read.
+type indexer struct {
+	size    int64
+	names   strings.Builder
+	members []member
+}
+
+// add records a header whose data starts at off, if it is one an image
+// layout can use.
+func (ix *indexer) add(hdr *tar.Header, off int64) error {
+	name, ok := Clean(hdr.Name)
+	if !ok {
+		return fmt.Errorf("tar member %q: %w", hdr.Name, ErrUnsafe)
+	}
+	m := member{off: off, size: hdr.Size, perm: uint16(hdr.Mode & 0o7777), typ: hdr.Typeflag}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			m.flags |= flagSparse
+		}
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		if hdr.Typeflag == tar.TypeGNUSparse {
+			m.flags |= flagSparse
+		}
+		m.typ = tar.TypeReg
+		// A sparse member declares its expanded size; it is never read.
+		if m.flags&flagSparse == 0 && (hdr.Size < 0 || off+hdr.Size > ix.size) {
+			return fmt.Errorf("tar member %q: truncated (%d bytes declared, the archive ends first)%.0w", hdr.Name, hdr.Size, ErrTruncated)
+		}
+	case tar.TypeDir:
+		m.size = 0
+	case tar.TypeSymlink, tar.TypeLink:
+		if len(hdr.Linkname) > MaxName {
+			return nil // a link no layout can use
+		}
+	default:
+		return nil // devices, fifos: not part of any image layout
+	}
+	if name == "." || len(name) > MaxName {
+		return nil
+	}
+	if len(ix.members) >= MaxMembers || ix.names.Len()+len(name)+len(hdr.Linkname) > MaxNameBytes {
+		return fmt.Errorf("%w: over %d members or %d MiB of names, more than any image layout holds", ErrTooLarge, MaxMembers, MaxNameBytes>>20)
+	}
+	m.name, m.nlen = uint32(ix.names.Len()), uint16(len(name))
+	ix.names.WriteString(name)
+	if m.typ == tar.TypeSymlink || m.typ == tar.TypeLink {
+		m.off, m.size = int64(ix.names.Len()), int64(len(hdr.Linkname))
+		ix.names.WriteString(hdr.Linkname)
+	}
+	ix.members = append(ix.members, m)
+	return nil
 }
 
 // Clean turns a member name into an fs.FS path; ok is false for a name that
