@@ -1,8 +1,27 @@
-// Package convert is retar's core: it reads an image in any of the four
-// layouts (docker-archive, oci-archive, oci, dir) into one graph, verifies
-// every blob once, and plans the output in another layout. It uses no
-// operating system interface: inputs come as io.ReaderAt or fs.FS, outputs go
-// to a Sink, so the same code runs natively and in a browser.
+// Package convert is retar's core: it reads a container image in any of the
+// layouts people pass around (docker-archive, oci-archive, oci, dir) into one
+// model, verifies every blob once, and plans the same images in another
+// layout. It uses no operating system interface: inputs come as io.ReaderAt
+// or fs.FS, outputs go to a Sink, so the same code runs natively and in a
+// browser.
+//
+// The flow:
+//
+//	a, err := convert.Open(convert.Input{Name: "app.tar", Archive: f, Size: size}) // read the layout into the model
+//	var opts convert.Options
+//	opts.Set("to", "oci-archive")           // options by name, as the CLI's flags
+//	opts.Set("name", "example.com/app:1")   // (Validate refuses what does not go together)
+//	plan, err := a.Convert(ctx, opts)       // the stages: select, resolve, name, pick platforms,
+//	                                        // merge, re-encode, rewrite, verify, write
+//	err = plan.WriteTar(convert.WriterSink{Writer: w}) // nothing is written before every digest is checked
+//
+// Each layout is one unit that reads and writes (dockerarchive.go,
+// ocilayout.go, dirlayout.go), registered in layout.go; the stages of a
+// conversion are in stages.go, each a function over the conversion's state.
+// Errors are values: DigestError, SizeError, LayoutError, MissingError and
+// LimitError, in the families ErrDigestMismatch, ErrSizeMismatch, ErrLayout,
+// ErrMissingBlob, ErrLimit and ErrUsage (with ErrNoPlatform, ErrAmbiguous,
+// ErrNoSuchImage). What each loader makes of an archive is package check's.
 package convert
 
 import (
