@@ -186,8 +186,19 @@ Examples:
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
   retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar
 
-A name in DST replaces the image's names; -t adds names. Names are docker
-references, normalised as docker does (busybox:1 is docker.io/library/busybox:1).
+A name in DST replaces the image's names; -t adds names. For docker-archive
+they are docker references, normalised as docker does (busybox:1 is
+docker.io/library/busybox:1). For oci: and oci-archive: they are written as
+typed to org.opencontainers.image.ref.name, which is what skopeo and umoci
+look up, and as the full docker name to io.containerd.image.name, which ctr
+registers:
+  oci:DIR:latest         ref.name latest; containerd name REPO:latest, REPO
+                         being the source image's repository (none if it
+                         has no name: ctr then registers import-DATE:latest)
+  oci:DIR:app:1          ref.name app:1; docker.io/library/app:1
+  oci:DIR:quay.io/x/y:1  ref.name and containerd name quay.io/x/y:1
+A source oci:DIR:REF finds the image whose ref.name is REF, or whose full
+name REF names.
 
 SRC - reads the archive (compressed or not) from standard input, written
 once to a temporary file in TMPDIR; DST - writes it to standard output.

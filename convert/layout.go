@@ -45,6 +45,9 @@ type holding struct {
 	// mean something; a docker-archive stores none.
 	storesManifests bool
 	loadersName     bool // loaders register names from it: missing names are worth a notice
+	// refNames: names given for it are OCI ref.names, kept as typed (see
+	// OCIName); elsewhere they are docker references.
+	refNames bool
 }
 
 // registry lists the layouts, in the order sources are recognised.

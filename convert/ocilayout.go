@@ -111,15 +111,21 @@ func (a *Archive) readLayoutVersion() error {
 // then the OCI ref name when it adds something.
 func annotationNames(ann map[string]string) []Name {
 	var out []Name
+	ref := ann[ocispec.AnnotationRefName]
 	if s := ann[AnnotationContainerdName]; s != "" {
-		if n, err := ParseName(s); err == nil {
-			out = append(out, n)
-		} else {
-			out = append(out, Name{Raw: s})
+		n, err := ParseName(s)
+		if err != nil {
+			n = Name{Raw: s}
+		} else if ref != "" && (isBareTag(ref) || refName(ref).String() == n.String()) {
+			// The same name as ref.name has it (a tag alone, as
+			// containerd writes; or as a user typed it): kept, so an
+			// OCI layout written from it is found by the same ref.name.
+			n, ref = n.as(ref), ""
 		}
+		out = append(out, n)
 	}
-	if s := ann[ocispec.AnnotationRefName]; s != "" {
-		n := refName(s)
+	if ref != "" {
+		n := refName(ref)
 		if n.Ref != nil || len(out) == 0 {
 			out = uniqueNames(append(out, n))
 		}
@@ -128,7 +134,7 @@ func annotationNames(ann map[string]string) []Name {
 }
 
 func (u ociLayout) holds(c *conversion) holding {
-	return holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive}
+	return holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true}
 }
 
 func (u ociLayout) write(c *conversion) error {
@@ -184,7 +190,7 @@ func indexOf(out []outImage) ocispec.Index {
 		}
 		for _, n := range o.names {
 			d := base
-			d.Annotations = map[string]string{ocispec.AnnotationRefName: n.String()}
+			d.Annotations = map[string]string{ocispec.AnnotationRefName: n.OCIRefName()}
 			for k, v := range base.Annotations {
 				d.Annotations[k] = v
 			}

@@ -136,7 +136,11 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("modification time %d: a tar header holds 0 to %d%.0w", t.Unix(), MaxModTime, ErrUsage)
 	}
 	for _, s := range append(append([]string(nil), o.Names...), o.Tags...) {
-		if _, err := ParseName(s); err != nil {
+		parse := func(s string) (Name, error) { return ParseName(s) }
+		if o.To == OCI || o.To == OCIArchive {
+			parse = func(s string) (Name, error) { return OCIName(s, nil) }
+		}
+		if _, err := parse(s); err != nil {
 			return fmt.Errorf("%w%.0w", err, ErrUsage)
 		}
 	}

@@ -61,7 +61,6 @@ type conversion struct {
 	dest    layoutUnit
 	hold    holding
 	out     []outImage
-	names   []Name // parsed --name and --tag
 	// reencoded are the re-encoded layers by source blob; layers the same by
 	// source digest, as the rewriter finds them.
 	reencoded map[*Blob]*Blob
@@ -89,11 +88,23 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 	c := &conversion{opts: opts, sources: sources, dest: unitOf(opts.To), reencoded: map[*Blob]*Blob{},
 		plan: &Plan{Layout: opts.To, modTime: opts.ModTime}}
 	c.hold = c.dest.holds(c)
-	for _, s := range append(append([]string(nil), opts.Names...), opts.Tags...) {
-		n, _ := ParseName(s) // validated
-		c.names = append(c.names, n)
-	}
 	return c, nil
+}
+
+// given are the names DST and -t give an image: docker references, or for
+// an OCI layout ref.names as typed (a bare tag takes the image's repository).
+func (c *conversion) given(o outImage) []Name {
+	var names []Name
+	for _, s := range append(append([]string(nil), c.opts.Names...), c.opts.Tags...) {
+		var n Name
+		if c.hold.refNames {
+			n, _ = OCIName(s, o.img.Names) // validated
+		} else {
+			n, _ = ParseName(s)
+		}
+		names = append(names, n)
+	}
+	return names
 }
 
 // label names an output image in messages: "@2", or "b.tar@2" in a bundle.
@@ -130,7 +141,7 @@ func (c *conversion) selectImages(context.Context) error {
 			c.out = append(c.out, outImage{src: s.Archive, img: img, index: slices.Index(s.Archive.Images, img), names: img.Names})
 		}
 	}
-	if len(c.out) < 2 || len(c.names) == 0 && !c.hold.oneImage {
+	if len(c.out) < 2 || len(c.opts.Names)+len(c.opts.Tags) == 0 && !c.hold.oneImage {
 		return nil
 	}
 	what := "names and tags apply to one image"
@@ -173,7 +184,7 @@ func (c *conversion) name(context.Context) error {
 		if len(c.opts.Names) > 0 {
 			o.names = nil
 		}
-		o.names = uniqueNames(append(slices.Clone(o.names), c.names...))
+		o.names = uniqueNames(append(slices.Clone(o.names), c.given(*o)...))
 	}
 	return nil
 }
