@@ -186,7 +186,7 @@ func dockerClassic(f facts, id, title string, zstdOK bool) Verdict {
 	}
 	if f.zstd && !zstdOK {
 		v.Loads = false
-		v.Problems = append(v.Problems, "zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"")
+		v.Problems = append(v.Problems, "zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"; retar convert to a docker-archive re-encodes them to gzip (the image ID stays)")
 	}
 	if f.compressed == "zstd" && !zstdOK {
 		v.Loads = false

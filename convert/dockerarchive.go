@@ -39,7 +39,7 @@ func (u dockerArchive) read(a *Archive) error {
 // the hybrid docker 25+ writes (an OCI layout with docker's manifest.json).
 func (dockerArchive) holds(c *conversion) holding {
 	hybrid := c.opts.AllPlatforms || len(c.sources) > 1
-	return holding{oneManifest: len(c.sources) == 1, filtersIndex: hybrid, ociFamily: hybrid, storesManifests: hybrid, loadersName: true}
+	return holding{oneManifest: len(c.sources) == 1, filtersIndex: hybrid, ociFamily: hybrid, storesManifests: hybrid, loadersName: true, dockerLoads: true}
 }
 
 func (u dockerArchive) write(c *conversion) error {

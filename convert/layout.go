@@ -48,6 +48,9 @@ type holding struct {
 	// refNames: names given for it are OCI ref.names, kept as typed (see
 	// OCIName); elsewhere they are docker references.
 	refNames bool
+	// dockerLoads: docker load is its main reader, so zstd layers become
+	// gzip unless kept explicitly (docker reads zstd from 23.0 on).
+	dockerLoads bool
 }
 
 // registry lists the layouts, in the order sources are recognised.

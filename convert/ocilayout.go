@@ -134,7 +134,13 @@ func annotationNames(ann map[string]string) []Name {
 }
 
 func (u ociLayout) holds(c *conversion) holding {
-	return holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true}
+	h := holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true}
+	// Images that came from docker are likely going back to it: the hybrid's
+	// manifest.json is what docker loads.
+	for _, s := range c.sources {
+		h.dockerLoads = h.dockerLoads || u.archive && !c.opts.OCIStrict && s.Archive.Layout == DockerArchive
+	}
+	return h
 }
 
 func (u ociLayout) write(c *conversion) error {

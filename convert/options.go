@@ -34,7 +34,13 @@ type Options struct {
 
 	// Recompress re-encodes layers into Compress (at CompressLevel, 0 for the
 	// default); layers already so are copied. Re-encoded layers go to Spill.
+	// Without it, zstd layers are re-encoded to gzip where docker loads the
+	// output (a docker-archive; an oci-archive's manifest.json for images
+	// from a docker-archive), since docker before 23.0 reads no zstd,
+	// unless KeepZstd (--compress keep, said explicitly) keeps them. Spill
+	// nil keeps re-encoded layers in memory.
 	Recompress    bool
+	KeepZstd      bool
 	Compress      Compression
 	CompressLevel int
 	Spill         func() (Spill, error)
@@ -84,7 +90,7 @@ func (o *Options) Set(name, value string) error {
 	case "compress":
 		var keep bool
 		o.Compress, keep, err = ParseCompression(value)
-		o.Recompress = !keep
+		o.Recompress, o.KeepZstd = !keep, keep && value != ""
 	case "compress-level":
 		o.CompressLevel, err = strconv.Atoi(value)
 		if err != nil {

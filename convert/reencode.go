@@ -52,7 +52,7 @@ func layerBlobs(roots []*Node) []*Blob {
 // (checking its diff_id), and re-encoded into a spill while the result is
 // hashed. The new blobs go into done, by source blob; blobs already there
 // are skipped.
-func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]*Blob, opts Options) error {
+func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]*Blob, opts Options, only func(Compression) bool) error {
 	var todo []*Blob
 	seen := map[*Blob]bool{}
 	for _, b := range blobs {
@@ -60,8 +60,9 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 			continue
 		}
 		seen[b] = true
-		if c, err := a.compressionOfBlob(b); err == nil && c == opts.Compress {
-			continue // already as wanted: copied as it is
+		c, err := a.compressionOfBlob(b)
+		if err == nil && (c == opts.Compress || !only(c)) {
+			continue // already as wanted, or not asked for: copied as it is
 		}
 		todo = append(todo, b)
 	}

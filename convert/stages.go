@@ -65,6 +65,7 @@ type conversion struct {
 	// source digest, as the rewriter finds them.
 	reencoded map[*Blob]*Blob
 	layers    map[digest.Digest]*Blob
+	noticed   map[*Blob]bool // zstd layers said to be re-encoded for docker
 	plan      *Plan
 }
 
@@ -84,6 +85,9 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 	}
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("no source%.0w", ErrUsage)
+	}
+	if opts.Spill == nil {
+		opts.Spill = MemorySpill
 	}
 	c := &conversion{opts: opts, sources: sources, dest: unitOf(opts.To), reencoded: map[*Blob]*Blob{},
 		plan: &Plan{Layout: opts.To, modTime: opts.ModTime}}
@@ -168,10 +172,8 @@ func (c *conversion) resolve(ctx context.Context) error {
 				layers = append(layers, o.img.docker.layers...)
 			}
 		}
-		if c.opts.Recompress {
-			if err := a.recompress(ctx, layers, c.reencoded, c.opts); err != nil {
-				return err
-			}
+		if err := c.recompress(ctx, a, layers); err != nil {
+			return err
 		}
 		return a.resolve(ctx, images, c.opts.Hashing)
 	})
@@ -288,21 +290,48 @@ func (c *conversion) nameNotices(o outImage) {
 // layers were in resolve) and indexes every re-encoded layer by the digest
 // its source had.
 func (c *conversion) reencode(ctx context.Context) error {
-	if !c.opts.Recompress {
-		return nil
-	}
 	err := c.bySource(func(a *Archive, out []outImage) error {
 		var roots []*Node
 		for _, o := range out {
 			roots = append(roots, o.root)
 		}
-		return a.recompress(ctx, layerBlobs(roots), c.reencoded, c.opts)
+		return c.recompress(ctx, a, layerBlobs(roots))
 	})
-	c.layers = map[digest.Digest]*Blob{}
-	for src, nb := range c.reencoded {
-		c.layers[src.Digest] = nb
+	if len(c.reencoded) > 0 {
+		c.layers = map[digest.Digest]*Blob{}
+		for src, nb := range c.reencoded {
+			c.layers[src.Digest] = nb
+		}
 	}
 	return err
+}
+
+// recompress re-encodes a source's layers as asked (--compress), or, where
+// docker loads the output and zstd was not kept explicitly, its zstd layers
+// to gzip, each named in a notice.
+func (c *conversion) recompress(ctx context.Context, a *Archive, layers []*Blob) error {
+	if c.opts.Recompress {
+		return a.recompress(ctx, layers, c.reencoded, c.opts, func(Compression) bool { return true })
+	}
+	if !c.hold.dockerLoads || c.opts.KeepZstd {
+		return nil
+	}
+	opts := c.opts
+	opts.Compress, opts.CompressLevel = Gzip, 0
+	isZstd := func(comp Compression) bool { return comp == Zstd }
+	if err := a.recompress(ctx, layers, c.reencoded, opts, isZstd); err != nil {
+		return err
+	}
+	for _, b := range layers {
+		if nb := c.reencoded[b]; nb != nil && !c.noticed[b] {
+			if c.noticed == nil {
+				c.noticed = map[*Blob]bool{}
+			}
+			c.noticed[b] = true
+			c.plan.warnf("layer %s is zstd, which docker load before 23.0 cannot read: re-encoded to gzip as %s (--compress keep keeps it)", b.Digest, nb.Digest)
+		}
+	}
+	return nil
 }
 
 // rewrite makes each image's graph what the destination stores: the family
