@@ -200,6 +200,9 @@ registers:
 A source oci:DIR:REF finds the image whose ref.name is REF, or whose full
 name REF names.
 
+Docker schema 1 manifests are read (dir: and OCI layouts) and written as
+v2s2 or OCI; their signatures are dropped, with a notice.
+
 SRC - reads the archive (compressed or not) from standard input, written
 once to a temporary file in TMPDIR; DST - writes it to standard output.
 

@@ -191,7 +191,7 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 	var todo []*Blob
 	seen := map[*Blob]bool{}
 	for _, b := range blobs {
-		if b == nil || seen[b] || b.verified && !(h.Deep && b.needsDeep()) {
+		if b == nil || seen[b] || b.verified && !b.learnDiff && !(h.Deep && b.needsDeep()) {
 			continue
 		}
 		seen[b] = true
@@ -224,7 +224,11 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 	defer r.Close()
 	var deep *deepCheck
 	var w io.Writer = io.Discard
-	if h.Deep && b.needsDeep() {
+	switch {
+	case b.learnDiff && b.compression != Uncompressed:
+		deep = startDeep(b.compression, digest.SHA256, b.Size, h.Limits, a.blobName(b))
+		w = deep.pw
+	case h.Deep && b.needsDeep():
 		deep = startDeep(b.compression, b.diffID.Algorithm(), b.Size, h.Limits, a.blobName(b))
 		w = deep.pw
 	}
@@ -242,12 +246,29 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 			return a.decompressError(b, b.compression, err)
 		}
 	}
+	if b.learnDiff {
+		return r.learn(diff)
+	}
 	if err := r.finish(diff); err != nil {
 		return err
 	}
 	if deep != nil {
 		b.deepDone = true
 	}
+	return nil
+}
+
+// learn checks what was read and takes its diff_id from it: the digest of
+// the decompressed bytes, or of the bytes themselves when uncompressed.
+func (r *blobReader) learn(diff digest.Digest) error {
+	if err := r.finish(""); err != nil {
+		return err
+	}
+	b := r.b
+	if diff == "" {
+		diff = b.Digest
+	}
+	b.diffID, b.learnDiff, b.deepDone = diff, false, true
 	return nil
 }
 

@@ -74,7 +74,7 @@ func (dirLayout) read(a *Archive) error {
 	if err != nil {
 		return err
 	}
-	a.Images = append(a.Images, &Image{root: n})
+	a.Images = append(a.Images, imageOf(n))
 	return nil
 }
 

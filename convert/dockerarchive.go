@@ -64,15 +64,19 @@ type dockerEntry struct {
 	LayerSources map[digest.Digest]ocispec.Descriptor `json:",omitempty"`
 }
 
-// dockerImage is an image read from manifest.json or a legacy v1 chain; it has
-// no manifest until its layers are hashed (derive).
+// dockerImage is an image whose manifest retar derives once its layers are
+// hashed (derive): one read from docker's manifest.json, or from a chain of
+// v1 layer json (the pre-1.10 docker shape, and a Docker schema 1 manifest).
 type dockerImage struct {
 	what    string // for messages: "manifest.json entry 2"
-	config  *Blob  // nil for the pre-1.10 shape, built at resolve
+	config  *Blob  // nil for a v1 chain: built at resolve
 	cfg     *Config
 	layers  []*Blob                    // nil where a foreign layer's bytes are absent
 	foreign map[int]ocispec.Descriptor // LayerSources descriptors of absent foreign layers
-	legacy  [][]byte                   // pre-1.10: v1 json of each layer, base first
+	// legacy is a v1 chain's json, an entry per layer, base first; the
+	// entries throwaway marks have no layer (schema 1's empty layers).
+	legacy    [][]byte
+	throwaway []bool
 }
 
 // readManifestJSON reads manifest.json. In a hybrid (an OCI layout with a
@@ -287,6 +291,7 @@ type v1JSON struct {
 	Created         string `json:"created"`
 	Author          string `json:"author"`
 	Comment         string `json:"comment"`
+	ThrowAway       bool   `json:"throwaway"`
 	ContainerConfig struct {
 		Cmd []string
 	} `json:"container_config"`
@@ -368,13 +373,16 @@ func (a *Archive) legacyImage(top string) (*Image, error) {
 		if lb == nil {
 			return nil, a.errorf(id+"/layer.tar", "not in the archive")
 		}
+		lb.learnDiff = true // an uncompressed layer is its own diff; else it is decompressed
 		di.legacy = append(di.legacy, data)
+		di.throwaway = append(di.throwaway, false)
 		di.layers = append(di.layers, lb)
 		id = v.Parent
 	}
 	// The chain was read from the top layer down; the image is base first.
 	slices.Reverse(di.legacy)
 	slices.Reverse(di.layers)
+	di.cfg, _ = parseConfig(di.legacy[len(di.legacy)-1]) // its platform, until the config is built
 	return &Image{docker: di}, nil
 }
 
@@ -465,8 +473,10 @@ func (a *Archive) derive(img *Image) error {
 	return nil
 }
 
-// legacyConfig rebuilds a pre-1.10 image's config, as docker's loader does:
-// the top layer's json, less the v1 fields, plus rootfs and history.
+// legacyConfig builds the config of an image read from a v1 chain, as
+// docker's loader and containers/image do: the top layer's json, less the
+// v1 fields, plus rootfs (the layers' diff_ids, learned as they were hashed)
+// and a history entry per v1 layer (throwaway ones as empty layers).
 func (a *Archive) legacyConfig(di *dockerImage) error {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(di.legacy[len(di.legacy)-1], &top); err != nil {
@@ -476,22 +486,24 @@ func (a *Archive) legacyConfig(di *dockerImage) error {
 		delete(top, k)
 	}
 	type history struct {
-		Created   string `json:"created,omitempty"`
-		Author    string `json:"author,omitempty"`
-		CreatedBy string `json:"created_by,omitempty"`
-		Comment   string `json:"comment,omitempty"`
+		Created    string `json:"created,omitempty"`
+		Author     string `json:"author,omitempty"`
+		CreatedBy  string `json:"created_by,omitempty"`
+		Comment    string `json:"comment,omitempty"`
+		EmptyLayer bool   `json:"empty_layer,omitempty"`
 	}
 	var hist []history
-	var ids []digest.Digest
 	for j, raw := range di.legacy {
 		var v v1JSON
-		_ = json.Unmarshal(raw, &v) // parsed once already in readLegacy
-		hist = append(hist, history{Created: v.Created, Author: v.Author, CreatedBy: strings.Join(v.ContainerConfig.Cmd, " "), Comment: v.Comment})
-		lb := di.layers[j]
-		if lb.compression != Uncompressed {
-			return a.errorf(lb.Path, "a compressed layer in a pre-1.10 archive: its diff_id is unknown")
+		_ = json.Unmarshal(raw, &v) // parsed once already as it was read
+		hist = append(hist, history{Created: v.Created, Author: v.Author, CreatedBy: strings.Join(v.ContainerConfig.Cmd, " "), Comment: v.Comment, EmptyLayer: di.throwaway[j]})
+	}
+	ids := []digest.Digest{}
+	for _, lb := range di.layers {
+		if lb.diffID == "" {
+			return fmt.Errorf("internal: layer %s has no diff_id once hashed", lb.Path)
 		}
-		ids = append(ids, lb.Digest)
+		ids = append(ids, lb.diffID)
 	}
 	var err error
 	if top["rootfs"], err = json.Marshal(ocispec.RootFS{Type: "layers", DiffIDs: ids}); err != nil {
@@ -507,11 +519,7 @@ func (a *Archive) legacyConfig(di *dockerImage) error {
 	if di.cfg, err = parseConfig(data); err != nil {
 		return a.errorf("", "%s: rebuilt config: %v", di.what, err)
 	}
-	n := newNode(MediaTypeDockerConfig, data, nil)
-	di.config = n.Blob
-	for j, lb := range di.layers {
-		lb.diffID = ids[j]
-	}
+	di.config = newNode(MediaTypeDockerConfig, data, nil).Blob
 	return nil
 }
 

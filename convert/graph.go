@@ -63,7 +63,7 @@ func (a *Archive) parseManifest(n *Node, data []byte, by string, depth int) erro
 	}
 	switch {
 	case probe.SchemaVersion == 1:
-		return a.errorf(p, "Docker schema 1 manifests are not supported")
+		return a.readSchema1(n, data, depth)
 	case probe.Manifests != nil || isIndexType(probe.MediaType):
 		var idx ocispec.Index
 		if err := a.jsonDecode(p, data, &idx); err != nil {

@@ -47,6 +47,7 @@ type Blob struct {
 
 	diffID      digest.Digest // a layer's diff_id, to check where it can be
 	deepDone    bool          // diffID checked by decompressing
+	learnDiff   bool          // diffID unknown (a v1 chain's layer): learned as it is hashed
 	compression Compression
 }
 
@@ -70,6 +71,9 @@ type Node struct {
 	Children []*Node           // an index's manifests; a manifest's config then layers
 
 	raw []byte // a manifest's or an index's bytes, for editing in place
+	// pending is a schema 1 manifest's image, whose manifest is derived
+	// once its layers are hashed: the node stands for it until then.
+	pending *dockerImage
 }
 
 // newNode is a node for bytes retar wrote.
@@ -147,6 +151,15 @@ type Image struct {
 	root    *Node        // the manifest or index; for a docker-archive, once derived
 	docker  *dockerImage // for images read from a docker manifest.json
 	derived bool         // root is the manifest retar derived from a docker manifest.json
+}
+
+// imageOf is the image a root node stands for: the node itself, or the
+// image a schema 1 manifest describes, derived once its layers are hashed.
+func imageOf(n *Node) *Image {
+	if n.pending != nil {
+		return &Image{docker: n.pending}
+	}
+	return &Image{root: n}
 }
 
 // Root is the image's manifest or index. An image of a docker-archive has

@@ -77,7 +77,7 @@ func (a *Archive) readOCI() error {
 		}
 		img := byDigest[d.Digest]
 		if img == nil {
-			img = &Image{root: n}
+			img = imageOf(n)
 			byDigest[d.Digest] = img
 			a.Images = append(a.Images, img)
 		}

@@ -169,6 +169,9 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	if diff == "" {
 		diff = b.Digest
 	}
+	if b.learnDiff { // a v1 chain's layer: its diff_id is what came out
+		b.diffID, b.learnDiff = diff, false
+	}
 	b.deepDone = true
 	ra, err := sp.Done()
 	if err != nil {

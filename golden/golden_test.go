@@ -78,6 +78,9 @@ var curated = []input{
 	{name: "ggcr-layout-index", path: "google__go-containerregistry/pkg/v1/layout/testdata/test_index"},
 	{name: "stereoscope-multiplatform", path: "anchore__stereoscope/pkg/image/oci/testdata/multiplatform_oci_dir"},
 	{name: "regclient-testrepo", path: "regclient__regclient/testdata/testrepo"},
+	// Docker schema 1 in dir: layouts (signed; an old one with <hex>.tar blobs)
+	{name: "skopeo-schema1-uncompressed", path: "containers__skopeo/integration/fixtures/uncompressed-image-s1"},
+	{name: "skopeo-schema1-busybox", path: "containers__skopeo/integration/images/busybox-latest"},
 	// BuildKit oci-archives: gzip, zstd, uncompressed layers
 	{name: "dive-oci-gzip", path: "wagoodman__dive/.data/test-oci-gzip-image.tar"},
 	{name: "dive-oci-zstd", path: "wagoodman__dive/.data/test-oci-zstd-image.tar"},
