@@ -471,24 +471,6 @@ func badInputs(t testing.TB) []badInput {
 			errIs: convert.ErrLayout,
 		},
 		{
-			name: "oci-archive, a layer missing",
-			data: func(t testing.TB) []byte {
-				img := i2
-				return img.ociArchive(t).drop(t, blobName(img.layers[1])).tar(t)
-			},
-			want:  []string{digest.FromBytes(i2.layers[1]).String()},
-			errIs: convert.ErrMissingBlob,
-		},
-		{
-			name: "oci-archive, the config missing",
-			data: func(t testing.TB) []byte {
-				img := i1
-				return img.ociArchive(t).drop(t, blobName(img.config)).tar(t)
-			},
-			want:  []string{digest.FromBytes(i1.config).String()},
-			errIs: convert.ErrMissingBlob,
-		},
-		{
 			name: "broken JSON in manifest.json",
 			data: func(t testing.TB) []byte {
 				return i1.dockerArchive(t).set(t, "manifest.json", []byte(`[{"Config": "x.json", "Layers": [`)).tar(t)

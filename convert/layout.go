@@ -51,6 +51,9 @@ type holding struct {
 	// dockerLoads: docker load is its main reader, so zstd layers become
 	// gzip unless kept explicitly (docker reads zstd from 23.0 on).
 	dockerLoads bool
+	// sparse: configs and layers the source lacks are carried as
+	// descriptors, as the OCI image layout allows.
+	sparse bool
 }
 
 // registry lists the layouts, in the order sources are recognised.

@@ -134,7 +134,7 @@ func annotationNames(ann map[string]string) []Name {
 }
 
 func (u ociLayout) holds(c *conversion) holding {
-	h := holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true}
+	h := holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true, sparse: true}
 	// Images that came from docker are likely going back to it: the hybrid's
 	// manifest.json is what docker loads.
 	for _, s := range c.sources {

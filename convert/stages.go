@@ -361,7 +361,7 @@ func (c *conversion) rewrite(context.Context) error {
 				platformList(c.opts.Platforms), strings.Join(platformsIn(o.root), ", "), ErrNoPlatform)
 		}
 		o.root = root
-		if err := o.src.checkComplete(root, &c.plan.Warnings); err != nil {
+		if err := o.src.checkComplete(root, &c.plan.Warnings, c.hold.sparse, c.opts.Recompress); err != nil {
 			return err
 		}
 	}
@@ -413,10 +413,12 @@ func (c *conversion) write(context.Context) error {
 	return nil
 }
 
-// checkComplete fails when content the destination needs is absent: the
-// config and every non-foreign layer of each manifest written. Manifests an
-// index lists but the source lacks are kept with a notice.
-func (a *Archive) checkComplete(root *Node, warnings *[]string) error {
+// checkComplete fails when content the destination needs is absent, and
+// says what it carries without its bytes: manifests an index lists but the
+// source lacks; foreign layers; and, where the destination can be sparse (an
+// OCI layout, whose specification allows blobs to come from elsewhere), any
+// config or layer, unless its bytes are needed (to re-encode a layer).
+func (a *Archive) checkComplete(root *Node, warnings *[]string, sparse, needLayers bool) error {
 	return root.walk(func(n *Node) error {
 		if n.Blob == nil {
 			return nil // reported by the parent
@@ -425,11 +427,17 @@ func (a *Archive) checkComplete(root *Node, warnings *[]string) error {
 			if c.Blob != nil {
 				continue
 			}
+			what := "layer"
+			if i == 0 {
+				what = "config"
+			}
 			switch {
 			case n.Index != nil:
 				*warnings = append(*warnings, fmt.Sprintf("%s lists %s (%s) but the source does not hold it; kept in the index (--keep-absent)", n.Desc.Digest, c.Desc.Digest, PlatformString(c.Desc.Platform)))
 			case i > 0 && isForeign(c.Desc):
 				*warnings = append(*warnings, fmt.Sprintf("foreign layer %s is not in the source: its descriptor is kept, without its bytes", c.Desc.Digest))
+			case sparse && !(needLayers && i > 0):
+				*warnings = append(*warnings, fmt.Sprintf("%s %s of manifest %s is not in the source (a sparse layout): its descriptor is kept, without its bytes", what, c.Desc.Digest, n.Desc.Digest))
 			default:
 				return &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + n.Desc.Digest.String()}
 			}

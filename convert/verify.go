@@ -43,10 +43,13 @@ func (a *Archive) Verify(ctx context.Context, h Hashing) (*VerifyReport, error) 
 		if err != nil {
 			return nil, err
 		}
+		// An OCI layout may be sparse: what it lacks is listed as absent,
+		// with a notice, not a failure.
 		var ws []string
-		if err := a.checkComplete(img.root, &ws); err != nil {
+		if err := a.checkComplete(img.root, &ws, a.Layout == OCI || a.Layout == OCIArchive, false); err != nil {
 			return nil, err
 		}
+		a.Warnings = append(a.Warnings, ws...)
 		var names []string
 		for _, n := range img.Names {
 			names = append(names, n.String())
