@@ -16,6 +16,9 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/retar-dev/retar/convert"
 	"github.com/retar-dev/retar/internal/imagetest"
 )
@@ -529,47 +532,36 @@ func badInputs(t testing.TB) []badInput {
 // naming the source and what the case names, and typed as the case says.
 func checkError(t *testing.T, c badInput, source string, err error) {
 	t.Helper()
-	if err == nil {
-		t.Fatal("no error")
-	}
+	require.Error(t, err)
 	msg := err.Error()
 	t.Log(msg)
-	if strings.ContainsAny(msg, "\n\r") {
-		t.Errorf("error is not one line: %q", msg)
-	}
-	if !strings.Contains(msg, source) {
-		t.Errorf("error does not name the source %q: %q", source, msg)
-	}
+	assert.False(t, strings.ContainsAny(msg, "\n\r"), "error is not one line: %q", msg)
+	assert.Contains(t, msg, source, "error does not name the source")
 	for _, w := range c.want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error does not mention %q: %q", w, msg)
-		}
+		assert.Contains(t, msg, w)
 	}
-	if c.errIs != nil && !errors.Is(err, c.errIs) {
-		t.Errorf("error is not %v: %q", c.errIs, msg)
+	if c.errIs != nil {
+		assert.ErrorIs(t, err, c.errIs)
 	}
 	if c.digest == nil {
 		return
 	}
 	var de *convert.DigestError
-	if !errors.As(err, &de) {
-		t.Fatalf("error is not a *DigestError: %T %q", err, msg)
-	}
-	if de.Want == "" || de.Got == "" || de.Want == de.Got {
-		t.Errorf("DigestError Want %q, Got %q: want both set and different", de.Want, de.Got)
-	}
-	if de.Source != source {
-		t.Errorf("DigestError Source %q, want %q", de.Source, source)
-	}
+	require.ErrorAs(t, err, &de)
+	assert.NotEmpty(t, de.Want, "DigestError Want")
+	assert.NotEmpty(t, de.Got, "DigestError Got")
+	assert.NotEqual(t, de.Want, de.Got, "DigestError Want and Got")
+	assert.Equal(t, source, de.Source, "DigestError Source")
 	d := c.digest
-	if d.blob != "" && de.Blob != d.blob {
-		t.Errorf("DigestError Blob %q, want %q", de.Blob, d.blob)
+	if d.blob != "" {
+		assert.Equal(t, d.blob, de.Blob, "DigestError Blob")
 	}
-	if de.What != d.what && !(d.what == "" && de.What == "digest") {
-		t.Errorf("DigestError What %q, want %q", de.What, d.what)
+	if d.what != "" || de.What != "digest" { // "" stands for "digest"
+		assert.Equal(t, d.what, de.What, "DigestError What")
 	}
-	if !d.anyWantGot && (de.Want != d.want || de.Got != d.got) {
-		t.Errorf("DigestError Want %s Got %s, want Want %s Got %s", de.Want, de.Got, d.want, d.got)
+	if !d.anyWantGot {
+		assert.Equal(t, d.want, de.Want, "DigestError Want")
+		assert.Equal(t, d.got, de.Got, "DigestError Got")
 	}
 }
 
@@ -609,13 +601,9 @@ func TestBadInputBaselines(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			data := c.ms.Tar(t)
 			for _, to := range allLayouts {
-				if err := convertTo(c.name, data, to); err != nil {
-					t.Errorf("to %s: %v", to, err)
-				}
+				assert.NoError(t, convertTo(c.name, data, to), "to %s", to)
 			}
-			if err := verify(c.name, data); err != nil {
-				t.Errorf("verify: %v", err)
-			}
+			assert.NoError(t, verify(c.name, data), "verify")
 		})
 	}
 }
@@ -636,16 +624,12 @@ func TestConfigNameClaimsWrongDigest(t *testing.T) {
 	checkError(t, c, source, verify(source, data))
 
 	a, err := convert.Open(convert.Input{Name: source, Archive: bytes.NewReader(data), Size: int64(len(data))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !strings.Contains(strings.Join(a.Warnings, "\n"), wrong) {
 		t.Errorf("no notice names %s: %q", wrong, a.Warnings)
 	}
 	for _, to := range allLayouts {
-		if err := convertTo(source, data, to); err != nil {
-			t.Errorf("to %s: %v", to, err)
-		}
+		assert.NoError(t, convertTo(source, data, to), "to %s", to)
 	}
 }
 
@@ -699,9 +683,7 @@ func fixture(t testing.TB, rel string) []byte {
 	if errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("fixture %s: %v (golden/testdata/thirdparty is part of the repository)", rel, err)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -712,13 +694,9 @@ func TestBadInputRealFixtures(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			data := fixture(t, rel)
 			for _, to := range allLayouts {
-				if err := convertTo(rel, data, to); err != nil {
-					t.Errorf("to %s: %v", to, err)
-				}
+				assert.NoError(t, convertTo(rel, data, to), "to %s", to)
 			}
-			if err := verify(rel, data); err != nil {
-				t.Errorf("verify: %v", err)
-			}
+			assert.NoError(t, verify(rel, data), "verify")
 		})
 	}
 	t.Run("dive docker save with a flipped byte", func(t *testing.T) {
@@ -763,13 +741,9 @@ func TestSHA512LayerKeepsSHA256DiffID(t *testing.T) {
 	img.RawManifest = imagetest.JSON(t, m)
 	sha512Layer := imagetest.Member{Name: "blobs/sha512/" + d512.Encoded(), Body: l}
 	data := img.OCIArchive(t).Drop(t, imagetest.BlobPath(l)).Add(sha512Layer).Tar(t)
-	if err := verify("sha512.tar", data); err != nil {
-		t.Fatalf("verify: %v", err)
-	}
+	require.NoError(t, verify("sha512.tar", data), "verify")
 	for _, to := range []convert.Layout{convert.DockerArchive, convert.OCIArchive, convert.OCI} {
-		if err := convertTo("sha512.tar", data, to); err != nil {
-			t.Errorf("to %s: %v", to, err)
-		}
+		assert.NoError(t, convertTo("sha512.tar", data, to), "to %s", to)
 	}
 	// A wrong sha256 diff_id is still caught.
 	bad := imagetest.New(t)
@@ -819,14 +793,10 @@ func TestIndexShapesThatConvert(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a, err := convert.Open(convert.Input{Name: "in.tar", Archive: bytes.NewReader(c.data), Size: int64(len(c.data))})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			c.opts.Host = ocispec.Platform{OS: "linux", Architecture: "amd64"}
 			p, err := a.Convert(ctx, c.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var out bytes.Buffer
 			if err := p.WriteTar(convert.WriterSink{Writer: &out}); err != nil {
 				t.Fatal(err)
