@@ -4,7 +4,6 @@ package cli_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"io"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/retar-dev/retar/cli"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // runIn calls retar in-process with stdin.
@@ -305,11 +305,7 @@ func TestSourcesThatAreNotFiles(t *testing.T) {
 		}
 	})
 	t.Run("standard input, plain and compressed", func(t *testing.T) {
-		var gz bytes.Buffer
-		zw := gzip.NewWriter(&gz)
-		zw.Write(data)
-		zw.Close()
-		for _, in := range [][]byte{data, gz.Bytes()} {
+		for _, in := range [][]byte{data, imagetest.Gzip.Compress(t, data)} {
 			code, out, stderr := runIn(t, bytes.NewReader(in), "convert", "-q", "-", "oci-archive:-")
 			if code != 0 || len(out) == 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
