@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/retar-dev/retar/cli"
 	"github.com/retar-dev/retar/internal/imagetest"
@@ -57,9 +59,7 @@ func dockerArchive(t *testing.T, p string) imagetest.Members {
 func sha(t *testing.T, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
@@ -68,9 +68,7 @@ func sha(t *testing.T, p string) string {
 func tmpLeft(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var left []string
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".retar-") || strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".retar-lock") {
@@ -129,9 +127,7 @@ func TestUsageErrors(t *testing.T) {
 			if _, err := os.Lstat(out); err == nil {
 				t.Errorf("%s was created", out)
 			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 }
@@ -269,9 +265,7 @@ func TestBadInputs(t *testing.T) {
 					if _, err := os.Lstat(dst); err == nil {
 						t.Errorf("%s exists after a failed conversion", dst)
 					}
-					if left := tmpLeft(t, dir); len(left) > 0 {
-						t.Errorf("left behind: %v", left)
-					}
+					assert.Empty(t, tmpLeft(t, dir), "left behind")
 				})
 			}
 			t.Run("verify", func(t *testing.T) { check(t, "verify", src) })
@@ -350,9 +344,7 @@ func TestConvertEachLayout(t *testing.T) {
 					t.Errorf("%s kept the docker manifest digest %v", layout, v["Digest"])
 				}
 			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 	if sha(t, src) != before {
@@ -387,29 +379,17 @@ func treeOf(t *testing.T, root string) map[string]string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tree
 }
 
 func sameOutput(t *testing.T, layout, a, b string) {
 	t.Helper()
 	if layout == "docker-archive" || layout == "oci-archive" {
-		if sha(t, a) != sha(t, b) {
-			t.Errorf("%s: %s and %s differ", layout, a, b)
-		}
+		assert.Equal(t, sha(t, a), sha(t, b), "%s: %s and %s differ", layout, a, b)
 		return
 	}
-	ta, tb := treeOf(t, a), treeOf(t, b)
-	if len(ta) != len(tb) {
-		t.Errorf("%s: %d and %d files", layout, len(ta), len(tb))
-	}
-	for k, v := range ta {
-		if tb[k] != v {
-			t.Errorf("%s: %s differs", layout, k)
-		}
-	}
+	assert.Equal(t, treeOf(t, a), treeOf(t, b), "%s: %s and %s differ", layout, a, b)
 }
 
 func TestReproducible(t *testing.T) {
@@ -440,9 +420,7 @@ func TestSourceDateEpoch(t *testing.T) {
 		out := filepath.Join(dir, "out-"+epoch+".tar")
 		mustRun(t, "convert", "-q", src, "oci-archive:"+out)
 		f, err := os.Open(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
 		seen := map[int64]int{}
 		tr := tar.NewReader(f)
@@ -451,9 +429,7 @@ func TestSourceDateEpoch(t *testing.T) {
 			if err == io.EOF {
 				break
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			seen[h.ModTime.Unix()]++
 		}
 		return seen, out
@@ -497,9 +473,7 @@ func TestConvertOntoItself(t *testing.T) {
 			}
 			mustRun(t, "verify", dstRef(c.to, p))
 			sameOutput(t, c.to, want, p)
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 }
@@ -522,9 +496,7 @@ func TestWriteFailuresLeaveNothing(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(dst, "keep")); err != nil || string(b) != "keep" {
 			t.Errorf("the directory changed: %q %v", b, err)
 		}
-		if left := tmpLeft(t, dir); len(left) > 0 {
-			t.Errorf("left behind: %v", left)
-		}
+		assert.Empty(t, tmpLeft(t, dir), "left behind")
 	})
 	t.Run("into a missing directory", func(t *testing.T) {
 		for _, layout := range destinations {
@@ -568,18 +540,8 @@ func TestRefuseNonLayoutDirectory(t *testing.T) {
 			if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") || !strings.Contains(stderr, dst) {
 				t.Errorf("exit %d, stderr %q", code, stderr)
 			}
-			after := treeOf(t, dst)
-			if len(after) != len(before) {
-				t.Errorf("the directory changed: %v", after)
-			}
-			for k, v := range before {
-				if after[k] != v {
-					t.Errorf("%s changed", k)
-				}
-			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Equal(t, before, treeOf(t, dst), "the directory changed")
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 	t.Run("an empty directory is taken", func(t *testing.T) {

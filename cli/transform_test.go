@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/retar-dev/retar/internal/imagetest"
 )
 
@@ -38,9 +41,7 @@ func isolateTmp(t *testing.T) string {
 func retarTemps(t *testing.T, tmp string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var left []string
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), "retar-") {
@@ -169,12 +170,8 @@ func TestTransformFlagsEachLayout(t *testing.T) {
 					t.Errorf("verify: %q", out)
 				}
 				c.check(t, ref, layout, stderr)
-				if left := retarTemps(t, tmp); len(left) > 0 {
-					t.Errorf("left in TMPDIR: %v", left)
-				}
-				if left := tmpLeft(t, dir); len(left) > 0 {
-					t.Errorf("left beside the output: %v", left)
-				}
+				assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR")
+				assert.Empty(t, tmpLeft(t, dir), "left beside the output")
 			})
 		}
 	}
@@ -255,12 +252,8 @@ func TestTransformUsageErrors(t *testing.T) {
 				if _, err := os.Lstat(out); err == nil {
 					t.Errorf("%s was created", out)
 				}
-				if left := retarTemps(t, tmp); len(left) > 0 {
-					t.Errorf("left in TMPDIR: %v", left)
-				}
-				if left := tmpLeft(t, dir); len(left) > 0 {
-					t.Errorf("left beside the output: %v", left)
-				}
+				assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR")
+				assert.Empty(t, tmpLeft(t, dir), "left beside the output")
 			})
 		}
 	}
@@ -294,12 +287,8 @@ func TestCompressLevelOutOfRangeRejected(t *testing.T) {
 func compressFile(t *testing.T, c imagetest.Compression, in, out string) {
 	t.Helper()
 	b, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, c.Compress(t, b), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(out, c.Compress(t, b), 0o644))
 }
 
 // TestCompressedInputs: gzip and zstd compressed docker-archives convert
@@ -336,9 +325,7 @@ func TestCompressedInputs(t *testing.T) {
 							t.Errorf("digest %v, want %s as from the uncompressed archive", got["Digest"], want)
 						}
 					}
-					if left := retarTemps(t, tmp); len(left) > 0 {
-						t.Errorf("left in TMPDIR after success: %v", left)
-					}
+					assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR after success")
 				})
 			}
 		}
@@ -394,12 +381,8 @@ func TestTmpCleanOnFailure(t *testing.T) {
 				if _, err := os.Lstat(dst); err == nil {
 					t.Errorf("%s was written", dst)
 				}
-				if left := retarTemps(t, tmp); len(left) > 0 {
-					t.Errorf("left in TMPDIR after failure: %v", left)
-				}
-				if left := tmpLeft(t, dir); len(left) > 0 {
-					t.Errorf("left beside the output: %v", left)
-				}
+				assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR after failure")
+				assert.Empty(t, tmpLeft(t, dir), "left beside the output")
 			})
 		}
 	}

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/retar-dev/retar/cli"
 	"github.com/retar-dev/retar/internal/imagetest"
 )
@@ -65,21 +68,11 @@ func TestDestinationDirectoryPolicy(t *testing.T) {
 			before := treeOf(t, dst)
 			code, _, stderr := run(t, "convert", src, dstRef(c.layout, dst))
 			oneLineFailure(t, code, stderr, 1, filepath.Join(dst, c.foreign), "--force")
-			after := treeOf(t, dst)
-			if len(after) != len(before) {
-				t.Errorf("the directory changed: %v", after)
-			}
-			for k, v := range before {
-				if after[k] != v {
-					t.Errorf("%s changed", k)
-				}
-			}
+			assert.Equal(t, before, treeOf(t, dst), "the directory changed")
 			// --force replaces it, as it says.
 			mustRun(t, "convert", "-q", "--force", src, dstRef(c.layout, dst))
 			mustRun(t, "verify", dstRef(c.layout, dst))
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 	t.Run("a layout of the other kind is foreign", func(t *testing.T) {
@@ -281,9 +274,7 @@ func TestConcurrentWritersOfOneDestination(t *testing.T) {
 				t.Error("no writer won")
 			}
 			mustRun(t, "verify", dstRef(layout, dst))
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 }
@@ -428,14 +419,10 @@ func TestSignalsStopAndClean(t *testing.T) {
 			cmd := exec.Command(bin, "convert", "-", filepath.Join(dir, "out.tar"))
 			cmd.Env = append(os.Environ(), "TMPDIR="+tmpdir)
 			pw, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cmd.Start())
 			pw.Write(data[:len(data)/2])
 			time.Sleep(300 * time.Millisecond)
 			if ents, _ := os.ReadDir(tmpdir); len(ents) == 0 {
@@ -460,9 +447,7 @@ func TestSignalsStopAndClean(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "out.tar")); err == nil {
 				t.Error("an output was written")
 			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left beside the destination: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left beside the destination")
 		})
 	}
 }
