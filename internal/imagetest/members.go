@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// ModTime is the modification time of every member whose header gives none.
-var ModTime = time.Unix(1700000000, 0)
+// modTime is the modification time of every member whose header gives none.
+var modTime = time.Unix(1700000000, 0)
 
 // Member is one entry of a tar or one file of a layout directory.
 type Member struct {
@@ -25,7 +25,7 @@ type Member struct {
 	// Header, when not nil, is the rest of the tar header: its mode, format,
 	// times, owners, PAX records, device numbers. Name, Typeflag, Linkname
 	// and (for a regular file) Size are the fields above. A zero Mode is
-	// 0644 (0755 for a directory); a zero ModTime is ModTime.
+	// 0644 (0755 for a directory); a zero ModTime is Unix time 1700000000.
 	Header *tar.Header
 }
 
@@ -76,7 +76,7 @@ func (m Member) header() *tar.Header {
 		}
 	}
 	if h.ModTime.IsZero() {
-		h.ModTime = ModTime
+		h.ModTime = modTime
 	}
 	return &h
 }
