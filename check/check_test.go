@@ -1,9 +1,7 @@
 package check_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,32 +9,29 @@ import (
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
-	"github.com/retar-dev/retar/tarfs"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 func openPath(t *testing.T, p string) *convert.Archive {
 	t.Helper()
 	fi, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	in := convert.Input{Name: p}
 	if fi.IsDir() {
 		in.Dir = os.DirFS(p)
 	} else {
 		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { f.Close() })
 		in.Archive, in.Size = f, fi.Size()
 	}
 	a, err := convert.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return a
 }
 
@@ -116,15 +111,11 @@ func TestCheckRules(t *testing.T) {
 			r := check.Archive(openPath(t, c.path), amd64)
 			for _, w := range c.wants {
 				i := slices.IndexFunc(r.Consumers, func(v check.Verdict) bool { return v.Consumer == w.consumer })
-				if i < 0 {
-					t.Fatalf("no verdict for %s", w.consumer)
-				}
+				require.NotEqual(t, -1, i, "no verdict for %s", w.consumer)
 				v := r.Consumers[i]
-				if v.Loads != w.loads {
-					t.Errorf("%s: loads %v, want %v (%q)", w.consumer, v.Loads, w.loads, v.Problems)
-				}
-				if w.names != nil && !slices.Equal(nonNil(v.Names), w.names) {
-					t.Errorf("%s: names %q, want %q", w.consumer, v.Names, w.names)
+				assert.Equal(t, w.loads, v.Loads, "%s loads (%q)", w.consumer, v.Problems)
+				if w.names != nil {
+					assert.Equal(t, w.names, nonNil(v.Names), "%s names", w.consumer)
 				}
 				if w.problem != "" && !slices.ContainsFunc(v.Problems, func(p string) bool { return strings.Contains(p, w.problem) }) {
 					t.Errorf("%s: problems %q lack %q", w.consumer, v.Problems, w.problem)
@@ -138,18 +129,7 @@ func TestCheckRules(t *testing.T) {
 func tarDir(t *testing.T, dir string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(dir)+".tar")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	if err := tw.AddFS(os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	imagetest.ReadDir(t, dir).WriteFile(t, out)
 	return out
 }
 
@@ -166,15 +146,11 @@ func nonNil(s []string) []string {
 func TestCheckCompressed(t *testing.T) {
 	p := filepath.Join("..", "golden", "testdata", "real", "docker-save-single.tar")
 	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	fi, _ := f.Stat()
 	a, err := convert.Open(convert.Input{Name: p + ".gz", Archive: f, Size: fi.Size(), Compression: "gzip"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r := check.Archive(a, ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for id, want := range map[string]bool{"docker-24": true, "ctr-1.6": false, "ctr-2.0": true, "ctr-2.1": true, "podman": false, "skopeo": false} {
 		i := slices.IndexFunc(r.Consumers, func(v check.Verdict) bool { return v.Consumer == id })
@@ -187,36 +163,12 @@ func TestCheckCompressed(t *testing.T) {
 // TestCheckPodmanTagOnly: podman registers a bare-tag ref.name T as
 // localhost/T:latest (measured on skopeo's oci-archive with ref.name 1.0).
 func TestCheckPodmanTagOnly(t *testing.T) {
-	dir := t.TempDir()
 	src := filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := tarfs.Index(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// rewrite index.json's name to a bare tag, in a copy of the archive
-	ij, _ := fs.ReadFile(idx, "index.json")
-	ij = bytes.ReplaceAll(ij, []byte(`"docker.io/library/retar-test:1"`), []byte(`"1.0"`))
-	out := filepath.Join(dir, "tagonly.tar")
-	w, _ := os.Create(out)
-	tw := tar.NewWriter(w)
-	_ = fs.WalkDir(idx, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, _ := fs.ReadFile(idx, p)
-		if p == "index.json" {
-			b = ij
-		}
-		tw.WriteHeader(&tar.Header{Name: p, Mode: 0o644, Size: int64(len(b))})
-		tw.Write(b)
-		return nil
-	})
-	tw.Close()
-	w.Close()
+	out := filepath.Join(t.TempDir(), "tagonly.tar")
+	imagetest.ReadTarFile(t, src).Edit(t, "index.json", func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte(`"docker.io/library/retar-test:1"`), []byte(`"1.0"`))
+	}).WriteFile(t, out)
 	r := check.Archive(openPath(t, out), ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for _, v := range r.Consumers {
 		switch v.Consumer {
@@ -237,11 +189,9 @@ func TestCheckFails(t *testing.T) {
 	r := check.Archive(openPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for name, want := range map[string]bool{"docker": true, "containerd": false, "podman": false, "ctr-2.0": false} {
 		got, err := r.Fails(name)
-		if err != nil || got != want {
-			t.Errorf("Fails(%q) = %v, %v; want %v", name, got, err, want)
-		}
+		assert.NoError(t, err, "Fails(%q)", name)
+		assert.Equal(t, want, got, "Fails(%q)", name)
 	}
-	if _, err := r.Fails("nerdctl"); err == nil {
-		t.Error("an unknown consumer is not an error")
-	}
+	_, err := r.Fails("nerdctl")
+	assert.Error(t, err, "an unknown consumer is not an error")
 }

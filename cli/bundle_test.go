@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // realInput is an archive written by a real tool on this machine.
@@ -79,9 +81,7 @@ func TestBundleNameClash(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, a) || !strings.Contains(stderr, b) || !strings.Contains(stderr, "same:1") {
 		t.Errorf("exit %d, stderr %q: want a usage error naming both sources and the name", code, stderr)
 	}
-	if left := tmpLeft(t, dir); len(left) > 0 {
-		t.Errorf("left behind: %v", left)
-	}
+	assert.Empty(t, tmpLeft(t, dir), "left behind")
 }
 
 // TestBareDestination: a DST without a transport is the hybrid oci-archive.

@@ -6,17 +6,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/retar-dev/retar/cli"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // run calls retar in-process, as a user would run it.
@@ -37,114 +39,27 @@ func mustRun(t *testing.T, args ...string) string {
 	return out
 }
 
-// entry is one file of a tar the tests write.
-type entry struct {
-	name string
-	typ  byte
-	link string
-	body []byte
-}
-
-func writeTarFile(t *testing.T, p string, entries []entry) {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644, ModTime: time.Unix(1700000000, 0)}
-		if h.Typeflag == 0 || h.Typeflag == tar.TypeReg {
-			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.body))
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(e.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readTarFile(t *testing.T, p string) []entry {
-	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []entry
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		body, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, entry{name: h.Name, typ: h.Typeflag, link: h.Linkname, body: body})
-	}
-}
-
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 const imageName = "example.com/retar/cli:1"
 
-// layerName is where the test docker archive stores layer i.
-func layerName(i int) string { return fmt.Sprintf("%064x/layer.tar", i+1) }
-
-// dockerArchive writes a valid docker save archive of a two-layer image and
-// returns its entries, for tests to mutate.
-func dockerArchive(t *testing.T, p string) []entry {
+// testImage is the image the tests convert: two layers, named imageName.
+func testImage(t *testing.T) imagetest.Image {
 	t.Helper()
-	var entries []entry
-	var layers []string
-	var ids []digest.Digest
-	for i := range 2 {
-		var lb bytes.Buffer
-		tw := tar.NewWriter(&lb)
-		body := bytes.Repeat([]byte(fmt.Sprintf("layer %d of the cli test image\n", i)), 50)
-		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("etc/l%d.txt", i), Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(body)
-		tw.Close()
-		entries = append(entries, entry{name: fmt.Sprintf("%064x/", i+1), typ: tar.TypeDir},
-			entry{name: fmt.Sprintf("%064x/VERSION", i+1), body: []byte("1.0")},
-			entry{name: layerName(i), body: lb.Bytes()})
-		layers = append(layers, layerName(i))
-		ids = append(ids, digest.FromBytes(lb.Bytes()))
-	}
-	cfg := mustJSON(t, map[string]any{"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-		"config": map[string]any{"Env": []string{"PATH=/bin"}}, "rootfs": map[string]any{"type": "layers", "diff_ids": ids}})
-	cfgName := digest.FromBytes(cfg).Encoded() + ".json"
-	entries = append(entries, entry{name: cfgName, body: cfg},
-		entry{name: "manifest.json", body: mustJSON(t, []map[string]any{{"Config": cfgName, "RepoTags": []string{imageName}, "Layers": layers}})})
-	writeTarFile(t, p, entries)
-	return entries
+	return imagetest.New(t, imagetest.Layers(2), imagetest.Names(imageName))
+}
+
+// dockerArchive writes the test image at p as docker save does and returns
+// its members, for tests to mutate.
+func dockerArchive(t *testing.T, p string) imagetest.Members {
+	t.Helper()
+	ms := testImage(t).DockerArchive(t)
+	ms.WriteFile(t, p)
+	return ms
 }
 
 func sha(t *testing.T, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
@@ -153,9 +68,7 @@ func sha(t *testing.T, p string) string {
 func tmpLeft(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var left []string
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".retar-") || strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".retar-lock") {
@@ -163,32 +76,6 @@ func tmpLeft(t *testing.T, dir string) []string {
 		}
 	}
 	return left
-}
-
-func replaceEntry(entries []entry, name string, body []byte) []entry {
-	out := append([]entry(nil), entries...)
-	for i := range out {
-		if out[i].name == name {
-			out[i].body = body
-		}
-	}
-	return out
-}
-
-func dropEntry(entries []entry, name string) []entry {
-	var out []entry
-	for _, e := range entries {
-		if e.name != name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func flipped(b []byte) []byte {
-	c := bytes.Clone(b)
-	c[len(c)/2] ^= 0xff
-	return c
 }
 
 var destinations = []string{"docker-archive", "oci-archive", "oci", "dir"}
@@ -240,9 +127,7 @@ func TestUsageErrors(t *testing.T) {
 			if _, err := os.Lstat(out); err == nil {
 				t.Errorf("%s was created", out)
 			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 }
@@ -273,10 +158,11 @@ type badSource struct {
 // corrupt layer of an OCI archive.
 var inspectSees = func(c badSource) bool { return c.name != "flipped byte in an oci-archive layer" }
 
-func badSources() []badSource {
-	fromValid := func(mutate func(t *testing.T, entries []entry) []entry) func(t *testing.T, p string) {
+func badSources(t *testing.T) []badSource {
+	img := testImage(t)
+	fromValid := func(mutate func(t *testing.T, ms imagetest.Members) imagetest.Members) func(t *testing.T, p string) {
 		return func(t *testing.T, p string) {
-			writeTarFile(t, p, mutate(t, dockerArchive(t, p)))
+			mutate(t, dockerArchive(t, p)).WriteFile(t, p)
 		}
 	}
 	return []badSource{
@@ -285,28 +171,22 @@ func badSources() []badSource {
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, b[:len(b)/2+100], 0o644)
 		}, ""},
-		{"flipped byte in a docker save layer", fromValid(func(t *testing.T, es []entry) []entry {
-			for _, e := range es {
-				if e.name == layerName(1) {
-					return replaceEntry(es, e.name, flipped(e.body))
-				}
-			}
-			return nil
+		{"flipped byte in a docker save layer", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
+			return ms.Edit(t, img.DockerLayerPath(1), imagetest.Flip)
 		}), "diff_id"},
 		{"flipped byte in an oci-archive layer", func(t *testing.T, p string) {
 			valid := filepath.Join(filepath.Dir(p), "valid-for-oci.tar")
 			dockerArchive(t, valid)
 			oci := filepath.Join(filepath.Dir(p), "valid.oci.tar")
 			mustRun(t, "convert", "-q", valid, "oci-archive:"+oci)
-			es := readTarFile(t, oci)
-			var biggest *entry
-			for i := range es {
-				if strings.HasPrefix(es[i].name, "blobs/sha256/") && (biggest == nil || len(es[i].body) > len(biggest.body)) {
-					biggest = &es[i]
+			ms := imagetest.ReadTarFile(t, oci)
+			var biggest imagetest.Member
+			for _, m := range ms {
+				if strings.HasPrefix(m.Name, "blobs/sha256/") && len(m.Body) > len(biggest.Body) {
+					biggest = m
 				}
 			}
-			biggest.body = flipped(biggest.body)
-			writeTarFile(t, p, es)
+			ms.Edit(t, biggest.Name, imagetest.Flip).WriteFile(t, p)
 			os.Remove(valid)
 			os.Remove(oci)
 		}, "digest mismatch"},
@@ -321,40 +201,33 @@ func badSources() []badSource {
 			os.WriteFile(p, []byte("\x1f\x8b\x08\x00 this is not gzip data at all"), 0o644)
 		}, "gzip"},
 		{"empty file", func(t *testing.T, p string) { os.WriteFile(p, nil, 0o644) }, "empty"},
-		{"layers pointing to ../../etc/passwd", fromValid(func(t *testing.T, es []entry) []entry {
-			var cfg string
-			for _, e := range es {
-				if strings.HasSuffix(e.name, ".json") && e.name != "manifest.json" {
-					cfg = e.name
-				}
-			}
-			return replaceEntry(es, "manifest.json", mustJSON(t, []map[string]any{{"Config": cfg, "Layers": []string{"../../etc/passwd", "../../etc/passwd"}}}))
+		{"layers pointing to ../../etc/passwd", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
+			return ms.Set(t, "manifest.json", imagetest.JSON(t, []map[string]any{{"Config": img.DockerConfigPath(), "Layers": []string{"../../etc/passwd", "../../etc/passwd"}}}))
 		}), "../../etc/passwd"},
-		{"tar entry ../x", fromValid(func(t *testing.T, es []entry) []entry {
-			return append(es, entry{name: "../x", body: []byte("x")})
+		{"tar entry ../x", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
+			return ms.Add(imagetest.Member{Name: "../x", Body: []byte("x")})
 		}), "../x"},
-		{"missing layer", fromValid(func(t *testing.T, es []entry) []entry {
-			return dropEntry(es, layerName(0))
-		}), layerName(0)},
-		{"broken manifest.json", fromValid(func(t *testing.T, es []entry) []entry {
-			return replaceEntry(es, "manifest.json", []byte(`[{"Config":`))
+		{"missing layer", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
+			return ms.Drop(t, img.DockerLayerPath(0))
+		}), img.DockerLayerPath(0)},
+		{"broken manifest.json", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
+			return ms.Set(t, "manifest.json", []byte(`[{"Config":`))
 		}), "manifest.json"},
-		{"manifest.json nested 100 000 deep", fromValid(func(t *testing.T, es []entry) []entry {
-			return replaceEntry(es, "manifest.json", []byte(strings.Repeat("[", 100000)+strings.Repeat("]", 100000)))
+		{"manifest.json nested 100 000 deep", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
+			return ms.Set(t, "manifest.json", imagetest.Nested(100000))
 		}), "manifest.json"},
-		{"symlink loop as a layer", fromValid(func(t *testing.T, es []entry) []entry {
+		{"symlink loop as a layer", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
 			var m []map[string]any
-			json.Unmarshal(es[len(es)-1].body, &m)
+			json.Unmarshal(ms.Get(t, "manifest.json"), &m)
 			m[0]["Layers"] = []string{"a", "a"}
-			es = replaceEntry(es, "manifest.json", mustJSON(t, m))
-			return append(es, entry{name: "a", typ: tar.TypeSymlink, link: "b"}, entry{name: "b", typ: tar.TypeSymlink, link: "a"})
+			return ms.Set(t, "manifest.json", imagetest.JSON(t, m)).Add(
+				imagetest.Member{Name: "a", Type: tar.TypeSymlink, Link: "b"}, imagetest.Member{Name: "b", Type: tar.TypeSymlink, Link: "a"})
 		}), "a"},
-		{"hardlink to a missing entry as a layer", fromValid(func(t *testing.T, es []entry) []entry {
-			es = dropEntry(es, layerName(1))
-			return append(es, entry{name: layerName(1), typ: tar.TypeLink, link: "gone/layer.tar"})
-		}), layerName(1)},
+		{"hardlink to a missing entry as a layer", fromValid(func(t *testing.T, ms imagetest.Members) imagetest.Members {
+			return ms.Drop(t, img.DockerLayerPath(1)).Add(imagetest.Member{Name: img.DockerLayerPath(1), Type: tar.TypeLink, Link: "gone/layer.tar"})
+		}), img.DockerLayerPath(1)},
 		{"not an image", func(t *testing.T, p string) {
-			writeTarFile(t, p, []entry{{name: "hello.txt", body: []byte("hi")}})
+			imagetest.Members{{Name: "hello.txt", Body: []byte("hi")}}.WriteFile(t, p)
 		}, ""},
 	}
 }
@@ -362,7 +235,7 @@ func badSources() []badSource {
 // Every hostile input: exit 1, one line on stderr naming the file, nothing at
 // the destination or beside it, the input untouched.
 func TestBadInputs(t *testing.T) {
-	for _, c := range badSources() {
+	for _, c := range badSources(t) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			src := filepath.Join(dir, "bad input.tar")
@@ -392,9 +265,7 @@ func TestBadInputs(t *testing.T) {
 					if _, err := os.Lstat(dst); err == nil {
 						t.Errorf("%s exists after a failed conversion", dst)
 					}
-					if left := tmpLeft(t, dir); len(left) > 0 {
-						t.Errorf("left behind: %v", left)
-					}
+					assert.Empty(t, tmpLeft(t, dir), "left behind")
 				})
 			}
 			t.Run("verify", func(t *testing.T) { check(t, "verify", src) })
@@ -473,9 +344,7 @@ func TestConvertEachLayout(t *testing.T) {
 					t.Errorf("%s kept the docker manifest digest %v", layout, v["Digest"])
 				}
 			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 	if sha(t, src) != before {
@@ -510,29 +379,17 @@ func treeOf(t *testing.T, root string) map[string]string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tree
 }
 
 func sameOutput(t *testing.T, layout, a, b string) {
 	t.Helper()
 	if layout == "docker-archive" || layout == "oci-archive" {
-		if sha(t, a) != sha(t, b) {
-			t.Errorf("%s: %s and %s differ", layout, a, b)
-		}
+		assert.Equal(t, sha(t, a), sha(t, b), "%s: %s and %s differ", layout, a, b)
 		return
 	}
-	ta, tb := treeOf(t, a), treeOf(t, b)
-	if len(ta) != len(tb) {
-		t.Errorf("%s: %d and %d files", layout, len(ta), len(tb))
-	}
-	for k, v := range ta {
-		if tb[k] != v {
-			t.Errorf("%s: %s differs", layout, k)
-		}
-	}
+	assert.Equal(t, treeOf(t, a), treeOf(t, b), "%s: %s and %s differ", layout, a, b)
 }
 
 func TestReproducible(t *testing.T) {
@@ -563,9 +420,7 @@ func TestSourceDateEpoch(t *testing.T) {
 		out := filepath.Join(dir, "out-"+epoch+".tar")
 		mustRun(t, "convert", "-q", src, "oci-archive:"+out)
 		f, err := os.Open(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
 		seen := map[int64]int{}
 		tr := tar.NewReader(f)
@@ -574,9 +429,7 @@ func TestSourceDateEpoch(t *testing.T) {
 			if err == io.EOF {
 				break
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			seen[h.ModTime.Unix()]++
 		}
 		return seen, out
@@ -620,9 +473,7 @@ func TestConvertOntoItself(t *testing.T) {
 			}
 			mustRun(t, "verify", dstRef(c.to, p))
 			sameOutput(t, c.to, want, p)
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 }
@@ -645,9 +496,7 @@ func TestWriteFailuresLeaveNothing(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(dst, "keep")); err != nil || string(b) != "keep" {
 			t.Errorf("the directory changed: %q %v", b, err)
 		}
-		if left := tmpLeft(t, dir); len(left) > 0 {
-			t.Errorf("left behind: %v", left)
-		}
+		assert.Empty(t, tmpLeft(t, dir), "left behind")
 	})
 	t.Run("into a missing directory", func(t *testing.T) {
 		for _, layout := range destinations {
@@ -691,18 +540,8 @@ func TestRefuseNonLayoutDirectory(t *testing.T) {
 			if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") || !strings.Contains(stderr, dst) {
 				t.Errorf("exit %d, stderr %q", code, stderr)
 			}
-			after := treeOf(t, dst)
-			if len(after) != len(before) {
-				t.Errorf("the directory changed: %v", after)
-			}
-			for k, v := range before {
-				if after[k] != v {
-					t.Errorf("%s changed", k)
-				}
-			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Equal(t, before, treeOf(t, dst), "the directory changed")
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 	t.Run("an empty directory is taken", func(t *testing.T) {
@@ -762,19 +601,15 @@ func TestAbsentManifest(t *testing.T) {
 	valid, src := filepath.Join(dir, "valid.tar"), filepath.Join(dir, "absent.tar")
 	dockerArchive(t, valid)
 	mustRun(t, "convert", "-q", valid, "oci-archive:"+valid+".oci")
-	es := readTarFile(t, valid+".oci")
+	ms := imagetest.ReadTarFile(t, valid+".oci")
 	var idx struct {
 		Manifests []struct{ Digest digest.Digest }
 	}
-	for _, e := range es {
-		if e.name == "index.json" {
-			json.Unmarshal(e.body, &idx)
-		}
-	}
+	json.Unmarshal(ms.Get(t, "index.json"), &idx)
 	if len(idx.Manifests) != 1 {
 		t.Fatalf("index.json: %+v", idx)
 	}
-	writeTarFile(t, src, dropEntry(es, "blobs/sha256/"+idx.Manifests[0].Digest.Encoded()))
+	ms.Drop(t, "blobs/sha256/"+idx.Manifests[0].Digest.Encoded()).WriteFile(t, src)
 	for _, args := range [][]string{
 		{"inspect", src},
 		{"verify", src},
@@ -805,21 +640,14 @@ func TestAbsentManifest(t *testing.T) {
 func TestConfigNameClaimsWrongDigest(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "claims.tar")
-	es := dockerArchive(t, src)
+	img := testImage(t)
+	ms := img.DockerArchive(t)
 	wrong := digest.FromString("something else").Encoded() + ".json"
-	for i := range es {
-		if strings.HasSuffix(es[i].name, ".json") && es[i].name != "manifest.json" {
-			old := es[i].name
-			es[i].name = wrong
-			var m []map[string]any
-			json.Unmarshal(es[len(es)-1].body, &m)
-			m[0]["Config"] = wrong
-			es = replaceEntry(es, "manifest.json", mustJSON(t, m))
-			t.Logf("renamed %s to %s", old, wrong)
-			break
-		}
-	}
-	writeTarFile(t, src, es)
+	var m []map[string]any
+	json.Unmarshal(ms.Get(t, "manifest.json"), &m)
+	m[0]["Config"] = wrong
+	ms.Rename(t, img.DockerConfigPath(), wrong).Set(t, "manifest.json", imagetest.JSON(t, m)).WriteFile(t, src)
+	t.Logf("renamed %s to %s", img.DockerConfigPath(), wrong)
 	code, _, stderr := run(t, "verify", src)
 	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") || !strings.Contains(stderr, src) || !strings.Contains(stderr, wrong) {
 		t.Errorf("verify: exit %d, stderr %q", code, stderr)

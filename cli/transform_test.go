@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // multiPlatform is an OCI layout of a two-platform image (linux/amd64 and
@@ -39,9 +41,7 @@ func isolateTmp(t *testing.T) string {
 func retarTemps(t *testing.T, tmp string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var left []string
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), "retar-") {
@@ -170,12 +170,8 @@ func TestTransformFlagsEachLayout(t *testing.T) {
 					t.Errorf("verify: %q", out)
 				}
 				c.check(t, ref, layout, stderr)
-				if left := retarTemps(t, tmp); len(left) > 0 {
-					t.Errorf("left in TMPDIR: %v", left)
-				}
-				if left := tmpLeft(t, dir); len(left) > 0 {
-					t.Errorf("left beside the output: %v", left)
-				}
+				assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR")
+				assert.Empty(t, tmpLeft(t, dir), "left beside the output")
 			})
 		}
 	}
@@ -189,10 +185,7 @@ func TestAllPlatformsShapes(t *testing.T) {
 	dir := t.TempDir()
 	da := filepath.Join(dir, "all.tar")
 	mustRun(t, "convert", "-q", "--all-platforms", "oci:"+multiPlatform, "docker-archive:"+da)
-	var names []string
-	for _, e := range readTarFile(t, da) {
-		names = append(names, e.name)
-	}
+	names := imagetest.ReadTarFile(t, da).Names()
 	for _, want := range []string{"index.json", "manifest.json", "oci-layout"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("docker-archive --all-platforms: no %s in %v", want, names)
@@ -259,12 +252,8 @@ func TestTransformUsageErrors(t *testing.T) {
 				if _, err := os.Lstat(out); err == nil {
 					t.Errorf("%s was created", out)
 				}
-				if left := retarTemps(t, tmp); len(left) > 0 {
-					t.Errorf("left in TMPDIR: %v", left)
-				}
-				if left := tmpLeft(t, dir); len(left) > 0 {
-					t.Errorf("left beside the output: %v", left)
-				}
+				assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR")
+				assert.Empty(t, tmpLeft(t, dir), "left beside the output")
 			})
 		}
 	}
@@ -294,41 +283,12 @@ func TestCompressLevelOutOfRangeRejected(t *testing.T) {
 	}
 }
 
-func gzipBytes(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func gzipFile(t *testing.T, in, out string) {
+// compressFile writes the file in, compressed with c, to out.
+func compressFile(t *testing.T, c imagetest.Compression, in, out string) {
 	t.Helper()
 	b, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, gzipBytes(t, b), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func zstdFile(t *testing.T, in, out string) {
-	t.Helper()
-	b, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw, err := zstd.NewWriter(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, zw.EncodeAll(b, nil), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(out, c.Compress(t, b), 0o644))
 }
 
 // TestCompressedInputs: gzip and zstd compressed docker-archives convert
@@ -339,8 +299,8 @@ func TestCompressedInputs(t *testing.T) {
 	src := filepath.Join(dir, "src.tar")
 	dockerArchive(t, src)
 	gz, zs := src+".gz", src+".zst"
-	gzipFile(t, src, gz)
-	zstdFile(t, src, zs)
+	compressFile(t, imagetest.Gzip, src, gz)
+	compressFile(t, imagetest.Zstd, src, zs)
 	plainID := func(layout string) string {
 		p := filepath.Join(dir, "plain-"+layout)
 		mustRun(t, "convert", "-q", src, dstRef(layout, p))
@@ -365,9 +325,7 @@ func TestCompressedInputs(t *testing.T) {
 							t.Errorf("digest %v, want %s as from the uncompressed archive", got["Digest"], want)
 						}
 					}
-					if left := retarTemps(t, tmp); len(left) > 0 {
-						t.Errorf("left in TMPDIR after success: %v", left)
-					}
+					assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR after success")
 				})
 			}
 		}
@@ -380,23 +338,26 @@ func TestTmpCleanOnFailure(t *testing.T) {
 	tmp := isolateTmp(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.tar")
-	es := dockerArchive(t, src)
+	img := testImage(t)
+	img.DockerArchive(t).WriteFile(t, src)
 	// gzip layers, the second not matching its diff_id: found while
 	// re-encoding, once the first layer is spilled
 	bad := filepath.Join(dir, "bad.tar")
-	writeTarFile(t, bad, replaceEntry(replaceEntry(es, layerName(0), gzipBytes(t, es[2].body)), layerName(1), gzipBytes(t, flipped(es[5].body))))
+	badImg := img
+	badImg.Blobs = [][]byte{imagetest.Gzip.Compress(t, img.Layers[0]), imagetest.Gzip.Compress(t, imagetest.Flip(img.Layers[1]))}
+	badImg.DockerArchive(t).WriteFile(t, bad)
 	gzBad := bad + ".gz"
-	gzipFile(t, bad, gzBad)
+	compressFile(t, imagetest.Gzip, bad, gzBad)
 	// a truncated gzip archive: found while decompressing the input
 	gz := src + ".gz"
-	gzipFile(t, src, gz)
+	compressFile(t, imagetest.Gzip, src, gz)
 	b, _ := os.ReadFile(gz)
 	trunc := filepath.Join(dir, "trunc.tar.gz")
 	os.WriteFile(trunc, b[:len(b)/2], 0o644)
 	// not an archive once decompressed
 	junk := filepath.Join(dir, "junk.zst")
 	os.WriteFile(filepath.Join(dir, "junk"), bytes.Repeat([]byte("junk "), 1000), 0o644)
-	zstdFile(t, filepath.Join(dir, "junk"), junk)
+	compressFile(t, imagetest.Zstd, filepath.Join(dir, "junk"), junk)
 
 	for _, c := range []struct {
 		name string
@@ -420,12 +381,8 @@ func TestTmpCleanOnFailure(t *testing.T) {
 				if _, err := os.Lstat(dst); err == nil {
 					t.Errorf("%s was written", dst)
 				}
-				if left := retarTemps(t, tmp); len(left) > 0 {
-					t.Errorf("left in TMPDIR after failure: %v", left)
-				}
-				if left := tmpLeft(t, dir); len(left) > 0 {
-					t.Errorf("left beside the output: %v", left)
-				}
+				assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR after failure")
+				assert.Empty(t, tmpLeft(t, dir), "left beside the output")
 			})
 		}
 	}

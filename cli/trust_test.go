@@ -4,7 +4,6 @@ package cli_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"io"
 	"os"
 	"os/exec"
@@ -15,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/retar-dev/retar/cli"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // runIn calls retar in-process with stdin.
@@ -65,21 +68,11 @@ func TestDestinationDirectoryPolicy(t *testing.T) {
 			before := treeOf(t, dst)
 			code, _, stderr := run(t, "convert", src, dstRef(c.layout, dst))
 			oneLineFailure(t, code, stderr, 1, filepath.Join(dst, c.foreign), "--force")
-			after := treeOf(t, dst)
-			if len(after) != len(before) {
-				t.Errorf("the directory changed: %v", after)
-			}
-			for k, v := range before {
-				if after[k] != v {
-					t.Errorf("%s changed", k)
-				}
-			}
+			assert.Equal(t, before, treeOf(t, dst), "the directory changed")
 			// --force replaces it, as it says.
 			mustRun(t, "convert", "-q", "--force", src, dstRef(c.layout, dst))
 			mustRun(t, "verify", dstRef(c.layout, dst))
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 	t.Run("a layout of the other kind is foreign", func(t *testing.T) {
@@ -281,9 +274,7 @@ func TestConcurrentWritersOfOneDestination(t *testing.T) {
 				t.Error("no writer won")
 			}
 			mustRun(t, "verify", dstRef(layout, dst))
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left behind")
 		})
 	}
 }
@@ -305,11 +296,7 @@ func TestSourcesThatAreNotFiles(t *testing.T) {
 		}
 	})
 	t.Run("standard input, plain and compressed", func(t *testing.T) {
-		var gz bytes.Buffer
-		zw := gzip.NewWriter(&gz)
-		zw.Write(data)
-		zw.Close()
-		for _, in := range [][]byte{data, gz.Bytes()} {
+		for _, in := range [][]byte{data, imagetest.Gzip.Compress(t, data)} {
 			code, out, stderr := runIn(t, bytes.NewReader(in), "convert", "-q", "-", "oci-archive:-")
 			if code != 0 || len(out) == 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -432,14 +419,10 @@ func TestSignalsStopAndClean(t *testing.T) {
 			cmd := exec.Command(bin, "convert", "-", filepath.Join(dir, "out.tar"))
 			cmd.Env = append(os.Environ(), "TMPDIR="+tmpdir)
 			pw, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cmd.Start())
 			pw.Write(data[:len(data)/2])
 			time.Sleep(300 * time.Millisecond)
 			if ents, _ := os.ReadDir(tmpdir); len(ents) == 0 {
@@ -464,9 +447,7 @@ func TestSignalsStopAndClean(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "out.tar")); err == nil {
 				t.Error("an output was written")
 			}
-			if left := tmpLeft(t, dir); len(left) > 0 {
-				t.Errorf("left beside the destination: %v", left)
-			}
+			assert.Empty(t, tmpLeft(t, dir), "left beside the destination")
 		})
 	}
 }

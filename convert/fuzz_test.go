@@ -8,23 +8,23 @@ import (
 	"strings"
 	"testing"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // fuzzSeeds are valid archives of each shape retar reads, and small tars with
 // links and long names, for the fuzzers to mutate.
 func fuzzSeeds(t testing.TB) [][]byte {
-	img1, img2 := newTestImage(t, 1), newTestImage(t, 2)
-	legacy := img1.dockerArchive(t).drop(t, "manifest.json")
-	hybrid := append(img1.ociArchive(t), member{name: "manifest.json", body: mustJSON(t, []map[string]any{{
-		"Config": blobName(img1.config), "RepoTags": []string{testName}, "Layers": []string{blobName(img1.layers[0])}}})})
+	img1, img2 := imagetest.New(t), imagetest.New(t, imagetest.Layers(2))
 	return [][]byte{
-		img1.dockerArchive(t).tar(t),
-		img2.dockerArchive(t).tar(t),
-		img1.ociArchive(t).tar(t),
-		img2.ociArchive(t).tar(t),
-		legacy.tar(t),
-		hybrid.tar(t),
+		img1.DockerArchive(t).Tar(t),
+		img2.DockerArchive(t).Tar(t),
+		img1.OCIArchive(t).Tar(t),
+		img2.OCIArchive(t).Tar(t),
+		img1.DockerArchive(t).Drop(t, "manifest.json").Tar(t), // v1 dirs without the config
+		img1.Hybrid(t).Tar(t),
+		img2.Legacy(t).Tar(t),
 	}
 }
 
@@ -107,30 +107,32 @@ func convertEverywhere(t *testing.T, data []byte) {
 // mutations: fuzzed bytes stand in for manifest.json of a valid docker
 // archive, or for index.json or the manifest blob of a valid OCI archive.
 func FuzzMetadata(f *testing.F) {
-	img := newTestImage(f, 2)
-	docker, oci := img.dockerArchive(f), img.ociArchive(f)
-	f.Add(uint8(0), docker.get(f, "manifest.json"))
-	f.Add(uint8(1), oci.get(f, "index.json"))
-	f.Add(uint8(2), img.ociManifest(f))
+	img := imagetest.New(f, imagetest.Layers(2))
+	docker, oci := img.DockerArchive(f), img.OCIArchive(f)
+	f.Add(uint8(0), docker.Get(f, "manifest.json"))
+	f.Add(uint8(1), oci.Get(f, "index.json"))
+	f.Add(uint8(2), img.Manifest(f))
 	f.Add(uint8(0), []byte(`[{"Config":"x.json","RepoTags":null,"Layers":[],"LayerSources":{"sha256:`+strings.Repeat("0", 64)+`":{"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip","urls":["http://x"]}}}]`))
 	f.Add(uint8(1), []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:`+strings.Repeat("a", 64)+`","size":2,"platform":{"os":"linux","architecture":"arm64"}}]}`))
 	// JSON that means two things: a member named twice, or in two cases.
-	m := string(img.ociManifest(f))
+	m := string(img.Manifest(f))
 	f.Add(uint8(2), []byte(strings.Replace(m, `"layers":`, `"layers":[],"layers":`, 1)))
 	f.Add(uint8(2), []byte(strings.Replace(m, `"layers":`, `"Layers":[],"layers":`, 1)))
-	f.Add(uint8(0), []byte(strings.Replace(string(docker.get(f, "manifest.json")), `"Layers":`, `"layers":[],"Layers":`, 1)))
-	f.Add(uint8(1), []byte(strings.Replace(string(oci.get(f, "index.json")), `"manifests":`, `"manifests":[],"manifests":`, 1)))
+	f.Add(uint8(0), []byte(strings.Replace(string(docker.Get(f, "manifest.json")), `"Layers":`, `"layers":[],"Layers":`, 1)))
+	f.Add(uint8(1), []byte(strings.Replace(string(oci.Get(f, "index.json")), `"manifests":`, `"manifests":[],"manifests":`, 1)))
 	f.Fuzz(func(t *testing.T, which uint8, meta []byte) {
-		var ms members
+		var ms imagetest.Members
 		switch which % 3 {
 		case 0:
-			ms = docker.set(t, "manifest.json", meta)
+			ms = docker.Set(t, "manifest.json", meta)
 		case 1:
-			ms = oci.set(t, "index.json", meta)
+			ms = oci.Set(t, "index.json", meta)
 		case 2:
-			ms = append(oci.drop(t, blobName(img.ociManifest(t))).set(t, "index.json", ociIndex(t, meta)), member{name: blobName(meta), body: meta})
+			// The manifest blob replaced and appended, as the corpus was found with.
+			idx := imagetest.Index(t, imagetest.Named(imagetest.Descriptor(ocispec.MediaTypeImageManifest, meta), imagetest.Name))
+			ms = oci.Drop(t, imagetest.BlobPath(img.Manifest(t))).Set(t, "index.json", idx).Add(imagetest.Blob(meta))
 		}
-		convertEverywhere(t, ms.tar(t))
+		convertEverywhere(t, ms.Tar(t))
 	})
 }
 

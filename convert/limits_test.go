@@ -6,41 +6,24 @@ import (
 	"errors"
 	"io"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/opencontainers/go-digest"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
-// compressedImage is img with its layers compressed by compress, as an
-// oci-archive (the config's diff_ids stay those of the tars).
-func compressedImage(t testing.TB, img testImage, mediaType string, compress func([]byte) []byte) []byte {
-	t.Helper()
-	var layers [][]byte
-	for _, l := range img.layers {
-		layers = append(layers, compress(l))
+// storedAs is img with its layers stored as compress makes them, as
+// compression c (the config's diff_ids stay those of the tars).
+func storedAs(img imagetest.Image, c imagetest.Compression, compress func([]byte) []byte) imagetest.Image {
+	img.Compression, img.Blobs = c, nil
+	for _, l := range img.Layers {
+		img.Blobs = append(img.Blobs, compress(l))
 	}
-	m := img.ociManifest(t)
-	for i, l := range img.layers {
-		c := layers[i]
-		m = bytes.Replace(m, []byte(digest.FromBytes(l).String()), []byte(digest.FromBytes(c).String()), 1)
-		m = bytes.Replace(m, []byte(`"size":`+itoa(len(l))), []byte(`"size":`+itoa(len(c))), 1)
-	}
-	m = bytes.ReplaceAll(m, []byte(`"application/vnd.oci.image.layer.v1.tar"`), []byte(`"`+mediaType+`"`))
-	ms := img.ociArchive(t).drop(t, blobName(img.ociManifest(t))).set(t, "index.json", ociIndex(t, m))
-	for i, l := range img.layers {
-		ms = ms.drop(t, blobName(l))
-		ms = append(ms, member{name: blobName(layers[i]), body: layers[i]})
-	}
-	return append(ms, member{name: blobName(m), body: m}).tar(t)
+	return img
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func zstdWindow(window int) func([]byte) []byte {
 	return func(b []byte) []byte {
@@ -77,25 +60,17 @@ func declareWindow(frame []byte, window int) []byte {
 	return out
 }
 
-func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
 // A zstd frame that asks for a 512 MiB window is refused by name, not given
 // the memory: sixteen such layers once made verify take 2 GB.
 func TestZstdWindowOverTheCapIsRefused(t *testing.T) {
-	img := newTestImage(t, 2)
-	data := compressedImage(t, img, "application/vnd.oci.image.layer.v1.tar+zstd", zstdWindow(512<<20))
+	img := imagetest.New(t, imagetest.Layers(2))
+	data := storedAs(img, imagetest.Zstd, zstdWindow(512<<20)).OCIArchive(t).Tar(t)
 	err := verify("window.tar", data)
 	if !errors.Is(err, convert.ErrLimit) || !strings.Contains(err.Error(), "window") || !strings.Contains(err.Error(), "window.tar") {
 		t.Fatalf("verify: %v, want a window limit naming the file", err)
 	}
 	// The same layers with an 8 MiB window verify.
-	if err := verify("ok.tar", compressedImage(t, img, "application/vnd.oci.image.layer.v1.tar+zstd", zstdWindow(8<<20))); err != nil {
+	if err := verify("ok.tar", storedAs(img, imagetest.Zstd, zstdWindow(8<<20)).OCIArchive(t).Tar(t)); err != nil {
 		t.Errorf("an 8 MiB window: %v", err)
 	}
 }
@@ -138,9 +113,7 @@ func TestZstdDecodersAreBounded(t *testing.T) {
 func TestExpansionLimits(t *testing.T) {
 	defer convert.SetExpansionFloor(1 << 20)()
 	zeros := make([]byte, 64<<20)
-	img := testImage{layers: [][]byte{zeros}}
-	img.config = mustJSON(t, map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": []digest.Digest{digest.FromBytes(zeros)}}})
-	bomb := compressedImage(t, img, "application/vnd.oci.image.layer.v1.tar+gzip", gzipBytes)
+	bomb := imagetest.New(t, imagetest.LayerTars(zeros), imagetest.Compress(imagetest.Gzip)).OCIArchive(t).Tar(t)
 	ctx := context.Background()
 	open := func() *convert.Archive {
 		a, err := convert.Open(convert.Input{Name: "bomb.tar", Archive: bytes.NewReader(bomb), Size: int64(len(bomb))})

@@ -1,7 +1,6 @@
 package convert_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // Every pass over names, entries, paths and descriptors is linear or
@@ -41,14 +40,14 @@ func manyTags(n int) []string {
 }
 
 // dockerArchiveTags is a docker-archive of img with these RepoTags.
-func dockerArchiveTags(t testing.TB, img testImage, tags []string) []byte {
-	ms := img.dockerArchive(t)
+func dockerArchiveTags(t testing.TB, img imagetest.Image, tags []string) []byte {
+	ms := img.DockerArchive(t)
 	var m []map[string]any
-	if err := jsonUnmarshal(ms.get(t, "manifest.json"), &m); err != nil {
+	if err := json.Unmarshal(ms.Get(t, "manifest.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	m[0]["RepoTags"] = tags
-	return ms.set(t, "manifest.json", mustJSON(t, m)).tar(t)
+	return ms.Set(t, "manifest.json", imagetest.JSON(t, m)).Tar(t)
 }
 
 func allPasses(t *testing.T, name string, data []byte, layouts []convert.Layout) error {
@@ -71,7 +70,7 @@ func allPasses(t *testing.T, name string, data []byte, layouts []convert.Layout)
 
 func TestScaleManyRepoTags(t *testing.T) {
 	scaleTest(t)
-	data := dockerArchiveTags(t, newTestImage(t, 1), manyTags(30000))
+	data := dockerArchiveTags(t, imagetest.New(t), manyTags(30000))
 	withinTime(t, 60*time.Second, "30 000 RepoTags", func() error {
 		return allPasses(t, "tags.tar", data, []convert.Layout{convert.DockerArchive, convert.OCIArchive})
 	})
@@ -79,15 +78,12 @@ func TestScaleManyRepoTags(t *testing.T) {
 
 func TestScaleIndexNamingOneImageManyTimes(t *testing.T) {
 	scaleTest(t)
-	img := newTestImage(t, 1)
-	m := img.ociManifest(t)
-	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex}
-	idx.SchemaVersion = 2
+	img := imagetest.New(t)
+	var entries []ocispec.Descriptor
 	for _, tag := range manyTags(15000) {
-		idx.Manifests = append(idx.Manifests, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(m), Size: int64(len(m)),
-			Annotations: map[string]string{ocispec.AnnotationRefName: tag}})
+		entries = append(entries, imagetest.Named(imagetest.Descriptor(ocispec.MediaTypeImageManifest, img.Manifest(t)), tag))
 	}
-	data := img.ociArchive(t).set(t, "index.json", mustJSON(t, idx)).tar(t)
+	data := img.OCIArchive(t).Set(t, "index.json", imagetest.Index(t, entries...)).Tar(t)
 	withinTime(t, 60*time.Second, "an index naming one image 15 000 times", func() error {
 		return allPasses(t, "names.tar", data, []convert.Layout{convert.DockerArchive, convert.OCIArchive, convert.OCI})
 	})
@@ -96,27 +92,12 @@ func TestScaleIndexNamingOneImageManyTimes(t *testing.T) {
 // manyImages is an oci-archive with a docker manifest.json (a hybrid) of n
 // distinct one-layer images, each with one name.
 func manyImages(t testing.TB, n int) []byte {
-	var ms members
-	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex}
-	idx.SchemaVersion = 2
-	var entries []map[string]any
-	layer := newTestImage(t, 1).layers[0]
-	for i := range n {
-		cfg := mustJSON(t, map[string]any{"architecture": "amd64", "os": "linux", "config": map[string]any{"Env": []string{fmt.Sprint("N=", i)}},
-			"rootfs": map[string]any{"type": "layers", "diff_ids": []digest.Digest{digest.FromBytes(layer)}}})
-		img := testImage{layers: [][]byte{layer}, config: cfg}
-		m := img.ociManifest(t)
-		name := fmt.Sprintf("example.com/many/i%d:1", i)
-		idx.Manifests = append(idx.Manifests, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(m), Size: int64(len(m)),
-			Annotations: map[string]string{ocispec.AnnotationRefName: name}})
-		ms = append(ms, member{name: blobName(m), body: m}, member{name: blobName(cfg), body: cfg})
-		entries = append(entries, map[string]any{"Config": blobName(cfg), "RepoTags": []string{name}, "Layers": []string{blobName(layer)}})
+	layer := imagetest.New(t).Layers[0]
+	imgs := make(imagetest.Images, n)
+	for i := range imgs {
+		imgs[i] = imagetest.New(t, imagetest.LayerTars(layer), imagetest.Env(fmt.Sprint("N=", i)), imagetest.Names(fmt.Sprintf("example.com/many/i%d:1", i)))
 	}
-	ms = append(ms, member{name: blobName(layer), body: layer},
-		member{name: "oci-layout", body: []byte(`{"imageLayoutVersion":"1.0.0"}`)},
-		member{name: "index.json", body: mustJSON(t, idx)},
-		member{name: "manifest.json", body: mustJSON(t, entries)})
-	return ms.tar(t)
+	return imgs.Hybrid(t).Tar(t)
 }
 
 func TestScaleHybridOfManyImages(t *testing.T) {
@@ -129,20 +110,11 @@ func TestScaleHybridOfManyImages(t *testing.T) {
 
 // manyLayers is an oci-archive of one image of n one-file layers.
 func manyLayers(t testing.TB, n int) []byte {
-	img := testImage{}
-	var ids []digest.Digest
-	for i := range n {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		body := fmt.Sprint("layer ", i)
-		tw.WriteHeader(&tar.Header{Name: fmt.Sprint("f", i), Mode: 0o644, Size: int64(len(body))})
-		tw.Write([]byte(body))
-		tw.Close()
-		img.layers = append(img.layers, buf.Bytes())
-		ids = append(ids, digest.FromBytes(buf.Bytes()))
+	layers := make([][]byte, n)
+	for i := range layers {
+		layers[i] = imagetest.Members{{Name: fmt.Sprint("f", i), Body: []byte(fmt.Sprint("layer ", i))}}.Tar(t)
 	}
-	img.config = mustJSON(t, map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": ids}})
-	return img.ociArchive(t).tar(t)
+	return imagetest.New(t, imagetest.LayerTars(layers...)).OCIArchive(t).Tar(t)
 }
 
 func TestScaleManyLayersRewritten(t *testing.T) {
@@ -167,7 +139,7 @@ func TestScaleManyLayersRewritten(t *testing.T) {
 }
 
 func BenchmarkRepoTags(b *testing.B) {
-	img := newTestImage(b, 1)
+	img := imagetest.New(b)
 	for _, n := range []int{1000, 4000, 16000} {
 		data := dockerArchiveTags(b, img, manyTags(n))
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
@@ -200,8 +172,6 @@ func BenchmarkHybridImages(b *testing.B) {
 		})
 	}
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // raceDetector is set in race builds, where time says nothing about growth:
 // make test runs the TestScale tests a second time without it.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // An OCI layout may lack blobs (buildpacks write such sparse layouts): into
@@ -16,15 +17,15 @@ import (
 // verify lists them as absent; into docker-archive or dir, or to re-encode a
 // layer, the absent blob is an error naming it.
 func TestSparseOCILayouts(t *testing.T) {
-	i1, i2 := newTestImage(t, 1), newTestImage(t, 2)
+	i1, i2 := imagetest.New(t, imagetest.Layers(1)), imagetest.New(t, imagetest.Layers(2))
 	for _, c := range []struct {
 		name    string
 		data    []byte
 		missing digest.Digest
 		layer   bool
 	}{
-		{"a layer missing", i2.ociArchive(t).drop(t, blobName(i2.layers[1])).tar(t), digest.FromBytes(i2.layers[1]), true},
-		{"the config missing", i1.ociArchive(t).drop(t, blobName(i1.config)).tar(t), digest.FromBytes(i1.config), false},
+		{"a layer missing", i2.OCIArchive(t).Drop(t, imagetest.BlobPath(i2.Layers[1])).Tar(t), digest.FromBytes(i2.Layers[1]), true},
+		{"the config missing", i1.OCIArchive(t).Drop(t, imagetest.BlobPath(i1.Config)).Tar(t), digest.FromBytes(i1.Config), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			open := func() *convert.Archive {

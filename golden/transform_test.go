@@ -17,14 +17,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 const transformDir = "testdata/transform"
@@ -546,9 +544,7 @@ func layerType(c convert.Compression, have string) string {
 func genImage(t testing.TB, dir string, n, size int, c convert.Compression, seed int64) string {
 	t.Helper()
 	rng := rand.New(rand.NewSource(seed))
-	var entries []tarFile
-	var layerNames []string
-	var ids []digest.Digest
+	var layers [][]byte
 	for i := range n {
 		body := make([]byte, size)
 		rng.Read(body[:size/2])
@@ -556,72 +552,16 @@ func genImage(t testing.TB, dir string, n, size int, c convert.Compression, seed
 		for j := size / 2; j < size; j += len(text) {
 			copy(body[j:], text)
 		}
-		layer := tarOf(t, []tarFile{{name: fmt.Sprintf("data/%d.bin", i), body: body}})
-		ids = append(ids, digest.FromBytes(layer))
-		name := fmt.Sprintf("layer%d.tar", i)
-		switch c {
-		case convert.Gzip:
-			layer, name = gzipBytes(t, layer), name+".gz"
-		case convert.Zstd:
-			layer, name = zstdBytes(t, layer), name+".zst"
-		}
-		entries = append(entries, tarFile{name: name, body: layer})
-		layerNames = append(layerNames, name)
+		layers = append(layers, imagetest.Members{{Name: fmt.Sprintf("data/%d.bin", i), Body: body}}.Tar(t))
 	}
-	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-		"config": map[string]any{"Env": []string{"PATH=/bin"}}, "rootfs": map[string]any{"type": "layers", "diff_ids": ids}})
-	cfgName := digest.FromBytes(cfg).Encoded() + ".json"
-	mj, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{"example.com/retar/gen:1"}, "Layers": layerNames}})
-	entries = append(entries, tarFile{name: cfgName, body: cfg}, tarFile{name: "manifest.json", body: mj})
+	img := imagetest.New(t, imagetest.LayerTars(layers...), imagetest.Compress(stored[c]), imagetest.Names("example.com/retar/gen:1"))
 	p := filepath.Join(dir, fmt.Sprintf("gen-%d-%s.tar", seed, c))
-	if err := os.WriteFile(p, tarOf(t, entries), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	img.DockerArchive(t).WriteFile(t, p)
 	return p
 }
 
-type tarFile struct {
-	name string
-	body []byte
-}
-
-func tarOf(t testing.TB, files []tarFile) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	for _, f := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), ModTime: time.Unix(1700000000, 0), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(f.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func gzipBytes(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	zw.Write(b)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
-
-func zstdBytes(t testing.TB, b []byte) []byte {
-	t.Helper()
-	zw, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return zw.EncodeAll(b, nil)
-}
+// stored is how imagetest names each compression.
+var stored = map[convert.Compression]imagetest.Compression{convert.Uncompressed: imagetest.None, convert.Gzip: imagetest.Gzip, convert.Zstd: imagetest.Zstd}
 
 func openFile(t testing.TB, p string) *convert.Archive {
 	t.Helper()
@@ -685,19 +625,21 @@ func TestRecompressReproducible(t *testing.T) {
 	}
 }
 
-// badLayerArchive writes a docker-archive of one layer whose file is layer
-// and whose config lists diffID; a docker-archive names no layer digest, so
-// the bytes are taken as they are and only decompressing tells.
-func badLayerArchive(t *testing.T, layer []byte, ext string, diffID digest.Digest) string {
+// badLayer is a one-layer image whose config lists the diff_id of layer
+// and whose layer file holds stored; a docker-archive names no layer
+// digest, so the bytes are taken as they are and only decompressing tells.
+func badLayer(t *testing.T, stored, layer []byte) imagetest.Image {
 	t.Helper()
-	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []digest.Digest{diffID}}})
-	cfgName := digest.FromBytes(cfg).Encoded() + ".json"
-	mj, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{"example.com/retar/bad:1"}, "Layers": []string{"layer" + ext}}})
+	img := imagetest.New(t, imagetest.LayerTars(layer), imagetest.Names("example.com/retar/bad:1"))
+	img.Blobs = [][]byte{stored}
+	return img
+}
+
+// badLayerArchive writes badLayer's docker-archive and returns its path.
+func badLayerArchive(t *testing.T, stored, layer []byte) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "bad.tar")
-	if err := os.WriteFile(p, tarOf(t, []tarFile{{name: "layer" + ext, body: layer}, {name: cfgName, body: cfg}, {name: "manifest.json", body: mj}}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	badLayer(t, stored, layer).DockerArchive(t).WriteFile(t, p)
 	return p
 }
 
@@ -708,14 +650,12 @@ func TestTransformBadInput(t *testing.T) {
 	raw := make([]byte, 64<<10)
 	rng.Read(raw[:32<<10])
 	copy(raw[32<<10:], bytes.Repeat([]byte("text of a layer "), 2<<10))
-	layer := tarOf(t, []tarFile{{name: "f.bin", body: raw}})
-	diffID := digest.FromBytes(layer)
-	gz := gzipBytes(t, layer)
-	zs := zstdBytes(t, layer)
+	layer := imagetest.Members{{Name: "f.bin", Body: raw}}.Tar(t)
+	gz := imagetest.Gzip.Compress(t, layer)
+	zs := imagetest.Zstd.Compress(t, layer)
 
-	corruptGz := bytes.Clone(gz)
-	corruptGz[len(gz)/2] ^= 0xff
-	otherDiff := digest.FromString("another layer")
+	other := []byte("another layer") // a diff_id no layer here has
+	file := badLayer(t, layer, layer).DockerLayerPath(0)
 
 	cases := []struct {
 		name    string
@@ -724,11 +664,11 @@ func TestTransformBadInput(t *testing.T) {
 		what    string // DigestError.What, or "" for a LayoutError
 		message string // part of the message
 	}{
-		{"corrupt-gzip", badLayerArchive(t, corruptGz, ".tar.gz", diffID), convert.Zstd, "", "layer.tar.gz"},
-		{"diff-id-gzip", badLayerArchive(t, gz, ".tar.gz", otherDiff), convert.Zstd, "diff_id", "layer.tar.gz: diff_id mismatch"},
-		{"diff-id-uncompressed", badLayerArchive(t, layer, ".tar", otherDiff), convert.Gzip, "diff_id", "layer.tar: diff_id mismatch"},
-		{"truncated-zstd", badLayerArchive(t, zs[:len(zs)*2/3], ".tar.zst", diffID), convert.Gzip, "", "layer.tar.zst"},
-		{"truncated-gzip", badLayerArchive(t, gz[:len(gz)-9], ".tar.gz", diffID), convert.Uncompressed, "", "layer.tar.gz"},
+		{"corrupt-gzip", badLayerArchive(t, imagetest.Flip(gz), layer), convert.Zstd, "", file},
+		{"diff-id-gzip", badLayerArchive(t, gz, other), convert.Zstd, "diff_id", file + ": diff_id mismatch"},
+		{"diff-id-uncompressed", badLayerArchive(t, layer, other), convert.Gzip, "diff_id", file + ": diff_id mismatch"},
+		{"truncated-zstd", badLayerArchive(t, zs[:len(zs)*2/3], layer), convert.Gzip, "", file},
+		{"truncated-gzip", badLayerArchive(t, gz[:len(gz)-9], layer), convert.Uncompressed, "", file},
 	}
 	for _, c := range cases {
 		for _, l := range layouts {
@@ -759,18 +699,10 @@ func TestTransformBadInput(t *testing.T) {
 	// digest is right, so only decompressing tells.
 	t.Run("dir-truncated-zstd", func(t *testing.T) {
 		d := t.TempDir()
-		cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
-			"rootfs": map[string]any{"type": "layers", "diff_ids": []digest.Digest{diffID}}})
 		bad := zs[:len(zs)*2/3]
-		m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": ocispec.MediaTypeImageManifest,
-			"config": ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(cfg), Size: int64(len(cfg))},
-			"layers": []ocispec.Descriptor{{MediaType: "application/vnd.oci.image.layer.v1.tar+zstd", Digest: digest.FromBytes(bad), Size: int64(len(bad))}}})
-		for name, b := range map[string][]byte{"version": []byte("Directory Transport Version: 1.1\n"), "manifest.json": m,
-			digest.FromBytes(cfg).Encoded(): cfg, digest.FromBytes(bad).Encoded(): bad} {
-			if err := os.WriteFile(filepath.Join(d, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		img := imagetest.New(t, imagetest.LayerTars(layer), imagetest.Compress(imagetest.Zstd))
+		img.Blobs = [][]byte{bad}
+		img.Dir(t).WriteDir(t, d)
 		a, err := convert.Open(convert.Input{Name: "bad-dir", Dir: os.DirFS(d)})
 		if err != nil {
 			t.Fatal(err)
@@ -885,34 +817,12 @@ func TestCompressAsSourceChangesNothing(t *testing.T) {
 }
 
 // regclientSubset writes an OCI layout holding the regclient testrepo's
-// blobs and an index.json listing only the named entries of the original.
+// files with an index.json listing only the named entries of the original.
 func regclientSubset(t *testing.T, refs ...string) *convert.Archive {
 	t.Helper()
-	srcDir := inRegclient.file()
-	d := t.TempDir()
-	blobs := filepath.Join(d, "blobs", "sha256")
-	if err := os.MkdirAll(blobs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ents, err := os.ReadDir(filepath.Join(srcDir, "blobs", "sha256"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(srcDir, "blobs", "sha256", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(blobs, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	layout := imagetest.ReadDir(t, inRegclient.file())
 	var idx ocispec.Index
-	b, err := os.ReadFile(filepath.Join(srcDir, "index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &idx); err != nil {
+	if err := json.Unmarshal(layout.Get(t, "index.json"), &idx); err != nil {
 		t.Fatal(err)
 	}
 	var keep []ocispec.Descriptor
@@ -927,13 +837,8 @@ func regclientSubset(t *testing.T, refs ...string) *convert.Archive {
 		t.Fatalf("found %d of %v", len(keep), refs)
 	}
 	idx.Manifests = keep
-	b, _ = json.Marshal(idx)
-	if err := os.WriteFile(filepath.Join(d, "index.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(d, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	d := t.TempDir()
+	layout.Set(t, "index.json", imagetest.JSON(t, idx)).WriteDir(t, d)
 	a, err := convert.Open(convert.Input{Name: "regclient-subset", Dir: os.DirFS(d)})
 	if err != nil {
 		t.Fatal(err)

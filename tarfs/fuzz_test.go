@@ -11,17 +11,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retar-dev/retar/internal/imagetest"
 	"github.com/retar-dev/retar/tarfs"
 )
 
 func fuzzSeeds(t testing.TB) [][]byte {
 	return [][]byte{
 		richTar(t),
-		writeTar(t, []tarEntry{
+		imagetest.Members{
 			dir("./d/"), reg("d/f", "file", tar.FormatUSTAR), symlink("s", "d/f"), hardlink("h", "s"),
 			reg(paxLong, "pax", tar.FormatPAX), reg(gnuLong, "gnu", tar.FormatGNU), symlink("loop", "loop"),
-		}),
-		writeTar(t, []tarEntry{reg("manifest.json", "[]", tar.FormatUSTAR), reg("manifest.json", "[1]", tar.FormatUSTAR)}),
+		}.Tar(t),
+		imagetest.Members{reg("manifest.json", "[]", tar.FormatUSTAR), reg("manifest.json", "[1]", tar.FormatUSTAR)}.Tar(t),
 	}
 }
 

@@ -16,51 +16,26 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/retar-dev/retar/internal/imagetest"
 	"github.com/retar-dev/retar/tarfs"
 )
 
-// tarEntry is one header of a tar a TarFS test writes, in the format given.
-type tarEntry struct {
-	hdr  tar.Header
-	body string
+// reg, dir, symlink and hardlink are the members the tests write, each
+// with its mode, a regular file in the tar format given.
+func reg(name, body string, format tar.Format) imagetest.Member {
+	return imagetest.Member{Name: name, Body: []byte(body), Header: &tar.Header{Format: format}}
 }
 
-func reg(name, body string, format tar.Format) tarEntry {
-	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body)), Format: format}, body: body}
+func dir(name string) imagetest.Member {
+	return imagetest.Member{Name: name, Type: tar.TypeDir}
 }
 
-func dir(name string) tarEntry {
-	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755}}
+func symlink(name, target string) imagetest.Member {
+	return imagetest.Member{Name: name, Type: tar.TypeSymlink, Link: target, Header: &tar.Header{Mode: 0o777}}
 }
 
-func symlink(name, target string) tarEntry {
-	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777}}
-}
-
-func hardlink(name, target string) tarEntry {
-	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeLink, Linkname: target, Mode: 0o644}}
-}
-
-func writeTar(t testing.TB, entries []tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		h := e.hdr
-		if h.ModTime.IsZero() {
-			h.ModTime = time.Unix(1700000000, 0)
-		}
-		if err := tw.WriteHeader(&h); err != nil {
-			t.Fatalf("header %q: %v", h.Name, err)
-		}
-		if _, err := io.WriteString(tw, e.body); err != nil {
-			t.Fatalf("body %q: %v", h.Name, err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+func hardlink(name, target string) imagetest.Member {
+	return imagetest.Member{Name: name, Type: tar.TypeLink, Link: target}
 }
 
 func indexTar(t testing.TB, data []byte) *tarfs.FS {
@@ -84,13 +59,13 @@ var (
 // hardlinks, long names in each format, sizes around the block size, a
 // directory written twice and a file written twice.
 func richTar(t testing.TB) []byte {
-	return writeTar(t, []tarEntry{
+	return imagetest.Members{
 		dir("./"),
 		dir("./etc/"),
 		reg("./etc/hostname", "retar\n", tar.FormatUSTAR),
 		reg("etc/deep/a/b/c/file.txt", "deep in implicit directories\n", tar.FormatUSTAR),
 		dir("bin"),
-		{hdr: tar.Header{Name: "bin/hello", Typeflag: tar.TypeReg, Mode: 0o755, Size: 5}, body: "hello"},
+		{Name: "bin/hello", Body: []byte("hello"), Header: &tar.Header{Mode: 0o755}},
 		symlink("bin/hi", "hello"),
 		symlink("etc/abs-link", "/etc/hostname"),
 		symlink("etc/up-link", "../bin/hello"),
@@ -104,17 +79,16 @@ func richTar(t testing.TB) []byte {
 		reg(paxLong, "a PAX long name\n", tar.FormatPAX),
 		reg(gnuLong, "a GNU long name\n", tar.FormatGNU),
 		reg(ustarCut, "a USTAR prefix-split name\n", tar.FormatUSTAR),
-		{hdr: tar.Header{Name: "pax/records", Typeflag: tar.TypeReg, Mode: 0o600, Size: 4, Format: tar.FormatPAX,
-			PAXRecords: map[string]string{"comment": strings.Repeat("x", 2000), "LIBARCHIVE.xattr.user.k": "dg=="}}, body: "pax!"},
-		{hdr: tar.Header{Name: "gnu/times", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3, Format: tar.FormatGNU,
-			AccessTime: time.Unix(1, 0), ChangeTime: time.Unix(2, 0)}, body: "gnu"},
-		{hdr: tar.Header{Name: paxLink, Typeflag: tar.TypeSymlink, Linkname: "../" + paxLong, Mode: 0o777, Format: tar.FormatPAX}},
-		{hdr: tar.Header{Name: "gnu/long-link", Typeflag: tar.TypeSymlink, Linkname: "../" + gnuLong, Mode: 0o777, Format: tar.FormatGNU}},
+		{Name: "pax/records", Body: []byte("pax!"), Header: &tar.Header{Mode: 0o600, Format: tar.FormatPAX,
+			PAXRecords: map[string]string{"comment": strings.Repeat("x", 2000), "LIBARCHIVE.xattr.user.k": "dg=="}}},
+		{Name: "gnu/times", Body: []byte("gnu"), Header: &tar.Header{Format: tar.FormatGNU, AccessTime: time.Unix(1, 0), ChangeTime: time.Unix(2, 0)}},
+		{Name: paxLink, Type: tar.TypeSymlink, Link: "../" + paxLong, Header: &tar.Header{Mode: 0o777, Format: tar.FormatPAX}},
+		{Name: "gnu/long-link", Type: tar.TypeSymlink, Link: "../" + gnuLong, Header: &tar.Header{Mode: 0o777, Format: tar.FormatGNU}},
 		dir("bin/"),
 		reg("dup", "first", tar.FormatUSTAR),
 		reg("./dup", "second", tar.FormatUSTAR),
-		{hdr: tar.Header{Name: "dev/null", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 3}},
-	})
+		{Name: "dev/null", Type: tar.TypeChar, Header: &tar.Header{Mode: 0o666, Devmajor: 1, Devminor: 3}},
+	}.Tar(t)
 }
 
 func TestTarFSContract(t *testing.T) {
@@ -290,10 +264,10 @@ func TestTarFSEqualsArchiveTarOnFixtures(t *testing.T) {
 	}
 }
 
-func chain(n int, final tarEntry, mk func(name, target string) tarEntry) []tarEntry {
-	entries := []tarEntry{final}
+func chain(n int, final imagetest.Member, mk func(name, target string) imagetest.Member) imagetest.Members {
+	entries := imagetest.Members{final}
 	for i := range n {
-		target := final.hdr.Name
+		target := final.Name
 		if i > 0 {
 			target = fmt.Sprintf("l%d", i-1)
 		}
@@ -306,11 +280,11 @@ func TestTarFSLinkDepth(t *testing.T) {
 	file := reg("target", "end of the chain", tar.FormatUSTAR)
 	for _, c := range []struct {
 		name string
-		mk   func(name, target string) tarEntry
+		mk   func(name, target string) imagetest.Member
 	}{{"symlinks", symlink}, {"hardlinks", hardlink}} {
 		t.Run(c.name, func(t *testing.T) {
 			// 40 links resolve, as in the kernel (MAXSYMLINKS); 41 do not.
-			tfs := indexTar(t, writeTar(t, chain(41, file, c.mk)))
+			tfs := indexTar(t, chain(41, file, c.mk).Tar(t))
 			if got, err := fs.ReadFile(tfs, "l39"); err != nil || string(got) != "end of the chain" {
 				t.Errorf("40 links: %q, %v", got, err)
 			}
@@ -319,7 +293,7 @@ func TestTarFSLinkDepth(t *testing.T) {
 			}
 		})
 	}
-	loops := writeTar(t, []tarEntry{
+	loops := imagetest.Members{
 		symlink("a", "b"), symlink("b", "a"),
 		symlink("self", "self"),
 		hardlink("h1", "h2"), hardlink("h2", "h1"),
@@ -327,7 +301,7 @@ func TestTarFSLinkDepth(t *testing.T) {
 		symlink("d", "d"), symlink("up", "."),
 		dir("real"), symlink("real/back", ".."),
 		reg("real/file", "ok", tar.FormatUSTAR),
-	})
+	}.Tar(t)
 	tfs := indexTar(t, loops)
 	for _, name := range []string{"a", "b", "self", "h1", "mixed", "d/x", "d/d/d/x", "real/back/d/x"} {
 		done := make(chan error, 1)
@@ -356,11 +330,11 @@ func TestTarFSLinkDepth(t *testing.T) {
 // links; a TarFS lists a link by what it resolves to, so a link to a parent
 // directory must not make every walk of it endless (here 2^40 paths).
 func TestTarFSWalkEndsOnDirLinkLoops(t *testing.T) {
-	tfs := indexTar(t, writeTar(t, []tarEntry{
+	tfs := indexTar(t, imagetest.Members{
 		symlink("up", "."), symlink("up2", "."),
 		dir("real"), symlink("real/back", ".."),
 		reg("real/file", "ok", tar.FormatUSTAR),
-	}))
+	}.Tar(t))
 	visits := 0
 	err := fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
 		if visits++; visits > 10000 {
@@ -375,7 +349,7 @@ func TestTarFSWalkEndsOnDirLinkLoops(t *testing.T) {
 
 func TestTarFSUnsafeNames(t *testing.T) {
 	for _, name := range []string{"../x", "a/../../x", "./../x", "/../x", "a/..", "a/../b"} {
-		data := writeTar(t, []tarEntry{reg("ok", "ok", tar.FormatUSTAR), reg(name, "escape", tar.FormatUSTAR)})
+		data := imagetest.Members{reg("ok", "ok", tar.FormatUSTAR), reg(name, "escape", tar.FormatUSTAR)}.Tar(t)
 		_, err := tarfs.Index(bytes.NewReader(data), int64(len(data)))
 		if err == nil {
 			t.Errorf("IndexTar accepts an entry named %q", name)
@@ -383,13 +357,13 @@ func TestTarFSUnsafeNames(t *testing.T) {
 			t.Errorf("%q: the error does not name the entry: %v", name, err)
 		}
 	}
-	data := writeTar(t, []tarEntry{
+	data := imagetest.Members{
 		reg("etc/passwd", "inside", tar.FormatUSTAR),
 		symlink("out", "../../etc/passwd"),
 		symlink("abs", "/etc/passwd"),
 		symlink("deep/out", "../../x"),
 		hardlink("hout", "../etc/passwd"),
-	})
+	}.Tar(t)
 	tfs := indexTar(t, data)
 	for _, name := range []string{"../etc/passwd", "/etc/passwd", "etc/../etc/passwd", "./etc/passwd", "etc/passwd/", ""} {
 		if _, err := tfs.Open(name); !errors.Is(err, fs.ErrInvalid) {
@@ -408,7 +382,7 @@ func TestTarFSUnsafeNames(t *testing.T) {
 }
 
 func TestTarFSTruncated(t *testing.T) {
-	data := writeTar(t, []tarEntry{reg("a", "aaaa", tar.FormatUSTAR), reg("big", strings.Repeat("z", 4000), tar.FormatUSTAR)})
+	data := imagetest.Members{reg("a", "aaaa", tar.FormatUSTAR), reg("big", strings.Repeat("z", 4000), tar.FormatUSTAR)}.Tar(t)
 	for _, n := range []int{1536 + 2000, 1024 + 100, 100} { // in big's data, in its header, in the first header
 		if _, err := tarfs.Index(bytes.NewReader(data[:n]), int64(n)); err == nil {
 			t.Errorf("IndexTar of the first %d bytes of %d: no error", n, len(data))
@@ -417,12 +391,12 @@ func TestTarFSTruncated(t *testing.T) {
 }
 
 func TestDuplicateNamesBothOffsets(t *testing.T) {
-	data := writeTar(t, []tarEntry{
+	data := imagetest.Members{
 		reg("manifest.json", "[first]", tar.FormatUSTAR),
 		reg("other", "x", tar.FormatUSTAR),
 		reg("./manifest.json", "[second]", tar.FormatUSTAR),
 		dir("blobs"), dir("blobs/"), reg("blobs/a", "a", tar.FormatUSTAR),
-	})
+	}.Tar(t)
 	tfs := indexTar(t, data)
 	_, err := fs.ReadFile(tfs, "manifest.json")
 	var de *tarfs.DuplicateError
@@ -451,11 +425,11 @@ func TestDuplicateNamesBothOffsets(t *testing.T) {
 // one would take time and memory quadratic in its depth.
 func TestDeepNamesAreLeftOut(t *testing.T) {
 	deep := strings.Repeat("d/", 200000) + "f"
-	data := writeTar(t, []tarEntry{
+	data := imagetest.Members{
 		reg(deep, "deep", tar.FormatPAX),
 		reg(deep+"2", "deep", tar.FormatPAX),
 		reg("manifest.json", "[]", tar.FormatUSTAR),
-	})
+	}.Tar(t)
 	tfs := indexTar(t, data)
 	if b, err := fs.ReadFile(tfs, "manifest.json"); err != nil || string(b) != "[]" {
 		t.Errorf("manifest.json beside deep names: %q, %v", b, err)
@@ -466,10 +440,10 @@ func TestDeepNamesAreLeftOut(t *testing.T) {
 }
 
 func TestLongLinkTargetsAreLeftOut(t *testing.T) {
-	data := writeTar(t, []tarEntry{
-		{hdr: tar.Header{Name: "l", Typeflag: tar.TypeSymlink, Linkname: strings.Repeat("x/", 3000), Mode: 0o777, Format: tar.FormatPAX}},
+	data := imagetest.Members{
+		{Name: "l", Type: tar.TypeSymlink, Link: strings.Repeat("x/", 3000), Header: &tar.Header{Mode: 0o777, Format: tar.FormatPAX}},
 		reg("ok", "ok", tar.FormatUSTAR),
-	})
+	}.Tar(t)
 	tfs := indexTar(t, data)
 	if _, err := tfs.Stat("l"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a link with a %d-byte target: %v, want it left out", 6000, err)
@@ -483,16 +457,7 @@ func TestScaleIndexIsCompact(t *testing.T) {
 		t.Skip("the race detector's memory says nothing; make test runs TestScale without it")
 	}
 	const n = 200000
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for i := range n {
-		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("d%03d/f%06d", i%1000, i), Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte{'x'})
-	}
-	tw.Close()
-	data := buf.Bytes()
+	data := manyMembers(t, n, func(i int) string { return fmt.Sprintf("d%03d/f%06d", i%1000, i) })
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -511,14 +476,7 @@ func TestScaleIndexIsCompact(t *testing.T) {
 
 func BenchmarkIndex(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		for i := range n {
-			tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("blobs/sha256/%064d", i), Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
-			tw.Write([]byte{'x'})
-		}
-		tw.Close()
-		data := buf.Bytes()
+		data := manyMembers(b, n, func(i int) string { return fmt.Sprintf("blobs/sha256/%064d", i) })
 		b.Run(fmt.Sprint(n, "-members"), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -528,6 +486,16 @@ func BenchmarkIndex(b *testing.B) {
 			}
 		})
 	}
+}
+
+// manyMembers is a tar of n one-byte files, member i named name(i).
+func manyMembers(t testing.TB, n int, name func(int) string) []byte {
+	x := []byte{'x'}
+	ms := make(imagetest.Members, n)
+	for i := range ms {
+		ms[i] = imagetest.Member{Name: name(i), Body: x}
+	}
+	return ms.Tar(t)
 }
 
 // raceDetector is set in race builds, where time and memory say nothing about

@@ -10,7 +10,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -23,11 +22,11 @@ import (
 	"syscall/js"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 	"github.com/retar-dev/retar/tarfs"
 )
 
@@ -252,14 +251,7 @@ func TestCompressedInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := native(t, sources[0].path, convert.Options{To: convert.DockerArchive})
-	var gz, zs bytes.Buffer
-	gw := gzip.NewWriter(&gz)
-	gw.Write(raw)
-	gw.Close()
-	zw, _ := zstd.NewWriter(&zs)
-	zw.Write(raw)
-	zw.Close()
-	for name, b := range map[string][]byte{"image.tar.gz": gz.Bytes(), "image.tar.zst": zs.Bytes()} {
+	for name, b := range map[string][]byte{"image.tar.gz": imagetest.Gzip.Compress(t, raw), "image.tar.zst": imagetest.Zstd.Compress(t, raw)} {
 		t.Run(name, func(t *testing.T) {
 			got, err := convertIn(t, js.ValueOf(map[string]any{"file": newBlob(b), "name": name}), map[string]any{"to": "docker-archive"})
 			if err != nil {
