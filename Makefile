@@ -32,9 +32,13 @@ unit:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^TestScale' ./...
 
-# The core must build for the browser (a later page runs it as WebAssembly).
+# The core must build for the browser, and the wasm package's tests run
+# under Node where it is installed (make e2e runs them always).
 wasm-check:
-	GOOS=js GOARCH=wasm $(GO) build ./convert/...
+	GOOS=js GOARCH=wasm $(GO) build ./convert/... ./wasm
+	@if command -v node >/dev/null; then \
+		GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./wasm; \
+	else echo "wasm-check: no node here: the wasm package's tests run in make e2e"; fi
 
 # Rewrite golden outputs after a deliberate change; review with git diff.
 golden-update:
@@ -55,8 +59,12 @@ consumer-check:
 interop:
 	bash interop/run.sh
 
+# Each fuzz target for 30 s (FUZZTIME to change it).
+FUZZTIME ?= 30s
 fuzz:
-	for f in FuzzIndexTar FuzzOpen; do $(GO) test -run='^$$' -fuzz=$$f -fuzztime=30s ./convert/ || exit 1; done
+	$(GO) test -run='^$$' -fuzz=FuzzIndex -fuzztime=$(FUZZTIME) ./tarfs/
+	for f in FuzzOpen FuzzMetadata FuzzJSONEdit FuzzParseName FuzzParsePlatform; do \
+		$(GO) test -run='^$$' -fuzz=$$f -fuzztime=$(FUZZTIME) ./convert/ || exit 1; done
 
 clean:
 	rm -rf retar demo-out

@@ -74,7 +74,7 @@ func Open(in Input) (*Archive, error) {
 			return nil, &LayoutError{Source: a.Source, Path: name, Reason: err.Error(), Err: err}
 		}
 	}
-	a.shape = a.readShape()
+	a.shape = a.readShape(in.Dir == nil)
 	unit, layout, err := detect(a, in.Layout)
 	if err != nil {
 		return nil, err
@@ -138,8 +138,9 @@ func (s Shape) LegacyOnly() bool { return !s.ManifestJSON && !s.IndexJSON && s.R
 // Shape says what the source looks like to loaders.
 func (a *Archive) Shape() Shape { return a.shape }
 
-func (a *Archive) readShape() Shape {
-	_, tar := a.fsys.(*tarfs.FS)
+// readShape reads the names loaders decide by; tar says the source came as
+// an archive (a directory may be given as any fs.FS, a tar's included).
+func (a *Archive) readShape(tar bool) Shape {
 	return Shape{Tar: tar, IndexJSON: a.exists("index.json"), ManifestJSON: a.exists("manifest.json"), Repositories: a.exists("repositories")}
 }
 

@@ -17,7 +17,7 @@ type dirLayout struct{}
 // DirVersion is the version file containers/image writes in a dir: layout.
 const DirVersion = "Directory Transport Version: 1.1\n"
 
-func (dirLayout) detects(a *Archive) bool { return a.shape.ManifestJSON }
+func (dirLayout) detects(a *Archive) bool { return !a.shape.IndexJSON && a.shape.ManifestJSON }
 
 // dirPaths names a blob in a dir: layout: by bare hex (before 2018, "<hex>.tar");
 // the manifests of a list as "<hex>.manifest.json".

@@ -25,7 +25,11 @@ import (
 // from the config and the layers once they are hashed.
 type dockerArchive struct{}
 
-func (dockerArchive) detects(a *Archive) bool { return a.shape.ManifestJSON || a.shape.Repositories }
+// detects docker's manifest.json or repositories, where no OCI index.json
+// makes the archive an OCI layout (a hybrid is read as one).
+func (dockerArchive) detects(a *Archive) bool {
+	return !a.shape.IndexJSON && (a.shape.ManifestJSON || a.shape.Repositories)
+}
 
 func (u dockerArchive) read(a *Archive) error {
 	a.lookup = ociPaths

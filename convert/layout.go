@@ -56,15 +56,16 @@ type holding struct {
 	sparse bool
 }
 
-// registry lists the layouts, in the order sources are recognised.
+// registry lists the layouts. A source is of the one layout whose unit
+// detects it, among those of its kind (an archive, or a directory).
 var registry = []struct {
 	layout  Layout
 	archive bool
 	unit    layoutUnit
 }{
+	{DockerArchive, true, dockerArchive{}},
 	{OCIArchive, true, ociLayout{archive: true}},
 	{OCI, false, ociLayout{}},
-	{DockerArchive, true, dockerArchive{}},
 	{Dir, false, dirLayout{}},
 }
 
@@ -95,12 +96,14 @@ func ParseLayout(s string) (Layout, bool) {
 	return "", false
 }
 
+// layoutNames lists the layouts for messages: "docker-archive, oci-archive,
+// oci or dir".
 func layoutNames() string {
 	var names []string
 	for _, r := range registry {
 		names = append(names, string(r.layout))
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // detect finds the unit that reads a source, by its content. The layout
