@@ -659,10 +659,10 @@ declare -A CONSUMER_LABEL=(
 CONSUMER_LABEL[check]="retar check --json: prediction = outcome (loads, names; interop/CHECK.md)"
 CONSUMER_LABEL[d29c]="docker $TODAY_DOCKER_VERSION, classic store (built from source; load, image IDs, docker run)"
 CONSUMER_LABEL[d29d]="docker $TODAY_DOCKER_VERSION, containerd store (built from source; load, image IDs, docker run)"
-CONSUMER_LABEL[ctr23]="containerd ${TODAY_C23#v} (built from source; ctr images import, --all-platforms, ctr run)"
-CONSUMER_LABEL[ctr24]="containerd ${TODAY_C24#v} (built from source; ctr images import, --all-platforms, ctr run)"
-CONSUMER_LABEL[kind]="kind $TODAY_KIND's import (its ctr command on containerd ${TODAY_CKIND#v}; ctr run)"
-CONSUMER_LABEL[k3s]="k3s's agent/images import (interop/k3s on containerd ${TODAY_CKIND#v}; ctr run; file rules)"
+CONSUMER_LABEL[ctr23]="containerd ${TODAY_C23#v} (built from source; ctr images import, --all-platforms, image IDs, ctr run)"
+CONSUMER_LABEL[ctr24]="containerd ${TODAY_C24#v} (built from source; ctr images import, --all-platforms, image IDs, ctr run)"
+CONSUMER_LABEL[kind]="kind $TODAY_KIND's import (its ctr command on containerd ${TODAY_CKIND#v}; image IDs, ctr run)"
+CONSUMER_LABEL[k3s]="k3s's agent/images import (interop/k3s on containerd ${TODAY_CKIND#v}; image IDs, ctr run; file rules)"
 CONSUMER_ORDER=(docker d29c d29d ctr ctr2 ctr21 ctr23 ctr24 kind k3s containerd2 podman skopeo umoci retar check)
 LAYOUTS=(docker-archive oci-archive oci dir)
 # cell CONSUMER LAYOUT: "check pass/total" for each check, xfails apart.
@@ -705,6 +705,9 @@ report() {
 	echo "expected names registered; run = the image's command printed its expected line (docker run,"
 	echo "ctr run); unpack = containerd 2 unpacked it and its root filesystem shows the layers applied;"
 	echo "importer = containerd 2's archive importer (core/images/archive) read the expected names and platforms;"
+	echo "image-id = the image ID docker shows (classic store: the config digest; containerd store, ctr, kind, k3s:"
+	echo "the digest the archive's index.json gives that name); all-platforms = ctr images import --all-platforms"
+	echo "loads with the expected names; file = k3s picks up (or ignores) a file by its name and decompresses it;"
 	echo "diff_ids = skopeo inspect --config; digest = skopeo inspect --raw gives the source's manifest"
 	echo "digest (no --format/--compress, source with a manifest); tree = umoci unpack gives the built"
 	echo "image's tree (paths, types, modes, owners, link counts, link targets, content hashes)."

@@ -21,7 +21,7 @@
 #                      lacks ($MEASURE: new consumers only): pre-1.10, foreign
 #                      layers with and without their bytes
 #   today_worker C     d29c d29d ctr23 ctr24 kind k3s: load (import), names,
-#                      image IDs (docker), run, for every archive of $LOADS,
+#                      image IDs, run, for every archive of $LOADS,
 #                      $LOADS2, $OBSERVE, $OBSERVE2, $MEASURE
 #   today_k3s_files    k3s's file-name, compression and zstd-window rules
 #   loaders_md         interop/LOADERS.md from the run
@@ -358,26 +358,30 @@ today_run() {
 	expect_result "$c" run "$5" "$6" ok "$ok" "$r: exit $rc: $(oneline <<<"$o")"
 }
 
-# today_ids C LAYOUT ID OUT IDS: docker's image IDs. Classic store: the config
-# digest. Containerd store: the digest of the manifest or index the archive's
-# index.json names (nothing to compare with for an archive without one).
+# today_ids C NS LAYOUT ID OUT IDS: the image IDs. docker's classic store:
+# the config digest. docker's containerd store, ctr, kind, k3s: the digest of
+# the manifest or index the archive's index.json names (nothing to compare
+# with in an archive without index.json: its importer derives a manifest).
 today_ids() {
-	local c=$1 layout=$2 id=$3 out=$4 ids=$5 e n want got ok dk=cons_docker29${1#d29}
+	local c=$1 ns=$2 layout=$3 id=$4 out=$5 ids=$6 e n want got ok
 	local -a list
 	IFS=';' read -r -a list <<<"$ids"
 	for e in "${list[@]}"; do
 		n=${e%%=*} want=${e#*=}
 		[[ -n $n && -n $want ]] || continue
-		if [[ $c == d29d ]]; then
+		if [[ $c != d29c ]]; then
 			[[ $n == @ ]] && continue
 			want=$(tar -xOf "$out" index.json 2>/dev/null | jq -r --arg n "$n" \
 				'[.manifests[] | select(.annotations["io.containerd.image.name"] == $n or .annotations["org.opencontainers.image.ref.name"] == $n)][0].digest // empty' 2>/dev/null)
 			[[ -n $want ]] || continue
 		fi
 		[[ $n == @ ]] && n=$want
-		got=$($dk image inspect --format '{{.Id}}' "$n" 2>&1 | head -1)
+		case $c in
+		d29?) got=$("cons_docker29${c#d29}" image inspect --format '{{.Id}}' "$n" 2>&1 | head -1) ;;
+		*) got=$("cons_ctr${c#ctr}" -n "$ns" images ls 2>/dev/null | awk -v n="$n" '$1 == n {print $3}') ;;
+		esac
 		[[ $got == "$want" ]] && ok=1 || ok=0
-		expect_result "$c" image-id "$layout" "$id" ok "$ok" "$n: image ID $got, want $want"
+		expect_result "$c" image-id "$layout" "$id" ok "$ok" "$n: image ID ${got:-(none)}, want $want"
 	done
 }
 
@@ -414,7 +418,7 @@ today_worker() {
 			expect_result "$c" load "$layout" "$id" "$exp" 1 "$(oneline <<<"$o" | cut -c1-120)"
 			[[ $got == "${names/#-/}" ]] && nm=1 || nm=0
 			expect_result "$c" names "$layout" "$id" ok "$nm" "registered: ${got:-(none)}${refs:+ (+ $refs)}; expected: $names"
-			[[ $c == d29? && -n ${ids:-} && $ids != - ]] && today_ids "$c" "$layout" "$id" "$out" "$ids"
+			[[ -n ${ids:-} && $ids != - ]] && today_ids "$c" "$ns" "$layout" "$id" "$out" "$ids"
 			runlist=()
 			[[ $runs != - ]] && IFS=';' read -r -a runlist <<<"$runs"
 			for r in "${runlist[@]}"; do
