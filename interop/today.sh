@@ -43,10 +43,8 @@ LOADS2=$WORK/loads2.tsv OBSERVE2=$WORK/observe2.tsv MEASURE=$WORK/measure.tsv
 : >"$LOADS2"
 : >"$OBSERVE2"
 : >"$MEASURE"
+# (the retar check id each is compared with: extra.sh's PREDICTED)
 TODAY_CONSUMERS=(d29c d29d ctr23 ctr24 kind k3s)
-# The retar check id each new consumer is compared with (when check emits it).
-declare -A TODAY_CHECK_ID=([d29c]=docker-29-classic [d29d]=docker-29-containerd [ctr23]=ctr-2.3
-	[ctr24]=ctr-2.4 [kind]=kind [k3s]=k3s)
 
 today_build_start() {
 	local B=$WORK/today
@@ -200,7 +198,7 @@ today_inputs() {
 # tar_dir DIR OUT: a reproducible tar of DIR's content.
 tar_dir() {
 	pin_mtimes "$1"
-	(cd "$1" && tar --sort=name --owner=0 --group=0 --numeric-owner -cf "$2" .) 
+	(cd "$1" && tar --sort=name --owner=0 --group=0 --numeric-owner -cf "$2" .)
 }
 
 today_measure() {
