@@ -54,8 +54,10 @@ consumer-check:
 
 # make test's big brother (root; installs what it needs with apt): images built
 # with umoci, written by skopeo, docker save, ctr export and podman save,
-# converted by retar into every layout and checked with docker, containerd 1.6
-# and 2.0, podman, skopeo and umoci on private daemons. Writes interop/RESULTS.md.
+# converted by retar into every layout and checked with docker 20.10, containerd
+# 1.6, 2.0 and 2.1, podman, skopeo and umoci, and today's loaders built from
+# their Go modules (docker 29 in both stores, containerd 2.3 and 2.4, kind's and
+# k3s's imports), on private daemons. Writes interop/RESULTS.md, CHECK.md, LOADERS.md.
 interop:
 	bash interop/run.sh
 

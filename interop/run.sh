@@ -28,6 +28,15 @@
 #    docker 25-style broken archive (plain import; --all-platforms fails) and
 #    its repair (--all-platforms works), three retar outputs (names, ctr run);
 #    retar check's "ctr-2.1" predictions against those outcomes.
+# 4d. (interop/today.sh, issue 13) today's loaders, built in the background
+#    from their Go modules beside 2.0/2.1 (scripts/gomod-build.sh): docker
+#    29.8.1 in both image stores (load, names, image IDs, docker run), plain
+#    and --all-platforms ctr images import on containerd 2.3.7 and 2.4.2 (and
+#    ctr run), kind's exact import (containerd 2.3.4, kind v0.33.0's), k3s's
+#    agent/images import (interop/k3s; its file-name and zstd rules too), on
+#    every archive; docker 29's own saves (both stores) become inputs that
+#    retar converts into every layout and every consumer loads; pre-1.10 and
+#    foreign-layer archives are measured. Writes interop/LOADERS.md.
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
@@ -90,12 +99,15 @@ mkdir -p "$IN" "$OUT"
 : >"$RESULTS"
 # shellcheck source=extra.sh
 source "$HERE/extra.sh" # issue 7: retar check vs the consumers, repairs, bundles
+# shellcheck source=today.sh
+source "$HERE/today.sh" # issue 13: docker 29, containerd 2.3/2.4, kind, k3s
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
 cleanup() {
 	[[ -n $C2_PID ]] && kill -- -"$C2_PID" 2>/dev/null # the build's process group
 	[[ -n $C21_PID ]] && kill -- -"$C21_PID" 2>/dev/null
+	[[ -n ${TODAY_BUILD_PID:-} ]] && kill -- -"$TODAY_BUILD_PID" 2>/dev/null
 	consumers_stop
 	if [[ ${INTEROP_KEEP:-} == 1 ]]; then
 		echo "interop: kept $WORK" >&2
@@ -129,6 +141,7 @@ setsid bash -c 'set -e; cd "$2"
 	CGO_ENABLED=0 go build -mod=mod -tags "no_cri no_btrfs no_devmapper no_zfs" -o "$2/c21bin/" ./cmd/containerd ./cmd/ctr
 	rm -rf "$2/c21src"' _ "$C21_VERSION" "$WORK" >"$WORK/containerd21-build.log" 2>&1 &
 C21_PID=$!
+today_build_start
 
 log "starting private containerd + dockerd"
 consumers_start >&2 || die "could not start the private daemons (see above)"
@@ -141,8 +154,9 @@ T_INPUTS=$((SECONDS - T0))
 # ---------------------------------------------------------------- inputs
 # Each input, as the real tool wrote it, must hold what was built.
 declare -A IN_DIGEST=() IN_INDEX_DIGEST=() IN_ZSTD=()
-log "checking the ${#IN_KEYS[@]} inputs (diff_ids, trees)"
-for k in "${IN_KEYS[@]}"; do
+# input_checks KEY: the input's diff_ids and trees (and manifest digests).
+input_checks() {
+	local k=$1 src0 imgs e key src tag n archs a ikey got ok
 	src0=${IN_SRC[$k]}
 	if [[ $src0 != *:* ]]; then # skopeo reads no compressed docker-archive: decompress it
 		gzip -dc "$src0" >"$WORK/$k.tar" || die "gzip -d $src0"
@@ -174,7 +188,10 @@ for k in "${IN_KEYS[@]}"; do
 	done
 	[[ ${IN_MANIFEST[$k]} == stored ]] && IN_INDEX_DIGEST[$k]=$(index_digest "$src0")
 	instance_manifest "$src0" amd64 | grep -q 'tar+zstd' && IN_ZSTD[$k]=1
-done
+	return 0
+}
+log "checking the ${#IN_KEYS[@]} inputs (diff_ids, trees)"
+for k in "${IN_KEYS[@]}"; do input_checks "$k"; done
 
 # ---------------------------------------------------------------- cases
 # case_add INPUT LAYOUT [--name REF] [-t REF]... [--select NAME] [--flag --F=V]...
@@ -266,7 +283,7 @@ case_add() {
 	((${#imgs[@]})) || die "case $id: no image selected"
 
 	# Static checks on every image of the output.
-	local ref got exp ok keep=0 first all_names=() runs=() cfg zstd=0
+	local ref got exp ok keep=0 first all_names=() runs=() ids=() cfg zstd=0
 	[[ ${IN_MANIFEST[$input]} == stored && -z $format && -z $compress && $layout != docker-archive ]] && keep=1
 	[[ $compress == zstd || (-z $compress && ${IN_ZSTD[$input]:-0} == 1) ]] && zstd=1
 	for e in "${imgs[@]}"; do
@@ -315,11 +332,14 @@ case_add() {
 			[[ $ikey == B ]] && want=$RUN_B
 			IFS=+ read -r -a n <<<"$names"
 			all_names+=("${n[@]}")
+			# The image ID docker's classic store gives it: its config's digest.
+			cfg=sha256:$(skopeo --override-arch amd64 --override-os linux inspect --config --raw "$ref" 2>/dev/null | sha256sum | cut -d' ' -f1)
 			if [[ -n $first ]]; then
 				runs+=("$(normalize "$first")=$want")
+				ids+=("$(normalize "$first")=$cfg")
 			else
-				cfg=$(skopeo inspect --raw "$ref" 2>/dev/null | jq -r .config.digest)
 				runs+=("@$cfg=$want")
+				ids+=("@=$cfg")
 			fi
 		fi
 	done
@@ -329,8 +349,12 @@ case_add() {
 	if ((zstd)) && [[ $xd == ok ]]; then xd="xfail:docker 20.10 cannot load zstd layers (docker >= 23 can)"; fi
 	if ((strict)) && [[ $xd == ok ]]; then xd="xfail:docker 20.10 loads no archive without manifest.json (--oci-strict)"; fi
 	# Fields are never empty ("-"): read with IFS=tab would merge them.
-	local nl=- rl=-
+	local nl=- rl=- il=-
 	((${#all_names[@]})) && nl=$(printf '%s\n' "${all_names[@]}" | names_set)
+	((${#ids[@]})) && il=$(
+		IFS=';'
+		echo "${ids[*]}"
+	)
 	((${#runs[@]})) && rl=$(
 		IFS=';'
 		echo "${runs[*]}"
@@ -344,8 +368,8 @@ case_add() {
 		((allp)) && [[ ${IN_IMAGES[$input]} == M=* && -z $platform ]] && echo linux/arm64
 	)
 	plats=$(sort -u <<<"$plats" | paste -sd, -)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$layout" "$out" "$nl" "$rl" \
-		"$xd" "$xc" "$xp" "$x2" "${platform:--}" "$plats" >>"$LOADS"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$layout" "$out" "$nl" "$rl" \
+		"$xd" "$xc" "$xp" "$x2" "${platform:--}" "$plats" "$il" >>"$LOADS"
 }
 
 # Emptying a consumer's store (extra_build uses ctr_clean too).
@@ -425,11 +449,13 @@ T_CONVERT=$((SECONDS - T0))
 # ctr2 is containerd 2.0: a plain `ctr images import` through its transfer
 # service, default snapshotter; for multi-platform and --platform outputs also
 # --all-platforms, which containerd 2.0.0's ctr breaks on every archive.
+# PASS=2 runs it again on the docker 29 inputs' cases ($LOADS2, $OBSERVE2).
 consumer_worker() {
-	local c=$1 RESULTS_FILE=$WORK/results-$1.tsv
+	local c=$1 RESULTS_FILE=$WORK/results-$1${PASS:+-$PASS}.tsv loads=$LOADS observe=$OBSERVE
 	local id layout out names runs xd xc xp x2 plat plats exp o rc got r want nm i=0 ns
+	[[ ${PASS:-} == 2 ]] && loads=$LOADS2 observe=$OBSERVE2
 	: >"$RESULTS_FILE"
-	while IFS=$'\t' read -r -u 3 id layout out names runs xd xc xp x2 plat plats; do
+	while IFS=$'\t' read -r -u 3 id layout out names runs xd xc xp x2 plat plats _; do
 		i=$((i + 1))
 		case $c in docker) exp=$xd ;; ctr) exp=$xc ;; ctr2) exp=$x2 ;; podman) exp=$xp ;; esac
 		case $c in
@@ -518,11 +544,11 @@ consumer_worker() {
 		podman) podman_clean ;;
 		esac
 	done 3< <(
-		cat "$LOADS"
+		cat "$loads"
 		# observed archives (extra.sh): loaded, no expectation of their own
-		awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\n", $1, $3}' "$OBSERVE"
+		awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\n", $1, $3}' "$observe"
 	) </dev/null
-	log "$c: done"
+	log "$c: done${PASS:+ (pass $PASS)}"
 }
 
 # containerd 2.0's importer library: the test binary built in the background.
@@ -547,15 +573,15 @@ P2=$!
 consumer_worker podman &
 P3=$!
 log "waiting for the containerd 2.0 build"
+P4="" P5="" C2_OK=0
 if wait "$C2_PID"; then
-	C2_PID=""
+	C2_PID="" C2_OK=1
 	T_C2BUILD=$((SECONDS - T0))
 	consumers_start_containerd2 "$WORK/c2bin" >&2 ||
 		die "containerd 2.0 did not start (see above)"
 	log "archives x containerd 2.0 (daemon; importer library)"
 	consumer_worker ctr2 &
 	P4=$!
-	P5=""
 	log "waiting for the containerd 2.1 build"
 	if wait "$C21_PID"; then
 		C21_PID=""
@@ -572,14 +598,43 @@ if wait "$C2_PID"; then
 		T_C21BUILD=$((SECONDS - T0))
 		result ctr21 build - - FAIL "building containerd ${C21_VERSION#v} failed: $(tail -5 "$WORK/containerd21-build.log" | oneline)"
 	fi
-	containerd2_library
-	wait "$P4" ${P5:+"$P5"}
 else
 	C2_PID=""
 	T_C2BUILD=$((SECONDS - T0))
 	result containerd2 build - - FAIL "building containerd 2.0 in interop/ failed: $(tail -5 "$WORK/containerd2-build.log" | oneline)"
 fi
+# Today's loaders (today.sh): docker 29 in both stores, containerd 2.3 and
+# 2.4, kind's and k3s's imports, on every archive; docker 29's saves as inputs.
+TP=()
+log "waiting for today's consumers' build (docker 29, containerd 2.3/2.4, k3s's importer)"
+if today_wait_build && today_start; then
+	T_TODAY_UP=$((SECONDS - T0))
+	today_inputs || result today inputs - - FAIL "writing the docker 29 inputs failed"
+	today_measure || result today measure - - FAIL "making the pre-1.10 / foreign-layer archives failed"
+	LOADS=$LOADS2 OBSERVE=$OBSERVE2 predict_all
+	LOADS=/dev/null OBSERVE=$MEASURE predict_all
+	log "$(cat "$LOADS" "$LOADS2" "$OBSERVE" "$OBSERVE2" "$MEASURE" | wc -l) archives x ${TODAY_CONSUMERS[*]} (in parallel)"
+	for c in "${TODAY_CONSUMERS[@]}"; do
+		if [[ $c == k3s ]]; then # k3s's file rules use the same daemon and namespace
+			{ today_worker k3s; today_k3s_files; } &
+		else
+			today_worker "$c" &
+		fi
+		TP+=($!)
+	done
+fi
+((C2_OK)) && containerd2_library
+wait ${P4:+"$P4"} ${P5:+"$P5"}
 wait "$P1" "$P2" "$P3"
+# The 2022-era consumers on the docker 29 inputs' cases too.
+if [[ -s $LOADS2 || -s $OBSERVE2 ]]; then
+	log "$(cat "$LOADS2" "$OBSERVE2" | wc -l) archives (docker 29 inputs) x docker, ctr, podman${P4:+, containerd 2.0}"
+	for c in docker ctr podman $( ((C2_OK)) && echo ctr2); do
+		PASS=2 consumer_worker "$c" &
+		TP+=($!)
+	done
+fi
+((${#TP[@]})) && wait "${TP[@]}"
 cat "$WORK"/results-*.tsv >>"$RESULTS"
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
@@ -602,7 +657,13 @@ declare -A CONSUMER_LABEL=(
 	[umoci]="umoci $(ver umoci) (unpack)"
 )
 CONSUMER_LABEL[check]="retar check --json: prediction = outcome (loads, names; interop/CHECK.md)"
-CONSUMER_ORDER=(docker ctr ctr2 ctr21 containerd2 podman skopeo umoci retar check)
+CONSUMER_LABEL[d29c]="docker $TODAY_DOCKER_VERSION, classic store (built from source; load, image IDs, docker run)"
+CONSUMER_LABEL[d29d]="docker $TODAY_DOCKER_VERSION, containerd store (built from source; load, image IDs, docker run)"
+CONSUMER_LABEL[ctr23]="containerd ${TODAY_C23#v} (built from source; ctr images import, --all-platforms, image IDs, ctr run)"
+CONSUMER_LABEL[ctr24]="containerd ${TODAY_C24#v} (built from source; ctr images import, --all-platforms, image IDs, ctr run)"
+CONSUMER_LABEL[kind]="kind $TODAY_KIND's import (its ctr command on containerd ${TODAY_CKIND#v}; image IDs, ctr run)"
+CONSUMER_LABEL[k3s]="k3s's agent/images import (interop/k3s on containerd ${TODAY_CKIND#v}; image IDs, ctr run; file rules)"
+CONSUMER_ORDER=(docker d29c d29d ctr ctr2 ctr21 ctr23 ctr24 kind k3s containerd2 podman skopeo umoci retar check)
 LAYOUTS=(docker-archive oci-archive oci dir)
 # cell CONSUMER LAYOUT: "check pass/total" for each check, xfails apart.
 cell() {
@@ -625,7 +686,7 @@ cell() {
 PASSED=$(awk -F'\t' '$5 == "PASS"' "$RESULTS" | wc -l)
 FAILED=$(awk -F'\t' '$5 == "FAIL" || $5 == "XPASS"' "$RESULTS" | wc -l)
 XFAILED=$(awk -F'\t' '$5 == "XFAIL"' "$RESULTS" | wc -l)
-NARCH=$(wc -l <"$LOADS")
+NARCH=$(cat "$LOADS" "$LOADS2" | wc -l)
 T_TOTAL=$((SECONDS - T0))
 
 report() {
@@ -636,6 +697,7 @@ report() {
 	echo "$PASSED checks passed, $FAILED failed, $XFAILED failed as expected (a consumer's known limit)."
 	echo "Run time ${T_TOTAL}s (install ${T_INSTALL}s, daemons up at ${T_DAEMONS}s, inputs written at ${T_INPUTS}s,"
 	echo "conversions + skopeo/umoci checks done at ${T_CONVERT}s, containerd 2.0 built at ${T_C2BUILD:-?}s, 2.1 at ${T_C21BUILD:-?}s,"
+	echo "docker 29 / containerd 2.3, 2.4 / k3s's importer built at ${T_TODAY_BUILD:-?}s, their daemons up at ${T_TODAY_UP:-?}s,"
 	echo "consumers done at ${T_CONSUMERS}s)."
 	echo
 	echo "Each cell: check passed/checked for the outputs retar wrote in that layout."
@@ -643,6 +705,9 @@ report() {
 	echo "expected names registered; run = the image's command printed its expected line (docker run,"
 	echo "ctr run); unpack = containerd 2 unpacked it and its root filesystem shows the layers applied;"
 	echo "importer = containerd 2's archive importer (core/images/archive) read the expected names and platforms;"
+	echo "image-id = the image ID docker shows (classic store: the config digest; containerd store, ctr, kind, k3s:"
+	echo "the digest the archive's index.json gives that name); all-platforms = ctr images import --all-platforms"
+	echo "loads with the expected names; file = k3s picks up (or ignores) a file by its name and decompresses it;"
 	echo "diff_ids = skopeo inspect --config; digest = skopeo inspect --raw gives the source's manifest"
 	echo "digest (no --format/--compress, source with a manifest); tree = umoci unpack gives the built"
 	echo "image's tree (paths, types, modes, owners, link counts, link targets, content hashes)."
@@ -710,6 +775,9 @@ report() {
 	consumers_versions | sed 's/^/    /'
 	echo "    containerd v2 library ${C2_VERSION:-?} (interop/go.mod)"
 	echo "    containerd 2.1 daemon + ctr ${C21_VERSION} (built from its module)"
+	echo "    dockerd $TODAY_DOCKER_VERSION ($TODAY_DOCKER_MODULE), with containerd ${TODAY_C23#v}; client $("${CONSUMERS_DOCKER29_CLI:-/usr/local/bin/docker}" --version 2>/dev/null | sed 's/^Docker version //; s/,.*//')"
+	echo "    containerd ${TODAY_C23#v}, ${TODAY_C24#v} (daemon, ctr, shim), ${TODAY_CKIND#v} (kind $TODAY_KIND's, k3s's; daemon, ctr), built from their module"
+	echo "    interop/k3s: containerd client $(cd "$HERE/k3s" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null), wharfie $(cd "$HERE/k3s" && go list -m -f '{{.Version}}' github.com/rancher/wharfie 2>/dev/null)"
 	echo
 	echo "## Cases"
 	echo
@@ -732,6 +800,10 @@ if [[ $MD != - ]]; then
 	[[ $MD == "$HERE/RESULTS.md" ]] && CMD=$HERE/CHECK.md
 	check_md | sed "s#$WORK/##g" >"$CMD"
 	log "wrote $CMD"
+	if ((TODAY_OK)); then
+		loaders_md | sed "s#$WORK/##g; s#/tmp/retar-consumers\.[A-Za-z0-9]*/#CONSUMERS_DIR/#g" >"$(dirname "$CMD")/LOADERS.md"
+		log "wrote $(dirname "$CMD")/LOADERS.md"
+	fi
 fi
 echo
 report | sed -n '/^| consumer |/,/^$/p'

@@ -28,10 +28,24 @@
 #                       (overlayfs), CRI and NRI off. Sets CTR2=(BINDIR/ctr
 #                       --address SOCK), cons_ctr2 (exported),
 #                       CONSUMERS_CONTAINERD2_SOCK. consumers_stop stops it too.
-#                       TAG (digits, e.g. 21) starts another one beside it:
+#                       TAG ([0-9a-z]+, e.g. 21) starts another one beside it:
 #                       containerd21.sock/.toml/.log, containerd21/{root,state},
-#                       CTR21, cons_ctr21, CONSUMERS_CONTAINERD21_{SOCK,BIN,PID}
-#                       (consumers_stop stops TAG 21; other TAGs: the caller).
+#                       CTR21, cons_ctr21, CONSUMERS_CONTAINERD21_{SOCK,BIN,PID}.
+#                       consumers_stop stops every TAG started. BINDIR may hold
+#                       its own containerd-shim-runc-v2: it comes first in the
+#                       daemon's PATH (else Debian's 1.6 shim is used).
+#   consumers_start_dockerd29 BINDIR TAG classic|containerd CTAG
+#                       after consumers_start_containerd2 BINDIR2 CTAG: a
+#                       dockerd built by the caller (BINDIR/dockerd, docker 29)
+#                       on containerd CTAG, its own data root, exec root and
+#                       socket (docker29TAG.sock). classic: the vfs graph
+#                       driver, containerd-snapshotter off (the store upgraded
+#                       hosts keep); containerd: the default (containerd's
+#                       image store, overlayfs). Both with time-namespaces off
+#                       (docker run with Debian's runc 1.1.5). Sets
+#                       cons_docker29TAG (exported; the docker 28 client at
+#                       /usr/local/bin/docker, else /usr/bin/docker), and
+#                       CONSUMERS_DOCKER29TAG_{HOST,PID}. consumers_stop stops it.
 #
 # Never touches the system's default sockets or state (/run/containerd/containerd.sock,
 # /var/run/docker.sock, /var/lib/{docker,containerd,containers}, /etc/docker/daemon.json).
@@ -40,6 +54,9 @@
 
 # shellcheck disable=SC2034,SC2317 # CTR/DOCKER/PODMAN and cons_* are for callers
 CONSUMERS_DOCKER_BIN=/usr/bin/docker
+# The daemons built from source that consumers_stop must stop (by tag).
+[[ -v CONSUMERS_C2_TAGS ]] || CONSUMERS_C2_TAGS=()
+[[ -v CONSUMERS_D29_TAGS ]] || CONSUMERS_D29_TAGS=()
 
 _consumers_msg() { printf 'consumers: %s\n' "$*" >&2; }
 
@@ -144,7 +161,7 @@ consumers_start() {
 	CONSUMERS_DIR=$(mktemp -d /tmp/retar-consumers.XXXXXX) || return 1
 	chmod 711 "$CONSUMERS_DIR"
 	export CONSUMERS_DIR
-	CONSUMERS_PIDS=()
+	CONSUMERS_PIDS=() CONSUMERS_C2_TAGS=() CONSUMERS_D29_TAGS=()
 	local d=$CONSUMERS_DIR
 	mkdir -p "$d"/containerd/{root,state,opt} "$d"/docker/{data,exec,cli} \
 		"$d"/podman/{root,runroot,tmp,net}
@@ -238,8 +255,8 @@ consumers_start_containerd2() {
 		_consumers_msg "consumers_start_containerd2: no $bin/containerd or $bin/ctr"
 		return 1
 	fi
-	if [[ -n $tag && ! $tag =~ ^[0-9]+$ ]]; then
-		_consumers_msg "consumers_start_containerd2: TAG must be digits (got $tag)"
+	if [[ -n $tag && ! $tag =~ ^[0-9a-z]+$ ]]; then
+		_consumers_msg "consumers_start_containerd2: TAG must be digits and lower-case letters (got $tag)"
 		return 1
 	fi
 	# TAG "" -> containerd2, CTR2, cons_ctr2, CONSUMERS_CONTAINERD2_*;
@@ -268,10 +285,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime",
 [plugins."io.containerd.internal.v1.opt"]
   path = "$d/$n/opt"
 EOF
-	"$bin/containerd" --config "$d/$n.toml" >"$d/$n.log" 2>&1 &
+	PATH="$bin:$PATH" "$bin/containerd" --config "$d/$n.toml" >"$d/$n.log" 2>&1 &
 	pid=$!
 	printf -v "${V}_PID" '%s' "$pid"
 	CONSUMERS_PIDS+=("$pid")
+	CONSUMERS_C2_TAGS+=("${tag:-2}")
 	if ! _consumers_wait "$n" "$pid" 30 \
 		"$bin/ctr" --address "$d/$n.sock" version; then
 		tail -n 30 "$d/$n.log" >&2
@@ -281,6 +299,50 @@ EOF
 	eval "cons_ctr${tag:-2}() { \"\$${V}_BIN/ctr\" --address \"\$${V}_SOCK\" \"\$@\"; }"
 	export -f "cons_ctr${tag:-2}"
 	_consumers_msg "$n pid $pid ($("$bin/containerd" --version | awk '{print $3}'))"
+	return 0
+}
+
+consumers_start_dockerd29() {
+	local bin=$1 tag=$2 store=$3 ctag=$4 d=${CONSUMERS_DIR:-} n pid feat cli
+	n=docker29$tag
+	if [[ -z $d || ! -d $d ]]; then
+		_consumers_msg "consumers_start_dockerd29: run consumers_start first"
+		return 1
+	fi
+	if [[ ! $tag =~ ^[0-9a-z]+$ || ! -x $bin/dockerd || ! -S $d/containerd$ctag.sock ]]; then
+		_consumers_msg "consumers_start_dockerd29: need TAG [0-9a-z]+ ($tag), $bin/dockerd, containerd $ctag running"
+		return 1
+	fi
+	case $store in
+	classic) feat='"storage-driver": "vfs", "features": {"containerd-snapshotter": false, "time-namespaces": false}' ;;
+	containerd) feat='"features": {"time-namespaces": false}' ;;
+	*)
+		_consumers_msg "consumers_start_dockerd29: store is classic or containerd (got $store)"
+		return 1
+		;;
+	esac
+	mkdir -p "$d/$n"/{data,exec,cli}
+	printf '{%s}\n' "$feat" >"$d/$n/daemon.json"
+	"$bin/dockerd" --config-file "$d/$n/daemon.json" \
+		--data-root "$d/$n/data" --exec-root "$d/$n/exec" --pidfile "$d/$n/dockerd.pid" \
+		-H "unix://$d/$n.sock" --iptables=false --ip6tables=false --bridge=none \
+		--userland-proxy=false --containerd "$d/containerd$ctag.sock" >"$d/$n.log" 2>&1 &
+	pid=$!
+	CONSUMERS_PIDS+=("$pid")
+	CONSUMERS_D29_TAGS+=("$tag")
+	printf -v "CONSUMERS_DOCKER29${tag}_PID" '%s' "$pid"
+	export "CONSUMERS_DOCKER29${tag}_HOST=unix://$d/$n.sock"
+	# The docker 28 client the machine image ships speaks docker 29's API.
+	cli=/usr/local/bin/docker
+	[[ -x $cli ]] || cli=$CONSUMERS_DOCKER_BIN
+	export CONSUMERS_DOCKER29_CLI=$cli
+	if ! _consumers_wait "$n" "$pid" 60 env DOCKER_CONFIG="$d/$n/cli" "$cli" -H "unix://$d/$n.sock" version; then
+		tail -n 30 "$d/$n.log" >&2
+		return 1
+	fi
+	eval "cons_$n() { DOCKER_CONFIG=\"\$CONSUMERS_DIR/$n/cli\" \"\$CONSUMERS_DOCKER29_CLI\" -H \"\$CONSUMERS_DOCKER29${tag}_HOST\" \"\$@\"; }"
+	export -f "cons_$n"
+	_consumers_msg "$n pid $pid ($store store, on containerd$ctag): $("cons_$n" info --format '{{.ServerVersion}} {{.Driver}}' 2>/dev/null)"
 	return 0
 }
 
@@ -334,14 +396,19 @@ consumers_stop() {
 	if [[ -n ${CONSUMERS_DOCKERD_PID:-} ]]; then
 		_consumers_kill "$CONSUMERS_DOCKERD_PID" dockerd 20
 	fi
-	if [[ -n ${CONSUMERS_CONTAINERD2_PID:-} ]]; then
-		_consumers_stop_containerd "$d/containerd2.sock" "$CONSUMERS_CONTAINERD2_BIN/ctr" \
-			"$d/containerd2/state" "$CONSUMERS_CONTAINERD2_PID"
-	fi
-	if [[ -n ${CONSUMERS_CONTAINERD21_PID:-} ]]; then
-		_consumers_stop_containerd "$d/containerd21.sock" "$CONSUMERS_CONTAINERD21_BIN/ctr" \
-			"$d/containerd21/state" "$CONSUMERS_CONTAINERD21_PID"
-	fi
+	local t v
+	for t in "${CONSUMERS_D29_TAGS[@]}"; do
+		v=CONSUMERS_DOCKER29${t}_PID
+		[[ -n ${!v:-} ]] && _consumers_kill "${!v}" "dockerd 29 ($t)" 20
+		unset "$v"
+	done
+	for t in "${CONSUMERS_C2_TAGS[@]}"; do
+		v=CONSUMERS_CONTAINERD${t}_PID
+		local b=CONSUMERS_CONTAINERD${t}_BIN
+		[[ -n ${!v:-} ]] && _consumers_stop_containerd "$d/containerd$t.sock" "${!b}/ctr" \
+			"$d/containerd$t/state" "${!v}"
+		unset "$v"
+	done
 	_consumers_stop_containerd "$d/containerd.sock" ctr "$d/containerd/state" "${CONSUMERS_CONTAINERD_PID:-}"
 	# 2. Anything still mounted under our dir (deepest first), then remove it
 	#    without ever crossing into another filesystem.
@@ -352,8 +419,8 @@ consumers_stop() {
 		rm -rf --one-file-system "$d" 2>/dev/null ||
 			_consumers_msg "could not remove all of $d"
 	fi
-	unset CONSUMERS_DIR CONSUMERS_CONTAINERD_PID CONSUMERS_DOCKERD_PID CONSUMERS_CONTAINERD2_PID CONSUMERS_CONTAINERD21_PID
-	CONSUMERS_PIDS=()
+	unset CONSUMERS_DIR CONSUMERS_CONTAINERD_PID CONSUMERS_DOCKERD_PID
+	CONSUMERS_PIDS=() CONSUMERS_C2_TAGS=() CONSUMERS_D29_TAGS=()
 	return 0
 }
 
