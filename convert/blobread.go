@@ -10,16 +10,22 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/retar-dev/retar/tarfs"
 )
 
 // Hashing configures how content is hashed: the browser passes a faster
 // hasher than Go's wasm build; natively Go's crypto is used.
 type Hashing struct {
-	New      func(digest.Algorithm) hash.Hash // nil: the algorithm's own
-	Parallel int                              // blobs hashed at once; 0: GOMAXPROCS
-	Progress func(Progress)                   // called as blobs are read; from one goroutine at a time
-	Deep     bool                             // also decompress layers to check diff_ids
-	Limits   Limits                           // on what decompressing a layer may produce
+	New func(digest.Algorithm) hash.Hash // nil: the algorithm's own
+	// Sum, when set, hashes n bytes of r from off where they lie, for a
+	// blob that is a plain range of an archive: a browser hashes ranges of
+	// the dropped File in parallel Workers, the bytes never passing
+	// through Go. ok false has the blob read here instead.
+	Sum      func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm) (d digest.Digest, ok bool, err error)
+	Parallel int            // blobs hashed at once; 0: GOMAXPROCS
+	Progress func(Progress) // called as blobs are read; from one goroutine at a time
+	Deep     bool           // also decompress layers to check diff_ids
+	Limits   Limits         // on what decompressing a layer may produce
 }
 
 // Progress is how far a pass over blobs has gone.
@@ -217,6 +223,11 @@ func (b *Blob) needsDeep() bool {
 // hashBlob reads b once through the checks; with h.Deep, a compressed
 // layer is decompressed on the way to check its diff_id.
 func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, progress func(int64)) error {
+	if h.Sum != nil && !b.learnDiff {
+		if done, err := a.sumInPlace(ctx, b, h, progress); done || err != nil {
+			return err
+		}
+	}
 	r, err := a.readBlob(ctx, b, h, progress)
 	if err != nil {
 		return err
@@ -256,6 +267,49 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 		b.deepDone = true
 	}
 	return nil
+}
+
+// sumInPlace has Hashing.Sum hash a blob that is a range of an archive,
+// with the same checks as a read: done is false where it cannot (the blob
+// is not such a range, or its diff_id needs its bytes here).
+func (a *Archive) sumInPlace(ctx context.Context, b *Blob, h Hashing, progress func(int64)) (done bool, err error) {
+	f, err := b.open()
+	if err != nil {
+		return false, nil // readBlob reports it
+	}
+	defer f.Close()
+	tf, ok := f.(*tarfs.File)
+	if !ok {
+		return false, nil
+	}
+	ra, off, n := tf.Section()
+	head := make([]byte, min(4, n))
+	if _, err := ra.ReadAt(head, off); err != nil && err != io.EOF {
+		return false, nil
+	}
+	c := DetectCompression(head)
+	alg := digest.SHA256
+	if b.Digest != "" {
+		alg = b.Digest.Algorithm()
+	}
+	if h.Deep && b.diffID != "" && c != Uncompressed && !b.deepDone || b.diffID != "" && c == Uncompressed && b.diffID.Algorithm() != alg {
+		return false, nil // the diff_id needs the bytes: decompressed, or hashed again
+	}
+	got, ok, err := h.Sum(ctx, ra, off, n, alg)
+	if err != nil || !ok {
+		return err != nil, err
+	}
+	if progress != nil {
+		progress(n)
+	}
+	b.compression = c
+	if err := a.checkDigest(b, got); err != nil {
+		return true, err
+	}
+	if b.diffID != "" && c == Uncompressed && b.Digest != b.diffID {
+		return true, &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID, Got: b.Digest}
+	}
+	return true, nil
 }
 
 // learn checks what was read and takes its diff_id from it: the digest of
