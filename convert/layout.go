@@ -56,19 +56,6 @@ type holding struct {
 	sparse bool
 }
 
-// registry lists the layouts. A source is of the one layout whose unit
-// detects it, among those of its kind (an archive, or a directory).
-var registry = []struct {
-	layout  Layout
-	archive bool
-	unit    layoutUnit
-}{
-	{DockerArchive, true, dockerArchive{}},
-	{OCIArchive, true, ociLayout{archive: true}},
-	{OCI, false, ociLayout{}},
-	{Dir, false, dirLayout{}},
-}
-
 func unitOf(l Layout) layoutUnit {
 	for _, r := range registry {
 		if r.layout == l {

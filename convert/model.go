@@ -2,7 +2,6 @@ package convert
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -134,49 +133,6 @@ func isImageManifest(n *Node) bool {
 	}
 	return isImageConfigType(n.Manifest.Config.MediaType) // config absent: its type is all there is
 }
-
-// Image is one image of a source: a manifest or an index, and its names.
-type Image struct {
-	Names []Name
-
-	// Where its names come from, as each loader reads only some of them.
-	RepoTags    []Name   // a docker manifest.json's RepoTags
-	RawTags     []string // the same as written (podman reads short ones as localhost/)
-	Annotations []Name   // index.json annotations
-	// InDockerManifest: a docker manifest.json lists it, so docker's
-	// classic image store sees it.
-	InDockerManifest bool
-
-	src     *Archive
-	root    *Node        // the manifest or index; for a docker-archive, once derived
-	docker  *dockerImage // for images read from a docker manifest.json
-	derived bool         // root is the manifest retar derived from a docker manifest.json
-}
-
-// imageOf is the image a root node stands for: the node itself, or the
-// image a schema 1 manifest describes, derived once its layers are hashed.
-func imageOf(n *Node) *Image {
-	if n.pending != nil {
-		return &Image{docker: n.pending}
-	}
-	return &Image{root: n}
-}
-
-// Root is the image's manifest or index. An image of a docker-archive has
-// no manifest of its own: the first call derives one (Docker v2s2), hashing
-// its layers once, as their digests and compression are part of it.
-func (img *Image) Root(ctx context.Context) (*Node, error) {
-	if img.root == nil {
-		if err := img.src.resolve(ctx, []*Image{img}, img.src.hashing); err != nil {
-			return nil, err
-		}
-	}
-	return img.root, nil
-}
-
-// Stored reports whether the source stores the image's manifest or index;
-// an image of a docker-archive has none until Root derives one.
-func (img *Image) Stored() bool { return img.docker == nil }
 
 // Config is what retar reads of an image config.
 type Config struct {

@@ -1,0 +1,198 @@
+package convert
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Images, and the images whose manifest retar derives: a docker-archive's
+// (its manifest.json stores none) and those a chain of v1 layer json
+// describes (docker's pre-1.10 shape, Docker schema 1). Their layers are
+// hashed once, then the manifest that describes them is built.
+
+// Image is one image of a source: a manifest or an index, and its names.
+type Image struct {
+	Names []Name
+
+	// Where its names come from, as each loader reads only some of them.
+	RepoTags    []Name   // a docker manifest.json's RepoTags
+	RawTags     []string // the same as written (podman reads short ones as localhost/)
+	Annotations []Name   // index.json annotations
+	// InDockerManifest: a docker manifest.json lists it, so docker's
+	// classic image store sees it.
+	InDockerManifest bool
+
+	src     *Archive
+	root    *Node        // the manifest or index; for a docker-archive, once derived
+	docker  *dockerImage // for images read from a docker manifest.json
+	derived bool         // root is the manifest retar derived from a docker manifest.json
+}
+
+// imageOf is the image a root node stands for: the node itself, or the
+// image a schema 1 manifest describes, derived once its layers are hashed.
+func imageOf(n *Node) *Image {
+	if n.pending != nil {
+		return &Image{docker: n.pending}
+	}
+	return &Image{root: n}
+}
+
+// Root is the image's manifest or index. An image of a docker-archive has
+// no manifest of its own: the first call derives one (Docker v2s2), hashing
+// its layers once, as their digests and compression are part of it.
+func (img *Image) Root(ctx context.Context) (*Node, error) {
+	if img.root == nil {
+		if err := img.src.resolve(ctx, []*Image{img}, img.src.hashing); err != nil {
+			return nil, err
+		}
+	}
+	return img.root, nil
+}
+
+// Stored reports whether the source stores the image's manifest or index;
+// an image of a docker-archive has none until Root derives one.
+func (img *Image) Stored() bool { return img.docker == nil }
+
+// dockerImage is an image whose manifest retar derives once its layers are
+// hashed (derive): one read from docker's manifest.json, or from a chain of
+// v1 layer json (the pre-1.10 docker shape, and a Docker schema 1 manifest).
+type dockerImage struct {
+	what    string // for messages: "manifest.json entry 2"
+	config  *Blob  // nil for a v1 chain: built at resolve
+	cfg     *Config
+	layers  []*Blob                    // nil where a foreign layer's bytes are absent
+	foreign map[int]ocispec.Descriptor // LayerSources descriptors of absent foreign layers
+	// legacy is a v1 chain's json, an entry per layer, base first; the
+	// entries throwaway marks have no layer (schema 1's empty layers).
+	legacy    [][]byte
+	throwaway []bool
+}
+
+// resolve gives every image read from a docker manifest.json its manifest,
+// hashing their layers (once, in parallel) on the way.
+func (a *Archive) resolve(ctx context.Context, images []*Image, h Hashing) error {
+	var layers []*Blob
+	for _, img := range images {
+		if img.docker != nil && img.root == nil {
+			layers = append(layers, img.docker.layers...)
+		}
+	}
+	if err := a.hashBlobs(ctx, layers, h); err != nil {
+		return err
+	}
+	for _, img := range images {
+		if err := a.derive(img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// derive gives an image read from a docker archive the v2s2 manifest that
+// describes it, once its layers are hashed (their digests and compression
+// known). Uncompressed layers are checked against the config's diff_ids here.
+func (a *Archive) derive(img *Image) error {
+	di := img.docker
+	if di == nil || img.root != nil {
+		return nil
+	}
+	if di.legacy != nil {
+		if err := a.legacyConfig(di); err != nil {
+			return err
+		}
+	}
+	m := ocispec.Manifest{
+		MediaType: MediaTypeDockerManifest,
+		Config:    ocispec.Descriptor{MediaType: MediaTypeDockerConfig, Digest: di.config.Digest, Size: di.config.Size},
+		Layers:    []ocispec.Descriptor{},
+	}
+	m.SchemaVersion = 2
+	children := []*Node{{Desc: m.Config, Blob: di.config, Config: di.cfg}}
+	for j, lb := range di.layers {
+		if lb == nil {
+			d := di.foreign[j]
+			m.Layers = append(m.Layers, d)
+			children = append(children, &Node{Desc: d})
+			continue
+		}
+		if !lb.verified {
+			return fmt.Errorf("internal: layer %s resolved before it was hashed", lb.Path)
+		}
+		if lb.compression == Uncompressed && lb.Digest.Algorithm() == lb.diffID.Algorithm() && lb.Digest != lb.diffID {
+			return &DigestError{Source: a.Source, Blob: lb.Path, What: "diff_id", Want: lb.diffID, Got: lb.Digest}
+		}
+		d := ocispec.Descriptor{MediaType: layerMediaType(lb.compression, true), Digest: lb.Digest, Size: lb.Size}
+		if fd, ok := di.foreign[j]; ok {
+			if fd.Digest == lb.Digest && fd.Size == lb.Size {
+				d = fd // a foreign layer: keep its media type and URLs
+			} else {
+				a.warnf("%s: LayerSources describes layer %d as foreign %s, but the archive holds other bytes (%s); kept as an ordinary layer", di.what, j, fd.Digest, lb.Digest)
+			}
+		}
+		m.Layers = append(m.Layers, d)
+		children = append(children, &Node{Desc: d, Blob: lb})
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	img.root = newNode(MediaTypeDockerManifest, data, di.cfg.Platform())
+	img.root.Manifest, img.root.Children, img.root.raw = &m, children, data
+	img.derived = true
+	return nil
+}
+
+// legacyConfig builds the config of an image read from a v1 chain, as
+// docker's loader and containers/image do: the top layer's json, less the
+// v1 fields, plus rootfs (the layers' diff_ids, learned as they were hashed)
+// and a history entry per v1 layer (throwaway ones as empty layers).
+func (a *Archive) legacyConfig(di *dockerImage) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(di.legacy[len(di.legacy)-1], &top); err != nil {
+		return a.errorf("", "%s: %v", di.what, err)
+	}
+	for _, k := range []string{"id", "parent", "Size", "parent_id", "layer_id", "throwaway"} {
+		delete(top, k)
+	}
+	type history struct {
+		Created    string `json:"created,omitempty"`
+		Author     string `json:"author,omitempty"`
+		CreatedBy  string `json:"created_by,omitempty"`
+		Comment    string `json:"comment,omitempty"`
+		EmptyLayer bool   `json:"empty_layer,omitempty"`
+	}
+	var hist []history
+	for j, raw := range di.legacy {
+		var v v1JSON
+		_ = json.Unmarshal(raw, &v) // parsed once already as it was read
+		hist = append(hist, history{Created: v.Created, Author: v.Author, CreatedBy: strings.Join(v.ContainerConfig.Cmd, " "), Comment: v.Comment, EmptyLayer: di.throwaway[j]})
+	}
+	ids := []digest.Digest{}
+	for _, lb := range di.layers {
+		if lb.diffID == "" {
+			return fmt.Errorf("internal: layer %s has no diff_id once hashed", lb.Path)
+		}
+		ids = append(ids, lb.diffID)
+	}
+	var err error
+	if top["rootfs"], err = json.Marshal(ocispec.RootFS{Type: "layers", DiffIDs: ids}); err != nil {
+		return err
+	}
+	if top["history"], err = json.Marshal(hist); err != nil {
+		return err
+	}
+	data, err := json.Marshal(top)
+	if err != nil {
+		return err
+	}
+	if di.cfg, err = parseConfig(data); err != nil {
+		return a.errorf("", "%s: rebuilt config: %v", di.what, err)
+	}
+	di.config = newNode(MediaTypeDockerConfig, data, nil).Blob
+	return nil
+}
