@@ -264,6 +264,7 @@ func optionFlags(fs *flag.FlagSet, o *convert.Options) {
 	fs.BoolFunc("all-platforms", "keep every platform of a multi-platform image (docker-archive, dir)", set("all-platforms"))
 	fs.BoolFunc("keep-absent", "keep index entries whose manifests the source lacks (default: leave them out, with a notice)", set("keep-absent"))
 	fs.Func("format", "manifest format of the output: oci or v2s2 (default: keep the source's)", set("format"))
+	fs.Func("attestations", "attestations, signatures and SBOMs: keep, strip, referrers (BuildKit's attestation manifests become OCI 1.1 referrers) or docker (in-toto referrers go back into the index) (default: keep)", set("attestations"))
 	fs.Func("compress", "layer compression: keep, gzip, zstd or none (default: keep, but zstd becomes gzip in a docker-archive; keep says keep it)", set("compress"))
 	fs.Func("compress-level", "compression level (gzip 1-9, zstd 1-22; default: the encoder's)", set("compress-level"))
 	limitFlags(fs, o)

@@ -47,6 +47,8 @@ type Archive struct {
 	// Mismatches are names that claim a digest their content does not have,
 	// where the loaders ignore the claim: notices for convert, failures for verify.
 	Mismatches []error
+	// Dangling are referrers whose subject the source does not hold.
+	Dangling []*Node
 
 	fsys    fs.FS
 	unit    layoutUnit // the layout that read it

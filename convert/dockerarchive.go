@@ -42,7 +42,8 @@ func (u dockerArchive) read(a *Archive) error {
 // the hybrid docker 25+ writes (an OCI layout with docker's manifest.json).
 func (dockerArchive) holds(c *conversion) holding {
 	hybrid := c.opts.AllPlatforms || len(c.sources) > 1
-	return holding{oneManifest: len(c.sources) == 1, filtersIndex: hybrid, ociFamily: hybrid, storesManifests: hybrid, loadersName: true, dockerLoads: true}
+	return holding{oneManifest: len(c.sources) == 1, filtersIndex: hybrid, ociFamily: hybrid, storesManifests: hybrid, loadersName: true, dockerLoads: true,
+		referrers: hybrid}
 }
 
 func (u dockerArchive) write(c *conversion) error {

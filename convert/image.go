@@ -26,6 +26,10 @@ type Image struct {
 	// InDockerManifest: a docker manifest.json lists it, so docker's
 	// classic image store sees it.
 	InDockerManifest bool
+	// Referrers are what refers to the image from its layout: signatures,
+	// attestations, SBOMs (OCI 1.1 referrers, cosign's tag scheme), each
+	// with its index.json descriptor; a referrer of one of them too.
+	Referrers []*Node
 
 	src     *Archive
 	root    *Node        // the manifest or index; for a docker-archive, once derived

@@ -55,6 +55,9 @@ type InspectedImage struct {
 	Digest    string   `json:"Digest"`
 	MediaType string   `json:"MediaType"`
 	Platforms []string `json:"Platforms"`
+	// Referrers are what vouches for it: signatures, attestations (BuildKit's
+	// inside its index, and referrers), SBOMs.
+	Referrers []ReferrerInfo `json:"Referrers,omitempty"`
 }
 
 // Inspect describes the picked image (the first when none is picked) and
@@ -140,8 +143,13 @@ func (im *Image) Describe() InspectedImage {
 		} else if n.Blob == nil && n.Index == nil {
 			ii.Platforms = append(ii.Platforms, PlatformString(n.Desc.Platform)+" (absent)")
 		}
+		if isAttestation(n.Desc) && n.Blob != nil {
+			ii.Referrers = append(ii.Referrers, ReferrerInfo{Kind: KindAttestation, Digest: n.Desc.Digest.String(),
+				Subject: n.Desc.Annotations[annotationRefDigest], ArtifactType: "application/vnd.in-toto+json"})
+		}
 		return nil
 	})
+	ii.Referrers = append(ii.Referrers, describeReferrers(im.Referrers)...)
 	return ii
 }
 
@@ -196,7 +204,7 @@ func (di *dockerImage) summarize(a *Archive) Summary {
 	for j, b := range di.layers {
 		if b == nil {
 			s.AbsentForeign = append(s.AbsentForeign, di.foreign[j].Digest)
-		} else if c, err := a.compressionOfBlob(b); err == nil && c == Zstd {
+		} else if c, err := b.sniff(); err == nil && c == Zstd {
 			s.Zstd = true
 		}
 	}

@@ -36,6 +36,9 @@ type jsonScan struct {
 	foldStructs bool
 	onScalar    func(path []string, start, end int)
 	onObject    func(path []string, open, close int, empty bool)
+	// onMember reports each member of an object: its name as matched, and
+	// its bytes from the opening quote of the name to the end of the value.
+	onMember func(object []string, name string, start, end int)
 }
 
 type scanFrame struct {
@@ -47,6 +50,8 @@ type scanFrame struct {
 	open    int
 	members int
 	seen    map[string]bool
+	// memberStart is where the member being read starts (its name's quote).
+	memberStart int
 }
 
 func (s *jsonScan) run(doc []byte) error {
@@ -92,15 +97,15 @@ func (st *scanState) token(tok json.Token, prev, end int) error {
 			if st.scan.onObject != nil {
 				st.scan.onObject(st.path()[:len(st.stack)-1], top.open, end-1, top.members == 0)
 			}
-			st.pop()
+			st.pop(end)
 			return nil
 		}
-		return st.key(top, tok.(string))
+		return st.key(top, tok.(string), prev)
 	}
 	switch t := tok.(type) {
 	case json.Delim:
 		if t == '}' || t == ']' {
-			st.pop()
+			st.pop(end)
 			return nil
 		}
 		f := &scanFrame{array: t == '[', inKey: t == '{', open: end - 1, seen: map[string]bool{}}
@@ -116,13 +121,13 @@ func (st *scanState) token(tok json.Token, prev, end int) error {
 		if st.scan.onScalar != nil {
 			st.scan.onScalar(st.path(), start, end)
 		}
-		st.advance()
+		st.advance(end)
 	}
 	return nil
 }
 
 // key takes a member name, refusing one the object already has.
-func (st *scanState) key(top *scanFrame, name string) error {
+func (st *scanState) key(top *scanFrame, name string, prev int) error {
 	k := name
 	if st.scan.foldStructs && !top.isMap {
 		k = fold(name)
@@ -133,6 +138,7 @@ func (st *scanState) key(top *scanFrame, name string) error {
 	top.seen[k] = true
 	top.members++
 	top.key, top.inKey = k, false
+	top.memberStart = prev + bytes.IndexByte(st.doc[prev:], '"')
 	return nil
 }
 
@@ -143,9 +149,9 @@ func (st *scanState) top() *scanFrame {
 	return st.stack[len(st.stack)-1]
 }
 
-func (st *scanState) pop() {
+func (st *scanState) pop(end int) {
 	st.stack = st.stack[:len(st.stack)-1]
-	st.advance()
+	st.advance(end)
 }
 
 // path is where the scan is: member names and array indexes.
@@ -161,11 +167,16 @@ func (st *scanState) path() []string {
 	return p
 }
 
-// advance moves the innermost container past a value it just held.
-func (st *scanState) advance() {
+// advance moves the innermost container past a value it just held, which
+// ends at end.
+func (st *scanState) advance(end int) {
 	if top := st.top(); top != nil && top.array {
 		top.index++
 	} else if top != nil {
+		if st.scan.onMember != nil {
+			p := st.path()
+			st.scan.onMember(p[:len(p)-1], top.key, top.memberStart, end)
+		}
 		top.inKey = true
 	}
 }
@@ -186,7 +197,13 @@ type jsonEdit struct {
 	doc     []byte
 	values  map[string][2]int // by pathKey: a scalar's byte range
 	objects map[string]jsonObject
+	members map[string][]jsonMember // by the object's pathKey, in order
 	edits   []splice
+}
+
+type jsonMember struct {
+	name       string // as matched
+	start, end int    // the name's quote to the value's end
 }
 
 type jsonObject struct {
@@ -202,8 +219,12 @@ type splice struct {
 // newJSONEdit indexes doc's scalars and objects once, so each edit is a map
 // lookup and a document of many layers is edited in linear time.
 func newJSONEdit(doc []byte) (*jsonEdit, error) {
-	e := &jsonEdit{doc: doc, values: map[string][2]int{}, objects: map[string]jsonObject{}}
+	e := &jsonEdit{doc: doc, values: map[string][2]int{}, objects: map[string]jsonObject{}, members: map[string][]jsonMember{}}
 	s := &jsonScan{foldStructs: true,
+		onMember: func(p []string, name string, start, end int) {
+			k := strings.Join(p, "\x00")
+			e.members[k] = append(e.members[k], jsonMember{name, start, end})
+		},
 		onScalar: func(p []string, start, end int) { e.values[strings.Join(p, "\x00")] = [2]int{start, end} },
 		onObject: func(p []string, open, _ int, empty bool) {
 			e.objects[strings.Join(p, "\x00")] = jsonObject{open: open, empty: empty}
@@ -256,6 +277,41 @@ func (e *jsonEdit) set(v any, path ...string) error {
 	o.empty = false
 	e.objects[parent] = o
 	return nil
+}
+
+// remove takes the named members out of the object at path, with the commas
+// that joined them, and says whether it had any. Nothing else in that object
+// may be edited but the values of the members kept; call it once per object.
+func (e *jsonEdit) remove(path []string, names ...string) bool {
+	drop := map[string]bool{}
+	for _, n := range names {
+		k := pathKey(append(append([]string{}, path...), n))
+		drop[k[strings.LastIndex(k, "\x00")+1:]] = true
+	}
+	ms := e.members[pathKey(path)]
+	first := -1 // the first member kept
+	for i, m := range ms {
+		if !drop[m.name] {
+			first = i
+			break
+		}
+	}
+	removed := false
+	switch {
+	case first < 0 && len(ms) > 0: // none kept
+		e.edits = append(e.edits, splice{ms[0].start, ms[len(ms)-1].end, nil})
+		return true
+	case first > 0: // those before the first kept, up to its name
+		e.edits = append(e.edits, splice{ms[0].start, ms[first].start, nil})
+		removed = true
+	}
+	for i := first + 1; first >= 0 && i < len(ms); i++ {
+		if drop[ms[i].name] { // from the end of the member before, comma and all
+			e.edits = append(e.edits, splice{ms[i-1].end, ms[i].end, nil})
+			removed = true
+		}
+	}
+	return removed
 }
 
 func (e *jsonEdit) bytes() []byte {

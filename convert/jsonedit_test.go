@@ -197,3 +197,42 @@ func FuzzJSONEdit(f *testing.F) {
 
 // raceDetectorInternal is set in race builds (see scale_test.go).
 var raceDetectorInternal bool
+
+func TestJSONEditRemove(t *testing.T) {
+	cases := []struct {
+		doc   string
+		path  []string
+		names []string
+		want  string
+	}{
+		{`{"a":1,"b":2,"c":3}`, nil, []string{"a"}, `{"b":2,"c":3}`},
+		{`{"a":1,"b":2,"c":3}`, nil, []string{"b"}, `{"a":1,"c":3}`},
+		{`{"a":1,"b":2,"c":3}`, nil, []string{"c"}, `{"a":1,"b":2}`},
+		{`{"a":1,"b":2,"c":3}`, nil, []string{"a", "b"}, `{"c":3}`},
+		{`{"a":1,"b":2,"c":3}`, nil, []string{"b", "c"}, `{"a":1}`},
+		{`{"a":1,"b":2,"c":3}`, nil, []string{"a", "c"}, `{"b":2}`},
+		{`{"a":1,"b":2,"c":3}`, nil, []string{"a", "b", "c"}, `{}`},
+		{"{\n  \"a\": {\"x\": [1, 2]},\n  \"B\": \"y\"\n}", nil, []string{"a"}, "{\n  \"B\": \"y\"\n}"},
+		{`{"layers":[{"annotations":{"k":"v","toc":"t","K":"w"}}]}`, []string{"layers", "0", "annotations"}, []string{"toc", "k"}, `{"layers":[{"annotations":{"K":"w"}}]}`},
+		{`{"a":1}`, nil, []string{"z"}, `{"a":1}`},
+	}
+	for _, c := range cases {
+		e, err := newJSONEdit([]byte(c.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.remove(c.path, c.names...)
+		if got := string(e.bytes()); got != c.want {
+			t.Errorf("remove %v from %s: got %s, want %s", c.names, c.doc, got, c.want)
+		}
+	}
+	// A value kept may be edited with members removed around it.
+	e, _ := newJSONEdit([]byte(`{"subject":{"digest":"x"},"mediaType":"m","artifactType":"t"}`))
+	e.remove(nil, "subject", "artifactType")
+	if err := e.set("n", "mediaType"); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(e.bytes()); got != `{"mediaType":"n"}` {
+		t.Errorf("got %s", got)
+	}
+}

@@ -54,6 +54,9 @@ type holding struct {
 	// sparse: configs and layers the source lacks are carried as
 	// descriptors, as the OCI image layout allows.
 	sparse bool
+	// referrers: an image's signatures, attestations and SBOMs go with it
+	// (an OCI layout); elsewhere they are left out, with a notice.
+	referrers bool
 }
 
 func unitOf(l Layout) layoutUnit {

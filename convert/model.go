@@ -122,16 +122,52 @@ func (n *Node) config() *Node {
 	return n.Children[0]
 }
 
-// isImageManifest tells image manifests (docker or OCI, config an image
-// config) from artifacts, which are copied as they are.
+// isImageManifest tells image manifests (docker or OCI: an image config,
+// layers that are tar layers) from artifacts, which are copied as they are:
+// signatures, attestations, SBOMs, Helm charts, zstd:chunked's sentinel
+// variant. cosign's signatures borrow the image config type and list their
+// payloads as diff_ids, so the layers' types tell.
 func isImageManifest(n *Node) bool {
-	if n.Manifest == nil || len(n.Children) == 0 {
+	if n.Manifest == nil || len(n.Children) == 0 || !imageLayers(n.Manifest) {
 		return false
 	}
 	if c := n.Children[0].Config; c != nil {
 		return c.isImage()
 	}
 	return isImageConfigType(n.Manifest.Config.MediaType) // config absent: its type is all there is
+}
+
+// MediaTypeChunkedSentinel is the first layer of zstd:chunked's variant
+// manifests: a non-tar blob that readers of zstd:chunked only skip, and that
+// every other reader fails on.
+const MediaTypeChunkedSentinel = "application/vnd.containers.zstd-chunked-sentinel"
+
+// isChunkedVariant tells zstd:chunked's variant manifest: an artifact to
+// retar, but of its platform as much as the image beside it in its index.
+func isChunkedVariant(n *Node) bool {
+	if n.Manifest == nil {
+		return false
+	}
+	for _, l := range n.Manifest.Layers {
+		if l.MediaType == MediaTypeChunkedSentinel {
+			return true
+		}
+	}
+	return false
+}
+
+// imageLayers reports a manifest that declares no artifact type and whose
+// layers are all tar layers, in any compression, or foreign ones.
+func imageLayers(m *ocispec.Manifest) bool {
+	if m.ArtifactType != "" {
+		return false
+	}
+	for _, l := range m.Layers {
+		if _, ok := compressionOf(l.MediaType); !ok && !isForeign(l) {
+			return false
+		}
+	}
+	return true
 }
 
 // Config is what retar reads of an image config.

@@ -65,7 +65,9 @@ func (a *Archive) readOCI() error {
 		return a.errorf("index.json", "is an image manifest, not an index")
 	}
 	byDigest := map[digest.Digest]*Image{}
+	subjects := map[*Image]digest.Digest{}
 	a.shape.IndexEntries = len(idx.Manifests)
+	defer func() { a.attachReferrers(subjects) }()
 	for i, d := range idx.Manifests {
 		what := fmt.Sprintf("index.json entry %d", i)
 		n, err := a.node(d, what, 0)
@@ -80,6 +82,9 @@ func (a *Archive) readOCI() error {
 			img = imageOf(n)
 			byDigest[d.Digest] = img
 			a.Images = append(a.Images, img)
+			if s, ok := subjectOf(d, n); ok {
+				subjects[img] = s
+			}
 		}
 		names := annotationNames(d.Annotations)
 		img.Names = append(img.Names, names...)
@@ -134,7 +139,7 @@ func annotationNames(ann map[string]string) []Name {
 }
 
 func (u ociLayout) holds(c *conversion) holding {
-	h := holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true, sparse: true}
+	h := holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true, sparse: true, referrers: true}
 	// Images that came from docker are likely going back to it: the hybrid's
 	// manifest.json is what docker loads.
 	for _, s := range c.sources {
@@ -205,6 +210,11 @@ func indexOf(out []outImage) ocispec.Index {
 			}
 			idx.Manifests = append(idx.Manifests, d)
 		}
+		// What refers to the image follows it, as its own descriptors say:
+		// never named by retar (ctr would register the name).
+		for _, r := range o.referrers {
+			idx.Manifests = append(idx.Manifests, r.Desc)
+		}
 	}
 	return idx
 }
@@ -253,12 +263,14 @@ func complete(m *Node) bool {
 func collect(out []outImage) []*Blob {
 	byDigest := map[digest.Digest]*Blob{}
 	for _, o := range out {
-		_ = o.root.walk(func(n *Node) error {
-			if n.Blob != nil {
-				byDigest[n.Blob.Digest] = n.Blob
-			}
-			return nil
-		})
+		for _, root := range append([]*Node{o.root}, o.referrers...) {
+			_ = root.walk(func(n *Node) error {
+				if n.Blob != nil {
+					byDigest[n.Blob.Digest] = n.Blob
+				}
+				return nil
+			})
+		}
 	}
 	blobs := make([]*Blob, 0, len(byDigest))
 	for _, b := range byDigest {

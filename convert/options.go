@@ -31,6 +31,8 @@ type Options struct {
 	KeepAbsent bool
 	ModTime    time.Time // of every tar entry; zero means the Unix epoch
 	Format     Format    // manifest family of the output; FormatKeep keeps the source's
+	// Attestations keeps, strips or converts attestations and referrers.
+	Attestations Attestations
 
 	// Recompress re-encodes layers into Compress (at CompressLevel, 0 for the
 	// default); layers already so are copied. Re-encoded layers go to Spill.
@@ -54,12 +56,13 @@ const MaxModTime = 1<<33 - 1
 
 // OptionNames are the options Set takes, as the CLI spells its flags.
 var OptionNames = []string{"to", "name", "tag", "platform", "all-platforms", "oci-strict", "keep-absent",
-	"format", "compress", "compress-level", "max-expansion", "max-expanded"}
+	"format", "attestations", "compress", "compress-level", "max-expansion", "max-expanded"}
 
 // Set sets the option called name from its text, as a flag or the browser
 // page gives it: to, name, tag (repeatable), platform (repeatable),
 // all-platforms, oci-strict, keep-absent ("true"/"false"), format (oci,
-// v2s2), compress (keep, none, gzip, zstd), compress-level, max-expansion
+// v2s2), attestations (keep, strip, referrers, docker), compress (keep,
+// none, gzip, zstd), compress-level, max-expansion
 // (times; 0 lifts it), max-expanded (a size such as 64GiB; 0 lifts it).
 func (o *Options) Set(name, value string) error {
 	var err error
@@ -87,6 +90,8 @@ func (o *Options) Set(name, value string) error {
 		o.KeepAbsent, err = parseBool(name, value)
 	case "format":
 		o.Format, err = ParseFormat(value)
+	case "attestations":
+		o.Attestations, err = ParseAttestations(value)
 	case "compress":
 		var keep bool
 		o.Compress, keep, err = ParseCompression(value)

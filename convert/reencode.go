@@ -60,7 +60,7 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 			continue
 		}
 		seen[b] = true
-		c, err := a.compressionOfBlob(b)
+		c, err := b.sniff()
 		if err == nil && (c == opts.Compress || !only(c)) {
 			continue // already as wanted, or not asked for: copied as it is
 		}
@@ -87,9 +87,9 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 	})
 }
 
-// compressionOfBlob is a layer's compression: from its first bytes once read,
+// sniff is a layer's compression: from its first bytes once read,
 // else from a peek at them.
-func (a *Archive) compressionOfBlob(b *Blob) (Compression, error) {
+func (b *Blob) sniff() (Compression, error) {
 	if b.verified {
 		return b.compression, nil
 	}

@@ -25,6 +25,13 @@ type rewriter struct {
 	keepAbsent bool
 	notices    *[]string
 	memo       map[digest.Digest]*Node
+	normalised map[digest.Digest]bool // v2s2 manifests with zstd layers, said once
+	storesNone bool                   // the destination stores no manifest (a docker-archive)
+
+	attestations Attestations
+	stripped     int                       // attestation manifests left out
+	extracted    map[digest.Digest][]*Node // referrers made of an index's attestations, by its output digest
+	attach       map[digest.Digest][]*Node // in-toto referrers to go beside a manifest, by its source digest
 }
 
 // docker tells the family n is written in: the one asked for, else the one
@@ -35,9 +42,64 @@ func (r *rewriter) docker(n *Node) bool {
 	case FormatOCI:
 		return false
 	case FormatV2S2:
+		r.zstdInDocker(n, false)
 		return true
 	}
-	return contentIsDocker(n)
+	return contentIsDocker(n) && !r.zstdInDocker(n, true)
+}
+
+// zstdInDocker tells a v2s2 manifest with zstd layers (nerdctl commit
+// writes them under the OCI zstd type): Docker's family has no zstd type, so
+// skopeo refuses it; kept in its family, it is written as OCI, the layers as
+// they are.
+// Asked for v2s2 (keep false), it is written so, with a notice.
+func (r *rewriter) zstdInDocker(n *Node, keep bool) bool {
+	if n.Manifest == nil || !isImageManifest(n) || keep && !contentIsDocker(n) {
+		return false
+	}
+	for i, l := range n.Manifest.Layers {
+		c, _ := r.actual(l, n.Children[i+1].Blob)
+		if nb := r.layers[l.Digest]; nb != nil && !isForeign(l) {
+			c = nb.compression
+		}
+		if c != Zstd {
+			continue
+		}
+		if !r.normalised[n.Desc.Digest] && !r.storesNone {
+			if r.normalised == nil {
+				r.normalised = map[digest.Digest]bool{}
+			}
+			r.normalised[n.Desc.Digest] = true
+			if keep {
+				r.notef("manifest %s is Docker v2s2, which has no type for zstd layers (skopeo refuses them there): written as OCI, with its zstd layers (--format v2s2 keeps Docker's family)", n.Desc.Digest)
+			} else {
+				r.notef("manifest %s is written as Docker v2s2, as asked, with zstd layers under the OCI type: docker 23+ and containerd read it, skopeo and podman refuse it", n.Desc.Digest)
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// actual is a layer's compression as its bytes say, and whether its media
+// type names another one; a layer the source lacks is taken at its word.
+// Plain tar under a compressed type is not called wrong: containers/image
+// writes dir layouts so on purpose, and every reader looks at the bytes
+// before it decompresses.
+func (r *rewriter) actual(l ocispec.Descriptor, b *Blob) (Compression, bool) {
+	labelled, known := compressionOf(l.MediaType)
+	if b == nil || !known {
+		return labelled, false
+	}
+	c, err := b.sniff()
+	if err != nil {
+		return labelled, false // reading it reports the error
+	}
+	return c, c != labelled && c != Uncompressed
+}
+
+func (r *rewriter) notef(format string, args ...any) {
+	*r.notices = append(*r.notices, fmt.Sprintf(format, args...))
 }
 
 // contentIsDocker reads a manifest's or an index's family from its bytes: its
@@ -157,7 +219,8 @@ func (r *rewriter) manifest(n *Node) (*Node, error) {
 // written anew; otherwise it is edited in place, keeping its bytes.
 func (r *rewriter) index(n *Node) (*Node, error) {
 	docker := r.docker(n)
-	kept, moved, filtered, err := r.children(n, docker)
+	var pending []*Node // attestations to become referrers
+	kept, moved, filtered, err := r.children(n, docker, &pending)
 	if err != nil {
 		return nil, err
 	}
@@ -165,17 +228,23 @@ func (r *rewriter) index(n *Node) (*Node, error) {
 	if docker {
 		mt = MediaTypeDockerManifestList
 	}
+	var out *Node
 	if filtered {
-		return rebuiltIndex(n, kept, moved, mt)
+		out, err = rebuiltIndex(n, kept, moved, mt)
+	} else {
+		out, err = editedIndex(n, kept, moved, mt, docker)
 	}
-	return editedIndex(n, kept, moved, mt, docker)
+	if err != nil {
+		return nil, err
+	}
+	return out, r.asReferrers(out.Desc.Digest, pending)
 }
 
 // children rewrites an index's children and says which it keeps: not those
 // the source lacks (unless --keep-absent), not image manifests of platforms
 // not wanted, nor the attestations of manifests left out. moved maps the old
 // digest of each rewritten child to its new one.
-func (r *rewriter) children(n *Node, docker bool) (kept []*Node, moved map[string]string, filtered bool, err error) {
+func (r *rewriter) children(n *Node, docker bool, pending *[]*Node) (kept []*Node, moved map[string]string, filtered bool, err error) {
 	keptDigests := map[digest.Digest]bool{}
 	filtering := len(r.platforms) > 0 && listsImages(n)
 	moved = map[string]string{}
@@ -186,8 +255,13 @@ func (r *rewriter) children(n *Node, docker bool) (kept []*Node, moved map[strin
 			filtered = true
 			continue
 		}
-		// Only image manifests are platform-specific; artifacts stay.
-		if filtering && c.Index == nil && !isAttestation(c.Desc) && (c.Blob == nil || isImageManifest(c)) && !r.wanted(c) {
+		if !r.takesAttestation(c, pending) {
+			filtered = true
+			continue
+		}
+		// Only image manifests (and zstd:chunked's variants of them) are
+		// platform-specific; artifacts stay.
+		if filtering && c.Index == nil && !isAttestation(c.Desc) && (c.Blob == nil || isImageManifest(c) || isChunkedVariant(c)) && !r.wanted(c) {
 			filtered = true
 			continue
 		}
@@ -202,11 +276,19 @@ func (r *rewriter) children(n *Node, docker bool) (kept []*Node, moved map[strin
 		if c.Blob == nil && nc.Desc.MediaType != familyType(c.Desc.MediaType, docker) {
 			*r.notices = append(*r.notices, fmt.Sprintf("%s is not in the source, so its entry in index %s keeps media type %s", c.Desc.Digest, n.Desc.Digest, c.Desc.MediaType))
 		}
-		keptDigests[c.Desc.Digest] = true
+		keptDigests[c.Desc.Digest], keptDigests[nc.Desc.Digest] = true, true
 		if nc.Desc.Digest != c.Desc.Digest {
 			moved[c.Desc.Digest.String()] = nc.Desc.Digest.String()
 		}
 		kept = append(kept, nc)
+		atts, err := r.attestationsFor(c, nc)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		kept, filtered = append(kept, atts...), filtered || len(atts) > 0
+	}
+	if kept, err = r.followAttestations(kept, moved); err != nil {
+		return nil, nil, false, err
 	}
 	if filtered { // attestations only for the platforms kept
 		kept = slices.DeleteFunc(kept, func(c *Node) bool {
@@ -215,6 +297,30 @@ func (r *rewriter) children(n *Node, docker bool) (kept []*Node, moved map[strin
 		})
 	}
 	return kept, moved, filtered, nil
+}
+
+// followAttestations makes the attestation manifests an index keeps follow
+// the manifests they are about where those were rewritten: a subject field
+// (BuildKit 0.20 on) is edited, and either way the statements inside still
+// name the old digest, which is said.
+func (r *rewriter) followAttestations(kept []*Node, moved map[string]string) ([]*Node, error) {
+	for i, c := range kept {
+		to, ok := moved[c.Desc.Annotations[annotationRefDigest]]
+		if !isAttestation(c.Desc) || !ok {
+			continue
+		}
+		if c.Manifest != nil && c.Manifest.Subject != nil && r.memo[c.Manifest.Subject.Digest] != nil {
+			nc, err := r.follow(c, r.memo[c.Manifest.Subject.Digest])
+			if err != nil {
+				return nil, err
+			}
+			kept[i] = nc
+			moved[c.Desc.Digest.String()] = nc.Desc.Digest.String()
+			continue
+		}
+		r.notef("attestation %s is about %s, which is rewritten as %s: its statements name the old digest", c.Desc.Digest, c.Desc.Annotations[annotationRefDigest], to)
+	}
+	return kept, nil
 }
 
 // followRef points an attestation's descriptor at the manifest it is about
@@ -323,7 +429,10 @@ func (r *rewriter) layer(e *jsonEdit, i string, l ocispec.Descriptor, blob *Blob
 		}
 		l.Digest, l.Size = nb.Digest, nb.Size
 		l.MediaType = layerMediaType(nb.compression, docker)
-		delete(l.Annotations, "containerd.io/snapshot/stargz/toc.digest") // a re-encoded layer is no eStargz
+		l.Annotations = withoutTOC(e, i, l.Annotations)
+	} else if c, wrong := r.actual(l, blob); wrong && !isForeign(l) {
+		l.MediaType = layerMediaType(c, docker)
+		r.notef("layer %s is %s but labelled %s: written as %s, the blob unchanged", l.Digest, c, old, l.MediaType)
 	} else if familyChange {
 		l.MediaType = familyType(l.MediaType, docker)
 	}
@@ -333,6 +442,38 @@ func (r *rewriter) layer(e *jsonEdit, i string, l ocispec.Descriptor, blob *Blob
 		}
 	}
 	return &Node{Desc: l, Blob: blob}, nil
+}
+
+// tocAnnotations locate a zstd:chunked or eStargz layer's table of contents
+// in its compressed bytes (containers/storage and the stargz snapshotter
+// read them); a re-encoded layer has none, and a reader that followed them
+// would read garbage.
+var tocAnnotations = []string{
+	"io.github.containers.zstd-chunked.manifest-checksum",
+	"io.github.containers.zstd-chunked.manifest-position",
+	"io.github.containers.zstd-chunked.tarsplit-checksum",
+	"io.github.containers.zstd-chunked.tarsplit-position",
+	"containerd.io/snapshot/stargz/toc.digest",
+}
+
+// withoutTOC takes the table-of-contents annotations off layer i, in the
+// manifest's bytes and in a copy of its annotations; every other one stays.
+func withoutTOC(e *jsonEdit, i string, ann map[string]string) map[string]string {
+	var drop []string
+	for _, k := range tocAnnotations {
+		if _, ok := ann[k]; ok {
+			drop = append(drop, k)
+		}
+	}
+	if len(drop) == 0 {
+		return ann
+	}
+	e.remove([]string{"layers", i, "annotations"}, drop...)
+	out := maps.Clone(ann)
+	for _, k := range drop {
+		delete(out, k)
+	}
+	return out
 }
 
 // listsImages tells an index of images (which a platform filter applies to)
@@ -368,7 +509,7 @@ func sameManifest(data []byte, want *ocispec.Manifest) error {
 	}
 	same := got.MediaType == want.MediaType && sameDesc(got.Config, want.Config) && len(got.Layers) == len(want.Layers)
 	for i := 0; same && i < len(got.Layers); i++ {
-		same = sameDesc(got.Layers[i], want.Layers[i])
+		same = sameDesc(got.Layers[i], want.Layers[i]) && maps.Equal(got.Layers[i].Annotations, want.Layers[i].Annotations)
 	}
 	if !same {
 		return errors.New("internal: the rewritten manifest does not decode to what was written")

@@ -51,7 +51,22 @@ func Bundle(ctx context.Context, sources []Source, opts Options) (*Plan, error) 
 			return nil, err
 		}
 	}
+	c.plan.Warnings = uniqueStrings(c.plan.Warnings)
 	return c.plan, nil
+}
+
+// uniqueStrings keeps the first of each string, in order: a notice about a
+// blob two images share is said once.
+func uniqueStrings(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // conversion is the state the stages pass on.
@@ -66,6 +81,7 @@ type conversion struct {
 	reencoded map[*Blob]*Blob
 	layers    map[digest.Digest]*Blob
 	noticed   map[*Blob]bool // zstd layers said to be re-encoded for docker
+	stripped  int            // referrers left out by --attestations strip
 	plan      *Plan
 }
 
@@ -73,6 +89,7 @@ type conversion struct {
 type outImage struct {
 	names      []Name
 	root       *Node
+	referrers  []*Node  // signatures, attestations, SBOMs: written after the image
 	fromDocker bool     // its manifest was derived from a docker manifest.json
 	src        *Archive // where it comes from
 	img        *Image
@@ -142,7 +159,8 @@ func (c *conversion) selectImages(context.Context) error {
 			return err
 		}
 		for _, img := range images {
-			c.out = append(c.out, outImage{src: s.Archive, img: img, index: slices.Index(s.Archive.Images, img), names: img.Names})
+			c.out = append(c.out, outImage{src: s.Archive, img: img, index: slices.Index(s.Archive.Images, img), names: img.Names,
+				referrers: slices.Clone(img.Referrers)})
 		}
 	}
 	if len(c.out) < 2 || len(c.opts.Names)+len(c.opts.Tags) == 0 && !c.hold.oneImage {
@@ -198,7 +216,16 @@ func (c *conversion) pickPlatforms(context.Context) error {
 		c.plan.warnf("--format has no effect on a docker-archive, which stores no manifest")
 	}
 	kept := c.out[:0]
+	left, stripped := 0, 0
 	for _, o := range c.out {
+		switch {
+		case c.opts.Attestations == AttestationsStrip:
+			stripped += len(o.referrers)
+			o.referrers = nil
+		case !c.hold.referrers:
+			left += len(o.referrers)
+			o.referrers = nil
+		}
 		switch {
 		case c.hold.oneManifest && !(c.opts.AllPlatforms && o.root.Index != nil):
 			m, err := o.src.pickManifest(o.root, c.opts, &c.plan.Warnings)
@@ -221,6 +248,10 @@ func (c *conversion) pickPlatforms(context.Context) error {
 	if len(c.out) == 0 {
 		return fmt.Errorf("%s holds no container image to write into a %s%.0w", c.sources[0].Archive.Source, c.opts.To, ErrUsage)
 	}
+	if left > 0 {
+		c.plan.warnf("%d signatures, attestations and SBOMs referring to the images are left out: a %s holds images only (an OCI layout keeps them)", left, c.opts.To)
+	}
+	c.stripped = stripped
 	return nil
 }
 
@@ -235,6 +266,7 @@ func (c *conversion) merge(context.Context) error {
 	for _, o := range c.out {
 		if i, ok := byRoot[o.identity()]; ok && len(c.sources) > 1 {
 			merged[i].names = append(merged[i].names, o.names...)
+			merged[i].referrers = append(merged[i].referrers, o.referrers...)
 			for _, n := range o.names {
 				owner[n.String()] = i
 			}
@@ -254,6 +286,7 @@ func (c *conversion) merge(context.Context) error {
 	}
 	for i := range merged {
 		merged[i].names = uniqueNames(merged[i].names)
+		merged[i].referrers = uniqueNodes(merged[i].referrers)
 		c.nameNotices(merged[i])
 	}
 	c.out = merged
@@ -346,13 +379,20 @@ func (c *conversion) rewrite(context.Context) error {
 		}
 		r := rewriters[f]
 		if r == nil {
-			r = &rewriter{format: f, layers: c.layers, notices: &c.plan.Warnings, keepAbsent: c.opts.KeepAbsent}
+			r = &rewriter{format: f, layers: c.layers, notices: &c.plan.Warnings, keepAbsent: c.opts.KeepAbsent,
+				attestations: c.opts.Attestations, storesNone: !c.hold.storesManifests}
 			if c.hold.filtersIndex {
 				r.platforms = c.opts.Platforms
 			}
 			rewriters[f] = r
 		}
+		if c.opts.Attestations == AttestationsDocker {
+			o.referrers = r.attachInToto(o.root, o.referrers)
+		}
 		root, err := r.node(o.root)
+		if err == nil {
+			root, err = r.wrapAttested(o.root, root)
+		}
 		if err != nil {
 			return err
 		}
@@ -360,10 +400,23 @@ func (c *conversion) rewrite(context.Context) error {
 			return fmt.Errorf("%s: image @%d has no image for %s; it has %s: choose one with --platform%.0w", o.src.Source, o.index,
 				platformList(c.opts.Platforms), strings.Join(platformsIn(o.root), ", "), ErrNoPlatform)
 		}
+		if o.referrers, err = r.followSubjects(root, o.referrers); err != nil {
+			return err
+		}
+		o.referrers = uniqueNodes(append(o.referrers, r.referrersIn(root)...))
 		o.root = root
+		if (c.opts.To == OCI || c.opts.To == OCIArchive) && len(o.names) > 0 && f == FormatV2S2 {
+			c.plan.warnf("image %s is listed in index.json under a Docker media type, as --format v2s2 asks: skopeo 1.9 looks names up among OCI types only and will not find it by name", c.label(*o))
+		}
 		if err := o.src.checkComplete(root, &c.plan.Warnings, c.hold.sparse, c.opts.Recompress); err != nil {
 			return err
 		}
+	}
+	for _, r := range rewriters {
+		c.stripped += r.stripped
+	}
+	if c.stripped > 0 {
+		c.plan.warnf("%d attestations, signatures and SBOMs left out (--attestations strip)", c.stripped)
 	}
 	return nil
 }
@@ -378,10 +431,12 @@ func (c *conversion) verify(ctx context.Context) error {
 	return c.bySource(func(a *Archive, out []outImage) error {
 		var blobs []*Blob
 		for _, o := range out {
-			_ = o.root.walk(func(n *Node) error {
-				blobs = append(blobs, n.Blob)
-				return nil
-			})
+			for _, root := range append([]*Node{o.root}, o.referrers...) {
+				_ = root.walk(func(n *Node) error {
+					blobs = append(blobs, n.Blob)
+					return nil
+				})
+			}
 		}
 		return a.hashBlobs(ctx, blobs, c.opts.Hashing)
 	})
@@ -443,5 +498,15 @@ func (a *Archive) checkComplete(root *Node, warnings *[]string, sparse, needLaye
 			}
 		}
 		return nil
+	})
+}
+
+// uniqueNodes drops nodes of a digest already listed, keeping the first.
+func uniqueNodes(ns []*Node) []*Node {
+	seen := map[digest.Digest]bool{}
+	return slices.DeleteFunc(ns, func(n *Node) bool {
+		dup := seen[n.Desc.Digest]
+		seen[n.Desc.Digest] = true
+		return dup
 	})
 }

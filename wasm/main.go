@@ -209,7 +209,7 @@ func str(opts js.Value, key string) string {
 // the command line does.
 var jsOptions = [][2]string{
 	{"to", "to"}, {"name", "name"}, {"tags", "tag"}, {"platforms", "platform"}, {"allPlatforms", "all-platforms"},
-	{"ociStrict", "oci-strict"}, {"keepAbsent", "keep-absent"}, {"format", "format"}, {"compress", "compress"},
+	{"ociStrict", "oci-strict"}, {"keepAbsent", "keep-absent"}, {"format", "format"}, {"attestations", "attestations"}, {"compress", "compress"},
 	{"compressLevel", "compress-level"}, {"maxExpansion", "max-expansion"}, {"maxExpanded", "max-expanded"},
 }
 
