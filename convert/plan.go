@@ -29,6 +29,8 @@ type PlannedImage struct {
 	Digest    string   `json:"digest,omitempty"`    // of its manifest or index; none in a docker-archive
 	MediaType string   `json:"mediaType,omitempty"` // of that manifest or index
 	ID        string   `json:"id,omitempty"`        // the config digest docker shows as image ID, for one manifest
+	// Referrers are the signatures, attestations and SBOMs written with it.
+	Referrers []ReferrerInfo `json:"referrers,omitempty"`
 }
 
 // Entry is one file, directory or symlink of an output.

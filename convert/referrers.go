@@ -206,7 +206,9 @@ func (r *rewriter) followSubjects(root *Node, refs []*Node) ([]*Node, error) {
 				if err != nil {
 					return nil, err
 				}
-				moved[ref.Desc.Digest] = nr
+				if nr.Desc.Digest != ref.Desc.Digest { // a tag-scheme entry keeps its bytes
+					moved[ref.Desc.Digest] = nr
+				}
 				out[i] = nr
 			case present[s]:
 				out[i] = ref

@@ -457,6 +457,9 @@ func (c *conversion) write(context.Context) error {
 			names = append(names, n.String())
 		}
 		pi := PlannedImage{Names: names, Digest: o.root.Desc.Digest.String(), MediaType: o.root.Desc.MediaType}
+		if len(o.referrers) > 0 {
+			pi.Referrers = describeReferrers(o.referrers)
+		}
 		if cfg := o.root.config(); cfg != nil {
 			pi.ID = cfg.Desc.Digest.String()
 		}

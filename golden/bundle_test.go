@@ -15,6 +15,7 @@ import (
 // bundleSource is one SRC of a bundle: a real-tool archive and its pick.
 type bundleSource struct {
 	file, pick string
+	supply     bool // in testdata/supply, not testdata/real
 }
 
 // bundles are issue 7's bundles: several sources, any layout, one archive.
@@ -23,14 +24,18 @@ var bundles = []struct {
 	sources []bundleSource
 }{
 	// docker save's A and umoci's B (a tag-only name): shared base layers stored once
-	{"two-sources", []bundleSource{{"docker-save-two-images.tar", "@0"}, {"umoci-layout", "2"}}},
+	{"two-sources", []bundleSource{{file: "docker-save-two-images.tar", pick: "@0"}, {file: "umoci-layout", pick: "2"}}},
 	// three layouts; skopeo's zstd copy of A is another image than docker's A
 	// only in its layers, so the same config makes it the same image
-	{"three-sources-mixed", []bundleSource{{"ctr-export-two-images.tar", "@1"}, {"skopeo-dir-v2s2", ""}, {"docker-save-single.tar", ""}}},
+	{"three-sources-mixed", []bundleSource{{file: "ctr-export-two-images.tar", pick: "@1"}, {file: "skopeo-dir-v2s2", pick: ""}, {file: "docker-save-single.tar", pick: ""}}},
 	// one name, the same image (same config) from two tools: one image, merged
-	{"same-name-same-image", []bundleSource{{"docker-save-single.tar", ""}, {"skopeo-docker-archive-named.tar", ""}}},
+	{"same-name-same-image", []bundleSource{{file: "docker-save-single.tar", pick: ""}, {file: "skopeo-docker-archive-named.tar", pick: ""}}},
 	// one name, two different images (podman save --format oci-archive rewrites the config): an error naming both
-	{"same-name-two-images", []bundleSource{{"docker-save-single.tar", ""}, {"podman-save-oci-archive.tar", ""}}},
+	{"same-name-two-images", []bundleSource{{file: "docker-save-single.tar", pick: ""}, {file: "podman-save-oci-archive.tar", pick: ""}}},
+	// a signed image from a tar and from a directory (one image, its seven
+	// referrers once, the two that share the empty config both kept) and
+	// a BuildKit image whose attestations stay in its index
+	{"signed-and-attested", []bundleSource{{file: "signed.tar", pick: "", supply: true}, {file: "signed-layout", pick: "1", supply: true}, {file: "buildkit-attestations.tar", pick: "", supply: true}}},
 }
 
 func TestBundleGolden(t *testing.T) {
@@ -42,7 +47,7 @@ func TestBundleGolden(t *testing.T) {
 				var names []string
 				var first *convert.Archive
 				for _, s := range bc.sources {
-					in := input{name: s.file, path: s.file, real: true}
+					in := input{name: s.file, path: s.file, real: !s.supply, supply: s.supply}
 					a, err := open(t, in)
 					if err != nil {
 						t.Fatal(err)

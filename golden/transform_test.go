@@ -42,6 +42,12 @@ var (
 	inGzipArchive  = input{name: "ggcr-test-image-1-gz", path: "google__go-containerregistry/pkg/v1/tarball/testdata/test_image_1.tar.gz"}
 	inDiveOCIZstd  = input{name: "dive-oci-zstd", path: "wagoodman__dive/.data/test-oci-zstd-image.tar"}
 	inDiveOCIPlain = input{name: "dive-oci-uncompressed", path: "wagoodman__dive/.data/test-oci-uncompressed-image.tar"}
+	inBuildKit     = input{name: "supply-buildkit-attestations", path: "buildkit-attestations.tar", supply: true}
+	inSigned       = input{name: "supply-signed", path: "signed.tar", supply: true}
+	inChunked      = input{name: "supply-zstd-chunked", path: "zstd-chunked.tar", supply: true}
+	inSentinel     = input{name: "supply-zstd-chunked-sentinel", path: "zstd-chunked-sentinel.tar", supply: true}
+	inMislabelled  = input{name: "supply-mislabelled", path: "mislabelled.tar", supply: true}
+	inNerdctlZstd  = input{name: "supply-v2s2-oci-zstd", path: "v2s2-oci-zstd.tar", supply: true}
 )
 
 // tcase is one option set applied to one input, written to each layout.
@@ -54,6 +60,7 @@ type tcase struct {
 	level     int
 	platforms []string
 	all       bool
+	atts      string           // --attestations
 	layouts   []convert.Layout // nil: all four
 }
 
@@ -69,6 +76,9 @@ func (c tcase) options(to convert.Layout) (convert.Options, error) {
 		return o, err
 	}
 	o.Recompress = !keep
+	if o.Attestations, err = convert.ParseAttestations(c.atts); err != nil {
+		return o, err
+	}
 	for _, s := range c.platforms {
 		p, err := convert.ParsePlatform(s)
 		if err != nil {
@@ -96,6 +106,9 @@ func (c tcase) flags() string {
 	}
 	if c.all {
 		f = append(f, "--all-platforms")
+	}
+	if c.atts != "" {
+		f = append(f, "--attestations "+c.atts)
 	}
 	if c.pick != "" {
 		f = append(f, "SRC:"+c.pick)
@@ -177,6 +190,24 @@ var transformCases = []tcase{
 	{name: "compress-zstd.gzip-archive", in: inGzipArchive, compress: "zstd"},
 	// already in the compression asked for: copied, digests kept
 	{name: "compress-zstd.skopeo-oci-zstd", in: inSkopeoZstd, compress: "zstd"},
+
+	// attestations, referrers and signatures (testdata/supply)
+	{name: "attestations-strip.buildkit", in: inBuildKit, atts: "strip"},
+	{name: "attestations-referrers.buildkit", in: inBuildKit, atts: "referrers"},
+	{name: "attestations-referrers-v2s2.buildkit", in: inBuildKit, atts: "referrers", format: "v2s2", layouts: []convert.Layout{convert.OCI}},
+	{name: "attestations-docker.signed", in: inSigned, atts: "docker"},
+	{name: "attestations-strip.signed", in: inSigned, atts: "strip"},
+	{name: "platform-arm64.buildkit", in: inBuildKit, platforms: []string{"linux/arm64"}},
+	{name: "compress-zstd.signed", in: inSigned, compress: "zstd"},
+	{name: "format-v2s2.signed", in: inSigned, format: "v2s2", layouts: []convert.Layout{convert.OCI, convert.OCIArchive}},
+	{name: "pick-ref.signed", in: inSigned, pick: "1"},
+	// chunked layers: annotations kept as they are, dropped re-encoded
+	{name: "compress-gzip.zstd-chunked", in: inChunked, compress: "gzip"},
+	{name: "platform-amd64.sentinel", in: inSentinel, platforms: []string{"linux/amd64"}},
+	{name: "compress-gzip.sentinel", in: inSentinel, compress: "gzip", layouts: []convert.Layout{convert.OCI}},
+	// mislabelled layers, v2s2 carrying zstd
+	{name: "all-platforms.mislabelled", in: inMislabelled, all: true},
+	{name: "format-v2s2.v2s2-oci-zstd", in: inNerdctlZstd, format: "v2s2", layouts: []convert.Layout{convert.OCI, convert.Dir}},
 }
 
 func TestTransformGolden(t *testing.T) {

@@ -105,7 +105,7 @@ func (l *layout) attestation(subject ocispec.Descriptor) ocispec.Descriptor {
 		{"https://spdx.dev/Document", `{"spdxVersion":"SPDX-2.3","name":"retar-test"}`},
 	} {
 		stmt := mustJSON(map[string]any{"_type": "https://in-toto.io/Statement/v0.1", "predicateType": p.pred,
-			"subject": []map[string]any{{"name": "pkg:docker/app", "digest": map[string]string{"sha256": subject.Digest.Encoded()}}},
+			"subject":   []map[string]any{{"name": "pkg:docker/app", "digest": map[string]string{"sha256": subject.Digest.Encoded()}}},
 			"predicate": json.RawMessage(p.body)})
 		d := l.add("application/vnd.in-toto+json", stmt)
 		d.Annotations = map[string]string{"in-toto.io/predicate-type": p.pred}
@@ -257,7 +257,7 @@ func main() {
 		"io.github.containers.zstd-chunked.tarsplit-checksum": "sha256:" + strings.Repeat("b", 64),
 		"io.github.containers.zstd-chunked.tarsplit-position": "4:5:6",
 		"containerd.io/snapshot/stargz/toc.digest":            "sha256:" + strings.Repeat("c", 64),
-		"org.example.kept":                                    "kept",
+		"org.example.kept": "kept",
 	}
 	ch.entries = []ocispec.Descriptor{named(ch.image("amd64", "chunked content\n", ocispec.MediaTypeImageLayerZstd, zst, false, chunked), "docker.io/library/chunked:1", "1")}
 	ch.entries[0].Platform = nil
