@@ -235,6 +235,7 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	spills := &tempSpills{}
 	defer spills.remove()
 	opts.Spill = spills.new
+	opts.VerifyAsWritten = out.stream == nil // written aside and renamed: hashed as it is copied
 	sources, closeSources, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
 	defer closeSources()
 	if err != nil {
@@ -368,7 +369,9 @@ func (e *env) openSources(ctx context.Context, srcs []Ref, lim convert.Limits) (
 // plan runs the conversion's stages, with progress and notices.
 func (e *env) plan(ctx context.Context, sources []convert.Source, opts convert.Options) (*convert.Plan, error) {
 	prog := e.progress("verifying")
-	opts.Hashing.Progress = prog.set
+	if !opts.VerifyAsWritten { // else writing's progress is the hashing's
+		opts.Hashing.Progress = prog.set
+	}
 	plan, err := convert.Bundle(ctx, sources, opts)
 	prog.done()
 	if err != nil {

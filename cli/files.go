@@ -40,8 +40,8 @@ func (s *fileSink) CopyRange(r io.ReaderAt, off, n int64) error {
 		var c int64
 		var err error
 		if src, ok := r.(*os.File); ok {
-			// The write pass is sequential and hashing is over, so moving
-			// the source's offset races with nothing.
+			// The write pass is sequential and hashers read with pread
+			// (ReadAt), so moving the source's offset races with nothing.
 			if _, err = src.Seek(off, io.SeekStart); err == nil {
 				c, err = s.f.ReadFrom(io.LimitReader(src, step))
 			}

@@ -48,6 +48,13 @@ type Options struct {
 	Spill         func() (Spill, error)
 
 	Hashing Hashing
+	// VerifyAsWritten leaves the blobs the output copies as they are to be
+	// hashed while the plan is written, overlapped with the copying: the
+	// plan's writer waits for each blob's digest before copying it and fails
+	// on a mismatch. For a destination written whole and then renamed into
+	// place (the CLI's files and directories); streams, which cannot take
+	// back what they wrote, keep it off and have everything hashed first.
+	VerifyAsWritten bool
 }
 
 // MaxModTime is the latest time, in seconds, a tar header holds in its fixed

@@ -12,15 +12,17 @@ import (
 )
 
 // Plan is an output, entry by entry in the order they are written. Each
-// entry's content is bytes retar wrote or a blob of the source, already
-// verified, so writing it copies and checks nothing more than sizes.
+// entry's content is bytes retar wrote or a blob of the source, verified
+// before it is copied: by Bundle, or (Options.VerifyAsWritten) as the plan
+// is written, when writing fails on a blob that does not verify.
 type Plan struct {
 	Layout   Layout
 	Entries  []Entry
 	Images   []PlannedImage
 	Warnings []string
 
-	modTime time.Time
+	modTime  time.Time
+	deferred *deferredHashes
 }
 
 // PlannedImage says what an output image is.
@@ -120,6 +122,9 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	}
 	if e.blob.spill != nil {
 		return s.CopyRange(e.blob.spill, 0, e.Size)
+	}
+	if err := p.deferred.wait(e.blob); err != nil {
+		return err
 	}
 	fail := func(format string, args ...any) error {
 		return &LayoutError{Source: e.blob.origin, Path: e.blob.Path, Reason: fmt.Sprintf(format, args...)}

@@ -426,13 +426,22 @@ func platformsIn(root *Node) []string {
 	return all
 }
 
-// verify hashes every blob the output holds that is not verified yet.
+// verify hashes every blob the output holds that is not verified yet; with
+// VerifyAsWritten, those that need no more than their digest checked are
+// left to be hashed as the plan is written.
 func (c *conversion) verify(ctx context.Context) error {
 	return c.bySource(func(a *Archive, out []outImage) error {
 		var blobs []*Blob
 		for _, o := range out {
 			for _, root := range append([]*Node{o.root}, o.referrers...) {
 				_ = root.walk(func(n *Node) error {
+					if b := n.Blob; b != nil && c.opts.VerifyAsWritten && !b.verified && !b.learnDiff && b.data == nil && b.spill == nil {
+						if c.plan.deferred == nil {
+							c.plan.deferred = &deferredHashes{ctx: ctx, h: c.opts.Hashing}
+						}
+						c.plan.deferred.add(a, b)
+						return nil
+					}
 					blobs = append(blobs, n.Blob)
 					return nil
 				})
@@ -447,6 +456,9 @@ func (c *conversion) verify(ctx context.Context) error {
 func (c *conversion) write(context.Context) error {
 	if err := c.dest.write(c); err != nil {
 		return err
+	}
+	if c.plan.deferred != nil {
+		c.plan.deferred.orderBy(c.plan.Entries)
 	}
 	if err := c.plan.checkNames(); err != nil {
 		return err
