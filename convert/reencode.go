@@ -128,12 +128,6 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 	if err != nil {
 		return nil, err
 	}
-	out := digest.SHA256.Digester()
-	size := &countWriter{}
-	enc, err := encoder(io.MultiWriter(sp, out.Hash(), size), opts)
-	if err != nil {
-		return nil, err
-	}
 	// The diff_id is hashed from what comes out of the decoder, unless the
 	// source is uncompressed and of the diff_id's algorithm: then it is its
 	// own diff, and the blob reader's digest is it.
@@ -142,9 +136,25 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 		diffAlg = b.diffID.Algorithm()
 	}
 	var diffHash digest.Digester
-	w := io.Writer(enc)
 	if from != Uncompressed || r.alg != diffAlg {
 		diffHash = diffAlg.Digester()
+	}
+	// The new blob's digest is hashed from what the encoder writes; written
+	// uncompressed, it is the diff, hashed once for both.
+	out := digest.SHA256.Digester()
+	toOut := []io.Writer{sp}
+	if opts.Compress == Uncompressed && diffHash != nil && diffAlg == digest.SHA256 {
+		out = diffHash
+	} else {
+		toOut = append(toOut, out.Hash())
+	}
+	size := &countWriter{}
+	enc, err := encoder(io.MultiWriter(append(toOut, size)...), opts)
+	if err != nil {
+		return nil, err
+	}
+	w := io.Writer(enc)
+	if diffHash != nil {
 		w = io.MultiWriter(enc, diffHash.Hash())
 	}
 	if _, err := io.CopyBuffer(w, dec, make([]byte, copyBuffer)); err != nil {
