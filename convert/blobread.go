@@ -33,6 +33,10 @@ type Progress struct {
 	Phase             string // "verifying", "re-encoding"
 	Bytes, TotalBytes int64
 	Blobs, TotalBlobs int // blobs finished, of all
+	// Blob is the blob this call is about: the Bytes added since the last
+	// call are its bytes, and a call that counts one more of Blobs says it
+	// is finished. Read its fields during the call only.
+	Blob *Blob
 }
 
 // blobReader reads one blob of the source, once, checking it on the way
@@ -211,8 +215,8 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 	return eachBlob(ctx, todo, h.Parallel, func(ctx context.Context, b *Blob) error {
 		buf := bufs.Get().([]byte)
 		defer bufs.Put(buf)
-		defer meter.add(0, true)
-		return a.hashBlob(ctx, b, h, buf, func(n int64) { meter.add(n, false) })
+		defer meter.add(b, 0, true)
+		return a.hashBlob(ctx, b, h, buf, func(n int64) { meter.add(b, n, false) })
 	})
 }
 
@@ -389,7 +393,7 @@ func newProgressMeter(fn func(Progress), phase string, blobs []*Blob) *progressM
 	return m
 }
 
-func (m *progressMeter) add(n int64, blobDone bool) {
+func (m *progressMeter) add(b *Blob, n int64, blobDone bool) {
 	if m.fn == nil {
 		return
 	}
@@ -399,6 +403,7 @@ func (m *progressMeter) add(n int64, blobDone bool) {
 	if blobDone {
 		m.p.Blobs++
 	}
+	m.p.Blob = b
 	m.fn(m.p)
 }
 
