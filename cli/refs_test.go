@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// Windows paths, parsed as on Windows whatever system runs the test: a
+// drive letter is no transport, and backslashes are part of the path.
+func TestParseRefWindowsForms(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Ref
+	}{
+		{`C:\images\x.tar`, Ref{Path: `C:\images\x.tar`}},
+		{`c:/images/x.tar`, Ref{Path: `c:/images/x.tar`}},
+		{`docker-archive:C:\images\x.tar`, Ref{Layout: convert.DockerArchive, Path: `C:\images\x.tar`}},
+		{`docker-archive:C:\images\x.tar:@1`, Ref{Layout: convert.DockerArchive, Path: `C:\images\x.tar`, Pick: "@1"}},
+		{`oci-archive:D:/out/x.tar:quay.io/x/y:1`, Ref{Layout: convert.OCIArchive, Path: `D:/out/x.tar`, Pick: "quay.io/x/y:1"}},
+		{`oci:C:\layouts\app:app:1`, Ref{Layout: convert.OCI, Path: `C:\layouts\app`, Pick: "app:1"}},
+		{`oci:C:\layouts\app`, Ref{Layout: convert.OCI, Path: `C:\layouts\app`}},
+		{`oci:.\layout:latest`, Ref{Layout: convert.OCI, Path: `.\layout`, Pick: "latest"}},
+		{`oci:\\server\share\layout:v1`, Ref{Layout: convert.OCI, Path: `\\server\share\layout`, Pick: "v1"}},
+		{`dir:C:\images\app`, Ref{Layout: convert.Dir, Path: `C:\images\app`}},
+		{`dir:C:\a:b`, Ref{Layout: convert.Dir, Path: `C:\a:b`}},
+		// A letter and a colon without a separator is not a drive: C:x is
+		// relative to a drive's current directory, which retar does not read.
+		{`oci:C:layout`, Ref{Layout: convert.OCI, Path: `C`, Pick: "layout"}},
+	} {
+		got, err := parseRef(c.in, true)
+		require.NoError(t, err, c.in)
+		assert.Equal(t, c.want, got, c.in)
+		again, err := parseRef(got.String(), true)
+		require.NoError(t, err)
+		assert.Equal(t, got, again, "String of %q parses back", c.in)
+	}
+	// Elsewhere skopeo's reading holds: the first colon after the path ends it.
+	got, err := parseRef(`oci:C:\layouts\app:app:1`, false)
+	require.NoError(t, err)
+	assert.Equal(t, Ref{Layout: convert.OCI, Path: "C", Pick: `\layouts\app:app:1`}, got)
+}
+
+func TestUnknownTransportWindows(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		windows bool
+		want    string
+	}{
+		{`C:\out.tar`, true, ""},
+		{`c:/out.tar`, true, ""},
+		{`C:\out.tar`, false, "C"},
+		{`bogus:x.tar`, true, "bogus"},
+		{`bogus:x.tar`, false, "bogus"},
+		{`./a:b.tar`, false, ""},
+		{`out.tar`, true, ""},
+		{`sub\dir:x`, true, ""},
+	} {
+		assert.Equal(t, c.want, unknownTransport(c.in, c.windows), "%q windows=%v", c.in, c.windows)
+	}
+}
+
+func TestIsDrive(t *testing.T) {
+	for in, want := range map[string]bool{`C:\`: true, `z:/x`: true, `C:`: false, `CC:\`: false, `1:\`: false, `C:x`: false, `:\x`: false} {
+		assert.Equal(t, want, isDrive(in), in)
+	}
+}
