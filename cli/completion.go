@@ -178,7 +178,7 @@ func openQuickly(r Ref) (*convert.Archive, func(), error) {
 		return nil, nil, os.ErrInvalid
 	}
 	if fi.Mode().IsRegular() {
-		f, err := os.Open(r.Path)
+		f, err := openInput(r.Path)
 		if err != nil {
 			return nil, nil, err
 		}

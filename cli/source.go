@@ -75,7 +75,7 @@ func openSource(ctx context.Context, r Ref, stdin io.Reader, lim convert.Limits)
 	case !m.IsRegular():
 		return nil, fmt.Errorf("%s: is %s, not an archive or a layout directory", r.Path, modeName(m))
 	}
-	f, err := os.Open(r.Path)
+	f, err := openInput(r.Path)
 	if err != nil {
 		return nil, err
 	}
