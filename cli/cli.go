@@ -337,6 +337,7 @@ func (v *option) Type() string   { return v.kind }
 func boolOption(fs *pflag.FlagSet, o *convert.Options, name, usage string) {
 	fs.Var(optionValue(o, name, "bool"), name, usage)
 	fs.Lookup(name).NoOptDefVal = "true"
+	fs.Lookup(name).DefValue = "false"
 }
 
 // convertRefs reads convert's SRC... DST arguments.
