@@ -341,13 +341,13 @@ func boolOption(fs *pflag.FlagSet, o *convert.Options, name, usage string) {
 }
 
 // convertRefs reads convert's SRC... DST arguments.
-func convertRefs(pos []string) (srcs []Ref, dst Ref, err error) {
+func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	if len(pos) < 2 {
 		return nil, dst, usagef("convert takes SRC [SRC...] DST, got %d arguments (retar convert --help)", len(pos))
 	}
 	stdin := 0
 	for _, a := range pos[:len(pos)-1] {
-		r, err := ParseRef(a)
+		r, err := parseRef(a)
 		if err != nil {
 			return nil, dst, usageError{err.Error()}
 		}
@@ -358,7 +358,7 @@ func convertRefs(pos []string) (srcs []Ref, dst Ref, err error) {
 		}
 		srcs = append(srcs, r)
 	}
-	if dst, err = ParseRef(pos[len(pos)-1]); err != nil {
+	if dst, err = parseRef(pos[len(pos)-1]); err != nil {
 		return nil, dst, usageError{err.Error()}
 	}
 	if dst.Layout == "" {
@@ -378,7 +378,7 @@ func convertRefs(pos []string) (srcs []Ref, dst Ref, err error) {
 // completeOptions adds what the command line says outside the flags (DST's
 // layout and name, the host, SOURCE_DATE_EPOCH) and validates the whole,
 // before anything is read.
-func completeOptions(opts *convert.Options, dst Ref) error {
+func completeOptions(opts *convert.Options, dst imageRef) error {
 	mtime, err := modTime()
 	if err != nil {
 		return err
@@ -391,7 +391,7 @@ func completeOptions(opts *convert.Options, dst Ref) error {
 }
 
 // sourceDirs are the sources that are directories.
-func sourceDirs(srcs []Ref) []string {
+func sourceDirs(srcs []imageRef) []string {
 	var dirs []string
 	for _, src := range srcs {
 		if fi, err := os.Stat(src.Path); err == nil && fi.IsDir() && src.Path != "-" {
@@ -403,7 +403,7 @@ func sourceDirs(srcs []Ref) []string {
 
 // openSources opens every SRC; closeAll releases what opening took, however
 // far it got.
-func (e *env) openSources(ctx context.Context, srcs []Ref, lim convert.Limits) (sources []convert.Source, closeAll func(), err error) {
+func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limits) (sources []convert.Source, closeAll func(), err error) {
 	var opened []*source
 	closeAll = func() {
 		for _, s := range opened {
@@ -449,7 +449,7 @@ func (e *env) write(ctx context.Context, out *output, plan *convert.Plan) error 
 }
 
 // wrote says what was written, an image a line.
-func (e *env) wrote(dst Ref, plan *convert.Plan) {
+func (e *env) wrote(dst imageRef, plan *convert.Plan) {
 	if e.quiet {
 		return
 	}
@@ -740,14 +740,14 @@ func printCheck(w io.Writer, r *check.Report) {
 
 // checkOutput prints, after a conversion, the loaders its output will not
 // suit, as retar check would say.
-func (e *env) checkOutput(ctx context.Context, dst Ref) {
+func (e *env) checkOutput(ctx context.Context, dst imageRef) {
 	if e.quiet || !dst.Layout.IsArchive() || dst.Path == "-" {
 		return
 	}
 	if fi, err := os.Stat(dst.Path); err != nil || !fi.Mode().IsRegular() {
 		return // written through a FIFO or a device: nothing to read back
 	}
-	s, err := openSource(ctx, Ref{Path: dst.Path}, nil, e.opts.Hashing.Limits)
+	s, err := openSource(ctx, imageRef{Path: dst.Path}, nil, e.opts.Hashing.Limits)
 	if err != nil {
 		return
 	}
@@ -765,8 +765,8 @@ func (e *env) checkOutput(ctx context.Context, dst Ref) {
 
 // openOne opens a command's one SRC; closeSrc releases what opening took
 // (temporary decompressed copies).
-func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src Ref, closeSrc func(), err error) {
-	if src, err = ParseRef(arg); err != nil {
+func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src imageRef, closeSrc func(), err error) {
+	if src, err = parseRef(arg); err != nil {
 		return nil, src, nil, usageError{err.Error()}
 	}
 	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)

@@ -145,7 +145,7 @@ func completePlatforms(_ *cobra.Command, args []string, toComplete string) ([]st
 func platformsOf(args []string) []string {
 	var out []string
 	for _, arg := range args {
-		r, err := ParseRef(arg)
+		r, err := parseRef(arg)
 		if err != nil || r.Path == "-" {
 			continue
 		}
@@ -169,7 +169,7 @@ func platformsOf(args []string) []string {
 // openQuickly opens a source that needs no copy: a layout directory or an
 // uncompressed archive file (compressed ones and streams take a pass
 // through TMPDIR, too slow for a key press).
-func openQuickly(r Ref) (*convert.Archive, func(), error) {
+func openQuickly(r imageRef) (*convert.Archive, func(), error) {
 	fi, err := os.Stat(r.Path)
 	if err != nil {
 		return nil, nil, err

@@ -8,14 +8,14 @@ import (
 	"github.com/retar-dev/retar/convert"
 )
 
-// Ref is a SRC or DST argument: TRANSPORT:PATH[:REF], or a bare path.
-type Ref struct {
+// imageRef is a SRC or DST argument: TRANSPORT:PATH[:REF], or a bare path.
+type imageRef struct {
 	Layout convert.Layout // "" for a bare path
 	Path   string
 	Pick   string // the part after PATH: a name, or @N
 }
 
-func (r Ref) String() string {
+func (r imageRef) String() string {
 	if r.Layout == "" {
 		return r.Path
 	}
@@ -26,28 +26,28 @@ func (r Ref) String() string {
 	return s
 }
 
-// ParseRef reads skopeo's syntax: the transport up to the first colon, then
+// parseRef reads skopeo's syntax: the transport up to the first colon, then
 // the path up to the next one, then the reference (which may hold colons).
 // A dir: reference has no REF part. On Windows a path may start with a
 // drive (C:\ or C:/), whose colon ends nothing.
-func ParseRef(s string) (Ref, error) { return parseRef(s, runtime.GOOS == "windows") }
+func parseRef(s string) (imageRef, error) { return parseRefFor(s, runtime.GOOS == "windows") }
 
-// parseRef is ParseRef for Windows paths or not, so both are tested on any
+// parseRefFor is parseRef for Windows paths or not, so both are tested on any
 // system.
-func parseRef(s string, windows bool) (Ref, error) {
+func parseRefFor(s string, windows bool) (imageRef, error) {
 	t, rest, ok := strings.Cut(s, ":")
 	layout, known := convert.ParseLayout(t)
 	if !ok || !known {
 		if s == "" {
-			return Ref{}, fmt.Errorf("empty image reference")
+			return imageRef{}, fmt.Errorf("empty image reference")
 		}
-		return Ref{Path: s}, nil
+		return imageRef{Path: s}, nil
 	}
 	if layout == convert.Dir {
 		if rest == "" {
-			return Ref{}, fmt.Errorf("%q: no path", s)
+			return imageRef{}, fmt.Errorf("%q: no path", s)
 		}
-		return Ref{Layout: layout, Path: rest}, nil
+		return imageRef{Layout: layout, Path: rest}, nil
 	}
 	skip := 0
 	if windows && isDrive(rest) {
@@ -58,9 +58,9 @@ func parseRef(s string, windows bool) (Ref, error) {
 		p, pick = rest[:skip+i], rest[skip+i+1:]
 	}
 	if p == "" {
-		return Ref{}, fmt.Errorf("%q: no path", s)
+		return imageRef{}, fmt.Errorf("%q: no path", s)
 	}
-	return Ref{Layout: layout, Path: p, Pick: pick}, nil
+	return imageRef{Layout: layout, Path: p, Pick: pick}, nil
 }
 
 // isDrive reports whether p starts with a Windows drive: one letter, a
