@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +18,9 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 )
@@ -30,15 +32,10 @@ const (
 	exitUsage = 2
 )
 
-const usage = `retar rewrites container image archives between layouts.
-
-Usage:
-  retar convert [flags] SRC DST    convert an image (see retar convert --help)
-  retar inspect [--raw|--config] SRC
-  retar verify SRC                 check every digest, size and reference
-  retar check [--for LIST] [--json] SRC
-                                   which loaders take it, under which names
-  retar manifest-digest FILE       print the digest of a manifest file
+const rootHelp = `retar rewrites container image archives between layouts: docker-archive,
+oci-archive, an OCI layout directory (oci:) and a containers/image dir:
+layout. It adds or fixes names, verifies every digest on the way, and keeps
+every digest it can.
 
 SRC and DST are TRANSPORT:PATH[:REF] as skopeo spells them:
   docker-archive:PATH[:REF|:@N]  oci-archive:PATH[:REF]  oci:PATH[:REF]  dir:PATH
@@ -46,16 +43,25 @@ A SRC may also be a bare path; its layout is detected from its content
 (compressed archives too: gzip, zstd, bzip2, xz).
 `
 
+const rootExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
+  retar convert image.tar dir:./image
+  retar inspect oci-archive:fixed.tar
+  retar verify image.tar
+  retar check --for docker,containerd image.tar`
+
 type env struct {
-	help           func() // prints the current command's --help
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	quiet          bool
-	tty            bool
-	opts           convert.Options // what the command's flags set (limits)
+	tty            bool            // stderr is a terminal: progress bars
+	progress       string          // --progress: auto, plain, json, none
+	opts           convert.Options // what the command's flags set
+	force          bool            // convert --force
 }
 
-// Main runs retar with args (without the program name) and returns its exit status.
+// Main runs retar with args (without the program name) and returns its exit
+// status: 0 done, 1 failed, 2 usage. Every error is one line on stderr,
+// "retar: ...".
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	// A bug must still end in one line and a status, with nothing left behind.
@@ -65,44 +71,25 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = exitFail
 		}
 	}()
-	if f, ok := stderr.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			e.tty = true
-		}
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		e.tty = true
 	}
+	root := e.command()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		root.SetOut(stderr)
+		root.Help() //nolint:errcheck // to stderr, as a usage error
 		return exitUsage
 	}
+	root.SetArgs(args)
 	ctx, stop, signaled := withSignals(stderr)
 	defer stop()
-	var err error
-	switch args[0] {
-	case "convert":
-		err = e.convert(ctx, args[1:])
-	case "inspect":
-		err = e.inspect(ctx, args[1:])
-	case "verify":
-		err = e.verify(ctx, args[1:])
-	case "manifest-digest":
-		err = e.manifestDigest(args[1:])
-	case "check":
-		err = e.check(ctx, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "retar: unknown command %q\n\n%s", args[0], usage)
-		return exitUsage
-	}
+	err := root.ExecuteContext(ctx)
 	if sig := signaled(); sig != nil && err != nil {
 		err = errInterrupted{sig}
 	}
 	var ue usageError
 	switch {
 	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue) || errors.Is(err, convert.ErrUsage):
 		fmt.Fprintf(stderr, "retar: %v\n", oneLine(err))
@@ -111,6 +98,69 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "retar: %v\n", oneLine(err))
 		return exitFail
 	}
+}
+
+// Command is the retar command tree that Main runs, on the process's
+// standard streams: for generators of documentation (make man) and of shell
+// completion.
+func Command() *cobra.Command {
+	return (&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}).command()
+}
+
+// The commands are listed in the order of use, convert first, not sorted.
+func init() { cobra.EnableCommandSorting = false }
+
+// command builds the command tree over e: every command, its flags (GNU
+// style, anywhere on the line), its help, examples and completions.
+func (e *env) command() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "retar",
+		Short:         "Rewrite container image archives between layouts",
+		Long:          rootHelp,
+		Example:       rootExample,
+		Version:       buildVersion().Version,
+		SilenceErrors: true, // Main prints errors, one line each
+		SilenceUsage:  true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			hint := ""
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				hint = fmt.Sprintf(": did you mean %s?", s[0])
+			}
+			return usagef("unknown command %q%s (retar --help)", args[0], hint)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(e.stderr)
+			cmd.Help() //nolint:errcheck
+			return usagef("no command given")
+		},
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetVersionTemplate("retar {{.Version}}\n")
+	// retar alone is not a command: its usage lists the commands only.
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}", "{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		name := cmd.Name()
+		if cmd != root {
+			name = "retar " + name
+		}
+		var iv *pflag.InvalidValueError
+		if errors.As(err, &iv) {
+			err = fmt.Errorf("--%s %q: %w", iv.GetFlag().Name, iv.GetValue(), errors.Unwrap(err))
+		}
+		return usagef("%s: %v (%s --help)", cmd.Name(), err, name)
+	})
+	pf := root.PersistentFlags()
+	pf.BoolVarP(&e.quiet, "quiet", "q", false, "no progress and no notices")
+	e.progress = "auto"
+	pf.Var(progressFlag{&e.progress}, "progress", "progress on stderr: auto (bars on a terminal, else none), plain (a line a step), json (JSON lines), none")
+	root.RegisterFlagCompletionFunc("progress", fixedValues("auto", "plain", "json", "none")) //nolint:errcheck
+	root.AddCommand(e.convertCommand(), e.inspectCommand(), e.verifyCommand(), e.checkCommand(), e.manifestDigestCommand(), e.versionCommand())
+	return root
 }
 
 // oneLine keeps an error to the one line users read: whitespace folds, and
@@ -132,59 +182,23 @@ func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-func (e *env) flags(name, help string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	// Parse errors are one line (Main prints them); the usage text is for
-	// --help and for a wrong number of arguments.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {} // the flag package calls it on every error
-	e.help = func() {
-		fmt.Fprint(e.stdout, help)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	fs.BoolVar(&e.quiet, "q", false, "no progress and no notices")
-	return fs
-}
-
-// parse parses flags wherever they stand among the arguments, as skopeo's do.
-func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				e.help()
-				return nil, err
-			}
-			return nil, usageError{fmt.Sprintf("%s: %v (retar %s --help)", fs.Name(), err, fs.Name())}
+// arguments says how many positional arguments a command takes, as a
+// usage error naming them.
+func arguments(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %s (retar %s --help)", cmd.Name(), what, cmd.Name())
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		return nil
 	}
 }
 
-const convertHelp = `Usage: retar convert [flags] SRC [SRC...] DST
-
-Convert an image between docker-archive, oci-archive, oci and dir layouts,
+const convertHelp = `Convert an image between docker-archive, oci-archive, oci and dir layouts,
 verifying every digest on the way and keeping every digest it can. Several
 sources make one bundle: every image with all its names, shared blobs once,
 in an archive docker load, ctr images import and podman load all take. A
 DST without a transport is such an archive (an oci-archive with a docker
 manifest.json).
-
-Examples:
-  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
-  retar convert image.tar dir:./image
-  retar convert -t app:1 -t app:latest skopeo.tar docker-archive:named.tar
-  retar convert multi.tar:@1 oci:./layout
-  retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
-  retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
-  retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar
 
 A name in DST replaces the image's names; -t adds names. For docker-archive
 they are docker references, normalised as docker does (busybox:1 is
@@ -206,19 +220,34 @@ v2s2 or OCI; their signatures are dropped, with a notice.
 SRC - reads the archive (compressed or not) from standard input, written
 once to a temporary file in TMPDIR; DST - writes it to standard output.
 
-` + destPolicy + `
-Flags:
-`
+` + destPolicy
 
-func (e *env) convert(ctx context.Context, args []string) error {
-	fs := e.flags("convert", convertHelp)
-	var opts convert.Options
-	optionFlags(fs, &opts)
-	force := fs.Bool("force", false, "replace a DST directory whatever it holds: everything in it is deleted")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
+const convertExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
+  retar convert image.tar dir:./image
+  retar convert -t app:1 -t app:latest skopeo.tar docker-archive:named.tar
+  retar convert multi.tar:@1 oci:./layout
+  retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
+  retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
+  retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar`
+
+func (e *env) convertCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:               "convert [flags] SRC [SRC...] DST",
+		Short:             "Convert images between layouts, or bundle several into one archive",
+		Long:              convertHelp,
+		Example:           convertExample,
+		ValidArgsFunction: completeRefs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.convert(cmd.Context(), args)
+		},
 	}
+	optionFlags(cmd, &e.opts)
+	cmd.Flags().BoolVar(&e.force, "force", false, "replace a DST directory whatever it holds: everything in it is deleted")
+	return cmd
+}
+
+func (e *env) convert(ctx context.Context, pos []string) error {
+	opts := e.opts
 	srcs, dst, err := convertRefs(pos)
 	if err != nil {
 		return err
@@ -227,7 +256,7 @@ func (e *env) convert(ctx context.Context, args []string) error {
 		return err
 	}
 	// The destination is judged (and locked) before any source is read.
-	out, err := prepareOutput(dst, sourceDirs(srcs), *force, e.stdout)
+	out, err := prepareOutput(dst, sourceDirs(srcs), e.force, e.stdout)
 	if err != nil {
 		return err
 	}
@@ -241,11 +270,13 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := e.plan(ctx, sources, opts)
+	plan, verified, err := e.plan(ctx, sources, opts)
 	if err != nil {
 		return err
 	}
-	if err := e.write(ctx, out, plan); err != nil {
+	err = e.write(ctx, out, plan)
+	verified(err)
+	if err != nil {
 		return err
 	}
 	e.checkOutput(ctx, dst)
@@ -255,39 +286,73 @@ func (e *env) convert(ctx context.Context, args []string) error {
 
 // optionFlags binds convert's flags to the core's one parser of options:
 // each flag's text goes to convert.Options.Set, as the browser's options do.
-func optionFlags(fs *flag.FlagSet, o *convert.Options) {
-	set := func(name string) func(string) error { return func(v string) error { return o.Set(name, v) } }
-	fs.Func("t", "add a name (repeatable)", set("tag"))
-	fs.Func("tag", "add a name (repeatable)", set("tag"))
-	fs.Func("additional-tag", "alias of --tag", set("tag"))
-	fs.Func("platform", "take os/arch[/variant] from a multi-platform image (repeatable)", set("platform"))
-	fs.BoolFunc("oci-strict", "oci-archive: leave out the docker manifest.json that lets docker load it", set("oci-strict"))
-	fs.BoolFunc("all-platforms", "keep every platform of a multi-platform image (docker-archive, dir)", set("all-platforms"))
-	fs.BoolFunc("keep-absent", "keep index entries whose manifests the source lacks (default: leave them out, with a notice)", set("keep-absent"))
-	fs.Func("format", "manifest format of the output: oci or v2s2 (default: keep the source's)", set("format"))
-	fs.Func("attestations", "attestations, signatures and SBOMs: keep, strip, referrers (BuildKit's attestation manifests become OCI 1.1 referrers) or docker (in-toto referrers go back into the index) (default: keep)", set("attestations"))
-	fs.Func("compress", "layer compression: keep, gzip, zstd or none (default: keep, but zstd becomes gzip in a docker-archive; keep says keep it)", set("compress"))
-	fs.Func("compress-level", "compression level (gzip 1-9, zstd 1-22; default: the encoder's)", set("compress-level"))
-	limitFlags(fs, o)
+func optionFlags(cmd *cobra.Command, o *convert.Options) {
+	fs := cmd.Flags()
+	fs.VarP(optionValue(o, "tag", "stringArray"), "tag", "t", "add a name (repeatable)")
+	fs.Var(optionValue(o, "tag", "stringArray"), "additional-tag", "alias of --tag")
+	fs.Var(optionValue(o, "platform", "stringArray"), "platform", "take os/arch[/variant] from a multi-platform image (repeatable)")
+	boolOption(fs, o, "oci-strict", "oci-archive: leave out the docker manifest.json that lets docker load it")
+	boolOption(fs, o, "all-platforms", "keep every platform of a multi-platform image (docker-archive, dir)")
+	boolOption(fs, o, "keep-absent", "keep index entries whose manifests the source lacks (default: leave them out, with a notice)")
+	fs.Var(optionValue(o, "format", "string"), "format", "manifest format of the output: oci or v2s2 (default: keep the source's)")
+	fs.Var(optionValue(o, "attestations", "string"), "attestations", "attestations, signatures and SBOMs: keep, strip, referrers (BuildKit's attestation manifests become OCI 1.1 referrers) or docker (in-toto referrers go back into the index) (default: keep)")
+	fs.Var(optionValue(o, "compress", "string"), "compress", "layer compression: keep, gzip, zstd or none (default: keep, but zstd becomes gzip in a docker-archive; keep says keep it)")
+	fs.Var(optionValue(o, "compress-level", "int"), "compress-level", "compression level (gzip 1-9, zstd 1-22; default: the encoder's)")
+	limitFlags(cmd, o)
+	cmd.RegisterFlagCompletionFunc("format", fixedValues("oci", "v2s2"))                                //nolint:errcheck
+	cmd.RegisterFlagCompletionFunc("compress", fixedValues("keep", "gzip", "zstd", "none"))             //nolint:errcheck
+	cmd.RegisterFlagCompletionFunc("attestations", fixedValues("keep", "strip", "referrers", "docker")) //nolint:errcheck
+	cmd.RegisterFlagCompletionFunc("compress-level", noValues)                                          //nolint:errcheck
+	for _, name := range []string{"tag", "additional-tag"} {
+		cmd.RegisterFlagCompletionFunc(name, noValues) //nolint:errcheck
+	}
+	cmd.RegisterFlagCompletionFunc("platform", completePlatforms) //nolint:errcheck
 }
 
 // limitFlags are the expansion limits, for every command that reads a source.
-func limitFlags(fs *flag.FlagSet, o *convert.Options) {
-	set := func(name string) func(string) error { return func(v string) error { return o.Set(name, v) } }
-	fs.Func("max-expansion", fmt.Sprintf("refuse a compressed archive or layer that expands past RATIO times its size, once past %d GiB (default %d; 0: no limit)",
-		convert.ExpansionFloor>>30, convert.DefaultLimits.MaxExpansion), set("max-expansion"))
-	fs.Func("max-expanded", fmt.Sprintf("refuse a compressed archive or layer that expands past SIZE (default %dGiB; 0: no limit)",
-		convert.DefaultLimits.MaxExpanded>>30), set("max-expanded"))
+func limitFlags(cmd *cobra.Command, o *convert.Options) {
+	fs := cmd.Flags()
+	fs.Var(optionValue(o, "max-expansion", "RATIO"), "max-expansion", fmt.Sprintf("refuse a compressed archive or layer that expands past RATIO times its size, once past %d GiB (default %d; 0: no limit)",
+		convert.ExpansionFloor>>30, convert.DefaultLimits.MaxExpansion))
+	fs.Var(optionValue(o, "max-expanded", "SIZE"), "max-expanded", fmt.Sprintf("refuse a compressed archive or layer that expands past SIZE (default %dGiB; 0: no limit)",
+		convert.DefaultLimits.MaxExpanded>>30))
+	cmd.RegisterFlagCompletionFunc("max-expansion", noValues) //nolint:errcheck
+	cmd.RegisterFlagCompletionFunc("max-expanded", noValues)  //nolint:errcheck
+}
+
+// option is a flag whose text goes to convert.Options.Set under its name.
+type option struct {
+	o          *convert.Options
+	name, kind string
+	last       string
+}
+
+func optionValue(o *convert.Options, name, kind string) *option {
+	return &option{o: o, name: name, kind: kind}
+}
+
+func (v *option) Set(s string) error {
+	v.last = s
+	return v.o.Set(v.name, s)
+}
+func (v *option) String() string { return "" } // no default shown: the usage says it
+func (v *option) Type() string   { return v.kind }
+
+// boolOption is a switch (--oci-strict, --oci-strict=false) set by name.
+func boolOption(fs *pflag.FlagSet, o *convert.Options, name, usage string) {
+	fs.Var(optionValue(o, name, "bool"), name, usage)
+	fs.Lookup(name).NoOptDefVal = "true"
+	fs.Lookup(name).DefValue = "false"
 }
 
 // convertRefs reads convert's SRC... DST arguments.
-func convertRefs(pos []string) (srcs []Ref, dst Ref, err error) {
+func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	if len(pos) < 2 {
 		return nil, dst, usagef("convert takes SRC [SRC...] DST, got %d arguments (retar convert --help)", len(pos))
 	}
 	stdin := 0
 	for _, a := range pos[:len(pos)-1] {
-		r, err := ParseRef(a)
+		r, err := parseRef(a)
 		if err != nil {
 			return nil, dst, usageError{err.Error()}
 		}
@@ -298,11 +363,11 @@ func convertRefs(pos []string) (srcs []Ref, dst Ref, err error) {
 		}
 		srcs = append(srcs, r)
 	}
-	if dst, err = ParseRef(pos[len(pos)-1]); err != nil {
+	if dst, err = parseRef(pos[len(pos)-1]); err != nil {
 		return nil, dst, usageError{err.Error()}
 	}
 	if dst.Layout == "" {
-		if t, _, ok := strings.Cut(dst.Path, ":"); ok && !strings.ContainsAny(t, "/.") {
+		if t := unknownTransport(dst.Path, runtime.GOOS == "windows"); t != "" {
 			return nil, dst, usagef("DST %q: unknown transport %q (docker-archive, oci-archive, oci, dir; a bare path is an oci-archive)", dst.Path, t)
 		}
 		// A bare destination is the archive every loader takes: an
@@ -318,7 +383,7 @@ func convertRefs(pos []string) (srcs []Ref, dst Ref, err error) {
 // completeOptions adds what the command line says outside the flags (DST's
 // layout and name, the host, SOURCE_DATE_EPOCH) and validates the whole,
 // before anything is read.
-func completeOptions(opts *convert.Options, dst Ref) error {
+func completeOptions(opts *convert.Options, dst imageRef) error {
 	mtime, err := modTime()
 	if err != nil {
 		return err
@@ -331,7 +396,7 @@ func completeOptions(opts *convert.Options, dst Ref) error {
 }
 
 // sourceDirs are the sources that are directories.
-func sourceDirs(srcs []Ref) []string {
+func sourceDirs(srcs []imageRef) []string {
 	var dirs []string
 	for _, src := range srcs {
 		if fi, err := os.Stat(src.Path); err == nil && fi.IsDir() && src.Path != "-" {
@@ -343,7 +408,7 @@ func sourceDirs(srcs []Ref) []string {
 
 // openSources opens every SRC; closeAll releases what opening took, however
 // far it got.
-func (e *env) openSources(ctx context.Context, srcs []Ref, lim convert.Limits) (sources []convert.Source, closeAll func(), err error) {
+func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limits) (sources []convert.Source, closeAll func(), err error) {
 	var opened []*source
 	closeAll = func() {
 		for _, s := range opened {
@@ -366,32 +431,37 @@ func (e *env) openSources(ctx context.Context, srcs []Ref, lim convert.Limits) (
 	return sources, closeAll, nil
 }
 
-// plan runs the conversion's stages, with progress and notices.
-func (e *env) plan(ctx context.Context, sources []convert.Source, opts convert.Options) (*convert.Plan, error) {
-	prog := e.progress("verifying")
-	if !opts.VerifyAsWritten { // else writing's progress is the hashing's
-		opts.Hashing.Progress = prog.set
+// plan runs the conversion's stages, with progress and notices. With
+// VerifyAsWritten the hashing goes on while the plan is written: verified
+// ends its progress once the writing has.
+func (e *env) plan(ctx context.Context, sources []convert.Source, opts convert.Options) (plan *convert.Plan, verified func(error), err error) {
+	prog := e.meter("verifying")
+	opts.Hashing.Progress = prog.update
+	plan, err = convert.Bundle(ctx, sources, opts)
+	if err != nil || !opts.VerifyAsWritten {
+		prog.finish(err)
+		verified = func(error) {}
+	} else {
+		verified = prog.finish
 	}
-	plan, err := convert.Bundle(ctx, sources, opts)
-	prog.done()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e.notices(plan.Warnings)
-	return plan, nil
+	return plan, verified, nil
 }
 
 // write writes the plan, with progress.
 func (e *env) write(ctx context.Context, out *output, plan *convert.Plan) error {
-	prog := e.progress("writing")
-	written := convert.Progress{TotalBytes: plan.TarSize()}
-	err := out.write(ctx, plan, func(n int64) { written.Bytes += n; prog.set(written) })
-	prog.done()
+	prog := e.meter("writing")
+	written := convert.Progress{Phase: "writing", TotalBytes: plan.TarSize()}
+	err := out.write(ctx, plan, func(n int64) { written.Bytes += n; prog.update(written) })
+	prog.finish(err)
 	return err
 }
 
 // wrote says what was written, an image a line.
-func (e *env) wrote(dst Ref, plan *convert.Plan) {
+func (e *env) wrote(dst imageRef, plan *convert.Plan) {
 	if e.quiet {
 		return
 	}
@@ -436,60 +506,38 @@ func (e *env) notices(ws []string) {
 	}
 }
 
-// progress prints "verifying 120/800 MiB" on a terminal, at most ten times a second.
-type progress struct {
-	e     *env
-	what  string
-	last  time.Time
-	shown bool
-}
-
-func (e *env) progress(what string) *progress { return &progress{e: e, what: what} }
-
-func (p *progress) set(c convert.Progress) {
-	if p.e.quiet || !p.e.tty || time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last, p.shown = time.Now(), true
-	blobs := ""
-	if c.TotalBlobs > 0 {
-		blobs = fmt.Sprintf(", %d/%d blobs", c.Blobs, c.TotalBlobs)
-	}
-	what := p.what
-	if c.Phase != "" {
-		what = c.Phase
-	}
-	fmt.Fprintf(p.e.stderr, "\r\033[K%s %d/%d MiB%s", what, c.Bytes>>20, c.TotalBytes>>20, blobs)
-}
-
-func (p *progress) done() {
-	if p.shown {
-		fmt.Fprint(p.e.stderr, "\r\033[K")
-	}
-}
-
-const inspectHelp = `Usage: retar inspect [--raw | --config] SRC
-
-Print what an image is, as skopeo inspect does: names, digest, platform,
+const inspectHelp = `Print what an image is, as skopeo inspect does: names, digest, platform,
 layers, env and labels; plus every image the source holds and its warnings.
   --raw     the manifest as stored (for a docker-archive, the one retar derives)
   --config  the image config as stored
-
-Examples:
-  retar inspect image.tar
-  retar inspect --config oci:./layout:app:1
-  retar inspect --platform linux/arm64 oci-archive:multi.tar
-
-Flags:
 `
 
-func (e *env) inspect(ctx context.Context, args []string) error {
-	fs := e.flags("inspect", inspectHelp)
-	raw := fs.Bool("raw", false, "print the stored manifest")
-	config := fs.Bool("config", false, "print the image config")
-	fs.Func("platform", "os/arch[/variant] to describe from a multi-platform image", func(v string) error { return e.opts.Set("platform", v) })
-	limitFlags(fs, &e.opts)
-	a, src, closeSrc, err := e.openOne(ctx, fs, args, "inspect")
+func (e *env) inspectCommand() *cobra.Command {
+	var raw, config bool
+	cmd := &cobra.Command{
+		Use:   "inspect [--raw | --config] SRC",
+		Short: "Print what an image is, as skopeo inspect does",
+		Long:  inspectHelp,
+		Example: `  retar inspect image.tar
+  retar inspect --config oci:./layout:app:1
+  retar inspect --platform linux/arm64 oci-archive:multi.tar`,
+		Args:              arguments(1, "one SRC"),
+		ValidArgsFunction: completeRefs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.inspect(cmd.Context(), args[0], raw, config)
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&raw, "raw", false, "print the stored manifest")
+	fs.BoolVar(&config, "config", false, "print the image config")
+	fs.Var(optionValue(&e.opts, "platform", "stringArray"), "platform", "os/arch[/variant] to describe from a multi-platform image")
+	cmd.RegisterFlagCompletionFunc("platform", completePlatforms) //nolint:errcheck
+	limitFlags(cmd, &e.opts)
+	return cmd
+}
+
+func (e *env) inspect(ctx context.Context, arg string, raw, config bool) error {
+	a, src, closeSrc, err := e.openOne(ctx, arg)
 	if err != nil {
 		return err
 	}
@@ -500,10 +548,10 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 		return err
 	}
 	switch {
-	case *raw:
+	case raw:
 		_, err = e.stdout.Write(in.RawManifest)
 		return err
-	case *config:
+	case config:
 		_, err = e.stdout.Write(in.RawConfig)
 		return err
 	}
@@ -512,17 +560,33 @@ func (e *env) inspect(ctx context.Context, args []string) error {
 	return enc.Encode(in)
 }
 
-func (e *env) verify(ctx context.Context, args []string) error {
-	fs := e.flags("verify", "Usage: retar verify SRC\n\nCheck every blob against its digest and size, every layer against its diff_id\n(compressed layers are decompressed for it) and every reference.\n\nExamples:\n  retar verify image.tar\n  retar verify dir:./image\n\nFlags:\n")
-	limitFlags(fs, &e.opts)
-	a, src, closeSrc, err := e.openOne(ctx, fs, args, "verify")
+func (e *env) verifyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify SRC",
+		Short: "Check every digest, size and reference",
+		Long: `Check every blob against its digest and size, every layer against its diff_id
+(compressed layers are decompressed for it) and every reference.`,
+		Example: `  retar verify image.tar
+  retar verify dir:./image`,
+		Args:              arguments(1, "one SRC"),
+		ValidArgsFunction: completeRefs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.verify(cmd.Context(), args[0])
+		},
+	}
+	limitFlags(cmd, &e.opts)
+	return cmd
+}
+
+func (e *env) verify(ctx context.Context, arg string) error {
+	a, src, closeSrc, err := e.openOne(ctx, arg)
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
-	prog := e.progress("verifying")
-	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.set, Limits: e.opts.Hashing.Limits})
-	prog.done()
+	prog := e.meter("verifying")
+	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.update, Limits: e.opts.Hashing.Limits})
+	prog.finish(err)
 	if err != nil {
 		return err // the notices would repeat it
 	}
@@ -541,16 +605,20 @@ func (e *env) verify(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (e *env) manifestDigest(args []string) error {
-	flags := e.flags("manifest-digest", "Usage: retar manifest-digest FILE\n\nPrint the sha256 digest of a manifest file's bytes.\n\nExample:\n  retar manifest-digest ./image/manifest.json\n\nFlags:\n")
-	pos, err := e.parse(flags, args)
-	if err != nil {
-		return err
+func (e *env) manifestDigestCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "manifest-digest FILE",
+		Short:   "Print the digest of a manifest file",
+		Long:    "Print the sha256 digest of a manifest file's bytes (- reads standard input).",
+		Example: "  retar manifest-digest ./image/manifest.json",
+		Args:    arguments(1, "one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.manifestDigest(args[0])
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("manifest-digest takes one FILE (retar manifest-digest --help)")
-	}
-	name := pos[0]
+}
+
+func (e *env) manifestDigest(name string) error {
 	var r io.Reader = e.stdin
 	if name != "-" {
 		fi, err := os.Stat(name)
@@ -586,9 +654,7 @@ func (e *env) manifestDigest(args []string) error {
 	return nil
 }
 
-const checkHelp = `Usage: retar check [--for CONSUMERS] [--json] SRC
-
-Say, for each loader, whether it takes the archive, under which names, with
+const checkHelp = `Say, for each loader, whether it takes the archive, under which names, with
 which command, and why not: docker <= 24, docker 25-28 (classic store),
 docker with the containerd store, ctr images import on containerd 1.6/1.7,
 2.0 and 2.1+, podman load, skopeo, and k3s's air-gap import. The verdicts
@@ -597,28 +663,41 @@ come from the archive's shape and facts measured on those tools.
 --for takes a comma-separated list of consumers (docker, containerd, ctr,
 docker-24, docker-25, docker-containerd, ctr-1.6, ctr-2.0, ctr-2.1, podman,
 skopeo, k3s); the exit status is then 1 when one of them will not load it.
-
-Examples:
-  retar check image.tar
-  retar check --for docker,containerd --json bundle.tar
-
-Flags:
 `
 
-func (e *env) check(ctx context.Context, args []string) error {
-	fs := e.flags("check", checkHelp)
-	forList := fs.String("for", "", "consumers that must load it: exit 1 when one will not")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	limitFlags(fs, &e.opts)
-	a, src, closeSrc, err := e.openOne(ctx, fs, args, "check")
+func (e *env) checkCommand() *cobra.Command {
+	var forList string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check [--for CONSUMERS] [--json] SRC",
+		Short: "Say which loaders take an archive, under which names",
+		Long:  checkHelp,
+		Example: `  retar check image.tar
+  retar check --for docker,containerd --json bundle.tar`,
+		Args:              arguments(1, "one SRC"),
+		ValidArgsFunction: completeRefs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.check(cmd.Context(), args[0], forList, asJSON)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&forList, "for", "", "consumers that must load it: exit 1 when one will not")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.RegisterFlagCompletionFunc("for", completeLoaders) //nolint:errcheck
+	limitFlags(cmd, &e.opts)
+	return cmd
+}
+
+func (e *env) check(ctx context.Context, arg, forList string, asJSON bool) error {
+	a, src, closeSrc, err := e.openOne(ctx, arg)
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
 	r := check.Archive(a, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
 	var failed []string
-	if *forList != "" {
-		for _, c := range strings.Split(*forList, ",") {
+	if forList != "" {
+		for _, c := range strings.Split(forList, ",") {
 			bad, err := r.Fails(strings.TrimSpace(c))
 			if err != nil {
 				return err
@@ -628,7 +707,7 @@ func (e *env) check(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(r); err != nil {
@@ -673,14 +752,14 @@ func printCheck(w io.Writer, r *check.Report) {
 
 // checkOutput prints, after a conversion, the loaders its output will not
 // suit, as retar check would say.
-func (e *env) checkOutput(ctx context.Context, dst Ref) {
+func (e *env) checkOutput(ctx context.Context, dst imageRef) {
 	if e.quiet || !dst.Layout.IsArchive() || dst.Path == "-" {
 		return
 	}
 	if fi, err := os.Stat(dst.Path); err != nil || !fi.Mode().IsRegular() {
 		return // written through a FIFO or a device: nothing to read back
 	}
-	s, err := openSource(ctx, Ref{Path: dst.Path}, nil, e.opts.Hashing.Limits)
+	s, err := openSource(ctx, imageRef{Path: dst.Path}, nil, e.opts.Hashing.Limits)
 	if err != nil {
 		return
 	}
@@ -696,17 +775,10 @@ func (e *env) checkOutput(ctx context.Context, dst Ref) {
 	}
 }
 
-// openOne parses a command's flags and its one SRC, and opens it; closeSrc
-// releases what opening took (temporary decompressed copies).
-func (e *env) openOne(ctx context.Context, fs *flag.FlagSet, args []string, cmd string) (a *convert.Archive, src Ref, closeSrc func(), err error) {
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return nil, src, nil, err
-	}
-	if len(pos) != 1 {
-		return nil, src, nil, usagef("%s takes one SRC (retar %s --help)", cmd, cmd)
-	}
-	if src, err = ParseRef(pos[0]); err != nil {
+// openOne opens a command's one SRC; closeSrc releases what opening took
+// (temporary decompressed copies).
+func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src imageRef, closeSrc func(), err error) {
+	if src, err = parseRef(arg); err != nil {
 		return nil, src, nil, usageError{err.Error()}
 	}
 	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)

@@ -574,26 +574,6 @@ func TestRealFixture(t *testing.T) {
 	}
 }
 
-func FuzzParseRef(f *testing.F) {
-	for _, s := range []string{"x.tar", "docker-archive:x.tar", "docker-archive:x.tar:@1", "oci-archive:a.tar:quay.io/curl/curl:latest",
-		"oci:dir:tag", "dir:/a:b", "dir:", "oci:", "bogus:x", "", ":", "docker-archive::x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := cli.ParseRef(s)
-		if err != nil {
-			return
-		}
-		if r.Path == "" {
-			t.Errorf("ParseRef(%q) = %+v: no path", s, r)
-		}
-		again, err := cli.ParseRef(r.String())
-		if err != nil || again != r {
-			t.Errorf("ParseRef(%q) = %+v, whose String %q parses to %+v, %v", s, r, r.String(), again, err)
-		}
-	})
-}
-
 // An oci-archive whose index.json lists a manifest the archive does not hold:
 // every command says so in one line, exit 1; none panics.
 func TestAbsentManifest(t *testing.T) {

@@ -63,7 +63,7 @@ var (
 // prepareOutput checks dst against the policy before anything is read, and
 // takes the lock that keeps a second retar off it. srcDirs are the sources
 // that are directories.
-func prepareOutput(dst Ref, srcDirs []string, force bool, stdout io.Writer) (*output, error) {
+func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer) (*output, error) {
 	o := &output{path: dst.Path, layout: dst.Layout, unlock: func() {}}
 	if dst.Path == "-" {
 		return o, o.toStdout(dst, stdout)
@@ -99,7 +99,7 @@ func prepareOutput(dst Ref, srcDirs []string, force bool, stdout io.Writer) (*ou
 }
 
 // toStdout sends an archive to standard output, never to a terminal.
-func (o *output) toStdout(dst Ref, stdout io.Writer) error {
+func (o *output) toStdout(dst imageRef, stdout io.Writer) error {
 	if !dst.Layout.IsArchive() {
 		return usagef("DST %s: a %s: layout is a directory and cannot go to standard output; use oci-archive:- or docker-archive:-", dst, dst.Layout)
 	}

@@ -2,19 +2,20 @@ package cli
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/retar-dev/retar/convert"
 )
 
-// Ref is a SRC or DST argument: TRANSPORT:PATH[:REF], or a bare path.
-type Ref struct {
+// imageRef is a SRC or DST argument: TRANSPORT:PATH[:REF], or a bare path.
+type imageRef struct {
 	Layout convert.Layout // "" for a bare path
 	Path   string
 	Pick   string // the part after PATH: a name, or @N
 }
 
-func (r Ref) String() string {
+func (r imageRef) String() string {
 	if r.Layout == "" {
 		return r.Path
 	}
@@ -25,27 +26,57 @@ func (r Ref) String() string {
 	return s
 }
 
-// ParseRef reads skopeo's syntax: the transport up to the first colon, then
+// parseRef reads skopeo's syntax: the transport up to the first colon, then
 // the path up to the next one, then the reference (which may hold colons).
-// A dir: reference has no REF part.
-func ParseRef(s string) (Ref, error) {
+// A dir: reference has no REF part. On Windows a path may start with a
+// drive (C:\ or C:/), whose colon ends nothing.
+func parseRef(s string) (imageRef, error) { return parseRefFor(s, runtime.GOOS == "windows") }
+
+// parseRefFor is parseRef for Windows paths or not, so both are tested on any
+// system.
+func parseRefFor(s string, windows bool) (imageRef, error) {
 	t, rest, ok := strings.Cut(s, ":")
 	layout, known := convert.ParseLayout(t)
 	if !ok || !known {
 		if s == "" {
-			return Ref{}, fmt.Errorf("empty image reference")
+			return imageRef{}, fmt.Errorf("empty image reference")
 		}
-		return Ref{Path: s}, nil
+		return imageRef{Path: s}, nil
 	}
 	if layout == convert.Dir {
 		if rest == "" {
-			return Ref{}, fmt.Errorf("%q: no path", s)
+			return imageRef{}, fmt.Errorf("%q: no path", s)
 		}
-		return Ref{Layout: layout, Path: rest}, nil
+		return imageRef{Layout: layout, Path: rest}, nil
 	}
-	p, pick, _ := strings.Cut(rest, ":")
+	skip := 0
+	if windows && isDrive(rest) {
+		skip = 2
+	}
+	p, pick := rest, ""
+	if i := strings.IndexByte(rest[skip:], ':'); i >= 0 {
+		p, pick = rest[:skip+i], rest[skip+i+1:]
+	}
 	if p == "" {
-		return Ref{}, fmt.Errorf("%q: no path", s)
+		return imageRef{}, fmt.Errorf("%q: no path", s)
 	}
-	return Ref{Layout: layout, Path: p, Pick: pick}, nil
+	return imageRef{Layout: layout, Path: p, Pick: pick}, nil
+}
+
+// isDrive reports whether p starts with a Windows drive: one letter, a
+// colon, a separator (C:\x.tar, c:/x.tar). Such a letter is no transport.
+func isDrive(p string) bool {
+	return len(p) >= 3 && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z') && p[1] == ':' && (p[2] == '\\' || p[2] == '/')
+}
+
+// unknownTransport returns the transport a bare DST names that retar does
+// not know ("bogus" in bogus:x.tar), or "" when the DST is a path: one
+// whose part before the colon holds a separator or a dot, or (on Windows)
+// a drive.
+func unknownTransport(p string, windows bool) string {
+	t, _, ok := strings.Cut(p, ":")
+	if !ok || strings.ContainsAny(t, `/.`) || windows && (isDrive(p) || strings.Contains(t, `\`)) {
+		return ""
+	}
+	return t
 }

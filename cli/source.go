@@ -35,7 +35,7 @@ func (s *source) Close() {
 // is written once into a temporary file in TMPDIR (decompressed, within the
 // expansion limits), removed on Close, so the core gets random access with
 // flat memory. Devices and sockets are refused: they are not archives.
-func openSource(ctx context.Context, r Ref, stdin io.Reader, lim convert.Limits) (*source, error) {
+func openSource(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Limits) (*source, error) {
 	s := &source{in: convert.Input{Name: r.Path, Layout: r.Layout}}
 	if r.Path == "-" {
 		if f, ok := stdin.(*os.File); ok && isTerminal(f) {
@@ -75,7 +75,7 @@ func openSource(ctx context.Context, r Ref, stdin io.Reader, lim convert.Limits)
 	case !m.IsRegular():
 		return nil, fmt.Errorf("%s: is %s, not an archive or a layout directory", r.Path, modeName(m))
 	}
-	f, err := os.Open(r.Path)
+	f, err := openInput(r.Path)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,10 @@ type Progress struct {
 	Phase             string // "verifying", "re-encoding"
 	Bytes, TotalBytes int64
 	Blobs, TotalBlobs int // blobs finished, of all
+	// Blob is the blob this call is about: the Bytes added since the last
+	// call are its bytes, and a call that counts one more of Blobs says it
+	// is finished. Read its fields during the call only.
+	Blob *Blob
 }
 
 // blobReader reads one blob of the source, once, checking it on the way
@@ -153,7 +157,11 @@ func (r *blobReader) finish(diff digest.Digest) error {
 // known by, and records it.
 func (a *Archive) checkDigest(b *Blob, got digest.Digest) error {
 	if b.Digest != "" && got != b.Digest {
-		return &DigestError{Source: a.Source, Blob: b.Path, Want: b.Digest, Got: got}
+		what := ""
+		if b.claimedDiff {
+			what = "diff_id" // the digest claimed was the config's diff_id
+		}
+		return &DigestError{Source: a.Source, Blob: b.Path, What: what, Want: b.Digest, Got: got}
 	}
 	b.Digest, b.verified = got, true
 	return nil
@@ -211,8 +219,8 @@ func (a *Archive) hashBlobs(ctx context.Context, blobs []*Blob, h Hashing) error
 	return eachBlob(ctx, todo, h.Parallel, func(ctx context.Context, b *Blob) error {
 		buf := bufs.Get().([]byte)
 		defer bufs.Put(buf)
-		defer meter.add(0, true)
-		return a.hashBlob(ctx, b, h, buf, func(n int64) { meter.add(n, false) })
+		defer meter.add(b, 0, true)
+		return a.hashBlob(ctx, b, h, buf, func(n int64) { meter.add(b, n, false) })
 	})
 }
 
@@ -389,7 +397,7 @@ func newProgressMeter(fn func(Progress), phase string, blobs []*Blob) *progressM
 	return m
 }
 
-func (m *progressMeter) add(n int64, blobDone bool) {
+func (m *progressMeter) add(b *Blob, n int64, blobDone bool) {
 	if m.fn == nil {
 		return
 	}
@@ -399,6 +407,7 @@ func (m *progressMeter) add(n int64, blobDone bool) {
 	if blobDone {
 		m.p.Blobs++
 	}
+	m.p.Blob = b
 	m.fn(m.p)
 }
 

@@ -88,10 +88,10 @@ func (d *deferredHashes) hasher(ctx context.Context, meter *progressMeter) {
 		err := ctx.Err()
 		if err == nil {
 			err = safely(func() error {
-				return d.of[b].hashBlob(ctx, b, d.h, buf, func(n int64) { meter.add(n, false) })
+				return d.of[b].hashBlob(ctx, b, d.h, buf, func(n int64) { meter.add(b, n, false) })
 			})
 		}
-		meter.add(0, true)
+		meter.add(b, 0, true)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			d.first.CompareAndSwap(nil, errBox{err})
 			d.cancel() // the rest need not be hashed: the plan fails

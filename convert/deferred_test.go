@@ -45,15 +45,33 @@ func TestVerifyAsWritten(t *testing.T) {
 			t.Errorf("to %s: verifying as written changes the output", to)
 		}
 		for i := range img.Layers {
-			bad := img.OCIArchive(t).Edit(t, imagetest.BlobPath(img.Layers[i]), imagetest.Flip).Tar(t)
-			if _, err := write(bad, to, false); err == nil {
-				t.Fatalf("layer %d flipped: the check before writing passes", i)
+			// An OCI layout names the digest; a docker save's plain layer
+			// is taken at its config's diff_id, checked as it is written.
+			for _, src := range []struct {
+				ms   imagetest.Members
+				path string
+				what string
+			}{
+				{img.OCIArchive(t), imagetest.BlobPath(img.Layers[i]), ""},
+				{img.DockerArchive(t), img.DockerLayerPath(i), "diff_id"},
+			} {
+				bad := src.ms.Edit(t, src.path, imagetest.Flip).Tar(t)
+				if _, err := write(bad, to, false); err == nil {
+					t.Fatalf("layer %d flipped: the check before writing passes", i)
+				}
+				_, err := write(bad, to, true)
+				var de *convert.DigestError
+				if !errors.As(err, &de) || de.Blob != src.path || de.What != src.what {
+					t.Errorf("to %s, %s flipped: %v, want a %s digest error naming it", to, src.path, err, src.what)
+				}
 			}
-			_, err := write(bad, to, true)
-			var de *convert.DigestError
-			if !errors.As(err, &de) || de.Blob != imagetest.BlobPath(img.Layers[i]) {
-				t.Errorf("to %s, layer %d flipped: %v, want a digest error naming it", to, i, err)
-			}
+		}
+		dockerFirst, err := write(img.DockerArchive(t).Tar(t), to, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dockerOverlapped, err := write(img.DockerArchive(t).Tar(t), to, true); err != nil || !bytes.Equal(dockerFirst, dockerOverlapped) {
+			t.Errorf("to %s from a docker save: verifying as written changes the output (%v)", to, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -51,7 +52,7 @@ func imageOf(n *Node) *Image {
 // its layers once, as their digests and compression are part of it.
 func (img *Image) Root(ctx context.Context) (*Node, error) {
 	if img.root == nil {
-		if err := img.src.resolve(ctx, []*Image{img}, img.src.hashing); err != nil {
+		if err := img.src.resolve(ctx, []*Image{img}, img.src.hashing, false); err != nil {
 			return nil, err
 		}
 	}
@@ -78,13 +79,19 @@ type dockerImage struct {
 }
 
 // resolve gives every image read from a docker manifest.json its manifest,
-// hashing their layers (once, in parallel) on the way.
-func (a *Archive) resolve(ctx context.Context, images []*Image, h Hashing) error {
+// hashing their layers (once, in parallel) on the way. With claim, a layer
+// whose digest the archive already says (its file name, or for a plain tar
+// the config's diff_id) is not hashed here: the manifest is derived from
+// the claim, which the hashing as the plan is written then checks.
+func (a *Archive) resolve(ctx context.Context, images []*Image, h Hashing, claim bool) error {
 	var layers []*Blob
 	for _, img := range images {
 		if img.docker != nil && img.root == nil {
 			layers = append(layers, img.docker.layers...)
 		}
+	}
+	if claim {
+		layers = slices.DeleteFunc(layers, claimDigest)
 	}
 	if err := a.hashBlobs(ctx, layers, h); err != nil {
 		return err
@@ -95,6 +102,29 @@ func (a *Archive) resolve(ctx context.Context, images []*Image, h Hashing) error
 		}
 	}
 	return nil
+}
+
+// claimDigest takes a docker-archive layer's digest and compression without
+// hashing it, where the archive says them: its first bytes give the
+// compression, its name or the config's diff_id (a plain tar's digest) the
+// digest. It reports whether it could.
+func claimDigest(b *Blob) bool {
+	if b == nil || b.verified || b.learnDiff {
+		return false
+	}
+	c, err := b.sniff()
+	if err != nil {
+		return false // hashing it reports why
+	}
+	switch {
+	case b.Digest != "":
+	case c == Uncompressed && b.diffID != "":
+		b.Digest, b.claimedDiff = b.diffID, true
+	default:
+		return false
+	}
+	b.compression = c
+	return true
 }
 
 // derive gives an image read from a docker archive the v2s2 manifest that
@@ -124,7 +154,7 @@ func (a *Archive) derive(img *Image) error {
 			children = append(children, &Node{Desc: d})
 			continue
 		}
-		if !lb.verified {
+		if !lb.verified && lb.Digest == "" {
 			return fmt.Errorf("internal: layer %s resolved before it was hashed", lb.Path)
 		}
 		if lb.compression == Uncompressed && lb.Digest.Algorithm() == lb.diffID.Algorithm() && lb.Digest != lb.diffID {

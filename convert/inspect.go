@@ -68,7 +68,7 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 	if err != nil {
 		return nil, err
 	}
-	if err := a.resolve(ctx, a.Images, o.Hashing); err != nil {
+	if err := a.resolve(ctx, a.Images, o.Hashing, false); err != nil {
 		return nil, err
 	}
 	img := images[0]

@@ -48,6 +48,9 @@ type Blob struct {
 	deepDone    bool          // diffID checked by decompressing
 	learnDiff   bool          // diffID unknown (a v1 chain's layer): learned as it is hashed
 	compression Compression
+	// claimedDiff: Digest is the diff_id the config claims for this plain
+	// layer, taken before hashing (Options.VerifyAsWritten) and checked then.
+	claimedDiff bool
 }
 
 func (b *Blob) open() (io.ReadCloser, error) {

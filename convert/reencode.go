@@ -75,8 +75,8 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 	meter := newProgressMeter(opts.Hashing.Progress, "re-encoding", todo)
 	var mu sync.Mutex
 	return eachBlob(ctx, todo, opts.Hashing.Parallel, func(ctx context.Context, b *Blob) error {
-		defer meter.add(0, true)
-		nb, err := a.reencode(ctx, b, opts, func(n int64) { meter.add(n, false) })
+		defer meter.add(b, 0, true)
+		nb, err := a.reencode(ctx, b, opts, func(n int64) { meter.add(b, n, false) })
 		if err != nil {
 			return err
 		}

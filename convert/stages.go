@@ -193,7 +193,7 @@ func (c *conversion) resolve(ctx context.Context) error {
 		if err := c.recompress(ctx, a, layers); err != nil {
 			return err
 		}
-		return a.resolve(ctx, images, c.opts.Hashing)
+		return a.resolve(ctx, images, c.opts.Hashing, c.opts.VerifyAsWritten)
 	})
 }
 

@@ -19,7 +19,7 @@ type VerifyReport struct {
 // the archive lacks are reported as absent, not as corruption.
 func (a *Archive) Verify(ctx context.Context, h Hashing) (*VerifyReport, error) {
 	h.Deep = true
-	if err := a.resolve(ctx, a.Images, h); err != nil {
+	if err := a.resolve(ctx, a.Images, h, false); err != nil {
 		return nil, err
 	}
 	r := &VerifyReport{}
