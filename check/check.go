@@ -84,7 +84,7 @@ var groups = map[string][]string{
 
 // aliases are other names of one loader, as users call them.
 var aliases = map[string]string{
-	"docker-20": "docker-24", "docker-23": "docker-24",
+	"docker-20": "docker-24",
 	"docker-28": "docker-25", "docker-29": "docker-29-containerd",
 	"ctr-1.7": "ctr-1.6", "ctr-2.2": "ctr-2.1",
 	"containerd-1.6": "ctr-1.6", "containerd-1.7": "ctr-1.6", "containerd-2.0": "ctr-2.0",

@@ -215,6 +215,8 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	var opts convert.Options
 	optionFlags(fs, &opts)
 	force := fs.Bool("force", false, "replace a DST directory whatever it holds: everything in it is deleted")
+	var loaders check.For
+	fs.Func("for", "LOADER[,LOADER...]: make the output suit these loaders, or fail saying why (exit 1 when one will not load it):\n"+check.IDs(), loaders.Set)
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -240,6 +242,9 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := e.adjust(&loaders, &opts, sources, dst); err != nil {
+		return err
+	}
 	plan, err := e.plan(ctx, sources, opts)
 	if err != nil {
 		return err
@@ -249,7 +254,7 @@ func (e *env) convert(ctx context.Context, args []string) error {
 	}
 	e.checkOutput(ctx, dst)
 	e.wrote(dst, plan)
-	return nil
+	return e.suits(ctx, dst, &loaders)
 }
 
 // optionFlags binds convert's flags to the core's one parser of options:
@@ -585,14 +590,14 @@ func (e *env) manifestDigest(args []string) error {
 const checkHelp = `Usage: retar check [--for CONSUMERS] [--json] SRC
 
 Say, for each loader, whether it takes the archive, under which names, with
-which command, and why not: docker <= 24, docker 25-28 (classic store),
-docker with the containerd store, ctr images import on containerd 1.6/1.7,
-2.0 and 2.1+, podman load, skopeo, and k3s's air-gap import. The verdicts
-come from the archive's shape and facts measured on those tools.
+which command, and why not: docker <= 24, 25-28 and 29+ in each image store,
+ctr images import on containerd 1.6/1.7, 2.0, 2.1/2.2, 2.3 and 2.4, kind's
+and k3s's imports, nerdctl, podman load and skopeo. The verdicts come from
+the archive's shape: facts measured on those tools by make interop, or, where
+a verdict says so, read from the loader's code.
 
---for takes a comma-separated list of consumers (docker, containerd, ctr,
-docker-24, docker-25, docker-containerd, ctr-1.6, ctr-2.0, ctr-2.1, podman,
-skopeo, k3s); the exit status is then 1 when one of them will not load it.
+--for takes a comma-separated list of the loaders below (ids, groups, or
+aliases); the exit status is then 1 when one of them will not load it.
 
 Examples:
   retar check image.tar
@@ -602,7 +607,7 @@ Flags:
 `
 
 func (e *env) check(ctx context.Context, args []string) error {
-	fs := e.flags("check", checkHelp)
+	fs := e.flags("check", strings.Replace(checkHelp, "\nFlags:\n", "\nLoaders (--for; measured: make interop compares the verdict with the loader):\n"+check.IDs()+"\nFlags:\n", 1))
 	forList := fs.String("for", "", "consumers that must load it: exit 1 when one will not")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	limitFlags(fs, &e.opts)
@@ -661,6 +666,7 @@ func printCheck(w io.Writer, r *check.Report) {
 		if v.Loads && v.Command != "" {
 			fmt.Fprintf(w, "    $ %s\n", v.Command)
 		}
+		fmt.Fprintf(w, "    (%s)\n", v.Basis)
 		for _, p := range v.Problems {
 			fmt.Fprintf(w, "    - %s\n", p)
 		}
