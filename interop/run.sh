@@ -101,6 +101,8 @@ mkdir -p "$IN" "$OUT"
 source "$HERE/extra.sh" # issue 7: retar check vs the consumers, repairs, bundles
 # shellcheck source=today.sh
 source "$HERE/today.sh" # issue 13: docker 29, containerd 2.3/2.4, kind, k3s
+# shellcheck source=issue12.sh
+source "$HERE/issue12.sh" # issue 12: oci:DIR:REF read back, pipes
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -285,7 +287,8 @@ case_add() {
 	# Static checks on every image of the output.
 	local ref got exp ok keep=0 first all_names=() runs=() ids=() cfg zstd=0
 	[[ ${IN_MANIFEST[$input]} == stored && -z $format && -z $compress && $layout != docker-archive ]] && keep=1
-	[[ $compress == zstd || (-z $compress && ${IN_ZSTD[$input]:-0} == 1) ]] && zstd=1
+	# (a docker-archive gets gzip for zstd layers unless --compress says otherwise)
+	[[ $compress == zstd || (-z $compress && ${IN_ZSTD[$input]:-0} == 1 && $layout != docker-archive) ]] && zstd=1
 	for e in "${imgs[@]}"; do
 		read -r key a names <<<"$e"
 		ikey=$key
@@ -636,6 +639,11 @@ if [[ -s $LOADS2 || -s $OBSERVE2 ]]; then
 fi
 ((${#TP[@]})) && wait "${TP[@]}"
 cat "$WORK"/results-*.tsv >>"$RESULTS"
+# Issue 12's cases use the daemons the workers used: now idle.
+if ((TODAY_OK)); then
+	issue12_refs
+	issue12_pipes
+fi
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
 consumers_stop
