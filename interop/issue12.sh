@@ -85,7 +85,7 @@ issue12_refs() {
 # CONSUMER lists; a PASS when every command of the pipe exited 0 and exactly
 # WANT was registered.
 i12_pipe() {
-	local c=$1 check=$2 id=$3 want=$4 cmd=$5 o rc got ok ns=$6
+	local c=$1 check=$2 id=$3 want=$4 cmd=$5 ns=${6:-} o rc got ok
 	o=$(timeout 180 bash -o pipefail -c "$cmd" 2>&1)
 	rc=$?
 	case $c in

@@ -285,7 +285,7 @@ case_add() {
 	((${#imgs[@]})) || die "case $id: no image selected"
 
 	# Static checks on every image of the output.
-	local ref got exp ok keep=0 first all_names=() runs=() ids=() cfg zstd=0
+	local ref rn got exp ok keep=0 first all_names=() runs=() ids=() cfg zstd=0
 	[[ ${IN_MANIFEST[$input]} == stored && -z $format && -z $compress && $layout != docker-archive ]] && keep=1
 	# (a docker-archive gets gzip for zstd layers unless --compress says otherwise)
 	[[ $compress == zstd || (-z $compress && ${IN_ZSTD[$input]:-0} == 1 && $layout != docker-archive) ]] && zstd=1
@@ -297,16 +297,21 @@ case_add() {
 		ref=$layout:$out
 		case $layout in
 		docker-archive) [[ ${#imgs[@]} -gt 1 && $key != M ]] && ref=$ref:$first ;;
-		oci*) [[ -n $first ]] && ref=$ref:$first ;;
+		oci*) # skopeo finds an image by its ref.name as written: the name as typed,
+			# or the tag alone beside a full containerd name (ctr export, docker 29)
+			if [[ -n $first ]]; then
+				rn=$(oci_ref_of "$layout" "$out" "$first")
+				rn=${rn:-$first} ref=$ref:$rn
+			fi ;;
 		esac
-		if [[ $layout == oci* && -n $first ]] && [[ $(entry_media_type "$layout" "$out" "$first") == application/vnd.docker.* ]]; then
+		if [[ $layout == oci* && -n $first ]] && [[ $(entry_media_type "$layout" "$out" "$rn") == application/vnd.docker.* ]]; then
 			# skopeo 1.9 looks names up among OCI media types only: check its
 			# lookup, then go on with a copy of the layout holding just this entry.
 			skopeo inspect --raw "$ref" >/dev/null 2>&1 && ok=1 || ok=0
 			expect_result skopeo select "$layout" "$id/$a" \
 				"xfail:skopeo 1.9.3 (containers/image 5.23) finds a name in an OCI index only on OCI media types, not on a Docker v2s2 manifest" \
 				"$ok" "skopeo inspect $ref"
-			ref=$(single_entry_layout "$layout" "$out" "$first") || die "single_entry_layout $out"
+			ref=$(single_entry_layout "$layout" "$out" "$rn") || die "single_entry_layout $out"
 		fi
 		got=$(diffids_of "$ref" "$a")
 		[[ $got == "${REF_DIFFIDS[$ikey]}" ]] && ok=1 || ok=0
