@@ -10,6 +10,7 @@ package check
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -344,9 +345,12 @@ func docker29Containerd(f facts, v Verdict) Verdict {
 	case len(v.Names) > 0:
 		v.Message = "Loaded image: " + familiar(v.Names[0])
 	}
-	if len(f.foreignAbsent)+len(f.absentBlobs) > 0 {
+	switch {
+	case len(f.foreignAbsent) > 0 || f.sparseLayer():
 		v.Message = "Error unpacking image"
 		v.Problems = append(v.Problems, absentText(f)+": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails")
+	case len(f.absentBlobs) > 0:
+		v.Problems = append(v.Problems, absentText(f)+": the image is registered without its config (measured: no error), so docker run fails")
 	}
 	hostNote(&v, f)
 	return v
@@ -442,7 +446,21 @@ func unpackFails(f facts, v *Verdict, measured bool) {
 		}
 	default:
 		v.Problems = append(v.Problems, "a sparse layout: "+summarize(f.absentBlobs)+" not in the archive, and unpacking the image needs them")
+		if measured && f.sparseLayer() && !f.sparseConfig() {
+			v.Message = "failed to extract layer"
+		} else if measured {
+			v.Message = "content digest sha256:...: not found"
+		}
 	}
+}
+
+// sparseLayer and sparseConfig: a sparse layout lacks a layer, a config.
+func (f facts) sparseLayer() bool {
+	return slices.ContainsFunc(f.absentBlobs, func(s string) bool { return strings.HasPrefix(s, "layer ") })
+}
+
+func (f facts) sparseConfig() bool {
+	return slices.ContainsFunc(f.absentBlobs, func(s string) bool { return strings.HasPrefix(s, "config ") })
 }
 
 // kind is `kind load image-archive`: on each node, ctr --namespace=k8s.io

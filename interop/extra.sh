@@ -271,28 +271,30 @@ PREDICTED=(docker:docker-24 ctr:ctr-1.6 ctr2:ctr-2.0 ctr21:ctr-2.1 podman:podman
 exact_names() { [[ $1 == ctr* || $1 == kind || $1 == k3s ]]; }
 
 predict_all() {
-	local id path rest j c cid
+	local id path rest j c l msg names pj
 	log "retar check --json on $(($(wc -l <"$LOADS") + $(wc -l <"$OBSERVE"))) archives"
+	# PREDICTED as JSON, for one jq per archive: [{c, id, all}]
+	pj=$(printf '%s\n' "${PREDICTED[@]}" | jq -Rn '[inputs | split(":") | {c: .[0], id: (.[1] | sub("/all$"; "")), all: (.[1] | endswith("/all"))}]')
 	while IFS=$'\t' read -r id rest path _; do
 		j=$("$WORK/retar" check --json "$path" 2>/dev/null)
 		jq -r '.consumers[].consumer' <<<"$j" >>"$WORK/check-ids" 2>/dev/null
 		jq -r '.consumers[] | select(.measured) | .consumer' <<<"$j" >>"$WORK/check-measured" 2>/dev/null
-		for c in "${PREDICTED[@]}"; do
-			cid=${c#*:} c=${c%%:*}
-			jq -r --arg c "${cid%/all}" --arg all "${cid#"${cid%/all}"}" '.consumers[] | select(.consumer == $c) |
-				(if $all == "" then . else .loads = (.loads and ([(.problems // [])[] | select(test("--all-platforms fails"))] | length == 0)) | .message = "" end) |
-				[(if .loads then 1 else 0 end), (.message // ""), ((.names // [])[])] | @tsv' <<<"$j" |
-				{
-					IFS=$'\t' read -r -a f || exit 0 # check does not emit this id
-					local l=${f[0]:-?} msg=${f[1]:-} names
-					if exact_names "$c"; then
-						names=$(printf '%s\n' "${f[@]:2}" | grep . | LC_ALL=C sort -u | paste -sd, -)
-					else
-						names=$(printf '%s\n' "${f[@]:2}" | names_set)
-					fi
-					printf '%s\t%s\t%s\t%s\t%s\n' "$id" "$c" "$l" "${names:--}" "${msg:--}"
-				} >>"$PRED"
-		done
+		# one line per compared worker: c, loads, message, names (a verdict not
+		# emitted gives no line)
+		jq -r --argjson p "$pj" '.consumers as $vs | $p[] | . as $e | $vs[] | select(.consumer == $e.id) |
+			(if $e.all then (.loads and ([(.problems // [])[] | select(test("--all-platforms fails"))] | length == 0)) else .loads end) as $l |
+			[$e.c, (if $l then 1 else 0 end), ((if $e.all then "" else (.message // "") end) | if . == "" then "-" else . end),
+			 ((.names // []) | join(",") | if . == "" then "-" else . end)] | @tsv' <<<"$j" 2>/dev/null |
+			while IFS=$'\t' read -r c l msg names; do
+				[[ $names == - ]] && names=""
+				[[ $msg == - ]] && msg=""
+				if exact_names "$c"; then
+					names=$(tr ',' '\n' <<<"$names" | grep . | LC_ALL=C sort -u | paste -sd, -)
+				else
+					names=$(tr ',' '\n' <<<"$names" | names_set)
+				fi
+				printf '%s\t%s\t%s\t%s\t%s\n' "$id" "$c" "$l" "${names:--}" "${msg:--}"
+			done >>"$PRED"
 	done < <(awk -F'\t' '{print $1 "\t" $2 "\t" $3}' "$LOADS"; awk -F'\t' '{print $1 "\t" $2 "\t" $3}' "$OBSERVE")
 }
 

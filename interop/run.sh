@@ -36,7 +36,15 @@
 #    agent/images import (interop/k3s; its file-name and zstd rules too), on
 #    every archive; docker 29's own saves (both stores) become inputs that
 #    retar converts into every layout and every consumer loads; pre-1.10 and
-#    foreign-layer archives are measured. Writes interop/LOADERS.md.
+#    foreign-layer archives are measured, and sparse OCI archives (a layer or
+#    the config absent) with retar's oci-archive of each. Writes
+#    interop/LOADERS.md. Every verdict retar check calls measured is compared
+#    (loads, names, the message it quotes), and every compared id is emitted.
+# 4e. (interop/issue12.sh, issue 12) once the workers are done: oci:DIR:REF
+#    with a bare tag, name:tag, a full name and a digest reference, read back
+#    by skopeo, umoci ls/unpack, retar inspect and ctr 2.3; pipes through
+#    retar's - (docker save | retar | ctr import -, retar | docker load,
+#    retar | podman load).
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
