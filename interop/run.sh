@@ -677,7 +677,7 @@ declare -A CONSUMER_LABEL=(
 	[skopeo]="skopeo $(ver skopeo) (inspect --config, --raw)"
 	[umoci]="umoci $(ver umoci) (unpack)"
 )
-CONSUMER_LABEL[check]="retar check --json: prediction = outcome (loads, names; interop/CHECK.md)"
+CONSUMER_LABEL[check]="retar check --json: prediction = outcome (loads, names, messages; interop/CHECK.md)"
 CONSUMER_LABEL[d29c]="docker $TODAY_DOCKER_VERSION, classic store (built from source; load, image IDs, docker run)"
 CONSUMER_LABEL[d29d]="docker $TODAY_DOCKER_VERSION, containerd store (built from source; load, image IDs, docker run)"
 CONSUMER_LABEL[ctr23]="containerd ${TODAY_C23#v} (built from source; ctr images import, --all-platforms, image IDs, ctr run)"
