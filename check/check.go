@@ -1,12 +1,16 @@
 // Package check says, from an archive's shape alone, what each loader makes
-// of it: docker in each of its stores, containerd's ctr, podman, skopeo and
-// k3s. Each rule is a fact measured on those loaders (interop/CHECK.md holds
-// the rules to them); it reads the model convert.Open builds and hashes
-// nothing.
+// of it: docker in each of its stores and versions, containerd's ctr, kind's
+// and k3s's imports, nerdctl, podman and skopeo. Most rules are facts
+// measured on those loaders (make interop compares each such verdict with
+// what the loader did: interop/CHECK.md, interop/LOADERS.md); the others are
+// read from the loader's code and say so. It reads the model convert.Open
+// builds and hashes nothing.
 package check
 
 import (
 	"fmt"
+	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,13 +22,25 @@ import (
 // A Verdict says what one consumer does with an archive: whether the images
 // end up in its store, under which names, with which command, and why not.
 type Verdict struct {
-	Consumer string   `json:"consumer"` // an id --for takes: docker-24, ctr-2.0, podman...
+	Consumer string   `json:"consumer"` // an id --for takes: docker-24, ctr-2.0, kind...
 	Title    string   `json:"title"`
 	Loads    bool     `json:"loads"` // the images end up in its store (ctr with no name: they do not)
-	Names    []string `json:"names"` // as it registers them
+	Names    []string `json:"names"` // as it registers them (kind's and nerdctl's digest references left out)
 	Command  string   `json:"command,omitempty"`
+	// Message is what the loader prints (part of it; "..." stands for what
+	// varies: digests, paths), where that was measured.
+	Message  string   `json:"message,omitempty"`
 	Problems []string `json:"problems"` // why it will not load, or what to mind when it does
+	// Measured: make interop compares this verdict with the loader itself
+	// (interop/CHECK.md). Otherwise the rules come from the loader's code.
+	Measured bool `json:"measured"`
+	// Basis says which: the loader and version measured, or "from the
+	// loader's code, not measured".
+	Basis string `json:"basis"`
 }
+
+// NotMeasured is the Basis of a verdict read from the loader's code.
+const NotMeasured = "from the loader's code, not measured"
 
 // Report is retar check's answer for one source.
 type Report struct {
@@ -34,63 +50,108 @@ type Report struct {
 	Consumers []Verdict                `json:"consumers"`
 }
 
+// A loader is one verdict: its id, title, where its rules come from (the
+// loader measured by make interop, "" for its code) and its rules.
+type loader struct {
+	id, title, measured string
+	rules               func(f facts, v Verdict) Verdict
+}
+
+// loaders are the verdicts, in the order retar check prints them.
+var loaders = []loader{
+	{"docker-24", "docker ≤ 24", "docker 20.10.24 (Debian 12), make interop", func(f facts, v Verdict) Verdict { return dockerClassic(f, v, 20) }},
+	{"docker-25", "docker 25–28 (classic image store)", "", func(f facts, v Verdict) Verdict { return dockerClassic(f, v, 25) }},
+	{"docker-29-classic", "docker 29+ (classic image store, kept on upgraded hosts)", "docker 29.8.1, make interop", func(f facts, v Verdict) Verdict { return dockerClassic(f, v, 29) }},
+	{"docker-containerd", "docker 25–28 with the containerd image store", "", dockerContainerd},
+	{"docker-29-containerd", "docker 29+ (containerd image store, the default)", "docker 29.8.1, make interop", docker29Containerd},
+	{"ctr-1.6", "containerd 1.6/1.7: ctr images import", "containerd 1.6.20, make interop", ctr},
+	{"ctr-2.0", "containerd 2.0: ctr images import", "containerd 2.0.0, make interop", ctr},
+	{"ctr-2.1", "containerd 2.1/2.2: ctr images import", "containerd 2.1.4 (a few archives), make interop", ctr},
+	{"ctr-2.3", "containerd 2.3: ctr images import", "containerd 2.3.7, make interop", ctr},
+	{"ctr-2.4", "containerd 2.4: ctr images import", "containerd 2.4.2, make interop", ctr},
+	{"kind", "kind load image-archive", "kind v0.33.0's import on containerd 2.3.4, make interop", kind},
+	{"k3s", "k3s/rke2 air-gap import (agent/images)", "k3s's import (interop/k3s) on containerd 2.3.4, make interop", k3s},
+	{"nerdctl", "nerdctl load", "", nerdctl},
+	{"podman", "podman load", "podman 4.3.1, make interop", podman},
+	{"skopeo", "skopeo copy", "", skopeo},
+}
+
 // groups are the names --for takes for several loaders at once.
 var groups = map[string][]string{
-	"docker":     {"docker-24", "docker-25", "docker-containerd"},
-	"containerd": {"ctr-1.6", "ctr-2.0", "ctr-2.1", "k3s"},
-	"ctr":        {"ctr-1.6", "ctr-2.0", "ctr-2.1"},
+	"docker":     {"docker-24", "docker-25", "docker-29-classic", "docker-containerd", "docker-29-containerd"},
+	"containerd": {"ctr-1.6", "ctr-2.0", "ctr-2.1", "ctr-2.3", "ctr-2.4", "kind", "k3s", "nerdctl"},
+	"ctr":        {"ctr-1.6", "ctr-2.0", "ctr-2.1", "ctr-2.3", "ctr-2.4"},
+}
+
+// aliases are other names of one loader, as users call them.
+var aliases = map[string]string{
+	"docker-20": "docker-24",
+	"docker-28": "docker-25", "docker-29": "docker-29-containerd",
+	"ctr-1.7": "ctr-1.6", "ctr-2.2": "ctr-2.1",
+	"containerd-1.6": "ctr-1.6", "containerd-1.7": "ctr-1.6", "containerd-2.0": "ctr-2.0",
+	"containerd-2.1": "ctr-2.1", "containerd-2.2": "ctr-2.1", "containerd-2.3": "ctr-2.3", "containerd-2.4": "ctr-2.4",
+	"rke2": "k3s",
 }
 
 // facts are what the rules read off a source, once.
 type facts struct {
 	a             *convert.Archive
 	path          string
+	host          ocispec.Platform
 	compressed    string // the file's own compression, "" for a plain tar
 	archive       bool   // a tar; not a directory layout
 	dockerEntries bool   // a docker manifest.json lists images
 	legacyOnly    bool   // the pre-1.10 shape: repositories and v1 dirs only
 	ociIndex      bool   // index.json lists images
+	ociLayout     bool   // an oci-layout file: containerd's importer reads index.json, not manifest.json
 	dirLayout     bool   // containers/image dir:
 	images        int
 	indexEntries  int
 	zstd          bool
-	absent        []string // index entries without their manifests
+	absent        []string // index entries without their manifests, by platform
 	foreignAbsent []string // foreign layers without their bytes
-	unnamed       bool     // some image has no name at all
-	tagOnly       []string // images named by a bare tag only
+	foreignDocker bool     // ... some declared in a docker manifest.json (LayerSources)
+	absentBlobs   []string // configs and layers a sparse OCI layout lacks
 	noHost        []string // images with no manifest for the host platform
 	shortDocker   []string // RepoTags without a registry (podman prefixes localhost/)
+	// What containerd's importer (ctr, kind, k3s, nerdctl, docker 29's
+	// containerd store) names: index.json's names when oci-layout is
+	// there, else manifest.json's RepoTags.
+	ctrNames    []string
+	ctrTagOnly  []string
+	ctrUnnamed  bool
+	ctrNoImport bool // it finds no image: neither oci-layout + index.json nor manifest.json
 }
 
-// Archive predicts what docker, containerd, podman, skopeo and k3s make of
-// an opened source. Each rule is a fact measured on those consumers
-// (FORMATS.md); the real-consumer suite holds the rules to them.
+// Archive predicts what each loader makes of an opened source, host being
+// the platform the images are to run on. Each rule is a fact measured on the
+// loader, or read from its code (Verdict.Basis says which).
 func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 	f := factsOf(a, host)
 	r := &Report{Source: a.Source, Layout: a.Layout}
 	for _, img := range a.Images {
 		r.Images = append(r.Images, img.Describe())
 	}
-	r.Consumers = []Verdict{
-		dockerClassic(f, "docker-24", "docker ≤ 24", false),
-		dockerClassic(f, "docker-25", "docker 25–28 (classic image store)", true),
-		dockerContainerd(f),
-		ctr(f, "ctr-1.6", "containerd 1.6/1.7: ctr images import"),
-		ctr(f, "ctr-2.0", "containerd 2.0: ctr images import"),
-		ctr(f, "ctr-2.1", "containerd 2.1+: ctr images import"),
-		podman(f),
-		skopeo(f),
-		k3s(f),
+	for _, l := range loaders {
+		v := l.rules(f, Verdict{Consumer: l.id, Title: l.title, Loads: true, Basis: NotMeasured})
+		if l.measured != "" {
+			v.Measured, v.Basis = true, "measured: "+l.measured
+		}
+		r.Consumers = append(r.Consumers, v)
 	}
 	return r
 }
 
 func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 	shape := a.Shape()
-	f := facts{a: a, path: a.Source, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
+	f := facts{a: a, path: a.Source, host: host, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
 		compressed: a.Compression, indexEntries: shape.IndexEntries}
 	f.ociIndex = shape.IndexJSON && a.Layout != convert.Dir
+	f.ociLayout = shape.OCILayout && f.ociIndex
 	f.legacyOnly = !shape.ManifestJSON && !f.ociIndex && shape.Repositories
+	fromIndex := f.ociLayout
+	f.ctrNoImport = !fromIndex && !shape.ManifestJSON
+	ctrSeen := map[string]bool{}
 	for i, img := range a.Images {
 		if img.InDockerManifest {
 			f.dockerEntries = true
@@ -99,10 +160,22 @@ func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 		if len(img.Names) > 0 {
 			label = img.Names[0].String()
 		}
-		if len(img.Names) == 0 {
-			f.unnamed = true
-		} else if allRaw(img.Names) {
-			f.tagOnly = append(f.tagOnly, img.Names[0].Raw)
+		// containerd's importer
+		ns := img.RepoTags
+		if fromIndex {
+			ns = img.Annotations
+		}
+		switch {
+		case len(ns) == 0:
+			f.ctrUnnamed = true
+		case allRaw(ns):
+			f.ctrTagOnly = append(f.ctrTagOnly, ns[0].Raw)
+		}
+		for _, n := range ns {
+			if n.Ref != nil && !ctrSeen[n.String()] {
+				ctrSeen[n.String()] = true
+				f.ctrNames = append(f.ctrNames, n.String())
+			}
 		}
 		for _, t := range img.RawTags {
 			if podmanName(t) != normalized(t) {
@@ -114,10 +187,13 @@ func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 		f.absent = append(f.absent, s.Absent...)
 		for _, d := range s.AbsentForeign {
 			f.foreignAbsent = append(f.foreignAbsent, d.String())
+			f.foreignDocker = f.foreignDocker || s.Docker
 		}
+		f.absentBlobs = append(f.absentBlobs, s.AbsentBlobs...)
 		hostFound := false
 		for _, p := range s.Platforms {
-			hostFound = hostFound || convert.MatchPlatform(p, host)
+			// nil: a manifest whose platform is unknown (its config absent)
+			hostFound = hostFound || p == nil || convert.MatchPlatform(p, host)
 		}
 		switch {
 		case s.Docker && len(s.Platforms) == 1 && !hostFound:
@@ -126,6 +202,7 @@ func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 			f.noHost = append(f.noHost, label)
 		}
 	}
+	sort.Strings(f.ctrNames)
 	return f
 }
 
@@ -173,65 +250,145 @@ func normalized(t string) string {
 	return t
 }
 
-func dockerClassic(f facts, id, title string, zstdOK bool) Verdict {
-	v := Verdict{Consumer: id, Title: title, Loads: true, Command: "docker load -i " + f.path}
+// familiar is a name as docker prints it ("retar:1" for docker.io/library/retar:1).
+func familiar(name string) string {
+	if r, err := reference.ParseNormalizedNamed(name); err == nil {
+		return reference.FamiliarString(r)
+	}
+	return name
+}
+
+// dockerClassic is docker's classic image store, which reads docker's
+// manifest.json: docker ≤ 24 (version 20), 25–28 (25) and 29+ (29).
+func dockerClassic(f facts, v Verdict, version int) Verdict {
+	v.Command = "docker load -i " + f.path
+	noManifest := "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (it fails with \"open .../blobs/json: no such file or directory\"); retar convert it to an oci-archive, which carries one"
+	if version >= 29 {
+		noManifest = "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (\"invalid archive: does not contain a manifest.json\"); retar convert it to an oci-archive, which carries one"
+	}
 	switch {
 	case !f.archive:
 		v.Loads, v.Problems = false, append(v.Problems, "a directory: docker load reads an archive; tar it, or retar convert it to a docker-archive")
 	case f.dirLayout:
 		v.Loads, v.Problems = false, append(v.Problems, "a dir: layout, which docker load does not read")
+	case f.legacyOnly && version >= 29:
+		v.Loads, v.Message = false, "invalid archive: does not contain a manifest.json"
+		v.Problems = append(v.Problems, "the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it (\"invalid archive: does not contain a manifest.json\"); retar convert rebuilds the image")
 	case !f.dockerEntries && !f.legacyOnly:
 		v.Loads = false
-		v.Problems = append(v.Problems, "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (it fails with \"open .../blobs/json: no such file or directory\"); retar convert it to an oci-archive, which carries one")
+		v.Problems = append(v.Problems, noManifest)
+		if version >= 29 {
+			v.Message = "invalid archive: does not contain a manifest.json"
+		}
 	}
-	if f.zstd && !zstdOK {
+	if f.zstd && version < 23 {
 		v.Loads = false
 		v.Problems = append(v.Problems, "zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"; retar convert to a docker-archive re-encodes them to gzip (the image ID stays)")
 	}
-	if f.compressed == "zstd" && !zstdOK {
+	if f.compressed == "zstd" && version < 23 {
 		v.Loads = false
 		v.Problems = append(v.Problems, "a zstd-compressed archive: docker reads zstd from 23.0 on; decompress it, or retar convert it")
 	}
-	if len(f.foreignAbsent) > 0 {
+	if v.Loads && (len(f.foreignAbsent) > 0 || len(f.absentBlobs) > 0) {
 		v.Loads = false
-		v.Problems = append(v.Problems, "foreign layers without their bytes: "+strings.Join(f.foreignAbsent, ", "))
+		v.Problems = append(v.Problems, absentText(f)+": docker load reads every layer manifest.json lists (\"no such file or directory\")")
+		if version >= 29 {
+			v.Message = "no such file or directory"
+		}
 	}
 	if v.Loads {
 		v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name { return i.RepoTags })
 		if len(v.Names) == 0 {
 			v.Problems = append(v.Problems, "no RepoTags: the images load untagged, known by ID only")
+			if version >= 29 {
+				v.Message = "Loaded image ID: sha256:"
+			}
+		} else if version >= 29 {
+			v.Message = "Loaded image: " + familiar(v.Names[0])
 		}
 	}
 	hostNote(&v, f)
 	return v
 }
 
-func dockerContainerd(f facts) Verdict {
-	v := ctr(f, "docker-containerd", "docker with the containerd image store (25+, default from 29)")
+// dockerContainerd is docker 25–28 with the containerd image store: its
+// importer is containerd's (not measured here; docker 29's is).
+func dockerContainerd(f facts, v Verdict) Verdict {
+	v = ctr(f, v)
 	v.Command = "docker load -i " + f.path
-	if f.legacyOnly {
-		v.Loads = false
-		v.Problems = []string{"the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it; retar convert rebuilds the image"}
-	}
 	return v
 }
 
-func ctr(f facts, id, title string) Verdict {
-	v := Verdict{Consumer: id, Title: title, Loads: true, Command: "ctr images import " + f.path}
+// docker29Containerd is docker 29's default store, measured: containerd's
+// importer, then docker names the images; an image without a name loads
+// all the same, known by its ID.
+func docker29Containerd(f facts, v Verdict) Verdict {
+	v.Command = "docker load -i " + f.path
+	if no, ok := importerRefuses(f, &v); ok {
+		v.Loads, v.Problems = false, append(v.Problems, no)
+		return v
+	}
+	if len(f.foreignAbsent) > 0 && f.foreignDocker {
+		v.Loads, v.Message = false, "failed to resolve layers: layer ... not found"
+		v.Problems = append(v.Problems, "foreign layers without their bytes ("+summarize(f.foreignAbsent)+"): \"failed to resolve layers: layer ... not found\"")
+		return v
+	}
+	v.Names = f.ctrNames
+	switch {
+	case len(f.ctrTagOnly) > 0:
+		t := f.ctrTagOnly[0]
+		v.Message = "Loaded image: " + t + ":latest"
+		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: docker prints \"Loaded image: %s:latest\", lists the image as <none> and keeps %q in containerd; give a full name with retar convert -t NAME", t, t, t))
+	case f.ctrUnnamed:
+		v.Message = "Loaded image ID: sha256:"
+		v.Problems = append(v.Problems, "an image without a name: it loads untagged (\"Loaded image ID: sha256:...\"), known by its ID; give it a name with retar convert -t NAME")
+	case len(v.Names) > 0:
+		v.Message = "Loaded image: " + familiar(v.Names[0])
+	}
+	switch {
+	case len(f.foreignAbsent) > 0 || f.sparseLayer():
+		v.Message = "Error unpacking image"
+		v.Problems = append(v.Problems, absentText(f)+": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails")
+	case len(f.absentBlobs) > 0:
+		v.Problems = append(v.Problems, absentText(f)+": the image is registered without its config (measured: no error), so docker run fails")
+	}
+	hostNote(&v, f)
+	return v
+}
+
+// importerRefuses says why containerd's importer reads no image from the
+// archive at all, if it does not.
+func importerRefuses(f facts, v *Verdict) (string, bool) {
 	switch {
 	case !f.archive:
-		v.Loads, v.Problems = false, append(v.Problems, "a directory: ctr images import reads an archive")
-		return v
+		return "a directory: it reads an archive; tar it, or retar convert it to an oci-archive", true
 	case f.dirLayout:
-		v.Loads, v.Problems = false, append(v.Problems, "a dir: layout: \"unrecognized image format\"")
-		return v
+		v.Message = "unrecognized image format"
+		return "a dir: layout: \"unrecognized image format\"", true
 	case f.legacyOnly:
-		v.Loads, v.Problems = false, append(v.Problems, "the pre-1.10 shape (no manifest.json, no index.json), which containerd's importer does not read")
+		v.Message = "unrecognized image format"
+		return "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (\"unrecognized image format\"); retar convert rebuilds the image", true
+	case f.ctrNoImport:
+		v.Message = "unrecognized image format"
+		return "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (\"unrecognized image format\")", true
+	}
+	return "", false
+}
+
+// ctr is `ctr images import` (plain), for each containerd version.
+func ctr(f facts, v Verdict) Verdict {
+	v.Command = "ctr images import " + f.path
+	measured := v.Consumer == "ctr-2.3" || v.Consumer == "ctr-2.4"
+	if no, ok := importerRefuses(f, &v); ok {
+		v.Loads, v.Problems = false, append(v.Problems, no)
+		if !measured {
+			v.Message = ""
+		}
 		return v
 	}
 	if f.compressed != "" {
 		switch {
-		case id == "ctr-1.6":
+		case v.Consumer == "ctr-1.6":
 			v.Loads = false
 			v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\"); decompress it, or retar convert it")
 			return v
@@ -241,27 +398,22 @@ func ctr(f facts, id, title string) Verdict {
 			return v
 		}
 	}
-	v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name {
-		return append(append([]convert.Name(nil), i.Annotations...), i.RepoTags...)
-	})
-	for _, t := range f.tagOnly {
+	v.Names = append([]string(nil), f.ctrNames...)
+	for _, t := range f.ctrTagOnly {
 		v.Names = append(v.Names, "import-YYYY-MM-DD:"+t)
 		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as import-YYYY-MM-DD:%s; give a full name with retar convert -t NAME", t, t))
 	}
-	if f.unnamed {
+	if f.ctrUnnamed {
 		v.Problems = append(v.Problems, "an image without a name: ctr registers nothing for it, with exit status 0; give one with retar convert -t NAME")
 		if len(v.Names) == 0 {
 			v.Loads = false
 		}
 	}
-	if len(f.foreignAbsent) > 0 {
-		v.Loads = false
-		v.Problems = append(v.Problems, "foreign layers without their bytes: "+strings.Join(f.foreignAbsent, ", "))
-	}
-	switch id {
+	unpackFails(f, &v, measured)
+	switch v.Consumer {
 	case "ctr-2.0":
 		v.Problems = append(v.Problems, "--all-platforms fails on 2.0 with \"no unpack platforms defined\" (any archive): import without it, or with --local")
-	case "k3s":
+	case "docker-containerd":
 	default:
 		if len(f.absent) > 0 {
 			v.Problems = append(v.Problems, fmt.Sprintf("the index lists %d manifests the archive lacks (%s): a plain import works, --all-platforms fails with \"content digest ...: not found\"; retar convert leaves them out", len(f.absent), summarize(f.absent)))
@@ -273,14 +425,223 @@ func ctr(f facts, id, title string) Verdict {
 	return v
 }
 
+// unpackFails: ctr (and kind) unpack what they import, which fails without
+// a layer's bytes (measured on 2.3 and 2.4: the docker LayerSources case in
+// the importer, an OCI one when unpacking).
+func unpackFails(f facts, v *Verdict, measured bool) {
+	if len(f.foreignAbsent)+len(f.absentBlobs) == 0 {
+		return
+	}
+	v.Loads = false
+	switch {
+	case len(f.foreignAbsent) > 0 && f.foreignDocker:
+		v.Problems = append(v.Problems, "foreign layers without their bytes ("+summarize(f.foreignAbsent)+"): \"failed to resolve layers: layer ... not found\"")
+		if measured {
+			v.Message = "failed to resolve layers: layer ... not found"
+		}
+	case len(f.foreignAbsent) > 0:
+		v.Problems = append(v.Problems, "foreign layers without their bytes ("+summarize(f.foreignAbsent)+"): the import stores them as absent and unpacking fails (\"failed to extract layer ...\")")
+		if measured {
+			v.Message = "failed to extract layer"
+		}
+	default:
+		v.Problems = append(v.Problems, "a sparse layout: "+summarize(f.absentBlobs)+" not in the archive, and unpacking the image needs them")
+		if measured && f.sparseLayer() && !f.sparseConfig() {
+			v.Message = "failed to extract layer"
+		} else if measured {
+			v.Message = "content digest sha256:...: not found"
+		}
+	}
+}
+
+// sparseLayer and sparseConfig: a sparse layout lacks a layer, a config.
+func (f facts) sparseLayer() bool {
+	return slices.ContainsFunc(f.absentBlobs, func(s string) bool { return strings.HasPrefix(s, "layer ") })
+}
+
+func (f facts) sparseConfig() bool {
+	return slices.ContainsFunc(f.absentBlobs, func(s string) bool { return strings.HasPrefix(s, "config ") })
+}
+
+// kind is `kind load image-archive`: on each node, ctr --namespace=k8s.io
+// images import --all-platforms --digests --snapshotter=overlayfs - (kind's
+// pkg/cluster/nodeutils) on the containerd its node image ships.
+func kind(f facts, v Verdict) Verdict {
+	v.Command = "kind load image-archive " + f.path
+	if no, ok := importerRefuses(f, &v); ok {
+		v.Loads, v.Problems = false, append(v.Problems, no)
+		return v
+	}
+	if f.compressed != "" && f.compressed != "gzip" && f.compressed != "zstd" {
+		v.Loads = false
+		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containerd decompresses gzip and zstd only")
+		return v
+	}
+	v.Names = append([]string(nil), f.ctrNames...)
+	for _, t := range f.ctrTagOnly {
+		v.Names = append(v.Names, "import-YYYY-MM-DD:"+t)
+		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as import-YYYY-MM-DD:%s; give a full name with retar convert -t NAME", t, t))
+	}
+	if f.ctrUnnamed {
+		v.Problems = append(v.Problems, "an image without a name: registered only as import-DATE@sha256:DIGEST (kind imports with --digests), which no pod names; give one with retar convert -t NAME")
+	}
+	if len(f.absent) > 0 {
+		v.Loads, v.Names, v.Message = false, nil, "content digest sha256:...: not found"
+		v.Problems = append(v.Problems, fmt.Sprintf("the index lists %d manifests the archive lacks (%s): kind imports with --all-platforms, which fails with \"content digest ...: not found\"; retar convert leaves them out", len(f.absent), summarize(f.absent)))
+		return v
+	}
+	unpackFails(f, &v, true)
+	if !v.Loads {
+		v.Names = nil
+	}
+	hostNote(&v, f)
+	return v
+}
+
+// k3sSuffixes are the file names k3s's agent/images watcher picks up, by
+// the compression each means (wharfie's tarfile.SupportedExtensions; the
+// match is case-sensitive; .txt files list images to pull).
+var k3sSuffixes = map[string][]string{
+	"": {".tar"}, "gzip": {".tar.gz", ".tgz"}, "zstd": {".tar.zst", ".tzst"}, "bzip2": {".tar.bz2", ".tbz"}, "lz4": {".tar.lz4"},
+}
+
+// K3sFileName says whether k3s picks a file of that name up from
+// agent/images/ and reads it as compressed (kind as convert.SniffArchive
+// names it, "" for a plain tar); otherwise it gives a name it would.
+func K3sFileName(name, compressed string) (string, bool) {
+	base := path.Base(name)
+	for _, s := range k3sSuffixes[compressed] {
+		if strings.HasSuffix(base, s) {
+			return base, true
+		}
+	}
+	stem := base
+	for _, ss := range k3sSuffixes {
+		for _, s := range ss {
+			stem = strings.TrimSuffix(stem, s)
+		}
+	}
+	if stem == "" || stem == "." || stem == "/" || strings.Contains(stem, " ") {
+		stem = "image"
+	}
+	if ss := k3sSuffixes[compressed]; len(ss) > 0 {
+		return stem + ss[0], false
+	}
+	return "", false
+}
+
+// k3s is what a k3s (or rke2) agent does with a file in agent/images/
+// (measured through interop/k3s, which follows its code): containerd's
+// client Import with all platforms and skip-missing, no unpack, then a
+// NAME@DIGEST reference per tagged name.
+func k3s(f facts, v Verdict) Verdict {
+	if !f.archive {
+		importerRefuses(f, &v)
+		v.Loads, v.Problems = false, append(v.Problems, "a directory: k3s imports archive files from agent/images/; retar convert it to an oci-archive")
+		return v
+	}
+	file, ok := K3sFileName(f.path, f.compressed)
+	switch {
+	case file == "":
+		v.Loads = false
+		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4; decompress it, or retar convert it")
+		return v
+	case !ok:
+		v.Problems = append(v.Problems, "k3s picks up agent/images files by name (.tar, .tar.gz, .tgz, .tar.zst, .tzst, .tar.bz2, .tbz, .tar.lz4, case-sensitive): copy it as "+file)
+	}
+	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/" + file
+	if f.compressed == "zstd" {
+		v.Problems = append(v.Problems, "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (\"window size exceeded\")")
+	}
+	if no, ok := importerRefuses(f, &v); ok {
+		v.Loads, v.Problems = false, append(v.Problems, no)
+		return v
+	}
+	if len(f.foreignAbsent) > 0 && f.foreignDocker {
+		v.Loads, v.Message = false, "failed to resolve layers: layer ... not found"
+		v.Problems = append(v.Problems, "foreign layers without their bytes ("+summarize(f.foreignAbsent)+"): \"failed to resolve layers: layer ... not found\"")
+		return v
+	}
+	v.Names = append([]string(nil), f.ctrNames...)
+	for _, t := range f.ctrTagOnly {
+		v.Names = append(v.Names, t)
+		v.Message = "failed to retag images: failed to parse tag for image " + t
+		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: k3s registers it as %q and fails to add its digest reference (\"failed to retag images: failed to parse tag for image %s\"); no pod can name it; give a full name with retar convert -t NAME", t, t, t))
+	}
+	sort.Strings(v.Names)
+	if f.ctrUnnamed {
+		v.Problems = append(v.Problems, "an image without a name: k3s imports nothing for it; give one with retar convert -t NAME")
+		if len(v.Names) == 0 {
+			v.Loads = false
+		}
+	}
+	if len(f.absent) > 0 {
+		v.Problems = append(v.Problems, fmt.Sprintf("the index lists %d manifests the archive lacks (%s): k3s skips them (it imports with skip-missing)", len(f.absent), summarize(f.absent)))
+	}
+	if v.Loads && len(f.foreignAbsent)+len(f.absentBlobs) > 0 {
+		v.Problems = append(v.Problems, absentText(f)+": k3s registers the image without unpacking it; a pod using it fails when containerd unpacks it")
+	}
+	hostNote(&v, f)
+	return v
+}
+
+// nerdctl is `nerdctl load` as nerdctl 2.2's pkg/imgutil/load does it (read
+// from its code, not measured): the stream decompressed (gzip, zstd),
+// containerd's client Import for the host platform (--all-platforms: every
+// one), an unnamed image given a SNAPSHOTTER@DIGEST reference, then each
+// image unpacked.
+func nerdctl(f facts, v Verdict) Verdict {
+	v.Command = "nerdctl load -i " + f.path
+	if no, ok := importerRefuses(f, &v); ok {
+		v.Loads, v.Problems, v.Message = false, append(v.Problems, no), ""
+		return v
+	}
+	if f.compressed != "" && f.compressed != "gzip" && f.compressed != "zstd" {
+		v.Loads = false
+		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: nerdctl decompresses gzip and zstd only (\"unrecognized image format\")")
+		return v
+	}
+	v.Names = append([]string(nil), f.ctrNames...)
+	for _, t := range f.ctrTagOnly {
+		v.Names = append(v.Names, t)
+		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as %q, which no other tool resolves; give a full name with retar convert -t NAME", t, t))
+	}
+	sort.Strings(v.Names)
+	if f.ctrUnnamed {
+		v.Problems = append(v.Problems, "an image without a name: registered only as SNAPSHOTTER@sha256:DIGEST (overlayfs@sha256:...); give one with retar convert -t NAME")
+	}
+	host := convert.PlatformString(&f.host)
+	var absentHost []string
+	for _, p := range f.absent {
+		if p == host || strings.HasPrefix(p, host+"/") || strings.HasPrefix(p, host+",") {
+			absentHost = append(absentHost, p)
+		}
+	}
+	switch {
+	case len(absentHost) > 0:
+		v.Loads = false
+		v.Problems = append(v.Problems, "the index lists the host platform's manifest ("+summarize(absentHost)+") and the archive lacks it: \"content digest ...: not found\"")
+	case len(f.noHost) > 0:
+		v.Loads = false
+		v.Problems = append(v.Problems, "no image for the host platform ("+strings.Join(f.noHost, "; ")+"): nerdctl load imports and unpacks the host's only; use --platform or --all-platforms")
+	case len(f.foreignAbsent)+len(f.absentBlobs) > 0:
+		v.Loads = false
+		v.Problems = append(v.Problems, absentText(f)+": nerdctl unpacks what it loads (\"error unpacking image ...\")")
+	}
+	if !v.Loads {
+		v.Names = nil
+	}
+	return v
+}
+
 // podman 4.3 tries an archive as an OCI archive first, then as a docker
 // archive (measured): an index.json of one entry is read through the OCI path
 // (with several entries, even several names of one image, that path gives up),
 // named by io.containerd.image.name, else by ref.name (a bare tag T as
 // localhost/T:latest); otherwise docker's manifest.json names it, a RepoTag
 // without a registry under localhost/.
-func podman(f facts) Verdict {
-	v := Verdict{Consumer: "podman", Title: "podman load", Loads: true, Command: "podman load -i " + f.path}
+func podman(f facts, v Verdict) Verdict {
+	v.Command = "podman load -i " + f.path
 	switch {
 	case f.compressed != "":
 		v.Loads = false
@@ -331,8 +692,7 @@ func podman(f facts) Verdict {
 	return v
 }
 
-func skopeo(f facts) Verdict {
-	v := Verdict{Consumer: "skopeo", Title: "skopeo copy", Loads: true}
+func skopeo(f facts, v Verdict) Verdict {
 	switch {
 	case f.dirLayout:
 		v.Command = "skopeo copy dir:" + f.path + " ..."
@@ -364,10 +724,16 @@ func skopeo(f facts) Verdict {
 	return v
 }
 
-func k3s(f facts) Verdict {
-	v := ctr(f, "k3s", "k3s air-gap import (containerd's importer)")
-	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/"
-	return v
+// absentText names the layers (and configs) the archive lacks the bytes of.
+func absentText(f facts) string {
+	var parts []string
+	if len(f.foreignAbsent) > 0 {
+		parts = append(parts, "foreign layers without their bytes ("+summarize(f.foreignAbsent)+")")
+	}
+	if len(f.absentBlobs) > 0 {
+		parts = append(parts, "a sparse layout ("+summarize(f.absentBlobs)+" not in the archive)")
+	}
+	return strings.Join(parts, "; ")
 }
 
 func hostNote(v *Verdict, f facts) {
@@ -376,33 +742,71 @@ func hostNote(v *Verdict, f facts) {
 	}
 }
 
-// Fails reports whether a consumer (an id, or a group of ids) will not
-// load the archive; unknown names are an error.
+// Fails reports whether a consumer (an id, an alias, or a group of ids)
+// will not load the archive; unknown names are an error.
 func (r *Report) Fails(name string) (bool, error) {
-	ids := groups[name]
-	if ids == nil {
-		ids = []string{name}
+	ids, err := expand(name)
+	if err != nil {
+		return false, err
 	}
-	found := false
 	for _, v := range r.Consumers {
 		for _, id := range ids {
-			if v.Consumer == id {
-				found = true
-				if !v.Loads {
-					return true, nil
-				}
+			if v.Consumer == id && !v.Loads {
+				return true, nil
 			}
 		}
-	}
-	if !found {
-		return false, fmt.Errorf("unknown consumer %q: %s%.0w", name, consumerNames(), convert.ErrUsage)
 	}
 	return false, nil
 }
 
-func consumerNames() string {
-	names := []string{"docker", "containerd", "ctr", "docker-24", "docker-25", "docker-containerd", "ctr-1.6", "ctr-2.0", "ctr-2.1", "podman", "skopeo", "k3s"}
-	return strings.Join(names, ", ")
+// expand is the ids a --for name stands for: a group's, an alias's, an id.
+func expand(name string) ([]string, error) {
+	if ids, ok := groups[name]; ok {
+		return ids, nil
+	}
+	if id, ok := aliases[name]; ok {
+		return []string{id}, nil
+	}
+	for _, l := range loaders {
+		if l.id == name {
+			return []string{name}, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown consumer %q: %s%.0w", name, consumerNames(), convert.ErrUsage)
+}
+
+func consumerNames() string { return strings.Join(LoaderIDs(), ", ") }
+
+// LoaderIDs are the ids --for takes, groups first, for completion.
+func LoaderIDs() []string {
+	ids := []string{"docker", "containerd", "ctr"}
+	for _, l := range loaders {
+		ids = append(ids, l.id)
+	}
+	return ids
+}
+
+// IDs lists the ids --for takes, one loader a line with its title and
+// basis, then the groups and aliases, for --help.
+func IDs() string {
+	var b strings.Builder
+	for _, l := range loaders {
+		basis := "not measured: from its code"
+		if l.measured != "" {
+			basis = "measured"
+		}
+		fmt.Fprintf(&b, "  %-21s %s (%s)\n", l.id, l.title, basis)
+	}
+	for _, g := range []string{"docker", "containerd", "ctr"} {
+		fmt.Fprintf(&b, "  %-21s %s\n", g, strings.Join(groups[g], ", "))
+	}
+	var as []string
+	for a, id := range aliases {
+		as = append(as, a+"="+id)
+	}
+	sort.Strings(as)
+	fmt.Fprintf(&b, "  also: %s\n", strings.Join(as, ", "))
+	return b.String()
 }
 
 // allRaw reports whether every name is a bare tag, not a docker reference.

@@ -81,7 +81,9 @@ func TestCheckRules(t *testing.T) {
 		}},
 		{"the pre-1.10 shape", fix("google__go-containerregistry/pkg/v1/tarball/testdata/no_manifest.tar"), []want{
 			{"docker-25", true, nil, ""},
-			{"docker-containerd", false, nil, "docker 29 dropped"},
+			{"docker-containerd", false, nil, "unrecognized image format"},
+			{"docker-29-classic", false, nil, "docker 29 dropped"},
+			{"docker-29-containerd", false, nil, "unrecognized image format"},
 			{"ctr-1.6", false, nil, "pre-1.10"},
 			{"skopeo", false, nil, "pre-1.10"},
 		}},
@@ -192,6 +194,6 @@ func TestCheckFails(t *testing.T) {
 		assert.NoError(t, err, "Fails(%q)", name)
 		assert.Equal(t, want, got, "Fails(%q)", name)
 	}
-	_, err := r.Fails("nerdctl")
+	_, err := r.Fails("lxd")
 	assert.Error(t, err, "an unknown consumer is not an error")
 }

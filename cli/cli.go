@@ -57,6 +57,7 @@ type env struct {
 	progress       string          // --progress: auto, plain, json, none
 	opts           convert.Options // what the command's flags set
 	force          bool            // convert --force
+	loaders        check.For       // convert --for
 }
 
 // Main runs retar with args (without the program name) and returns its exit
@@ -243,8 +244,15 @@ func (e *env) convertCommand() *cobra.Command {
 	}
 	optionFlags(cmd, &e.opts)
 	cmd.Flags().BoolVar(&e.force, "force", false, "replace a DST directory whatever it holds: everything in it is deleted")
+	cmd.Flags().Var(loadersValue{&e.loaders}, "for", "LOADER[,LOADER...]: make the output suit these loaders, or fail saying why (exit 1 when one will not load it):\n"+check.IDs())
+	cmd.RegisterFlagCompletionFunc("for", completeLoaders) //nolint:errcheck
 	return cmd
 }
+
+// loadersValue is --for as a flag: check.For parses the list.
+type loadersValue struct{ *check.For }
+
+func (loadersValue) Type() string { return "LOADERS" }
 
 func (e *env) convert(ctx context.Context, pos []string) error {
 	opts := e.opts
@@ -270,6 +278,9 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	if err != nil {
 		return err
 	}
+	if err := e.adjust(&e.loaders, &opts, sources, dst); err != nil {
+		return err
+	}
 	plan, verified, err := e.plan(ctx, sources, opts)
 	if err != nil {
 		return err
@@ -281,7 +292,7 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	}
 	e.checkOutput(ctx, dst)
 	e.wrote(dst, plan)
-	return nil
+	return e.suits(ctx, dst, &e.loaders)
 }
 
 // optionFlags binds convert's flags to the core's one parser of options:
@@ -655,14 +666,16 @@ func (e *env) manifestDigest(name string) error {
 }
 
 const checkHelp = `Say, for each loader, whether it takes the archive, under which names, with
-which command, and why not: docker <= 24, docker 25-28 (classic store),
-docker with the containerd store, ctr images import on containerd 1.6/1.7,
-2.0 and 2.1+, podman load, skopeo, and k3s's air-gap import. The verdicts
-come from the archive's shape and facts measured on those tools.
+which command, and why not: docker <= 24, 25-28 and 29+ in each image store,
+ctr images import on containerd 1.6/1.7, 2.0, 2.1/2.2, 2.3 and 2.4, kind's
+and k3s's imports, nerdctl, podman load and skopeo. The verdicts come from
+the archive's shape: facts measured on those tools by make interop, or, where
+a verdict says so, read from the loader's code.
 
---for takes a comma-separated list of consumers (docker, containerd, ctr,
-docker-24, docker-25, docker-containerd, ctr-1.6, ctr-2.0, ctr-2.1, podman,
-skopeo, k3s); the exit status is then 1 when one of them will not load it.
+--for takes a comma-separated list of the loaders below (ids, groups, or
+aliases); the exit status is then 1 when one of them will not load it.
+
+Loaders (measured: make interop compares the verdict with the loader):
 `
 
 func (e *env) checkCommand() *cobra.Command {
@@ -671,7 +684,7 @@ func (e *env) checkCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check [--for CONSUMERS] [--json] SRC",
 		Short: "Say which loaders take an archive, under which names",
-		Long:  checkHelp,
+		Long:  checkHelp + check.IDs(),
 		Example: `  retar check image.tar
   retar check --for docker,containerd --json bundle.tar`,
 		Args:              arguments(1, "one SRC"),
@@ -744,6 +757,7 @@ func printCheck(w io.Writer, r *check.Report) {
 		if v.Loads && v.Command != "" {
 			fmt.Fprintf(w, "    $ %s\n", v.Command)
 		}
+		fmt.Fprintf(w, "    (%s)\n", v.Basis)
 		for _, p := range v.Problems {
 			fmt.Fprintf(w, "    - %s\n", p)
 		}

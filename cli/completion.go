@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -202,17 +203,9 @@ func openQuickly(r imageRef) (*convert.Archive, func(), error) {
 
 // loaderIDs are the ids `check --for` takes.
 //
-// HOOK(--for): package check keeps this list unexported today
-// (check.consumerNames); when it exports one (convert --for is being added
-// with loader ids from check), return it here and drop this copy.
-func loaderIDs() []string {
-	return []string{"docker", "containerd", "ctr", "docker-24", "docker-25", "docker-containerd",
-		"ctr-1.6", "ctr-2.0", "ctr-2.1", "podman", "skopeo", "k3s"}
-}
-
 // completeLoaders completes a comma-separated list of loader ids: the
-// element being typed, after those already given. Register it for any
-// --for flag (check's; convert's when it has one).
+// element being typed, after those already given (check's and convert's
+// --for).
 func completeLoaders(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	done, cur := "", toComplete
 	if i := strings.LastIndexByte(toComplete, ','); i >= 0 {
@@ -220,7 +213,7 @@ func completeLoaders(_ *cobra.Command, _ []string, toComplete string) ([]string,
 	}
 	given := strings.Split(done, ",")
 	var out []string
-	for _, id := range loaderIDs() {
+	for _, id := range check.LoaderIDs() {
 		if strings.HasPrefix(id, cur) && !slices.Contains(given, id) {
 			out = append(out, done+id)
 		}

@@ -81,7 +81,11 @@ func TestCompleteFlagValues(t *testing.T) {
 	got, _ = complete(t, "check", "--for", "docker,p")
 	assert.Equal(t, []string{"docker,podman"}, got)
 	got, _ = complete(t, "check", "--for", "ctr-")
-	assert.Equal(t, []string{"ctr-1.6", "ctr-2.0", "ctr-2.1"}, got)
+	assert.Equal(t, []string{"ctr-1.6", "ctr-2.0", "ctr-2.1", "ctr-2.3", "ctr-2.4"}, got)
+	got, _ = complete(t, "convert", "--for", "ki")
+	assert.Equal(t, []string{"kind"}, got)
+	got, _ = complete(t, "convert", "--attestations", "re")
+	assert.Equal(t, []string{"referrers"}, got)
 }
 
 // --platform offers the platforms the source on the line holds.

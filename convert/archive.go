@@ -130,7 +130,10 @@ type Shape struct {
 	IndexJSON    bool // an OCI index.json (in a tar, or an oci: directory)
 	ManifestJSON bool // a docker manifest.json (or a dir: layout's manifest)
 	Repositories bool // a docker repositories file
-	IndexEntries int  // entries of index.json (one per name in retar's outputs)
+	// OCILayout: an oci-layout file. containerd's importer reads index.json
+	// only when it is there, and then ignores manifest.json.
+	OCILayout    bool
+	IndexEntries int // entries of index.json (one per name in retar's outputs)
 }
 
 // LegacyOnly is the pre-1.10 docker shape: repositories and v1 directories,
@@ -143,7 +146,7 @@ func (a *Archive) Shape() Shape { return a.shape }
 // readShape reads the names loaders decide by; tar says the source came as
 // an archive (a directory may be given as any fs.FS, a tar's included).
 func (a *Archive) readShape(tar bool) Shape {
-	return Shape{Tar: tar, IndexJSON: a.exists("index.json"), ManifestJSON: a.exists("manifest.json"), Repositories: a.exists("repositories")}
+	return Shape{Tar: tar, IndexJSON: a.exists("index.json"), ManifestJSON: a.exists("manifest.json"), Repositories: a.exists("repositories"), OCILayout: a.exists("oci-layout")}
 }
 
 func (a *Archive) errorf(p, format string, args ...any) error {

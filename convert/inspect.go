@@ -166,7 +166,11 @@ type Summary struct {
 	Absent []string
 	// AbsentForeign are foreign layers whose bytes the source lacks.
 	AbsentForeign []digest.Digest
-	Zstd          bool // a layer is zstd-compressed
+	// AbsentBlobs are configs and layers, not foreign, whose bytes the
+	// source lacks (a sparse OCI layout), as "config sha256:..." or
+	// "layer sha256:...".
+	AbsentBlobs []string
+	Zstd        bool // a layer is zstd-compressed
 }
 
 // Summarize describes an image as loaders will see it.
@@ -175,11 +179,25 @@ func (im *Image) Summarize() Summary {
 		return im.docker.summarize(im.src)
 	}
 	var s Summary
+	part := map[*Node]string{} // a manifest's config and layers (walk visits the manifest first)
 	_ = im.root.walk(func(n *Node) error {
+		if n.Manifest != nil {
+			for i, c := range n.Children {
+				if _, ok := part[c]; !ok {
+					part[c] = "layer"
+					if i == 0 {
+						part[c] = "config"
+					}
+				}
+			}
+		}
 		if n.Blob == nil && n.Index == nil && n.Manifest == nil {
-			if isForeign(n.Desc) {
+			switch what, ok := part[n]; {
+			case isForeign(n.Desc):
 				s.AbsentForeign = append(s.AbsentForeign, n.Desc.Digest)
-			} else {
+			case ok:
+				s.AbsentBlobs = append(s.AbsentBlobs, what+" "+n.Desc.Digest.String())
+			default:
 				s.Absent = append(s.Absent, PlatformString(n.Desc.Platform)+attestationNote(n.Desc))
 			}
 		}

@@ -41,6 +41,19 @@ type input struct {
 	path   string
 	real   bool
 	supply bool // in testdata/supply, made by testdata/mksupply
+	// folder is where under testdata a real input is: "real" (the default),
+	// or "real-docker29" (docker 29's own saves, both stores).
+	folder string
+}
+
+// realFolders are the folders of real inputs, each entry of which is an input.
+var realFolders = []string{"real", "real-docker29"}
+
+func (in input) realFolder() string {
+	if in.folder != "" {
+		return in.folder
+	}
+	return "real"
 }
 
 // fixturesDir holds the third-party interop corpus (see its PROVENANCE.md).
@@ -96,24 +109,27 @@ var curated = []input{
 // the bug is fixed, delete the entry, run go test ./golden -update and review.
 var knownBugs = map[string]string{}
 
-// inputs is the curated list plus every entry of testdata/real.
+// inputs is the curated list plus every entry of testdata/real and
+// testdata/real-docker29.
 func inputs(t *testing.T) []input {
 	t.Helper()
 	if fi, err := os.Stat(fixturesDir); err != nil || !fi.IsDir() {
 		t.Fatalf("third-party fixtures not found at %s (golden/testdata/thirdparty)", fixturesDir)
 	}
 	list := append([]input(nil), curated...)
-	ents, err := os.ReadDir(filepath.Join("testdata", "real"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if e.Name() == "README.md" || strings.HasSuffix(e.Name(), ".xz") {
-			continue
+	for _, folder := range realFolders {
+		ents, err := os.ReadDir(filepath.Join("testdata", folder))
+		if err != nil {
+			t.Fatal(err)
 		}
-		list = append(list, input{name: "real-" + strings.TrimSuffix(e.Name(), ".tar"), path: e.Name(), real: true})
+		for _, e := range ents {
+			if e.Name() == "README.md" || strings.HasSuffix(e.Name(), ".xz") {
+				continue
+			}
+			list = append(list, input{name: "real-" + strings.TrimSuffix(e.Name(), ".tar"), path: e.Name(), real: true, folder: folder})
+		}
 	}
-	ents, err = os.ReadDir(supplyDir)
+	ents, err := os.ReadDir(supplyDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +150,7 @@ func (in input) file() string {
 		return filepath.Join(supplyDir, in.path)
 	}
 	if in.real {
-		return filepath.Join("testdata", "real", in.path)
+		return filepath.Join("testdata", in.realFolder(), in.path)
 	}
 	return filepath.Join(fixturesDir, filepath.FromSlash(in.path))
 }
@@ -145,7 +161,7 @@ func (in input) display() string {
 		return "supply/" + in.path
 	}
 	if in.real {
-		return "real/" + in.path
+		return in.realFolder() + "/" + in.path
 	}
 	return "fixtures/" + in.path
 }

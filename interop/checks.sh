@@ -164,6 +164,12 @@ entry_media_type() {
 	oci_index "$1" "$2" | jq -r --arg n "$3" \
 		'[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n)][0].mediaType // ""'
 }
+# oci_ref_of LAYOUT PATH NAME: the ref.name of the index entry NAME names:
+# its ref.name, or its io.containerd.image.name (NAME normalised).
+oci_ref_of() {
+	oci_index "$1" "$2" | jq -r --arg n "$3" --arg f "$(normalize "$3")" \
+		'[.manifests[] | .annotations // {} | select(.["org.opencontainers.image.ref.name"] == $n or .["io.containerd.image.name"] == $f)][0]["org.opencontainers.image.ref.name"] // ""'
+}
 # single_entry_layout LAYOUT PATH NAME: an oci: ref to a copy of the layout
 # (blobs hardlinked) whose index holds only the entry named NAME, unnamed.
 single_entry_layout() {

@@ -259,6 +259,36 @@ today_measure() {
 		"$d/index.json" >"$X/i.json" && mv "$X/i.json" "$d/index.json"
 	tar_dir "$d" "$X/foreign-oci-sparse.tar" &&
 		measure_add foreign-oci-sparse "foreign layer (OCI nondistributable, urls), bytes absent, no manifest.json" "$X/foreign-oci-sparse.tar"
+	today_sparse "$X"
+	return 0
+}
+
+# Sparse OCI layouts (issue 12 part 5): skopeo's named oci-archive of A with
+# its last layer's blob, or its config's, left out (a plain layer, not a
+# foreign one), as buildpacks write them; and retar's oci-archive of each,
+# which stays sparse (and has no manifest.json entry for the image).
+today_sparse() {
+	local X=$1 what d mfd mf dg rc ok
+	for what in layer config; do
+		d=$X/sparse-$what && rm -rf "$d" && mkdir -p "$d" && tar -C "$d" -xf "$IN/skopeo-oci-archive-named.tar" || return 1
+		mfd=$(jq -r '.manifests[0].digest' "$d/index.json")
+		mf=$d/blobs/sha256/${mfd#sha256:}
+		if [[ $what == layer ]]; then dg=$(jq -r '.layers[-1].digest' "$mf"); else dg=$(jq -r .config.digest "$mf"); fi
+		rm -f "$d/blobs/sha256/${dg#sha256:}"
+		tar_dir "$d" "$X/sparse-$what.tar" &&
+			measure_add "sparse-$what" "sparse OCI archive: the $what blob absent (not foreign), no manifest.json" "$X/sparse-$what.tar"
+		"$WORK/retar" convert "$X/sparse-$what.tar" "oci-archive:$X/sparse-$what-retar.tar" >"$X/sparse-$what.out" 2>&1
+		rc=$?
+		((rc == 0)) && grep -q "${dg#sha256:}" "$X/sparse-$what.out" && ok=1 || ok=0
+		expect_result retar convert-sparse oci-archive "sparse-$what" ok "$ok" \
+			"retar convert sparse-$what.tar oci-archive:sparse-$what-retar.tar: exit $rc, a notice naming $dg: $(oneline <"$X/sparse-$what.out")"
+		((rc == 0)) && measure_add "sparse-$what>oci-archive" "retar's oci-archive of a sparse layout ($what absent): stays sparse" "$X/sparse-$what-retar.tar"
+		"$WORK/retar" convert -q "$X/sparse-$what.tar" "docker-archive:$X/sparse-$what-d.tar" >"$X/sparse-$what-d.out" 2>&1
+		rc=$?
+		((rc != 0)) && grep -q "${dg#sha256:}" "$X/sparse-$what-d.out" && ok=1 || ok=0
+		expect_result retar convert-sparse-refused docker-archive "sparse-$what" ok "$ok" \
+			"into a docker-archive: exit $rc (expected 1, naming $dg): $(oneline <"$X/sparse-$what-d.out")"
+	done
 	return 0
 }
 
@@ -274,7 +304,7 @@ today_actual() {
 	local names=$4
 	[[ $1 == ctr* || $1 == kind || $1 == k3s ]] &&
 		names=$(tr ',' '\n' <<<"$names" | ctr_date_names | LC_ALL=C sort -u | paste -sd, -)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "${names:--}" "$5" "$(quiet <<<"$6" | oneline | cut -c1-240)" "${7:--}" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "${names:--}" "$5" "$(quiet <<<"$6" | full_line)" "${7:--}" \
 		>>"$WORK/actual-$1.tsv"
 }
 
@@ -507,6 +537,10 @@ TODAY_SHAPES=(
 	'foreign|foreign layer declared in LayerSources, bytes present'
 	'foreign-sparse|foreign layer declared in LayerSources, bytes absent'
 	'foreign-oci-sparse|foreign layer (OCI nondistributable + urls), bytes absent'
+	'sparse-layer|sparse OCI archive: a layer blob absent (not foreign)'
+	'sparse-layer>oci-archive|retar oci-archive of it (stays sparse, no manifest.json entry)'
+	'sparse-config|sparse OCI archive: the config blob absent'
+	'sparse-config>oci-archive|retar oci-archive of it (stays sparse, no manifest.json entry)'
 	'in:d29c-save-single|docker 29 classic-store save, one image, three names'
 	'in:d29d-save-single|docker 29 containerd-store save, one image, three names'
 	'in:d29d-save-multi|docker 29 containerd-store save, two images'
@@ -586,7 +620,7 @@ loaders_md() {
 			awk -F'\t' -v i="$id" -v c="$c" '$1 == i {r = $0} END {
 				if (r == "") exit
 				split(r, f, "\t")
-				msg = f[5]
+				msg = substr(f[5], 1, 240)
 				if (c !~ /^d29/ && f[2] == 1 && f[4] == 0) msg = ""
 				gsub(/\|/, "\\|", msg); gsub(/,/, ", ", f[3]); gsub(/,/, ", ", f[6])
 				printf "| %s | %s | %s | %s | %s | %s |\n", c, (f[2] == 1 ? "yes" : "**no**"), f[4],
