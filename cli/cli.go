@@ -273,6 +273,7 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = out.stream == nil // written aside and renamed: hashed as it is copied
+	opts.Hashing.Sum = mappedSum
 	sources, closeSources, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
 	defer closeSources()
 	if err != nil {

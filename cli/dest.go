@@ -399,7 +399,7 @@ func writeEntries(ctx context.Context, p *convert.Plan, dir string, progress fun
 			return err
 		}
 	}
-	return nil
+	return p.Verified() // every blob copied checked before the directory goes in place
 }
 
 // swapIn puts the written directory tmp at the destination: renamed there if

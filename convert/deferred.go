@@ -10,13 +10,14 @@ import (
 
 // With Options.VerifyAsWritten, the blobs a plan copies from its sources are
 // hashed while the plan is written instead of before Bundle returns: hashers
-// on every core run ahead through the blobs in the order the plan writes
-// them, and the writer copies each blob once its digest has been checked
-// (WriteContent waits for it). Each byte is still verified exactly once and
-// before it is copied; a writer that writes to a temporary file and renames
-// it when WriteTar returns (the CLI) stays atomic. What overlaps is the
-// copying of one blob with the hashing of the next ones, so a job that only
-// copies takes about the longer of the two rather than their sum.
+// on every core work through the blobs in the order the plan writes them
+// while the writer copies (copy_file_range) into its temporary file, and
+// Plan.Verified, which WriteTar ends with, waits for the last digest. Each
+// byte is still verified exactly once, and a writer that writes to a
+// temporary file and renames it once WriteTar (or Verified) returns nil
+// (the CLI) stays atomic: nothing reaches the destination unverified. What
+// overlaps is the copying with the hashing, so a job that only copies takes
+// about the longer of the two rather than their sum.
 
 // deferredHashes are the blobs a plan verifies as it is written.
 type deferredHashes struct {
@@ -103,26 +104,37 @@ func (d *deferredHashes) hasher(ctx context.Context, meter *progressMeter) {
 
 type errBox struct{ error }
 
-// wait returns once b is verified, or why it is not.
-func (d *deferredHashes) wait(b *Blob) error {
+// failed starts the hashers if need be and says, without waiting, whether a
+// blob has failed to verify: the writer stops early then.
+func (d *deferredHashes) failed() error {
 	if d == nil {
 		return nil
 	}
-	i, ok := d.index[b]
-	if !ok {
+	d.start()
+	if f, ok := d.first.Load().(errBox); ok {
+		return f.error
+	}
+	return nil
+}
+
+// all waits for every blob's digest and returns the first failure.
+func (d *deferredHashes) all() error {
+	if d == nil {
 		return nil
 	}
 	d.start()
-	select {
-	case <-d.done[i]:
-	case <-d.ctx.Done():
-		return d.ctx.Err()
-	}
-	if err := d.errs[i]; err != nil {
-		if f, ok := d.first.Load().(errBox); ok && errors.Is(err, context.Canceled) {
-			return f.error // cancelled because another blob failed: say which
+	for i := range d.order {
+		select {
+		case <-d.done[i]:
+		case <-d.ctx.Done():
+			return d.ctx.Err()
 		}
-		return err
+		if err := d.errs[i]; err != nil {
+			if f, ok := d.first.Load().(errBox); ok && errors.Is(err, context.Canceled) {
+				return f.error // cancelled because another blob failed: say which
+			}
+			return err
+		}
 	}
 	return nil
 }

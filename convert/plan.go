@@ -12,9 +12,10 @@ import (
 )
 
 // Plan is an output, entry by entry in the order they are written. Each
-// entry's content is bytes retar wrote or a blob of the source, verified
-// before it is copied: by Bundle, or (Options.VerifyAsWritten) as the plan
-// is written, when writing fails on a blob that does not verify.
+// entry's content is bytes retar wrote or a blob of the source, verified by
+// Bundle, or (Options.VerifyAsWritten) while the plan is written: then the
+// output is verified only once Verified returns nil, which WriteTar does
+// before it returns.
 type Plan struct {
 	Layout   Layout
 	Entries  []Entry
@@ -123,7 +124,7 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	if e.blob.spill != nil {
 		return s.CopyRange(e.blob.spill, 0, e.Size)
 	}
-	if err := p.deferred.wait(e.blob); err != nil {
+	if err := p.deferred.failed(); err != nil {
 		return err
 	}
 	fail := func(format string, args ...any) error {
@@ -157,6 +158,13 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	}
 	return nil
 }
+
+// Verified waits until every blob the plan copies has been checked against
+// its digest, and returns the first that was not what it claims. It returns
+// at once for a plan Bundle verified before returning; with
+// Options.VerifyAsWritten, a caller writing entries one by one (WriteContent)
+// calls it before putting the output in place.
+func (p *Plan) Verified() error { return p.deferred.all() }
 
 // WriteTar writes the plan as a tar archive: fixed order, mode, owner and time.
 // Headers are framed here and contents go straight to the sink, so a sink can
@@ -197,6 +205,9 @@ func (p *Plan) WriteTar(s Sink) error {
 				return err
 			}
 		}
+	}
+	if err := p.Verified(); err != nil {
+		return err
 	}
 	_, err := s.Write(make([]byte, 1024))
 	return err

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package cli
+
+import (
+	"context"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// mappedSum maps files on Linux only; elsewhere blobs are read.
+var mappedSum func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm) (digest.Digest, bool, error)
