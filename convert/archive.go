@@ -15,8 +15,8 @@ import (
 // past these an input is rejected, never truncated.
 const (
 	MaxManifestSize = 4 << 20  // manifests, indexes, index.json, dir manifest.json
-	MaxConfigSize   = 8 << 20  // image configs, legacy v1 json
-	MaxListSize     = 16 << 20 // docker manifest.json, repositories
+	maxConfigSize   = 8 << 20  // image configs, legacy v1 json
+	maxListSize     = 16 << 20 // docker manifest.json, repositories
 	maxGraphDepth   = 16       // nested indexes
 )
 
@@ -136,9 +136,9 @@ type Shape struct {
 	IndexEntries int // entries of index.json (one per name in retar's outputs)
 }
 
-// LegacyOnly is the pre-1.10 docker shape: repositories and v1 directories,
+// legacyOnly is the pre-1.10 docker shape: repositories and v1 directories,
 // with neither manifest.json nor index.json.
-func (s Shape) LegacyOnly() bool { return !s.ManifestJSON && !s.IndexJSON && s.Repositories }
+func (s Shape) legacyOnly() bool { return !s.ManifestJSON && !s.IndexJSON && s.Repositories }
 
 // Shape says what the source looks like to loaders.
 func (a *Archive) Shape() Shape { return a.shape }

@@ -81,7 +81,7 @@ func (a *Archive) readBlob(ctx context.Context, b *Blob, h Hashing, progress fun
 		return nil, a.readError(b, err)
 	}
 	r.head = head[:n]
-	b.compression = DetectCompression(r.head)
+	b.compression = detectCompression(r.head)
 	if b.diffID != "" && b.compression == Uncompressed && b.diffID.Algorithm() != r.alg {
 		r.raw = b.diffID.Algorithm().Hash()
 	}
@@ -295,7 +295,7 @@ func (a *Archive) sumInPlace(ctx context.Context, b *Blob, h Hashing, progress f
 	if _, err := ra.ReadAt(head, off); err != nil && err != io.EOF {
 		return false, nil
 	}
-	c := DetectCompression(head)
+	c := detectCompression(head)
 	alg := digest.SHA256
 	if b.Digest != "" {
 		alg = b.Digest.Algorithm()

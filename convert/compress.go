@@ -39,8 +39,8 @@ var (
 	bzipMagic = []byte("BZh")
 )
 
-// DetectCompression looks at the first bytes of a stream.
-func DetectCompression(head []byte) Compression {
+// detectCompression looks at the first bytes of a stream.
+func detectCompression(head []byte) Compression {
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
 		return Gzip
@@ -105,13 +105,13 @@ const ExpansionFloor = 1 << 30
 // without writing gigabytes.
 var expansionFloor int64 = ExpansionFloor
 
-// MaxZstdWindow is the largest zstd window retar decodes (zstd --long=27,
+// maxZstdWindow is the largest zstd window retar decodes (zstd --long=27,
 // the most any image tool writes); a frame asking for more is refused by
 // name rather than given the memory it asks for.
-const MaxZstdWindow = 128 << 20
+const maxZstdWindow = 128 << 20
 
 // zstdSlots bounds how many zstd decoders run at once in the process,
-// whatever the number of cores: with MaxZstdWindow, decoder memory stays
+// whatever the number of cores: with maxZstdWindow, decoder memory stays
 // under a few hundred MiB on any machine.
 var zstdSlots = make(chan struct{}, 2)
 
@@ -134,7 +134,7 @@ func Decompress(kind string, r io.Reader, compressed int64, lim Limits, what str
 	case "zstd":
 		zstdSlots <- struct{}{}
 		release = func() { <-zstdSlots }
-		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(MaxZstdWindow))
+		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
 			release()
 			return nil, err
@@ -180,7 +180,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 		return n, lerr
 	}
 	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
-		err = &LimitError{What: l.what, Reason: fmt.Sprintf("a zstd frame asks for a window over the %d MiB retar decodes", MaxZstdWindow>>20)}
+		err = &LimitError{What: l.what, Reason: fmt.Sprintf("a zstd frame asks for a window over the %d MiB retar decodes", maxZstdWindow>>20)}
 	}
 	return n, err
 }
@@ -222,9 +222,9 @@ func sizeString(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
-// ParseSize reads a byte count with an optional unit: 512, 64M, 64MiB, 2G,
+// parseSize reads a byte count with an optional unit: 512, 64M, 64MiB, 2G,
 // 1.5GiB (units are powers of 1024).
-func ParseSize(s string) (int64, error) {
+func parseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	mult := int64(1)
 	for _, u := range []struct {
@@ -262,10 +262,10 @@ func layerMediaType(c Compression, docker bool) string {
 // compressionOf tells a layer's compression from its media type, when it says.
 func compressionOf(mt string) (Compression, bool) {
 	switch mt {
-	case MediaTypeDockerLayer, "application/vnd.oci.image.layer.v1.tar", MediaTypeDockerForeign,
+	case MediaTypeDockerLayer, "application/vnd.oci.image.layer.v1.tar", mediaTypeDockerForeign,
 		"application/vnd.oci.image.layer.nondistributable.v1.tar":
 		return Uncompressed, true
-	case MediaTypeDockerLayerGzip, "application/vnd.oci.image.layer.v1.tar+gzip", MediaTypeDockerForeignGzip,
+	case MediaTypeDockerLayerGzip, "application/vnd.oci.image.layer.v1.tar+gzip", mediaTypeDockerForeignGzip,
 		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
 		return Gzip, true
 	case "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":

@@ -14,8 +14,8 @@ import (
 // holds one image and no names.
 type dirLayout struct{}
 
-// DirVersion is the version file containers/image writes in a dir: layout.
-const DirVersion = "Directory Transport Version: 1.1\n"
+// dirVersion is the version file containers/image writes in a dir: layout.
+const dirVersion = "Directory Transport Version: 1.1\n"
 
 func (dirLayout) detects(a *Archive) bool { return !a.shape.IndexJSON && a.shape.ManifestJSON }
 
@@ -52,7 +52,7 @@ func (dirLayout) read(a *Archive) error {
 		if err != nil {
 			return err
 		}
-		if string(vd) != DirVersion && string(vd) != "Directory Transport Version: 1.0\n" {
+		if string(vd) != dirVersion && string(vd) != "Directory Transport Version: 1.0\n" {
 			a.warnf("version: unknown dir layout version %q", string(vd))
 		}
 	}
@@ -83,7 +83,7 @@ func (dirLayout) read(a *Archive) error {
 // index (--all-platforms) is manifest.json and its manifests are
 // "<hex>.manifest.json", as skopeo copy --all writes them.
 func writeDir(p *Plan, o outImage) error {
-	p.addData("version", []byte(DirVersion))
+	p.addData("version", []byte(dirVersion))
 	p.addBlob("manifest.json", o.root.Blob)
 	var manifests []*Node
 	if o.root.Index != nil {

@@ -77,7 +77,7 @@ func (dockerArchive) readManifestJSON(a *Archive, hybrid bool) error {
 	if err != nil {
 		return err
 	}
-	data, err := a.readMeta(b, MaxListSize)
+	data, err := a.readMeta(b, maxListSize)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (a *Archive) entryConfig(e dockerEntry, what string) (*Blob, []byte, error)
 	if cb == nil {
 		return nil, nil, a.errorf(cfgPath, "config of %s is not in the archive", what)
 	}
-	cdata, err := a.readMeta(cb, MaxConfigSize)
+	cdata, err := a.readMeta(cb, maxConfigSize)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -297,7 +297,7 @@ func (dockerArchive) readLegacy(a *Archive) error {
 	if err != nil {
 		return err
 	}
-	data, err := a.readMeta(b, MaxListSize)
+	data, err := a.readMeta(b, maxListSize)
 	if err != nil {
 		return err
 	}
@@ -347,7 +347,7 @@ func (a *Archive) legacyImage(top string) (*Image, error) {
 		if jb == nil {
 			return nil, a.errorf(id+"/json", "not in the archive")
 		}
-		data, err := a.readMeta(jb, MaxConfigSize)
+		data, err := a.readMeta(jb, maxConfigSize)
 		if err != nil {
 			return nil, err
 		}
@@ -587,7 +587,7 @@ func v1LayerJSON(id, parent string, cfg *Blob, top bool) []byte {
 		_ = json.Unmarshal(cfg.data, &m)
 	} else if top {
 		if f, err := cfg.open(); err == nil {
-			_ = json.NewDecoder(io.LimitReader(f, MaxConfigSize)).Decode(&m)
+			_ = json.NewDecoder(io.LimitReader(f, maxConfigSize)).Decode(&m)
 			f.Close()
 		}
 	}

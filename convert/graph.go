@@ -115,7 +115,7 @@ func (a *Archive) manifestChildren(n *Node) error {
 			return &SizeError{Source: a.Source, Blob: cb.Path, Want: m.Config.Size, Got: cb.Size}
 		}
 		if isImageConfigType(m.Config.MediaType) || m.Config.MediaType == "application/octet-stream" {
-			data, err := a.readMeta(cb, MaxConfigSize)
+			data, err := a.readMeta(cb, maxConfigSize)
 			if err != nil {
 				return err
 			}

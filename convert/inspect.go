@@ -89,7 +89,7 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 		return nil, err
 	}
 	cfg := m.config()
-	if in.RawConfig, err = a.readMeta(cfg.Blob, MaxConfigSize); err != nil {
+	if in.RawConfig, err = a.readMeta(cfg.Blob, maxConfigSize); err != nil {
 		return nil, err
 	}
 	c := cfg.Config

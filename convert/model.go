@@ -23,13 +23,13 @@ const (
 	MediaTypeDockerConfig       = "application/vnd.docker.container.image.v1+json"
 	MediaTypeDockerLayer        = "application/vnd.docker.image.rootfs.diff.tar"
 	MediaTypeDockerLayerGzip    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-	MediaTypeDockerForeignGzip  = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
-	MediaTypeDockerForeign      = "application/vnd.docker.image.rootfs.foreign.diff.tar"
-	MediaTypeSchema1Signed      = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-	MediaTypeSchema1            = "application/vnd.docker.distribution.manifest.v1+json"
+	mediaTypeDockerForeignGzip  = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+	mediaTypeDockerForeign      = "application/vnd.docker.image.rootfs.foreign.diff.tar"
+	mediaTypeSchema1Signed      = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+	mediaTypeSchema1            = "application/vnd.docker.distribution.manifest.v1+json"
 
-	// AnnotationContainerdName is the full image name containerd and Docker 25+ write.
-	AnnotationContainerdName = "io.containerd.image.name"
+	// annotationContainerdName is the full image name containerd and Docker 25+ write.
+	annotationContainerdName = "io.containerd.image.name"
 )
 
 // Blob is one piece of content: a file of the source layout, or bytes retar wrote.
@@ -248,7 +248,7 @@ func isImageConfigType(mt string) bool {
 // absent from an archive without the archive being broken.
 func isForeign(d ocispec.Descriptor) bool {
 	switch d.MediaType {
-	case MediaTypeDockerForeignGzip, MediaTypeDockerForeign,
+	case mediaTypeDockerForeignGzip, mediaTypeDockerForeign,
 		ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck // still written by old tools
 		ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
 		ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck
@@ -275,8 +275,8 @@ var dockerToOCI = map[string]string{
 	MediaTypeDockerConfig:       ocispec.MediaTypeImageConfig,
 	MediaTypeDockerLayer:        ocispec.MediaTypeImageLayer,
 	MediaTypeDockerLayerGzip:    ocispec.MediaTypeImageLayerGzip,
-	MediaTypeDockerForeign:      ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck
-	MediaTypeDockerForeignGzip:  ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+	mediaTypeDockerForeign:      ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck
+	mediaTypeDockerForeignGzip:  ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
 	MediaTypeDockerManifest:     ocispec.MediaTypeImageManifest,
 	MediaTypeDockerManifestList: ocispec.MediaTypeImageIndex,
 }

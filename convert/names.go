@@ -22,8 +22,8 @@ type Name struct {
 	RefName string
 }
 
-// OCIRefName is what an OCI index's ref.name says for the name.
-func (n Name) OCIRefName() string {
+// ociRefName is what an OCI index's ref.name says for the name.
+func (n Name) ociRefName() string {
 	if n.RefName != "" {
 		return n.RefName
 	}

@@ -117,7 +117,7 @@ func (a *Archive) readLayoutVersion() error {
 func annotationNames(ann map[string]string) []Name {
 	var out []Name
 	ref := ann[ocispec.AnnotationRefName]
-	if s := ann[AnnotationContainerdName]; s != "" {
+	if s := ann[annotationContainerdName]; s != "" {
 		n, err := ParseName(s)
 		if err != nil {
 			n = Name{Raw: s}
@@ -188,7 +188,7 @@ func indexOf(out []outImage) ocispec.Index {
 		base := o.root.Desc
 		base.Annotations = map[string]string{}
 		for k, v := range o.root.Desc.Annotations {
-			if k != AnnotationContainerdName && k != ocispec.AnnotationRefName {
+			if k != annotationContainerdName && k != ocispec.AnnotationRefName {
 				base.Annotations[k] = v
 			}
 		}
@@ -201,12 +201,12 @@ func indexOf(out []outImage) ocispec.Index {
 		}
 		for _, n := range o.names {
 			d := base
-			d.Annotations = map[string]string{ocispec.AnnotationRefName: n.OCIRefName()}
+			d.Annotations = map[string]string{ocispec.AnnotationRefName: n.ociRefName()}
 			for k, v := range base.Annotations {
 				d.Annotations[k] = v
 			}
 			if n.Ref != nil {
-				d.Annotations[AnnotationContainerdName] = n.Ref.String()
+				d.Annotations[annotationContainerdName] = n.Ref.String()
 			}
 			idx.Manifests = append(idx.Manifests, d)
 		}

@@ -57,12 +57,12 @@ type Options struct {
 	VerifyAsWritten bool
 }
 
-// MaxModTime is the latest time, in seconds, a tar header holds in its fixed
+// maxModTime is the latest time, in seconds, a tar header holds in its fixed
 // fields (8^11 - 1, in 2242).
-const MaxModTime = 1<<33 - 1
+const maxModTime = 1<<33 - 1
 
-// OptionNames are the options Set takes, as the CLI spells its flags.
-var OptionNames = []string{"to", "name", "tag", "platform", "all-platforms", "oci-strict", "keep-absent",
+// optionNames are the options Set takes, as the CLI spells its flags.
+var optionNames = []string{"to", "name", "tag", "platform", "all-platforms", "oci-strict", "keep-absent",
 	"format", "attestations", "compress", "compress-level", "max-expansion", "max-expanded"}
 
 // Set sets the option called name from its text, as a flag or the browser
@@ -111,9 +111,9 @@ func (o *Options) Set(name, value string) error {
 	case "max-expansion":
 		o.Hashing.Limits.MaxExpansion, err = parseLimit(value, func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) })
 	case "max-expanded":
-		o.Hashing.Limits.MaxExpanded, err = parseLimit(value, ParseSize)
+		o.Hashing.Limits.MaxExpanded, err = parseLimit(value, parseSize)
 	default:
-		return fmt.Errorf("unknown option %q: want one of %s%.0w", name, strings.Join(OptionNames, ", "), ErrUsage)
+		return fmt.Errorf("unknown option %q: want one of %s%.0w", name, strings.Join(optionNames, ", "), ErrUsage)
 	}
 	return err
 }
@@ -150,8 +150,8 @@ func (o *Options) Validate() error {
 	if err := checkLevel(*o); err != nil {
 		return err
 	}
-	if t := o.ModTime; !t.IsZero() && (t.Unix() < 0 || t.Unix() > MaxModTime) {
-		return fmt.Errorf("modification time %d: a tar header holds 0 to %d%.0w", t.Unix(), MaxModTime, ErrUsage)
+	if t := o.ModTime; !t.IsZero() && (t.Unix() < 0 || t.Unix() > maxModTime) {
+		return fmt.Errorf("modification time %d: a tar header holds 0 to %d%.0w", t.Unix(), maxModTime, ErrUsage)
 	}
 	for _, s := range append(append([]string(nil), o.Names...), o.Tags...) {
 		parse := func(s string) (Name, error) { return ParseName(s) }

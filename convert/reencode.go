@@ -100,7 +100,7 @@ func (b *Blob) sniff() (Compression, error) {
 	defer f.Close()
 	head := make([]byte, 4)
 	n, _ := io.ReadFull(f, head)
-	return DetectCompression(head[:n]), nil
+	return detectCompression(head[:n]), nil
 }
 
 // zstdLevel maps a --compress-level (zstd's 1–22 scale, as the zstd command

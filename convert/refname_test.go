@@ -65,7 +65,7 @@ func TestOCIRefNameAsTyped(t *testing.T) {
 			for _, d := range idx.Manifests {
 				if d.Annotations[ocispec.AnnotationRefName] == c.refName {
 					found = true
-					if got := d.Annotations[AnnotationContainerdName]; got != c.full {
+					if got := d.Annotations[annotationContainerdName]; got != c.full {
 						t.Errorf("io.containerd.image.name %q, want %q", got, c.full)
 					}
 				}

@@ -66,7 +66,7 @@ func (a *Archive) readSchema1(n *Node, data []byte, depth int) error {
 		di.layers = append(di.layers, lb)
 	}
 	di.cfg, _ = parseConfig(di.legacy[len(di.legacy)-1]) // its platform, until the config is built
-	if len(m.Signatures) > 0 && string(m.Signatures) != "null" || n.Desc.MediaType == MediaTypeSchema1Signed {
+	if len(m.Signatures) > 0 && string(m.Signatures) != "null" || n.Desc.MediaType == mediaTypeSchema1Signed {
 		a.warnf("%s: a signed Docker schema 1 manifest: the image gets a new manifest, which its JWS signature does not cover, so the signature is dropped", p)
 	}
 	n.pending = di
