@@ -656,6 +656,7 @@ cat "$WORK"/results-*.tsv >>"$RESULTS"
 if ((TODAY_OK)); then
 	issue12_refs
 	issue12_pipes
+	issue12_schema1
 fi
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
