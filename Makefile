@@ -103,6 +103,7 @@ serve: site
 e2e: build site
 	bash site/e2e/run.sh
 
-# The browser against the native CLI on a generated archive (SIZE_MB, default 600).
+# The browser against its floor (the File hashed in parallel Workers) and the
+# native CLI, with the renderer's peak RSS (SIZE_MB, default 630; try 5000).
 site-bench: build site
 	bash site/e2e/bench.sh $(SIZE_MB)
