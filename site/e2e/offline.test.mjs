@@ -35,6 +35,14 @@ test('load once, go offline, reload, convert', async () => {
       assert.ok(cached.includes(f), `${f} cached: ${cached.join(' ')}`);
     }
 
+    // a Worker served from the cache still sees its URL's query
+    assert.equal(await page.evaluate(async () => {
+      const r = retar.create({ hasher: 'go' });
+      await r.ready;
+      r.terminate();
+      return r.hasher;
+    }), 'go');
+
     await context.setOffline(true);
     await page.reload();
     await page.waitForFunction(() => window.retar && window.retar.version, null, { timeout: 60_000 });

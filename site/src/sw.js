@@ -27,6 +27,10 @@ self.addEventListener('fetch', (ev) => {
   if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin) return;
   ev.respondWith((async () => {
     const hit = await caches.match(req, { cacheName: CACHE, ignoreSearch: true });
-    return hit || fetch(req);
+    if (!hit) return fetch(req);
+    // A cached response keeps its own URL, which a Worker takes for its
+    // location: worker.js?hasher=go must still see its query.
+    if (hit.url === req.url) return hit;
+    return new Response(hit.body, { status: hit.status, statusText: hit.statusText, headers: hit.headers });
   })());
 });
