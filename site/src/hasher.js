@@ -20,12 +20,17 @@ self.onmessage = async (ev) => {
     const h = await hasher;
     h.init();
     const part = blob.slice(offset, offset + length);
-    let done = 0, unreported = 0;
+    let done = 0, unreported = 0, reported = performance.now();
     const step = (chunk) => {
       h.update(chunk);
       done += chunk.byteLength;
       unreported += chunk.byteLength;
-      if (unreported >= reportEvery) { self.postMessage({ id, type: 'progress', bytes: unreported }); unreported = 0; }
+      // every 8 MiB, or every second on a slow disk (the pool takes silence for a stall)
+      if (unreported >= reportEvery || performance.now() - reported > 1000) {
+        self.postMessage({ id, type: 'progress', bytes: unreported });
+        unreported = 0;
+        reported = performance.now();
+      }
     };
     let reader;
     try { reader = part.stream().getReader({ mode: 'byob' }); } catch { reader = null; }

@@ -26,16 +26,21 @@ if (!goHasher) {
 }
 
 // ---- the hashing pool ----
-const stats = { hashedBytes: 0, sums: 0 };
+const stats = { hashedBytes: 0, sums: 0, stalls: 0 };
+// A hashing Worker whose File read delivers nothing for this long is taken
+// for stalled (seen rarely, under heavy load, after many GB read): it is
+// replaced and its range hashed again once, then the call fails.
+const stallAfter = Number(params.get('stall-ms')) || 60_000;
 function startPool(size) {
   const idle = [], queue = [], jobs = new Map();
   let nextJob = 1;
-  for (let i = 0; i < size; i++) {
+  function spawn() {
     const w = new Worker('hasher.js');
     w.onmessage = (ev) => {
       const m = ev.data, job = jobs.get(m.id);
       if (!job) return;
-      if (m.type === 'progress') { stats.hashedBytes += m.bytes; job.onBytes(m.bytes); return; }
+      job.seen = performance.now();
+      if (m.type === 'progress') { stats.hashedBytes += m.bytes; job.reported += m.bytes; job.onBytes(m.bytes); return; }
       jobs.delete(m.id);
       idle.push(w);
       pump();
@@ -47,19 +52,43 @@ function startPool(size) {
     };
     idle.push(w);
   }
+  for (let i = 0; i < size; i++) spawn();
   function pump() {
     while (idle.length && queue.length) {
       const job = queue.shift(), w = idle.pop();
       job.worker = w;
+      job.seen = performance.now();
       jobs.set(job.id, job);
       w.postMessage({ id: job.id, blob: job.blob, offset: job.offset, length: job.length });
     }
   }
+  setInterval(() => {
+    const now = performance.now();
+    for (const [id, job] of jobs) {
+      if (now - job.seen < stallAfter) continue;
+      jobs.delete(id);
+      job.worker.terminate();
+      spawn();
+      stats.stalls++;
+      // the retry reports the range from its start; the core counts no byte twice
+      stats.hashedBytes -= job.reported;
+      if (job.retried) {
+        job.reject(new Error(`NotReadableError: reading bytes ${job.offset}-${job.offset + job.length} stopped: no data for ${Math.round(stallAfter / 1000)} s`));
+      } else {
+        console.warn(`retar: reading bytes ${job.offset}-${job.offset + job.length} stalled; reading them again`);
+        queue.unshift({ ...job, id: nextJob++, retried: true, reported: 0 });
+      }
+    }
+    pump();
+  }, Math.min(5000, stallAfter / 4));
   // retarSumRange(blob, offset, length, alg, onBytes) → Promise<hex sha256>
   self.retarSumRange = (blob, offset, length, alg, onBytes) => new Promise((resolve, reject) => {
     if (alg !== 'sha256') { reject(new Error(`no ${alg} hasher`)); return; }
     stats.sums++;
-    queue.push({ id: nextJob++, blob, offset, length, onBytes: (n) => { try { onBytes(n); } catch (e) { console.error(e); } }, resolve, reject });
+    queue.push({
+      id: nextJob++, blob, offset, length, reported: 0, resolve, reject,
+      onBytes: (n) => { try { onBytes(n); } catch (e) { console.error(e); } },
+    });
     pump();
   });
   self.retarSumWorkers = size;
