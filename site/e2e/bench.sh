@@ -3,8 +3,9 @@
 # floor (the File hashed in parallel Workers, in the same page and run), with
 # the renderer's peak RSS and the native CLI, on one generated docker-archive.
 # SIZE_MB is genimage's -size (MiB of layers). BENCH_RUNS (default 3, 1 at
-# 2000 and more) and BENCH_CHECK=0 (skip comparing the downloads with the
-# CLI's bytes) shorten it. Not part of CI.
+# 2000 and more) and BENCH_CHECK=0 (skip comparing the outputs with the
+# CLI's bytes) shorten it; BENCH_ARCHIVE=FILE uses an archive generated before.
+# Not part of CI.
 # Expects `make build site` done (the Makefile's site-bench target does that).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,9 +16,14 @@ size=${1:-630}
 ((size < 2000)) || export BENCH_RUNS=${BENCH_RUNS:-1}
 tmp=$(mktemp -d /tmp/retar-site-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "site-bench: generating a ${size} MiB docker-archive in $tmp" >&2
-$GO run ./scripts/genimage -size "$size" -o "$tmp/bench.tar"
+archive=$tmp/bench.tar
+if [[ -n ${BENCH_ARCHIVE:-} ]]; then # one generated before (genimage -size SIZE_MB)
+	archive=$BENCH_ARCHIVE
+else
+	echo "site-bench: generating a ${size} MiB docker-archive in $tmp" >&2
+	$GO run ./scripts/genimage -size "$size" -o "$archive"
+fi
 $GO build -o "$tmp/serve" ./site/serve
 export RETAR_SERVE=$tmp/serve RETAR_BIN=$PWD/retar RETAR_DIST=${RETAR_DIST:-$PWD/site/dist} BENCH_DIR=$tmp
 cd site
-node e2e/bench.mjs "$tmp/bench.tar"
+node e2e/bench.mjs "$archive"
