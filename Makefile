@@ -122,14 +122,18 @@ gobench:
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./convert/
 
 # The browser page (issue 5). site/dist is all a static host serves: the page,
-# its Worker, retar.wasm, Go's wasm_exec.js and hash-wasm's sha256.
+# its Worker and hashing Workers, retar.wasm (and .gz, which the Worker
+# fetches), Go's wasm_exec.js, hash-wasm's sha256, the service worker (its
+# file list and version written by site/precache.sh), manifest and icons.
 .PHONY: site serve e2e site-bench
 site:
 	@[ site/node_modules/.package-lock.json -nt site/package-lock.json ] || (cd site && npm ci --no-audit --no-fund)
 	rm -rf site/dist && mkdir -p site/dist
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o site/dist/retar.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" site/node_modules/hash-wasm/dist/sha256.umd.min.js site/src/* site/dist/
-	@echo "site/dist: retar.wasm $$(wc -c <site/dist/retar.wasm) bytes, $$(gzip -9c site/dist/retar.wasm | wc -c) gzipped"
+	gzip -9 -n -k site/dist/retar.wasm
+	bash site/precache.sh site/dist
+	@echo "site/dist: retar.wasm $$(wc -c <site/dist/retar.wasm) bytes, retar.wasm.gz $$(wc -c <site/dist/retar.wasm.gz) bytes"
 
 # Serve site/dist on loopback (ADDR=127.0.0.1:8080).
 ADDR ?= 127.0.0.1:8080
@@ -141,6 +145,7 @@ serve: site
 e2e: build site
 	bash site/e2e/run.sh
 
-# The browser against the native CLI on a generated archive (SIZE_MB, default 600).
+# The browser against its floor (the File hashed in parallel Workers) and the
+# native CLI, with the renderer's peak RSS (SIZE_MB, default 630; try 5000).
 site-bench: build site
 	bash site/e2e/bench.sh $(SIZE_MB)

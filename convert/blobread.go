@@ -8,9 +8,9 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/retar-dev/retar/tarfs"
 )
 
 // Hashing configures how content is hashed: the browser passes a faster
@@ -18,10 +18,13 @@ import (
 type Hashing struct {
 	New func(digest.Algorithm) hash.Hash // nil: the algorithm's own
 	// Sum, when set, hashes n bytes of r from off where they lie, for a
-	// blob that is a plain range of an archive: a browser hashes ranges of
-	// the dropped File in parallel Workers, the bytes never passing
-	// through Go. ok false has the blob read here instead.
-	Sum      func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm) (d digest.Digest, ok bool, err error)
+	// blob that is a plain range of an archive (or a file with a Section
+	// method, as tarfs.File has): a browser hashes ranges of the dropped
+	// File in parallel Workers, the bytes never passing through Go. It may
+	// report bytes hashed so far to progress (from any goroutine, until it
+	// returns); what it does not report is counted when it returns. ok
+	// false, decided before hashing, has the blob read here instead.
+	Sum      func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm, progress func(int64)) (d digest.Digest, ok bool, err error)
 	Parallel int            // blobs hashed at once; 0: GOMAXPROCS
 	Progress func(Progress) // called as blobs are read; from one goroutine at a time
 	Deep     bool           // also decompress layers to check diff_ids
@@ -286,11 +289,13 @@ func (a *Archive) sumInPlace(ctx context.Context, b *Blob, h Hashing, progress f
 		return false, nil // readBlob reports it
 	}
 	defer f.Close()
-	tf, ok := f.(*tarfs.File)
+	sec, ok := f.(interface {
+		Section() (r io.ReaderAt, off, n int64)
+	})
 	if !ok {
 		return false, nil
 	}
-	ra, off, n := tf.Section()
+	ra, off, n := sec.Section()
 	head := make([]byte, min(4, n))
 	if _, err := ra.ReadAt(head, off); err != nil && err != io.EOF {
 		return false, nil
@@ -303,12 +308,21 @@ func (a *Archive) sumInPlace(ctx context.Context, b *Blob, h Hashing, progress f
 	if h.Deep && b.diffID != "" && c != Uncompressed && !b.deepDone || b.diffID != "" && c == Uncompressed && b.diffID.Algorithm() != alg {
 		return false, nil // the diff_id needs the bytes: decompressed, or hashed again
 	}
-	got, ok, err := h.Sum(ctx, ra, off, n, alg)
+	var counted atomic.Int64
+	got, ok, err := h.Sum(ctx, ra, off, n, alg, func(k int64) {
+		if k <= 0 || progress == nil {
+			return
+		}
+		after := counted.Add(k)
+		if d := min(after, n) - min(after-k, n); d > 0 {
+			progress(d)
+		}
+	})
 	if err != nil || !ok {
 		return err != nil, err
 	}
-	if progress != nil {
-		progress(n)
+	if rest := n - min(counted.Load(), n); rest > 0 && progress != nil {
+		progress(rest)
 	}
 	b.compression = c
 	if err := a.checkDigest(b, got); err != nil {

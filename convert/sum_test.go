@@ -27,7 +27,7 @@ func TestHashingSumHook(t *testing.T) {
 		return a
 	}
 	var calls atomic.Int32
-	sum := func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm) (digest.Digest, bool, error) {
+	sum := func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm, _ func(int64)) (digest.Digest, bool, error) {
 		calls.Add(1)
 		d, err := alg.FromReader(io.NewSectionReader(r, off, n))
 		return d, true, err
@@ -39,7 +39,7 @@ func TestHashingSumHook(t *testing.T) {
 	if calls.Load() != 3 {
 		t.Errorf("Sum hashed %d blobs, want the 3 layers (the manifest and config are read as metadata)", calls.Load())
 	}
-	wrong := func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm) (digest.Digest, bool, error) {
+	wrong := func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm, _ func(int64)) (digest.Digest, bool, error) {
 		return digest.FromString("not it"), true, nil
 	}
 	opts.Hashing.Sum = wrong

@@ -52,9 +52,10 @@ func await(p js.Value) (js.Value, error) {
 var uint8Array = js.Global().Get("Uint8Array")
 
 // blobReader reads a JS Blob (a dropped File, or a Blob retar assembled) at
-// random offsets through Blob.slice, so nothing is read whole. Small reads
-// (tar headers) fetch small blocks; large sequential reads fetch 16 MiB ones,
-// as small slices cost Chromium as much as hashing them.
+// random offsets through Blob.slice, so nothing is read whole. Reads of up
+// to 64 KiB (tar headers, metadata) fetch 64 KiB blocks; larger ones (a
+// layer re-encoded or hashed here) fetch 16 MiB blocks, as small slices
+// cost Chromium as much as hashing them.
 type blobReader struct {
 	blob js.Value
 	size int64
@@ -84,7 +85,7 @@ func (r *blobReader) ReadAt(p []byte, off int64) (int, error) {
 	for n < len(p) && off < r.size {
 		b := &r.small
 		size := int64(smallBlock)
-		if len(p) >= smallBlock {
+		if len(p) > smallBlock { // tarfs reads headers 64 KiB at a time: small
 			b, size = &r.bulk, bulkBlock
 		}
 		if off < b.off || off >= b.off+int64(len(b.data)) {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -24,14 +25,24 @@ import (
 
 func main() {
 	js.Global().Set("retarGo", js.ValueOf(map[string]any{
+		// open(input, opts) → a handle (a number) the other calls take in
+		// place of an input: the archive stays open in between, so the
+		// blobs one call verified are not hashed again by the next.
+		"open": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return promise(args[0], func() (any, error) { return openHandle(args[0], arg(args, 1)) })
+		}),
+		"close": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			closeHandle(args[0])
+			return nil
+		}),
 		"inspect": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			return promise(func() (any, error) { return inspect(args[0], arg(args, 1)) })
+			return promise(args[0], func() (any, error) { return inspect(args[0], arg(args, 1)) })
 		}),
 		"convert": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			return promise(func() (any, error) { return convertJS(args[0], arg(args, 1)) })
+			return promise(args[0], func() (any, error) { return convertJS(args[0], arg(args, 1)) })
 		}),
 		"check": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			return promise(func() (any, error) { return checkJS(args[0], arg(args, 1)) })
+			return promise(args[0], func() (any, error) { return checkJS(args[0], arg(args, 1)) })
 		}),
 		"version": "retar wasm",
 	}))
@@ -47,8 +58,9 @@ func arg(args []js.Value, i int) js.Value {
 
 // promise runs fn off the calling goroutine (which must not block) and
 // settles a JS Promise with its result; errors reject with an Error whose
-// message is the one line the CLI would print.
-func promise(fn func() (any, error)) js.Value {
+// message is the one line the CLI would print, and whose summary says it
+// in a user's words (see explain).
+func promise(ref js.Value, fn func() (any, error)) js.Value {
 	var executor js.Func
 	executor = js.FuncOf(func(_ js.Value, a []js.Value) any {
 		resolve, reject := a[0], a[1]
@@ -56,12 +68,12 @@ func promise(fn func() (any, error)) js.Value {
 			defer executor.Release()
 			defer func() {
 				if r := recover(); r != nil {
-					reject.Invoke(js.Global().Get("Error").New(fmt.Sprintf("internal error: %v", r)))
+					reject.Invoke(jsError(fmt.Errorf("internal error: %v", r), nameOf(ref)))
 				}
 			}()
 			v, err := fn()
 			if err != nil {
-				reject.Invoke(js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " ")))
+				reject.Invoke(jsError(err, nameOf(ref)))
 				return
 			}
 			resolve.Invoke(v)
@@ -71,9 +83,82 @@ func promise(fn func() (any, error)) js.Value {
 	return js.Global().Get("Promise").New(executor)
 }
 
+func jsError(err error, name string) js.Value {
+	e := js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " "))
+	kind, summary := explain(err, name)
+	e.Set("kind", kind)
+	e.Set("summary", summary)
+	return e
+}
+
+// handles are the archives the page keeps open, by number.
+var (
+	handlesMu  sync.Mutex
+	handles    = map[int]*handle{}
+	nextHandle = 1
+)
+
+type handle struct {
+	a    *convert.Archive
+	name string
+}
+
+func openHandle(in, opts js.Value) (any, error) {
+	a, err := openInput(in, newReporter(opts))
+	if err != nil {
+		return nil, err
+	}
+	handlesMu.Lock()
+	defer handlesMu.Unlock()
+	id := nextHandle
+	nextHandle++
+	handles[id] = &handle{a: a, name: str(in, "name")}
+	return id, nil
+}
+
+func closeHandle(ref js.Value) {
+	if ref.Type() == js.TypeNumber {
+		handlesMu.Lock()
+		delete(handles, ref.Int())
+		handlesMu.Unlock()
+	}
+}
+
+// nameOf is the name of what a call works on, for messages.
+func nameOf(ref js.Value) string {
+	if ref.Type() == js.TypeNumber {
+		handlesMu.Lock()
+		defer handlesMu.Unlock()
+		if h := handles[ref.Int()]; h != nil {
+			return h.name
+		}
+		return ""
+	}
+	return str(ref, "name")
+}
+
+// archiveOf is what a call works on: an open handle, or an input opened
+// for this call only.
+func archiveOf(ref, opts js.Value) (*convert.Archive, string, error) {
+	if ref.Type() == js.TypeNumber {
+		handlesMu.Lock()
+		h := handles[ref.Int()]
+		handlesMu.Unlock()
+		if h == nil {
+			return nil, "", fmt.Errorf("retar: handle %d is closed", ref.Int())
+		}
+		return h.a, h.name, nil
+	}
+	a, err := openInput(ref, newReporter(opts))
+	return a, str(ref, "name"), err
+}
+
 // openInput opens what the page passes: {file: File|Blob, name} for an
 // archive, or {files: [{path, file}], name} for a dropped folder.
-func openInput(in js.Value) (*convert.Archive, error) {
+func openInput(in js.Value, report func(convert.Progress)) (*convert.Archive, error) {
+	if in.Type() != js.TypeObject {
+		return nil, fmt.Errorf("no input: pass {file} or {files}")
+	}
 	name := "input"
 	if v := in.Get("name"); v.Type() == js.TypeString {
 		name = v.String()
@@ -86,24 +171,41 @@ func openInput(in js.Value) (*convert.Archive, error) {
 		return nil, fmt.Errorf("no input: pass {file} or {files}")
 	}
 	r := newBlobReader(file)
-	ra, size, err := decompress(r, name)
+	kind := convert.SniffArchive(r)
+	ra, size, err := decompress(r, kind, name, report)
 	if err != nil {
 		return nil, err
 	}
-	return convert.Open(convert.Input{Name: name, Archive: ra, Size: size})
+	a, err := convert.Open(convert.Input{Name: name, Archive: ra, Size: size, Compression: kind})
+	if err != nil && kind != "" {
+		return nil, &compressedError{kind: kind, name: name, err: err}
+	}
+	return a, err
 }
+
+// compressedError says that the archive was compressed, as the CLI does:
+// "x.tar.gz: gzip-compressed archive: not a tar archive: ...".
+type compressedError struct {
+	kind, name string
+	err        error
+}
+
+func (e *compressedError) Error() string {
+	return e.name + ": " + e.kind + "-compressed archive: " + strings.TrimPrefix(e.err.Error(), e.name+": ")
+}
+func (e *compressedError) Unwrap() error { return e.err }
 
 // decompress gives a compressed archive random access by decompressing it
 // once into Blob parts (held by the browser, not in wasm memory).
-func decompress(r *blobReader, name string) (io.ReaderAt, int64, error) {
-	kind := convert.SniffArchive(r)
+func decompress(r *blobReader, kind, name string, report func(convert.Progress)) (io.ReaderAt, int64, error) {
 	switch kind {
 	case "":
 		return r, r.size, nil
 	case "xz":
 		return nil, 0, fmt.Errorf("%s: xz-compressed archive: decompress it first (xz -d)", name)
 	}
-	zr, err := convert.Decompress(kind, io.NewSectionReader(r, 0, r.size), r.size, convert.Limits{}, name)
+	counted := &countingReader{r: io.NewSectionReader(r, 0, r.size), report: report, p: convert.Progress{Phase: "decompressing", TotalBytes: r.size, TotalBlobs: 1}}
+	zr, err := convert.Decompress(kind, counted, r.size, convert.Limits{}, name)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %s-compressed archive: %w", name, kind, err)
 	}
@@ -115,24 +217,34 @@ func decompress(r *blobReader, name string) (io.ReaderAt, int64, error) {
 		if errors.As(err, &le) {
 			return nil, 0, le
 		}
-		return nil, 0, fmt.Errorf("%s: decompressing: %w", name, err)
+		return nil, 0, fmt.Errorf("%s: %s-compressed archive: does not decompress: %w", name, kind, err)
 	}
+	counted.p.Bytes, counted.p.Blobs = r.size, 1
+	report(counted.p)
 	ra, _ := sp.Done()
 	return ra, size, nil
 }
 
-func inspect(in, opts js.Value) (any, error) {
-	a, err := openInput(in)
+// countingReader reports how much of a compressed archive was read.
+type countingReader struct {
+	r      io.Reader
+	report func(convert.Progress)
+	p      convert.Progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.Bytes += int64(n)
+	c.report(c.p)
+	return n, err
+}
+
+func inspect(ref, opts js.Value) (any, error) {
+	a, _, err := archiveOf(ref, opts)
 	if err != nil {
 		return nil, err
 	}
-	var progress func(convert.Progress)
-	if opts.Type() == js.TypeObject {
-		if f := opts.Get("onProgress"); f.Type() == js.TypeFunction {
-			progress = func(p convert.Progress) { f.Invoke(float64(p.Bytes), float64(p.TotalBytes), p.Phase) }
-		}
-	}
-	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(progress, convert.Limits{})}
+	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(newReporter(opts), convert.Limits{})}
 	if opts.Type() == js.TypeObject {
 		if v := opts.Get("pick"); v.Type() == js.TypeString {
 			o.Pick = v.String()
@@ -142,21 +254,22 @@ func inspect(in, opts js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
-	return js.Global().Get("JSON").Call("parse", string(b)), nil
+	return toJS(res)
 }
 
 // check returns retar check's report: for each loader, whether it takes the
 // input, under which names, and why not.
-func checkJS(in, opts js.Value) (any, error) {
-	a, err := openInput(in)
+func checkJS(ref, opts js.Value) (any, error) {
+	a, _, err := archiveOf(ref, opts)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(check.Archive(a, host(opts)))
+	return toJS(check.Archive(a, host(opts)))
+}
+
+// toJS hands a Go value to the page as the JSON the CLI prints, parsed.
+func toJS(v any) (any, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -174,10 +287,16 @@ func host(opts js.Value) ocispec.Platform {
 	return ocispec.Platform{OS: "linux", Architecture: "amd64"}
 }
 
-// hashing uses the page's fast sha256 when it has one. wasm runs on one
-// thread, so one blob is hashed at a time.
+// hashing has the page's Workers hash blobs where they lie in the File
+// (Sum), several at once: Go in wasm runs on one thread, but it only waits
+// for them. Blobs they cannot take are read here through the page's fast
+// sha256 (hash-wasm), one at a time.
 func hashing(progress func(convert.Progress), lim convert.Limits) convert.Hashing {
-	return convert.Hashing{New: newJSHasher(), Parallel: 1, Progress: progress, Limits: lim}
+	h := convert.Hashing{New: newJSHasher(), Parallel: 1, Progress: progress, Limits: lim}
+	if sum, par := sumInWorkers(); sum != nil {
+		h.Sum, h.Parallel = sum, par
+	}
+	return h
 }
 
 // stringArray reads a JS array of strings, trimmed, empty ones dropped.
@@ -251,55 +370,65 @@ func optionsOf(opts js.Value) (convert.Options, error) {
 	return o, o.Validate()
 }
 
-// progressOf calls the page's onProgress(done, total, phase) at most every
-// 50 ms, and always at the end of a phase.
-func progressOf(opts js.Value) func(phase string, done, total int64) {
+// newReporter calls the page's onProgress({phase, bytes, totalBytes,
+// blobs, totalBlobs}) (the fields of the CLI's progress) at most every
+// 50 ms, and always when a phase starts or ends.
+func newReporter(opts js.Value) func(convert.Progress) {
 	onProgress := js.Undefined()
 	if opts.Type() == js.TypeObject {
 		onProgress = opts.Get("onProgress")
 	}
-	last := time.Time{}
-	return func(phase string, done, total int64) {
-		if onProgress.Type() != js.TypeFunction || time.Since(last) < 50*time.Millisecond && done < total {
+	if onProgress.Type() != js.TypeFunction {
+		return func(convert.Progress) {}
+	}
+	var mu sync.Mutex
+	last, phase := time.Time{}, ""
+	return func(p convert.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Phase == phase && time.Since(last) < 50*time.Millisecond && p.Bytes < p.TotalBytes {
 			return
 		}
-		last = time.Now()
-		onProgress.Invoke(float64(done), float64(total), phase)
+		last, phase = time.Now(), p.Phase
+		onProgress.Invoke(js.ValueOf(map[string]any{
+			"phase": p.Phase, "bytes": float64(p.Bytes), "totalBytes": float64(p.TotalBytes),
+			"blobs": p.Blobs, "totalBlobs": p.TotalBlobs,
+		}))
 	}
 }
 
 // convertJS converts and returns {blob, name, report}.
-func convertJS(in, opts js.Value) (any, error) {
+func convertJS(ref, opts js.Value) (any, error) {
 	o, err := optionsOf(opts)
 	if err != nil {
 		return nil, err
 	}
-	a, err := openInput(in)
+	a, name, err := archiveOf(ref, opts)
 	if err != nil {
 		return nil, err
 	}
-	report := progressOf(opts)
-	o.Hashing = hashing(func(p convert.Progress) { report(p.Phase, p.Bytes, p.TotalBytes) }, o.Hashing.Limits)
+	report := newReporter(opts)
+	o.Hashing = hashing(report, o.Hashing.Limits)
 	o.Spill = func() (convert.Spill, error) { return newBlobSpill(), nil }
 	plan, err := a.Convert(context.Background(), o)
 	if err != nil {
 		return nil, err
 	}
-	total := plan.TarSize()
-	var done int64
-	sink := newBlobSink(func(n int64) { done += n; report("writing", done, total) })
+	w := convert.Progress{Phase: "writing", TotalBytes: plan.TarSize()}
+	sink := newBlobSink(func(n int64) { w.Bytes += n; report(w) })
 	if err := plan.WriteTar(sink); err != nil {
 		return nil, err
 	}
-	report("writing", total, total)
-	rep, err := json.Marshal(map[string]any{"images": plan.Images, "warnings": plan.Warnings, "layout": plan.Layout})
+	w.Bytes = w.TotalBytes
+	report(w)
+	rep, err := toJS(map[string]any{"images": plan.Images, "warnings": plan.Warnings, "layout": plan.Layout})
 	if err != nil {
 		return nil, err
 	}
 	return js.ValueOf(map[string]any{
 		"blob":   sink.blob("application/x-tar"),
-		"name":   outputName(str(in, "name"), o.To),
-		"report": js.Global().Get("JSON").Call("parse", string(rep)),
+		"name":   outputName(name, o.To),
+		"report": rep,
 	}), nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -187,9 +188,10 @@ func TestConvertEveryLayoutPair(t *testing.T) {
 				want, plan := native(t, src.path, convert.Options{To: to, Names: []string{"example.com/retar/pair:1"}, Tags: []string{"example.com/retar/pair:latest"}})
 				var phases []string
 				progress := js.FuncOf(func(_ js.Value, a []js.Value) any {
-					phases = append(phases, a[2].String())
-					if a[0].Float() > a[1].Float() {
-						t.Errorf("progress %v of %v", a[0].Float(), a[1].Float())
+					p := a[0]
+					phases = append(phases, p.Get("phase").String())
+					if p.Get("bytes").Float() > p.Get("totalBytes").Float() || p.Get("blobs").Int() > p.Get("totalBlobs").Int() {
+						t.Errorf("progress %v of %v bytes, %v of %v blobs", p.Get("bytes"), p.Get("totalBytes"), p.Get("blobs"), p.Get("totalBlobs"))
 					}
 					return nil
 				})
@@ -498,5 +500,139 @@ func TestCheck(t *testing.T) {
 	}
 	if got := loads(fixtures + "skopeo-oci-archive-named.tar"); !got["ctr-1.6"] {
 		t.Errorf("named oci-archive: %v", got)
+	}
+}
+
+// fakeSumRange stands in for the page's pool of hashing Workers
+// (retarSumRange): it hashes a range of a Blob with Go's sha256, reports
+// its bytes in steps, and counts what it hashed.
+func fakeSumRange(t *testing.T) (hashed *int64, calls *int, release func()) {
+	hashed, calls = new(int64), new(int)
+	f := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		blob, off, n, onBytes := a[0], int64(a[1].Float()), int64(a[2].Float()), a[4]
+		if a[3].String() != "sha256" {
+			t.Errorf("asked for %s", a[3].String())
+		}
+		return promise(js.Undefined(), func() (any, error) {
+			*calls++
+			h := sha256.New()
+			r := io.NewSectionReader(newBlobReader(blob), off, n)
+			buf := make([]byte, 1000)
+			for {
+				k, err := r.Read(buf)
+				h.Write(buf[:k])
+				*hashed += int64(k)
+				onBytes.Invoke(k)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			return fmt.Sprintf("%x", h.Sum(nil)), nil
+		})
+	})
+	js.Global().Set("retarSumRange", f)
+	js.Global().Set("retarSumWorkers", 3)
+	return hashed, calls, func() {
+		js.Global().Delete("retarSumRange")
+		js.Global().Delete("retarSumWorkers")
+		f.Release()
+	}
+}
+
+// A handle keeps the archive open between calls: inspect, check and two
+// conversions hash each layer once (in the page's Workers, through
+// Hashing.Sum), and each conversion is the native one.
+func TestHandleHashesOnce(t *testing.T) {
+	hashed, calls, release := fakeSumRange(t)
+	defer release()
+	for _, src := range sources {
+		t.Run(src.name, func(t *testing.T) {
+			*hashed, *calls = 0, 0
+			idv, err := openHandle(jsInput(t, src.path), js.Undefined())
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := js.ValueOf(idv)
+			defer closeHandle(id)
+			var last js.Value
+			progress := js.FuncOf(func(_ js.Value, a []js.Value) any { last = a[0]; return nil })
+			defer progress.Release()
+			v, err := inspect(id, opts(map[string]any{"onProgress": progress}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var layers int64
+			for i, ls := 0, v.(js.Value).Get("LayersData"); i < ls.Length(); i++ {
+				layers += int64(ls.Index(i).Get("Size").Float())
+			}
+			if _, err := checkJS(id, js.Undefined()); err != nil {
+				t.Fatal(err)
+			}
+			for _, to := range []convert.Layout{convert.OCIArchive, convert.DockerArchive, convert.OCIArchive} {
+				want, _ := native(t, src.path, convert.Options{To: to, Names: []string{"example.com/h:1"}})
+				v, err := convertJS(id, opts(map[string]any{"to": string(to), "name": "example.com/h:1", "onProgress": progress}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := blobBytes(t, v.(js.Value).Get("blob")); !bytes.Equal(got, want) {
+					t.Fatalf("→ %s from the handle differs from native", to)
+				}
+				if last.Get("phase").String() != "writing" || last.Get("bytes").Float() != last.Get("totalBytes").Float() {
+					t.Errorf("last progress %v", js.Global().Get("JSON").Call("stringify", last))
+				}
+			}
+			if *hashed != layers || *calls == 0 {
+				t.Errorf("hashed %d bytes in %d calls, want the layers' %d bytes once", *hashed, *calls, layers)
+			}
+		})
+	}
+	if _, err := inspect(js.ValueOf(12345), js.Undefined()); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("a closed handle: %v", err)
+	}
+}
+
+// Errors say what went wrong in a user's words (the summary the page
+// shows); the message keeps the CLI's line with its detail.
+func TestExplain(t *testing.T) {
+	raw, _ := os.ReadFile(sources[1].path)
+	bad := bytes.Clone(raw)
+	i := bytes.Index(bad, []byte("\x1f\x8b\x08"))
+	bad[i+40] ^= 0xff
+	random := make([]byte, 5000)
+	for i := range random {
+		random[i] = byte(i*7919 + i/13)
+	}
+	for _, c := range []struct {
+		name       string
+		data       []byte
+		kind, want string
+	}{
+		{"notes.txt", []byte("this is not an archive\n"), "not-archive", "notes.txt is not an image archive: it is not a tar file"},
+		{"random.tar", random, "not-archive", "random.tar is not an image archive"},
+		{"random.tar.gz", imagetest.Gzip.Compress(t, random), "not-archive", "random.tar.gz is gzip-compressed, but what is inside is not a tar archive"},
+		{"broken.tar.gz", []byte("\x1f\x8b\x08\x00garbagegarbage"), "damaged", "broken.tar.gz is gzip-compressed, but its compressed data is damaged"},
+		{"short.tar", raw[:3000], "truncated", "short.tar is cut short"},
+		{"bad.tar", bad, "damaged", "bad.tar is damaged: the content of blobs/sha256/"},
+		{"x.tar.xz", []byte("\xfd7zXZ\x00\x00rest"), "unsupported", "x.tar.xz is xz-compressed"},
+	} {
+		_, err := convertIn(t, js.ValueOf(map[string]any{"file": newBlob(c.data), "name": c.name}), map[string]any{"to": "docker-archive"})
+		if err == nil {
+			t.Errorf("%s: converted", c.name)
+			continue
+		}
+		kind, summary := explain(err, c.name)
+		if kind != c.kind || !strings.HasPrefix(summary, c.want) || goPackage.MatchString(summary) {
+			t.Errorf("%s: %q: %s %q, want %s %q…", c.name, err, kind, summary, c.kind, c.want)
+		}
+	}
+	_, err := convertIn(t, jsInput(t, sources[0].path), map[string]any{"to": "oci", "name": "Not A Name"})
+	if kind, summary := explain(err, "x.tar"); kind != "options" || !strings.Contains(summary, `"Not A Name"`) {
+		t.Errorf("a bad name: %s %q", kind, summary)
+	}
+	if _, s := explain(fmt.Errorf("x.tar: archive/tar: something new"), "x.tar"); s != "Something new." {
+		t.Errorf("package prefixes stay: %q", s)
 	}
 }

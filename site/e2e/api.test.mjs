@@ -42,7 +42,7 @@ async function convertInPage(page, path, opts) {
     const phases = new Set();
     let last = null;
     const { blob, name, report } = await retar.convert(input, {
-      ...opts, onProgress: (done, total, phase) => { phases.add(phase); last = [done, total]; },
+      ...opts, onProgress: (p) => { phases.add(p.phase); last = [p.bytes, p.totalBytes]; },
     });
     const b = new Uint8Array(await blob.arrayBuffer());
     let s = '';
@@ -188,4 +188,94 @@ test('the Worker uses hash-wasm for sha256, and nothing left the origin', async 
   assert.deepEqual(foreignRequests(requests, server.origin), []);
   assert.ok(requests.some((u) => u.endsWith('/sha256.umd.min.js')));
   assert.deepEqual(errors, []);
+});
+
+// pageSha hashes a Blob in the page (small outputs only).
+const pageSha = `async (b) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await b.arrayBuffer())), (x) => x.toString(16).padStart(2, '0')).join('')`;
+
+test('a handle hashes each blob once across inspect, check and two conversions', async () => {
+  const { page } = session;
+  for (const from of ['docker-archive', 'oci-archive', 'oci']) {
+    const sel = await stageFiles(page, sources[from]);
+    const got = await page.evaluate(async ({ sel, pageSha }) => {
+      const sha = eval(pageSha);
+      const files = document.querySelector(sel).files;
+      const input = files[0].webkitRelativePath ? Array.from(files) : files[0];
+      const s0 = await retar.stats();
+      const h = retar.open(input);
+      const info = await h.inspect();
+      await h.check();
+      const a = await h.convert({ to: 'oci-archive', name: 'example.com/retar/handle:1' });
+      const b = await h.convert({ to: 'docker-archive', name: 'example.com/retar/handle:1' });
+      const c = await h.convert({ to: 'oci-archive', name: 'example.com/retar/handle:1' });
+      const s1 = await retar.stats();
+      h.close();
+      let closed;
+      try { await h.inspect(); closed = 'resolved'; } catch (e) { closed = e.message; }
+      return {
+        hashed: s1.hashedBytes - s0.hashedBytes, sums: s1.sums - s0.sums,
+        layers: info.LayersData.reduce((n, l) => n + l.Size, 0), count: info.LayersData.length,
+        a: await sha(a.blob), b: await sha(b.blob), c: await sha(c.blob), closed,
+      };
+    }, { sel, pageSha });
+    assert.equal(got.hashed, got.layers, `${from}: each layer's bytes hashed once`);
+    assert.equal(got.sums, got.count, `${from}: one sum per layer`);
+    assert.equal(got.a, got.c, `${from}: converting twice from one handle gives the same bytes`);
+    const cli = join(out, 'api', `handle-${from}`);
+    mkdirSync(cli, { recursive: true });
+    await retar('convert', '-q', sources[from], `oci-archive:${join(cli, 'o.tar')}:example.com/retar/handle:1`);
+    await retar('convert', '-q', sources[from], `docker-archive:${join(cli, 'd.tar')}:example.com/retar/handle:1`);
+    assert.equal(got.a, sha256(readFileSync(join(cli, 'o.tar'))), `${from}: the CLI's bytes`);
+    assert.equal(got.b, sha256(readFileSync(join(cli, 'd.tar'))), `${from}: the CLI's bytes`);
+    assert.match(got.closed, /closed/);
+  }
+});
+
+test('a handle survives a cancel: the next call opens the archive again', async () => {
+  const { page } = session;
+  const sel = await stageFiles(page, sources['docker-archive']);
+  const r = await page.evaluate(async (sel) => {
+    const h = retar.open(document.querySelector(sel).files[0]);
+    await h.inspect();
+    const ac = new AbortController();
+    const p = h.convert({ to: 'oci-archive', compress: 'gzip', signal: ac.signal });
+    ac.abort();
+    let name;
+    try { await p; name = 'resolved'; } catch (e) { name = e.name; }
+    const again = await h.convert({ to: 'oci-archive' });
+    h.close();
+    return { name, size: again.blob.size };
+  }, sel);
+  assert.equal(r.name, 'AbortError');
+  assert.ok(r.size > 0);
+});
+
+test('onProgress carries phase, bytes, totalBytes, blobs and totalBlobs', async () => {
+  const { page } = session;
+  const sel = await stageFiles(page, sources['docker-archive']);
+  const seen = await page.evaluate(async (sel) => {
+    const seen = [];
+    const file = document.querySelector(sel).files[0];
+    await retar.convert(file, { to: 'oci-archive', onProgress: (p) => seen.push(p) });
+    await retar.convert(file, { to: 'oci-archive', compress: 'zstd', onProgress: (p) => seen.push(p) });
+    return seen;
+  }, sel);
+  for (const p of seen) assert.deepEqual(Object.keys(p).sort(), ['blobs', 'bytes', 'phase', 'totalBlobs', 'totalBytes']);
+  const last = (phase) => seen.filter((p) => p.phase === phase).pop();
+  for (const phase of ['verifying', 're-encoding', 'writing']) {
+    const p = last(phase);
+    assert.ok(p, `a ${phase} phase in ${seen.map((s) => s.phase)}`);
+    assert.equal(p.bytes, p.totalBytes, `${phase} ends at its total`);
+  }
+  assert.equal(last('verifying').blobs, last('verifying').totalBlobs);
+  assert.equal(last('verifying').totalBlobs, 2);
+});
+
+test('the Worker loads retar.wasm.gz and hashes in a pool of Workers', async () => {
+  const { page, requests } = session;
+  assert.equal(await page.evaluate(() => retar.wasm), 'retar.wasm.gz');
+  assert.ok(requests.some((u) => u.endsWith('/retar.wasm.gz')));
+  assert.ok(!requests.some((u) => u.endsWith('/retar.wasm')), 'the uncompressed retar.wasm is not fetched');
+  assert.ok(requests.some((u) => u.endsWith('/hasher.js')));
+  assert.ok(await page.evaluate(() => retar.workers) >= 2);
 });

@@ -46,16 +46,21 @@ export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 // Flags for Chromium on these machines (no sandbox as root, no GPU, nothing
 // in the background), and a resolver that knows no host but loopback: any
 // request that tried to leave would fail, and is recorded anyway.
+export const chromiumArgs = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+
 export async function launch() {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+}
+
+// launchPersistent starts Chromium with a profile of its own (in dir), as
+// a person's browser is: what an incognito context cannot do (installing
+// the page) can be checked there.
+export async function launchPersistent(dir) {
+  return chromium.launchPersistentContext(dir, { executablePath: chromiumPath, headless: true, args: chromiumArgs });
 }
 
 // newPage opens the page in a fresh context, recording every request made
@@ -111,6 +116,18 @@ export async function dropFile(page, path) {
   await page.dispatchEvent('[data-testid=drop-zone]', 'dragenter', { dataTransfer: dt });
   await page.dispatchEvent('[data-testid=drop-zone]', 'dragover', { dataTransfer: dt });
   await page.dispatchEvent('[data-testid=drop-zone]', 'drop', { dataTransfer: dt });
+}
+
+// bigArchive writes (once) a docker-archive of two generated layers of
+// mib MiB in all (scripts/genimage; RETAR_GENIMAGE, built by run.sh, or
+// `go run`), for what takes a person seconds to watch.
+export async function bigArchive(mib) {
+  const p = join(out, `big-${mib}.tar`);
+  try { if (statSync(p).size > mib * 1048576) return p; } catch { /* not yet */ }
+  const args = ['-size', String(mib), '-layers', '2', '-o', p];
+  if (process.env.RETAR_GENIMAGE) await run(process.env.RETAR_GENIMAGE, args);
+  else await run('go', ['run', './scripts/genimage', ...args], { cwd: repo });
+  return p;
 }
 
 export async function retar(...args) {

@@ -90,7 +90,7 @@ test('drop a docker-archive, name it, convert to oci-archive, download, verify, 
     }
 
     assert.deepEqual(foreignRequests(requests, server.origin), [], 'no request left the page\'s origin');
-    assert.ok(requests.some((u) => u.endsWith('/retar.wasm')), 'the Worker\'s requests are seen too');
+    assert.ok(requests.some((u) => u.endsWith('/retar.wasm.gz')), 'the Worker\'s requests are seen too');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -52,9 +52,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 3. The static server, built once; each test file starts its own on a free port.
+# 3. The static server (each test file starts its own on a free port) and the
+# archive generator, built once.
 $GO build -o "$tmp/serve" ./site/serve
-export RETAR_SERVE=$tmp/serve RETAR_BIN=$PWD/retar RETAR_DIST=$PWD/site/dist
+$GO build -o "$tmp/genimage" ./scripts/genimage
+export RETAR_SERVE=$tmp/serve RETAR_BIN=$PWD/retar RETAR_DIST=$PWD/site/dist RETAR_GENIMAGE=$tmp/genimage
 
 # 4. A private containerd for the ctr check, when there is one to run.
 if ((EUID == 0)) && command -v containerd >/dev/null && command -v ctr >/dev/null; then

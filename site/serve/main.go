@@ -35,6 +35,7 @@ func main() {
 	}
 	_ = mime.AddExtensionType(".wasm", "application/wasm")
 	_ = mime.AddExtensionType(".js", "text/javascript; charset=utf-8")
+	_ = mime.AddExtensionType(".webmanifest", "application/manifest+json")
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatalf("serve: %v", err)

@@ -10,12 +10,16 @@
     options: $('options'), form: $('convert-form'), dest: $('dest-layout'), pick: $('pick'), name: $('name'),
     tags: $('tags'), format: $('format'), compress: $('compress'), platform: $('platform'),
     convert: $('convert'), cancel: $('cancel'), progress: $('progress'), progressText: $('progress-text'),
-    error: $('error'), result: $('result'), download: $('download'), saveFolder: $('save-folder'),
+    task: $('task'), taskSlot: $('task-slot'), sourceSection: $('source-h').parentElement,
+    error: $('error'), errorSummary: $('error-summary'), errorDetails: $('error-details'), errorDetail: $('error-detail'),
+    result: $('result'), download: $('download'), saveFolder: $('save-folder'),
     resultFacts: $('result-facts'), resultWarnings: $('result-warnings'), version: $('version'),
   };
 
   let source = null;      // what the user dropped or picked (retar input)
+  let handle = null;      // retar.open(source): the archive stays open, each blob hashed once
   let info = null;        // its inspection
+  let prefill = { name: '', tags: '' }; // what the name fields were filled with from the source
   let busy = null;        // AbortController of the running call
   let ready = false;
   let result = null;      // {blob, name, report, to}
@@ -55,22 +59,49 @@
     el.status.textContent = msg;
     el.status.classList.toggle('ok', !!ok);
   }
+  // showError says what went wrong in the user's words (the summary the
+  // core gives), with the CLI's line behind a "details" toggle.
   function showError(err) {
-    if (!err) { el.error.hidden = true; el.error.textContent = ''; return; }
+    if (!err) { el.error.hidden = true; el.errorSummary.textContent = ''; el.errorDetail.textContent = ''; return; }
     const msg = (err && err.message) || String(err);
-    el.error.textContent = msg;
+    const summary = (err && err.summary) || msg;
+    el.errorSummary.textContent = summary;
+    el.errorDetail.textContent = msg;
+    el.errorDetails.open = false;
+    el.errorDetails.hidden = summary === msg;
     el.error.hidden = false;
   }
-  // setProgress shows a phase's bytes and its speed; each phase (verifying,
-  // re-encoding, writing) fills the bar once.
-  const phaseClock = { phase: undefined, t: 0 };
-  function setProgress(done, total, phase) {
-    if (phase !== phaseClock.phase) { phaseClock.phase = phase; phaseClock.t = performance.now(); }
-    if (total > 0) { el.progress.max = total; el.progress.value = Math.min(done, total); } else { el.progress.removeAttribute('value'); }
-    let text = phase ? phase[0].toUpperCase() + phase.slice(1) : '';
-    if (total > 0) text += `: ${fmtBytes(done)} of ${fmtBytes(total)} (${Math.floor(100 * done / total)}%)`;
+  // The task box (a progress bar, its text and Cancel) shows what runs:
+  // reading a source (under the drop zone) or converting (under Convert).
+  function showTask(where, text) {
+    const parent = where === 'convert' ? el.taskSlot : el.sourceSection;
+    if (el.task.parentElement !== parent) parent.append(el.task);
+    resetProgress(text);
+    el.task.hidden = false;
+  }
+  function hideTask() { el.task.hidden = true; resetProgress(); }
+
+  const phaseWords = {
+    decompressing: 'decompressing', verifying: 'verifying digests', 're-encoding': 're-encoding layers', writing: 'writing',
+  };
+  // setProgress shows a phase's bytes, its rate and the time left; each
+  // phase (decompressing, verifying, re-encoding, writing) fills the bar once.
+  const phaseClock = { phase: undefined, t: 0, bytes0: 0 };
+  function setProgress(p, prefix) {
+    const { phase, bytes, totalBytes, blobs, totalBlobs } = p || {};
+    if (phase !== phaseClock.phase) { phaseClock.phase = phase; phaseClock.t = performance.now(); phaseClock.bytes0 = bytes || 0; }
+    if (totalBytes > 0) { el.progress.max = totalBytes; el.progress.value = Math.min(bytes, totalBytes); } else { el.progress.removeAttribute('value'); }
+    const words = phaseWords[phase] || phase || '';
+    let text = prefix ? `${prefix}: ${words}` : words[0].toUpperCase() + words.slice(1);
+    if (totalBytes > 0) text += ` ${fmtBytes(bytes)} of ${fmtBytes(totalBytes)} (${Math.floor(100 * bytes / totalBytes)}%)`;
+    if (totalBlobs > 1) text += `, ${blobs} of ${totalBlobs} blobs`;
     const secs = (performance.now() - phaseClock.t) / 1000;
-    if (secs > 0.5 && done > 0) text += `, ${(done / secs / 1e6).toFixed(0)} MB/s`;
+    const rate = (bytes - phaseClock.bytes0) / secs;
+    if (secs > 0.5 && rate > 0) {
+      text += `, ${(rate / 1e6).toFixed(0)} MB/s`;
+      const left = (totalBytes - bytes) / rate;
+      if (secs > 1 && left >= 1) text += `, about ${left < 90 ? Math.ceil(left) + ' s' : Math.ceil(left / 60) + ' min'} left`;
+    }
     el.progressText.textContent = text;
   }
   function resetProgress(text) {
@@ -79,6 +110,7 @@
     el.progressText.textContent = text || '';
   }
   function clearResult() {
+    $('result-loaders-box').hidden = true;
     result = null;
     if (objectURL) { URL.revokeObjectURL(objectURL); objectURL = null; }
     el.result.hidden = true;
@@ -89,6 +121,7 @@
     busy = ac;
     el.convert.disabled = !!ac || !ready || !info;
     el.cancel.hidden = !ac;
+    el.cancel.disabled = !ac;
     el.file.disabled = el.folder.disabled = !!ac;
     el.drop.setAttribute('aria-busy', ac ? 'true' : 'false');
   }
@@ -98,19 +131,31 @@
   retar.ready.then(
     () => {
       ready = true;
-      el.version.textContent = `(${retar.version}; sha256 by ${retar.hasher})`;
+      el.version.textContent = `(${retar.version}; sha256 by ${retar.hasher}${retar.workers ? ` in ${retar.workers} Workers` : ''})`;
       status('Ready: drop an archive or a layout folder, or pick one.');
       setBusy(busy);
     },
     (err) => { status('retar could not start.'); showError(err); },
   );
 
+  // Offline and installable: sw.js keeps the page's files (the Worker's,
+  // retar.wasm's and the hashers' included) for visits without a network.
+  if ('serviceWorker' in navigator && /^https?:$/.test(location.protocol)) {
+    navigator.serviceWorker.register('sw.js').catch((err) => console.warn('retar: no offline copy:', err.message));
+  }
+  // Installed, the page opens archives the system hands it (manifest's file_handlers).
+  if ('launchQueue' in window) {
+    window.launchQueue.setConsumer(async (params) => {
+      if (params.files && params.files.length) choose(await params.files[0].getFile());
+    });
+  }
+
   // ---- choosing a source ----
   el.file.addEventListener('change', () => {
-    if (el.file.files.length) choose(el.file.files[0]);
+    if (el.file.files.length) { el.folder.value = ''; choose(el.file.files[0]); }
   });
   el.folder.addEventListener('change', () => {
-    if (el.folder.files.length) choose(Array.from(el.folder.files));
+    if (el.folder.files.length) { el.file.value = ''; choose(Array.from(el.folder.files)); }
   });
   el.drop.addEventListener('keydown', (ev) => {
     if (ev.target === el.drop && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); el.file.click(); }
@@ -144,7 +189,7 @@
     if (!entries.length) {
       for (const f of Array.from(dt.files || [])) entries.push({ entry: null, file: f });
     }
-    fromDrop(entries).then(choose, (err) => showError(err));
+    fromDrop(entries).then((input) => choose(input, true), (err) => showError(err));
   });
 
   async function fromDrop(entries) {
@@ -190,44 +235,83 @@
     return `folder ${name} (${files.length} files, ${fmtBytes(total)})`;
   }
 
-  async function choose(input) {
+  // showInPickers makes the pickers name what was dropped, as if it had
+  // been picked: the file, or the folder's files.
+  function showInPickers(input) {
+    try {
+      const dt = new DataTransfer();
+      if (input instanceof Blob) {
+        if (input instanceof File) dt.items.add(input);
+        el.file.files = dt.files;
+        el.folder.value = '';
+      } else {
+        for (const f of (input.files || input)) dt.items.add(f.file || f);
+        el.folder.files = dt.files;
+        el.file.value = '';
+      }
+    } catch { /* a browser without DataTransfer(): the pickers keep their text */ }
+  }
+
+  async function choose(input, dropped) {
     if (busy) return;
     showError(null);
     clearResult();
-    source = input;
+    if (handle) handle.close();
+    handle = null;
     info = null;
     el.inspect.hidden = true;
     el.options.hidden = true;
+    // a new source starts with its own names, never the last one's
+    prefill = { name: '', tags: '' };
+    el.name.value = el.tags.value = '';
+    if (dropped) showInPickers(input);
+    try { handle = retar.open(input); } catch (err) { status('Could not read it.'); showError(err); return; }
+    source = input;
     const what = describeSource(input);
     status(`Reading ${what}…`);
-    await inspect();
+    await inspect('', what);
     if (info) {
       status(`Read ${what}: ${info.Images.length} image${info.Images.length === 1 ? '' : 's'}, ${info.Layout} layout.`, true);
       el.dest.focus();
     }
   }
 
-  async function inspect(pick) {
+  async function inspect(pick, what) {
     const ac = new AbortController();
     setBusy(ac);
-    resetProgress('Reading…');
+    const prefix = what ? `Reading ${what}` : 'Reading';
+    showTask('source', `${prefix}…`);
     el.progress.removeAttribute('value');
     try {
-      const got = await retar.inspect(source, { pick: pick || '', signal: ac.signal, onProgress: setProgress });
+      const got = await handle.inspect({ pick: pick || '', signal: ac.signal, onProgress: (p) => setProgress(p, prefix) });
       if (!pick) fillOptions(got);
+      fillNames(got, pick, !pick);
       info = got;
       render(got);
-      resetProgress();
-      if (!pick) await showLoaders(source, $('loaders-box'), $('loaders').tBodies[0]);
+      hideTask();
+      if (!pick) await showLoaders(() => handle.check(), $('loaders-box'), $('loaders').tBodies[0]);
     } catch (err) {
-      resetProgress();
+      hideTask();
       if (err.name !== 'AbortError') {
         status('Could not read it.');
         showError(err);
-      } else status('Cancelled.');
+      } else status(`Cancelled reading ${what || 'it'}: drop or pick it again to start over.`);
     } finally {
       setBusy(null);
     }
+  }
+
+  // fillNames puts the names of the image to convert in the Name and Extra
+  // names fields (full references only: a bare tag would mean another name
+  // to docker): for a new source always, for another pick unless the
+  // fields were edited.
+  function fillNames(info, pick, fresh) {
+    if (!fresh && (el.name.value.trim() !== prefill.name || el.tags.value.trim() !== prefill.tags)) return;
+    const i = pick ? Number(pick.slice(1)) : (info.Images.length === 1 ? 0 : -1);
+    const names = (i >= 0 && info.Images[i] ? info.Images[i].Names : []).filter((n) => /[/:]/.test(n));
+    prefill = { name: names[0] || '', tags: names.slice(1).join(', ') };
+    el.name.value = prefill.name;
+    el.tags.value = prefill.tags;
   }
 
   // ---- what it holds ----
@@ -265,16 +349,42 @@
 
   // showLoaders fills a "who loads it" table from retar check's verdicts;
   // loading them is optional: an older retar.wasm has no check.
-  async function showLoaders(input, box, tbody) {
+  async function showLoaders(getReport, box, tbody) {
     box.hidden = true;
     let rep;
-    try { rep = await retar.check(input); } catch (err) { console.warn('retar check:', err.message); return; }
+    try { rep = await getReport(); } catch (err) { console.warn('retar check:', err.message); return; }
     tbody.replaceChildren(...rep.consumers.map((v) => node('tr', { class: v.loads ? 'loads' : 'fails' },
       node('th', { scope: 'row', text: v.title }),
       node('td', { class: 'verdict', text: v.loads ? '✓ yes' : '✗ no' }),
       node('td', null, v.names && v.names.length ? v.names.join('\n') : '—'),
-      node('td', null, v.problems && v.problems.length ? node('ul', null, ...v.problems.map((p) => node('li', { text: p }))) : ''))));
+      node('td', null, v.problems && v.problems.length ? node('ul', null, ...v.problems.map((p) => node('li', null, ...pageAdvice(p)))) : ''))));
     box.hidden = false;
+  }
+
+  // pageAdvice rewrites the CLI's advice in check's notes ("give one with
+  // retar convert -t NAME") into what to do on this page, with a link to
+  // the Name field.
+  const advice = [
+    [/give a full name with retar convert -t NAME/g, 'type a full name in the Name field (step 3)'],
+    [/give one with retar convert -t NAME/g, 'type one in the Name field (step 3)'],
+    [/retar convert -t NAME/g, 'the Name field (step 3)'],
+    [/decompress it, or retar convert it/g, 'convert it in step 3 (the result is a plain tar)'],
+    [/retar convert it to (an? [\w-]+)/g, 'convert it to $1 in step 3'],
+    [/retar convert to (an? [\w-]+)/g, 'converting to $1 (step 3)'],
+    [/retar convert (rebuilds|leaves|writes|re-encodes)/g, 'converting it (step 3) $1'],
+    [/retar convert it/g, 'convert it in step 3'],
+    [/retar convert/g, 'converting it (step 3)'],
+  ];
+  function pageAdvice(text) {
+    for (const [re, to] of advice) text = text.replace(re, to);
+    const parts = text.split('the Name field');
+    const out = [parts[0]];
+    for (let i = 1; i < parts.length; i++) {
+      const a = node('a', { href: '#name', class: 'field-link', text: 'the Name field' });
+      a.addEventListener('click', (ev) => { ev.preventDefault(); el.name.focus(); el.name.select(); });
+      out.push(a, parts[i]);
+    }
+    return out;
   }
 
   function fillOptions(info) {
@@ -295,21 +405,23 @@
   }
 
   el.pick.addEventListener('change', () => {
-    if (source && el.pick.value) inspect(el.pick.value);
-    else if (source) inspect('');
+    if (handle) inspect(el.pick.value || '');
   });
 
   // ---- convert ----
   el.form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    if (busy || !source || !ready) return;
+    if (busy || !handle || !ready) return;
     showError(null);
     clearResult();
     const to = el.dest.value;
+    // The name fields as the source filled them keep its names as they
+    // are; edited, they say all the names the image gets.
+    const edited = el.name.value.trim() !== prefill.name || parseNames(el.tags.value).join(', ') !== prefill.tags;
     const opts = {
       to,
-      name: el.name.value.trim(),
-      tags: parseNames(el.tags.value),
+      name: edited ? el.name.value.trim() : '',
+      tags: edited ? parseNames(el.tags.value) : [],
       format: el.format.value,
       compress: el.compress.value,
       pick: el.pick.value || '',
@@ -318,20 +430,20 @@
     };
     const ac = new AbortController();
     setBusy(ac);
-    resetProgress('Starting…');
+    showTask('convert', 'Starting…');
     status(`Converting to ${to}…`);
     const t0 = performance.now();
     try {
-      const r = await retar.convert(source, { ...opts, signal: ac.signal, onProgress: setProgress });
+      const r = await handle.convert({ ...opts, signal: ac.signal, onProgress: (p) => setProgress(p) });
       const secs = (performance.now() - t0) / 1000;
       showResult({ ...r, to }, secs);
       el.progress.max = 1; el.progress.value = 1;
       el.progressText.textContent = `Done in ${secs.toFixed(1)} s: ${fmtBytes(r.blob.size)}.`;
       status(`Converted to ${to}: ${r.name}.`, true);
       el.download.focus();
-      await showLoaders({ file: r.blob, name: r.name }, $('result-loaders-box'), $('result-loaders').tBodies[0]);
+      await showLoaders(() => retar.check({ file: r.blob, name: r.name }), $('result-loaders-box'), $('result-loaders').tBodies[0]);
     } catch (err) {
-      resetProgress();
+      hideTask();
       if (err.name === 'AbortError') status('Cancelled.');
       else { status('The conversion failed.'); showError(err); }
     } finally {
@@ -354,7 +466,8 @@
       ['Layout', rep.layout + (folderLayout ? ' (a tar of the folder)' : '')],
       ...imgs.flatMap((im, i) => [
         [imgs.length > 1 ? `Image @${i}` : 'Names', (im.names && im.names.length) ? im.names.join(', ') : '(none)'],
-        ['Manifest', mono(im.digest)],
+        ['Manifest', im.digest ? mono(im.digest)
+          : node('span', { class: 'note', text: 'none: a docker-archive stores no manifest (docker load derives one from manifest.json); the Image ID below names the image' })],
         ['Image ID', mono(im.id || '')],
       ]),
       ['Time', `${secs.toFixed(1)} s`],
@@ -375,9 +488,9 @@
     }
     const ac = new AbortController();
     setBusy(ac);
-    resetProgress('Writing files…');
+    showTask('convert', 'Writing files…');
     try {
-      const n = await retar.saveToDirectory(result.blob, dir, (d, t) => setProgress(d, t, 'writing files'));
+      const n = await retar.saveToDirectory(result.blob, dir, (d, t) => setProgress({ phase: 'writing files', bytes: d, totalBytes: t }));
       status(`Wrote ${n} files into ${dir.name}.`, true);
     } catch (err) {
       showError(err);

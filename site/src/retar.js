@@ -2,18 +2,25 @@
 //
 //   <script src="retar.js"></script>
 //   await retar.ready;
-//   const info = await retar.inspect(input);   // the JSON of `retar inspect`
-//   const verdicts = await retar.check(input);  // the JSON of `retar check --json`
-//   const { blob, name, report } = await retar.convert(input, {
+//   const h = retar.open(input);               // keep it while the page shows this input
+//   const info = await h.inspect();            // the JSON of `retar inspect`
+//   const verdicts = await h.check();          // the JSON of `retar check --json`
+//   const { blob, name, report } = await h.convert({
 //     to: 'docker-archive' | 'oci-archive' | 'oci' | 'dir',
 //     name, tags: [], format: 'oci' | 'v2s2', compress: 'keep' | 'gzip' | 'zstd' | 'none',
-//     platforms: [], allPlatforms, onProgress: (done, total, phase) => {}, signal,
+//     platforms: [], allPlatforms,
+//     onProgress: ({ phase, bytes, totalBytes, blobs, totalBlobs }) => {}, signal,
 //   });
+//   h.close();
 //
+// A handle keeps the archive open in the Worker, so each blob is hashed
+// once across its calls (retar.inspect(input), retar.check(input) and
+// retar.convert(input, opts) open and close one for a single call).
 // input is a File or Blob (an archive, compressed or not), or a dropped
 // folder: an array or FileList of Files (from <input webkitdirectory>, with
 // webkitRelativePath), or {files: [{path, file}], name}. The Go core runs in a
-// Web Worker (worker.js beside this file), so the page never freezes.
+// Web Worker (worker.js beside this file), so the page never freezes, and
+// Workers beside it (hasher.js) hash the File's ranges in parallel.
 // `blob` is a tar: the archive itself, or for oci and dir a tar of the
 // layout; retar.saveToDirectory(blob, dirHandle) writes such a tar's files
 // into a folder (showDirectoryPicker, or the origin-private file system).
@@ -59,24 +66,36 @@
   function create(options = {}) {
     const workerURL = new URL(options.workerURL || 'worker.js', options.base || here);
     if (options.hasher) workerURL.searchParams.set('hasher', options.hasher);
+    if (options.workers === 0) workerURL.searchParams.set('workers', '0');
     let worker, ready, nextId = 1;
+    let generation = 0; // a new Worker (after a cancel) holds no handles
     const pending = new Map(); // id → {resolve, reject, onProgress}
 
     function start() {
+      generation++;
       worker = new Worker(workerURL);
       ready = new Promise((resolve, reject) => {
         worker.onmessage = (ev) => {
           const m = ev.data;
-          if (m.type === 'ready') { api.version = m.version; api.hasher = m.hasher; resolve(m); return; }
+          if (m.type === 'ready') {
+            api.version = m.version; api.hasher = m.hasher; api.workers = m.workers; api.wasm = m.wasm;
+            resolve(m);
+            return;
+          }
           if (m.type === 'failed') { reject(new Error(`retar did not start: ${m.message}`)); return; }
           const p = pending.get(m.id);
           if (!p) return;
           if (m.type === 'progress') {
-            if (p.onProgress) { try { p.onProgress(m.done, m.total, m.phase); } catch (e) { console.error(e); } }
+            if (p.onProgress) { try { p.onProgress(m.progress); } catch (e) { console.error(e); } }
           } else {
             pending.delete(m.id);
             if (m.type === 'result') p.resolve(m.value);
-            else p.reject(new Error(m.message));
+            else {
+              const err = new Error(m.message);
+              if (m.summary) err.summary = m.summary;
+              if (m.kind) err.kind = m.kind;
+              p.reject(err);
+            }
           }
         };
         worker.onerror = (ev) => {
@@ -98,9 +117,9 @@
       start();
     }
 
-    function call(op, input, opts = {}) {
-      let msgInput;
-      try { msgInput = op === 'stats' ? null : normalizeInput(input); } catch (err) { return Promise.reject(err); }
+    // send posts one operation; msgInput is what the Worker reads
+    // ({file, name}, {files, name} or {handle}).
+    function send(op, msgInput, opts = {}) {
       const { onProgress, signal, ...rest } = opts;
       if (signal && signal.aborted) return Promise.reject(new AbortError());
       const id = nextId++;
@@ -113,10 +132,57 @@
       });
     }
 
+    function call(op, input, opts) {
+      let msgInput;
+      try { msgInput = normalizeInput(input); } catch (err) { return Promise.reject(err); }
+      return send(op, msgInput, opts);
+    }
+
+    // open returns a handle on input: its archive is opened (on the first
+    // call) and kept open in the Worker, so blobs one call verified are not
+    // hashed again by the next. After a cancel restarted the Worker, the
+    // next call opens it again.
+    function open(input) {
+      const msgInput = normalizeInput(input);
+      let id = null, idGen = 0, opening = null, closed = false;
+      async function handle(opts) {
+        if (closed) throw new Error('retar: this handle is closed');
+        if (id !== null && idGen === generation) return { handle: id };
+        if (!opening || opening.gen !== generation) {
+          const gen = generation;
+          const { onProgress, signal } = opts || {};
+          const p = send('open', msgInput, { onProgress, signal }).then((got) => {
+            if (gen === generation) { id = got; idGen = gen; }
+            return { handle: got };
+          });
+          opening = { gen, p };
+          p.catch(() => { if (opening && opening.p === p) opening = null; });
+        }
+        return opening.p;
+      }
+      const run = async (op, opts) => send(op, await handle(opts), opts);
+      return {
+        input: msgInput,
+        inspect: (opts) => run('inspect', opts),
+        check: (opts) => run('check', opts),
+        convert: (opts) => {
+          if (!opts || !opts.to) return Promise.reject(new TypeError("retar.convert: opts.to is required: 'docker-archive', 'oci-archive', 'oci' or 'dir'"));
+          return run('convert', opts);
+        },
+        close: () => {
+          if (!closed && id !== null && idGen === generation) send('close', { handle: id }).catch(() => {});
+          closed = true;
+        },
+      };
+    }
+
     const api = {
       ready: null,
       version: undefined,
       hasher: undefined,
+      workers: undefined, // hashing Workers beside the core (0: none)
+      wasm: undefined,    // which file retar.wasm came from (retar.wasm.gz where it can)
+      open,
       inspect: (input, opts) => call('inspect', input, opts),
       // check: retar check's report, what each loader (docker, ctr, podman,
       // skopeo, k3s) makes of the input: {source, layout, images, consumers:
@@ -126,8 +192,9 @@
         if (!opts || !opts.to) return Promise.reject(new TypeError("retar.convert: opts.to is required: 'docker-archive', 'oci-archive', 'oci' or 'dir'"));
         return call('convert', input, opts);
       },
-      // stats: {wasmMemory} — the bytes of the Worker's wasm memory (it never shrinks).
-      stats: () => call('stats'),
+      // stats: {wasmMemory, hashedBytes, sums} — the bytes of the Worker's
+      // wasm memory (it never shrinks), and what the hashing Workers hashed.
+      stats: () => send('stats', null),
       cancel: () => restart(new AbortError()),
       terminate: () => { worker.terminate(); for (const [id, p] of pending) { pending.delete(id); p.reject(new AbortError('terminated')); } },
       create,

@@ -1,11 +1,17 @@
 // retar's Web Worker: runs the Go core (retar.wasm) off the page's thread.
 // retar.js starts it and speaks this protocol:
-//   worker → page  {type: 'ready', version} | {type: 'failed', message}
-//   page → worker  {id, op: 'inspect'|'convert'|'check'|'stats', input, opts}
-//   worker → page  {id, type: 'progress', done, total, phase}
-//                  {id, type: 'result', value} | {id, type: 'error', message}
+//   worker → page  {type: 'ready', version, hasher, workers} | {type: 'failed', message}
+//   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'close'|'stats', input, opts}
+//                  input: {file, name} or {files, name}, or {handle} from open
+//   worker → page  {id, type: 'progress', progress: {phase, bytes, totalBytes, blobs, totalBlobs}}
+//                  {id, type: 'result', value} | {id, type: 'error', message, summary, kind}
 // Files and Blobs cross postMessage by reference (structured clone of a Blob
 // copies no bytes), and so does the Blob of parts a conversion returns.
+//
+// Hashing: a pool of Workers (hasher.js), one per core, hashes ranges of
+// the dropped File where they lie; the Go core asks for them through
+// retarSumRange and checks every sum. Without nested Workers, Go reads the
+// bytes and hashes them with hash-wasm here.
 'use strict';
 
 const params = new URL(self.location.href).searchParams;
@@ -13,23 +19,131 @@ importScripts('wasm_exec.js');
 
 // sha256 through hash-wasm (incremental, about 2.3x Go's own sha256 in wasm);
 // ?hasher=go keeps Go's, for measuring the difference.
-if (params.get('hasher') !== 'go') {
+const goHasher = params.get('hasher') === 'go';
+if (!goHasher) {
   importScripts('sha256.umd.min.js');
   self.retarCreateSHA256 = () => self.hashwasm.createSHA256();
 }
 
-let instance;
+// ---- the hashing pool ----
+const stats = { hashedBytes: 0, sums: 0, stalls: 0 };
+// A hashing Worker whose File read delivers nothing for this long is taken
+// for stalled (seen rarely, under heavy load, after many GB read): it is
+// replaced and its range hashed again once, then the call fails.
+const stallAfter = Number(params.get('stall-ms')) || 60_000;
+function startPool(size) {
+  const idle = [], queue = [], jobs = new Map();
+  let nextJob = 1;
+  function spawn() {
+    const w = new Worker('hasher.js');
+    w.onmessage = (ev) => {
+      const m = ev.data, job = jobs.get(m.id);
+      if (!job) return;
+      job.seen = performance.now();
+      if (m.type === 'progress') { stats.hashedBytes += m.bytes; job.reported += m.bytes; job.onBytes(m.bytes); return; }
+      jobs.delete(m.id);
+      idle.push(w);
+      pump();
+      if (m.type === 'done') job.resolve(m.hex); else job.reject(new Error(m.message));
+    };
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      for (const [id, job] of jobs) { if (job.worker === w) { jobs.delete(id); job.reject(new Error(`hashing Worker failed: ${ev.message}`)); } }
+    };
+    idle.push(w);
+  }
+  for (let i = 0; i < size; i++) spawn();
+  function pump() {
+    while (idle.length && queue.length) {
+      const job = queue.shift(), w = idle.pop();
+      job.worker = w;
+      job.seen = performance.now();
+      jobs.set(job.id, job);
+      w.postMessage({ id: job.id, blob: job.blob, offset: job.offset, length: job.length });
+    }
+  }
+  setInterval(() => {
+    const now = performance.now();
+    for (const [id, job] of jobs) {
+      if (now - job.seen < stallAfter) continue;
+      jobs.delete(id);
+      job.worker.terminate();
+      spawn();
+      stats.stalls++;
+      // the retry reports the range from its start; the core counts no byte twice
+      stats.hashedBytes -= job.reported;
+      if (job.retried) {
+        job.reject(new Error(`NotReadableError: reading bytes ${job.offset}-${job.offset + job.length} stopped: no data for ${Math.round(stallAfter / 1000)} s`));
+      } else {
+        console.warn(`retar: reading bytes ${job.offset}-${job.offset + job.length} stalled; reading them again`);
+        queue.unshift({ ...job, id: nextJob++, retried: true, reported: 0 });
+      }
+    }
+    pump();
+  }, Math.min(5000, stallAfter / 4));
+  // retarSumRange(blob, offset, length, alg, onBytes) → Promise<hex sha256>
+  self.retarSumRange = (blob, offset, length, alg, onBytes) => new Promise((resolve, reject) => {
+    if (alg !== 'sha256') { reject(new Error(`no ${alg} hasher`)); return; }
+    stats.sums++;
+    queue.push({
+      id: nextJob++, blob, offset, length, reported: 0, resolve, reject,
+      onBytes: (n) => { try { onBytes(n); } catch (e) { console.error(e); } },
+    });
+    pump();
+  });
+  self.retarSumWorkers = size;
+}
+const poolSize = Math.max(2, Math.min(8, (self.navigator && navigator.hardwareConcurrency) || 2));
+if (!goHasher && typeof Worker === 'function' && params.get('workers') !== '0') startPool(poolSize);
+
+// ---- loading retar.wasm ----
+// retar.wasm.gz beside retar.wasm is a quarter of its size: fetched and
+// decompressed here (DecompressionStream) on any static host. A host that
+// decodes .gz itself (Content-Encoding) is seen by the wasm magic number;
+// without either, retar.wasm is fetched as it is.
+async function fetchWasm() {
+  if (typeof DecompressionStream === 'function') {
+    try {
+      const resp = await fetch('retar.wasm.gz');
+      if (resp.ok && resp.body) {
+        const reader = resp.body.getReader();
+        let first = await reader.read();
+        while (!first.done && first.value.byteLength < 2) { // the magic is in the first two bytes
+          const more = await reader.read();
+          if (more.done) break;
+          const joined = new Uint8Array(first.value.byteLength + more.value.byteLength);
+          joined.set(first.value); joined.set(more.value, first.value.byteLength);
+          first = { done: false, value: joined };
+        }
+        const head = first.done ? new Uint8Array(0) : first.value;
+        let body = new ReadableStream({
+          start(c) { if (head.byteLength) c.enqueue(head); },
+          async pull(c) { const { done, value } = await reader.read(); if (done) c.close(); else c.enqueue(value); },
+          cancel(r) { return reader.cancel(r); },
+        });
+        if (head[0] === 0x1f && head[1] === 0x8b) body = body.pipeThrough(new DecompressionStream('gzip'));
+        return { resp: new Response(body, { headers: { 'Content-Type': 'application/wasm' } }), from: 'retar.wasm.gz' };
+      }
+    } catch (err) {
+      console.warn('retar.wasm.gz:', err);
+    }
+  }
+  const resp = await fetch('retar.wasm');
+  if (!resp.ok) throw new Error(`loading retar.wasm: HTTP ${resp.status}`);
+  return { resp, from: 'retar.wasm' };
+}
+
+let instance, wasmFrom;
 
 async function load() {
   const go = new Go();
-  const url = 'retar.wasm';
+  const { resp, from } = await fetchWasm();
+  wasmFrom = from;
   let result;
-  try {
-    result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
-  } catch (err) {
-    // A host that serves .wasm without application/wasm: compile from bytes.
-    const resp = await fetch(url);
-    if (!resp.ok) throw new Error(`loading ${url}: HTTP ${resp.status}`);
+  if ((resp.headers.get('Content-Type') || '').startsWith('application/wasm')) {
+    result = await WebAssembly.instantiateStreaming(resp, go.importObject);
+  } else {
+    // A host that serves .wasm as another type: compile from bytes.
     result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
   instance = result.instance;
@@ -40,12 +154,15 @@ async function load() {
 
 const loaded = load();
 loaded.then(
-  (g) => self.postMessage({ type: 'ready', version: g.version, hasher: self.retarCreateSHA256 ? 'hash-wasm' : 'go' }),
+  (g) => self.postMessage({
+    type: 'ready', version: g.version, hasher: self.retarCreateSHA256 ? 'hash-wasm' : 'go',
+    workers: self.retarSumRange ? poolSize : 0, wasm: wasmFrom,
+  }),
   (err) => self.postMessage({ type: 'failed', message: String(err && err.message || err) }),
 );
 
-// One call at a time: the Go core runs on one thread anyway, and queuing
-// keeps two conversions from competing for memory.
+// One call at a time: the Go core waits for the hashing Workers and the
+// File, and queuing keeps two conversions from competing for memory.
 let queue = Promise.resolve();
 
 self.onmessage = (ev) => {
@@ -58,19 +175,25 @@ async function run(id, op, input, opts) {
     const g = await loaded;
     if (op === 'stats') {
       // for measurements: the Go heap lives in wasm linear memory, which only grows
-      self.postMessage({ id, type: 'result', value: { wasmMemory: instance.exports.mem.buffer.byteLength } });
+      self.postMessage({ id, type: 'result', value: { wasmMemory: instance.exports.mem.buffer.byteLength, ...stats, wasm: wasmFrom } });
       return;
     }
-    if (!['inspect', 'convert', 'check'].includes(op)) throw new Error(`unknown operation ${op}`);
+    if (op === 'close') {
+      g.close(input.handle);
+      self.postMessage({ id, type: 'result', value: null });
+      return;
+    }
+    if (!['open', 'inspect', 'convert', 'check'].includes(op)) throw new Error(`unknown operation ${op}`);
     if (typeof g[op] !== 'function') throw new Error(`this retar.wasm has no ${op}`);
     const o = { ...opts };
     if (opts.progress) {
-      o.onProgress = (done, total, phase) => self.postMessage({ id, type: 'progress', done, total, phase });
+      o.onProgress = (p) => self.postMessage({ id, type: 'progress', progress: p });
     }
     delete o.progress;
-    const value = await g[op](input, o);
+    const ref = input && typeof input.handle === 'number' ? input.handle : input;
+    const value = await g[op](ref, o);
     self.postMessage({ id, type: 'result', value });
   } catch (err) {
-    self.postMessage({ id, type: 'error', message: String(err && err.message || err) });
+    self.postMessage({ id, type: 'error', message: String(err && err.message || err), summary: err && err.summary, kind: err && err.kind });
   }
 }

@@ -1,0 +1,82 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// explain says what went wrong in a user's words, for the page: a kind
+// (for code) and a summary (for people). The error's message stays the
+// CLI's line, with its detail; the page shows it behind a toggle.
+func explain(err error, name string) (kind, summary string) {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if name == "" {
+		name = "The file"
+	}
+	var (
+		de *convert.DigestError
+		se *convert.SizeError
+		me *convert.MissingError
+		le *convert.LimitError
+		lo *convert.LayoutError
+	)
+	compressed := regexp.MustCompile(`\b(gzip|zstd|bzip2)-compressed archive`).FindStringSubmatch(msg)
+	switch {
+	case strings.Contains(msg, "xz-compressed archive"):
+		return "unsupported", fmt.Sprintf("%s is xz-compressed, which retar cannot read in the browser: decompress it first (xz -d, or 7-Zip), then choose the .tar.", name)
+	case compressed != nil && badStream.MatchString(msg):
+		return "damaged", fmt.Sprintf("%s is %s-compressed, but its compressed data is damaged: it does not decompress. Get a new copy of it.", name, compressed[1])
+	case errors.Is(err, convert.ErrNotTar) && compressed != nil:
+		return "not-archive", fmt.Sprintf("%s is %s-compressed, but what is inside is not a tar archive, so not an image archive.", name, compressed[1])
+	case errors.Is(err, convert.ErrNotTar):
+		return "not-archive", fmt.Sprintf("%s is not an image archive: it is not a tar file. retar reads what docker save, podman save, skopeo and ctr export write (.tar, .tar.gz, .tar.zst), or the folder of an OCI or dir: layout.", name)
+	case errors.As(err, &de):
+		return "damaged", fmt.Sprintf("%s is damaged: the content of %s is not what its digest says. Get a new copy of the archive.", name, de.Blob)
+	case errors.As(err, &se):
+		return "damaged", fmt.Sprintf("%s is damaged: a file in it is not the size its manifest says. Get a new copy of the archive.", name)
+	case strings.Contains(msg, "truncated"):
+		return "truncated", fmt.Sprintf("%s is cut short: it ends before its last file does. The download or copy was probably incomplete; get it again.", name)
+	case errors.As(err, &me) || errors.Is(err, convert.ErrMissingBlob):
+		return "incomplete", fmt.Sprintf("%s is incomplete: it refers to content it does not hold.", name)
+	case errors.Is(err, convert.ErrUnsafePath):
+		return "unsafe", fmt.Sprintf("%s holds a file whose path leaves the archive's folder; retar refuses such archives.", name)
+	case errors.As(err, &le):
+		return "limit", fmt.Sprintf("A layer of %s decompresses to far more than its size (%s); retar stops there to keep the tab alive.", name, le.Reason)
+	case errors.Is(err, convert.ErrUsage):
+		return "options", upperFirst(strings.TrimSuffix(stripPackages(msg), "."))
+	case strings.Contains(msg, "reading bytes") || strings.Contains(msg, "NotReadableError") || strings.Contains(msg, "NotFoundError"):
+		return "read", fmt.Sprintf("The browser could not read %s: it may have been moved or changed since it was chosen. Choose it again.", name)
+	case errors.As(err, &lo):
+		reason := stripPackages(lo.Reason)
+		if reason == "" {
+			reason = "its files are not a layout retar knows"
+		}
+		return "layout", fmt.Sprintf("%s is not an image archive retar can read: %s.", name, strings.TrimSuffix(reason, "."))
+	case strings.Contains(msg, "not a container image") || errors.Is(err, convert.ErrLayout):
+		return "layout", fmt.Sprintf("%s is a tar file, but not a container image: it has neither a manifest.json nor an OCI index.json.", name)
+	}
+	rest := strings.TrimPrefix(msg, name+": ")
+	return "other", upperFirst(strings.TrimSuffix(stripPackages(rest), "."))
+}
+
+// badStream is what Go's decompressors say of a damaged stream.
+var badStream = regexp.MustCompile(`flate: corrupt|gzip: invalid|zstd: |bzip2 data invalid|bzip2: |unexpected EOF|invalid checksum|magic number mismatch`)
+
+// goPackage is a Go package's prefix on an error ("archive/tar: "), which
+// says nothing to someone using the page.
+var goPackage = regexp.MustCompile(`\b(?:archive/tar|compress/\w+|archive/zip|encoding/json|tar|gzip|flate|zlib|zstd|bzip2|json|io|fs|os|http|internal error): `)
+
+func stripPackages(s string) string { return goPackage.ReplaceAllString(s, "") }
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:] + "."
+}
