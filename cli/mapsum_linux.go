@@ -16,7 +16,7 @@ import (
 // bytes go from the page cache to the hash without being copied into the
 // process first (a copy that costs about a quarter of the hashing), and
 // what is mapped at once, which counts in the process's memory, stays small.
-func mappedSum(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm) (d digest.Digest, ok bool, err error) {
+func mappedSum(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm, progress func(int64)) (d digest.Digest, ok bool, err error) {
 	f, isFile := r.(*os.File)
 	if !isFile || n < mapWindow || !alg.Available() {
 		return "", false, nil
@@ -49,6 +49,7 @@ func mappedSum(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algo
 		if err := syscall.Munmap(data); err != nil {
 			return "", true, err
 		}
+		progress(stop - off)
 		off = stop
 	}
 	return digest.NewDigest(alg, h), true, nil

@@ -29,16 +29,16 @@ func TestMappedSum(t *testing.T) {
 	defer f.Close()
 	ctx := context.Background()
 	for _, r := range [][2]int64{{0, int64(len(data))}, {512, mapWindow}, {4095, 2*mapWindow + 7}, {mapWindow - 1, mapWindow + 2}} {
-		got, ok, err := mappedSum(ctx, f, r[0], r[1], digest.SHA256)
+		got, ok, err := mappedSum(ctx, f, r[0], r[1], digest.SHA256, func(int64) {})
 		want := digest.Digest("sha256:" + hexOf(sha256.Sum256(data[r[0]:r[0]+r[1]])))
 		if err != nil || !ok || got != want {
 			t.Errorf("range %v: %s %v %v, want %s", r, got, ok, err, want)
 		}
 	}
-	if _, ok, _ := mappedSum(ctx, f, 0, mapWindow-1, digest.SHA256); ok {
+	if _, ok, _ := mappedSum(ctx, f, 0, mapWindow-1, digest.SHA256, func(int64) {}); ok {
 		t.Error("a small range is mapped; it should be read")
 	}
-	if _, ok, err := mappedSum(ctx, f, 0, int64(len(data))+4*mapWindow, digest.SHA256); !ok || err == nil {
+	if _, ok, err := mappedSum(ctx, f, 0, int64(len(data))+4*mapWindow, digest.SHA256, func(int64) {}); !ok || err == nil {
 		t.Errorf("a range past the end: ok %v, err %v; want an error", ok, err)
 	}
 }

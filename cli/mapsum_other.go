@@ -10,4 +10,4 @@ import (
 )
 
 // mappedSum maps files on Linux only; elsewhere blobs are read.
-var mappedSum func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm) (digest.Digest, bool, error)
+var mappedSum func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm, progress func(int64)) (digest.Digest, bool, error)
