@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/pgzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 )
@@ -149,7 +151,7 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 		toOut = append(toOut, out.Hash())
 	}
 	size := &countWriter{}
-	enc, err := encoder(io.MultiWriter(append(toOut, size)...), opts)
+	enc, err := encoder(io.MultiWriter(append(toOut, size)...), opts, b.Size >= parallelGzipFrom)
 	if err != nil {
 		return nil, err
 	}
@@ -191,14 +193,29 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 		compression: opts.Compress, diffID: diff, deepDone: true}, nil
 }
 
-// encoder compresses into w as opts ask: one zstd encoder goroutine and a
-// fixed gzip level, so the bytes are the same on every machine.
-func encoder(w io.Writer, opts Options) (io.WriteCloser, error) {
+// encoder compresses into w as opts ask, with bytes that are the same on
+// every machine. gzip: a layer of parallelGzipFrom bytes or more is
+// compressed in fixed 1 MiB blocks, each on its own core with the 32 KiB
+// before it as dictionary (as pigz and pgzip do), so one large layer uses
+// every core while the block boundaries, hence the bytes, do not depend on
+// how many there are; a smaller one is one stream, as before. zstd: one
+// encoder goroutine.
+func encoder(w io.Writer, opts Options, large bool) (io.WriteCloser, error) {
 	switch opts.Compress {
 	case Gzip:
 		level := opts.CompressLevel
 		if level == 0 {
 			level = gzip.DefaultCompression
+		}
+		if large {
+			enc, err := pgzip.NewWriterLevel(w, level)
+			if err == nil {
+				err = enc.SetConcurrency(gzipBlock, gzipBlocksAhead())
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w%.0w", err, ErrUsage)
+			}
+			return enc, nil
 		}
 		enc, err := gzip.NewWriterLevel(w, level)
 		if err != nil {
@@ -210,6 +227,18 @@ func encoder(w io.Writer, opts Options) (io.WriteCloser, error) {
 	}
 	return nopWriteCloser{w}, nil
 }
+
+// gzipBlock is the size of the blocks a large layer's gzip is compressed
+// in, and parallelGzipFrom the source size from which a layer is: both part
+// of the output's definition, never to depend on the machine.
+const (
+	gzipBlock        = 1 << 20
+	parallelGzipFrom = 8 << 20
+)
+
+// gzipBlocksAhead bounds the blocks one layer's gzip has in flight (each
+// holds a block in and one out): every core busy, memory a few MiB a layer.
+func gzipBlocksAhead() int { return min(max(runtime.GOMAXPROCS(0), 2), 4) }
 
 type countWriter struct{ n int64 }
 
