@@ -3,6 +3,7 @@ package convert
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -75,10 +76,13 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 		return fmt.Errorf("re-encoding layers needs somewhere to put them (no spill given)%.0w", ErrUsage)
 	}
 	meter := newProgressMeter(opts.Hashing.Progress, "re-encoding", todo)
+	// With fewer layers than cores, each layer's hashing and writing go to
+	// goroutines of their own beside its decoding and encoding.
+	spare := len(todo) < runtime.GOMAXPROCS(0)
 	var mu sync.Mutex
 	return eachBlob(ctx, todo, opts.Hashing.Parallel, func(ctx context.Context, b *Blob) error {
 		defer meter.add(b, 0, true)
-		nb, err := a.reencode(ctx, b, opts, func(n int64) { meter.add(b, n, false) })
+		nb, err := a.reencode(ctx, b, opts, spare, func(n int64) { meter.add(b, n, false) })
 		if err != nil {
 			return err
 		}
@@ -114,7 +118,7 @@ func zstdLevel(level int) zstd.EncoderLevel {
 	return zstd.EncoderLevelFromZstd(level)
 }
 
-func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress func(int64)) (*Blob, error) {
+func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, spare bool, progress func(int64)) (*Blob, error) {
 	r, err := a.readBlob(ctx, b, opts.Hashing, progress)
 	if err != nil {
 		return nil, err
@@ -151,22 +155,40 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, progress 
 		toOut = append(toOut, out.Hash())
 	}
 	size := &countWriter{}
-	enc, err := encoder(io.MultiWriter(append(toOut, size)...), opts, b.Size >= parallelGzipFrom)
+	output := io.Writer(io.MultiWriter(append(toOut, size)...))
+	var asides []*asideWriter
+	if spare {
+		output = newAside(output, &asides)
+	}
+	enc, err := encoder(output, opts, b.Size >= parallelGzipFrom)
 	if err != nil {
 		return nil, err
 	}
 	w := io.Writer(enc)
 	if diffHash != nil {
-		w = io.MultiWriter(enc, diffHash.Hash())
+		var dw io.Writer = diffHash.Hash()
+		if spare {
+			dw = newAside(dw, &asides)
+		}
+		w = io.MultiWriter(enc, dw)
 	}
-	if _, err := io.CopyBuffer(w, dec, make([]byte, copyBuffer)); err != nil {
+	_, err = io.CopyBuffer(w, dec, make([]byte, copyBuffer))
+	if err == nil {
+		err = enc.Close()
+	}
+	for _, aw := range asides { // always waited for: they hold the hashes and the spill
+		if werr := aw.close(); err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if errors.Is(err, errWrite) {
+			return nil, err
+		}
 		return nil, a.decompressError(b, from, err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
 	}
 	if _, err := io.Copy(io.Discard, r); err != nil { // whatever follows the stream still counts for the digest
 		return nil, a.readError(b, err)
@@ -239,6 +261,62 @@ const (
 // gzipBlocksAhead bounds the blocks one layer's gzip has in flight (each
 // holds a block in and one out): every core busy, memory a few MiB a layer.
 func gzipBlocksAhead() int { return min(max(runtime.GOMAXPROCS(0), 2), 4) }
+
+// asideWriter passes what is written to it on to w from a goroutine of its
+// own, in order, so hashing and writing run beside decoding and encoding.
+// Each chunk is copied (the caller reuses its buffer); at most asideDepth
+// are in flight.
+type asideWriter struct {
+	w    io.Writer
+	ch   chan *[]byte
+	done chan struct{}
+	err  error // the first error of w, read after done is closed
+}
+
+const asideDepth = 4
+
+// errWrite marks an error of a writer beside the conversion (the spill), not
+// of the layer being decoded.
+var errWrite = errors.New("write")
+
+func newAside(w io.Writer, all *[]*asideWriter) *asideWriter {
+	a := &asideWriter{w: w, ch: make(chan *[]byte, asideDepth), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for p := range a.ch {
+			if a.err == nil {
+				if _, err := a.w.Write(*p); err != nil {
+					a.err = fmt.Errorf("%w: %w", errWrite, err)
+				}
+			}
+			asideChunks.Put(p)
+		}
+	}()
+	*all = append(*all, a)
+	return a
+}
+
+func (a *asideWriter) Write(p []byte) (int, error) {
+	c := asideChunks.Get().(*[]byte)
+	*c = append((*c)[:0], p...)
+	a.ch <- c
+	return len(p), nil
+}
+
+// asideChunks are the copies in flight, reused.
+var asideChunks = sync.Pool{New: func() any { return new([]byte) }}
+
+// close waits for every chunk to be written and says how that went; it may
+// be called more than once.
+func (a *asideWriter) close() error {
+	select {
+	case <-a.done:
+	default:
+		close(a.ch)
+		<-a.done
+	}
+	return a.err
+}
 
 type countWriter struct{ n int64 }
 
