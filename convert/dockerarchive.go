@@ -558,7 +558,11 @@ func (l *legacyDirs) addDirs(p *Plan) {
 func layerExt(l *Node) string {
 	c, _ := compressionOf(l.Desc.MediaType)
 	if l.Blob != nil {
-		c = l.Blob.compression
+		// the bytes name it; a blob still to be hashed as it is written
+		// (Options.VerifyAsWritten) has only its first bytes read so far
+		if sniffed, err := l.Blob.sniff(); err == nil {
+			c = sniffed
+		}
 	}
 	switch c {
 	case Gzip:

@@ -355,17 +355,21 @@ func checkConversion(t *testing.T, in input, to convert.Layout) {
 		t.Errorf("TarSize says %d bytes, WriteTar wrote %d", n, len(first))
 	}
 
-	// Reproducible: a fresh open and conversion writes the same bytes.
+	// Reproducible: a fresh open and conversion writes the same bytes, also
+	// when the blobs are verified as they are written (as the CLI does).
 	a2, err := open(t, in)
 	if err != nil {
 		t.Fatalf("second open: %v", err)
 	}
-	p2, err := a2.Convert(ctx, opts(to))
+	o := opts(to)
+	o.VerifyAsWritten = true
+	p2, err := a2.Convert(ctx, o)
 	if err != nil {
-		t.Fatalf("second conversion: %v", err)
+		t.Fatalf("second conversion, verified as written: %v", err)
 	}
 	if again := planTar(t, p2); !bytes.Equal(first, again) {
-		t.Errorf("not reproducible: two conversions to %s differ (%d and %d bytes)", to, len(first), len(again))
+		t.Errorf("not reproducible: two conversions to %s differ (%d and %d bytes; the second verified as written)\n%s",
+			to, len(first), len(again), lineDiff(listingOf(p), listingOf(p2)))
 	}
 
 	// The output is a valid source that verifies.
