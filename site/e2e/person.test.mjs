@@ -146,7 +146,7 @@ test('a docker-archive result says why it has no manifest digest', async () => {
     // an oci-archive has one
     await page.selectOption(tid('dest-layout'), 'oci-archive');
     await page.click(tid('convert'));
-    await page.waitForFunction(() => /oci-archive/.test(document.getElementById('download').textContent));
+    await page.waitForFunction(() => /\.oci-archive\.tar /.test(document.getElementById('download').textContent));
     const digest = await page.$$eval(`${tid('report')} dt`, (dts) => dts.find((d) => d.textContent === 'Manifest').nextElementSibling.textContent);
     assert.match(digest, /^sha256:[0-9a-f]{64}$/);
   } finally {

@@ -116,6 +116,7 @@
     el.result.hidden = true;
     el.download.setAttribute('href', '#');
     el.download.removeAttribute('download');
+    el.download.textContent = '';
   }
   function setBusy(ac) {
     busy = ac;
