@@ -726,7 +726,7 @@ report() {
 	echo
 	echo "Written by \`make interop\` (interop/run.sh) on $(date -u +%Y-%m-%d): ${#IN_KEYS[@]} inputs written"
 	echo "by the real tools, $NCASE retar conversions, $NARCH archives loaded by each consumer;"
-	echo "$PASSED checks passed, $FAILED failed, $XFAILED failed as expected (a consumer's known limit)."
+	echo "$PASSED checks passed, $FAILED failed, $XFAILED failed as expected (a consumer's known limit, or a known retar bug its reason names)."
 	echo "Run time ${T_TOTAL}s (install ${T_INSTALL}s, daemons up at ${T_DAEMONS}s, inputs written at ${T_INPUTS}s,"
 	echo "conversions + skopeo/umoci checks done at ${T_CONVERT}s, containerd 2.0 built at ${T_C2BUILD:-?}s, 2.1 at ${T_C21BUILD:-?}s,"
 	echo "docker 29 / containerd 2.3, 2.4 / k3s's importer built at ${T_TODAY_BUILD:-?}s, their daemons up at ${T_TODAY_UP:-?}s,"
@@ -784,7 +784,7 @@ report() {
 			($1 in bad) {printf "    %s    # %s\n", $2, $1}' "$RESULTS" "$WORK/commands.tsv"
 	fi
 	echo
-	echo "## Expected failures (consumers' known limits; a reason that starts \"retar:\" is retar's own, known and reported)"
+	echo "## Expected failures (consumers' known limits; a reason that starts \"retar's own\" is a known retar bug, reported)"
 	echo
 	awk -F'\t' '$5 == "XFAIL" {r = $6; sub(/: .*/, "", r); k = $1 " " $2 ": " r; if (!(k in n)) o[++m] = k; n[k]++; ids[k] = ids[k] (n[k] <= 3 ? " `" $4 "`" : "")}
 		END {for (i = 1; i <= m; i++) printf "- %s — %d case(s):%s%s\n", o[i], n[o[i]], ids[o[i]], (n[o[i]] > 3 ? " ..." : "")}' "$RESULTS"
