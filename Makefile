@@ -97,7 +97,8 @@ consumer-check:
 # converted by retar into every layout and checked with docker 20.10, containerd
 # 1.6, 2.0 and 2.1, podman, skopeo and umoci, and today's loaders built from
 # their Go modules (docker 29 in both stores, containerd 2.3 and 2.4, kind's and
-# k3s's imports), on private daemons. Writes interop/RESULTS.md, CHECK.md, LOADERS.md.
+# k3s's imports), on private daemons; issue 14's supply-chain inputs too
+# (interop/supply.sh). Writes interop/RESULTS.md, CHECK.md, LOADERS.md.
 interop:
 	bash interop/run.sh
 

@@ -121,6 +121,7 @@ type facts struct {
 	ctrTagOnly  []string
 	ctrUnnamed  bool
 	ctrNoImport bool // it finds no image: neither oci-layout + index.json nor manifest.json
+	supply      supplyFacts
 }
 
 // Archive predicts what each loader makes of an opened source, host being
@@ -134,6 +135,7 @@ func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 	}
 	for _, l := range loaders {
 		v := l.rules(f, Verdict{Consumer: l.id, Title: l.title, Loads: true, Basis: NotMeasured})
+		v = supplyRules(f, v, l.measured != "")
 		if l.measured != "" {
 			v.Measured, v.Basis = true, "measured: "+l.measured
 		}
@@ -183,6 +185,7 @@ func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 			}
 		}
 		s := img.Summarize()
+		f.supply.add(img, s, fromIndex)
 		f.zstd = f.zstd || s.Zstd
 		f.absent = append(f.absent, s.Absent...)
 		for _, d := range s.AbsentForeign {
@@ -685,6 +688,10 @@ func podman(f facts, v Verdict) Verdict {
 		v.Loads = false
 		v.Problems = append(v.Problems, "an OCI layout with several images and no docker manifest.json: \"more than one image\"; retar convert it to an oci-archive")
 		return v
+	case f.ociIndex && f.indexEntries > 1:
+		v.Loads, v.Message = false, "more than one image in oci, choose an image"
+		v.Problems = append(v.Problems, fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index (\"more than one image in oci, choose an image\"); retar convert it to an oci-archive", f.indexEntries))
+		return v
 	}
 	if len(v.Names) == 0 {
 		v.Problems = append(v.Problems, "no name podman reads: the images load untagged")
@@ -709,9 +716,17 @@ func skopeo(f facts, v Verdict) Verdict {
 		v.Problems = append(v.Problems, "the pre-1.10 shape (no manifest.json), which skopeo does not read; retar convert rebuilds the image")
 	default:
 		v.Command = "skopeo copy oci-archive:" + f.path + " ..."
-		if f.images > 1 {
+		switch {
+		case f.images > 1:
 			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
 			v.Problems = append(v.Problems, fmt.Sprintf("%d images: skopeo takes one, picked by its ref name", f.images))
+		case f.indexEntries > 1:
+			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
+			v.Problems = append(v.Problems, fmt.Sprintf("index.json has %d entries (what refers to the image beside it): skopeo needs the image's ref name (\"more than one image in oci, choose an image\" without one)", f.indexEntries))
+		}
+		if f.supply.dockerZstd {
+			v.Loads = false
+			v.Problems = append(v.Problems, "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (\"unsupported docker v2s2 media type\"); retar convert writes it as OCI")
 		}
 	}
 	if f.compressed != "" {

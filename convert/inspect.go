@@ -170,7 +170,28 @@ type Summary struct {
 	// source lacks (a sparse OCI layout), as "config sha256:..." or
 	// "layer sha256:...".
 	AbsentBlobs []string
-	Zstd        bool // a layer is zstd-compressed
+	Zstd        bool // a layer is zstd-compressed (by its media type or its first bytes)
+	// ChunkedVariants are zstd:chunked's variant manifests (a non-tar
+	// sentinel layer first), by platform; ChunkedFirst: one comes before
+	// every image manifest of its platform in its index, so a loader that
+	// takes the first match for a platform takes it.
+	ChunkedVariants []*ocispec.Platform
+	ChunkedFirst    bool
+	// Mislabelled are layers whose first bytes are another compression than
+	// their media type says (zstd labelled gzip, gzip labelled tar).
+	Mislabelled []Mislabelled
+	// DockerZstd: a Docker v2s2 manifest lists layers of a zstd media type,
+	// which that family has none of (nerdctl commit writes it).
+	DockerZstd bool
+}
+
+// Mislabelled is a layer whose bytes are not what its media type says.
+type Mislabelled struct {
+	Layer     digest.Digest
+	Platform  *ocispec.Platform // its manifest's
+	Is        Compression       // what its first bytes are
+	Label     Compression       // what its media type says
+	MediaType string
 }
 
 // Summarize describes an image as loaders will see it.
@@ -201,11 +222,38 @@ func (im *Image) Summarize() Summary {
 				s.Absent = append(s.Absent, PlatformString(n.Desc.Platform)+attestationNote(n.Desc))
 			}
 		}
+		if n.Index != nil {
+			seen := map[string]bool{} // platforms with an image manifest so far
+			for _, c := range n.Children {
+				switch p := platformOf(c); {
+				case isImageManifest(c):
+					seen[PlatformString(p)] = true
+				case isChunkedVariant(c):
+					s.ChunkedVariants = append(s.ChunkedVariants, p)
+					s.ChunkedFirst = s.ChunkedFirst || !seen[PlatformString(p)]
+				}
+			}
+		}
+		if isChunkedVariant(n) && n == im.root {
+			s.ChunkedVariants = append(s.ChunkedVariants, platformOf(n))
+			s.ChunkedFirst = true
+		}
 		if isImageManifest(n) {
 			s.Platforms = append(s.Platforms, platformOf(n))
+			docker := contentIsDocker(n)
 			for _, l := range n.layers() {
-				if c, ok := compressionOf(l.Desc.MediaType); ok && c == Zstd {
+				c, ok := compressionOf(l.Desc.MediaType)
+				if ok && c == Zstd {
 					s.Zstd = true
+					s.DockerZstd = s.DockerZstd || docker
+				}
+				if !ok || l.Blob == nil || isForeign(l.Desc) {
+					continue
+				}
+				if is, err := l.Blob.sniff(); err == nil && is != c && is != Uncompressed {
+					s.Zstd = s.Zstd || is == Zstd
+					s.Mislabelled = append(s.Mislabelled, Mislabelled{Layer: l.Desc.Digest,
+						Platform: platformOf(n), Is: is, Label: c, MediaType: l.Desc.MediaType})
 				}
 			}
 		}

@@ -1,0 +1,220 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/convert"
+)
+
+// What vouches for an image (issue 14: signatures, attestations, SBOMs as
+// index.json entries beside it) and the layers that break loaders
+// (zstd:chunked's sentinel variant, mislabelled layers, Docker v2s2 with
+// zstd). Each rule is what make interop measured on the loader
+// (interop/supply.sh, interop/LOADERS.md), where the loader's verdict is a
+// measured one; the rest say they come from the loader's code.
+
+// supplyFacts are read off the images once.
+type supplyFacts struct {
+	// refNamed: referrer entries of index.json that carry a name containerd's
+	// importer reads (io.containerd.image.name, else ref.name: cosign's
+	// sha256-<hex>.sig tags), as written; only where the importer reads
+	// index.json.
+	refNamed []string
+	// refUnnamed: referrer entries without one (OCI 1.1 referrers, marked
+	// with io.containerd.manifest.subject as containerd 2.2+ saves them).
+	refUnnamed int
+	// chunked: zstd:chunked variant manifests, by platform; chunkedFirst:
+	// one comes before the image of its platform.
+	chunked      []*ocispec.Platform
+	chunkedFirst bool
+	mislabelled  []convert.Mislabelled
+	dockerZstd   bool
+}
+
+// add reads one image: its referrers (fromIndex: containerd's importer
+// reads index.json) and its summary.
+func (sf *supplyFacts) add(img *convert.Image, sum convert.Summary, fromIndex bool) {
+	if fromIndex {
+		for _, r := range img.Referrers {
+			n := r.Desc.Annotations["io.containerd.image.name"]
+			if n == "" {
+				n = r.Desc.Annotations[ocispec.AnnotationRefName]
+			}
+			if n != "" {
+				sf.refNamed = append(sf.refNamed, n)
+			} else {
+				sf.refUnnamed++
+			}
+		}
+	}
+	sf.chunked = append(sf.chunked, sum.ChunkedVariants...)
+	sf.chunkedFirst = sf.chunkedFirst || sum.ChunkedFirst
+	sf.mislabelled = append(sf.mislabelled, sum.Mislabelled...)
+	sf.dockerZstd = sf.dockerZstd || sum.DockerZstd
+}
+
+// importName is the name containerd's ctr and kind register for an index.json
+// name: a bare tag under the import-DATE prefix, a full name as it is.
+func importName(n string) string {
+	if strings.ContainsAny(n, "/:@") {
+		return n
+	}
+	return "import-YYYY-MM-DD:" + n
+}
+
+// matches says whether a loader unpacks platform p: the host's, or every
+// one (all: ctr --all-platforms, kind).
+func (f facts) matches(p *ocispec.Platform, all bool) bool {
+	return all || p == nil || convert.MatchPlatform(p, f.host)
+}
+
+// brokenLayers are the mislabelled layers containerd cannot unpack, on the
+// platforms it unpacks: compressed bytes under a plain tar type (gzip
+// labelled tar: measured); a compressed type it looks past (zstd labelled
+// gzip: containerd sniffs the bytes, measured).
+func (f facts) brokenLayers(all bool) []string {
+	var out []string
+	for _, m := range f.supply.mislabelled {
+		if m.Label == convert.Uncompressed && f.matches(m.Platform, all) {
+			out = append(out, fmt.Sprintf("%s (%s, %s labelled %s)", m.Layer, convert.PlatformString(m.Platform), m.Is, m.MediaType))
+		}
+	}
+	return out
+}
+
+// chunkedOn lists the sentinel variants of the platforms a loader unpacks.
+func (f facts) chunkedOn(all bool) []string {
+	var out []string
+	for _, p := range f.supply.chunked {
+		if f.matches(p, all) {
+			out = append(out, convert.PlatformString(p))
+		}
+	}
+	return out
+}
+
+const (
+	chunkedMessage = "number of layers and diffIDs don't match"
+	brokenMessage  = "failed to extract layer"
+	cosignProblem  = "index.json entries that refer to an image carry a name (%s): containerd's importer registers each as an image"
+)
+
+// supplyRules adds to a loader's verdict what the archive's referrers and
+// layers do to it. A verdict that already does not load stays as it is;
+// what the loader prints is quoted only where it was measured.
+func supplyRules(f facts, v Verdict, measured bool) Verdict {
+	s := f.supply
+	if !v.Loads {
+		return v
+	}
+	id := v.Consumer
+	ctr2 := id == "ctr-2.0" || id == "ctr-2.1" || id == "ctr-2.3" || id == "ctr-2.4"
+	dockerC := id == "docker-containerd" || id == "docker-29-containerd" // containerd's importer, then docker unpacks
+	unpacker := ctr2 || id == "ctr-1.6" || id == "kind" || id == "nerdctl" || dockerC
+	quote := func(msg string) {
+		if measured {
+			v.Message = msg
+		}
+	}
+	refused := func(msg, problem string) {
+		v.Loads, v.Names, v.Message = false, nil, ""
+		if measured {
+			v.Message = msg
+		}
+		v.Problems = append(v.Problems, problem)
+	}
+
+	// Referrers in index.json.
+	if len(s.refNamed) > 0 {
+		named := summarize(s.refNamed)
+		switch {
+		case id == "ctr-1.6":
+			refused("no processor for media-type", fmt.Sprintf(cosignProblem, named)+
+				"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\"); retar convert --attestations strip leaves them out")
+		case ctr2 || id == "kind":
+			for _, n := range s.refNamed {
+				v.Names = append(v.Names, importName(n))
+			}
+			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+", under import-YYYY-MM-DD:TAG; retar convert --attestations strip leaves them out")
+		case id == "k3s":
+			v.Names = append(v.Names, s.refNamed...)
+			v.Message = "failed to retag images: failed to parse tag for image " + s.refNamed[0]
+			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+", under the bare tag, and fails to retag them (\"failed to retag images: failed to parse tag for image ...\"); retar convert --attestations strip leaves them out")
+		case id == "docker-29-containerd":
+			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+": docker 29 keeps them in containerd under the bare tag (it prints \"Loaded image: TAG:latest\"), which docker images does not list nor docker rmi remove; retar convert --attestations strip leaves them out")
+		case id == "docker-containerd" || id == "nerdctl":
+			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named))
+		}
+		sort.Strings(v.Names)
+	}
+	if s.refUnnamed > 0 && v.Loads {
+		switch {
+		case id == "kind":
+			v.Problems = append(v.Problems, fmt.Sprintf("%d referrers in index.json: kind imports with --digests, which gives each an image record import-DATE@sha256:DIGEST (containerd's transfer service looks past io.containerd.manifest.subject)", s.refUnnamed))
+		case ctr2:
+			v.Problems = append(v.Problems, fmt.Sprintf("%d referrers in index.json: ctr stores their blobs and registers no image for them, and links them to none either: the next garbage collection removes them", s.refUnnamed))
+		case id == "docker-29-containerd":
+			v.Problems = append(v.Problems, fmt.Sprintf("%d referrers in index.json (io.containerd.manifest.subject): docker 29 keeps them as referrers of their image, and docker save writes them back", s.refUnnamed))
+		}
+	}
+
+	// zstd:chunked's sentinel variant.
+	if len(s.chunked) > 0 && v.Loads {
+		host, every := f.chunkedOn(false), f.chunkedOn(true)
+		problem := "zstd:chunked's variant manifest (%s), whose first layer is the non-tar sentinel: "
+		switch {
+		case (ctr2 || id == "nerdctl") && len(host) > 0, id == "kind":
+			refused(chunkedMessage, fmt.Sprintf(problem, strings.Join(every, ", "))+
+				"containerd 2 unpacks every manifest of the platforms it imports, this one too, and fails (\"number of layers and diffIDs don't match: 1 != 2\"); a docker-archive of it (retar convert) holds the image alone")
+		case ctr2:
+			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(every, ", "))+
+				"--all-platforms fails, unpacking it (\"number of layers and diffIDs don't match: 1 != 2\")")
+		case id == "ctr-1.6" && len(host) > 0 && s.chunkedFirst:
+			refused("", fmt.Sprintf(problem, strings.Join(host, ", "))+
+				"it comes before the image of its platform, and ctr 1.6 unpacks the first match, which fails (from its code, not measured)")
+		case id == "ctr-1.6":
+			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(every, ", "))+
+				"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it")
+		case dockerC && len(host) > 0:
+			quote("mismatched image rootfs and manifest layers")
+			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(host, ", "))+
+				"docker loads the image, then fails to unpack the variant (\"Error unpacking image ...: mismatched image rootfs and manifest layers\")")
+		case id == "k3s":
+			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(every, ", "))+
+				"k3s imports it without unpacking; containerd fails on it when it unpacks the image for a pod")
+		}
+	}
+
+	// Mislabelled layers: containerd goes by a plain tar label and fails.
+	if unpacker && v.Loads {
+		host, all := f.brokenLayers(false), f.brokenLayers(true)
+		switch {
+		case dockerC && len(host) > 0:
+			quote(brokenMessage)
+			v.Problems = append(v.Problems, "compressed layers labelled plain tar: "+summarize(host)+
+				": docker loads the image, then goes by the label and fails to unpack it (\"Error unpacking image ...: failed to extract layer ...\"), so docker run fails; retar convert writes the right media type")
+		case id == "kind" && len(all) > 0, !dockerC && id != "kind" && len(host) > 0:
+			lays := host
+			if id == "kind" {
+				lays = all
+			}
+			refused(brokenMessage, "compressed layers labelled plain tar: "+summarize(lays)+
+				": containerd goes by the label and fails to unpack them (\"failed to extract layer ...: unexpected EOF\"); retar convert writes the right media type")
+		case ctr2 && len(all) > 0:
+			v.Problems = append(v.Problems, "compressed layers labelled plain tar on other platforms: "+summarize(all)+
+				": --all-platforms fails, unpacking them (\"failed to extract layer\"); retar convert writes the right media type")
+		}
+	}
+	if all := f.brokenLayers(true); len(all) > 0 && v.Loads && id == "k3s" {
+		v.Problems = append(v.Problems, "compressed layers labelled plain tar ("+summarize(all)+"): k3s imports them without unpacking; containerd fails on them when it unpacks the image for a pod")
+	}
+
+	// A Docker v2s2 manifest with zstd layers.
+	if s.dockerZstd && v.Loads && id == "podman" && f.ociIndex && f.indexEntries == 1 {
+		refused("unsupported docker v2s2 media type", "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\"); retar convert writes it as OCI")
+	}
+	return v
+}
