@@ -175,7 +175,10 @@ func TestCheckSupplyRetar(t *testing.T) {
 			{"k3s", true, []string{"docker.io/library/signed:1"}, ""},
 		}},
 		{"signed, kept", "signed.tar", "oci-signed.tar", nil, []want{
-			{"ctr-1.6", false, nil, "registers each as an image"},
+			// retar names no cosign artifact: ctr takes them for referrers
+			{"ctr-1.6", true, []string{"docker.io/library/signed:1"}, ""},
+			{"ctr-2.3", true, []string{"docker.io/library/signed:1"}, "garbage collection"},
+			{"kind", true, []string{"docker.io/library/signed:1"}, "referrers in index.json"},
 			{"docker-24", true, []string{"docker.io/library/signed:1"}, ""},
 			{"podman", true, []string{"docker.io/library/signed:1"}, ""},
 		}},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 
 	"github.com/opencontainers/go-digest"
@@ -67,7 +68,10 @@ func (a *Archive) readOCI() error {
 	byDigest := map[digest.Digest]*Image{}
 	subjects := map[*Image]digest.Digest{}
 	a.shape.IndexEntries = len(idx.Manifests)
-	defer func() { a.attachReferrers(subjects) }()
+	defer func() {
+		cosignSubjects(idx.Manifests, a.Images, subjects)
+		a.attachReferrers(subjects)
+	}()
 	for i, d := range idx.Manifests {
 		what := fmt.Sprintf("index.json entry %d", i)
 		n, err := a.node(d, what, 0)
@@ -192,6 +196,13 @@ func indexOf(out []outImage) ocispec.Index {
 				base.Annotations[k] = v
 			}
 		}
+		if slices.ContainsFunc(o.referrers, func(r *Node) bool { return cosignSuffix(referrerEntry(r).Annotations) != "" }) {
+			// as cosign save marks the image its artifacts vouch for
+			base.Annotations[annotationCosignKind] = cosignKindImage
+			if o.root.Index != nil {
+				base.Annotations[annotationCosignKind] = cosignKindIndex
+			}
+		}
 		if len(o.names) == 0 {
 			d := base
 			if len(d.Annotations) == 0 {
@@ -210,10 +221,9 @@ func indexOf(out []outImage) ocispec.Index {
 			}
 			idx.Manifests = append(idx.Manifests, d)
 		}
-		// What refers to the image follows it, as its own descriptors say:
-		// never named by retar (ctr would register the name).
+		// What refers to the image follows it, never named.
 		for _, r := range o.referrers {
-			idx.Manifests = append(idx.Manifests, r.Desc)
+			idx.Manifests = append(idx.Manifests, referrerEntry(r))
 		}
 	}
 	return idx

@@ -3,6 +3,7 @@ package convert
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -22,6 +23,33 @@ import (
 // AnnotationSubject is how containerd marks an index.json entry that refers
 // to another manifest.
 const AnnotationSubject = "io.containerd.manifest.subject"
+
+// cosign's own OCI layout (cosign save) names nothing: it marks the image's
+// entry and its signatures' with a kind annotation, by which cosign load and
+// cosign verify --local-image find them.
+const (
+	annotationCosignKind = "kind"
+	cosignKindImage      = "dev.cosignproject.cosign/image"
+	cosignKindIndex      = "dev.cosignproject.cosign/imageIndex"
+)
+
+// cosignKinds are the kinds of what vouches for the image, by the suffix of
+// cosign's tag scheme.
+var cosignKinds = map[string]string{
+	"sig":  "dev.cosignproject.cosign/sigs",
+	"att":  "dev.cosignproject.cosign/atts",
+	"sbom": "dev.cosignproject.cosign/sboms",
+}
+
+// cosignSuffix is the tag-scheme suffix of a descriptor's cosign kind, or "".
+func cosignSuffix(ann map[string]string) string {
+	for suffix, kind := range cosignKinds {
+		if ann[annotationCosignKind] == kind {
+			return suffix
+		}
+	}
+	return ""
+}
 
 // Referrer kinds, for what a user sees.
 const (
@@ -44,11 +72,15 @@ var (
 // (and the referrers tag schema, for an index of referrers). An image
 // manifest is never a referrer: only artifacts are.
 func subjectOf(d ocispec.Descriptor, n *Node) (digest.Digest, bool) {
-	if m := referrersTag.FindStringSubmatch(d.Annotations[ocispec.AnnotationRefName]); m != nil && n.Index != nil {
-		s := digest.Digest(m[1] + ":" + m[2])
-		return s, validDigest(s) == nil
+	if n.Index != nil {
+		if m := referrersTag.FindStringSubmatch(d.Annotations[ocispec.AnnotationRefName]); m != nil {
+			s := digest.Digest(m[1] + ":" + m[2])
+			return s, validDigest(s) == nil
+		}
+		s := digest.Digest(d.Annotations[AnnotationSubject]) // as retar writes it
+		return s, s != "" && validDigest(s) == nil
 	}
-	if n.Blob == nil || n.Index != nil || isImageManifest(n) {
+	if n.Blob == nil || isImageManifest(n) {
 		return "", false
 	}
 	if n.Manifest != nil && n.Manifest.Subject != nil {
@@ -67,8 +99,12 @@ func subjectOf(d ocispec.Descriptor, n *Node) (digest.Digest, bool) {
 // ReferrerKind says what a referrer is: a signature (cosign, notation), an
 // attestation (in-toto, DSSE), an SBOM (SPDX, CycloneDX), or a referrer.
 func ReferrerKind(n *Node) string {
+	suffix := cosignSuffix(n.Desc.Annotations)
 	if m := tagScheme.FindStringSubmatch(n.Desc.Annotations[ocispec.AnnotationRefName]); m != nil {
-		return map[string]string{"sig": KindSignature, "att": KindAttestation, "sbom": KindSBOM}[m[3]]
+		suffix = m[3]
+	}
+	if suffix != "" {
+		return map[string]string{"sig": KindSignature, "att": KindAttestation, "sbom": KindSBOM}[suffix]
 	}
 	types := []string{n.Desc.ArtifactType}
 	if n.Manifest != nil {
@@ -138,6 +174,10 @@ func (a *Archive) attachReferrers(subjects map[*Image]digest.Digest) {
 	for _, r := range a.Images {
 		if s, ok := pending[r]; ok {
 			a.Dangling = append(a.Dangling, r.root)
+			if s == "" {
+				a.warnf("%s (a cosign %s) is in a layout that marks no one image as cosign's: what it vouches for is unknown", r.root.Desc.Digest, ReferrerKind(r.root))
+				continue
+			}
 			a.warnf("%s (a %s) refers to %s, which is not in the source", r.root.Desc.Digest, ReferrerKind(r.root), s)
 		}
 	}
@@ -155,13 +195,81 @@ func describeReferrers(rs []*Node) []ReferrerInfo {
 	out := []ReferrerInfo{}
 	for _, r := range rs {
 		ri := ReferrerInfo{Kind: ReferrerKind(r), Digest: r.Desc.Digest.String(), Subject: subjectDigest(r).String(),
-			ArtifactType: r.Desc.ArtifactType, Tag: r.Desc.Annotations[ocispec.AnnotationRefName]}
+			ArtifactType: r.Desc.ArtifactType, Tag: cosignTag(r)}
 		if r.Manifest != nil && ri.ArtifactType == "" {
 			ri.ArtifactType = r.Manifest.ArtifactType
 		}
 		out = append(out, ri)
 	}
 	return out
+}
+
+// cosignTag is the tag cosign's tag scheme gives a cosign artifact: its
+// name where the source names it so, else made from its kind and subject.
+func cosignTag(r *Node) string {
+	if n := r.Desc.Annotations[ocispec.AnnotationRefName]; tagScheme.MatchString(n) {
+		return n
+	}
+	s := subjectDigest(r)
+	if suffix := cosignSuffix(r.Desc.Annotations); suffix != "" && s != "" {
+		return s.Algorithm().String() + "-" + s.Encoded() + "." + suffix
+	}
+	return ""
+}
+
+// referrerEntry is a referrer's index.json entry as retar writes it: never
+// named (containerd's importers register a name as an image, and ctr 1.6
+// then fails unpacking a signature), marked with its subject as containerd
+// 2.2+ marks referrers, and a cosign artifact with the kind cosign save
+// gives it, by which cosign finds it in a layout.
+func referrerEntry(r *Node) ocispec.Descriptor {
+	d := r.Desc
+	ann := map[string]string{}
+	for k, v := range d.Annotations {
+		ann[k] = v
+	}
+	if m := tagScheme.FindStringSubmatch(ann[ocispec.AnnotationRefName]); m != nil {
+		ann[annotationCosignKind] = cosignKinds[m[3]]
+	}
+	delete(ann, ocispec.AnnotationRefName)
+	delete(ann, annotationContainerdName)
+	if s := subjectDigest(r); s != "" {
+		ann[AnnotationSubject] = s.String()
+	}
+	d.Annotations = ann
+	if len(ann) == 0 {
+		d.Annotations = nil
+	}
+	return d
+}
+
+// cosignSubjects gives the artifacts of a cosign save layout (kind sigs,
+// atts or sboms, nothing else naming a subject) the one image the layout
+// marks as cosign's; with none or several, what they vouch for is unknown
+// and they are kept apart ("" is in no image).
+func cosignSubjects(entries []ocispec.Descriptor, images []*Image, subjects map[*Image]digest.Digest) {
+	var marked []digest.Digest
+	for _, d := range entries {
+		if k := d.Annotations[annotationCosignKind]; (k == cosignKindImage || k == cosignKindIndex) && !slices.Contains(marked, d.Digest) {
+			marked = append(marked, d.Digest)
+		}
+	}
+	for _, img := range images {
+		if _, ok := subjects[img]; ok || img.root == nil || cosignSuffix(img.root.Desc.Annotations) == "" || isImageManifest(img.root) {
+			continue
+		}
+		subjects[img] = ""
+		if len(marked) == 1 {
+			// said on the entry as retar writes it, so what reads the
+			// referrer alone (inspect, a rewrite) finds its subject
+			subjects[img] = marked[0]
+			ann := map[string]string{AnnotationSubject: marked[0].String()}
+			for k, v := range img.root.Desc.Annotations {
+				ann[k] = v
+			}
+			img.root.Desc.Annotations = ann
+		}
+	}
 }
 
 // ReferrerInfo is one referrer of an image, as inspect lists it.

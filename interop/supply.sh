@@ -59,19 +59,9 @@ declare -A SUPPLY_KIND=(
 # A reason that starts "retar's own" is retar's fault (reported, not fixed
 # here); the others are the loaders' own limits. (No ": " in a reason:
 # RESULTS.md's summary cuts it there.)
-SUPPLY_COSIGN="retar's own, reported (not the loader's) - it keeps cosign's tag-scheme ref.name (sha256-<hex>.sig, .att, .sbom) on index.json entries, and every containerd importer registers a named entry as an image"
 SUPPLY_SIGNED='^supply:signed>oci-archive$'
 declare -A SUPPLY_XFAIL=(
 	['docker|^supply:(zstd-chunked|mislabelled|v2s2-oci-zstd)>oci-archive']="docker 20.10 cannot load zstd layers (docker >= 23 can); an oci-archive keeps them"
-	["ctr|$SUPPLY_SIGNED"]="$SUPPLY_COSIGN; ctr 1.6 then unpacks the signature as an image and fails (\"no processor for media-type\")"
-	["ctr2-names|$SUPPLY_SIGNED"]=$SUPPLY_COSIGN
-	["ctr23-names|$SUPPLY_SIGNED"]=$SUPPLY_COSIGN
-	["ctr23all|$SUPPLY_SIGNED"]=$SUPPLY_COSIGN
-	["ctr24-names|$SUPPLY_SIGNED"]=$SUPPLY_COSIGN
-	["ctr24all|$SUPPLY_SIGNED"]=$SUPPLY_COSIGN
-	["kind-names|$SUPPLY_SIGNED"]=$SUPPLY_COSIGN
-	["k3s-names|$SUPPLY_SIGNED"]="$SUPPLY_COSIGN (k3s under the bare tag, then fails to retag it)"
-	["d29d-extra|$SUPPLY_SIGNED"]="$SUPPLY_COSIGN (docker 29 keeps them in containerd under the bare tag, and docker images does not list them)"
 	["kind-extra|$SUPPLY_SIGNED|^supply:buildkit-attestations>oci-archive:referrers$"]="kind imports with --digests through containerd's transfer service, which gives every unnamed index.json entry, OCI 1.1 referrers too (their io.containerd.manifest.subject notwithstanding), an import-DATE@sha256 image record"
 	['ctr2|^supply:zstd-chunked-sentinel>oci-archive$']="containerd 2 unpacks every manifest of the host platform, zstd:chunked's sentinel variant too, and its non-tar first layer is no layer to it (\"number of layers and diffIDs don't match\")"
 	['ctr23|^supply:zstd-chunked-sentinel>oci-archive$']="containerd 2 unpacks every manifest of the host platform, the sentinel variant too (\"number of layers and diffIDs don't match\")"
