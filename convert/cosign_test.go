@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/retar-dev/retar/tarfs"
 )
 
 // cosignSaveLayout rewrites the supply input signed-layout into the form
@@ -86,22 +84,7 @@ func TestCosignSaveLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := p.WriteTar(WriterSink{Writer: &out}); err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := tarfs.Index(bytes.NewReader(out.Bytes()), int64(out.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fsys.Open("index.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idx ocispec.Index
-	if err := json.NewDecoder(f).Decode(&idx); err != nil {
-		t.Fatal(err)
-	}
+	idx := planIndex(t, p)
 	if k := idx.Manifests[0].Annotations["kind"]; k != cosignKindImage {
 		t.Errorf("the image's entry has kind %q, want cosign's %q (cosign finds the image by it)", k, cosignKindImage)
 	}

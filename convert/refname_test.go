@@ -19,6 +19,12 @@ func outputIndex(t *testing.T, source string, opts Options) ocispec.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return planIndex(t, p)
+}
+
+// planIndex writes p as a tar and returns its index.json, read back.
+func planIndex(t *testing.T, p *Plan) ocispec.Index {
+	t.Helper()
 	var out bytes.Buffer
 	if err := p.WriteTar(WriterSink{Writer: &out}); err != nil {
 		t.Fatal(err)
