@@ -116,3 +116,16 @@ func TestCosignSaveLayoutUnmarked(t *testing.T) {
 		t.Errorf("no warning says it: %q", a.Warnings)
 	}
 }
+
+// Stripped of its artifacts, the image loses cosign's mark too.
+func TestCosignMarkFollowsArtifacts(t *testing.T) {
+	a, _ := cosignSaveLayout(t, true)
+	p, err := a.Convert(context.Background(), Options{To: OCIArchive, Attestations: AttestationsStrip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := planIndex(t, p)
+	if len(idx.Manifests) != 1 || idx.Manifests[0].Annotations["kind"] != "" {
+		t.Errorf("index.json %+v: want the image alone, without cosign's kind", idx.Manifests)
+	}
+}

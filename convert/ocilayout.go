@@ -192,7 +192,8 @@ func indexOf(out []outImage) ocispec.Index {
 		base := o.root.Desc
 		base.Annotations = map[string]string{}
 		for k, v := range o.root.Desc.Annotations {
-			if k != annotationContainerdName && k != ocispec.AnnotationRefName {
+			cosignMark := k == annotationCosignKind && (v == cosignKindImage || v == cosignKindIndex) // set below, by what is written
+			if k != annotationContainerdName && k != ocispec.AnnotationRefName && !cosignMark {
 				base.Annotations[k] = v
 			}
 		}
