@@ -395,17 +395,13 @@ func ctr(f facts, v Verdict) Verdict {
 			v.Loads = false
 			v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\"); decompress it, or retar convert it")
 			return v
-		case f.compressed != "gzip" && f.compressed != "zstd":
+		case containerdCannotDecompress(f):
 			v.Loads = false
 			v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containerd decompresses gzip and zstd only")
 			return v
 		}
 	}
-	v.Names = append([]string(nil), f.ctrNames...)
-	for _, t := range f.ctrTagOnly {
-		v.Names = append(v.Names, "import-YYYY-MM-DD:"+t)
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as import-YYYY-MM-DD:%s; give a full name with retar convert -t NAME", t, t))
-	}
+	ctrImportNames(f, &v)
 	if f.ctrUnnamed {
 		v.Problems = append(v.Problems, "an image without a name: ctr registers nothing for it, with exit status 0; give one with retar convert -t NAME")
 		if len(v.Names) == 0 {
@@ -475,16 +471,12 @@ func kind(f facts, v Verdict) Verdict {
 		v.Loads, v.Problems = false, append(v.Problems, no)
 		return v
 	}
-	if f.compressed != "" && f.compressed != "gzip" && f.compressed != "zstd" {
+	if containerdCannotDecompress(f) {
 		v.Loads = false
 		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containerd decompresses gzip and zstd only")
 		return v
 	}
-	v.Names = append([]string(nil), f.ctrNames...)
-	for _, t := range f.ctrTagOnly {
-		v.Names = append(v.Names, "import-YYYY-MM-DD:"+t)
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as import-YYYY-MM-DD:%s; give a full name with retar convert -t NAME", t, t))
-	}
+	ctrImportNames(f, &v)
 	if f.ctrUnnamed {
 		v.Problems = append(v.Problems, "an image without a name: registered only as import-DATE@sha256:DIGEST (kind imports with --digests), which no pod names; give one with retar convert -t NAME")
 	}
@@ -599,7 +591,7 @@ func nerdctl(f facts, v Verdict) Verdict {
 		v.Loads, v.Problems, v.Message = false, append(v.Problems, no), ""
 		return v
 	}
-	if f.compressed != "" && f.compressed != "gzip" && f.compressed != "zstd" {
+	if containerdCannotDecompress(f) { // nerdctl's importer is containerd's
 		v.Loads = false
 		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: nerdctl decompresses gzip and zstd only (\"unrecognized image format\")")
 		return v
@@ -832,4 +824,21 @@ func allRaw(names []convert.Name) bool {
 		}
 	}
 	return true
+}
+
+// containerdCannotDecompress tells an archive compressed with what
+// containerd's importer does not decompress (it takes gzip and zstd).
+func containerdCannotDecompress(f facts) bool {
+	return f.compressed != "" && f.compressed != "gzip" && f.compressed != "zstd"
+}
+
+// ctrImportNames gives a containerd importer's verdict the names it
+// registers: full names as they are, a tag alone under the import-DATE
+// prefix, with what to do about it.
+func ctrImportNames(f facts, v *Verdict) {
+	v.Names = append([]string(nil), f.ctrNames...)
+	for _, t := range f.ctrTagOnly {
+		v.Names = append(v.Names, importName(t))
+		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as %s; give a full name with retar convert -t NAME", t, importName(t)))
+	}
 }
