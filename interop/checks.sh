@@ -35,6 +35,19 @@ expect_result() {
 	fi
 }
 
+# md_head FIRST... -- COLUMN...: a Markdown table's header row and its rule.
+md_head() {
+	local cols=() c
+	while [ "$1" != "--" ]; do cols+=("$1"); shift; done
+	shift
+	cols+=("$@")
+	printf '|'
+	for c in "${cols[@]}"; do printf ' %s |' "$c"; done
+	printf '\n|'
+	for c in "${cols[@]}"; do printf -- '---|'; done
+	echo
+}
+
 oneline() { tr '\n\t' '  ' | sed 's/[[:space:]]\+/ /g; s/ $//' | cut -c1-300; }
 
 # names_set: normalized, sorted, comma-joined names from stdin (one a line).

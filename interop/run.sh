@@ -745,11 +745,7 @@ report() {
 	echo "digest (no --format/--compress, source with a manifest); tree = umoci unpack gives the built"
 	echo "image's tree (paths, types, modes, owners, link counts, link targets, content hashes)."
 	echo
-	printf '| consumer |'
-	printf ' %s |' "${LAYOUTS[@]}"
-	printf '\n|---|'
-	printf -- '---|%.0s' "${LAYOUTS[@]}"
-	echo
+	md_head consumer -- "${LAYOUTS[@]}"
 	local c l
 	for c in "${CONSUMER_ORDER[@]}"; do
 		printf '| %s |' "${CONSUMER_LABEL[$c]}"

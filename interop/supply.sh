@@ -440,11 +440,7 @@ supply_md() {
 	echo "(\`ctr2\`), podman 4.3.1, beside today's; then skopeo 1.9.3 and umoci 0.4.7, and where the referrers end up."
 	echo "Cell: \`yes (N)\` loads with N names (every name registered, extra ones too), \`no\` does not load."
 	echo
-	printf '| archive |'
-	for c in "${SUPPLY_LOADERS[@]}"; do printf ' %s |' "$c"; done
-	printf '\n|---|'
-	for c in "${SUPPLY_LOADERS[@]}"; do printf -- '---|'; done
-	echo
+	md_head archive -- "${SUPPLY_LOADERS[@]}"
 	for id in $(supply_ids); do
 		grep -q "^$id	" "$WORK/actual-d29c.tsv" 2>/dev/null || continue
 		printf '| `%s` |' "$id"

@@ -593,11 +593,7 @@ loaders_md() {
 	echo
 	echo "Cell: \`yes (N)\` loads with N names, \`yes (0)\` loads with no name, \`no\` does not load, — not run."
 	echo
-	printf '| shape | archive |'
-	for e in "${TODAY_LOADER_LABEL[@]}"; do printf ' %s |' "${e%%|*}"; done
-	printf '\n|---|---|'
-	for e in "${TODAY_LOADER_LABEL[@]}"; do printf -- '---|'; done
-	echo
+	md_head shape archive -- "${TODAY_LOADER_LABEL[@]%%|*}"
 	for row in "${TODAY_SHAPES[@]}"; do
 		id=${row%%|*} shape=${row#*|}
 		printf '| %s | `%s` |' "$shape" "$id"
@@ -652,11 +648,7 @@ loaders_md() {
 	echo "Cell: loads (names) per loader, for every archive the new consumers loaded (retar's outputs, the"
 	echo "real tools' archives, the broken and measured ones)."
 	echo
-	printf '| archive |'
-	for e in "${TODAY_LOADER_LABEL[@]}"; do printf ' %s |' "${e%%|*}"; done
-	printf '\n|---|'
-	for e in "${TODAY_LOADER_LABEL[@]}"; do printf -- '---|'; done
-	echo
+	md_head archive -- "${TODAY_LOADER_LABEL[@]%%|*}"
 	cut -f1 "$WORK/actual-d29c.tsv" 2>/dev/null | while IFS= read -r id; do
 		printf '| `%s` |' "$id"
 		for e in "${TODAY_LOADER_LABEL[@]}"; do
