@@ -3,11 +3,9 @@ package check_test
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/retar-dev/retar/check"
@@ -31,13 +29,6 @@ func TestCheckSupply(t *testing.T) {
 			out = append(out, p+n)
 		}
 		return out
-	}
-	type want struct {
-		consumer string
-		loads    bool
-		names    []string // exactly, when not nil
-		message  string   // Verdict.Message, when set
-		problem  string   // a problem must contain this, when set
 	}
 	for _, c := range []struct {
 		name, path string
@@ -102,18 +93,7 @@ func TestCheckSupply(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := check.Archive(openPath(t, c.path), amd64)
-			for _, w := range c.wants {
-				v := verdict(t, r, w.consumer)
-				assert.Equal(t, w.loads, v.Loads, "%s loads (%q)", w.consumer, v.Problems)
-				if w.names != nil {
-					assert.Equal(t, w.names, nonNil(v.Names), "%s names", w.consumer)
-				}
-				assert.Equal(t, w.message, v.Message, "%s message", w.consumer)
-				if w.problem != "" && !slices.ContainsFunc(v.Problems, func(p string) bool { return strings.Contains(p, w.problem) }) {
-					t.Errorf("%s: problems %q lack %q", w.consumer, v.Problems, w.problem)
-				}
-			}
+			checkVerdicts(t, check.Archive(openPath(t, c.path), amd64), c.wants, true)
 		})
 	}
 }
@@ -144,62 +124,46 @@ func TestCheckSupplyRetar(t *testing.T) {
 		require.NoError(t, p.WriteTar(convert.WriterSink{Writer: w}))
 		return path
 	}
-	type want struct {
-		consumer string
-		loads    bool
-		names    []string
-		problem  string
-	}
 	for _, c := range []struct {
 		name, src, dst string
 		set            []string
 		wants          []want
 	}{
 		{"sentinel, oci-archive", "zstd-chunked-sentinel.tar", "oci-sentinel.tar", nil, []want{
-			{"ctr-2.3", false, nil, "sentinel"},
-			{"ctr-1.6", true, []string{"docker.io/library/sentinel:1"}, ""},
-			{"docker-24", true, []string{"docker.io/library/sentinel:1"}, ""}, // manifest.json names the gzip image
+			{"ctr-2.3", false, nil, "", "sentinel"},
+			{"ctr-1.6", true, []string{"docker.io/library/sentinel:1"}, "", ""},
+			{"docker-24", true, []string{"docker.io/library/sentinel:1"}, "", ""}, // manifest.json names the gzip image
 		}},
 		{"sentinel, docker-archive", "zstd-chunked-sentinel.tar", "docker-sentinel.tar", nil, []want{
-			{"ctr-2.3", true, []string{"docker.io/library/sentinel:1"}, ""},
-			{"kind", true, []string{"docker.io/library/sentinel:1"}, ""},
+			{"ctr-2.3", true, []string{"docker.io/library/sentinel:1"}, "", ""},
+			{"kind", true, []string{"docker.io/library/sentinel:1"}, "", ""},
 		}},
 		{"mislabelled, repaired", "mislabelled.tar", "oci-mislabelled.tar", nil, []want{
-			{"kind", true, []string{"docker.io/library/mislabelled:1"}, ""},
-			{"ctr-2.3", true, []string{"docker.io/library/mislabelled:1"}, ""},
-			{"docker-24", false, nil, "zstd"}, // the amd64 layer is zstd (no longer labelled gzip)
+			{"kind", true, []string{"docker.io/library/mislabelled:1"}, "", ""},
+			{"ctr-2.3", true, []string{"docker.io/library/mislabelled:1"}, "", ""},
+			{"docker-24", false, nil, "", "zstd"}, // the amd64 layer is zstd (no longer labelled gzip)
 		}},
 		{"signed, --attestations strip", "signed.tar", "oci-signed-strip.tar", []string{"attestations", "strip"}, []want{
-			{"ctr-1.6", true, []string{"docker.io/library/signed:1"}, ""},
-			{"ctr-2.3", true, []string{"docker.io/library/signed:1"}, ""},
-			{"k3s", true, []string{"docker.io/library/signed:1"}, ""},
+			{"ctr-1.6", true, []string{"docker.io/library/signed:1"}, "", ""},
+			{"ctr-2.3", true, []string{"docker.io/library/signed:1"}, "", ""},
+			{"k3s", true, []string{"docker.io/library/signed:1"}, "", ""},
 		}},
 		{"signed, kept", "signed.tar", "oci-signed.tar", nil, []want{
 			// retar names no cosign artifact: ctr takes them for referrers
-			{"ctr-1.6", true, []string{"docker.io/library/signed:1"}, ""},
-			{"ctr-2.3", true, []string{"docker.io/library/signed:1"}, "garbage collection"},
-			{"kind", true, []string{"docker.io/library/signed:1"}, "referrers in index.json"},
-			{"docker-24", true, []string{"docker.io/library/signed:1"}, ""},
-			{"podman", true, []string{"docker.io/library/signed:1"}, ""},
+			{"ctr-1.6", true, []string{"docker.io/library/signed:1"}, "", ""},
+			{"ctr-2.3", true, []string{"docker.io/library/signed:1"}, "", "garbage collection"},
+			{"kind", true, []string{"docker.io/library/signed:1"}, "", "referrers in index.json"},
+			{"docker-24", true, []string{"docker.io/library/signed:1"}, "", ""},
+			{"podman", true, []string{"docker.io/library/signed:1"}, "", ""},
 		}},
 		{"BuildKit attestations as referrers", "buildkit-attestations.tar", "oci-referrers.tar", []string{"attestations", "referrers"}, []want{
-			{"kind", true, []string{"docker.io/library/app:1"}, "2 referrers in index.json"},
-			{"ctr-2.3", true, []string{"docker.io/library/app:1"}, "garbage collection"},
-			{"docker-29-containerd", true, []string{"docker.io/library/app:1"}, "keeps them as referrers"},
+			{"kind", true, []string{"docker.io/library/app:1"}, "", "2 referrers in index.json"},
+			{"ctr-2.3", true, []string{"docker.io/library/app:1"}, "", "garbage collection"},
+			{"docker-29-containerd", true, []string{"docker.io/library/app:1"}, "", "keeps them as referrers"},
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := check.Archive(openPath(t, conv(t, supply(c.src), c.dst, c.set...)), amd64)
-			for _, w := range c.wants {
-				v := verdict(t, r, w.consumer)
-				assert.Equal(t, w.loads, v.Loads, "%s loads (%q)", w.consumer, v.Problems)
-				if w.names != nil {
-					assert.Equal(t, w.names, nonNil(v.Names), "%s names", w.consumer)
-				}
-				if w.problem != "" && !slices.ContainsFunc(v.Problems, func(p string) bool { return strings.Contains(p, w.problem) }) {
-					t.Errorf("%s: problems %q lack %q", w.consumer, v.Problems, w.problem)
-				}
-			}
+			checkVerdicts(t, check.Archive(openPath(t, conv(t, supply(c.src), c.dst, c.set...)), amd64), c.wants, false)
 		})
 	}
 }

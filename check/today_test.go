@@ -26,6 +26,34 @@ func verdict(t *testing.T, r *check.Report, id string) check.Verdict {
 	return r.Consumers[i]
 }
 
+// want is what one loader's verdict must say.
+type want struct {
+	consumer string
+	loads    bool
+	names    []string // exactly, when not nil
+	message  string   // Verdict.Message, when set (or always: checkVerdicts' exact)
+	problem  string   // a problem must contain this, when set
+}
+
+// checkVerdicts compares a report's verdicts with what they must say; with
+// exact, an empty message says the verdict quotes nothing.
+func checkVerdicts(t *testing.T, r *check.Report, wants []want, exact bool) {
+	t.Helper()
+	for _, w := range wants {
+		v := verdict(t, r, w.consumer)
+		assert.Equal(t, w.loads, v.Loads, "%s loads (%q)", w.consumer, v.Problems)
+		if w.names != nil {
+			assert.Equal(t, w.names, nonNil(v.Names), "%s names", w.consumer)
+		}
+		if exact || w.message != "" {
+			assert.Equal(t, w.message, v.Message, "%s message", w.consumer)
+		}
+		if w.problem != "" && !slices.ContainsFunc(v.Problems, func(p string) bool { return strings.Contains(p, w.problem) }) {
+			t.Errorf("%s: problems %q lack %q", w.consumer, v.Problems, w.problem)
+		}
+	}
+}
+
 // TestCheckTodaysLoaders pins the rules for docker 29 in both stores,
 // containerd 2.3/2.4, kind and k3s to the outcomes interop/LOADERS.md
 // measured for archives of each shape (and nerdctl's to its code): loads,
@@ -35,13 +63,6 @@ func TestCheckTodaysLoaders(t *testing.T) {
 	d29 := func(n string) string { return filepath.Join("..", "golden", "testdata", "real-docker29", n) }
 	fix := func(n string) string { return filepath.Join("..", "golden", "testdata", "thirdparty", n) }
 	named := []string{"docker.io/library/retar-test:1"}
-	type want struct {
-		consumer string
-		loads    bool
-		names    []string // exactly, when not nil
-		message  string   // Verdict.Message, when set
-		problem  string   // a problem must contain this, when set
-	}
 	sparse := imagetest.New(t, imagetest.Layers(2), imagetest.Names("docker.io/library/retar-test:1"))
 	for _, c := range []struct {
 		name, path string
@@ -107,20 +128,7 @@ func TestCheckTodaysLoaders(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := check.Archive(openPath(t, c.path), amd64)
-			for _, w := range c.wants {
-				v := verdict(t, r, w.consumer)
-				assert.Equal(t, w.loads, v.Loads, "%s loads (%q)", w.consumer, v.Problems)
-				if w.names != nil {
-					assert.Equal(t, w.names, nonNil(v.Names), "%s names", w.consumer)
-				}
-				if w.message != "" {
-					assert.Equal(t, w.message, v.Message, "%s message", w.consumer)
-				}
-				if w.problem != "" && !slices.ContainsFunc(v.Problems, func(p string) bool { return strings.Contains(p, w.problem) }) {
-					t.Errorf("%s: problems %q lack %q", w.consumer, v.Problems, w.problem)
-				}
-			}
+			checkVerdicts(t, check.Archive(openPath(t, c.path), amd64), c.wants, false)
 		})
 	}
 }
