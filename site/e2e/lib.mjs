@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -78,6 +79,24 @@ export async function newPage(browser, server) {
   await page.waitForFunction(() => window.retar && window.retar.version, null, { timeout: 60_000 });
   return { context, page, requests, errors };
 }
+
+// pageSession starts the static server and Chromium before a test file's
+// tests and stops them after; its newPage opens the page in them.
+export function pageSession() {
+  const s = { newPage: () => newPage(s.browser, s.server) };
+  before(async () => {
+    s.server = await startServer();
+    s.browser = await launch();
+  });
+  after(async () => {
+    await s.browser?.close();
+    s.server?.close();
+  });
+  return s;
+}
+
+// tid selects an element of the page by its data-testid.
+export const tid = (id) => `[data-testid=${id}]`;
 
 // foreignRequests lists the requests that left the page's origin
 // (blob: and data: URLs are the page's own).

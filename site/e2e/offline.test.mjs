@@ -2,27 +2,17 @@
 // the page, the Worker, retar.wasm and the hashers on the first visit, so
 // with the network off a reload still converts; its manifest and icons make
 // Chromium offer to install it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launch, launchPersistent, newPage, foreignRequests, dropFile, retar, fixtures, out } from './lib.mjs';
+import { pageSession, tid, launchPersistent, foreignRequests, dropFile, retar, fixtures, out } from './lib.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-const tid = (id) => `[data-testid=${id}]`;
+const session = pageSession();
 
 test('load once, go offline, reload, convert', async () => {
-  const { context, page, requests, errors } = await newPage(browser, server);
+  const { context, page, requests, errors } = await session.newPage();
   try {
     // the first visit installs the service worker, which takes the page
     await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 30_000 });
@@ -62,7 +52,7 @@ test('load once, go offline, reload, convert', async () => {
     await retar('verify', file);
     const info = JSON.parse((await retar('inspect', `oci-archive:${file}`)).stdout);
     assert.deepEqual(info.Images[0].Names, ['example.com/retar/offline:1']);
-    assert.deepEqual(foreignRequests(requests, server.origin), []);
+    assert.deepEqual(foreignRequests(requests, session.server.origin), []);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
@@ -76,7 +66,7 @@ test('Chromium finds the page installable (manifest, icons, service worker)', as
   const context = await launchPersistent(profile);
   try {
     const page = context.pages()[0] || await context.newPage();
-    await page.goto(server.url);
+    await page.goto(session.server.url);
     await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 30_000 });
     const cdp = await context.newCDPSession(page);
     const m = await cdp.send('Page.getAppManifest');

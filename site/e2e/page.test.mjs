@@ -2,25 +2,13 @@
 // docker-archive, read what it holds, name it, convert to oci-archive,
 // download, and check the download with the native CLI (and ctr, when a
 // private containerd is running: RETAR_CTR_ADDRESS, set by site/e2e/run.sh).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  startServer, launch, newPage, foreignRequests, dropFile, retar, fixtures, out, run, stageFiles,
-} from './lib.mjs';
+import { pageSession, tid, foreignRequests, dropFile, retar, fixtures, out, run, stageFiles } from './lib.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-const tid = (id) => `[data-testid=${id}]`;
+const session = pageSession();
 
 async function download(page, file) {
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click(tid('download'))]);
@@ -30,7 +18,7 @@ async function download(page, file) {
 }
 
 test('drop a docker-archive, name it, convert to oci-archive, download, verify, import', async () => {
-  const { context, page, requests, errors } = await newPage(browser, server);
+  const { context, page, requests, errors } = await session.newPage();
   try {
     // an unnamed docker-archive, as skopeo writes it: the page says what that means
     await dropFile(page, join(fixtures, 'skopeo-docker-archive-unnamed.tar'));
@@ -89,7 +77,7 @@ test('drop a docker-archive, name it, convert to oci-archive, download, verify, 
       for (const n of names) assert.ok(listed.includes(n), `ctr registered ${n}: ${listed.join(' ')}`);
     }
 
-    assert.deepEqual(foreignRequests(requests, server.origin), [], 'no request left the page\'s origin');
+    assert.deepEqual(foreignRequests(requests, session.server.origin), [], 'no request left the page\'s origin');
     assert.ok(requests.some((u) => u.endsWith('/retar.wasm.gz')), 'the Worker\'s requests are seen too');
     assert.deepEqual(errors, []);
   } finally {
@@ -98,7 +86,7 @@ test('drop a docker-archive, name it, convert to oci-archive, download, verify, 
 });
 
 test('pick a layout folder with the folder input, convert to docker-archive', async () => {
-  const { context, page, requests, errors } = await newPage(browser, server);
+  const { context, page, requests, errors } = await session.newPage();
   try {
     await page.setInputFiles(tid('folder-input'), join(fixtures, 'podman-save-oci-dir'));
     await page.waitForSelector(`${tid('layers')} tbody tr`);
@@ -112,7 +100,7 @@ test('pick a layout folder with the folder input, convert to docker-archive', as
     await retar('verify', file);
     const info = JSON.parse((await retar('inspect', file)).stdout);
     assert.ok(info.RepoTags.includes('docker.io/library/retar-e2e:folder'), info.RepoTags.join(' '));
-    assert.deepEqual(foreignRequests(requests, server.origin), []);
+    assert.deepEqual(foreignRequests(requests, session.server.origin), []);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
@@ -120,7 +108,7 @@ test('pick a layout folder with the folder input, convert to docker-archive', as
 });
 
 test('an archive with two images offers a choice; converting one of them', async () => {
-  const { context, page, errors } = await newPage(browser, server);
+  const { context, page, errors } = await session.newPage();
   try {
     await page.setInputFiles(tid('file-input'), join(fixtures, 'docker-save-two-images.tar'));
     await page.waitForSelector(`${tid('images')} tbody tr >> nth=1`);
@@ -145,7 +133,7 @@ test('an archive with two images offers a choice; converting one of them', async
 });
 
 test('errors are shown in the page, clearly', async () => {
-  const { context, page, errors } = await newPage(browser, server);
+  const { context, page, errors } = await session.newPage();
   try {
     const notes = join(out, 'notes.txt');
     await run('sh', ['-c', `echo 'not an image archive' > '${notes}'`]);
@@ -176,7 +164,7 @@ test('errors are shown in the page, clearly', async () => {
 });
 
 test('the drop zone is reachable and usable from the keyboard', async () => {
-  const { context, page } = await newPage(browser, server);
+  const { context, page } = await session.newPage();
   try {
     // listen first: that turns on Chromium's file chooser interception
     const chosen = new Promise((res) => page.once('filechooser', res));

@@ -3,28 +3,18 @@
 // each new file; the file picker names what was dropped; the loaders' notes
 // point to the page's own fields; a docker-archive's missing manifest is
 // explained; errors are in the user's words with the detail behind a toggle.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, newPage, foreignRequests, dropFile, retar, fixtures, out, bigArchive } from './lib.mjs';
+import { pageSession, tid, foreignRequests, dropFile, retar, fixtures, out, bigArchive } from './lib.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-const tid = (id) => `[data-testid=${id}]`;
+const session = pageSession();
 const statusIs = (page, re) => page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status').textContent), re.source, { timeout: 60_000 });
 
 test('reading a large archive shows the bar, its rate and Cancel, and Cancel stops it', async () => {
   const big = await bigArchive(512);
-  const { context, page, requests, errors } = await newPage(browser, server);
+  const { context, page, requests, errors } = await session.newPage();
   try {
     // what the task box shows, each time it changes
     await page.evaluate(() => {
@@ -60,7 +50,7 @@ test('reading a large archive shows the bar, its rate and Cancel, and Cancel sto
     assert.equal(await page.isHidden('#options'), true);
     await dropFile(page, join(fixtures, 'docker-save-single.tar'));
     await statusIs(page, /^Read docker-save-single\.tar/);
-    assert.deepEqual(foreignRequests(requests, server.origin), []);
+    assert.deepEqual(foreignRequests(requests, session.server.origin), []);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
@@ -68,7 +58,7 @@ test('reading a large archive shows the bar, its rate and Cancel, and Cancel sto
 });
 
 test('the name fields are filled from each new file, never kept from the last one', async () => {
-  const { context, page, errors } = await newPage(browser, server);
+  const { context, page, errors } = await session.newPage();
   const fields = () => page.evaluate(() => [document.getElementById('name').value, document.getElementById('tags').value]);
   try {
     await dropFile(page, join(fixtures, 'docker-save-two-tags.tar'));
@@ -101,7 +91,7 @@ test('the name fields are filled from each new file, never kept from the last on
 });
 
 test('after a drop the file picker names the dropped file', async () => {
-  const { context, page } = await newPage(browser, server);
+  const { context, page } = await session.newPage();
   try {
     await page.setInputFiles(tid('folder-input'), join(fixtures, 'podman-save-oci-dir'));
     await statusIs(page, /^Read folder podman-save-oci-dir/);
@@ -118,7 +108,7 @@ test('after a drop the file picker names the dropped file', async () => {
 });
 
 test('the loaders\' notes point to the Name field, not to the command line', async () => {
-  const { context, page } = await newPage(browser, server);
+  const { context, page } = await session.newPage();
   try {
     await dropFile(page, join(fixtures, 'skopeo-docker-archive-unnamed.tar'));
     await page.waitForSelector(`${tid('loaders')} tbody tr`);
@@ -134,7 +124,7 @@ test('the loaders\' notes point to the Name field, not to the command line', asy
 });
 
 test('a docker-archive result says why it has no manifest digest', async () => {
-  const { context, page } = await newPage(browser, server);
+  const { context, page } = await session.newPage();
   try {
     await dropFile(page, join(fixtures, 'skopeo-oci-archive-named.tar'));
     await statusIs(page, /^Read /);
@@ -155,7 +145,7 @@ test('a docker-archive result says why it has no manifest digest', async () => {
 });
 
 test('errors are said in the user\'s words, the detail behind a toggle', async () => {
-  const { context, page, errors } = await newPage(browser, server);
+  const { context, page, errors } = await session.newPage();
   try {
     const cases = [
       { name: 'notes.txt', data: 'not an image archive\n', summary: /^notes\.txt is not an image archive: it is not a tar file/, detail: /notes\.txt: not a tar archive/ },
