@@ -56,6 +56,16 @@ func dockerArchive(t *testing.T, p string) imagetest.Members {
 	return ms
 }
 
+// sourceArchive writes the test image's docker-archive as src.tar in a new
+// temporary directory, and gives both.
+func sourceArchive(t *testing.T) (dir, src string) {
+	t.Helper()
+	dir = t.TempDir()
+	src = filepath.Join(dir, "src.tar")
+	dockerArchive(t, src)
+	return dir, src
+}
+
 func sha(t *testing.T, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -83,9 +93,7 @@ var destinations = []string{"docker-archive", "oci-archive", "oci", "dir"}
 func dstRef(layout, p string) string { return layout + ":" + p }
 
 func TestUsageErrors(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	out := filepath.Join(dir, "out")
 	for _, args := range [][]string{
 		{},
@@ -300,9 +308,7 @@ func inspectJSON(t *testing.T, ref string) map[string]any {
 }
 
 func TestConvertEachLayout(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	before := sha(t, src)
 	in := inspectJSON(t, src)
 	if in["Name"] != "docker.io/"+imageName && in["Name"] != imageName {
@@ -394,9 +400,7 @@ func sameOutput(t *testing.T, layout, a, b string) {
 
 func TestReproducible(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "")
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, layout := range destinations {
 		t.Run(layout, func(t *testing.T) {
 			a, b := filepath.Join(dir, layout+"-a"), filepath.Join(dir, layout+"-b")
@@ -412,9 +416,7 @@ func TestReproducible(t *testing.T) {
 }
 
 func TestSourceDateEpoch(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	mtimes := func(t *testing.T, epoch string) (map[int64]int, string) {
 		t.Setenv("SOURCE_DATE_EPOCH", epoch)
 		out := filepath.Join(dir, "out-"+epoch+".tar")
@@ -481,9 +483,7 @@ func TestConvertOntoItself(t *testing.T) {
 // Failures while writing, after a good plan: nothing at the destination,
 // nothing beside it, and what was there is left as it was.
 func TestWriteFailuresLeaveNothing(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 
 	t.Run("archive onto a directory", func(t *testing.T) {
 		dst := filepath.Join(dir, "a-dir")
@@ -526,9 +526,7 @@ func TestWriteFailuresLeaveNothing(t *testing.T) {
 }
 
 func TestRefuseNonLayoutDirectory(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, layout := range []string{"oci", "dir"} {
 		t.Run(layout, func(t *testing.T) {
 			dst := filepath.Join(dir, "home-"+layout)

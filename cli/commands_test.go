@@ -33,9 +33,7 @@ func TestVersion(t *testing.T) {
 // GNU-style flags: anywhere on the line, before or after the positionals,
 // global ones before the command, --flag=value, -t NAME.
 func TestFlagsAnywhere(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, args := range [][]string{
 		{"convert", src, "oci-archive:" + filepath.Join(dir, "a.tar"), "-q", "--format", "oci", "-t", "example.com/x:2"},
 		{"-q", "convert", src, "--format=oci", "oci-archive:" + filepath.Join(dir, "b.tar"), "--tag=example.com/x:2"},
@@ -82,9 +80,7 @@ func TestHelpLayout(t *testing.T) {
 // plain prints lines a person reads; neither goes to stdout; -q and a
 // non-terminal stderr print none.
 func TestProgressModes(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	code, stdout, stderr := run(t, "convert", "--progress=json", src, "oci-archive:"+filepath.Join(dir, "j.tar"))
 	require.Equal(t, 0, code, stderr)
 	assert.Empty(t, stdout)

@@ -212,9 +212,7 @@ func TestAllPlatformsShapes(t *testing.T) {
 // nothing.
 func TestTransformUsageErrors(t *testing.T) {
 	tmp := isolateTmp(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, c := range []struct {
 		flags []string
 		says  string
@@ -263,9 +261,7 @@ func TestTransformUsageErrors(t *testing.T) {
 // (gzip 1-9, zstd 1-22), or with no --compress to apply to, is a usage error
 // rather than silently something else.
 func TestCompressLevelOutOfRangeRejected(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, flags := range [][]string{
 		{"--compress", "zstd", "--compress-level", "23"},
 		{"--compress", "zstd", "--compress-level", "-1"},
@@ -295,9 +291,7 @@ func compressFile(t *testing.T, c imagetest.Compression, in, out string) {
 // (also re-encoding their layers) and verify; TMPDIR is left clean.
 func TestCompressedInputs(t *testing.T) {
 	tmp := isolateTmp(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	gz, zs := src+".gz", src+".zst"
 	compressFile(t, imagetest.Gzip, src, gz)
 	compressFile(t, imagetest.Zstd, src, zs)

@@ -44,9 +44,7 @@ func oneLineFailure(t *testing.T, code int, stderr string, wantCode int, names .
 }
 
 func TestDestinationDirectoryPolicy(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, c := range []struct {
 		layout  string
 		files   map[string]string
@@ -93,9 +91,7 @@ func TestDestinationDirectoryPolicy(t *testing.T) {
 }
 
 func TestDestinationFileModeKept(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	dst := filepath.Join(dir, "out.tar")
 	os.WriteFile(dst, []byte("old"), 0o600)
 	os.Chmod(dst, 0o600)
@@ -112,9 +108,7 @@ func TestDestinationFileModeKept(t *testing.T) {
 }
 
 func TestDestinationSymlinkIsReplacedNotFollowed(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	target := filepath.Join(dir, "target.tar")
 	os.WriteFile(target, []byte("the link's target"), 0o644)
 	link := filepath.Join(dir, "link.tar")
@@ -129,9 +123,7 @@ func TestDestinationSymlinkIsReplacedNotFollowed(t *testing.T) {
 }
 
 func TestDestinationDevicesAndFIFOs(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	want := filepath.Join(dir, "want.tar")
 	mustRun(t, "convert", "-q", src, "oci-archive:"+want)
 
@@ -224,9 +216,7 @@ func TestDestinationDevicesAndFIFOs(t *testing.T) {
 }
 
 func TestDestinationInsideSourceIsRefused(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	layout := filepath.Join(dir, "layout")
 	mustRun(t, "convert", "-q", src, "oci:"+layout)
 	before := treeOf(t, layout)
@@ -242,9 +232,7 @@ func TestDestinationInsideSourceIsRefused(t *testing.T) {
 // Concurrent writers of one destination: one wins whole, the others fail
 // with one line, and nothing is left behind.
 func TestConcurrentWritersOfOneDestination(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, layout := range []string{"oci", "oci-archive"} {
 		t.Run(layout, func(t *testing.T) {
 			dst := filepath.Join(dir, "shared-"+layout)
@@ -280,9 +268,7 @@ func TestConcurrentWritersOfOneDestination(t *testing.T) {
 }
 
 func TestSourcesThatAreNotFiles(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	data, _ := os.ReadFile(src)
 	t.Run("a character device is refused", func(t *testing.T) {
 		for _, dev := range []string{"/dev/zero", "/dev/null"} {
@@ -348,9 +334,7 @@ func TestSourcesThatAreNotFiles(t *testing.T) {
 }
 
 func TestSourceDateEpochValidatedFirst(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	for _, v := range []string{"-1", "abc", "1.5", "99999999999999"} {
 		t.Setenv("SOURCE_DATE_EPOCH", v)
 		code, _, stderr := run(t, "convert", src, filepath.Join(dir, "out.tar"))
@@ -391,9 +375,7 @@ func retarBinary(t *testing.T) string {
 }
 
 func TestDevStdinIsAStream(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	_, src := sourceArchive(t)
 	data, _ := os.ReadFile(src)
 	cmd := exec.Command(retarBinary(t), "inspect", "/dev/stdin")
 	cmd.Stdin = bytes.NewReader(data) // a pipe, not the file
@@ -455,9 +437,7 @@ func TestSignalsStopAndClean(t *testing.T) {
 // Even --force does not replace the root, the home directory, or the
 // directory a user stands in.
 func TestForceSparesPreciousDirectories(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	dockerArchive(t, src)
+	dir, src := sourceArchive(t)
 	home := filepath.Join(dir, "home")
 	os.Mkdir(home, 0o755)
 	os.WriteFile(filepath.Join(home, "thesis"), []byte("x"), 0o644)
