@@ -25,7 +25,6 @@ type deferredHashes struct {
 	h     Hashing
 	of    map[*Blob]*Archive // the source each blob is in
 	order []*Blob            // in the order the plan writes them
-	index map[*Blob]int
 
 	once   sync.Once
 	cancel context.CancelFunc
@@ -46,13 +45,11 @@ func (d *deferredHashes) add(a *Archive, b *Blob) {
 // orderBy fixes the hashing order to the order the entries write the blobs;
 // blobs no entry writes are not hashed at all (nothing copies them).
 func (d *deferredHashes) orderBy(entries []Entry) {
-	d.index = map[*Blob]int{}
+	seen := map[*Blob]bool{}
 	for _, e := range entries {
-		if b := e.blob; b != nil && d.of[b] != nil {
-			if _, ok := d.index[b]; !ok {
-				d.index[b] = len(d.order)
-				d.order = append(d.order, b)
-			}
+		if b := e.blob; b != nil && d.of[b] != nil && !seen[b] {
+			seen[b] = true
+			d.order = append(d.order, b)
 		}
 	}
 	d.done = make([]chan struct{}, len(d.order))
