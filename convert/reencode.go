@@ -148,7 +148,7 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, spare boo
 	// The new blob's digest is hashed from what the encoder writes; written
 	// uncompressed, it is the diff, hashed once for both.
 	out := digest.SHA256.Digester()
-	toOut := []io.Writer{sp}
+	toOut := []io.Writer{spillWriter{sp}}
 	if opts.Compress == Uncompressed && diffHash != nil && diffAlg == digest.SHA256 {
 		out = diffHash
 	} else {
@@ -279,9 +279,20 @@ type asideWriter struct {
 
 const asideDepth = 4
 
-// errWrite marks an error of a writer beside the conversion (the spill), not
-// of the layer being decoded.
+// errWrite marks an error of the spill the layer is written to, not of the
+// layer being decoded.
 var errWrite = errors.New("write")
+
+// spillWriter marks its spill's write errors with errWrite.
+type spillWriter struct{ w io.Writer }
+
+func (s spillWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errWrite, err)
+	}
+	return n, err
+}
 
 func newAside(w io.Writer, all *[]*asideWriter) *asideWriter {
 	a := &asideWriter{w: w, ch: make(chan *[]byte, asideDepth), done: make(chan struct{})}
@@ -289,9 +300,7 @@ func newAside(w io.Writer, all *[]*asideWriter) *asideWriter {
 		defer close(a.done)
 		for p := range a.ch {
 			if a.err == nil {
-				if _, err := a.w.Write(*p); err != nil {
-					a.err = fmt.Errorf("%w: %w", errWrite, err)
-				}
+				_, a.err = a.w.Write(*p)
 			}
 			asideChunks.Put(p)
 		}
