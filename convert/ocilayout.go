@@ -197,7 +197,7 @@ func indexOf(out []outImage) ocispec.Index {
 				base.Annotations[k] = v
 			}
 		}
-		if slices.ContainsFunc(o.referrers, func(r *Node) bool { return cosignSuffix(referrerEntry(r).Annotations) != "" }) {
+		if slices.ContainsFunc(o.referrers, func(r *Node) bool { return cosignTag(r) != "" }) {
 			// as cosign save marks the image its artifacts vouch for
 			base.Annotations[annotationCosignKind] = cosignKindImage
 			if o.root.Index != nil {

@@ -41,6 +41,9 @@ var cosignKinds = map[string]string{
 	"sbom": "dev.cosignproject.cosign/sboms",
 }
 
+// digestTag is a digest as the tag schemes write it: <alg>-<hex>.
+func digestTag(d digest.Digest) string { return d.Algorithm().String() + "-" + d.Encoded() }
+
 // cosignSuffix is the tag-scheme suffix of a descriptor's cosign kind, or "".
 func cosignSuffix(ann map[string]string) string {
 	for suffix, kind := range cosignKinds {
@@ -212,7 +215,7 @@ func cosignTag(r *Node) string {
 	}
 	s := subjectDigest(r)
 	if suffix := cosignSuffix(r.Desc.Annotations); suffix != "" && s != "" {
-		return s.Algorithm().String() + "-" + s.Encoded() + "." + suffix
+		return digestTag(s) + "." + suffix
 	}
 	return ""
 }
@@ -403,9 +406,9 @@ func (r *rewriter) follow(ref, subj *Node) (*Node, error) {
 		ann[AnnotationSubject] = subj.Desc.Digest.String()
 	}
 	if m := tagScheme.FindStringSubmatch(ann[ocispec.AnnotationRefName]); m != nil {
-		ann[ocispec.AnnotationRefName] = subj.Desc.Digest.Algorithm().String() + "-" + subj.Desc.Digest.Encoded() + "." + m[3]
+		ann[ocispec.AnnotationRefName] = digestTag(subj.Desc.Digest) + "." + m[3]
 	} else if referrersTag.MatchString(ann[ocispec.AnnotationRefName]) {
-		ann[ocispec.AnnotationRefName] = subj.Desc.Digest.Algorithm().String() + "-" + subj.Desc.Digest.Encoded()
+		ann[ocispec.AnnotationRefName] = digestTag(subj.Desc.Digest)
 	}
 	if len(ann) > 0 {
 		n.Desc.Annotations = ann
