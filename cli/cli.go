@@ -555,7 +555,7 @@ func (e *env) inspect(ctx context.Context, arg string, raw, config bool) error {
 	}
 	defer closeSrc()
 	in, err := a.Inspect(ctx, convert.InspectOptions{Pick: src.Pick, Platforms: e.opts.Platforms,
-		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, Hashing: convert.Hashing{Limits: e.opts.Hashing.Limits}})
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, Hashing: convert.Hashing{Limits: e.opts.Hashing.Limits, Sum: mappedSum}})
 	if err != nil {
 		return err
 	}
@@ -597,7 +597,7 @@ func (e *env) verify(ctx context.Context, arg string) error {
 	}
 	defer closeSrc()
 	prog := e.meter("verifying")
-	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.update, Limits: e.opts.Hashing.Limits})
+	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.update, Limits: e.opts.Hashing.Limits, Sum: mappedSum})
 	prog.finish(err)
 	if err != nil {
 		return err // the notices would repeat it
