@@ -234,8 +234,12 @@ func replaceableDir(dir string, l convert.Layout) error {
 		return err
 	}
 	if foreign != "" {
-		return fmt.Errorf("%s is not empty and not a %s layout (%s is not part of one): refusing to replace it; --force replaces the directory and everything in it",
-			dir, l, filepath.Join(dir, foreign))
+		kind := "a " + string(l)
+		if l == convert.OCI {
+			kind = "an " + string(l)
+		}
+		return fmt.Errorf("%s is not empty and not %s layout (%s is not part of one): refusing to replace it; --force replaces the directory and everything in it",
+			dir, kind, filepath.Join(dir, foreign))
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func TestDestinationDirectoryPolicy(t *testing.T) {
 			}
 			before := treeOf(t, dst)
 			code, _, stderr := run(t, "convert", src, dstRef(c.layout, dst))
-			oneLineFailure(t, code, stderr, 1, filepath.Join(dst, c.foreign), "--force")
+			oneLineFailure(t, code, stderr, 1, filepath.Join(dst, c.foreign), "--force", "not "+map[string]string{"oci": "an oci", "dir": "a dir"}[c.layout]+" layout")
 			assert.Equal(t, before, treeOf(t, dst), "the directory changed")
 			// --force replaces it, as it says.
 			mustRun(t, "convert", "-q", "--force", src, dstRef(c.layout, dst))
