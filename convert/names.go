@@ -146,20 +146,7 @@ func (p namePicker) matches(n Name) bool {
 
 // uniqueNames drops repeats, keeping the first of each, in linear time:
 // names are gathered with repeats and made unique once.
-func uniqueNames(names []Name) []Name {
-	if len(names) < 2 {
-		return names
-	}
-	seen := make(map[string]bool, len(names))
-	out := names[:0:0]
-	for _, n := range names {
-		if k := n.String(); !seen[k] {
-			seen[k] = true
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func uniqueNames(names []Name) []Name { return uniqueBy(names, Name.String) }
 
 // allRaw reports whether none of names is a docker reference (bare tags).
 func allRaw(names []Name) bool {

@@ -57,13 +57,19 @@ func Bundle(ctx context.Context, sources []Source, opts Options) (*Plan, error) 
 
 // uniqueStrings keeps the first of each string, in order: a notice about a
 // blob two images share is said once.
-func uniqueStrings(ss []string) []string {
-	seen := map[string]bool{}
-	out := ss[:0]
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+func uniqueStrings(ss []string) []string { return uniqueBy(ss, func(s string) string { return s }) }
+
+// uniqueBy keeps the first element of each key, in order, in linear time.
+func uniqueBy[T any, K comparable](s []T, key func(T) K) []T {
+	if len(s) < 2 {
+		return s
+	}
+	seen := make(map[K]bool, len(s))
+	out := make([]T, 0, len(s))
+	for _, e := range s {
+		if k := key(e); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
 		}
 	}
 	return out
@@ -518,10 +524,5 @@ func (a *Archive) checkComplete(root *Node, warnings *[]string, sparse, needLaye
 
 // uniqueNodes drops nodes of a digest already listed, keeping the first.
 func uniqueNodes(ns []*Node) []*Node {
-	seen := map[digest.Digest]bool{}
-	return slices.DeleteFunc(ns, func(n *Node) bool {
-		dup := seen[n.Desc.Digest]
-		seen[n.Desc.Digest] = true
-		return dup
-	})
+	return uniqueBy(ns, func(n *Node) digest.Digest { return n.Desc.Digest })
 }
