@@ -272,10 +272,19 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	spills := &tempSpills{}
 	defer spills.remove()
 	opts.Spill = spills.new
-	opts.VerifyAsWritten = out.stream == nil // written aside and renamed: hashed as it is copied
-	opts.Hashing.Sum = mappedSum
-	sources, closeSources, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
-	defer closeSources()
+	opts.VerifyAsWritten = true // what is written is what is hashed
+	opts.Hashing.Sum, opts.Hashing.Feed = mappedSum, mappedFeed
+	var opened []*source
+	opts.SourcesUnchanged = func() error {
+		for _, s := range opened {
+			if err := s.unchanged(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sources, opened, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
+	defer closeAll(opened)
 	if err != nil {
 		return err
 	}
@@ -418,29 +427,29 @@ func sourceDirs(srcs []imageRef) []string {
 	return dirs
 }
 
-// openSources opens every SRC; closeAll releases what opening took, however
-// far it got.
-func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limits) (sources []convert.Source, closeAll func(), err error) {
-	var opened []*source
-	closeAll = func() {
-		for _, s := range opened {
-			s.Close()
-		}
-	}
+// openSources opens every SRC; what it opened, however far it got, is for
+// closeAll.
+func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limits) (sources []convert.Source, opened []*source, err error) {
 	for _, src := range srcs {
 		s, err := openSource(ctx, src, e.stdin, lim)
 		if err != nil {
-			return nil, closeAll, err
+			return nil, opened, err
 		}
 		opened = append(opened, s)
 		a, err := convert.Open(s.in)
 		if err != nil {
-			return nil, closeAll, err
+			return nil, opened, err
 		}
 		e.notices(a.Warnings)
 		sources = append(sources, convert.Source{Archive: a, Pick: src.Pick})
 	}
-	return sources, closeAll, nil
+	return sources, opened, nil
+}
+
+func closeAll(opened []*source) {
+	for _, s := range opened {
+		s.Close()
+	}
 }
 
 // plan runs the conversion's stages, with progress and notices. With

@@ -114,7 +114,7 @@ func TestProgressModes(t *testing.T) {
 
 	code, _, stderr = run(t, "convert", "--progress", "plain", src, "oci-archive:"+filepath.Join(dir, "p.tar"))
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stderr, "verifying: 2 blobs")
+	assert.Contains(t, stderr, "verifying: 3 blobs") // two layers and the config, checked where they land
 	assert.Contains(t, stderr, "verifying: done,")
 	assert.Contains(t, stderr, "writing: done,")
 

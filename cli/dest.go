@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/retar-dev/retar/convert"
 )
@@ -340,7 +341,7 @@ func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress fun
 			removeTemp(tmp.Name())
 		}
 	}()
-	if err = p.WriteTar(&fileSink{ctx: ctx, f: tmp, progress: progress}); err != nil {
+	if err = p.WriteTar(&tempSink{fileSink: fileSink{ctx: ctx, f: tmp, progress: progress}}); err != nil {
 		return err
 	}
 	if err = o.keepMode(tmp.Name(), 0o644); err != nil {
@@ -447,13 +448,20 @@ func writeFile(ctx context.Context, p *convert.Plan, e *convert.Entry, target st
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	// Read and write: the plan reads back and verifies what it copies in.
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
 	if err != nil {
 		return err
 	}
-	if err := p.WriteContent(e, &fileSink{ctx: ctx, f: f, progress: progress}); err != nil {
-		f.Close()
+	var once sync.Once
+	closeF := func() { once.Do(func() { f.Close() }) }
+	s := &tempSink{fileSink: fileSink{ctx: ctx, f: f, progress: progress}, release: closeF}
+	if err := p.WriteContent(e, s); err != nil {
+		closeF()
 		return err
+	}
+	if s.lent {
+		return nil // closed once verified
 	}
 	return f.Close()
 }

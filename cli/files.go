@@ -16,6 +16,7 @@ type fileSink struct {
 	ctx      context.Context // an interrupt stops the write; the caller removes the temp file
 	f        *os.File
 	progress func(int64)
+	at       int64 // bytes written so far
 }
 
 func (s *fileSink) Write(p []byte) (int, error) {
@@ -24,7 +25,26 @@ func (s *fileSink) Write(p []byte) (int, error) {
 	}
 	n, err := s.f.Write(p)
 	s.progress(int64(n))
+	s.at += int64(n)
 	return n, err
+}
+
+// tempSink writes a temporary file only retar holds, so the plan can read
+// back and verify what landed in it (convert.ReadBackSink).
+type tempSink struct {
+	fileSink
+	// release, if set, closes the file once the plan has read back what
+	// it copies into it; lent says the plan took that on.
+	release func()
+	lent    bool
+}
+
+func (s *tempSink) ReadBack() (io.ReaderAt, int64, func()) {
+	release := func() {}
+	if s.release != nil {
+		release, s.lent = s.release, true
+	}
+	return s.f, s.at, release
 }
 
 // copyChunk bounds one kernel copy, so an interrupt is seen between chunks
@@ -49,6 +69,7 @@ func (s *fileSink) CopyRange(r io.ReaderAt, off, n int64) error {
 			c, err = io.Copy(s.f, io.NewSectionReader(r, off, step))
 		}
 		s.progress(c)
+		s.at += c
 		if err == nil && c != step {
 			err = io.ErrUnexpectedEOF
 		}

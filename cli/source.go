@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/retar-dev/retar/convert"
 )
@@ -21,6 +22,31 @@ import (
 type source struct {
 	in      convert.Input
 	closers []func()
+	file    *os.File    // a regular file read in place
+	opened  os.FileInfo // and what it was when opened
+}
+
+// unchanged says whether a source file read in place is still the file it
+// was, of the size and modification time it had: one rewritten, replaced or
+// cut while it was read is an error, even where every byte retar took from
+// it verified.
+func (s *source) unchanged() error {
+	if s.file == nil {
+		return nil
+	}
+	now, err := s.file.Stat()
+	if err == nil && (now.Size() != s.opened.Size() || !now.ModTime().Equal(s.opened.ModTime())) {
+		err = fmt.Errorf("it is now %d bytes, modified %s", now.Size(), now.ModTime().Format(time.RFC3339Nano))
+	}
+	if err == nil {
+		if there, serr := os.Stat(s.in.Name); serr != nil || !os.SameFile(there, s.opened) {
+			err = errors.New("another file took its name")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s changed while it was read (%v); convert it again once it is complete", s.in.Name, err)
+	}
+	return nil
 }
 
 func (s *source) Close() {
@@ -81,6 +107,11 @@ func openSource(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Li
 	}
 	s.closers = append(s.closers, func() { f.Close() })
 	s.in.Archive, s.in.Size = f, fi.Size()
+	if s.opened, err = f.Stat(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.file = f // read in place, unless decompressed (read whole) below
 	if kind := convert.SniffArchive(f); kind != "" {
 		tmp, err := decompress(ctx, io.NewSectionReader(f, 0, fi.Size()), fi.Size(), kind, r.Path, lim)
 		if err != nil {
@@ -88,6 +119,7 @@ func openSource(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Li
 			return nil, err
 		}
 		s.adopt(tmp, kind)
+		s.file = nil
 	}
 	return s, nil
 }

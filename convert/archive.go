@@ -238,13 +238,11 @@ func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, a.errorf(b.Path, "read: %v", err)
 	}
-	alg := digest.SHA256
-	if b.Digest != "" {
-		alg = b.Digest.Algorithm()
-	}
-	if err := a.checkDigest(b, alg.FromBytes(data)); err != nil {
+	got := b.algorithm().FromBytes(data)
+	if err := a.checkContent(b, b.Size, got, Uncompressed, got); err != nil {
 		return nil, err
 	}
+	b.Digest, b.verified = got, true
 	return data, nil
 }
 

@@ -24,7 +24,12 @@ type Hashing struct {
 	// report bytes hashed so far to progress (from any goroutine, until it
 	// returns); what it does not report is counted when it returns. ok
 	// false, decided before hashing, has the blob read here instead.
-	Sum      func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm, progress func(int64)) (d digest.Digest, ok bool, err error)
+	Sum func(ctx context.Context, r io.ReaderAt, off, n int64, alg digest.Algorithm, progress func(int64)) (d digest.Digest, ok bool, err error)
+	// Feed, when set, writes n bytes of r from off to w (a hash) where
+	// they lie, without copying them into the process first: natively,
+	// through read-only mappings of a file. ok false, decided before
+	// writing anything, has them read here instead.
+	Feed     func(ctx context.Context, w io.Writer, r io.ReaderAt, off, n int64) (ok bool, err error)
 	Parallel int            // blobs hashed at once; 0: GOMAXPROCS
 	Progress func(Progress) // called as blobs are read; from one goroutine at a time
 	Deep     bool           // also decompress layers to check diff_ids
@@ -49,17 +54,12 @@ type Progress struct {
 // the size, the digest and the diff_id. Verifying and re-encoding both read
 // through it.
 type blobReader struct {
-	a    *Archive
-	b    *Blob
-	ctx  context.Context
-	f    io.ReadCloser
-	head []byte
-	hash hash.Hash // of the blob's digest algorithm
-	alg  digest.Algorithm
-	// raw hashes the bytes with the diff_id's algorithm too, when the layer
-	// is uncompressed and its digest is of another algorithm.
-	raw      hash.Hash
-	n        int64
+	a        *Archive
+	b        *Blob
+	ctx      context.Context
+	f        io.ReadCloser
+	head     []byte
+	sum      *contentSum
 	progress func(int64)
 }
 
@@ -69,14 +69,7 @@ func (a *Archive) readBlob(ctx context.Context, b *Blob, h Hashing, progress fun
 	if err != nil {
 		return nil, &LayoutError{Source: a.Source, Path: b.Path, Reason: err.Error(), Err: err}
 	}
-	r := &blobReader{a: a, b: b, ctx: ctx, f: f, alg: digest.SHA256, progress: progress}
-	if b.Digest != "" {
-		r.alg = b.Digest.Algorithm()
-	}
-	r.hash = r.alg.Hash()
-	if h.New != nil {
-		r.hash = h.New(r.alg)
-	}
+	r := &blobReader{a: a, b: b, ctx: ctx, f: f, sum: newContentSum(a, b, h), progress: progress}
 	head := make([]byte, min(4, b.Size))
 	n, err := io.ReadFull(f, head)
 	if err != nil {
@@ -85,19 +78,12 @@ func (a *Archive) readBlob(ctx context.Context, b *Blob, h Hashing, progress fun
 	}
 	r.head = head[:n]
 	b.compression = detectCompression(r.head)
-	if b.diffID != "" && b.compression == Uncompressed && b.diffID.Algorithm() != r.alg {
-		r.raw = b.diffID.Algorithm().Hash()
-	}
 	r.count(r.head)
 	return r, nil
 }
 
 func (r *blobReader) count(p []byte) {
-	r.hash.Write(p)
-	if r.raw != nil {
-		r.raw.Write(p)
-	}
-	r.n += int64(len(p))
+	r.sum.Write(p) //nolint:errcheck // hashes never fail
 	if r.progress != nil {
 		r.progress(int64(len(p)))
 	}
@@ -116,7 +102,7 @@ func (r *blobReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		r.count(p[:n])
 	}
-	if r.n > r.b.Size {
+	if r.sum.n > r.b.Size {
 		return n, r.a.errorf(r.b.Path, "more than its %d bytes", r.b.Size)
 	}
 	return n, err
@@ -124,49 +110,17 @@ func (r *blobReader) Read(p []byte) (int, error) {
 
 func (r *blobReader) Close() error { return r.f.Close() }
 
-// finish checks what was read: all of it, the digest, and the diff_id,
-// given the digest of the decompressed bytes when the caller decompressed
-// them ("" otherwise: an uncompressed layer is its own diff).
+// finish checks what was read (see contentSum.check) and records the
+// blob's digest as computed.
 func (r *blobReader) finish(diff digest.Digest) error {
-	a, b := r.a, r.b
-	if r.n < b.Size {
-		return a.errorf(b.Path, "truncated: fewer than %d bytes", b.Size)
-	}
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
-	if err := a.checkDigest(b, digest.NewDigest(r.alg, r.hash)); err != nil {
+	got, err := r.sum.check(diff)
+	if err != nil {
 		return err
 	}
-	if b.diffID == "" {
-		return nil
-	}
-	if diff == "" {
-		if b.compression != Uncompressed {
-			return nil // checked only by decompressing (verify --deep)
-		}
-		diff = b.Digest
-		if r.raw != nil {
-			diff = digest.NewDigest(b.diffID.Algorithm(), r.raw)
-		}
-	}
-	if diff != b.diffID {
-		return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID, Got: diff}
-	}
-	return nil
-}
-
-// checkDigest holds content hashed to got against the digest its blob is
-// known by, and records it.
-func (a *Archive) checkDigest(b *Blob, got digest.Digest) error {
-	if b.Digest != "" && got != b.Digest {
-		what := ""
-		if b.claimedDiff {
-			what = "diff_id" // the digest claimed was the config's diff_id
-		}
-		return &DigestError{Source: a.Source, Blob: b.Path, What: what, Want: b.Digest, Got: got}
-	}
-	b.Digest, b.verified = got, true
+	r.b.Digest, r.b.verified = got, true
 	return nil
 }
 
@@ -301,10 +255,7 @@ func (a *Archive) sumInPlace(ctx context.Context, b *Blob, h Hashing, progress f
 		return false, nil
 	}
 	c := detectCompression(head)
-	alg := digest.SHA256
-	if b.Digest != "" {
-		alg = b.Digest.Algorithm()
-	}
+	alg := b.algorithm()
 	if h.Deep && b.diffID != "" && c != Uncompressed && !b.deepDone || b.diffID != "" && c == Uncompressed && b.diffID.Algorithm() != alg {
 		return false, nil // the diff_id needs the bytes: decompressed, or hashed again
 	}
@@ -324,13 +275,10 @@ func (a *Archive) sumInPlace(ctx context.Context, b *Blob, h Hashing, progress f
 	if rest := n - min(counted.Load(), n); rest > 0 && progress != nil {
 		progress(rest)
 	}
-	b.compression = c
-	if err := a.checkDigest(b, got); err != nil {
+	if err := a.checkContent(b, n, got, c, ""); err != nil {
 		return true, err
 	}
-	if b.diffID != "" && c == Uncompressed && b.Digest != b.diffID {
-		return true, &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID, Got: b.Digest}
-	}
+	b.compression, b.Digest, b.verified = c, got, true
 	return true, nil
 }
 

@@ -53,6 +53,14 @@ type Blob struct {
 	claimedDiff bool
 }
 
+// algorithm is the one b's digest is in: sha256 while it is unknown.
+func (b *Blob) algorithm() digest.Algorithm {
+	if b.Digest == "" {
+		return digest.SHA256
+	}
+	return b.Digest.Algorithm()
+}
+
 func (b *Blob) open() (io.ReadCloser, error) {
 	if b.spill != nil {
 		return io.NopCloser(io.NewSectionReader(b.spill, 0, b.Size)), nil

@@ -48,13 +48,16 @@ type Options struct {
 	Spill         func() (Spill, error)
 
 	Hashing Hashing
-	// VerifyAsWritten leaves the blobs the output copies as they are to be
-	// hashed while the plan is written, overlapped with the copying: the
-	// plan's writer waits for each blob's digest before copying it and fails
-	// on a mismatch. For a destination written whole and then renamed into
-	// place (the CLI's files and directories); streams, which cannot take
-	// back what they wrote, keep it off and have everything hashed first.
+	// VerifyAsWritten checks what the plan copies from its sources where
+	// it lands, as it is written (see ReadBackSink), not before Bundle
+	// returns: every byte written is a byte verified, even when a source
+	// changes while it is read, and copying overlaps hashing. The writer
+	// fails on a mismatch; a stream is cut short inside the blob.
 	VerifyAsWritten bool
+	// SourcesUnchanged, when set, is asked once every copied blob has
+	// verified, before the end of the output is written: the CLI's check
+	// that no source file changed size or identity while it was read.
+	SourcesUnchanged func() error
 }
 
 // maxModTime is the latest time, in seconds, a tar header holds in its fixed

@@ -3,7 +3,9 @@ package convert
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -22,8 +24,9 @@ type Plan struct {
 	Images   []PlannedImage
 	Warnings []string
 
-	modTime  time.Time
-	deferred *deferredHashes
+	modTime   time.Time
+	checks    *landedChecks
+	unchanged func() error // Options.SourcesUnchanged
 }
 
 // PlannedImage says what an output image is.
@@ -115,8 +118,16 @@ func (w WriterSink) CopyRange(r io.ReaderAt, off, n int64) error {
 	return err
 }
 
-// WriteContent writes an entry's content to s.
+// WriteContent writes an entry's content to s. With Options.VerifyAsWritten
+// a blob copied from a source is checked from the bytes s received (see
+// ReadBackSink); a failure stops the plan's checks, and Verified says it.
 func (p *Plan) WriteContent(e *Entry, s Sink) error {
+	err := p.writeContent(e, s)
+	p.checks.abort(err)
+	return err
+}
+
+func (p *Plan) writeContent(e *Entry, s Sink) error {
 	if d := e.Bytes(); d != nil || e.blob == nil {
 		_, err := s.Write(d)
 		return err
@@ -124,7 +135,7 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	if e.blob.spill != nil {
 		return s.CopyRange(e.blob.spill, 0, e.Size)
 	}
-	if err := p.deferred.failed(); err != nil {
+	if err := p.checks.failed(); err != nil {
 		return err
 	}
 	fail := func(format string, args ...any) error {
@@ -135,6 +146,7 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 		return fail("%v", err)
 	}
 	defer f.Close()
+	l := p.checks.landingOf(e)
 	var r io.ReaderAt
 	var off int64
 	switch f := f.(type) {
@@ -147,16 +159,31 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	case io.ReaderAt:
 		r = f
 	default:
+		if l != nil {
+			return p.checks.streamed(l, s, f, e.Name)
+		}
 		n, err := io.Copy(s, f)
 		if err == nil && n != e.Size {
 			err = fail("changed while converting: %d bytes, was %d", n, e.Size)
 		}
 		return err
 	}
-	if err := s.CopyRange(r, off, e.Size); err != nil {
-		return fail("copy: %v", err)
+	switch rb, ok := s.(ReadBackSink); {
+	case l != nil && ok:
+		err = p.checks.copyLanded(l, rb, r, off, e.Size)
+	case l != nil:
+		return p.checks.streamed(l, s, io.NewSectionReader(r, off, e.Size), e.Name)
+	default:
+		err = s.CopyRange(r, off, e.Size)
 	}
-	return nil
+	if err != nil && !errors.Is(err, context.Canceled) {
+		var le *LayoutError
+		var de *DigestError
+		if !errors.As(err, &le) && !errors.As(err, &de) {
+			return fail("copy: %v", err)
+		}
+	}
+	return err
 }
 
 // Verified waits until every blob the plan copies has been checked against
@@ -164,7 +191,15 @@ func (p *Plan) WriteContent(e *Entry, s Sink) error {
 // at once for a plan Bundle verified before returning; with
 // Options.VerifyAsWritten, a caller writing entries one by one (WriteContent)
 // calls it before putting the output in place.
-func (p *Plan) Verified() error { return p.deferred.all() }
+func (p *Plan) Verified() error {
+	if err := p.checks.all(); err != nil {
+		return err
+	}
+	if p.unchanged != nil {
+		return p.unchanged()
+	}
+	return nil
+}
 
 // WriteTar writes the plan as a tar archive: fixed order, mode, owner and time.
 // Headers are framed here and contents go straight to the sink, so a sink can
@@ -174,6 +209,12 @@ func (p *Plan) WriteTar(s Sink) error {
 	if mtime.IsZero() {
 		mtime = time.Unix(0, 0)
 	}
+	err := p.writeTar(s, mtime)
+	p.checks.abort(err)
+	return err
+}
+
+func (p *Plan) writeTar(s Sink, mtime time.Time) error {
 	for i := range p.Entries {
 		e := &p.Entries[i]
 		hdr := &tar.Header{Name: e.Name, Typeflag: e.Type, Linkname: e.Linkname, Mode: e.Mode(),
@@ -197,7 +238,7 @@ func (p *Plan) WriteTar(s Sink) error {
 		if e.Type != tar.TypeReg {
 			continue
 		}
-		if err := p.WriteContent(e, s); err != nil {
+		if err := p.writeContent(e, s); err != nil {
 			return err
 		}
 		if pad := (512 - e.Size%512) % 512; pad > 0 {

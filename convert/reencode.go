@@ -142,7 +142,7 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, spare boo
 		diffAlg = b.diffID.Algorithm()
 	}
 	var diffHash digest.Digester
-	if from != Uncompressed || r.alg != diffAlg {
+	if from != Uncompressed || r.sum.alg != diffAlg {
 		diffHash = diffAlg.Digester()
 	}
 	// The new blob's digest is hashed from what the encoder writes; written

@@ -113,7 +113,7 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 		opts.Spill = MemorySpill
 	}
 	c := &conversion{opts: opts, sources: sources, dest: unitOf(opts.To), reencoded: map[*Blob]*Blob{},
-		plan: &Plan{Layout: opts.To, modTime: opts.ModTime}}
+		plan: &Plan{Layout: opts.To, modTime: opts.ModTime, unchanged: opts.SourcesUnchanged}}
 	c.hold = c.dest.holds(c)
 	return c, nil
 }
@@ -433,22 +433,23 @@ func platformsIn(root *Node) []string {
 }
 
 // verify hashes every blob the output holds that is not verified yet; with
-// VerifyAsWritten, those that need no more than their digest checked are
-// left to be hashed as the plan is written.
+// VerifyAsWritten, every blob the output copies from a source is checked
+// again where it lands, and those that need no more than their digest
+// checked are hashed only there.
 func (c *conversion) verify(ctx context.Context) error {
 	return c.bySource(func(a *Archive, out []outImage) error {
 		var blobs []*Blob
 		for _, o := range out {
 			for _, root := range append([]*Node{o.root}, o.referrers...) {
 				_ = root.walk(func(n *Node) error {
-					if b := n.Blob; b != nil && c.opts.VerifyAsWritten && !b.verified && !b.learnDiff && b.data == nil && b.spill == nil {
-						if c.plan.deferred == nil {
-							c.plan.deferred = &deferredHashes{ctx: ctx, h: c.opts.Hashing}
+					b := n.Blob
+					if b != nil && c.opts.VerifyAsWritten && b.data == nil && b.spill == nil {
+						c.landedChecks(ctx).add(a, b) // checked where it lands
+						if !b.verified && !b.learnDiff {
+							return nil // and needs nothing more
 						}
-						c.plan.deferred.add(a, b)
-						return nil
 					}
-					blobs = append(blobs, n.Blob)
+					blobs = append(blobs, b)
 					return nil
 				})
 			}
@@ -457,14 +458,24 @@ func (c *conversion) verify(ctx context.Context) error {
 	})
 }
 
+// landedChecks are the plan's checks of what it copies, made at the first
+// blob that needs one.
+func (c *conversion) landedChecks(ctx context.Context) *landedChecks {
+	if c.plan.checks == nil {
+		c.plan.checks = &landedChecks{ctx: ctx, h: c.opts.Hashing}
+	}
+	return c.plan.checks
+}
+
 // write has the destination lay out its entries, then says what each
 // output image is.
 func (c *conversion) write(context.Context) error {
 	if err := c.dest.write(c); err != nil {
 		return err
 	}
-	if c.plan.deferred != nil {
-		c.plan.deferred.orderBy(c.plan.Entries)
+	if c.plan.checks != nil {
+		c.plan.checks.plan(c.plan.Entries)
+		c.plan.checks.lastly = c.opts.SourcesUnchanged
 	}
 	if err := c.plan.checkNames(); err != nil {
 		return err

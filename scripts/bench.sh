@@ -5,9 +5,9 @@
 #
 # The input is a generated docker-archive of four layers, each one file half
 # pseudo-random bytes and half repetitive text, and the same image as an
-# oci-archive with gzip layers. The floor of a job that only copies is the
-# longer of hashing every input byte on all cores and copying the input once
-# (scripts/floor); jobs that re-encode have none. Needs skopeo and GNU time.
+# oci-archive with gzip layers. The floor of a job that only copies is its
+# CPU work divided over the cores: hashing every input byte plus copying the
+# input once (scripts/floor); jobs that re-encode have none. Needs skopeo and GNU time.
 set -euo pipefail
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(630)

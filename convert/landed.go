@@ -1,0 +1,536 @@
+package convert
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// With Options.VerifyAsWritten, what a plan copies from its sources is
+// verified where it lands, not where it came from: every entry that copies a
+// source blob is held against the blob's digest from the very bytes the sink
+// received, so a source that changes while it is read cannot slip into an
+// output. Two ways, by the sink:
+//
+//   - A ReadBackSink (a temporary file only retar holds) is copied into by
+//     the kernel, and hashers on every core read the bytes back behind the
+//     writer, range by range as they land: the work is one copy and one
+//     hash of each byte, overlapped.
+//   - Any other sink (standard output, a pipe) gets the bytes read once into
+//     memory, hashed and written from there; the last byte of each blob is
+//     held back until its digest is checked, so a reader of a stream cut
+//     short by a mismatch sees a truncated archive, never a whole one.
+//
+// Plan.Verified, which WriteTar ends with, waits for the last check; the
+// blobs are recorded as verified only then.
+
+// ReadBackSink is a Sink whose bytes can be read again once written: a file
+// that only the writer holds, so what is read back is what was written.
+type ReadBackSink interface {
+	Sink
+	// ReadBack returns the file the sink writes, the offset its next byte
+	// goes to, and what to call once the plan has read back what it
+	// writes next (closing a file the sink would otherwise close at once).
+	ReadBack() (r io.ReaderAt, off int64, release func())
+}
+
+// landedChecks are the checks of a plan's copied entries, one landing each.
+type landedChecks struct {
+	ctx   context.Context
+	h     Hashing
+	of    map[*Blob]*Archive  // the source each copied blob is in
+	by    map[string]*landing // by entry name
+	order []*landing          // in plan order
+
+	once    sync.Once
+	running context.Context // the hashers': ends when the plan fails or is verified
+	cancel  context.CancelFunc
+	queue   chan *landing // read-back landings, as the writer begins them
+	slots   chan struct{} // read-back landings begun and not yet checked
+	meter   *progressMeter
+	first   atomic.Value // errBox: the first failure, which every wait reports
+	// lastly is asked before a stream's last held-back byte goes out
+	// (Options.SourcesUnchanged).
+	lastly func() error
+}
+
+// maxLandings bounds the read-back landings begun and not yet checked, and
+// so the files a directory writer holds open for them.
+const maxLandings = 16
+
+// landing is where one entry's bytes go as they are written, and its check.
+type landing struct {
+	a *Archive
+	b *Blob
+
+	mu      sync.Mutex
+	moved   sync.Cond // on mu: more landed, ended or stopped
+	r       io.ReaderAt
+	off     int64
+	n       int64 // bytes landed so far
+	begun   bool
+	ended   bool // the writer is done with it: n is final
+	stopped bool // the plan failed elsewhere
+	release func()
+
+	done chan struct{}
+	err  error         // set before done is closed
+	got  digest.Digest // the digest of what landed, once checked
+}
+
+// add records that blob b of source a is copied into the output.
+func (c *landedChecks) add(a *Archive, b *Blob) {
+	if c.of == nil {
+		c.of = map[*Blob]*Archive{}
+	}
+	c.of[b] = a
+}
+
+// plan gives every entry that copies a recorded blob its landing.
+func (c *landedChecks) plan(entries []Entry) {
+	c.by = map[string]*landing{}
+	var blobs []*Blob
+	for _, e := range entries {
+		a := c.of[e.blob]
+		if a == nil || e.Type != tar.TypeReg {
+			continue
+		}
+		l := &landing{a: a, b: e.blob, done: make(chan struct{})}
+		l.moved.L = &l.mu
+		c.by[e.Name] = l
+		c.order = append(c.order, l)
+		blobs = append(blobs, e.blob)
+	}
+	c.meter = newProgressMeter(c.h.Progress, "verifying", blobs)
+	c.queue = make(chan *landing, len(c.order))
+	c.slots = make(chan struct{}, maxLandings)
+}
+
+func (c *landedChecks) landingOf(e *Entry) *landing {
+	if c == nil || e.blob == nil || e.blob.data != nil || e.blob.spill != nil {
+		return nil
+	}
+	return c.by[e.Name]
+}
+
+// start runs the hashers, once, at the first entry written.
+func (c *landedChecks) start() {
+	c.once.Do(func() {
+		par := c.h.Parallel
+		if par <= 0 {
+			par = runtime.GOMAXPROCS(0)
+		}
+		c.running, c.cancel = context.WithCancel(c.ctx)
+		for range min(par, len(c.order)) {
+			go c.hasher()
+		}
+		go func() {
+			<-c.running.Done()
+			for _, l := range c.order { // wake whoever waits for bytes that will not come
+				l.mu.Lock()
+				l.stopped = true
+				l.moved.Broadcast()
+				l.mu.Unlock()
+			}
+		}()
+	})
+}
+
+func (c *landedChecks) hasher() {
+	buf := make([]byte, copyBuffer)
+	for {
+		var l *landing
+		select {
+		case l = <-c.queue:
+		case <-c.running.Done():
+			return
+		}
+		err := c.running.Err()
+		if err == nil {
+			err = safely(func() error { return c.readBack(l, buf) })
+		}
+		l.release()
+		<-c.slots
+		c.finish(l, err)
+	}
+}
+
+// finish records a landing's check; a failure stops the rest.
+func (c *landedChecks) finish(l *landing, err error) {
+	c.meter.add(l.b, 0, true)
+	if err != nil {
+		c.fail(err)
+	}
+	l.err = err
+	close(l.done)
+}
+
+// fail stops the checks with the first failure.
+func (c *landedChecks) fail(err error) {
+	if !errors.Is(err, context.Canceled) {
+		c.first.CompareAndSwap(nil, errBox{err})
+	}
+	c.cancel()
+}
+
+type errBox struct{ error }
+
+// failed starts the hashers if need be and says, without waiting, whether a
+// check has failed: the writer stops early then.
+func (c *landedChecks) failed() error {
+	if c == nil {
+		return nil
+	}
+	c.start()
+	if f, ok := c.first.Load().(errBox); ok {
+		return f.error
+	}
+	return nil
+}
+
+// abort stops the checks of a plan whose writing failed.
+func (c *landedChecks) abort(err error) {
+	if c != nil && err != nil {
+		c.start()
+		c.fail(err)
+	}
+}
+
+// all waits for every landing's check and returns the first failure; once
+// all passed, each blob is recorded as verified and the hashers end.
+func (c *landedChecks) all() error {
+	if c == nil {
+		return nil
+	}
+	c.start()
+	defer c.cancel()
+	for _, l := range c.order {
+		l.mu.Lock()
+		begun := l.begun
+		l.mu.Unlock()
+		if !begun && c.running.Err() == nil {
+			c.fail(fmt.Errorf("internal: %s was never written", l.a.blobName(l.b)))
+		}
+		select {
+		case <-l.done:
+			if l.err == nil {
+				continue
+			}
+		case <-c.running.Done():
+		}
+		if f, ok := c.first.Load().(errBox); ok {
+			return f.error
+		}
+		if err := c.ctx.Err(); err != nil {
+			return err
+		}
+		return l.err
+	}
+	for _, l := range c.order {
+		l.b.Digest, l.b.verified = l.got, true
+	}
+	return nil
+}
+
+// begin says the writer starts an entry's bytes at off of r, a read-back
+// sink; it waits while maxLandings are unchecked.
+func (c *landedChecks) begin(l *landing, r io.ReaderAt, off int64, release func()) error {
+	select {
+	case c.slots <- struct{}{}:
+	case <-c.running.Done():
+		release()
+		return c.running.Err()
+	}
+	l.mu.Lock()
+	l.r, l.off, l.release, l.begun = r, off, release, true
+	l.mu.Unlock()
+	c.queue <- l
+	return nil
+}
+
+// landed says n more bytes are in place.
+func (l *landing) landed(n int64) {
+	l.mu.Lock()
+	l.n += n
+	l.moved.Broadcast()
+	l.mu.Unlock()
+}
+
+// end says the writer is done with the entry.
+func (l *landing) end() {
+	l.mu.Lock()
+	l.ended, l.begun = true, true
+	l.moved.Broadcast()
+	l.mu.Unlock()
+}
+
+// wait returns how many bytes have landed once more than have are there,
+// the writer ended, or the plan stopped.
+func (l *landing) wait(have int64) (n int64, ended bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.n <= have && !l.ended && !l.stopped {
+		l.moved.Wait()
+	}
+	if l.stopped && !l.ended {
+		return l.n, false, context.Canceled
+	}
+	return l.n, l.ended, nil
+}
+
+// readBack hashes a landing's bytes as they land, following the writer.
+func (c *landedChecks) readBack(l *landing, buf []byte) error {
+	sum := newContentSum(l.a, l.b, c.h)
+	for have := int64(0); ; {
+		n, ended, err := l.wait(have)
+		if err != nil {
+			return err
+		}
+		if n > have {
+			if err := c.feed(sum, l.r, l.off+have, n-have, buf); err != nil {
+				return l.a.errorf(l.b.Path, "reading back what was written: %v", err)
+			}
+			c.meter.add(l.b, n-have, false)
+			have = n
+		}
+		if ended {
+			break
+		}
+	}
+	got, err := sum.check("")
+	l.got = got
+	return changedWhileRead(l.b, err)
+}
+
+// changedWhileRead says so of a blob that verified once and not again.
+func changedWhileRead(b *Blob, err error) error {
+	if err != nil && b.verified {
+		return fmt.Errorf("%w (it changed while it was read)", err)
+	}
+	return err
+}
+
+// feed writes n bytes of r from off into w: where they lie through
+// Hashing.Feed, else read through buf.
+func (c *landedChecks) feed(w io.Writer, r io.ReaderAt, off, n int64, buf []byte) error {
+	if f := c.h.Feed; f != nil {
+		if ok, err := f(c.running, w, r, off, n); ok || err != nil {
+			return err
+		}
+	}
+	k, err := io.CopyBuffer(w, io.NewSectionReader(r, off, n), buf)
+	if err == nil && k < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// copyPiece bounds one range handed to a read-back sink, so the hashers
+// follow the writer closely through a large blob.
+const copyPiece = 16 << 20
+
+// copyLanded copies n bytes of r from off into a read-back sink, a piece
+// at a time, each piece read back and hashed behind the writer.
+func (c *landedChecks) copyLanded(l *landing, s ReadBackSink, r io.ReaderAt, off, n int64) error {
+	out, at, release := s.ReadBack()
+	if err := c.begin(l, out, at, release); err != nil {
+		return err
+	}
+	defer l.end()
+	for k := int64(0); k < n; {
+		if err := c.failed(); err != nil {
+			return err
+		}
+		step := min(n-k, copyPiece)
+		if err := s.CopyRange(r, off+k, step); err != nil {
+			return err
+		}
+		l.landed(step)
+		k += step
+	}
+	return nil
+}
+
+// streamed copies a blob into a sink that cannot be read back: read once
+// into memory and hashed (one goroutine) and written from the same buffers
+// (this one), the last byte held back until the digest is checked. On a
+// mismatch the sink holds a blob cut short, which no tar reader takes for a
+// whole archive.
+func (c *landedChecks) streamed(l *landing, s Sink, src io.Reader, name string) (err error) {
+	l.end() // nothing to read back
+	defer func() { c.finish(l, err) }()
+	size := l.b.Size
+	sum := newContentSum(l.a, l.b, c.h)
+	free, full := make(chan []byte, 3), make(chan []byte, 3)
+	for range 3 {
+		free <- make([]byte, copyBuffer)
+	}
+	readErr := make(chan error, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(full)
+		for left := size; left > 0; {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-stop:
+				return
+			}
+			k, err := io.ReadFull(src, buf[:min(int64(len(buf)), left)])
+			sum.Write(buf[:k]) //nolint:errcheck // hashes never fail
+			c.meter.add(l.b, int64(k), false)
+			full <- buf[:k]
+			if err != nil {
+				readErr <- l.a.readError(l.b, err)
+				return
+			}
+			left -= int64(k)
+		}
+		if extra, _ := src.Read(make([]byte, 1)); extra > 0 {
+			sum.Write([]byte{0}) //nolint:errcheck // counted: more than the blob
+		}
+		readErr <- nil
+	}()
+	var written int64
+	var last []byte
+	for buf := range full {
+		if written+int64(len(buf)) == size && len(buf) > 0 {
+			last, buf = buf[len(buf)-1:], buf[:len(buf)-1]
+		}
+		if _, err := s.Write(buf); err != nil {
+			return err
+		}
+		written += int64(len(buf))
+		if last == nil {
+			free <- buf[:cap(buf)]
+		}
+		if err := c.failed(); err != nil {
+			return err
+		}
+	}
+	if err := <-readErr; err != nil {
+		return err
+	}
+	got, err := sum.check("")
+	l.got = got
+	if err = changedWhileRead(l.b, err); err == nil && c.lastly != nil && l == c.order[len(c.order)-1] {
+		err = c.lastly()
+	}
+	if err != nil {
+		return &CutShortError{Entry: name, Err: err}
+	}
+	_, err = s.Write(last)
+	return err
+}
+
+// CutShortError is a check that failed while its blob was streamed: the
+// stream stops inside Entry, one byte short, with no end-of-archive marker
+// after it, so whoever reads it gets an incomplete archive.
+type CutShortError struct {
+	Entry string
+	Err   error
+}
+
+func (e *CutShortError) Error() string {
+	return fmt.Sprintf("%v; the output stops inside %s, so its reader got an incomplete archive", e.Err, printable(e.Entry))
+}
+func (e *CutShortError) Unwrap() error { return e.Err }
+
+// contentSum hashes a blob's bytes as they come and holds the result
+// against what the blob is known by: its digest (or the diff_id it was
+// taken at) and, for a plain layer, its diff_id. The one place these checks
+// are made, whether the bytes come from the source or back from the output.
+type contentSum struct {
+	a    *Archive
+	b    *Blob
+	alg  digest.Algorithm
+	hash hash.Hash
+	raw  hash.Hash // the diff_id's algorithm, when a plain layer's differs
+	head []byte    // the first bytes: the compression
+	n    int64
+}
+
+func newContentSum(a *Archive, b *Blob, h Hashing) *contentSum {
+	s := &contentSum{a: a, b: b, alg: b.algorithm()}
+	s.hash = s.alg.Hash()
+	if h.New != nil {
+		s.hash = h.New(s.alg)
+	}
+	if b.diffID != "" && b.diffID.Algorithm() != s.alg && b.diffID.Algorithm().Available() {
+		s.raw = b.diffID.Algorithm().Hash()
+	}
+	return s
+}
+
+func (s *contentSum) Write(p []byte) (int, error) {
+	if len(s.head) < 4 {
+		s.head = append(s.head, p[:min(len(p), 4-len(s.head))]...)
+	}
+	s.hash.Write(p)
+	if s.raw != nil {
+		s.raw.Write(p)
+	}
+	s.n += int64(len(p))
+	return len(p), nil
+}
+
+// check holds what was hashed against the blob, recording nothing: got is
+// the digest of the bytes. diff is the digest of the decompressed bytes
+// where the caller decompressed them ("" otherwise: a plain layer is its
+// own diff).
+func (s *contentSum) check(diff digest.Digest) (got digest.Digest, err error) {
+	got = digest.NewDigest(s.alg, s.hash)
+	if diff == "" && s.raw != nil {
+		diff = digest.NewDigest(s.b.diffID.Algorithm(), s.raw)
+		if detectCompression(s.head) != Uncompressed {
+			diff = ""
+		}
+	}
+	if err := s.a.checkContent(s.b, s.n, got, detectCompression(s.head), diff); err != nil {
+		return "", err
+	}
+	return got, nil
+}
+
+// checkContent holds n bytes that hash to got, compressed as c, against
+// blob b: its size, its digest (or the diff_id it was taken at) and, for a
+// plain layer, its diff_id; diff is the digest of the decompressed bytes
+// where they were decompressed ("" otherwise: a plain layer is its own
+// diff). It records nothing. Every way of hashing a blob ends here.
+func (a *Archive) checkContent(b *Blob, n int64, got digest.Digest, c Compression, diff digest.Digest) error {
+	switch {
+	case n < b.Size:
+		return a.errorf(b.Path, "truncated: fewer than %d bytes", b.Size)
+	case n > b.Size:
+		return a.errorf(b.Path, "more than its %d bytes", b.Size)
+	}
+	if b.Digest != "" && got != b.Digest {
+		what := ""
+		if b.claimedDiff {
+			what = "diff_id" // the digest claimed was the config's diff_id
+		}
+		return &DigestError{Source: a.Source, Blob: b.Path, What: what, Want: b.Digest, Got: got}
+	}
+	if b.diffID == "" {
+		return nil
+	}
+	if diff == "" {
+		if c != Uncompressed {
+			return nil // checked only by decompressing (verify --deep)
+		}
+		diff = got
+	}
+	if diff != b.diffID {
+		return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID, Got: diff}
+	}
+	return nil
+}
