@@ -24,27 +24,13 @@ import (
 // output; a failure leaves no file, and a stream cut short that no tar
 // reader takes for a whole archive.
 func TestSourceRewrittenWhileConverted(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	var layers [][]byte
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range 4 {
-		body := make([]byte, 6<<20)
-		for j := range body {
-			if j%3 == 0 { // a third random, the rest text: compresses like a layer
-				body[j] = byte(rng.Uint32())
-			} else {
-				body[j] = "retar test layer\n"[j%17]
-			}
-		}
-		layers = append(layers, imagetest.Members{{Name: fmt.Sprintf("data%d", i), Body: body}}.Tar(t))
-	}
-	imagetest.New(t, imagetest.LayerTars(layers...), imagetest.Names("example.com/changing:1")).DockerArchive(t).WriteFile(t, src)
+	_, src := sizedSource(t, 6<<20)
 	pristine, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var okRounds, failedRounds int
+	dir := filepath.Dir(src)
 	for round := range 12 {
 		for _, toStdout := range []bool{false, true} {
 			if err := os.WriteFile(src, pristine, 0o644); err != nil {
@@ -88,6 +74,30 @@ func TestSourceRewrittenWhileConverted(t *testing.T) {
 	if failedRounds == 0 {
 		t.Error("no round saw the source change: the test tests nothing")
 	}
+}
+
+// sizedSource writes a docker-archive of four layers of layerSize bytes
+// each, a third random and the rest text (so they compress like a layer),
+// as src.tar in a new temporary directory.
+func sizedSource(t *testing.T, layerSize int) (dir, src string) {
+	t.Helper()
+	dir = t.TempDir()
+	src = filepath.Join(dir, "src.tar")
+	var layers [][]byte
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 4 {
+		body := make([]byte, layerSize)
+		for j := range body {
+			if j%3 == 0 {
+				body[j] = byte(rng.Uint32())
+			} else {
+				body[j] = "retar test layer\n"[j%17]
+			}
+		}
+		layers = append(layers, imagetest.Members{{Name: fmt.Sprintf("data%d", i), Body: body}}.Tar(t))
+	}
+	imagetest.New(t, imagetest.LayerTars(layers...), imagetest.Names("example.com/sized:1")).DockerArchive(t).WriteFile(t, src)
+	return dir, src
 }
 
 // rewriteInPlace flips 4 KiB every 4 MiB of p, over and over, from after a

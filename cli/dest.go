@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/retar-dev/retar/convert"
 )
@@ -298,15 +299,41 @@ func foreignBlobs(blobs string) (string, error) {
 
 // write writes the plan to the destination, as the policy says.
 func (o *output) write(ctx context.Context, p *convert.Plan, progress func(int64)) error {
+	var sent int64
+	counted := func(n int64) { sent += n; progress(n) }
 	switch {
 	case o.stream != nil && o.file != nil:
-		return p.WriteTar(&fileSink{ctx: ctx, f: o.file, progress: progress})
+		return o.streamError(p.WriteTar(&fileSink{ctx: ctx, f: o.file, progress: counted}), sent)
 	case o.stream != nil:
-		return p.WriteTar(&writerSink{ctx: ctx, w: o.stream, progress: progress})
+		return o.streamError(p.WriteTar(&writerSink{ctx: ctx, w: o.stream, progress: counted}), sent)
 	case o.layout.IsArchive():
-		return o.writeArchive(ctx, p, progress)
+		return o.fullError(o.writeArchive(ctx, p, progress), p)
 	}
-	return o.writeDir(ctx, p, progress)
+	return o.fullError(o.writeDir(ctx, p, progress), p)
+}
+
+// fullError says a full device in the user's terms: which output, how much
+// it needs, and that nothing was replaced.
+func (o *output) fullError(err error, p *convert.Plan) error {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+		return err
+	}
+	return fmt.Errorf("%s: no space left where it goes (it needs about %d MB there); nothing was written or replaced, so free some space or choose another destination", o.path, (p.TarSize()+1<<20-1)>>20)
+}
+
+// streamError says, of a stream whose reader went away, what it got.
+func (o *output) streamError(err error, sent int64) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return fmt.Errorf("%s: its reader closed it after %d bytes, before the archive's end: what it read is incomplete", o.name(), sent)
+	}
+	return err
+}
+
+func (o *output) name() string {
+	if o.path == "" || o.path == "-" {
+		return "standard output"
+	}
+	return o.path
 }
 
 func (o *output) close() {

@@ -70,6 +70,9 @@ func withSignals(stderr io.Writer) (ctx context.Context, stop func(), signaled f
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	// A reader that closes the pipe early is an error retar reports (a
+	// write fails with EPIPE), not a signal that ends it without a word.
+	signal.Ignore(syscall.SIGPIPE)
 	var mu sync.Mutex
 	var got os.Signal
 	var grace *time.Timer

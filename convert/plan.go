@@ -180,7 +180,7 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 		var le *LayoutError
 		var de *DigestError
 		if !errors.As(err, &le) && !errors.As(err, &de) {
-			return fail("copy: %v", err)
+			return &LayoutError{Source: e.blob.origin, Path: e.blob.Path, Reason: "copy: " + err.Error(), Err: err}
 		}
 	}
 	return err

@@ -1,0 +1,89 @@
+package cli_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/retar-dev/retar/cli"
+)
+
+// A reader that closes the pipe early gets retar to stop with one line that
+// says what the reader got, and exit 1: no signal ends it without a word.
+func TestReaderClosesThePipeEarly(t *testing.T) {
+	_, src := sizedSource(t, 600<<10)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 64<<10)
+		r.Read(buf) //nolint:errcheck // read a little, then go away
+		r.Close()
+	}()
+	var stderr strings.Builder
+	code := cli.Main([]string{"convert", "-q", src, "oci-archive:-"}, strings.NewReader(""), w, &stderr)
+	w.Close()
+	if code != 1 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), "its reader closed it") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and one line saying the reader closed it", code, stderr.String())
+	}
+}
+
+// A destination on a full device: one line that says so, exit 1, the older
+// output intact and nothing else left there, for an archive (also written
+// onto its own source) and a layout directory.
+func TestDestinationDeviceFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: mounts a small tmpfs to fill")
+	}
+	dir, src := sizedSource(t, 600<<10)
+	small := filepath.Join(dir, "small")
+	if err := os.Mkdir(small, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Skipf("needs a tmpfs mount, which this machine refuses: %v %s", err, out)
+	}
+	defer exec.Command("umount", small).Run() //nolint:errcheck
+	onItself := filepath.Join(small, "self.tar")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 3<<20 {
+		t.Fatalf("the source is %d bytes: it must fit the 4 MiB device once, not twice", len(data))
+	}
+	if err := os.WriteFile(onItself, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(small, "old.tar")
+	if err := os.WriteFile(old, []byte("older output"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ src, dst, keep string }{
+		{src, "oci-archive:" + old, old},
+		{onItself, "docker-archive:" + onItself, onItself},
+		{src, "oci:" + filepath.Join(small, "layout"), ""},
+	} {
+		before := ""
+		if c.keep != "" {
+			b, _ := os.ReadFile(c.keep)
+			before = string(b)
+		}
+		code, _, stderr := run(t, "convert", "-q", c.src, c.dst)
+		oneLineFailure(t, code, stderr, 1, "no space left")
+		if c.keep != "" {
+			if b, _ := os.ReadFile(c.keep); string(b) != before {
+				t.Errorf("%s: the older output changed", c.dst)
+			}
+		}
+		entries, _ := os.ReadDir(small)
+		for _, e := range entries {
+			if n := e.Name(); n != "old.tar" && n != "self.tar" {
+				t.Errorf("%s: %s left behind", c.dst, n)
+			}
+		}
+	}
+}
