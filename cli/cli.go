@@ -499,10 +499,6 @@ func (e *env) wrote(dst imageRef, plan *convert.Plan) {
 	}
 }
 
-// maxEpoch is the latest time a tar header holds in its fixed fields
-// (8^11 - 1 seconds, in 2242).
-const maxEpoch = 1<<33 - 1
-
 // modTime is the time stamped on tar entries: SOURCE_DATE_EPOCH if set, else
 // 0. A value that is not a whole number of seconds in range is refused before
 // anything is read, as the reproducible-builds specification asks.
@@ -512,8 +508,8 @@ func modTime() (time.Time, error) {
 		return time.Unix(0, 0), nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > maxEpoch {
-		return time.Time{}, usagef("SOURCE_DATE_EPOCH=%q: want a whole number of seconds from 0 to %d", s, maxEpoch)
+	if err != nil || n < 0 || n > convert.MaxModTime {
+		return time.Time{}, usagef("SOURCE_DATE_EPOCH=%q: want a whole number of seconds from 0 to %d", s, convert.MaxModTime)
 	}
 	return time.Unix(n, 0), nil
 }

@@ -51,7 +51,6 @@ type Archive struct {
 	Dangling []*Node
 
 	fsys    fs.FS
-	unit    layoutUnit // the layout that read it
 	hashing Hashing
 	shape   Shape
 	blobs   map[digest.Digest]*Blob
@@ -81,7 +80,7 @@ func Open(in Input) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.unit, a.Layout = unit, layout
+	a.Layout = layout
 	if err := unit.read(a); err != nil {
 		return nil, err
 	}
@@ -135,10 +134,6 @@ type Shape struct {
 	OCILayout    bool
 	IndexEntries int // entries of index.json (one per name in retar's outputs)
 }
-
-// legacyOnly is the pre-1.10 docker shape: repositories and v1 directories,
-// with neither manifest.json nor index.json.
-func (s Shape) legacyOnly() bool { return !s.ManifestJSON && !s.IndexJSON && s.Repositories }
 
 // Shape says what the source looks like to loaders.
 func (a *Archive) Shape() Shape { return a.shape }

@@ -26,7 +26,6 @@ const (
 	mediaTypeDockerForeignGzip  = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 	mediaTypeDockerForeign      = "application/vnd.docker.image.rootfs.foreign.diff.tar"
 	mediaTypeSchema1Signed      = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-	mediaTypeSchema1            = "application/vnd.docker.distribution.manifest.v1+json"
 
 	// annotationContainerdName is the full image name containerd and Docker 25+ write.
 	annotationContainerdName = "io.containerd.image.name"
@@ -242,10 +241,6 @@ func validDescriptor(d ocispec.Descriptor) error {
 
 func isIndexType(mt string) bool {
 	return mt == ocispec.MediaTypeImageIndex || mt == MediaTypeDockerManifestList
-}
-
-func isManifestType(mt string) bool {
-	return mt == ocispec.MediaTypeImageManifest || mt == MediaTypeDockerManifest
 }
 
 func isImageConfigType(mt string) bool {

@@ -60,9 +60,10 @@ type Options struct {
 	SourcesUnchanged func() error
 }
 
-// maxModTime is the latest time, in seconds, a tar header holds in its fixed
-// fields (8^11 - 1, in 2242).
-const maxModTime = 1<<33 - 1
+// MaxModTime is the latest Options.ModTime, in seconds since the Unix epoch:
+// the latest time a tar header holds in its fixed fields (8^11 - 1, in 2242).
+// The CLI bounds SOURCE_DATE_EPOCH by it.
+const MaxModTime = 1<<33 - 1
 
 // optionNames are the options Set takes, as the CLI spells its flags.
 var optionNames = []string{"to", "name", "tag", "platform", "all-platforms", "oci-strict", "keep-absent",
@@ -153,8 +154,8 @@ func (o *Options) Validate() error {
 	if err := checkLevel(*o); err != nil {
 		return err
 	}
-	if t := o.ModTime; !t.IsZero() && (t.Unix() < 0 || t.Unix() > maxModTime) {
-		return fmt.Errorf("modification time %d: a tar header holds 0 to %d%.0w", t.Unix(), maxModTime, ErrUsage)
+	if t := o.ModTime; !t.IsZero() && (t.Unix() < 0 || t.Unix() > MaxModTime) {
+		return fmt.Errorf("modification time %d: a tar header holds 0 to %d%.0w", t.Unix(), MaxModTime, ErrUsage)
 	}
 	for _, s := range append(append([]string(nil), o.Names...), o.Tags...) {
 		parse := func(s string) (Name, error) { return ParseName(s) }

@@ -30,29 +30,41 @@ func (a *Archive) Convert(ctx context.Context, opts Options) (*Plan, error) {
 // docker-archive make the hybrid (an OCI layout with a docker manifest.json
 // entry per image), which docker, containerd and podman all load.
 //
-// A conversion is these stages, in this order, over one model.
+// A conversion is the stages of stages(), in that order, over one model.
 func Bundle(ctx context.Context, sources []Source, opts Options) (*Plan, error) {
 	c, err := newConversion(sources, opts)
 	if err != nil {
 		return nil, err
 	}
-	for _, stage := range []func(context.Context) error{
-		c.selectImages,  // the images each source's pick names
-		c.resolve,       // docker-archive images get their manifest (layers re-encoded first)
-		c.name,          // DST's name replaces, -t adds
-		c.pickPlatforms, // one manifest where the destination holds one
-		c.merge,         // one image picked twice is one image
-		c.reencode,      // layers into the wanted compression
-		c.rewrite,       // manifests and indexes as the destination needs them
-		c.verify,        // every blob written is hashed, once
-		c.write,         // the destination's layout, as a plan
-	} {
-		if err := stage(ctx); err != nil {
+	for _, s := range stages() {
+		if err := s.run(c, ctx); err != nil {
 			return nil, err
 		}
 	}
 	c.plan.Warnings = uniqueStrings(c.plan.Warnings)
 	return c.plan, nil
+}
+
+// stage is one step of a conversion, named for the tests, which run the
+// stages up to one and then that one alone.
+type stage struct {
+	name string
+	run  func(*conversion, context.Context) error
+}
+
+// stages are the stages of a conversion, in the order Bundle runs them.
+func stages() []stage {
+	return []stage{
+		{"select", (*conversion).selectImages}, // the images each source's pick names
+		{"resolve", (*conversion).resolve},     // docker-archive images get their manifest (layers re-encoded first)
+		{"name", (*conversion).name},           // DST's name replaces, -t adds
+		{"pick", (*conversion).pickPlatforms},  // one manifest where the destination holds one
+		{"merge", (*conversion).merge},         // one image picked twice is one image
+		{"reencode", (*conversion).reencode},   // layers into the wanted compression
+		{"rewrite", (*conversion).rewrite},     // manifests and indexes as the destination needs them
+		{"verify", (*conversion).verify},       // every blob written is hashed, once
+		{"write", (*conversion).write},         // the destination's layout, as a plan
+	}
 }
 
 // uniqueStrings keeps the first of each string, in order: a notice about a

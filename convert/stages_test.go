@@ -60,20 +60,45 @@ func upTo(t *testing.T, sources []Source, opts Options, stage string) (*conversi
 		return nil, err
 	}
 	ctx := context.Background()
-	for _, s := range []struct {
-		name string
-		fn   func(context.Context) error
-	}{{"select", c.selectImages}, {"resolve", c.resolve}, {"name", c.name}, {"pick", c.pickPlatforms}, {"merge", c.merge},
-		{"reencode", c.reencode}, {"rewrite", c.rewrite}, {"verify", c.verify}, {"write", c.write}} {
+	for _, s := range stages() {
 		if s.name == stage {
 			return c, nil
 		}
-		if err := s.fn(ctx); err != nil {
+		if err := s.run(c, ctx); err != nil {
 			t.Fatalf("stage %s, before %s: %v", s.name, stage, err)
 		}
 	}
 	t.Fatalf("no stage %q", stage)
 	return nil, nil
+}
+
+// stageTests are the tests of each stage, by its name in stages.
+var stageTests = map[string]func(*testing.T){
+	"select":   TestStageSelect,
+	"resolve":  TestStageResolve,
+	"name":     TestStageName,
+	"pick":     TestStagePickPlatforms,
+	"merge":    TestStageMerge,
+	"reencode": TestStageReencodeAndRewrite,
+	"rewrite":  TestStageReencodeAndRewrite,
+	"verify":   TestStageVerify,
+	"write":    TestStageWrite,
+}
+
+// A stage added to Bundle needs a test of its own here.
+func TestEveryStageTested(t *testing.T) {
+	names := map[string]bool{}
+	for _, s := range stages() {
+		names[s.name] = true
+		if stageTests[s.name] == nil {
+			t.Errorf("stage %q has no test in stageTests", s.name)
+		}
+	}
+	for name := range stageTests {
+		if !names[name] {
+			t.Errorf("stageTests lists %q, which is no stage", name)
+		}
+	}
 }
 
 func src(t *testing.T, name, pick string) []Source {

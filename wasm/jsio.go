@@ -342,8 +342,8 @@ func newJSHasher() func(digest.Algorithm) hash.Hash {
 			return alg.Hash()
 		}
 		h, err := await(f.Invoke())
-		if err != nil {
-			return alg.Hash()
+		if err != nil || h.Get("save").Type() != js.TypeFunction || h.Get("load").Type() != js.TypeFunction {
+			return alg.Hash() // no hasher, or one whose Sum would end it (see Sum)
 		}
 		h.Call("init")
 		return &jsHash{h: h, buf: uint8Array.New(1 << 20)}
@@ -360,13 +360,16 @@ func (j *jsHash) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Sum appends the sha256 of the bytes written so far and leaves the state as
+// it was, as hash.Hash requires: Sum may be called again, and Write goes on.
+// hash-wasm's digest finishes its hasher (it takes no update after, until
+// init), so the state is saved before and loaded back after.
 func (j *jsHash) Sum(b []byte) []byte {
+	state := j.h.Call("save")
 	out := j.h.Call("digest", "binary")
 	sum := make([]byte, out.Length())
 	js.CopyBytesToGo(sum, out)
-	// hash-wasm's digest ends the state; keep it usable as hash.Hash says
-	// (Sum does not change the state) by re-running is not possible, so
-	// callers here take the sum once, at the end.
+	j.h.Call("load", state)
 	return append(b, sum...)
 }
 

@@ -444,6 +444,14 @@ func TestJSHasher(t *testing.T) {
 	if got := h.Sum(nil); !bytes.Equal(got, want[:]) {
 		t.Fatalf("hash-wasm sum %x, want %x", got, want)
 	}
+	// Sum leaves the state alone: again the same sum, and writing goes on.
+	if got := h.Sum([]byte("x")); !bytes.Equal(got, append([]byte("x"), want[:]...)) {
+		t.Fatalf("a second Sum: %x, want x then %x", got, want)
+	}
+	h.Write([]byte("more"))
+	if got, want := h.Sum(nil), sha256.Sum256(append(append([]byte(nil), data...), "more"...)); !bytes.Equal(got, want[:]) {
+		t.Fatalf("a Write after Sum: %x, want %x", got, want)
+	}
 	h.Reset()
 	h.Write([]byte("abc"))
 	if got, want := h.Sum(nil), sha256.Sum256([]byte("abc")); !bytes.Equal(got, want[:]) {
