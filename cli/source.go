@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -152,7 +150,8 @@ func (s *source) spill(ctx context.Context, r io.Reader, lim convert.Limits) err
 }
 
 // decompress writes r (size bytes, -1 if unknown), compressed as kind ("" for
-// none), into a temporary file in TMPDIR, within the expansion limits, and
+// none), into a temporary file in TMPDIR through convert.Expand (within the
+// expansion limits, refused at once if it does not start as a tar), and
 // returns it open. On any failure nothing is left.
 func decompress(ctx context.Context, r io.Reader, size int64, kind, name string, lim convert.Limits) (*os.File, error) {
 	tmp, err := os.CreateTemp("", "retar-input-*.tar")
@@ -160,62 +159,24 @@ func decompress(ctx context.Context, r io.Reader, size int64, kind, name string,
 		return nil, err
 	}
 	registerTemp(tmp.Name())
-	if err := spill(ctx, tmp, r, size, kind, name, lim.Effective()); err != nil {
+	xz := func(r io.Reader) (io.ReadCloser, error) { return xzReader(ctx, r) }
+	if _, err := convert.Expand(ctx, tempWriter{tmp}, r, size, kind, name, lim, map[string]convert.Decoder{"xz": xz}); err != nil {
 		tmp.Close()
 		removeTemp(tmp.Name())
-		return nil, spillError(ctx, name, kind, err)
+		return nil, err
 	}
 	return tmp, nil
 }
 
-// spill decompresses r into w, refusing at once what does not start as a
-// tar does (a stream of zeros, of anything else) before it fills TMPDIR.
-func spill(ctx context.Context, w io.Writer, r io.Reader, size int64, kind, name string, lim convert.Limits) error {
-	r = ctxReader{ctx, r}
-	var dec io.ReadCloser
-	var err error
-	if kind == "xz" {
-		dec, err = xzReader(ctx, r)
-	} else {
-		dec, err = convert.Decompress(cmp.Or(kind, "none"), r, size, lim, name)
-	}
-	if err != nil {
-		return err
-	}
-	br := bufio.NewReaderSize(dec, 1<<20)
-	if err := tarHead(br); err != nil {
-		dec.Close()
-		return err
-	}
-	// Held to the limits also where the core's decoder does not see the
-	// bytes: xz's output, and a plain pipe that never ends.
-	cw := &capWriter{w: w, max: lim.MaxExpanded, ratio: lim.MaxExpansion, in: size}
-	_, err = io.CopyBuffer(cw, br, make([]byte, 1<<20))
-	if cerr := dec.Close(); err == nil {
-		err = cerr
-	}
-	if cw.err != nil {
-		return cw.err
-	}
-	return err
-}
+// tempWriter says where a failed write was going.
+type tempWriter struct{ f *os.File }
 
-// spillError says what went wrong, once, in the user's terms.
-func spillError(ctx context.Context, name, kind string, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
+func (t tempWriter) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	if err != nil {
+		err = fmt.Errorf("copying it to TMPDIR: %w", err)
 	}
-	var le *convert.LimitError
-	if errors.As(err, &le) {
-		return fmt.Errorf("%s: %s%.0w", name, le.Reason, convert.ErrLimit)
-	}
-	what := "copying it to TMPDIR: "
-	if kind != "" {
-		what = kind + "-compressed archive: "
-	} else if errors.Is(err, errNotTarHead) {
-		what = ""
-	}
-	return fmt.Errorf("%s: %s%w", name, what, err)
+	return n, err
 }
 
 // xzReader decompresses with the xz command: no xz decoder is in Go's
@@ -251,51 +212,6 @@ func (c *cmdReader) Close() error {
 		return fmt.Errorf("xz: %v %s", err, strings.TrimSpace(c.stderr.String()))
 	}
 	return nil
-}
-
-var errNotTarHead = errors.New("not a tar archive")
-
-// tarHead checks that r starts with a tar header, without consuming it.
-func tarHead(r *bufio.Reader) error {
-	head, err := r.Peek(512)
-	if len(head) < 512 {
-		if err == nil || err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return fmt.Errorf("%w: %v", errNotTarHead, err)
-	}
-	if _, err := tar.NewReader(bytes.NewReader(head)).Next(); err != nil {
-		if err == io.EOF {
-			return fmt.Errorf("%w: it starts with an empty block", errNotTarHead)
-		}
-		return fmt.Errorf("%w (%v)", errNotTarHead, err)
-	}
-	return nil
-}
-
-// capWriter holds what a command or a stream writes to the limits: an
-// absolute size, and for a compressed input of known size a ratio to it.
-type capWriter struct {
-	w     io.Writer
-	max   int64 // bytes; ≤ 0 lifts it
-	ratio int64 // times in; ≤ 0 lifts it
-	in    int64 // compressed size; ≤ 0 when not known
-	n     int64
-	err   error
-}
-
-func (c *capWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	switch {
-	case c.max > 0 && c.n > c.max:
-		c.err = &convert.LimitError{Reason: fmt.Sprintf("expands past %d MiB, the limit on expanded size (--max-expanded)", c.max>>20)}
-	case c.ratio > 0 && c.in > 0 && c.n > convert.ExpansionFloor && c.n/c.in >= c.ratio:
-		c.err = &convert.LimitError{Reason: fmt.Sprintf("expands past %d times its compressed size (--max-expansion)", c.ratio)}
-	}
-	if c.err != nil {
-		return 0, c.err
-	}
-	return c.w.Write(p)
 }
 
 // modeName says what a non-regular file is, for messages.

@@ -3,6 +3,7 @@
 package cli_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"io"
 	"os"
@@ -453,5 +454,55 @@ func TestForceSparesPreciousDirectories(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(home, "thesis")); err != nil {
 		t.Error("the home directory changed")
+	}
+}
+
+// A compressed archive is held to --max-expanded whichever decoder reads it
+// (Go's gzip, the xz command, none for a pipe), and what does not start as
+// a tar once decompressed is refused at once; each in the line the page
+// says for the same file, and nothing is left in TMPDIR.
+func TestCompressedInputLimits(t *testing.T) {
+	tmp := isolateTmp(t)
+	dir := t.TempDir()
+	var bomb bytes.Buffer // a tar of 64 MiB of zeros
+	tw := tar.NewWriter(&bomb)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "zeros", Mode: 0o644, Size: 64 << 20, Typeflag: tar.TypeReg}))
+	tw.Write(make([]byte, 64<<20))
+	tw.Close()
+	files := map[string][]byte{
+		"bomb.tar.gz":  imagetest.Gzip.Compress(t, bomb.Bytes()),
+		"zeros.tar.gz": bytes.Repeat(imagetest.Gzip.Compress(t, make([]byte, 16<<20)), 256), // 4 GiB
+	}
+	for name, data := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	type refusal struct {
+		args  []string
+		stdin []byte
+		want  string
+	}
+	cases := []refusal{
+		{[]string{"--max-expanded", "8M", filepath.Join(dir, "bomb.tar.gz")}, nil, "bomb.tar.gz: gzip stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"},
+		{[]string{"--max-expanded", "8M", "-"}, files["bomb.tar.gz"], "standard input: gzip stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"},
+		{[]string{"--max-expanded", "8M", "-"}, bomb.Bytes(), "standard input: stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"},
+		{[]string{filepath.Join(dir, "zeros.tar.gz")}, nil, "zeros.tar.gz: gzip-compressed archive: not a tar archive: it starts with an empty block"},
+		{[]string{"-"}, files["zeros.tar.gz"], "standard input: gzip-compressed archive: not a tar archive: it starts with an empty block"},
+	}
+	if _, err := exec.LookPath("xz"); err == nil {
+		xz := exec.Command("xz", "-1", "-T1", "-c")
+		xz.Stdin = bytes.NewReader(bomb.Bytes())
+		out, err := xz.Output()
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "bomb.tar.xz"), out, 0o644))
+		cases = append(cases, refusal{[]string{"--max-expanded", "8M", filepath.Join(dir, "bomb.tar.xz")}, nil, "bomb.tar.xz: xz stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"})
+	}
+	for _, c := range cases {
+		start := time.Now()
+		code, _, stderr := runIn(t, bytes.NewReader(c.stdin), append([]string{"inspect"}, c.args...)...)
+		oneLineFailure(t, code, stderr, 1, c.want)
+		if took := time.Since(start); took > 20*time.Second {
+			t.Errorf("%v: refused after %v", c.args, took)
+		}
+		assert.Empty(t, retarTemps(t, tmp), "left in TMPDIR")
 	}
 }

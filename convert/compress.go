@@ -177,7 +177,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	n, err := l.dec.Read(p)
 	l.out += int64(n)
 	if lerr := l.check(); lerr != nil {
-		return n, lerr
+		return 0, lerr // the bytes past the limit go nowhere
 	}
 	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
 		err = &LimitError{What: l.what, Reason: fmt.Sprintf("a zstd frame asks for a window over the %d MiB retar decodes", maxZstdWindow>>20)}
@@ -186,16 +186,20 @@ func (l *limitReader) Read(p []byte) (int, error) {
 }
 
 func (l *limitReader) check() error {
+	stream := "stream" // a plain one, held by Expand
+	if l.kind != "" {
+		stream = l.kind + " stream"
+	}
 	if l.lim.MaxExpanded > 0 && l.out > l.lim.MaxExpanded {
-		return &LimitError{What: l.what, Reason: fmt.Sprintf("%s stream expands past %s, the limit on expanded size (--max-expanded)", l.kind, sizeString(l.lim.MaxExpanded))}
+		return &LimitError{What: l.what, Reason: fmt.Sprintf("%s expands past %s, the limit on expanded size (--max-expanded)", stream, sizeString(l.lim.MaxExpanded))}
 	}
 	in := l.compressed
 	if in < 0 {
 		in = l.in.n
 	}
 	if l.lim.MaxExpansion > 0 && l.out > expansionFloor && l.out/max(in, 1) >= l.lim.MaxExpansion {
-		return &LimitError{What: l.what, Reason: fmt.Sprintf("%s stream expands past %s, %d times its compressed %s (the limit is %d times, --max-expansion)",
-			l.kind, sizeString(l.out), l.out/max(in, 1), sizeString(in), l.lim.MaxExpansion)}
+		return &LimitError{What: l.what, Reason: fmt.Sprintf("%s expands past %s, %d times its compressed %s (the limit is %d times, --max-expansion)",
+			stream, sizeString(l.out), l.out/max(in, 1), sizeString(in), l.lim.MaxExpansion)}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 // CLI's line, with its detail; the page shows it behind a toggle.
 func explain(err error, name string) (kind, summary string) {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
+	named := name
 	if name == "" {
 		name = "The file"
 	}
@@ -46,6 +47,8 @@ func explain(err error, name string) (kind, summary string) {
 		return "incomplete", fmt.Sprintf("%s is incomplete: it refers to content it does not hold.", name)
 	case errors.Is(err, convert.ErrUnsafePath):
 		return "unsafe", fmt.Sprintf("%s holds a file whose path leaves the archive's folder; retar refuses such archives.", name)
+	case errors.As(err, &le) && le.What == named: // the archive itself, not a layer
+		return "limit", fmt.Sprintf("%s is too large once decompressed (%s); retar stops there to keep the tab alive.", name, le.Reason)
 	case errors.As(err, &le):
 		return "limit", fmt.Sprintf("A layer of %s decompresses to far more than its size (%s); retar stops there to keep the tab alive.", name, le.Reason)
 	case errors.Is(err, convert.ErrUsage):

@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -104,7 +103,11 @@ type handle struct {
 }
 
 func openHandle(in, opts js.Value) (any, error) {
-	a, err := openInput(in, newReporter(opts))
+	lim, err := limitsOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	a, err := openInput(in, newReporter(opts), lim)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +141,8 @@ func nameOf(ref js.Value) string {
 }
 
 // archiveOf is what a call works on: an open handle, or an input opened
-// for this call only.
-func archiveOf(ref, opts js.Value) (*convert.Archive, string, error) {
+// for this call only, decompressed within lim.
+func archiveOf(ref, opts js.Value, lim convert.Limits) (*convert.Archive, string, error) {
 	if ref.Type() == js.TypeNumber {
 		handlesMu.Lock()
 		h := handles[ref.Int()]
@@ -149,13 +152,14 @@ func archiveOf(ref, opts js.Value) (*convert.Archive, string, error) {
 		}
 		return h.a, h.name, nil
 	}
-	a, err := openInput(ref, newReporter(opts))
+	a, err := openInput(ref, newReporter(opts), lim)
 	return a, str(ref, "name"), err
 }
 
 // openInput opens what the page passes: {file: File|Blob, name} for an
-// archive, or {files: [{path, file}], name} for a dropped folder.
-func openInput(in js.Value, report func(convert.Progress)) (*convert.Archive, error) {
+// archive, or {files: [{path, file}], name} for a dropped folder. A
+// compressed archive is decompressed within lim, as the CLI does.
+func openInput(in js.Value, report func(convert.Progress), lim convert.Limits) (*convert.Archive, error) {
 	if in.Type() != js.TypeObject {
 		return nil, fmt.Errorf("no input: pass {file} or {files}")
 	}
@@ -172,52 +176,26 @@ func openInput(in js.Value, report func(convert.Progress)) (*convert.Archive, er
 	}
 	r := newBlobReader(file)
 	kind := convert.SniffArchive(r)
-	ra, size, err := decompress(r, kind, name, report)
+	ra, size, err := decompress(r, kind, name, lim, report)
 	if err != nil {
 		return nil, err
 	}
-	a, err := convert.Open(convert.Input{Name: name, Archive: ra, Size: size, Compression: kind})
-	if err != nil && kind != "" {
-		return nil, &compressedError{kind: kind, name: name, err: err}
-	}
-	return a, err
+	return convert.Open(convert.Input{Name: name, Archive: ra, Size: size, Compression: kind})
 }
-
-// compressedError says that the archive was compressed, as the CLI does:
-// "x.tar.gz: gzip-compressed archive: not a tar archive: ...".
-type compressedError struct {
-	kind, name string
-	err        error
-}
-
-func (e *compressedError) Error() string {
-	return e.name + ": " + e.kind + "-compressed archive: " + strings.TrimPrefix(e.err.Error(), e.name+": ")
-}
-func (e *compressedError) Unwrap() error { return e.err }
 
 // decompress gives a compressed archive random access by decompressing it
-// once into Blob parts (held by the browser, not in wasm memory).
-func decompress(r *blobReader, kind, name string, report func(convert.Progress)) (io.ReaderAt, int64, error) {
-	switch kind {
-	case "":
+// once into Blob parts (held by the browser, not in wasm memory), through
+// convert.Expand as the CLI does: within lim, and refused before anything
+// is written if it does not start as a tar. xz has no decoder here.
+func decompress(r *blobReader, kind, name string, lim convert.Limits, report func(convert.Progress)) (io.ReaderAt, int64, error) {
+	if kind == "" {
 		return r, r.size, nil
-	case "xz":
-		return nil, 0, fmt.Errorf("%s: xz-compressed archive: decompress it first (xz -d)", name)
 	}
 	counted := &countingReader{r: io.NewSectionReader(r, 0, r.size), report: report, p: convert.Progress{Phase: "decompressing", TotalBytes: r.size, TotalBlobs: 1}}
-	zr, err := convert.Decompress(kind, counted, r.size, convert.Limits{}, name)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %s-compressed archive: %w", name, kind, err)
-	}
-	defer zr.Close()
 	sp := newBlobSpill()
-	size, err := io.CopyBuffer(sp, zr, make([]byte, 1<<20))
+	size, err := convert.Expand(context.Background(), sp, counted, r.size, kind, name, lim, nil)
 	if err != nil {
-		var le *convert.LimitError
-		if errors.As(err, &le) {
-			return nil, 0, le
-		}
-		return nil, 0, fmt.Errorf("%s: %s-compressed archive: does not decompress: %w", name, kind, err)
+		return nil, 0, err
 	}
 	counted.p.Bytes, counted.p.Blobs = r.size, 1
 	report(counted.p)
@@ -240,11 +218,15 @@ func (c *countingReader) Read(b []byte) (int, error) {
 }
 
 func inspect(ref, opts js.Value) (any, error) {
-	a, _, err := archiveOf(ref, opts)
+	lim, err := limitsOf(opts)
 	if err != nil {
 		return nil, err
 	}
-	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(newReporter(opts), convert.Limits{})}
+	a, _, err := archiveOf(ref, opts, lim)
+	if err != nil {
+		return nil, err
+	}
+	o := convert.InspectOptions{Host: host(opts), Hashing: hashing(newReporter(opts), lim)}
 	if opts.Type() == js.TypeObject {
 		if v := opts.Get("pick"); v.Type() == js.TypeString {
 			o.Pick = v.String()
@@ -260,7 +242,11 @@ func inspect(ref, opts js.Value) (any, error) {
 // check returns retar check's report: for each loader, whether it takes the
 // input, under which names, and why not.
 func checkJS(ref, opts js.Value) (any, error) {
-	a, _, err := archiveOf(ref, opts)
+	lim, err := limitsOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	a, _, err := archiveOf(ref, opts, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +326,34 @@ func optionsOf(opts js.Value) (convert.Options, error) {
 	if opts.Type() != js.TypeObject {
 		return o, fmt.Errorf("no options: pass {to: ...}")
 	}
-	for _, kv := range jsOptions {
+	if err := setOptions(&o, opts, jsOptions); err != nil {
+		return o, err
+	}
+	if o.To == "" {
+		return o, fmt.Errorf("to: want one of docker-archive, oci-archive, oci or dir")
+	}
+	o.Pick, o.Host = str(opts, "pick"), host(opts)
+	return o, o.Validate()
+}
+
+// limitOptions are the options of every call that decompresses: open,
+// inspect and check take them as convert does.
+var limitOptions = [][2]string{{"maxExpansion", "max-expansion"}, {"maxExpanded", "max-expanded"}}
+
+// limitsOf reads maxExpansion and maxExpanded as optionsOf does; unset,
+// they are the CLI's defaults (convert.DefaultLimits).
+func limitsOf(opts js.Value) (convert.Limits, error) {
+	var o convert.Options
+	if opts.Type() != js.TypeObject {
+		return o.Hashing.Limits, nil
+	}
+	err := setOptions(&o, opts, limitOptions)
+	return o.Hashing.Limits, err
+}
+
+// setOptions sets the keys of opts named in keys through convert.Options.Set.
+func setOptions(o *convert.Options, opts js.Value, keys [][2]string) error {
+	for _, kv := range keys {
 		key, name := kv[0], kv[1]
 		v := opts.Get(key)
 		var values []string
@@ -359,15 +372,11 @@ func optionsOf(opts js.Value) (convert.Options, error) {
 				continue
 			}
 			if err := o.Set(name, s); err != nil {
-				return o, fmt.Errorf("%s: %w", key, err)
+				return fmt.Errorf("%s: %w", key, err)
 			}
 		}
 	}
-	if o.To == "" {
-		return o, fmt.Errorf("to: want one of docker-archive, oci-archive, oci or dir")
-	}
-	o.Pick, o.Host = str(opts, "pick"), host(opts)
-	return o, o.Validate()
+	return nil
 }
 
 // newReporter calls the page's onProgress({phase, bytes, totalBytes,
@@ -403,7 +412,7 @@ func convertJS(ref, opts js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, name, err := archiveOf(ref, opts)
+	a, name, err := archiveOf(ref, opts, o.Hashing.Limits)
 	if err != nil {
 		return nil, err
 	}

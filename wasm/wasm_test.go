@@ -9,10 +9,12 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,6 +25,7 @@ import (
 	"syscall/js"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/check"
@@ -642,5 +645,104 @@ func TestExplain(t *testing.T) {
 	}
 	if _, s := explain(fmt.Errorf("x.tar: archive/tar: something new"), "x.tar"); s != "Something new." {
 		t.Errorf("package prefixes stay: %q", s)
+	}
+}
+
+// gzipStream gzips a tar of one file of n zero bytes (withHeader), or n
+// zero bytes alone, as members of at most 16 MiB (read on as one stream):
+// about 1000:1, so GiBs of output come from a few MiB, built fast.
+func gzipStream(t *testing.T, n int64, withHeader bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	var head []byte
+	if withHeader {
+		var h bytes.Buffer
+		tw := tar.NewWriter(&h)
+		if err := tw.WriteHeader(&tar.Header{Name: "zeros", Mode: 0o644, Size: n, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Flush()
+		head = h.Bytes()
+	}
+	member := func(parts ...[]byte) []byte {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		for _, p := range parts {
+			zw.Write(p)
+		}
+		zw.Close()
+		return b.Bytes()
+	}
+	zeros := make([]byte, 16<<20)
+	first := min(n, int64(len(zeros)))
+	buf.Write(member(head, zeros[:first]))
+	n -= first
+	full := member(zeros)
+	for ; n >= int64(len(zeros)); n -= int64(len(zeros)) {
+		buf.Write(full)
+	}
+	if n > 0 {
+		buf.Write(member(zeros[:n]))
+	}
+	return buf.Bytes()
+}
+
+// A decompression bomb dropped as a .tar.gz is refused as the CLI refuses
+// it, by every call that opens an input: held to the limits the options
+// give (the CLI's flags), and with no options to the CLI's defaults, which
+// refuse at once what does not start as a tar.
+func TestCompressedInputLimits(t *testing.T) {
+	bomb := gzipStream(t, 64<<20, true) // a tar of 64 MiB of zeros
+	calls := map[string]func(in, opts js.Value) (any, error){
+		"open": func(in, opts js.Value) (any, error) {
+			id, err := openHandle(in, opts)
+			if err == nil {
+				closeHandle(js.ValueOf(id))
+			}
+			return id, err
+		},
+		"inspect": inspect,
+		"check":   checkJS,
+		"convert": func(in, opts js.Value) (any, error) {
+			opts.Set("to", "oci-archive")
+			return convertJS(in, opts)
+		},
+	}
+	for call, fn := range calls {
+		t.Run(call, func(t *testing.T) {
+			// maxExpanded as the options give it: a size, or a number of bytes
+			for _, limit := range []any{"8M", 8 << 20} {
+				in := js.ValueOf(map[string]any{"file": newBlob(bomb), "name": "bomb.tar.gz"})
+				_, err := fn(in, opts(map[string]any{"maxExpanded": limit}))
+				var le *convert.LimitError
+				want := "bomb.tar.gz: gzip stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"
+				if !errors.As(err, &le) || !errors.Is(err, convert.ErrLimit) || err.Error() != want {
+					t.Fatalf("maxExpanded %v: %v, want %q", limit, err, want)
+				}
+				if kind, summary := explain(err, "bomb.tar.gz"); kind != "limit" || !strings.HasPrefix(summary, "bomb.tar.gz is too large once decompressed (gzip stream expands past 8.0 MiB") {
+					t.Errorf("explained as %s %q", kind, summary)
+				}
+			}
+			// Under the default limits the same bomb decompresses, and
+			// is then not an image; a bad limit is a usage error.
+			in := js.ValueOf(map[string]any{"file": newBlob(bomb), "name": "bomb.tar.gz"})
+			if _, err := fn(in, opts(map[string]any{})); err == nil || errors.Is(err, convert.ErrLimit) {
+				t.Errorf("default limits: %v, want it opened and refused as no image", err)
+			}
+			if _, err := fn(in, opts(map[string]any{"maxExpanded": "lots"})); !errors.Is(err, convert.ErrUsage) || !strings.HasPrefix(err.Error(), "maxExpanded: ") {
+				t.Errorf("maxExpanded lots: %v", err)
+			}
+			// 4 GiB of zeros, gzipped: with no options, over the default
+			// ratio long before its end, but refused at once, as not a tar.
+			zeros := js.ValueOf(map[string]any{"file": newBlob(gzipStream(t, 4<<30, false)), "name": "zeros.tar.gz"})
+			_, err := fn(zeros, opts(map[string]any{}))
+			want := "zeros.tar.gz: gzip-compressed archive: not a tar archive: it starts with an empty block"
+			if !errors.Is(err, convert.ErrNotTar) || errors.Is(err, convert.ErrLimit) || err.Error() != want {
+				t.Fatalf("zeros: %v, want %q", err, want)
+			}
+			if kind, summary := explain(err, "zeros.tar.gz"); kind != "not-archive" || !strings.HasPrefix(summary, "zeros.tar.gz is gzip-compressed, but what is inside is not a tar archive") {
+				t.Errorf("zeros explained as %s %q", kind, summary)
+			}
+		})
 	}
 }
