@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,10 +32,11 @@ func TestReaderClosesThePipeEarly(t *testing.T) {
 	}
 }
 
-// A destination on a full device: one line that says so, exit 1, the older
-// output intact and nothing else left there, for an archive (also written
-// onto its own source) and a layout directory.
-func TestDestinationDeviceFull(t *testing.T) {
+// A full device: TMPDIR while a compressed source or standard input is
+// spooled, or the destination's, for an archive (also written onto its own
+// source) and a layout directory: one line that says so, exit 1, the older
+// output intact and nothing left behind.
+func TestFullDevices(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: mounts a small tmpfs to fill")
 	}
@@ -62,6 +64,30 @@ func TestDestinationDeviceFull(t *testing.T) {
 	if err := os.WriteFile(old, []byte("older output"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// TMPDIR full while a compressed source, or standard input, is spooled.
+	tmpdir := filepath.Join(dir, "tmpdir")
+	if err := os.Mkdir(tmpdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tmpdir).CombinedOutput(); err != nil {
+		t.Fatalf("mount a second tmpfs: %v %s", err, out)
+	}
+	defer exec.Command("umount", tmpdir).Run() //nolint:errcheck
+	gz := filepath.Join(dir, "src.tar.gz")
+	if out, err := exec.Command("sh", "-c", "gzip -1 -c "+src+" > "+gz).CombinedOutput(); err != nil {
+		t.Fatalf("gzip: %v %s", err, out)
+	}
+	before := os.TempDir()
+	t.Setenv("TMPDIR", tmpdir)
+	code, _, stderr := run(t, "convert", "-q", gz, "oci-archive:"+filepath.Join(dir, "from-gz.tar"))
+	oneLineFailure(t, code, stderr, 1, "TMPDIR", "is full", "set TMPDIR")
+	code, _, stderr = runIn(t, bytes.NewReader(data), "convert", "-q", "-", "oci-archive:"+filepath.Join(dir, "from-stdin.tar"))
+	oneLineFailure(t, code, stderr, 1, "standard input", "is full")
+	if left, _ := os.ReadDir(tmpdir); len(left) > 0 {
+		t.Errorf("TMPDIR holds %s after the failure", left[0].Name())
+	}
+	t.Setenv("TMPDIR", before)
+
 	for _, c := range []struct{ src, dst, keep string }{
 		{src, "oci-archive:" + old, old},
 		{onItself, "docker-archive:" + onItself, onItself},

@@ -10,7 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/retar-dev/retar/convert"
@@ -160,7 +162,7 @@ func decompress(ctx context.Context, r io.Reader, size int64, kind, name string,
 	}
 	registerTemp(tmp.Name())
 	xz := func(r io.Reader) (io.ReadCloser, error) { return xzReader(ctx, r) }
-	if _, err := convert.Expand(ctx, tempWriter{tmp}, r, size, kind, name, lim, map[string]convert.Decoder{"xz": xz}); err != nil {
+	if _, err := convert.Expand(ctx, &tempWriter{f: tmp}, r, size, kind, name, lim, map[string]convert.Decoder{"xz": xz}); err != nil {
 		tmp.Close()
 		removeTemp(tmp.Name())
 		return nil, err
@@ -168,12 +170,21 @@ func decompress(ctx context.Context, r io.Reader, size int64, kind, name string,
 	return tmp, nil
 }
 
-// tempWriter says where a failed write was going.
-type tempWriter struct{ f *os.File }
+// tempWriter says where a failed write was going: a full TMPDIR in the
+// user's terms, with how much went in and what to do.
+type tempWriter struct {
+	f       *os.File
+	written int64
+}
 
-func (t tempWriter) Write(p []byte) (int, error) {
+func (t *tempWriter) Write(p []byte) (int, error) {
 	n, err := t.f.Write(p)
-	if err != nil {
+	t.written += int64(n)
+	switch {
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		err = fmt.Errorf("TMPDIR (%s) is full after %d MB of it: retar needs the whole archive there, uncompressed; set TMPDIR to a place with room%.0w",
+			filepath.Dir(t.f.Name()), t.written>>20, err)
+	case err != nil:
 		err = fmt.Errorf("copying it to TMPDIR: %w", err)
 	}
 	return n, err

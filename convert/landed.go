@@ -80,6 +80,7 @@ type landing struct {
 	ended   bool // the writer is done with it: n is final
 	stopped bool // the plan failed elsewhere
 	release func()
+	dropped sync.Once // release, called once
 
 	done chan struct{}
 	err  error         // set before done is closed
@@ -139,6 +140,7 @@ func (c *landedChecks) start() {
 				l.stopped = true
 				l.moved.Broadcast()
 				l.mu.Unlock()
+				l.drop()
 			}
 		}()
 	})
@@ -157,7 +159,7 @@ func (c *landedChecks) hasher() {
 		if err == nil {
 			err = safely(func() error { return c.readBack(l, buf) })
 		}
-		l.release()
+		l.drop()
 		<-c.slots
 		c.finish(l, err)
 	}
@@ -254,6 +256,17 @@ func (c *landedChecks) begin(l *landing, r io.ReaderAt, off int64, release func(
 	l.mu.Unlock()
 	c.queue <- l
 	return nil
+}
+
+// drop releases what the sink lent for reading back, once, whoever is
+// first: the hasher done with it, or a plan that stopped.
+func (l *landing) drop() {
+	l.mu.Lock()
+	release := l.release
+	l.mu.Unlock()
+	if release != nil {
+		l.dropped.Do(release)
+	}
 }
 
 // landed says n more bytes are in place.
