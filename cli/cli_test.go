@@ -81,7 +81,7 @@ func tmpLeft(t *testing.T, dir string) []string {
 	require.NoError(t, err)
 	var left []string
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".retar-") || strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".retar-lock") {
+		if strings.HasPrefix(e.Name(), ".") && (strings.Contains(e.Name(), ".retar-") || strings.HasSuffix(e.Name(), ".retar-lock")) {
 			left = append(left, e.Name())
 		}
 	}

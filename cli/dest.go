@@ -97,7 +97,27 @@ func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer)
 		return nil, err
 	}
 	o.unlock = unlock
+	clearStale(dst.Path)
 	return o, nil
+}
+
+// tempPrefix begins the names of the temporary outputs retar writes beside
+// dst (".NAME.retar-*.tmp", and "….tmp.old" while a directory is swapped).
+func tempPrefix(dst string) string {
+	return "." + filepath.Base(filepath.Clean(dst)) + ".retar-"
+}
+
+// clearStale removes what a retar killed while writing dst left beside it.
+// Called with dst's lock held: no other retar is writing those.
+func clearStale(dst string) {
+	dir, prefix := filepath.Dir(filepath.Clean(dst)), tempPrefix(dst)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, prefix) && (strings.HasSuffix(n, ".tmp") || strings.HasSuffix(n, ".tmp.old")) {
+			os.RemoveAll(filepath.Join(dir, n)) //nolint:errcheck // best effort: it is junk
+		}
+	}
 }
 
 // toStdout sends an archive to standard output, never to a terminal.
@@ -357,7 +377,7 @@ func (o *output) keepMode(p string, dflt fs.FileMode) error {
 // writeArchive writes the plan to a temporary file beside the destination and
 // renames it into place; on any failure nothing is left.
 func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress func(int64)) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(o.path), ".retar-*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(o.path), tempPrefix(o.path)+"*.tmp")
 	if err != nil {
 		return err
 	}
@@ -391,7 +411,7 @@ func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress fun
 // and swaps it into place (atomically where the system can), then removes
 // what it replaced.
 func (o *output) writeDir(ctx context.Context, p *convert.Plan, progress func(int64)) (err error) {
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(o.path)), ".retar-*.tmp")
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(o.path)), tempPrefix(o.path)+"*.tmp")
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/retar-dev/retar/cli"
 )
@@ -111,5 +112,54 @@ func TestFullDevices(t *testing.T) {
 				t.Errorf("%s: %s left behind", c.dst, n)
 			}
 		}
+	}
+}
+
+// SIGKILL in the middle of a conversion leaves the older output as it was
+// and no file under its name; the temporary output it leaves beside it is
+// retar's by its name, and the next conversion to that destination removes
+// it (and only it) and succeeds.
+func TestKilledMidwayThenRerun(t *testing.T) {
+	bin := retarBinary(t)
+	dir, src := sizedSource(t, 16<<20)
+	dst := filepath.Join(dir, "out.tar")
+	if err := os.WriteFile(dst, []byte("older output"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(dir, ".retar-notes.tmp") // not retar's for out.tar
+	if err := os.WriteFile(foreign, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	for _, after := range []time.Duration{20, 60, 120, 250} {
+		cmd := exec.Command(bin, "convert", "-q", src, "oci-archive:"+dst)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(after * time.Millisecond)
+		cmd.Process.Kill() //nolint:errcheck // it may have finished
+		if err := cmd.Wait(); err != nil {
+			killed = true
+			if b, _ := os.ReadFile(dst); string(b) != "older output" {
+				t.Fatalf("killed after %v: the older output changed", after*time.Millisecond)
+			}
+		}
+		if err := os.WriteFile(dst, []byte("older output"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !killed {
+		t.Fatal("every conversion finished before it was killed: the test tests nothing")
+	}
+	// a stale layout directory swap, as a killed directory write leaves
+	stale := filepath.Join(dir, ".out.tar.retar-123.tmp.old")
+	if err := os.MkdirAll(filepath.Join(stale, "blobs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "convert", "-q", src, "oci-archive:"+dst)
+	mustRun(t, "verify", dst)
+	left := tmpLeft(t, dir)
+	if len(left) != 1 || left[0] != ".retar-notes.tmp" {
+		t.Errorf("after the rerun, beside the destination: %v; want only the file that is not retar's", left)
 	}
 }
