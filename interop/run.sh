@@ -17,18 +17,18 @@
 #    file tree: paths, modes, owners, links, content hashes); archives also:
 #    docker load + names + docker run, ctr import + names + ctr run,
 #    podman load + names, and containerd 2.0's importer (interop/containerd2_test.go).
-# 4b. (interop/extra.sh, issue 7) retar check --json on every archive the
+# 4b. (interop/check-vs-loaders.sh, issue 7) retar check --json on every archive the
 #    consumers load (retar's outputs, the real tools' archives, a docker
 #    25-style archive with absent manifests and its repair, tag-only ref.names,
 #    a three-source bundle and images taken back out of it), each prediction
 #    (loads, names) against what docker, ctr 1.6, the ctr 2.0 daemon and podman
 #    did; writes interop/CHECK.md beside RESULTS.md.
-# 4c. (extra.sh ctr21_checks) a containerd 2.1.4 daemon, built from its Go
+# 4c. (check-vs-loaders.sh ctr21_checks) a containerd 2.1.4 daemon, built from its Go
 #    module in the background beside 2.0, on its own socket: the bundle, the
 #    docker 25-style broken archive (plain import; --all-platforms fails) and
 #    its repair (--all-platforms works), three retar outputs (names, ctr run);
 #    retar check's "ctr-2.1" predictions against those outcomes.
-# 4d. (interop/today.sh, issue 13) today's loaders, built in the background
+# 4d. (interop/current-loaders.sh, issue 13) today's loaders, built in the background
 #    from their Go modules beside 2.0/2.1 (scripts/gomod-build.sh): docker
 #    29.8.1 in both image stores (load, names, image IDs, docker run), plain
 #    and --all-platforms ctr images import on containerd 2.3.7 and 2.4.2 (and
@@ -40,7 +40,7 @@
 #    the config absent) with retar's oci-archive of each. Writes
 #    interop/LOADERS.md. Every verdict retar check calls measured is compared
 #    (loads, names, the message it quotes), and every compared id is emitted.
-# 4e. (interop/issue12.sh, issue 12) once the workers are done: oci:DIR:REF
+# 4e. (interop/oci-refs-pipes-schema1.sh, issue 12) once the workers are done: oci:DIR:REF
 #    with a bare tag, name:tag, a full name and a digest reference, read back
 #    by skopeo, umoci ls/unpack, retar inspect and ctr 2.3; pipes through
 #    retar's - (docker save | retar | ctr import -, retar | docker load,
@@ -112,12 +112,12 @@ chmod 755 "$WORK"
 IMG=$WORK/umoci IN=$WORK/in OUT=$WORK/out RESULTS=$WORK/results.tsv
 mkdir -p "$IN" "$OUT"
 : >"$RESULTS"
-# shellcheck source=extra.sh
-source "$HERE/extra.sh" # issue 7: retar check vs the consumers, repairs, bundles
-# shellcheck source=today.sh
-source "$HERE/today.sh" # issue 13: docker 29, containerd 2.3/2.4, kind, k3s
-# shellcheck source=issue12.sh
-source "$HERE/issue12.sh" # issue 12: oci:DIR:REF read back, pipes
+# shellcheck source=check-vs-loaders.sh
+source "$HERE/check-vs-loaders.sh" # issue 7: retar check vs the consumers, repairs, bundles
+# shellcheck source=current-loaders.sh
+source "$HERE/current-loaders.sh" # issue 13: docker 29, containerd 2.3/2.4, kind, k3s
+# shellcheck source=oci-refs-pipes-schema1.sh
+source "$HERE/oci-refs-pipes-schema1.sh" # issue 12: oci:DIR:REF read back, pipes
 # shellcheck source=supply.sh
 source "$HERE/supply.sh" # issue 14: attestations, referrers, signatures, chunked and mislabelled layers
 declare -A REF_DIFFIDS=() REF_TREE=()
@@ -571,7 +571,7 @@ consumer_worker() {
 		esac
 	done 3< <(
 		cat "$loads"
-		# observed archives (extra.sh): loaded, no expectation of their own
+		# observed archives (check-vs-loaders.sh): loaded, no expectation of their own
 		awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\n", $1, $3}' "$observe"
 	) </dev/null
 	log "$c: done${PASS:+ (pass $PASS)}"
@@ -629,7 +629,7 @@ else
 	T_C2BUILD=$((SECONDS - T0))
 	result containerd2 build - - FAIL "building containerd 2.0 in interop/ failed: $(tail -5 "$WORK/containerd2-build.log" | oneline)"
 fi
-# Today's loaders (today.sh): docker 29 in both stores, containerd 2.3 and
+# Today's loaders (current-loaders.sh): docker 29 in both stores, containerd 2.3 and
 # 2.4, kind's and k3s's imports, on every archive; docker 29's saves as inputs.
 TP=()
 log "waiting for today's consumers' build (docker 29, containerd 2.3/2.4, k3s's importer)"

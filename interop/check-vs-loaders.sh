@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2016
-# extra.sh — sourced by interop/run.sh (issue 7): retar check against what the
+# check-vs-loaders.sh — sourced by interop/run.sh (issue 7): retar check against what the
 # consumers did, broken archives and their repair, bundles.
 #
 #   observe_add ID KIND PATH   an archive the consumers load with no expectation
@@ -484,14 +484,14 @@ ctr21_checks() {
 check_md() {
 	echo "# retar check against the real consumers"
 	echo
-	echo "Written by \`make interop\` (interop/run.sh, interop/extra.sh) on $(date -u +%Y-%m-%d). For every archive the"
+	echo "Written by \`make interop\` (interop/run.sh, interop/check-vs-loaders.sh) on $(date -u +%Y-%m-%d). For every archive the"
 	echo "suite loads, \`retar check --json\` predicted (\`consumers[].loads\`, \`consumers[].names\`) and the consumer"
 	echo "did: docker-24 = docker $(ver docker) \`docker load\`; ctr-1.6 = containerd $(ver containerd) plain"
 	echo "\`ctr images import\`; ctr-2.0 = the containerd ${C2_VERSION:-2.0} daemon, plain \`ctr images import\`; ctr-2.1 = the"
 	echo "containerd ${C21_VERSION#v} daemon, plain \`ctr images import\` (a few archives: bundle, broken and repaired, retar outputs); podman ="
 	echo "podman $(ver podman) \`podman load\`. ctr with no registered name counts as not loaded; ctr's names as"
 	echo "registered (import-YYYY-MM-DD for the date), docker's and podman's normalised."
-	echo "Today's loaders (interop/today.sh, interop/LOADERS.md): docker-29-classic, docker-29-containerd ="
+	echo "Today's loaders (interop/current-loaders.sh, interop/LOADERS.md): docker-29-classic, docker-29-containerd ="
 	echo "docker $TODAY_DOCKER_VERSION \`docker load\` in each store; ctr-2.3, ctr-2.4 = plain \`ctr images import\` on"
 	echo "containerd ${TODAY_C23#v}, ${TODAY_C24#v}; ctr-2.3-all-platforms, ctr-2.4-all-platforms = the same with"
 	echo "\`--all-platforms\`, held to ctr-2.3's and ctr-2.4's verdict (it loads unless a problem says \`--all-platforms\`"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2016
-# issue12.sh — sourced by interop/run.sh (issue 12): the habits of skopeo,
+# oci-refs-pipes-schema1.sh — sourced by interop/run.sh (issue 12): the habits of skopeo,
 # umoci and the shell, held by the real tools.
 #
 #   issue12_refs    oci:DIR:REF with a bare tag, name:tag, a full name and a
