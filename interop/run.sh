@@ -662,11 +662,13 @@ if [[ -s $LOADS2 || -s $OBSERVE2 ]]; then
 fi
 ((${#TP[@]})) && wait "${TP[@]}"
 cat "$WORK"/results-*.tsv >>"$RESULTS"
-# Issue 12's cases use the daemons the workers used: now idle.
+# Then, on the daemons the workers used (now idle): oci:DIR:REF read back,
+# pipes through retar's - and schema 1 (oci-refs-pipes-schema1.sh), and where
+# the referrers end up (supply.sh).
 if ((TODAY_OK)); then
-	issue12_refs
-	issue12_pipes
-	issue12_schema1
+	oci_refs
+	stdio_pipes
+	schema1_loads
 	supply_after
 fi
 T_CONSUMERS=$((SECONDS - T0))
