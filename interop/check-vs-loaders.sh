@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2016
-# check-vs-loaders.sh — sourced by interop/run.sh (issue 7): retar check against what the
-# consumers did, broken archives and their repair, bundles.
+# check-vs-loaders.sh — sourced by interop/run.sh: retar check against what
+# the consumers did, broken archives and their repair, bundles.
 #
 #   observe_add ID KIND PATH   an archive the consumers load with no expectation
 #                              of their own ($OBSERVE): the real tools' inputs,
@@ -31,13 +31,13 @@ PRED=$WORK/pred.tsv
 : >"$PRED"
 
 # KNOWN_MISMATCH["CONSUMER|CASE-REGEX"]=REASON (CONSUMER: a worker: docker ctr ctr2 ctr21 podman d29c d29d ctr23 ctr24 kind k3s).
-# Measured by this suite (issue 7), reported to the lead; check.go is not changed here.
+# Measured by this suite, reported to the lead; check.go is not changed here.
 # (none now: the four it listed, a gzip-compressed docker save for ctr 1.6 and
 # podman, podman's OCI path for one-image hybrids, podman's localhost/T:latest
 # for a bare-tag ref.name, were fixed in convert/check.go)
 declare -A KNOWN_MISMATCH=(
-	# (none: the two k3s entries issue 13 measured, a bare-tag ref.name registered as it is and an
-	# absent OCI foreign layer tolerated, are check.go's k3s rules now)
+	# (none: the two k3s entries current-loaders.sh measured, a bare-tag ref.name registered as
+	# it is and an absent OCI foreign layer tolerated, are check.go's k3s rules now)
 )
 
 observe_add() {
@@ -81,7 +81,7 @@ record_actual() {
 extra_build() {
 	local X=$WORK/extra k
 	mkdir -p "$X"
-	log "issue 7: broken archives, repairs, bundle"
+	log "broken archives, repairs, bundle"
 	for k in "${IN_KEYS[@]}"; do
 		local s=${IN_SRC[$k]} p
 		case $s in
@@ -394,7 +394,8 @@ extra_outcomes() {
 
 # ---------------------------------------------------------------- containerd 2.1
 # The retar outputs and observed archives containerd 2.1 imports (a few: the
-# full set runs on 1.6 and 2.0; 2.1 is here for issue 7's claims about it).
+# full set runs on 1.6 and 2.0; 2.1 is here for retar check's ctr-2.1
+# verdicts).
 CTR21_CASES=('docker-save-single>docker-archive' 'skopeo-oci-archive-named>oci-archive' 'skopeo-multi>oci-archive')
 CTR21_OBSERVE=(bundle attest-broken attest-fixed tagonly-named)
 

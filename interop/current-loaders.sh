@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2016
-# current-loaders.sh — sourced by interop/run.sh (issue 13): today's loaders as real
-# consumers, on private sockets, beside the 2022-era ones.
+# current-loaders.sh — sourced by interop/run.sh: today's loaders (docker 29,
+# containerd 2.3 and 2.4, kind's and k3s's imports) as real consumers, on
+# private sockets, beside the 2022-era ones.
 #
 #   today_build_start  one background job (its own process group): dockerd
 #                      29.8.1 (github.com/moby/moby/v2 v2.0.0-beta.24), containerd
@@ -267,7 +268,7 @@ today_measure() {
 	return 0
 }
 
-# Sparse OCI layouts (issue 12 part 5): skopeo's named oci-archive of A with
+# Sparse OCI layouts: skopeo's named oci-archive of A with
 # its last layer's blob, or its config's, left out (a plain layer, not a
 # foreign one), as buildpacks write them; and retar's oci-archive of each,
 # which stays sparse (and has no manifest.json entry for the image).
