@@ -499,7 +499,7 @@ check_md() {
 	echo "fails); kind = kind $TODAY_KIND's import on containerd ${TODAY_CKIND#v} (names without its import-DATE@sha256"
 	echo "digest references; loads = something registered); k3s = k3s's agent/images import (names as Import"
 	echo "created them, without k3s's NAME@DIGEST references)."
-	echo "Issue 14's supply-chain inputs (interop/supply.sh: golden/testdata/supply as they are, a layout with a"
+	echo "The supply-chain inputs (interop/supply.sh: golden/testdata/supply as they are, a layout with a"
 	echo "gzip layer labelled plain tar on this host's platform, and retar's outputs of them) are archives like the others here."
 	echo "A prediction is right when loads agree, the names too (when it loads), and, where the verdict quotes what"
 	echo "the loader prints (\`consumers[].message\`, \"...\" for what varies), the loader's output holds it."

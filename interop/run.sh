@@ -757,7 +757,7 @@ report() {
 	echo
 	echo "The inputs themselves (as the real tools wrote them) against the image built with umoci: $(cell input input)."
 	echo
-	echo "## containerd 2.0 and --platform (issue 3)"
+	echo "## containerd 2.0 and --platform"
 	echo
 	echo "A two-platform archive (skopeo copy --all, ctr export --all-platforms) converted with"
 	echo "\`retar convert --platform linux/amd64\` and imported with a plain \`ctr images import\` (no"

@@ -432,7 +432,7 @@ supply_ids() {
 supply_md() {
 	local id c r
 	echo
-	echo "## Supply-chain inputs (issue 14)"
+	echo "## Supply-chain inputs"
 	echo
 	echo "The inputs of golden/testdata/supply (\`go run ./golden/testdata/mksupply\`, README.md there) as they are"
 	echo "(\`in:supply:NAME\`), and retar's outputs of them (\`supply:NAME>LAYOUT[:--attestations mode]\`), in every"
