@@ -99,7 +99,7 @@ consumer-check:
 # converted by retar into every layout and checked with docker 20.10, containerd
 # 1.6, 2.0 and 2.1, podman, skopeo and umoci, and today's loaders built from
 # their Go modules (docker 29 in both stores, containerd 2.3 and 2.4, kind's and
-# k3s's imports), on private daemons; issue 14's supply-chain inputs too
+# k3s's imports), on private daemons; golden/testdata/supply's inputs too
 # (interop/supply.sh). Writes interop/RESULTS.md, CHECK.md, LOADERS.md.
 interop:
 	bash interop/run.sh
@@ -124,7 +124,7 @@ bench:
 gobench:
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./convert/
 
-# The browser page (issue 5). site/dist is all a static host serves: the page,
+# The browser page. site/dist is all a static host serves: the page,
 # its Worker and hashing Workers, retar.wasm (and .gz, which the Worker
 # fetches), Go's wasm_exec.js, hash-wasm's sha256, the service worker (its
 # file list and version written by site/precache.sh), manifest and icons.

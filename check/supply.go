@@ -9,7 +9,7 @@ import (
 	"github.com/retar-dev/retar/convert"
 )
 
-// What vouches for an image (issue 14: signatures, attestations, SBOMs as
+// What vouches for an image (signatures, attestations, SBOMs as
 // index.json entries beside it) and the layers that break loaders
 // (zstd:chunked's sentinel variant, mislabelled layers, Docker v2s2 with
 // zstd). Each rule is what make interop measured on the loader

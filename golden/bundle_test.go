@@ -18,7 +18,7 @@ type bundleSource struct {
 	supply     bool // in testdata/supply, not testdata/real
 }
 
-// bundles are issue 7's bundles: several sources, any layout, one archive.
+// bundles are README's *Bundles*: several sources, any layout, one archive.
 var bundles = []struct {
 	name    string
 	sources []bundleSource

@@ -421,7 +421,7 @@ func checkKept(t *testing.T, a, out *convert.Archive) {
 		return
 	}
 	src := map[string]bool{}
-	sparse := false // an index lists what the source lacks: it is rewritten without (issue 7)
+	sparse := false // an index lists what the source lacks: it is rewritten without (README's *Repairs*)
 	for _, img := range a.Images {
 		if !img.Stored() {
 			return

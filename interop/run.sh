@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# interop/run.sh — retar against the real consumers (`make interop`, issue #4).
+# interop/run.sh — retar against the real consumers (`make interop`).
 #
 #   bash interop/run.sh            (root, Debian 12; CI=true makes every skip a failure)
 #
@@ -17,18 +17,18 @@
 #    file tree: paths, modes, owners, links, content hashes); archives also:
 #    docker load + names + docker run, ctr import + names + ctr run,
 #    podman load + names, and containerd 2.0's importer (interop/containerd2_test.go).
-# 4b. (interop/extra.sh, issue 7) retar check --json on every archive the
+# 4b. (interop/check-vs-loaders.sh) retar check --json on every archive the
 #    consumers load (retar's outputs, the real tools' archives, a docker
 #    25-style archive with absent manifests and its repair, tag-only ref.names,
 #    a three-source bundle and images taken back out of it), each prediction
 #    (loads, names) against what docker, ctr 1.6, the ctr 2.0 daemon and podman
 #    did; writes interop/CHECK.md beside RESULTS.md.
-# 4c. (extra.sh ctr21_checks) a containerd 2.1.4 daemon, built from its Go
+# 4c. (check-vs-loaders.sh ctr21_checks) a containerd 2.1.4 daemon, built from its Go
 #    module in the background beside 2.0, on its own socket: the bundle, the
 #    docker 25-style broken archive (plain import; --all-platforms fails) and
 #    its repair (--all-platforms works), three retar outputs (names, ctr run);
 #    retar check's "ctr-2.1" predictions against those outcomes.
-# 4d. (interop/today.sh, issue 13) today's loaders, built in the background
+# 4d. (interop/current-loaders.sh) today's loaders, built in the background
 #    from their Go modules beside 2.0/2.1 (scripts/gomod-build.sh): docker
 #    29.8.1 in both image stores (load, names, image IDs, docker run), plain
 #    and --all-platforms ctr images import on containerd 2.3.7 and 2.4.2 (and
@@ -40,12 +40,12 @@
 #    the config absent) with retar's oci-archive of each. Writes
 #    interop/LOADERS.md. Every verdict retar check calls measured is compared
 #    (loads, names, the message it quotes), and every compared id is emitted.
-# 4e. (interop/issue12.sh, issue 12) once the workers are done: oci:DIR:REF
+# 4e. (interop/oci-refs-pipes-schema1.sh) once the workers are done: oci:DIR:REF
 #    with a bare tag, name:tag, a full name and a digest reference, read back
 #    by skopeo, umoci ls/unpack, retar inspect and ctr 2.3; pipes through
 #    retar's - (docker save | retar | ctr import -, retar | docker load,
-#    retar | podman load).
-# 4f. (interop/supply.sh, issue 14) golden/testdata/supply's inputs (BuildKit
+#    retar | podman load); Docker schema 1 converted, then loaded.
+# 4f. (interop/supply.sh) golden/testdata/supply's inputs (BuildKit
 #    attestations, cosign tags and OCI 1.1 referrers, zstd:chunked and its
 #    sentinel variant, mislabelled layers, v2s2 with zstd) as they are, and
 #    retar's outputs of them in every layout and --attestations mode: every
@@ -112,14 +112,14 @@ chmod 755 "$WORK"
 IMG=$WORK/umoci IN=$WORK/in OUT=$WORK/out RESULTS=$WORK/results.tsv
 mkdir -p "$IN" "$OUT"
 : >"$RESULTS"
-# shellcheck source=extra.sh
-source "$HERE/extra.sh" # issue 7: retar check vs the consumers, repairs, bundles
-# shellcheck source=today.sh
-source "$HERE/today.sh" # issue 13: docker 29, containerd 2.3/2.4, kind, k3s
-# shellcheck source=issue12.sh
-source "$HERE/issue12.sh" # issue 12: oci:DIR:REF read back, pipes
+# shellcheck source=check-vs-loaders.sh
+source "$HERE/check-vs-loaders.sh" # retar check vs the consumers, repairs, bundles, containerd 2.1
+# shellcheck source=current-loaders.sh
+source "$HERE/current-loaders.sh" # docker 29, containerd 2.3/2.4, kind, k3s
+# shellcheck source=oci-refs-pipes-schema1.sh
+source "$HERE/oci-refs-pipes-schema1.sh" # oci:DIR:REF read back, pipes, schema 1
 # shellcheck source=supply.sh
-source "$HERE/supply.sh" # issue 14: attestations, referrers, signatures, chunked and mislabelled layers
+source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and mislabelled layers
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -150,7 +150,7 @@ setsid bash -c 'cd "$1" && export CGO_ENABLED=0 &&
 		github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr' \
 	_ "$HERE" "$WORK" >"$WORK/containerd2-build.log" 2>&1 &
 C2_PID=$!
-# containerd 2.1.4 (daemon + ctr), for issue 7's claims about 2.1: its own
+# containerd 2.1.4 (daemon + ctr), for retar check's ctr-2.1 verdicts: its own
 # module (not interop/go.mod), copied out of the module cache, built with
 # -mod=mod (the module zip has no vendor/), no CRI.
 log "building containerd 2.1.4 (daemon, ctr) in the background"
@@ -571,7 +571,7 @@ consumer_worker() {
 		esac
 	done 3< <(
 		cat "$loads"
-		# observed archives (extra.sh): loaded, no expectation of their own
+		# observed archives (check-vs-loaders.sh): loaded, no expectation of their own
 		awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\n", $1, $3}' "$observe"
 	) </dev/null
 	log "$c: done${PASS:+ (pass $PASS)}"
@@ -629,7 +629,7 @@ else
 	T_C2BUILD=$((SECONDS - T0))
 	result containerd2 build - - FAIL "building containerd 2.0 in interop/ failed: $(tail -5 "$WORK/containerd2-build.log" | oneline)"
 fi
-# Today's loaders (today.sh): docker 29 in both stores, containerd 2.3 and
+# Today's loaders (current-loaders.sh): docker 29 in both stores, containerd 2.3 and
 # 2.4, kind's and k3s's imports, on every archive; docker 29's saves as inputs.
 TP=()
 log "waiting for today's consumers' build (docker 29, containerd 2.3/2.4, k3s's importer)"
@@ -662,11 +662,13 @@ if [[ -s $LOADS2 || -s $OBSERVE2 ]]; then
 fi
 ((${#TP[@]})) && wait "${TP[@]}"
 cat "$WORK"/results-*.tsv >>"$RESULTS"
-# Issue 12's cases use the daemons the workers used: now idle.
+# Then, on the daemons the workers used (now idle): oci:DIR:REF read back,
+# pipes through retar's - and schema 1 (oci-refs-pipes-schema1.sh), and where
+# the referrers end up (supply.sh).
 if ((TODAY_OK)); then
-	issue12_refs
-	issue12_pipes
-	issue12_schema1
+	oci_refs
+	stdio_pipes
+	schema1_loads
 	supply_after
 fi
 T_CONSUMERS=$((SECONDS - T0))
@@ -755,7 +757,7 @@ report() {
 	echo
 	echo "The inputs themselves (as the real tools wrote them) against the image built with umoci: $(cell input input)."
 	echo
-	echo "## containerd 2.0 and --platform (issue 3)"
+	echo "## containerd 2.0 and --platform"
 	echo
 	echo "A two-platform archive (skopeo copy --all, ctr export --all-platforms) converted with"
 	echo "\`retar convert --platform linux/amd64\` and imported with a plain \`ctr images import\` (no"

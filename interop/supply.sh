@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2016
-# supply.sh — sourced by interop/run.sh (issue 14): what the loaders do with
-# what vouches for an image (BuildKit attestations, OCI 1.1 referrers, cosign
+# supply.sh — sourced by interop/run.sh: what the loaders do with what
+# vouches for an image (BuildKit attestations, OCI 1.1 referrers, cosign
 # tag-scheme entries) and with the layers that break them (zstd:chunked's
 # sentinel variant, mislabelled layers, v2s2 with zstd), on the inputs
 # golden/testdata/supply holds (go run ./golden/testdata/mksupply).
@@ -218,7 +218,7 @@ supply_build() {
 	local k
 	[[ -d $SUPPLY_SRC ]] || { result supply inputs - - FAIL "no $SUPPLY_SRC (go run ./golden/testdata/mksupply)"; return 1; }
 	rm -rf "$SUPPLY" && mkdir -p "$SUPPLY"
-	log "issue 14: the supply-chain inputs as they are, and retar's outputs of them"
+	log "supply: the supply-chain inputs as they are, and retar's outputs of them"
 	for k in "${SUPPLY_INPUTS[@]}"; do
 		[[ -f $SUPPLY_SRC/$k.tar ]] || { result supply inputs - "$k" FAIL "no $SUPPLY_SRC/$k.tar"; continue; }
 		if [[ -z ${INTEROP_ONLY:-} || "in:supply:$k" =~ $INTEROP_ONLY ]]; then
@@ -315,7 +315,7 @@ supply_path() { awk -F'\t' -v i="$1" '$1 == i {print $3; exit}' "$LOADS2" "$OBSE
 
 supply_after() {
 	local RESULTS_FILE=$RESULTS id a c cc ns o rc now after held gcheld key want got d n own r
-	log "issue 14: where the referrers end up (ctr 1.6, containerd 2.3, 2.4, docker 29's containerd store)"
+	log "supply: where the referrers end up (ctr 1.6, containerd 2.3, 2.4, docker 29's containerd store)"
 	for id in "${SUPPLY_REF_CASES[@]}"; do
 		a=$(supply_path "$id")
 		[[ -n $a && -f $a ]] || continue
@@ -377,7 +377,7 @@ supply_after() {
 			esac
 		done
 	done
-	log "issue 14: ctr 1.6 --all-platforms"
+	log "supply: ctr 1.6 --all-platforms"
 	for id in "${SUPPLY_ALL16[@]}"; do
 		a=$(supply_path "$id")
 		[[ -n $a && -f $a ]] || continue
@@ -432,7 +432,7 @@ supply_ids() {
 supply_md() {
 	local id c r
 	echo
-	echo "## Supply-chain inputs (issue 14)"
+	echo "## Supply-chain inputs"
 	echo
 	echo "The inputs of golden/testdata/supply (\`go run ./golden/testdata/mksupply\`, README.md there) as they are"
 	echo "(\`in:supply:NAME\`), and retar's outputs of them (\`supply:NAME>LAYOUT[:--attestations mode]\`), in every"

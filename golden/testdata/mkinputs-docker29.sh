@@ -6,9 +6,9 @@
 #   bash golden/testdata/mkinputs-docker29.sh        (as root; Debian 12; Go 1.26)
 #
 # Docker 29 is not in Debian 12: dockerd is built from its Go module
-# (github.com/moby/moby/v2, as interop/today.sh does), with containerd 2.3.7
-# (daemon, ctr, shim); Go's build cache makes a second run fast. Set
-# D29_BIN=DIR (holding dockerd) and C23_BIN=DIR (containerd, ctr,
+# (github.com/moby/moby/v2, as interop/current-loaders.sh does), with
+# containerd 2.3.7 (daemon, ctr, shim); Go's build cache makes a second run
+# fast. Set D29_BIN=DIR (holding dockerd) and C23_BIN=DIR (containerd, ctr,
 # containerd-shim-runc-v2) to use binaries already built.
 #
 # The images are golden/testdata/real's (image A = retar-test:1, B =

@@ -1,4 +1,4 @@
-// The page works offline and installs (issue 16): its service worker keeps
+// The page works offline and installs: its service worker keeps
 // the page, the Worker, retar.wasm and the hashers on the first visit, so
 // with the network off a reload still converts; its manifest and icons make
 // Chromium offer to install it.

@@ -1,4 +1,4 @@
-// The page as a person uses it (issue 16), in headless Chromium with real
+// The page as a person uses it, in headless Chromium with real
 // drops: reading shows the bar, rate and Cancel; the name fields follow
 // each new file; the file picker names what was dropped; the loaders' notes
 // point to the page's own fields; a docker-archive's missing manifest is

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2016
-# extra.sh — sourced by interop/run.sh (issue 7): retar check against what the
-# consumers did, broken archives and their repair, bundles.
+# check-vs-loaders.sh — sourced by interop/run.sh: retar check against what
+# the consumers did, broken archives and their repair, bundles.
 #
 #   observe_add ID KIND PATH   an archive the consumers load with no expectation
 #                              of their own ($OBSERVE): the real tools' inputs,
@@ -31,13 +31,13 @@ PRED=$WORK/pred.tsv
 : >"$PRED"
 
 # KNOWN_MISMATCH["CONSUMER|CASE-REGEX"]=REASON (CONSUMER: a worker: docker ctr ctr2 ctr21 podman d29c d29d ctr23 ctr24 kind k3s).
-# Measured by this suite (issue 7), reported to the lead; check.go is not changed here.
+# Measured by this suite, reported to the lead; check.go is not changed here.
 # (none now: the four it listed, a gzip-compressed docker save for ctr 1.6 and
 # podman, podman's OCI path for one-image hybrids, podman's localhost/T:latest
 # for a bare-tag ref.name, were fixed in convert/check.go)
 declare -A KNOWN_MISMATCH=(
-	# (none: the two k3s entries issue 13 measured, a bare-tag ref.name registered as it is and an
-	# absent OCI foreign layer tolerated, are check.go's k3s rules now)
+	# (none: the two k3s entries current-loaders.sh measured, a bare-tag ref.name registered as
+	# it is and an absent OCI foreign layer tolerated, are check.go's k3s rules now)
 )
 
 observe_add() {
@@ -81,7 +81,7 @@ record_actual() {
 extra_build() {
 	local X=$WORK/extra k
 	mkdir -p "$X"
-	log "issue 7: broken archives, repairs, bundle"
+	log "broken archives, repairs, bundle"
 	for k in "${IN_KEYS[@]}"; do
 		local s=${IN_SRC[$k]} p
 		case $s in
@@ -394,7 +394,8 @@ extra_outcomes() {
 
 # ---------------------------------------------------------------- containerd 2.1
 # The retar outputs and observed archives containerd 2.1 imports (a few: the
-# full set runs on 1.6 and 2.0; 2.1 is here for issue 7's claims about it).
+# full set runs on 1.6 and 2.0; 2.1 is here for retar check's ctr-2.1
+# verdicts).
 CTR21_CASES=('docker-save-single>docker-archive' 'skopeo-oci-archive-named>oci-archive' 'skopeo-multi>oci-archive')
 CTR21_OBSERVE=(bundle attest-broken attest-fixed tagonly-named)
 
@@ -484,21 +485,21 @@ ctr21_checks() {
 check_md() {
 	echo "# retar check against the real consumers"
 	echo
-	echo "Written by \`make interop\` (interop/run.sh, interop/extra.sh) on $(date -u +%Y-%m-%d). For every archive the"
+	echo "Written by \`make interop\` (interop/run.sh, interop/check-vs-loaders.sh) on $(date -u +%Y-%m-%d). For every archive the"
 	echo "suite loads, \`retar check --json\` predicted (\`consumers[].loads\`, \`consumers[].names\`) and the consumer"
 	echo "did: docker-24 = docker $(ver docker) \`docker load\`; ctr-1.6 = containerd $(ver containerd) plain"
 	echo "\`ctr images import\`; ctr-2.0 = the containerd ${C2_VERSION:-2.0} daemon, plain \`ctr images import\`; ctr-2.1 = the"
 	echo "containerd ${C21_VERSION#v} daemon, plain \`ctr images import\` (a few archives: bundle, broken and repaired, retar outputs); podman ="
 	echo "podman $(ver podman) \`podman load\`. ctr with no registered name counts as not loaded; ctr's names as"
 	echo "registered (import-YYYY-MM-DD for the date), docker's and podman's normalised."
-	echo "Today's loaders (interop/today.sh, interop/LOADERS.md): docker-29-classic, docker-29-containerd ="
+	echo "Today's loaders (interop/current-loaders.sh, interop/LOADERS.md): docker-29-classic, docker-29-containerd ="
 	echo "docker $TODAY_DOCKER_VERSION \`docker load\` in each store; ctr-2.3, ctr-2.4 = plain \`ctr images import\` on"
 	echo "containerd ${TODAY_C23#v}, ${TODAY_C24#v}; ctr-2.3-all-platforms, ctr-2.4-all-platforms = the same with"
 	echo "\`--all-platforms\`, held to ctr-2.3's and ctr-2.4's verdict (it loads unless a problem says \`--all-platforms\`"
 	echo "fails); kind = kind $TODAY_KIND's import on containerd ${TODAY_CKIND#v} (names without its import-DATE@sha256"
 	echo "digest references; loads = something registered); k3s = k3s's agent/images import (names as Import"
 	echo "created them, without k3s's NAME@DIGEST references)."
-	echo "Issue 14's supply-chain inputs (interop/supply.sh: golden/testdata/supply as they are, a layout with a"
+	echo "The supply-chain inputs (interop/supply.sh: golden/testdata/supply as they are, a layout with a"
 	echo "gzip layer labelled plain tar on this host's platform, and retar's outputs of them) are archives like the others here."
 	echo "A prediction is right when loads agree, the names too (when it loads), and, where the verdict quotes what"
 	echo "the loader prints (\`consumers[].message\`, \"...\" for what varies), the loader's output holds it."

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2016
-# today.sh — sourced by interop/run.sh (issue 13): today's loaders as real
-# consumers, on private sockets, beside the 2022-era ones.
+# current-loaders.sh — sourced by interop/run.sh: today's loaders (docker 29,
+# containerd 2.3 and 2.4, kind's and k3s's imports) as real consumers, on
+# private sockets, beside the 2022-era ones.
 #
 #   today_build_start  one background job (its own process group): dockerd
 #                      29.8.1 (github.com/moby/moby/v2 v2.0.0-beta.24), containerd
@@ -43,7 +44,7 @@ LOADS2=$WORK/loads2.tsv OBSERVE2=$WORK/observe2.tsv MEASURE=$WORK/measure.tsv
 : >"$LOADS2"
 : >"$OBSERVE2"
 : >"$MEASURE"
-# (the retar check id each is compared with: extra.sh's PREDICTED)
+# (the retar check id each is compared with: check-vs-loaders.sh's PREDICTED)
 TODAY_CONSUMERS=(d29c d29d ctr23 ctr24 kind k3s)
 
 today_build_start() {
@@ -267,7 +268,7 @@ today_measure() {
 	return 0
 }
 
-# Sparse OCI layouts (issue 12 part 5): skopeo's named oci-archive of A with
+# Sparse OCI layouts: skopeo's named oci-archive of A with
 # its last layer's blob, or its config's, left out (a plain layer, not a
 # foreign one), as buildpacks write them; and retar's oci-archive of each,
 # which stays sparse (and has no manifest.json entry for the image).
@@ -303,7 +304,7 @@ measure_add() {
 
 # ---------------------------------------------------------------- worker
 # today_actual C ID LOADS NAMES RC OUT [EXTRA]: what the consumer did, in
-# extra.sh's actual-C.tsv format (plus EXTRA: digest refs, image IDs).
+# check-vs-loaders.sh's actual-C.tsv format (plus EXTRA: digest refs, image IDs).
 today_actual() {
 	local names=$4
 	[[ $1 == ctr* || $1 == kind || $1 == k3s ]] &&
@@ -568,7 +569,7 @@ loaders_md() {
 	local e id shape c label row n total
 	echo "# What today's loaders do with each archive shape"
 	echo
-	echo "Written by \`make interop\` (interop/run.sh, interop/today.sh) on $(date -u +%Y-%m-%d); every row is a"
+	echo "Written by \`make interop\` (interop/run.sh, interop/current-loaders.sh) on $(date -u +%Y-%m-%d); every row is a"
 	echo "measurement of that run, on private daemons. The facts \`retar check\`'s rules for these loaders"
 	echo "are to be written from. loads: the command exited 0 and registered something (ctr, kind, k3s:"
 	echo "at least one reference; docker: exit 0). names: exactly as registered (ctr's import-DATE prefix"
