@@ -122,6 +122,23 @@ func openSource(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Li
 	return s, nil
 }
 
+// openOne opens a command's one SRC; closeSrc releases what opening took
+// (temporary decompressed copies).
+func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src imageRef, closeSrc func(), err error) {
+	if src, err = parseRef(arg); err != nil {
+		return nil, src, nil, usageError{err.Error()}
+	}
+	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)
+	if err != nil {
+		return nil, src, nil, err
+	}
+	if a, err = convert.Open(s.in); err != nil {
+		s.Close()
+		return nil, src, nil, err
+	}
+	return a, src, s.Close, nil
+}
+
 // adopt makes a temporary file the input, removed on Close.
 func (s *source) adopt(tmp *os.File, kind string) {
 	s.closers = append(s.closers, func() { tmp.Close(); removeTemp(tmp.Name()) })
