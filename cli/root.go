@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -100,12 +101,18 @@ func Command() *cobra.Command {
 	return (&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}).command()
 }
 
-// The commands are listed in the order of use, convert first, not sorted.
-func init() { cobra.EnableCommandSorting = false }
+// keepCommandOrder turns off cobra's sorting of commands by name, once:
+// tests build command trees in parallel, and they must not race on it.
+var keepCommandOrder sync.Once
 
 // command builds the command tree over e: every command, its flags (GNU
 // style, anywhere on the line), its help, examples and completions.
 func (e *env) command() *cobra.Command {
+	// The commands are listed in the order of use, convert first, not
+	// sorted. Cobra has no setting for this on a command, only a package
+	// variable: it is set here, where the tree is built, rather than when
+	// the package is imported.
+	keepCommandOrder.Do(func() { cobra.EnableCommandSorting = false })
 	root := &cobra.Command{
 		Use:           "retar",
 		Short:         "Rewrite container image archives between layouts",
