@@ -131,7 +131,7 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	for _, a := range pos[:len(pos)-1] {
 		r, err := parseRef(a)
 		if err != nil {
-			return nil, dst, usageError{err.Error()}
+			return nil, dst, err
 		}
 		if r.Path == "-" {
 			if stdin++; stdin > 1 {
@@ -141,7 +141,7 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 		srcs = append(srcs, r)
 	}
 	if dst, err = parseRef(pos[len(pos)-1]); err != nil {
-		return nil, dst, usageError{err.Error()}
+		return nil, dst, err
 	}
 	if dst.Layout == "" {
 		if t := unknownTransport(dst.Path, runtime.GOOS == "windows"); t != "" {

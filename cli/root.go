@@ -81,11 +81,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if sig := signaled(); sig != nil && err != nil {
 		err = errInterrupted{sig}
 	}
-	var ue usageError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue) || errors.Is(err, convert.ErrUsage):
+	case errors.Is(err, convert.ErrUsage):
 		fmt.Fprintf(stderr, "retar: %v\n", oneLine(err))
 		return exitUsage
 	default:
@@ -176,11 +175,20 @@ func oneLine(err error) string {
 	}, s)
 }
 
-type usageError struct{ msg string }
+// usagef is how retar says a command line cannot run as typed (a flag, an
+// argument, a reference): Main prints the message, one line, and exits 2.
+// The error is convert.ErrUsage to errors.Is, as the core's usage errors
+// are, so Main tells both apart from failures in one test. Every usage
+// error cli makes is made here; format is fmt.Errorf's (%w wraps).
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
 
-func (u usageError) Error() string { return u.msg }
+// usageError is an error of usagef's.
+type usageError struct{ error }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+func (usageError) Is(target error) bool { return target == convert.ErrUsage }
+func (u usageError) Unwrap() error      { return u.error }
 
 // arguments says how many positional arguments a command takes, as a
 // usage error naming them.

@@ -126,7 +126,7 @@ func openSource(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Li
 // (temporary decompressed copies).
 func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src imageRef, closeSrc func(), err error) {
 	if src, err = parseRef(arg); err != nil {
-		return nil, src, nil, usageError{err.Error()}
+		return nil, src, nil, err
 	}
 	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)
 	if err != nil {
