@@ -16,24 +16,6 @@ import (
 	"github.com/retar-dev/retar/internal/imagetest"
 )
 
-func openPath(t *testing.T, p string) *convert.Archive {
-	t.Helper()
-	fi, err := os.Stat(p)
-	require.NoError(t, err)
-	in := convert.Input{Name: p}
-	if fi.IsDir() {
-		in.Dir = os.DirFS(p)
-	} else {
-		f, err := os.Open(p)
-		require.NoError(t, err)
-		t.Cleanup(func() { f.Close() })
-		in.Archive, in.Size = f, fi.Size()
-	}
-	a, err := convert.Open(in)
-	require.NoError(t, err)
-	return a
-}
-
 // TestCheckRules pins each rule of retar check to an archive of the shape it
 // is about, with what the consumer was measured to do with such archives.
 func TestCheckRules(t *testing.T) {
@@ -103,7 +85,7 @@ func TestCheckRules(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			checkVerdicts(t, check.Archive(openPath(t, c.path), amd64), c.wants, false)
+			checkVerdicts(t, check.Archive(imagetest.OpenPath(t, c.path), amd64), c.wants, false)
 		})
 	}
 }
@@ -152,7 +134,7 @@ func TestCheckPodmanTagOnly(t *testing.T) {
 	imagetest.ReadTarFile(t, src).Edit(t, "index.json", func(b []byte) []byte {
 		return bytes.ReplaceAll(b, []byte(`"docker.io/library/retar-test:1"`), []byte(`"1.0"`))
 	}).WriteFile(t, out)
-	r := check.Archive(openPath(t, out), ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	r := check.Archive(imagetest.OpenPath(t, out), ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for _, v := range r.Consumers {
 		switch v.Consumer {
 		case "podman":
@@ -169,7 +151,7 @@ func TestCheckPodmanTagOnly(t *testing.T) {
 
 // TestCheckFails: --for groups fail when one member will not load.
 func TestCheckFails(t *testing.T) {
-	r := check.Archive(openPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	r := check.Archive(imagetest.OpenPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	for name, want := range map[string]bool{"docker": true, "containerd": false, "podman": false, "ctr-2.0": false} {
 		got, err := r.Fails(name)
 		assert.NoError(t, err, "Fails(%q)", name)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // supply is an input of golden/testdata/supply (go run ./golden/testdata/mksupply).
@@ -93,7 +94,7 @@ func TestCheckSupply(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			checkVerdicts(t, check.Archive(openPath(t, c.path), amd64), c.wants, true)
+			checkVerdicts(t, check.Archive(imagetest.OpenPath(t, c.path), amd64), c.wants, true)
 		})
 	}
 }
@@ -115,7 +116,7 @@ func TestCheckSupplyRetar(t *testing.T) {
 		for i := 0; i+1 < len(set); i += 2 {
 			require.NoError(t, o.Set(set[i], set[i+1]))
 		}
-		p, err := openPath(t, src).Convert(t.Context(), o)
+		p, err := imagetest.OpenPath(t, src).Convert(t.Context(), o)
 		require.NoError(t, err)
 		path := filepath.Join(out, dst)
 		w, err := os.Create(path)
@@ -163,7 +164,7 @@ func TestCheckSupplyRetar(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			checkVerdicts(t, check.Archive(openPath(t, conv(t, supply(c.src), c.dst, c.set...)), amd64), c.wants, false)
+			checkVerdicts(t, check.Archive(imagetest.OpenPath(t, conv(t, supply(c.src), c.dst, c.set...)), amd64), c.wants, false)
 		})
 	}
 }

@@ -128,7 +128,7 @@ func TestCheckTodaysLoaders(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			checkVerdicts(t, check.Archive(openPath(t, c.path), amd64), c.wants, false)
+			checkVerdicts(t, check.Archive(imagetest.OpenPath(t, c.path), amd64), c.wants, false)
 		})
 	}
 }
@@ -150,7 +150,7 @@ func TestCheckBareTag(t *testing.T) {
 	imagetest.ReadTarFile(t, src).Edit(t, "index.json", func(b []byte) []byte {
 		return bytes.ReplaceAll(b, []byte(`"docker.io/library/retar-test:1"`), []byte(`"1.0"`))
 	}).WriteFile(t, out)
-	r := check.Archive(openPath(t, out), amd64)
+	r := check.Archive(imagetest.OpenPath(t, out), amd64)
 	for id, names := range map[string][]string{
 		"ctr-2.3": {"import-YYYY-MM-DD:1.0"}, "ctr-2.4": {"import-YYYY-MM-DD:1.0"}, "kind": {"import-YYYY-MM-DD:1.0"},
 		"k3s": {"1.0"}, "docker-29-containerd": {}, "nerdctl": {"1.0"},
@@ -192,7 +192,7 @@ func TestCheckK3sFiles(t *testing.T) {
 // ones it cannot (docker 25-28, nerdctl, skopeo's) say they come from the
 // loader's code.
 func TestCheckBasis(t *testing.T) {
-	r := check.Archive(openPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), amd64)
+	r := check.Archive(imagetest.OpenPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), amd64)
 	measured := map[string]bool{}
 	for _, v := range r.Consumers {
 		measured[v.Consumer] = v.Measured

@@ -29,6 +29,20 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// oneLineFailure checks a refusal: the status, one line that names what it
+// must, and nothing more.
+func oneLineFailure(t *testing.T, code int, stderr string, wantCode int, names ...string) {
+	t.Helper()
+	if code != wantCode || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") {
+		t.Errorf("exit %d (want %d), stderr %q", code, wantCode, stderr)
+	}
+	for _, n := range names {
+		if !strings.Contains(stderr, n) {
+			t.Errorf("the error does not name %q: %q", n, stderr)
+		}
+	}
+}
+
 // mustRun runs retar and fails the test unless it exits 0.
 func mustRun(t *testing.T, args ...string) string {
 	t.Helper()

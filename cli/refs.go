@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"runtime"
 	"strings"
 
@@ -29,7 +28,8 @@ func (r imageRef) String() string {
 // parseRef reads skopeo's syntax: the transport up to the first colon, then
 // the path up to the next one, then the reference (which may hold colons).
 // A dir: reference has no REF part. On Windows a path may start with a
-// drive (C:\ or C:/), whose colon ends nothing.
+// drive (C:\ or C:/), whose colon ends nothing. A reference it cannot read
+// is a usage error.
 func parseRef(s string) (imageRef, error) { return parseRefFor(s, runtime.GOOS == "windows") }
 
 // parseRefFor is parseRef for Windows paths or not, so both are tested on any
@@ -39,13 +39,13 @@ func parseRefFor(s string, windows bool) (imageRef, error) {
 	layout, known := convert.ParseLayout(t)
 	if !ok || !known {
 		if s == "" {
-			return imageRef{}, fmt.Errorf("empty image reference")
+			return imageRef{}, usagef("empty image reference")
 		}
 		return imageRef{Path: s}, nil
 	}
 	if layout == convert.Dir {
 		if rest == "" {
-			return imageRef{}, fmt.Errorf("%q: no path", s)
+			return imageRef{}, usagef("%q: no path", s)
 		}
 		return imageRef{Layout: layout, Path: rest}, nil
 	}
@@ -58,7 +58,7 @@ func parseRefFor(s string, windows bool) (imageRef, error) {
 		p, pick = rest[:skip+i], rest[skip+i+1:]
 	}
 	if p == "" {
-		return imageRef{}, fmt.Errorf("%q: no path", s)
+		return imageRef{}, usagef("%q: no path", s)
 	}
 	return imageRef{Layout: layout, Path: p, Pick: pick}, nil
 }

@@ -101,27 +101,52 @@ func openSource(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Li
 	case !m.IsRegular():
 		return nil, fmt.Errorf("%s: is %s, not an archive or a layout directory", r.Path, modeName(m))
 	}
-	f, err := openInput(r.Path)
-	if err != nil {
-		return nil, err
-	}
-	s.closers = append(s.closers, func() { f.Close() })
-	s.in.Archive, s.in.Size = f, fi.Size()
-	if s.opened, err = f.Stat(); err != nil {
+	if err := s.openFile(ctx, r.Path, fi.Size(), lim); err != nil {
 		s.Close()
 		return nil, err
 	}
+	return s, nil
+}
+
+// openFile opens an archive file of size bytes: read in place, or, when it
+// is compressed, decompressed once into a temporary file.
+func (s *source) openFile(ctx context.Context, p string, size int64, lim convert.Limits) error {
+	f, err := openInput(p)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func() { f.Close() })
+	s.in.Archive, s.in.Size = f, size
+	if s.opened, err = f.Stat(); err != nil {
+		return err
+	}
 	s.file = f // read in place, unless decompressed (read whole) below
 	if kind := convert.SniffArchive(f); kind != "" {
-		tmp, err := decompress(ctx, io.NewSectionReader(f, 0, fi.Size()), fi.Size(), kind, r.Path, lim)
+		tmp, err := decompress(ctx, io.NewSectionReader(f, 0, size), size, kind, p, lim)
 		if err != nil {
-			s.Close()
-			return nil, err
+			return err
 		}
 		s.adopt(tmp, kind)
 		s.file = nil
 	}
-	return s, nil
+	return nil
+}
+
+// openOne opens a command's one SRC; closeSrc releases what opening took
+// (temporary decompressed copies).
+func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src imageRef, closeSrc func(), err error) {
+	if src, err = parseRef(arg); err != nil {
+		return nil, src, nil, err
+	}
+	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)
+	if err != nil {
+		return nil, src, nil, err
+	}
+	if a, err = convert.Open(s.in); err != nil {
+		s.Close()
+		return nil, src, nil, err
+	}
+	return a, src, s.Close, nil
 }
 
 // adopt makes a temporary file the input, removed on Close.

@@ -30,20 +30,6 @@ func runIn(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, std
 	return code, out.String(), errb.String()
 }
 
-// oneLineFailure checks a refusal: the status, one line that names what it
-// must, and nothing more.
-func oneLineFailure(t *testing.T, code int, stderr string, wantCode int, names ...string) {
-	t.Helper()
-	if code != wantCode || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retar: ") {
-		t.Errorf("exit %d (want %d), stderr %q", code, wantCode, stderr)
-	}
-	for _, n := range names {
-		if !strings.Contains(stderr, n) {
-			t.Errorf("the error does not name %q: %q", n, stderr)
-		}
-	}
-}
-
 func TestDestinationDirectoryPolicy(t *testing.T) {
 	dir, src := sourceArchive(t)
 	for _, c := range []struct {

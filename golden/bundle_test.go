@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 	"github.com/retar-dev/retar/tarfs"
 )
 
@@ -129,10 +130,7 @@ func TestBundleBadSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := convert.Open(convert.Input{Name: bad, Archive: bytes.NewReader(data), Size: int64(len(data))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := imagetest.OpenPath(t, bad)
 	_, err = convert.Bundle(context.Background(), []convert.Source{{Archive: good, Pick: "2"}, {Archive: b}}, opts(convert.OCIArchive))
 	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "80e15a1cd31c") {
 		t.Errorf("bundle with a corrupt source: %v; want an error naming %s and the layer", err, bad)

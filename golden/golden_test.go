@@ -23,6 +23,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files that differ (inputs are never touched)")
@@ -172,35 +173,25 @@ func goldenPath(in input, l convert.Layout) string {
 	return filepath.Join(goldenDir, unsafeChars.ReplaceAllString(in.name, "_")+"."+string(l)+".txtar")
 }
 
-// open opens an input as the CLI would: directories through os.DirFS, files
-// through io.ReaderAt, gzip-compressed files decompressed into a temp file.
+// open opens an input as the CLI would (imagetest.PathInput), named as
+// display says; a gzip-compressed file is decompressed into a temp file.
 func open(t *testing.T, in input) (*convert.Archive, error) {
 	t.Helper()
 	p := in.file()
-	fi, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
+	if strings.HasSuffix(p, ".gz") {
+		p = gunzip(t, p)
 	}
-	if fi.IsDir() {
-		return convert.Open(convert.Input{Name: in.display(), Dir: os.DirFS(p)})
-	}
+	return convert.Open(imagetest.PathInput(t, in.display(), p))
+}
+
+// gunzip decompresses the file p into a temp file and returns its path.
+func gunzip(t *testing.T, p string) string {
+	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	if strings.HasSuffix(p, ".gz") {
-		f = gunzip(t, f)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return convert.Open(convert.Input{Name: in.display(), Archive: f, Size: st.Size()})
-}
-
-func gunzip(t *testing.T, f *os.File) *os.File {
-	t.Helper()
+	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
@@ -209,11 +200,11 @@ func gunzip(t *testing.T, f *os.File) *os.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { out.Close() })
+	defer out.Close()
 	if _, err := io.Copy(out, zr); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return out.Name()
 }
 
 // planTar writes a plan as a tar into memory.

@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/retar-dev/retar/convert"
+	"github.com/retar-dev/retar/internal/imagetest"
 )
 
 // Docker schema 1 images (skopeo's integration fixtures) convert as skopeo
@@ -67,10 +68,7 @@ func TestSchema1AsSkopeo(t *testing.T) {
 // of the output's image, read back and verified.
 func convertedConfig(t *testing.T, rel string, to convert.Layout) []byte {
 	t.Helper()
-	a, err := convert.Open(convert.Input{Name: rel, Dir: os.DirFS(filepath.Join(fixturesDir, rel))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := imagetest.OpenPath(t, filepath.Join(fixturesDir, rel))
 	p, err := a.Convert(context.Background(), convert.Options{To: to, Host: host})
 	if err != nil {
 		t.Fatal(err)

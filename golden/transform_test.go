@@ -596,24 +596,6 @@ func genImage(t testing.TB, dir string, n, size int, c convert.Compression, seed
 // stored is how imagetest names each compression.
 var stored = map[convert.Compression]imagetest.Compression{convert.Uncompressed: imagetest.None, convert.Gzip: imagetest.Gzip, convert.Zstd: imagetest.Zstd}
 
-func openFile(t testing.TB, p string) *convert.Archive {
-	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := convert.Open(convert.Input{Name: filepath.Base(p), Archive: f, Size: fi.Size()})
-	if err != nil {
-		t.Fatalf("open %s: %v", p, err)
-	}
-	return a
-}
-
 // TestRecompressReproducible: two runs with the same options write the same
 // bytes, at several levels, whatever the parallelism; levels take effect.
 func TestRecompressReproducible(t *testing.T) {
@@ -633,7 +615,7 @@ func TestRecompressReproducible(t *testing.T) {
 				for _, par := range []int{1, 2, 2} {
 					o := compressOpts(convert.OCIArchive, r.c, r.level)
 					o.Hashing.Parallel = par
-					_, b := convertPlan(t, openFile(t, from), o)
+					_, b := convertPlan(t, imagetest.OpenPath(t, from), o)
 					outs = append(outs, b)
 				}
 				if !bytes.Equal(outs[0], outs[1]) || !bytes.Equal(outs[1], outs[2]) {
@@ -644,7 +626,7 @@ func TestRecompressReproducible(t *testing.T) {
 	}
 	// Levels are applied: the fastest and the best level differ.
 	output := func(c convert.Compression, level int) []byte {
-		_, b := convertPlan(t, openFile(t, src), compressOpts(convert.OCIArchive, c, level))
+		_, b := convertPlan(t, imagetest.OpenPath(t, src), compressOpts(convert.OCIArchive, c, level))
 		return b
 	}
 	for _, c := range []convert.Compression{convert.Gzip, convert.Zstd} {
@@ -706,7 +688,7 @@ func TestTransformBadInput(t *testing.T) {
 	for _, c := range cases {
 		for _, l := range layouts {
 			t.Run(c.name+"/"+string(l), func(t *testing.T) {
-				a := openFile(t, c.src)
+				a := imagetest.OpenPath(t, c.src)
 				p, err := a.Convert(context.Background(), compressOpts(l, c.to, 0))
 				if err == nil {
 					t.Fatalf("converted with --compress %s: %d entries", c.to, len(p.Entries))
@@ -736,11 +718,8 @@ func TestTransformBadInput(t *testing.T) {
 		img := imagetest.New(t, imagetest.LayerTars(layer), imagetest.Compress(imagetest.Zstd))
 		img.Blobs = [][]byte{bad}
 		img.Dir(t).WriteDir(t, d)
-		a, err := convert.Open(convert.Input{Name: "bad-dir", Dir: os.DirFS(d)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = a.Convert(context.Background(), compressOpts(convert.OCI, convert.Gzip, 0))
+		a := imagetest.OpenPath(t, d)
+		_, err := a.Convert(context.Background(), compressOpts(convert.OCI, convert.Gzip, 0))
 		if err == nil || !strings.Contains(err.Error(), digest.FromBytes(bad).Encoded()) {
 			t.Errorf("error %v, want one naming the truncated blob", err)
 		}
@@ -872,11 +851,7 @@ func regclientSubset(t *testing.T, refs ...string) *convert.Archive {
 	idx.Manifests = keep
 	d := t.TempDir()
 	layout.Set(t, "index.json", imagetest.JSON(t, idx)).WriteDir(t, d)
-	a, err := convert.Open(convert.Input{Name: "regclient-subset", Dir: os.DirFS(d)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return imagetest.OpenPath(t, d)
 }
 
 // artifactDockerConfig is regclient's "a-docker": an artifact (config "{}",

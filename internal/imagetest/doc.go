@@ -35,7 +35,12 @@
 //
 // Every builder takes a testing.TB and fails the test on what cannot be
 // built (a member the edit names is not there, a docker-archive of an
-// index). The package imports nothing of retar: the core's own tests use
-// it from outside (package convert_test), and its tests check every layout
-// against the core.
+// index). OpenPath and OpenBytes open an archive file, a layout directory
+// or bytes as the CLI gives them to the core, failing the test if it
+// refuses them; PathInput is the input, for an archive it must refuse.
+//
+// The package imports the core (convert) for those alone: the core's own
+// tests use it from outside (package convert_test), never from inside
+// (package convert), which would be an import cycle. Its tests check every
+// layout against the core.
 package imagetest

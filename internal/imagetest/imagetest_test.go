@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -43,17 +42,14 @@ var layouts = []layout{
 // open opens members as the core reads them: a tar, or files on disk.
 func open(t *testing.T, l layout, ms imagetest.Members) *convert.Archive {
 	t.Helper()
-	in := convert.Input{Name: l.name}
+	var a *convert.Archive
 	if l.dir {
 		d := t.TempDir()
 		ms.WriteDir(t, d)
-		in.Dir = os.DirFS(d)
+		a = imagetest.OpenPath(t, d)
 	} else {
-		data := ms.Tar(t)
-		in.Archive, in.Size = bytes.NewReader(data), int64(len(data))
+		a = imagetest.OpenBytes(t, l.name, ms.Tar(t))
 	}
-	a, err := convert.Open(in)
-	require.NoError(t, err)
 	require.Equal(t, l.as, a.Layout)
 	return a
 }
@@ -126,10 +122,8 @@ func TestImagesInOneArchive(t *testing.T) {
 	}
 	for name, ms := range map[string]imagetest.Members{"docker-archive": imgs.DockerArchive(t), "oci-archive": imgs.OCIArchive(t), "hybrid": imgs.Hybrid(t)} {
 		t.Run(name, func(t *testing.T) {
-			data := ms.Tar(t)
-			a, err := convert.Open(convert.Input{Name: name, Archive: bytes.NewReader(data), Size: int64(len(data))})
-			require.NoError(t, err)
-			_, err = a.Verify(context.Background(), convert.Hashing{})
+			a := imagetest.OpenBytes(t, name, ms.Tar(t))
+			_, err := a.Verify(context.Background(), convert.Hashing{})
 			require.NoError(t, err)
 			in, err := a.Inspect(context.Background(), convert.InspectOptions{Host: amd64})
 			require.NoError(t, err)
@@ -215,10 +209,8 @@ func TestBlobsDefect(t *testing.T) {
 	img := imagetest.New(t, imagetest.Compress(imagetest.Gzip))
 	gz := img.LayerBlob(t, 0)
 	img.Blobs = [][]byte{gz[:len(gz)-9]}
-	data := img.OCIArchive(t).Tar(t)
-	a, err := convert.Open(convert.Input{Name: "truncated.tar", Archive: bytes.NewReader(data), Size: int64(len(data))})
-	require.NoError(t, err)
-	_, err = a.Verify(context.Background(), convert.Hashing{})
+	a := imagetest.OpenBytes(t, "truncated.tar", img.OCIArchive(t).Tar(t))
+	_, err := a.Verify(context.Background(), convert.Hashing{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), digest.FromBytes(img.Blobs[0]).Encoded())
 }
