@@ -55,15 +55,15 @@ type stage struct {
 // stages are the stages of a conversion, in the order Bundle runs them.
 func stages() []stage {
 	return []stage{
-		{"select", (*conversion).selectImages}, // the images each source's pick names
-		{"resolve", (*conversion).resolve},     // docker-archive images get their manifest (layers re-encoded first)
-		{"name", (*conversion).name},           // DST's name replaces, -t adds
-		{"pick", (*conversion).pickPlatforms},  // one manifest where the destination holds one
-		{"merge", (*conversion).merge},         // one image picked twice is one image
-		{"reencode", (*conversion).reencode},   // layers into the wanted compression
-		{"rewrite", (*conversion).rewrite},     // manifests and indexes as the destination needs them
-		{"verify", (*conversion).verify},       // every blob written is hashed, once
-		{"write", (*conversion).write},         // the destination's layout, as a plan
+		{"select", (*conversion).selectImages},     // the images each source's pick names
+		{"resolve", (*conversion).resolveImages},   // docker-archive images get their manifest (layers re-encoded first)
+		{"name", (*conversion).nameImages},         // DST's name replaces, -t adds
+		{"pick", (*conversion).pickPlatforms},      // one manifest where the destination holds one
+		{"merge", (*conversion).mergeImages},       // one image picked twice is one image
+		{"reencode", (*conversion).reencodeLayers}, // layers into the wanted compression
+		{"rewrite", (*conversion).rewriteImages},   // manifests and indexes as the destination needs them
+		{"verify", (*conversion).verifyBlobs},      // every blob written is hashed, once
+		{"write", (*conversion).writeOutput},       // the destination's layout, as a plan
 	}
 }
 
@@ -195,10 +195,10 @@ func (c *conversion) selectImages(context.Context) error {
 	return fmt.Errorf("%d images from %d sources: %s%.0w", len(c.out), len(c.sources), what, ErrUsage)
 }
 
-// resolve gives docker-archive images their manifest. Their layers are
+// resolveImages gives docker-archive images their manifest. Their layers are
 // re-encoded first when re-encoding is asked for: that pass hashes them, so
 // each is read once.
-func (c *conversion) resolve(ctx context.Context) error {
+func (c *conversion) resolveImages(ctx context.Context) error {
 	return c.bySource(func(a *Archive, out []outImage) error {
 		var images []*Image
 		var layers []*Blob
@@ -208,14 +208,14 @@ func (c *conversion) resolve(ctx context.Context) error {
 				layers = append(layers, o.img.docker.layers...)
 			}
 		}
-		if err := c.recompress(ctx, a, layers); err != nil {
+		if err := c.recompressLayers(ctx, a, layers); err != nil {
 			return err
 		}
 		return a.resolve(ctx, images, c.opts.Hashing, c.opts.VerifyAsWritten)
 	})
 }
 
-func (c *conversion) name(context.Context) error {
+func (c *conversion) nameImages(context.Context) error {
 	for i := range c.out {
 		o := &c.out[i]
 		o.root, o.fromDocker = o.img.root, o.img.derived
@@ -273,11 +273,11 @@ func (c *conversion) pickPlatforms(context.Context) error {
 	return nil
 }
 
-// merge makes one output image of the same image picked twice (two
+// mergeImages makes one output image of the same image picked twice (two
 // sources, or an index.json listing it under two names), and refuses a name
 // that two sources give to different images. Then it says what loaders will
 // make of each image's names.
-func (c *conversion) merge(context.Context) error {
+func (c *conversion) mergeImages(context.Context) error {
 	var merged []outImage
 	byRoot := map[digest.Digest]int{}
 	owner := map[string]int{}
@@ -337,16 +337,16 @@ func (c *conversion) nameNotices(o outImage) {
 	c.plan.warnf("image %s is named only by the tag %q: ctr images import registers it as import-YYYY-MM-DD:%s; give a full name with -t NAME or DST:NAME", c.label(o), o.names[0].Raw, o.names[0].Raw)
 }
 
-// reencode re-encodes the layers of OCI and dir sources (docker-archive
-// layers were in resolve) and indexes every re-encoded layer by the digest
+// reencodeLayers re-encodes the layers of OCI and dir sources (docker-archive
+// layers were in resolveImages) and indexes every re-encoded layer by the digest
 // its source had.
-func (c *conversion) reencode(ctx context.Context) error {
+func (c *conversion) reencodeLayers(ctx context.Context) error {
 	err := c.bySource(func(a *Archive, out []outImage) error {
 		var roots []*Node
 		for _, o := range out {
 			roots = append(roots, o.root)
 		}
-		return c.recompress(ctx, a, layerBlobs(roots))
+		return c.recompressLayers(ctx, a, layerBlobs(roots))
 	})
 	if len(c.reencoded) > 0 {
 		c.layers = map[digest.Digest]*Blob{}
@@ -357,10 +357,10 @@ func (c *conversion) reencode(ctx context.Context) error {
 	return err
 }
 
-// recompress re-encodes a source's layers as asked (--compress), or, where
+// recompressLayers re-encodes a source's layers as asked (--compress), or, where
 // docker loads the output and zstd was not kept explicitly, its zstd layers
 // to gzip, each named in a notice.
-func (c *conversion) recompress(ctx context.Context, a *Archive, layers []*Blob) error {
+func (c *conversion) recompressLayers(ctx context.Context, a *Archive, layers []*Blob) error {
 	if c.opts.Recompress {
 		return a.recompress(ctx, layers, c.reencoded, c.opts, func(Compression) bool { return true })
 	}
@@ -385,9 +385,9 @@ func (c *conversion) recompress(ctx context.Context, a *Archive, layers []*Blob)
 	return nil
 }
 
-// rewrite makes each image's graph what the destination stores: the family
+// rewriteImages makes each image's graph what the destination stores: the family
 // asked for, re-encoded layers, an index filtered by platform.
-func (c *conversion) rewrite(context.Context) error {
+func (c *conversion) rewriteImages(context.Context) error {
 	rewriters := map[Format]*rewriter{}
 	for i := range c.out {
 		o := &c.out[i]
@@ -444,11 +444,11 @@ func platformsIn(root *Node) []string {
 	return all
 }
 
-// verify hashes every blob the output holds that is not verified yet; with
+// verifyBlobs hashes every blob the output holds that is not verified yet; with
 // VerifyAsWritten, every blob the output copies from a source is checked
 // again where it lands, and those that need no more than their digest
 // checked are hashed only there.
-func (c *conversion) verify(ctx context.Context) error {
+func (c *conversion) verifyBlobs(ctx context.Context) error {
 	return c.bySource(func(a *Archive, out []outImage) error {
 		var blobs []*Blob
 		for _, o := range out {
@@ -479,9 +479,9 @@ func (c *conversion) landedChecks(ctx context.Context) *landedChecks {
 	return c.plan.checks
 }
 
-// write has the destination lay out its entries, then says what each
+// writeOutput has the destination lay out its entries, then says what each
 // output image is.
-func (c *conversion) write(context.Context) error {
+func (c *conversion) writeOutput(context.Context) error {
 	if err := c.dest.write(c); err != nil {
 		return err
 	}
