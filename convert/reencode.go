@@ -137,10 +137,7 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, spare boo
 	// The diff_id is hashed from what comes out of the decoder, unless the
 	// source is uncompressed and of the diff_id's algorithm: then it is its
 	// own diff, and the blob reader's digest is it.
-	diffAlg := digest.SHA256
-	if b.diffID != "" {
-		diffAlg = b.diffID.Algorithm()
-	}
+	diffAlg := b.diffAlgorithm()
 	var diffHash digest.Digester
 	if from != Uncompressed || r.sum.alg != diffAlg {
 		diffHash = diffAlg.Digester()
