@@ -111,7 +111,7 @@ func (a *Archive) mount(in Input) error {
 	if c := SniffArchive(in.Archive); c != "" {
 		return &LayoutError{Source: a.Source, Reason: c + "-compressed archive: decompress it first", Err: ErrCompressed}
 	}
-	if in.Layout == OCI || in.Layout == Dir {
+	if in.Layout.isDirectory() {
 		return a.errorf("", "is a file, not a %s directory", in.Layout)
 	}
 	t, err := tarfs.Index(in.Archive, in.Size)

@@ -28,11 +28,11 @@ func dirPaths(d digest.Digest, manifest bool) []string {
 	return []string{d.Encoded(), d.Encoded() + ".tar"}
 }
 
-func (dirLayout) holds(c *conversion) holding {
-	return holding{oneManifest: true, oneImage: true, filtersIndex: c.opts.AllPlatforms, storesManifests: true}
+func (dirLayout) holds(o Options, _ []Layout) holding {
+	return holding{oneManifest: true, oneImage: true, holder: "a dir: layout", filtersIndex: o.AllPlatforms, storesManifests: true}
 }
 
-func (dirLayout) write(c *conversion) error { return writeDir(c.plan, c.out[0]) }
+func (dirLayout) write(w layoutWrite) error { return writeDir(w.plan, w.images[0]) }
 
 // readDir reads a dir: layout: one image, no names.
 func (dirLayout) read(a *Archive) error {

@@ -40,22 +40,37 @@ func (u dockerArchive) read(a *Archive) error {
 
 // holds: one manifest per image, or, for several sources or every platform,
 // the hybrid docker 25+ writes (an OCI layout with docker's manifest.json).
-func (dockerArchive) holds(c *conversion) holding {
-	hybrid := c.opts.AllPlatforms || len(c.sources) > 1
-	return holding{oneManifest: len(c.sources) == 1, filtersIndex: hybrid, ociFamily: hybrid, storesManifests: hybrid, loadersName: true, dockerLoads: true,
-		referrers: hybrid}
+func (dockerArchive) holds(o Options, from []Layout) holding {
+	h := holding{oneManifest: len(from) == 1, holder: dockerHolder, loadersName: true, dockerLoads: true}
+	switch {
+	case len(from) > 1:
+		h.hybridNotice = "a bundle of several sources is written as docker 25+ writes an archive: an OCI layout with a docker manifest.json entry per image, which docker, containerd and podman all load"
+	case o.AllPlatforms:
+		h.hybridNotice = "--all-platforms: the docker-archive is written as docker 25+ writes one, an OCI layout with index.json and a docker manifest.json for the host platform"
+	default:
+		return h
+	}
+	h.filtersIndex, h.ociFamily, h.storesManifests, h.dockerManifest, h.referrers = true, true, true, true, true
+	return h
 }
 
-func (u dockerArchive) write(c *conversion) error {
-	if !c.hold.storesManifests {
-		return writeDockerArchive(c.plan, c.out)
+// dockerHolder is what a docker-archive is called where it takes one
+// manifest per image.
+const dockerHolder = "a docker-archive"
+
+// dockerPick is how docker takes one manifest of an image, as a
+// docker-archive holds it: the image Inspect describes, as skopeo inspect
+// does.
+func dockerPick(platforms []ocispec.Platform, host ocispec.Platform) manifestPick {
+	return manifestPick{platforms: platforms, host: host, holder: dockerHolder}
+}
+
+func (u dockerArchive) write(w layoutWrite) error {
+	if !w.hold.dockerManifest {
+		return writeDockerArchive(w.plan, w.images)
 	}
-	if len(c.sources) > 1 {
-		c.plan.warnf("a bundle of several sources is written as docker 25+ writes an archive: an OCI layout with a docker manifest.json entry per image, which docker, containerd and podman all load")
-	} else {
-		c.plan.warnf("--all-platforms: the docker-archive is written as docker 25+ writes one, an OCI layout with index.json and a docker manifest.json for the host platform")
-	}
-	return writeOCI(c, true)
+	w.plan.Warnings = append(w.plan.Warnings, w.hold.hybridNotice)
+	return writeOCI(w)
 }
 
 // dockerEntry is one image of a docker manifest.json. encoding/json matches

@@ -84,7 +84,7 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 	}
 	in.RawManifest = raw
 	var ws []string
-	m, err := a.pickManifest(root, Options{To: DockerArchive, Platforms: o.Platforms, Host: o.Host}, &ws)
+	m, err := a.pickManifest(root, dockerPick(o.Platforms, o.Host), &ws)
 	if err != nil {
 		return nil, err
 	}

@@ -142,32 +142,32 @@ func annotationNames(ann map[string]string) []Name {
 	return out
 }
 
-func (u ociLayout) holds(c *conversion) holding {
-	h := holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true, sparse: true, referrers: true}
+func (u ociLayout) holds(o Options, from []Layout) holding {
+	h := holding{holder: "docker's manifest.json", filtersIndex: true, ociFamily: true, storesManifests: true,
+		dockerManifest: u.archive && !o.OCIStrict, loadersName: u.archive, refNames: true, sparse: true, referrers: true}
 	// Images that came from docker are likely going back to it: the hybrid's
 	// manifest.json is what docker loads.
-	for _, s := range c.sources {
-		h.dockerLoads = h.dockerLoads || u.archive && !c.opts.OCIStrict && s.Archive.Layout == DockerArchive
+	for _, l := range from {
+		h.dockerLoads = h.dockerLoads || h.dockerManifest && l == DockerArchive
 	}
 	return h
 }
 
-func (u ociLayout) write(c *conversion) error {
-	return writeOCI(c, u.archive && !c.opts.OCIStrict)
-}
+func (u ociLayout) write(w layoutWrite) error { return writeOCI(w) }
 
 // writeOCI lays out an OCI image layout: each name of each image is its own
-// index.json entry, with the full name in both name annotations; with hybrid,
-// a docker manifest.json points into the blobs so docker load takes it too.
-func writeOCI(c *conversion, hybrid bool) error {
-	p := c.plan
+// index.json entry, with the full name in both name annotations; in the
+// hybrid, a docker manifest.json points into the blobs so docker load takes
+// it too.
+func writeOCI(w layoutWrite) error {
+	p := w.plan
 	p.addData("oci-layout", marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}))
-	p.addData("index.json", marshal(indexOf(c.out)))
+	p.addData("index.json", marshal(indexOf(w.images)))
 	legacy := newLegacyDirs()
-	if hybrid {
-		dockerManifestOf(c, legacy)
+	if w.hold.dockerManifest {
+		dockerManifestOf(w, legacy)
 	}
-	blobs := collect(c.out)
+	blobs := collect(w.images)
 	dirs := map[string]bool{}
 	p.addDir("blobs")
 	for _, b := range blobs {
@@ -233,12 +233,12 @@ func indexOf(out []outImage) ocispec.Index {
 // dockerManifestOf adds the hybrid's docker manifest.json (and repositories),
 // an entry per image docker can load: the manifest docker's manifest.json
 // takes from each image, its config and layers all present.
-func dockerManifestOf(c *conversion, legacy *legacyDirs) {
-	p := c.plan
+func dockerManifestOf(w layoutWrite, legacy *legacyDirs) {
+	p := w.plan
 	var entries dockerManifest
-	for _, o := range c.out {
+	for _, o := range w.images {
 		var ws []string
-		m, err := o.src.pickManifest(o.root, c.opts, &ws)
+		m, err := o.src.pickManifest(o.root, w.pick, &ws)
 		if err != nil || !complete(m) {
 			reason := "its config or layers are not in the source"
 			if err != nil {

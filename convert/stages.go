@@ -93,6 +93,7 @@ type conversion struct {
 	sources []Source
 	dest    layoutUnit
 	hold    holding
+	pick    manifestPick // one manifest of an image, where the destination holds one
 	out     []outImage
 	// reencoded are the re-encoded layers by source blob; layers the same by
 	// source digest, as the rewriter finds them.
@@ -101,17 +102,6 @@ type conversion struct {
 	noticed   map[*Blob]bool // zstd layers said to be re-encoded for docker
 	stripped  int            // referrers left out by --attestations strip
 	plan      *Plan
-}
-
-// outImage is an image as it will be written.
-type outImage struct {
-	names      []Name
-	root       *Node
-	referrers  []*Node  // signatures, attestations, SBOMs: written after the image
-	fromDocker bool     // its manifest was derived from a docker manifest.json
-	src        *Archive // where it comes from
-	img        *Image
-	index      int // in its source, for messages
 }
 
 func newConversion(sources []Source, opts Options) (*conversion, error) {
@@ -126,7 +116,12 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 	}
 	c := &conversion{opts: opts, sources: sources, dest: unitOf(opts.To), reencoded: map[*Blob]*Blob{},
 		plan: &Plan{Layout: opts.To, modTime: opts.ModTime, unchanged: opts.SourcesUnchanged}}
-	c.hold = c.dest.holds(c)
+	var from []Layout
+	for _, s := range sources {
+		from = append(from, s.Archive.Layout)
+	}
+	c.hold = c.dest.holds(opts, from)
+	c.pick = opts.manifestPick(c.hold)
 	return c, nil
 }
 
@@ -186,7 +181,7 @@ func (c *conversion) selectImages(context.Context) error {
 	}
 	what := "names and tags apply to one image"
 	if c.hold.oneImage {
-		what = "a dir: layout holds one"
+		what = c.hold.holder + " holds one"
 	}
 	if len(c.sources) == 1 {
 		a := c.sources[0].Archive
@@ -246,7 +241,7 @@ func (c *conversion) pickPlatforms(context.Context) error {
 		}
 		switch {
 		case c.hold.oneManifest && !(c.opts.AllPlatforms && o.root.Index != nil):
-			m, err := o.src.pickManifest(o.root, c.opts, &c.plan.Warnings)
+			m, err := o.src.pickManifest(o.root, c.pick, &c.plan.Warnings)
 			if errors.Is(err, errNotImage) && len(c.out) > 1 {
 				c.plan.warnf("image %s left out: %v", c.label(o), err)
 				continue
@@ -423,7 +418,7 @@ func (c *conversion) rewriteImages(context.Context) error {
 		}
 		o.referrers = uniqueNodes(append(o.referrers, r.referrersIn(root)...))
 		o.root = root
-		if (c.opts.To == OCI || c.opts.To == OCIArchive) && len(o.names) > 0 && f == FormatV2S2 {
+		if c.hold.refNames && len(o.names) > 0 && f == FormatV2S2 {
 			c.plan.warnf("image %s is listed in index.json under a Docker media type, as --format v2s2 asks: skopeo 1.9 looks names up among OCI types only and will not find it by name", c.label(*o))
 		}
 		if err := o.src.checkComplete(root, &c.plan.Warnings, c.hold.sparse, c.opts.Recompress); err != nil {
@@ -482,7 +477,7 @@ func (c *conversion) landedChecks(ctx context.Context) *landedChecks {
 // writeOutput has the destination lay out its entries, then says what each
 // output image is.
 func (c *conversion) writeOutput(context.Context) error {
-	if err := c.dest.write(c); err != nil {
+	if err := c.dest.write(layoutWrite{images: c.out, plan: c.plan, hold: c.hold, pick: c.pick}); err != nil {
 		return err
 	}
 	if c.plan.checks != nil {
