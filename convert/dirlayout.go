@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 
 	"github.com/opencontainers/go-digest"
@@ -33,6 +34,14 @@ func (dirLayout) holds(o Options, _ []Layout) holding {
 }
 
 func (dirLayout) write(w layoutWrite) error { return writeDir(w.plan, w.images[0]) }
+
+// dirEntry is a file containers/image keeps in a dir: layout: version,
+// manifest.json, signatures, and blobs, list manifests and their signatures
+// by bare hex (blobs of before 2018 as "<hex>.tar").
+var dirEntry = regexp.MustCompile(`^(version|manifest\.json|signature-[0-9]+|([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})(\.tar|\.manifest\.json|\.signature-[0-9]+)?)$`)
+
+// owns the files dirEntry names, at the top; no directory.
+func (dirLayout) owns(rel string, isDir bool) bool { return !isDir && dirEntry.MatchString(rel) }
 
 // readDir reads a dir: layout: one image, no names.
 func (dirLayout) read(a *Archive) error {

@@ -41,7 +41,7 @@ func (u dockerArchive) read(a *Archive) error {
 // holds: one manifest per image, or, for several sources or every platform,
 // the hybrid docker 25+ writes (an OCI layout with docker's manifest.json).
 func (dockerArchive) holds(o Options, from []Layout) holding {
-	h := holding{oneManifest: len(from) == 1, holder: dockerHolder, loadersName: true, dockerLoads: true}
+	h := holding{oneManifest: len(from) == 1, named: true, holder: dockerHolder, loadersName: true, dockerLoads: true}
 	switch {
 	case len(from) > 1:
 		h.hybridNotice = "a bundle of several sources is written as docker 25+ writes an archive: an OCI layout with a docker manifest.json entry per image, which docker, containerd and podman all load"
@@ -53,6 +53,9 @@ func (dockerArchive) holds(o Options, from []Layout) holding {
 	h.filtersIndex, h.ociFamily, h.storesManifests, h.dockerManifest, h.referrers = true, true, true, true, true
 	return h
 }
+
+// owns nothing: a docker-archive is one file.
+func (dockerArchive) owns(string, bool) bool { return false }
 
 // dockerHolder is what a docker-archive is called where it takes one
 // manifest per image.

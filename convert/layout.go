@@ -15,7 +15,8 @@ const (
 
 // A layoutUnit is one layout, reading and writing together: how a source of
 // its kind is recognised and read into the model, what a destination of its
-// kind can hold, and how an output is laid out. The stages ask the destination's unit, and nothing outside the
+// kind can hold, how an output is laid out, and what a directory of its kind
+// may hold. The stages ask the destination's unit, and nothing outside the
 // units tells one layout from another; adding a layout is one unit and one
 // line in registry.go.
 type layoutUnit interface {
@@ -29,6 +30,9 @@ type layoutUnit interface {
 	holds(o Options, from []Layout) holding
 	// write lays out the images in the plan.
 	write(w layoutWrite) error
+	// owns reports whether a directory of this kind may hold the entry at
+	// rel (see Layout.Owns); false for an archive layout.
+	owns(rel string, isDir bool) bool
 }
 
 // holding is what a destination holds, for the stages to ask instead of
@@ -38,6 +42,7 @@ type holding struct {
 	// one platform, unless --all-platforms keeps it.
 	oneManifest bool
 	oneImage    bool // a single image (names and tags then apply to it)
+	named       bool // its images carry names; a dir: layout's carries none
 	// holder names what takes one image manifest per image, for messages:
 	// the layout itself, or docker's manifest.json beside an OCI layout.
 	holder string
@@ -105,10 +110,34 @@ func unitOf(l Layout) layoutUnit {
 	return r.unit
 }
 
-// IsArchive reports whether the layout is a single tar file.
+// IsArchive reports whether the layout is a single tar file; a layout that
+// is not is a directory (and a name that is no layout is neither).
 func (l Layout) IsArchive() bool {
 	r, _ := rowOf(l)
 	return r.archive
+}
+
+// Owns reports whether a destination directory of layout l may hold the
+// entry at rel, a slash-separated path below the directory, a directory when
+// isDir: whether it is part of such a layout, so a writer may replace a
+// directory all of whose entries it owns, and should refuse one holding
+// anything else. An OCI layout owns oci-layout, index.json, blobs/, a
+// directory per algorithm below it (blobs/sha256) and the files in those
+// (blobs/sha256/<hex>, lowercase hex of a digest's length for sha256,
+// sha384 and sha512); a dir: layout owns version, manifest.json,
+// signature-N, and <hex>, <hex>.tar, <hex>.manifest.json and
+// <hex>.signature-N, all files at its top. An archive layout owns nothing:
+// it is one file.
+func (l Layout) Owns(rel string, isDir bool) bool {
+	u := unitOf(l)
+	return u != nil && u.owns(rel, isDir)
+}
+
+// TakesName reports whether a destination of layout l carries names, so
+// that a reference to one may give a name after its path
+// (oci-archive:PATH:NAME); a dir: layout holds one image and no names.
+func (l Layout) TakesName() bool {
+	return unitOf(l) != nil && l.facts(Options{}).named
 }
 
 // isDirectory reports whether the layout is a directory (and one retar knows).

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -143,7 +145,7 @@ func annotationNames(ann map[string]string) []Name {
 }
 
 func (u ociLayout) holds(o Options, from []Layout) holding {
-	h := holding{holder: "docker's manifest.json", filtersIndex: true, ociFamily: true, storesManifests: true,
+	h := holding{named: true, holder: "docker's manifest.json", filtersIndex: true, ociFamily: true, storesManifests: true,
 		dockerManifest: u.archive && !o.OCIStrict, loadersName: u.archive, refNames: true, sparse: true, referrers: true}
 	// Images that came from docker are likely going back to it: the hybrid's
 	// manifest.json is what docker loads.
@@ -154,6 +156,36 @@ func (u ociLayout) holds(o Options, from []Layout) holding {
 }
 
 func (u ociLayout) write(w layoutWrite) error { return writeOCI(w) }
+
+// The names the OCI image layout allows below blobs/: an algorithm, and an
+// encoded part, which for an algorithm retar knows is lowercase hex of a
+// digest's length.
+var (
+	layoutAlgorithm = regexp.MustCompile(`^[a-z0-9]+([+._-][a-z0-9]+)*$`)
+	layoutEncoded   = regexp.MustCompile(`^[a-zA-Z0-9=_-]+$`)
+	knownEncoded    = regexp.MustCompile(`^([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$`)
+)
+
+// owns oci-layout and index.json, blobs/, a directory per algorithm below
+// it and the files in those; an oci-archive owns nothing, being one file.
+func (u ociLayout) owns(rel string, isDir bool) bool {
+	if u.archive {
+		return false
+	}
+	parts := strings.Split(rel, "/")
+	switch {
+	case len(parts) == 1:
+		return (rel == "oci-layout" || rel == "index.json") && !isDir || rel == "blobs" && isDir
+	case parts[0] != "blobs" || !layoutAlgorithm.MatchString(parts[1]):
+		return false
+	case len(parts) == 2:
+		return isDir
+	case len(parts) == 3:
+		known := parts[1] == "sha256" || parts[1] == "sha384" || parts[1] == "sha512"
+		return !isDir && layoutEncoded.MatchString(parts[2]) && (!known || knownEncoded.MatchString(parts[2]))
+	}
+	return false
+}
 
 // writeOCI lays out an OCI image layout: each name of each image is its own
 // index.json entry, with the full name in both name annotations; in the
