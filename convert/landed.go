@@ -367,55 +367,18 @@ func (c *landedChecks) copyLanded(l *landing, s ReadBackSink, r io.ReaderAt, off
 func (c *landedChecks) streamed(l *landing, s Sink, src io.Reader, name string) (err error) {
 	l.end() // nothing to read back
 	defer func() { c.finish(l, err) }()
-	size := l.b.Size
 	sum := newContentSum(l.a, l.b, c.h)
-	free, full := make(chan []byte, 3), make(chan []byte, 3)
+	bufs := streamBuffers{free: make(chan []byte, 3), full: make(chan []byte, 3)}
 	for range 3 {
-		free <- make([]byte, copyBuffer)
+		bufs.free <- make([]byte, copyBuffer)
 	}
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		defer close(full)
-		for left := size; left > 0; {
-			var buf []byte
-			select {
-			case buf = <-free:
-			case <-stop:
-				return
-			}
-			k, err := io.ReadFull(src, buf[:min(int64(len(buf)), left)])
-			sum.Write(buf[:k]) //nolint:errcheck // hashes never fail
-			c.meter.add(l.b, int64(k), false)
-			full <- buf[:k]
-			if err != nil {
-				readErr <- l.a.readError(l.b, err)
-				return
-			}
-			left -= int64(k)
-		}
-		if extra, _ := src.Read(make([]byte, 1)); extra > 0 {
-			sum.Write([]byte{0}) //nolint:errcheck // counted: more than the blob
-		}
-		readErr <- nil
-	}()
-	var written int64
-	var last []byte
-	for buf := range full {
-		if written+int64(len(buf)) == size && len(buf) > 0 {
-			last, buf = buf[len(buf)-1:], buf[:len(buf)-1]
-		}
-		if _, err := s.Write(buf); err != nil {
-			return err
-		}
-		written += int64(len(buf))
-		if last == nil {
-			free <- buf[:cap(buf)]
-		}
-		if err := c.failed(); err != nil {
-			return err
-		}
+	go func() { readErr <- c.readAhead(l, src, sum, bufs, stop) }()
+	last, err := c.writeHeld(l, s, bufs)
+	if err != nil {
+		return err
 	}
 	if err := <-readErr; err != nil {
 		return err
@@ -430,6 +393,60 @@ func (c *landedChecks) streamed(l *landing, s Sink, src io.Reader, name string) 
 	}
 	_, err = s.Write(last)
 	return err
+}
+
+// streamBuffers are the buffers a streamed blob goes through, as many as
+// either channel holds: read into a free one, written from a full one,
+// then free again.
+type streamBuffers struct{ free, full chan []byte }
+
+// readAhead reads a streamed blob into the buffers, hashing it on the way,
+// until it is read or stop closes; whatever follows the blob's bytes counts
+// against it.
+func (c *landedChecks) readAhead(l *landing, src io.Reader, sum *contentSum, bufs streamBuffers, stop <-chan struct{}) error {
+	defer close(bufs.full)
+	for left := l.b.Size; left > 0; {
+		var buf []byte
+		select {
+		case buf = <-bufs.free:
+		case <-stop:
+			return nil
+		}
+		k, err := io.ReadFull(src, buf[:min(int64(len(buf)), left)])
+		sum.Write(buf[:k]) //nolint:errcheck // hashes never fail
+		c.meter.add(l.b, int64(k), false)
+		bufs.full <- buf[:k]
+		if err != nil {
+			return l.a.readError(l.b, err)
+		}
+		left -= int64(k)
+	}
+	if extra, _ := src.Read(make([]byte, 1)); extra > 0 {
+		sum.Write([]byte{0}) //nolint:errcheck // counted: more than the blob
+	}
+	return nil
+}
+
+// writeHeld writes what readAhead read into s, all but the blob's last
+// byte, which it returns to be written once the blob is checked.
+func (c *landedChecks) writeHeld(l *landing, s Sink, bufs streamBuffers) (last []byte, err error) {
+	var written int64
+	for buf := range bufs.full {
+		if written+int64(len(buf)) == l.b.Size && len(buf) > 0 {
+			last, buf = buf[len(buf)-1:], buf[:len(buf)-1]
+		}
+		if _, err := s.Write(buf); err != nil {
+			return nil, err
+		}
+		written += int64(len(buf))
+		if last == nil {
+			bufs.free <- buf[:cap(buf)]
+		}
+		if err := c.failed(); err != nil {
+			return nil, err
+		}
+	}
+	return last, nil
 }
 
 // CutShortError is a check that failed while its blob was streamed: the
