@@ -262,46 +262,6 @@ func indexOf(out []outImage) ocispec.Index {
 	return idx
 }
 
-// dockerManifestOf adds the hybrid's docker manifest.json (and repositories),
-// an entry per image docker can load: the manifest docker's manifest.json
-// takes from each image, its config and layers all present.
-func dockerManifestOf(w layoutWrite, legacy *legacyDirs) {
-	p := w.plan
-	var entries dockerManifest
-	for _, o := range w.images {
-		var ws []string
-		m, err := o.src.pickManifest(o.root, w.pick, &ws)
-		if err != nil || !complete(m) {
-			reason := "its config or layers are not in the source"
-			if err != nil {
-				reason = err.Error()
-			}
-			p.warnf("%s: no docker manifest.json entry (%s): docker load will not see it", o.root.Desc.Digest, reason)
-			continue
-		}
-		p.Warnings = append(p.Warnings, ws...)
-		p.warnZstd(m)
-		p.warnRepoTags(o.names)
-		e := dockerManifestEntry(m, o.names, func(n *Node, _ bool) string { return blobPath(n.Desc.Digest) })
-		legacy.add(m, o.names, e.Layers)
-		entries.add(e)
-	}
-	if len(entries.list) > 0 {
-		p.addData("manifest.json", marshal(entries.list))
-	}
-	legacy.addRepositories(p)
-}
-
-// complete reports whether a manifest's config and layers are all present.
-func complete(m *Node) bool {
-	for _, c := range m.Children {
-		if c.Blob == nil {
-			return false
-		}
-	}
-	return true
-}
-
 // collect lists the distinct blobs below the images, sorted by digest.
 func collect(out []outImage) []*Blob {
 	byDigest := map[digest.Digest]*Blob{}
