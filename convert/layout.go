@@ -79,6 +79,16 @@ type holding struct {
 	referrers bool
 }
 
+// parseGiven reads a name given for the destination (DST's, or -t's): an
+// OCI ref.name kept as typed where it holds those (a bare tag takes the
+// repository of the first of from that has one), else a docker reference.
+func (h holding) parseGiven(s string, from []Name) (Name, error) {
+	if h.refNames {
+		return OCIName(s, from)
+	}
+	return ParseName(s)
+}
+
 // layoutWrite is what a destination's unit lays out: the images as they are
 // written, into plan, as hold says; pick takes the one manifest of each
 // image that docker's manifest.json lists, in the hybrid.

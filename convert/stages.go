@@ -131,12 +131,7 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 func (c *conversion) given(o outImage) []Name {
 	var names []Name
 	for _, s := range append(append([]string(nil), c.opts.Names...), c.opts.Tags...) {
-		var n Name
-		if c.hold.refNames {
-			n, _ = OCIName(s, o.img.Names) // validated
-		} else {
-			n, _ = ParseName(s)
-		}
+		n, _ := c.hold.parseGiven(s, o.img.Names) // validated
 		names = append(names, n)
 	}
 	return names
