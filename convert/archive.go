@@ -215,6 +215,18 @@ func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
 	return nil, nil
 }
 
+// readFile reads the source's file p whole, within limit, as readMeta
+// does; b is nil (and no error) when the source has no such file.
+func (a *Archive) readFile(p string, limit int64) (b *Blob, data []byte, err error) {
+	if b, err = a.file(p); err != nil || b == nil {
+		return nil, nil, err
+	}
+	if data, err = a.readMeta(b, limit); err != nil {
+		return nil, nil, err
+	}
+	return b, data, nil
+}
+
 // readMeta reads a small blob whole, within limit, and checks its digest.
 func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
 	if b.data != nil {

@@ -46,24 +46,17 @@ func (dirLayout) owns(rel string, isDir bool) bool { return !isDir && dirEntry.M
 // readDir reads a dir: layout: one image, no names.
 func (dirLayout) read(a *Archive) error {
 	a.lookup = dirPaths
-	b, err := a.file("manifest.json")
+	b, data, err := a.readFile("manifest.json", MaxManifestSize)
 	if err != nil {
 		return err
 	}
-	data, err := a.readMeta(b, MaxManifestSize)
-	if err != nil {
-		return err
+	if b == nil {
+		return a.errorf("manifest.json", "not in the layout")
 	}
-	if v, err := a.file("version"); err != nil {
+	if v, vd, err := a.readFile("version", 1024); err != nil {
 		return err
-	} else if v != nil {
-		vd, err := a.readMeta(v, 1024)
-		if err != nil {
-			return err
-		}
-		if string(vd) != dirVersion && string(vd) != "Directory Transport Version: 1.0\n" {
-			a.warnf("version: unknown dir layout version %q", string(vd))
-		}
+	} else if v != nil && string(vd) != dirVersion && string(vd) != "Directory Transport Version: 1.0\n" {
+		a.warnf("version: unknown dir layout version %q", string(vd))
 	}
 	var probe manifestProbe
 	if err := a.jsonDecode("manifest.json", data, &probe); err != nil {

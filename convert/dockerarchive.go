@@ -86,11 +86,7 @@ type dockerEntry struct {
 // their RepoTags to the OCI image with the same config and become images of
 // their own only when none matches.
 func (dockerArchive) readManifestJSON(a *Archive, hybrid bool) error {
-	b, err := a.file("manifest.json")
-	if err != nil {
-		return err
-	}
-	data, err := a.readMeta(b, maxListSize)
+	_, data, err := a.readFile("manifest.json", maxListSize)
 	if err != nil {
 		return err
 	}
@@ -134,16 +130,12 @@ func (a *Archive) entryConfig(e dockerEntry, what string) (*Blob, []byte, error)
 	if !ok || cfgPath == "." {
 		return nil, nil, a.errorf("manifest.json", "%s: Config path %q is not a file inside the archive", what, e.Config)
 	}
-	cb, err := a.file(cfgPath)
+	cb, cdata, err := a.readFile(cfgPath, maxConfigSize)
 	if err != nil {
 		return nil, nil, err
 	}
 	if cb == nil {
 		return nil, nil, a.errorf(cfgPath, "config of %s is not in the archive", what)
-	}
-	cdata, err := a.readMeta(cb, maxConfigSize)
-	if err != nil {
-		return nil, nil, err
 	}
 	if implied := impliedDigest(cfgPath); implied != "" && implied != cb.Digest {
 		// docker load takes the image ID from the content, so such archives

@@ -35,11 +35,7 @@ const maxLegacyChain = 1000
 // chained by "parent", with no manifest.json. The image config is rebuilt from
 // the top layer's json when its layers have been hashed.
 func (dockerArchive) readLegacy(a *Archive) error {
-	b, err := a.file("repositories")
-	if err != nil {
-		return err
-	}
-	data, err := a.readMeta(b, maxListSize)
+	_, data, err := a.readFile("repositories", maxListSize)
 	if err != nil {
 		return err
 	}
@@ -82,16 +78,12 @@ func (a *Archive) legacyImage(top string) (*Image, error) {
 			return nil, a.errorf(id+"/json", "parent chain loops or is longer than %d", maxLegacyChain)
 		}
 		seen[id] = true
-		jb, err := a.file(id + "/json")
+		jb, data, err := a.readFile(id+"/json", maxConfigSize)
 		if err != nil {
 			return nil, err
 		}
 		if jb == nil {
 			return nil, a.errorf(id+"/json", "not in the archive")
-		}
-		data, err := a.readMeta(jb, maxConfigSize)
-		if err != nil {
-			return nil, err
 		}
 		var v v1JSON
 		if err := a.jsonDecode(jb.Path, data, &v); err != nil {

@@ -25,16 +25,9 @@ var unitFiles = map[string]bool{
 // Outside the layout units, nothing tells one layout from another by name:
 // the stages and the rest ask the destination's unit, through its holding.
 func TestLayoutsNamedInUnitsOnly(t *testing.T) {
-	layouts := map[string]bool{}
-	for _, r := range registry {
-		for name, l := range map[string]Layout{"DockerArchive": DockerArchive, "OCIArchive": OCIArchive, "OCI": OCI, "Dir": Dir} {
-			if l == r.layout {
-				layouts[name] = true
-			}
-		}
-	}
-	if len(layouts) != len(registry) {
-		t.Fatalf("the registry lists %d layouts, this test knows %d of them", len(registry), len(layouts))
+	layouts := map[string]bool{"DockerArchive": true, "OCIArchive": true, "OCI": true, "Dir": true}
+	if len(layouts) != len(Layouts()) {
+		t.Fatalf("the registry lists %d layouts, this test knows %d of them", len(Layouts()), len(layouts))
 	}
 	files, err := filepath.Glob("*.go")
 	if err != nil {

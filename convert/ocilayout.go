@@ -49,11 +49,7 @@ func (a *Archive) readOCI() error {
 	if err := a.readLayoutVersion(); err != nil {
 		return err
 	}
-	b, err := a.file("index.json")
-	if err != nil {
-		return err
-	}
-	data, err := a.readMeta(b, MaxManifestSize)
+	_, data, err := a.readFile("index.json", MaxManifestSize)
 	if err != nil {
 		return err
 	}
@@ -100,12 +96,8 @@ func (a *Archive) readOCI() error {
 }
 
 func (a *Archive) readLayoutVersion() error {
-	b, err := a.file("oci-layout")
+	b, data, err := a.readFile("oci-layout", MaxManifestSize)
 	if err != nil || b == nil {
-		return err
-	}
-	data, err := a.readMeta(b, MaxManifestSize)
-	if err != nil {
 		return err
 	}
 	var l ocispec.ImageLayout
