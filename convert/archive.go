@@ -111,7 +111,7 @@ func (a *Archive) mount(in Input) error {
 	if c := SniffArchive(in.Archive); c != "" {
 		return &LayoutError{Source: a.Source, Reason: c + "-compressed archive: decompress it first", Err: ErrCompressed}
 	}
-	if in.Layout == OCI || in.Layout == Dir {
+	if in.Layout.isDirectory() {
 		return a.errorf("", "is a file, not a %s directory", in.Layout)
 	}
 	t, err := tarfs.Index(in.Archive, in.Size)
@@ -213,6 +213,18 @@ func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
 		}
 	}
 	return nil, nil
+}
+
+// readFile reads the source's file p whole, within limit, as readMeta
+// does; b is nil (and no error) when the source has no such file.
+func (a *Archive) readFile(p string, limit int64) (b *Blob, data []byte, err error) {
+	if b, err = a.file(p); err != nil || b == nil {
+		return nil, nil, err
+	}
+	if data, err = a.readMeta(b, limit); err != nil {
+		return nil, nil, err
+	}
+	return b, data, nil
 }
 
 // readMeta reads a small blob whole, within limit, and checks its digest.

@@ -200,12 +200,8 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 	defer r.Close()
 	var deep *deepCheck
 	var w io.Writer = io.Discard
-	switch {
-	case b.learnDiff && b.compression != Uncompressed:
-		deep = startDeep(b.compression, digest.SHA256, b.Size, h.Limits, a.blobName(b))
-		w = deep.pw
-	case h.Deep && b.needsDeep():
-		deep = startDeep(b.compression, b.diffID.Algorithm(), b.Size, h.Limits, a.blobName(b))
+	if b.learnDiff && b.compression != Uncompressed || h.Deep && b.needsDeep() {
+		deep = startDeep(b.compression, b.diffAlgorithm(), b.Size, h.Limits, a.blobName(b))
 		w = deep.pw
 	}
 	if _, err := io.CopyBuffer(w, r, buf); err != nil {

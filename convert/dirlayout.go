@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 
 	"github.com/opencontainers/go-digest"
@@ -28,33 +29,34 @@ func dirPaths(d digest.Digest, manifest bool) []string {
 	return []string{d.Encoded(), d.Encoded() + ".tar"}
 }
 
-func (dirLayout) holds(c *conversion) holding {
-	return holding{oneManifest: true, oneImage: true, filtersIndex: c.opts.AllPlatforms, storesManifests: true}
+func (dirLayout) holds(o Options, _ []Layout) holding {
+	return holding{oneManifest: true, oneImage: true, holder: "a dir: layout", filtersIndex: o.AllPlatforms, storesManifests: true}
 }
 
-func (dirLayout) write(c *conversion) error { return writeDir(c.plan, c.out[0]) }
+func (dirLayout) write(w layoutWrite) error { return writeDir(w.plan, w.images[0]) }
+
+// dirEntry is a file containers/image keeps in a dir: layout: version,
+// manifest.json, signatures, and blobs, list manifests and their signatures
+// by bare hex (blobs of before 2018 as "<hex>.tar").
+var dirEntry = regexp.MustCompile(`^(version|manifest\.json|signature-[0-9]+|([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})(\.tar|\.manifest\.json|\.signature-[0-9]+)?)$`)
+
+// owns the files dirEntry names, at the top; no directory.
+func (dirLayout) owns(rel string, isDir bool) bool { return !isDir && dirEntry.MatchString(rel) }
 
 // readDir reads a dir: layout: one image, no names.
 func (dirLayout) read(a *Archive) error {
 	a.lookup = dirPaths
-	b, err := a.file("manifest.json")
+	b, data, err := a.readFile("manifest.json", MaxManifestSize)
 	if err != nil {
 		return err
 	}
-	data, err := a.readMeta(b, MaxManifestSize)
-	if err != nil {
-		return err
+	if b == nil {
+		return a.errorf("manifest.json", "not in the layout")
 	}
-	if v, err := a.file("version"); err != nil {
+	if v, vd, err := a.readFile("version", 1024); err != nil {
 		return err
-	} else if v != nil {
-		vd, err := a.readMeta(v, 1024)
-		if err != nil {
-			return err
-		}
-		if string(vd) != dirVersion && string(vd) != "Directory Transport Version: 1.0\n" {
-			a.warnf("version: unknown dir layout version %q", string(vd))
-		}
+	} else if v != nil && string(vd) != dirVersion && string(vd) != "Directory Transport Version: 1.0\n" {
+		a.warnf("version: unknown dir layout version %q", string(vd))
 	}
 	var probe manifestProbe
 	if err := a.jsonDecode("manifest.json", data, &probe); err != nil {

@@ -84,7 +84,7 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 	}
 	in.RawManifest = raw
 	var ws []string
-	m, err := a.pickManifest(root, Options{To: DockerArchive, Platforms: o.Platforms, Host: o.Host}, &ws)
+	m, err := a.pickManifest(root, dockerPick(o.Platforms, o.Host), &ws)
 	if err != nil {
 		return nil, err
 	}
@@ -213,53 +213,71 @@ func (im *Image) Summarize() Summary {
 			}
 		}
 		if n.Blob == nil && n.Index == nil && n.Manifest == nil {
-			switch what, ok := part[n]; {
-			case isForeign(n.Desc):
-				s.AbsentForeign = append(s.AbsentForeign, n.Desc.Digest)
-			case ok:
-				s.AbsentBlobs = append(s.AbsentBlobs, what+" "+n.Desc.Digest.String())
-			default:
-				s.Absent = append(s.Absent, PlatformString(n.Desc.Platform)+attestationNote(n.Desc))
-			}
+			s.addAbsent(n, part)
 		}
 		if n.Index != nil {
-			seen := map[string]bool{} // platforms with an image manifest so far
-			for _, c := range n.Children {
-				switch p := platformOf(c); {
-				case isImageManifest(c):
-					seen[PlatformString(p)] = true
-				case isChunkedVariant(c):
-					s.ChunkedVariants = append(s.ChunkedVariants, p)
-					s.ChunkedFirst = s.ChunkedFirst || !seen[PlatformString(p)]
-				}
-			}
+			s.addChunked(n)
 		}
 		if isChunkedVariant(n) && n == im.root {
 			s.ChunkedVariants = append(s.ChunkedVariants, platformOf(n))
 			s.ChunkedFirst = true
 		}
 		if isImageManifest(n) {
-			s.Platforms = append(s.Platforms, platformOf(n))
-			docker := contentIsDocker(n)
-			for _, l := range n.layers() {
-				c, ok := compressionOf(l.Desc.MediaType)
-				if ok && c == Zstd {
-					s.Zstd = true
-					s.DockerZstd = s.DockerZstd || docker
-				}
-				if !ok || l.Blob == nil || isForeign(l.Desc) {
-					continue
-				}
-				if is, err := l.Blob.sniff(); err == nil && is != c && is != Uncompressed {
-					s.Zstd = s.Zstd || is == Zstd
-					s.Mislabelled = append(s.Mislabelled, Mislabelled{Layer: l.Desc.Digest,
-						Platform: platformOf(n), Is: is, Label: c, MediaType: l.Desc.MediaType})
-				}
-			}
+			s.addImage(n)
 		}
 		return nil
 	})
 	return s
+}
+
+// addAbsent counts a node whose content the source lacks: a foreign layer,
+// a config or layer (part says which), or a manifest an index lists.
+func (s *Summary) addAbsent(n *Node, part map[*Node]string) {
+	switch what, ok := part[n]; {
+	case isForeign(n.Desc):
+		s.AbsentForeign = append(s.AbsentForeign, n.Desc.Digest)
+	case ok:
+		s.AbsentBlobs = append(s.AbsentBlobs, what+" "+n.Desc.Digest.String())
+	default:
+		s.Absent = append(s.Absent, PlatformString(n.Desc.Platform)+attestationNote(n.Desc))
+	}
+}
+
+// addChunked counts an index's zstd:chunked variants, and whether one comes
+// before every image manifest of its platform.
+func (s *Summary) addChunked(n *Node) {
+	seen := map[string]bool{} // platforms with an image manifest so far
+	for _, c := range n.Children {
+		switch p := platformOf(c); {
+		case isImageManifest(c):
+			seen[PlatformString(p)] = true
+		case isChunkedVariant(c):
+			s.ChunkedVariants = append(s.ChunkedVariants, p)
+			s.ChunkedFirst = s.ChunkedFirst || !seen[PlatformString(p)]
+		}
+	}
+}
+
+// addImage counts an image manifest: its platform, and its layers' zstd and
+// mislabelled compressions.
+func (s *Summary) addImage(n *Node) {
+	s.Platforms = append(s.Platforms, platformOf(n))
+	docker := contentIsDocker(n)
+	for _, l := range n.layers() {
+		c, ok := compressionOf(l.Desc.MediaType)
+		if ok && c == Zstd {
+			s.Zstd = true
+			s.DockerZstd = s.DockerZstd || docker
+		}
+		if !ok || l.Blob == nil || isForeign(l.Desc) {
+			continue
+		}
+		if is, err := l.Blob.sniff(); err == nil && is != c && is != Uncompressed {
+			s.Zstd = s.Zstd || is == Zstd
+			s.Mislabelled = append(s.Mislabelled, Mislabelled{Layer: l.Desc.Digest,
+				Platform: platformOf(n), Is: is, Label: c, MediaType: l.Desc.MediaType})
+		}
+	}
 }
 
 func (di *dockerImage) summarize(a *Archive) Summary {

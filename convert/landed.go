@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"runtime"
 	"sync"
@@ -380,55 +379,18 @@ func (c *landedChecks) copyLanded(l *landing, s ReadBackSink, r io.ReaderAt, off
 func (c *landedChecks) streamed(l *landing, s Sink, src io.Reader, name string) (err error) {
 	l.end() // nothing to read back
 	defer func() { c.finish(l, err) }()
-	size := l.b.Size
 	sum := newContentSum(l.a, l.b, c.h)
-	free, full := make(chan []byte, 3), make(chan []byte, 3)
+	bufs := streamBuffers{free: make(chan []byte, 3), full: make(chan []byte, 3)}
 	for range 3 {
-		free <- make([]byte, copyBuffer)
+		bufs.free <- make([]byte, copyBuffer)
 	}
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		defer close(full)
-		for left := size; left > 0; {
-			var buf []byte
-			select {
-			case buf = <-free:
-			case <-stop:
-				return
-			}
-			k, err := io.ReadFull(src, buf[:min(int64(len(buf)), left)])
-			sum.Write(buf[:k]) //nolint:errcheck // hashes never fail
-			c.meter.add(l.b, int64(k), false)
-			full <- buf[:k]
-			if err != nil {
-				readErr <- l.a.readError(l.b, err)
-				return
-			}
-			left -= int64(k)
-		}
-		if extra, _ := src.Read(make([]byte, 1)); extra > 0 {
-			sum.Write([]byte{0}) //nolint:errcheck // counted: more than the blob
-		}
-		readErr <- nil
-	}()
-	var written int64
-	var last []byte
-	for buf := range full {
-		if written+int64(len(buf)) == size && len(buf) > 0 {
-			last, buf = buf[len(buf)-1:], buf[:len(buf)-1]
-		}
-		if _, err := s.Write(buf); err != nil {
-			return err
-		}
-		written += int64(len(buf))
-		if last == nil {
-			free <- buf[:cap(buf)]
-		}
-		if err := c.failed(); err != nil {
-			return err
-		}
+	go func() { readErr <- c.readAhead(l, src, sum, bufs, stop) }()
+	last, err := c.writeHeld(l, s, bufs)
+	if err != nil {
+		return err
 	}
 	if err := <-readErr; err != nil {
 		return err
@@ -445,6 +407,60 @@ func (c *landedChecks) streamed(l *landing, s Sink, src io.Reader, name string) 
 	return err
 }
 
+// streamBuffers are the buffers a streamed blob goes through, as many as
+// either channel holds: read into a free one, written from a full one,
+// then free again.
+type streamBuffers struct{ free, full chan []byte }
+
+// readAhead reads a streamed blob into the buffers, hashing it on the way,
+// until it is read or stop closes; whatever follows the blob's bytes counts
+// against it.
+func (c *landedChecks) readAhead(l *landing, src io.Reader, sum *contentSum, bufs streamBuffers, stop <-chan struct{}) error {
+	defer close(bufs.full)
+	for left := l.b.Size; left > 0; {
+		var buf []byte
+		select {
+		case buf = <-bufs.free:
+		case <-stop:
+			return nil
+		}
+		k, err := io.ReadFull(src, buf[:min(int64(len(buf)), left)])
+		sum.Write(buf[:k]) //nolint:errcheck // hashes never fail
+		c.meter.add(l.b, int64(k), false)
+		bufs.full <- buf[:k]
+		if err != nil {
+			return l.a.readError(l.b, err)
+		}
+		left -= int64(k)
+	}
+	if extra, _ := src.Read(make([]byte, 1)); extra > 0 {
+		sum.Write([]byte{0}) //nolint:errcheck // counted: more than the blob
+	}
+	return nil
+}
+
+// writeHeld writes what readAhead read into s, all but the blob's last
+// byte, which it returns to be written once the blob is checked.
+func (c *landedChecks) writeHeld(l *landing, s Sink, bufs streamBuffers) (last []byte, err error) {
+	var written int64
+	for buf := range bufs.full {
+		if written+int64(len(buf)) == l.b.Size && len(buf) > 0 {
+			last, buf = buf[len(buf)-1:], buf[:len(buf)-1]
+		}
+		if _, err := s.Write(buf); err != nil {
+			return nil, err
+		}
+		written += int64(len(buf))
+		if last == nil {
+			bufs.free <- buf[:cap(buf)]
+		}
+		if err := c.failed(); err != nil {
+			return nil, err
+		}
+	}
+	return last, nil
+}
+
 // CutShortError is a check that failed while its blob was streamed: the
 // stream stops inside Entry, one byte short, with no end-of-archive marker
 // after it, so whoever reads it gets an incomplete archive.
@@ -457,93 +473,3 @@ func (e *CutShortError) Error() string {
 	return fmt.Sprintf("%v; the output stops inside %s, so its reader got an incomplete archive", e.Err, printable(e.Entry))
 }
 func (e *CutShortError) Unwrap() error { return e.Err }
-
-// contentSum hashes a blob's bytes as they come and holds the result
-// against what the blob is known by: its digest (or the diff_id it was
-// taken at) and, for a plain layer, its diff_id. The one place these checks
-// are made, whether the bytes come from the source or back from the output.
-type contentSum struct {
-	a    *Archive
-	b    *Blob
-	alg  digest.Algorithm
-	hash hash.Hash
-	raw  hash.Hash // the diff_id's algorithm, when a plain layer's differs
-	head []byte    // the first bytes: the compression
-	n    int64
-}
-
-func newContentSum(a *Archive, b *Blob, h Hashing) *contentSum {
-	s := &contentSum{a: a, b: b, alg: b.algorithm()}
-	s.hash = s.alg.Hash()
-	if h.New != nil {
-		s.hash = h.New(s.alg)
-	}
-	if b.diffID != "" && b.diffID.Algorithm() != s.alg && b.diffID.Algorithm().Available() {
-		s.raw = b.diffID.Algorithm().Hash()
-	}
-	return s
-}
-
-func (s *contentSum) Write(p []byte) (int, error) {
-	if len(s.head) < 4 {
-		s.head = append(s.head, p[:min(len(p), 4-len(s.head))]...)
-	}
-	s.hash.Write(p)
-	if s.raw != nil {
-		s.raw.Write(p)
-	}
-	s.n += int64(len(p))
-	return len(p), nil
-}
-
-// check holds what was hashed against the blob, recording nothing: got is
-// the digest of the bytes. diff is the digest of the decompressed bytes
-// where the caller decompressed them ("" otherwise: a plain layer is its
-// own diff).
-func (s *contentSum) check(diff digest.Digest) (got digest.Digest, err error) {
-	got = digest.NewDigest(s.alg, s.hash)
-	if diff == "" && s.raw != nil {
-		diff = digest.NewDigest(s.b.diffID.Algorithm(), s.raw)
-		if detectCompression(s.head) != Uncompressed {
-			diff = ""
-		}
-	}
-	if err := s.a.checkContent(s.b, s.n, got, detectCompression(s.head), diff); err != nil {
-		return "", err
-	}
-	return got, nil
-}
-
-// checkContent holds n bytes that hash to got, compressed as c, against
-// blob b: its size, its digest (or the diff_id it was taken at) and, for a
-// plain layer, its diff_id; diff is the digest of the decompressed bytes
-// where they were decompressed ("" otherwise: a plain layer is its own
-// diff). It records nothing. Every way of hashing a blob ends here.
-func (a *Archive) checkContent(b *Blob, n int64, got digest.Digest, c Compression, diff digest.Digest) error {
-	switch {
-	case n < b.Size:
-		return a.errorf(b.Path, "truncated: fewer than %d bytes", b.Size)
-	case n > b.Size:
-		return a.errorf(b.Path, "more than its %d bytes", b.Size)
-	}
-	if b.Digest != "" && got != b.Digest {
-		what := ""
-		if b.claimedDiff {
-			what = "diff_id" // the digest claimed was the config's diff_id
-		}
-		return &DigestError{Source: a.Source, Blob: b.Path, What: what, Want: b.Digest, Got: got}
-	}
-	if b.diffID == "" {
-		return nil
-	}
-	if diff == "" {
-		if c != Uncompressed {
-			return nil // checked only by decompressing (verify --deep)
-		}
-		diff = got
-	}
-	if diff != b.diffID {
-		return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID, Got: diff}
-	}
-	return nil
-}

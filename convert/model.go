@@ -53,11 +53,18 @@ type Blob struct {
 }
 
 // algorithm is the one b's digest is in: sha256 while it is unknown.
-func (b *Blob) algorithm() digest.Algorithm {
-	if b.Digest == "" {
+func (b *Blob) algorithm() digest.Algorithm { return algorithmOf(b.Digest) }
+
+// diffAlgorithm is the one b's diff_id is in: sha256 while it is unknown.
+func (b *Blob) diffAlgorithm() digest.Algorithm { return algorithmOf(b.diffID) }
+
+// algorithmOf is the algorithm of d, or sha256 (what retar computes) while
+// d is unknown: the one place that default is decided.
+func algorithmOf(d digest.Digest) digest.Algorithm {
+	if d == "" {
 		return digest.SHA256
 	}
-	return b.Digest.Algorithm()
+	return d.Algorithm()
 }
 
 func (b *Blob) open() (io.ReadCloser, error) {

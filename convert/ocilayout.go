@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -47,11 +49,7 @@ func (a *Archive) readOCI() error {
 	if err := a.readLayoutVersion(); err != nil {
 		return err
 	}
-	b, err := a.file("index.json")
-	if err != nil {
-		return err
-	}
-	data, err := a.readMeta(b, MaxManifestSize)
+	_, data, err := a.readFile("index.json", MaxManifestSize)
 	if err != nil {
 		return err
 	}
@@ -98,12 +96,8 @@ func (a *Archive) readOCI() error {
 }
 
 func (a *Archive) readLayoutVersion() error {
-	b, err := a.file("oci-layout")
+	b, data, err := a.readFile("oci-layout", MaxManifestSize)
 	if err != nil || b == nil {
-		return err
-	}
-	data, err := a.readMeta(b, MaxManifestSize)
-	if err != nil {
 		return err
 	}
 	var l ocispec.ImageLayout
@@ -142,32 +136,62 @@ func annotationNames(ann map[string]string) []Name {
 	return out
 }
 
-func (u ociLayout) holds(c *conversion) holding {
-	h := holding{filtersIndex: true, ociFamily: true, storesManifests: true, loadersName: u.archive, refNames: true, sparse: true, referrers: true}
+func (u ociLayout) holds(o Options, from []Layout) holding {
+	h := holding{named: true, holder: "docker's manifest.json", filtersIndex: true, ociFamily: true, storesManifests: true,
+		dockerManifest: u.archive && !o.OCIStrict, loadersName: u.archive, refNames: true, sparse: true, referrers: true}
 	// Images that came from docker are likely going back to it: the hybrid's
 	// manifest.json is what docker loads.
-	for _, s := range c.sources {
-		h.dockerLoads = h.dockerLoads || u.archive && !c.opts.OCIStrict && s.Archive.Layout == DockerArchive
+	for _, l := range from {
+		h.dockerLoads = h.dockerLoads || h.dockerManifest && l == DockerArchive
 	}
 	return h
 }
 
-func (u ociLayout) write(c *conversion) error {
-	return writeOCI(c, u.archive && !c.opts.OCIStrict)
+func (u ociLayout) write(w layoutWrite) error { return writeOCI(w) }
+
+// The names the OCI image layout allows below blobs/: an algorithm, and an
+// encoded part, which for an algorithm retar knows is lowercase hex of a
+// digest's length.
+var (
+	layoutAlgorithm = regexp.MustCompile(`^[a-z0-9]+([+._-][a-z0-9]+)*$`)
+	layoutEncoded   = regexp.MustCompile(`^[a-zA-Z0-9=_-]+$`)
+	knownEncoded    = regexp.MustCompile(`^([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$`)
+)
+
+// owns oci-layout and index.json, blobs/, a directory per algorithm below
+// it and the files in those; an oci-archive owns nothing, being one file.
+func (u ociLayout) owns(rel string, isDir bool) bool {
+	if u.archive {
+		return false
+	}
+	parts := strings.Split(rel, "/")
+	switch {
+	case len(parts) == 1:
+		return (rel == "oci-layout" || rel == "index.json") && !isDir || rel == "blobs" && isDir
+	case parts[0] != "blobs" || !layoutAlgorithm.MatchString(parts[1]):
+		return false
+	case len(parts) == 2:
+		return isDir
+	case len(parts) == 3:
+		known := parts[1] == "sha256" || parts[1] == "sha384" || parts[1] == "sha512"
+		return !isDir && layoutEncoded.MatchString(parts[2]) && (!known || knownEncoded.MatchString(parts[2]))
+	}
+	return false
 }
 
 // writeOCI lays out an OCI image layout: each name of each image is its own
-// index.json entry, with the full name in both name annotations; with hybrid,
-// a docker manifest.json points into the blobs so docker load takes it too.
-func writeOCI(c *conversion, hybrid bool) error {
-	p := c.plan
+// index.json entry, with the full name in both name annotations; in the
+// hybrid, a docker manifest.json points into the blobs so docker load takes
+// it too.
+func writeOCI(w layoutWrite) error {
+	p := w.plan
 	p.addData("oci-layout", marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}))
-	p.addData("index.json", marshal(indexOf(c.out)))
+	p.addData("index.json", marshal(indexOf(w.images)))
 	legacy := newLegacyDirs()
-	if hybrid {
-		dockerManifestOf(c, legacy)
+	if w.hold.dockerManifest {
+		dockerManifestOf(w, legacy)
 	}
-	blobs := collect(c.out)
+	blobs := collect(w.images)
 	dirs := map[string]bool{}
 	p.addDir("blobs")
 	for _, b := range blobs {
@@ -228,46 +252,6 @@ func indexOf(out []outImage) ocispec.Index {
 		}
 	}
 	return idx
-}
-
-// dockerManifestOf adds the hybrid's docker manifest.json (and repositories),
-// an entry per image docker can load: the manifest docker's manifest.json
-// takes from each image, its config and layers all present.
-func dockerManifestOf(c *conversion, legacy *legacyDirs) {
-	p := c.plan
-	var entries dockerManifest
-	for _, o := range c.out {
-		var ws []string
-		m, err := o.src.pickManifest(o.root, c.opts, &ws)
-		if err != nil || !complete(m) {
-			reason := "its config or layers are not in the source"
-			if err != nil {
-				reason = err.Error()
-			}
-			p.warnf("%s: no docker manifest.json entry (%s): docker load will not see it", o.root.Desc.Digest, reason)
-			continue
-		}
-		p.Warnings = append(p.Warnings, ws...)
-		p.warnZstd(m)
-		p.warnRepoTags(o.names)
-		e := dockerManifestEntry(m, o.names, func(n *Node, _ bool) string { return blobPath(n.Desc.Digest) })
-		legacy.add(m, o.names, e.Layers)
-		entries.add(e)
-	}
-	if len(entries.list) > 0 {
-		p.addData("manifest.json", marshal(entries.list))
-	}
-	legacy.addRepositories(p)
-}
-
-// complete reports whether a manifest's config and layers are all present.
-func complete(m *Node) bool {
-	for _, c := range m.Children {
-		if c.Blob == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // collect lists the distinct blobs below the images, sorted by digest.

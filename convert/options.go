@@ -157,12 +157,9 @@ func (o *Options) Validate() error {
 	if t := o.ModTime; !t.IsZero() && (t.Unix() < 0 || t.Unix() > MaxModTime) {
 		return fmt.Errorf("modification time %d: a tar header holds 0 to %d%.0w", t.Unix(), MaxModTime, ErrUsage)
 	}
+	h := o.To.facts(*o)
 	for _, s := range append(append([]string(nil), o.Names...), o.Tags...) {
-		parse := func(s string) (Name, error) { return ParseName(s) }
-		if o.To == OCI || o.To == OCIArchive {
-			parse = func(s string) (Name, error) { return OCIName(s, nil) }
-		}
-		if _, err := parse(s); err != nil {
+		if _, err := h.parseGiven(s, nil); err != nil {
 			return fmt.Errorf("%w%.0w", err, ErrUsage)
 		}
 	}

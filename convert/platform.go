@@ -101,72 +101,80 @@ func imagesIn(root *Node) (present []*Node, all []string) {
 	return present, all
 }
 
-// holder names what takes one image manifest per image, for messages.
-func holder(to Layout) string {
-	switch to {
-	case Dir:
-		return "a dir: layout"
-	case DockerArchive:
-		return "a docker-archive"
-	}
-	return "docker's manifest.json"
+// manifestPick says which image manifest a destination that holds one per
+// image takes from an index, and how to say so.
+type manifestPick struct {
+	platforms []ocispec.Platform // the first of these the index has
+	// host is taken when no platform is asked for and the index has
+	// several images.
+	host ocispec.Platform
+	// allPlatforms: the index is kept whole beside the manifest taken (a
+	// hybrid's docker manifest.json), which the notice says.
+	allPlatforms bool
+	holder       string // what holds one manifest per image, for messages
+}
+
+// manifestPick is how the options pick one manifest for a destination that
+// holds what h says.
+func (o Options) manifestPick(h holding) manifestPick {
+	return manifestPick{platforms: o.Platforms, host: o.Host, allPlatforms: o.AllPlatforms, holder: h.holder}
 }
 
 // pickManifest returns the one image manifest a destination holding a single
 // manifest per image takes from root: root itself, or the manifest of the
 // wanted platform from an index.
-func (a *Archive) pickManifest(root *Node, opts Options, warnings *[]string) (*Node, error) {
+func (a *Archive) pickManifest(root *Node, pick manifestPick, warnings *[]string) (*Node, error) {
 	if root.Manifest != nil {
-		return a.checkImageManifest(root, opts)
+		return a.checkImageManifest(root, pick)
 	}
 	present, all := imagesIn(root)
-	want := opts.Platforms
+	want := pick.platforms
 	if len(want) == 0 {
 		if len(present) == 1 {
 			return present[0], nil
 		}
-		want = []ocispec.Platform{opts.Host}
+		want = []ocispec.Platform{pick.host}
 	}
 	for _, w := range want {
 		for _, n := range present {
 			if MatchPlatform(platformOf(n), w) {
-				*warnings = append(*warnings, pickNotice(root, n, opts)...)
+				*warnings = append(*warnings, pickNotice(root, n, pick)...)
 				return n, nil
 			}
 		}
 	}
 	if len(all) == 0 {
-		return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("index %s lists no container image, and %s holds images only", root.Desc.Digest, holder(opts.To)), Err: errNotImage}
+		return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("index %s lists no container image, and %s holds images only", root.Desc.Digest, pick.holder), Err: errNotImage}
 	}
 	return nil, fmt.Errorf("%s: %s has no image for %s; it has %s: choose one with --platform%.0w", a.Source, root.Desc.Digest, platformList(want), strings.Join(all, ", "), ErrNoPlatform)
 }
 
 // checkImageManifest accepts a manifest as the one an image is written as:
 // its config present, an image's, of a wanted platform.
-func (a *Archive) checkImageManifest(m *Node, opts Options) (*Node, error) {
+func (a *Archive) checkImageManifest(m *Node, pick manifestPick) (*Node, error) {
 	c := m.config()
 	if c != nil && c.Blob == nil {
 		return nil, &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + m.Desc.Digest.String()}
 	}
 	if c == nil || !c.Config.isImage() {
-		return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("%s is not a container image (its config is %s), and %s holds images only", m.Desc.Digest, m.Manifest.Config.MediaType, holder(opts.To)), Err: errNotImage}
+		return nil, &LayoutError{Source: a.Source, Reason: fmt.Sprintf("%s is not a container image (its config is %s), and %s holds images only", m.Desc.Digest, m.Manifest.Config.MediaType, pick.holder), Err: errNotImage}
 	}
-	if pl := platformOf(m); len(opts.Platforms) > 0 && !anyPlatform(pl, opts.Platforms) {
-		return nil, fmt.Errorf("%s: %s is %s only, not %s%.0w", a.Source, m.Desc.Digest, PlatformString(pl), platformList(opts.Platforms), ErrNoPlatform)
+	if pl := platformOf(m); len(pick.platforms) > 0 && !anyPlatform(pl, pick.platforms) {
+		return nil, fmt.Errorf("%s: %s is %s only, not %s%.0w", a.Source, m.Desc.Digest, PlatformString(pl), platformList(pick.platforms), ErrNoPlatform)
 	}
 	return m, nil
 }
 
 // pickNotice says which platform was taken from an index, and why.
-func pickNotice(root, n *Node, opts Options) []string {
+func pickNotice(root, n *Node, pick manifestPick) []string {
 	p := PlatformString(platformOf(n))
 	switch {
-	case opts.AllPlatforms:
+	case pick.allPlatforms:
 		return []string{fmt.Sprintf("%s: docker's manifest.json lists %s; the index keeps every platform", root.Desc.Digest, p)}
-	case len(opts.Platforms) == 0:
+	case len(pick.platforms) == 0:
 		return []string{fmt.Sprintf("%s holds several platforms; took %s (choose with --platform)", root.Desc.Digest, p)}
-	case len(opts.Platforms) > 1:
-		return []string{fmt.Sprintf("%s: took %s, the first of the platforms asked for that it has; %s holds one platform per image", root.Desc.Digest, p, holder(opts.To))}
+	case len(pick.platforms) > 1:
+		return []string{fmt.Sprintf("%s: took %s, the first of the platforms asked for that it has; %s holds one platform per image", root.Desc.Digest, p, pick.holder)}
 	}
 	return nil
 }

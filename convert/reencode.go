@@ -118,88 +118,132 @@ func zstdLevel(level int) zstd.EncoderLevel {
 	return zstd.EncoderLevelFromZstd(level)
 }
 
+// reencode re-encodes layer b into opts.Compress in one pass: read through
+// the checks, decoded, the decoded bytes hashed for its diff_id, encoded
+// into a spill while the new bytes are hashed.
 func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, spare bool, progress func(int64)) (*Blob, error) {
 	r, err := a.readBlob(ctx, b, opts.Hashing, progress)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	from := b.compression
-	dec, err := Decompress(from.String(), r, b.Size, opts.Hashing.Limits, a.blobName(b))
+	dec, err := Decompress(b.compression.String(), r, b.Size, opts.Hashing.Limits, a.blobName(b))
 	if err != nil {
-		return nil, a.decompressError(b, from, err)
+		return nil, a.decompressError(b, b.compression, err)
 	}
 	defer dec.Close()
 	sp, err := opts.Spill()
 	if err != nil {
 		return nil, err
 	}
-	// The diff_id is hashed from what comes out of the decoder, unless the
-	// source is uncompressed and of the diff_id's algorithm: then it is its
-	// own diff, and the blob reader's digest is it.
-	diffAlg := digest.SHA256
-	if b.diffID != "" {
-		diffAlg = b.diffID.Algorithm()
-	}
-	var diffHash digest.Digester
-	if from != Uncompressed || r.sum.alg != diffAlg {
-		diffHash = diffAlg.Digester()
-	}
-	// The new blob's digest is hashed from what the encoder writes; written
-	// uncompressed, it is the diff, hashed once for both.
-	out := digest.SHA256.Digester()
-	toOut := []io.Writer{spillWriter{sp}}
-	if opts.Compress == Uncompressed && diffHash != nil && diffAlg == digest.SHA256 {
-		out = diffHash
-	} else {
-		toOut = append(toOut, out.Hash())
-	}
-	size := &countWriter{}
-	output := io.Writer(io.MultiWriter(append(toOut, size)...))
-	// A parallel gzip encoder has the cores already: measured, the asides
-	// then only cost (4%); beside one goroutine's zstd or none they save 14%.
-	large := b.Size >= parallelGzipFrom
-	spare = spare && !(opts.Compress == Gzip && large)
-	var asides []*asideWriter
-	if spare {
-		output = newAside(output, &asides)
-	}
-	enc, err := encoder(output, opts, large)
+	e, err := newReencoding(b, r.sum.alg, sp, opts, spare)
 	if err != nil {
 		return nil, err
 	}
-	w := io.Writer(enc)
-	if diffHash != nil {
-		var dw io.Writer = diffHash.Hash()
-		if spare {
-			dw = newAside(dw, &asides)
-		}
-		w = io.MultiWriter(enc, dw)
-	}
-	_, err = io.CopyBuffer(w, dec, make([]byte, copyBuffer))
-	if err == nil {
-		err = enc.Close()
-	}
-	for _, aw := range asides { // always waited for: they hold the hashes and the spill
-		if werr := aw.close(); err == nil {
-			err = werr
-		}
-	}
-	if err != nil {
+	if err := e.run(dec); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if errors.Is(err, errWrite) {
 			return nil, err
 		}
-		return nil, a.decompressError(b, from, err)
+		return nil, a.decompressError(b, b.compression, err)
 	}
-	if _, err := io.Copy(io.Discard, r); err != nil { // whatever follows the stream still counts for the digest
+	return a.reencoded(r, e, sp, opts.Compress)
+}
+
+// reencoding is one layer's way through re-encoding: the decoded bytes go
+// to the encoder and, unless the source's digest is its diff_id, to the
+// diff_id's hash; the encoded bytes go to the spill, the new digest's hash
+// and a count. With cores to spare, hashing and writing run beside decoding
+// and encoding (asides).
+type reencoding struct {
+	diff   digest.Digester // of the decoded bytes; nil where the source's digest is the diff_id
+	out    digest.Digester // of the encoded bytes
+	size   countWriter
+	enc    io.WriteCloser
+	in     io.Writer // where the decoded bytes go
+	asides []*asideWriter
+}
+
+// newReencoding sets up the way for layer b, whose digest is hashed in
+// alg as it is read, into spill sp.
+func newReencoding(b *Blob, alg digest.Algorithm, sp Spill, opts Options, spare bool) (*reencoding, error) {
+	e := &reencoding{}
+	// The diff_id is hashed from what comes out of the decoder, unless the
+	// source is uncompressed and of the diff_id's algorithm: then it is its
+	// own diff, and the blob reader's digest is it.
+	diffAlg := b.diffAlgorithm()
+	if b.compression != Uncompressed || alg != diffAlg {
+		e.diff = diffAlg.Digester()
+	}
+	// The new blob's digest is hashed from what the encoder writes; written
+	// uncompressed, it is the diff, hashed once for both.
+	e.out = digest.SHA256.Digester()
+	toOut := []io.Writer{spillWriter{sp}}
+	if opts.Compress == Uncompressed && e.diff != nil && diffAlg == digest.SHA256 {
+		e.out = e.diff
+	} else {
+		toOut = append(toOut, e.out.Hash())
+	}
+	output := io.MultiWriter(append(toOut, &e.size)...)
+	// A parallel gzip encoder has the cores already: measured, the asides
+	// then only cost (4%); beside one goroutine's zstd or none they save 14%.
+	large := b.Size >= parallelGzipFrom
+	spare = spare && !(opts.Compress == Gzip && large)
+	if spare {
+		output = newAside(output, &e.asides)
+	}
+	enc, err := encoder(output, opts, large)
+	if err != nil {
+		e.wait() //nolint:errcheck // the encoder's error is the one to say
+		return nil, err
+	}
+	e.enc, e.in = enc, enc
+	if e.diff != nil {
+		var dw io.Writer = e.diff.Hash()
+		if spare {
+			dw = newAside(dw, &e.asides)
+		}
+		e.in = io.MultiWriter(enc, dw)
+	}
+	return e, nil
+}
+
+// run re-encodes what dec gives, to its end.
+func (e *reencoding) run(dec io.Reader) error {
+	_, err := io.CopyBuffer(e.in, dec, make([]byte, copyBuffer))
+	if err == nil {
+		err = e.enc.Close()
+	}
+	if werr := e.wait(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+// wait waits for the asides, always: they hold the hashes and the spill.
+func (e *reencoding) wait() error {
+	var err error
+	for _, aw := range e.asides {
+		if werr := aw.close(); err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// reencoded checks the source layer, read to its end (whatever follows the
+// compressed stream still counts for its digest), records its diff_id, and
+// returns the layer e made, compressed as c.
+func (a *Archive) reencoded(r *blobReader, e *reencoding, sp Spill, c Compression) (*Blob, error) {
+	b := r.b
+	if _, err := io.Copy(io.Discard, r); err != nil {
 		return nil, a.readError(b, err)
 	}
 	var diff digest.Digest
-	if diffHash != nil {
-		diff = diffHash.Digest()
+	if e.diff != nil {
+		diff = e.diff.Digest()
 	}
 	if err := r.finish(diff); err != nil {
 		return nil, err
@@ -215,8 +259,8 @@ func (a *Archive) reencode(ctx context.Context, b *Blob, opts Options, spare boo
 	if err != nil {
 		return nil, err
 	}
-	return &Blob{Path: b.Path + " (re-encoded)", origin: b.origin, Size: size.n, Digest: out.Digest(), spill: ra, verified: true,
-		compression: opts.Compress, diffID: diff, deepDone: true}, nil
+	return &Blob{Path: b.Path + " (re-encoded)", origin: b.origin, Size: e.size.n, Digest: e.out.Digest(), spill: ra, verified: true,
+		compression: c, diffID: diff, deepDone: true}, nil
 }
 
 // encoder compresses into w as opts ask, with bytes that are the same on

@@ -346,72 +346,94 @@ func (r *rewriter) follow(ref, subj *Node) (*Node, error) {
 	if k := ReferrerKind(ref); k == KindSignature || k == KindAttestation {
 		*r.notices = append(*r.notices, fmt.Sprintf("%s %s vouches for %s, which is rewritten as %s: it no longer verifies; sign the new digest again", k, ref.Desc.Digest, old, subj.Desc.Digest))
 	}
-	n := ref
+	var n *Node
+	var err error
 	switch {
 	case ref.Manifest != nil && ref.Manifest.Subject != nil:
-		e, err := newJSONEdit(ref.raw)
-		if err != nil {
-			return nil, err
-		}
-		if err := e.set(subj.Desc.Digest.String(), "subject", "digest"); err != nil {
-			return nil, err
-		}
-		if err := e.set(subj.Desc.Size, "subject", "size"); err != nil {
-			return nil, err
-		}
-		if ref.Manifest.Subject.MediaType != "" {
-			if err := e.set(subj.Desc.MediaType, "subject", "mediaType"); err != nil {
-				return nil, err
-			}
-		}
-		data := e.bytes()
-		m := *ref.Manifest
-		s := ocispec.Descriptor{MediaType: ref.Manifest.Subject.MediaType, Digest: subj.Desc.Digest, Size: subj.Desc.Size}
-		if s.MediaType != "" {
-			s.MediaType = subj.Desc.MediaType
-		}
-		m.Subject = &s
-		n = newNode(ref.Desc.MediaType, data, ref.Desc.Platform)
-		n.Manifest, n.Children, n.raw = &m, ref.Children, data
-		n = withDesc(n, ref.Desc)
+		n, err = followSubject(ref, subj)
 	case ref.Index != nil: // a referrers index: its referrers follow too
-		var children []*Node
-		moved := map[string]string{}
-		for _, c := range ref.Children {
-			nc := c
-			if subjectDigest(c) == old {
-				var err error
-				if nc, err = r.follow(c, subj); err != nil {
-					return nil, err
-				}
-				moved[c.Desc.Digest.String()] = nc.Desc.Digest.String()
-			}
-			children = append(children, nc)
-		}
-		var err error
-		if n, err = editedIndex(ref, children, moved, ref.Index.MediaType, ref.Index.MediaType == MediaTypeDockerManifestList); err != nil {
-			return nil, err
-		}
-		n = withDesc(n, ref.Desc)
+		n, err = r.followIndex(ref, subj, old)
 	default:
 		c := *ref
 		n = &c
 	}
-	// What names the subject in the descriptor follows it.
-	ann := map[string]string{}
-	for k, v := range ref.Desc.Annotations {
-		ann[k] = v
+	if err != nil {
+		return nil, err
 	}
-	if _, ok := ann[AnnotationSubject]; ok {
-		ann[AnnotationSubject] = subj.Desc.Digest.String()
-	}
-	if m := tagScheme.FindStringSubmatch(ann[ocispec.AnnotationRefName]); m != nil {
-		ann[ocispec.AnnotationRefName] = digestTag(subj.Desc.Digest) + "." + m[3]
-	} else if referrersTag.MatchString(ann[ocispec.AnnotationRefName]) {
-		ann[ocispec.AnnotationRefName] = digestTag(subj.Desc.Digest)
-	}
-	if len(ann) > 0 {
+	if ann := followedAnnotations(ref.Desc.Annotations, subj.Desc.Digest); len(ann) > 0 {
 		n.Desc.Annotations = ann
 	}
 	return n, nil
+}
+
+// followSubject edits a referrer's subject field to name subj: its digest,
+// its size, and its media type where the field has one.
+func followSubject(ref, subj *Node) (*Node, error) {
+	e, err := newJSONEdit(ref.raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.set(subj.Desc.Digest.String(), "subject", "digest"); err != nil {
+		return nil, err
+	}
+	if err := e.set(subj.Desc.Size, "subject", "size"); err != nil {
+		return nil, err
+	}
+	if ref.Manifest.Subject.MediaType != "" {
+		if err := e.set(subj.Desc.MediaType, "subject", "mediaType"); err != nil {
+			return nil, err
+		}
+	}
+	data := e.bytes()
+	m := *ref.Manifest
+	s := ocispec.Descriptor{MediaType: ref.Manifest.Subject.MediaType, Digest: subj.Desc.Digest, Size: subj.Desc.Size}
+	if s.MediaType != "" {
+		s.MediaType = subj.Desc.MediaType
+	}
+	m.Subject = &s
+	n := newNode(ref.Desc.MediaType, data, ref.Desc.Platform)
+	n.Manifest, n.Children, n.raw = &m, ref.Children, data
+	return withDesc(n, ref.Desc), nil
+}
+
+// followIndex makes a referrers index follow subj: each of its referrers
+// of old follows it, and the index is edited to list them.
+func (r *rewriter) followIndex(ref, subj *Node, old digest.Digest) (*Node, error) {
+	var children []*Node
+	moved := map[string]string{}
+	for _, c := range ref.Children {
+		nc := c
+		if subjectDigest(c) == old {
+			var err error
+			if nc, err = r.follow(c, subj); err != nil {
+				return nil, err
+			}
+			moved[c.Desc.Digest.String()] = nc.Desc.Digest.String()
+		}
+		children = append(children, nc)
+	}
+	n, err := editedIndex(ref, children, moved, ref.Index.MediaType, ref.Index.MediaType == MediaTypeDockerManifestList)
+	if err != nil {
+		return nil, err
+	}
+	return withDesc(n, ref.Desc), nil
+}
+
+// followedAnnotations are a referrer descriptor's annotations with what
+// names its subject (the subject annotation, cosign's and the referrers tag
+// scheme's ref.name) naming subj instead.
+func followedAnnotations(old map[string]string, subj digest.Digest) map[string]string {
+	ann := map[string]string{}
+	for k, v := range old {
+		ann[k] = v
+	}
+	if _, ok := ann[AnnotationSubject]; ok {
+		ann[AnnotationSubject] = subj.String()
+	}
+	if m := tagScheme.FindStringSubmatch(ann[ocispec.AnnotationRefName]); m != nil {
+		ann[ocispec.AnnotationRefName] = digestTag(subj) + "." + m[3]
+	} else if referrersTag.MatchString(ann[ocispec.AnnotationRefName]) {
+		ann[ocispec.AnnotationRefName] = digestTag(subj)
+	}
+	return ann
 }

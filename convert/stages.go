@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -52,18 +51,20 @@ type stage struct {
 	run  func(*conversion, context.Context) error
 }
 
-// stages are the stages of a conversion, in the order Bundle runs them.
+// stages are the stages of a conversion, in the order Bundle runs them: those
+// that choose and name the images here, those that make the output in
+// outputstages.go.
 func stages() []stage {
 	return []stage{
-		{"select", (*conversion).selectImages}, // the images each source's pick names
-		{"resolve", (*conversion).resolve},     // docker-archive images get their manifest (layers re-encoded first)
-		{"name", (*conversion).name},           // DST's name replaces, -t adds
-		{"pick", (*conversion).pickPlatforms},  // one manifest where the destination holds one
-		{"merge", (*conversion).merge},         // one image picked twice is one image
-		{"reencode", (*conversion).reencode},   // layers into the wanted compression
-		{"rewrite", (*conversion).rewrite},     // manifests and indexes as the destination needs them
-		{"verify", (*conversion).verify},       // every blob written is hashed, once
-		{"write", (*conversion).write},         // the destination's layout, as a plan
+		{"select", (*conversion).selectImages},     // the images each source's pick names
+		{"resolve", (*conversion).resolveImages},   // docker-archive images get their manifest (layers re-encoded first)
+		{"name", (*conversion).nameImages},         // DST's name replaces, -t adds
+		{"pick", (*conversion).pickPlatforms},      // one manifest where the destination holds one
+		{"merge", (*conversion).mergeImages},       // one image picked twice is one image
+		{"reencode", (*conversion).reencodeLayers}, // layers into the wanted compression
+		{"rewrite", (*conversion).rewriteImages},   // manifests and indexes as the destination needs them
+		{"verify", (*conversion).verifyBlobs},      // every blob written is hashed, once
+		{"write", (*conversion).writeOutput},       // the destination's layout, as a plan
 	}
 }
 
@@ -93,6 +94,7 @@ type conversion struct {
 	sources []Source
 	dest    layoutUnit
 	hold    holding
+	pick    manifestPick // one manifest of an image, where the destination holds one
 	out     []outImage
 	// reencoded are the re-encoded layers by source blob; layers the same by
 	// source digest, as the rewriter finds them.
@@ -101,17 +103,6 @@ type conversion struct {
 	noticed   map[*Blob]bool // zstd layers said to be re-encoded for docker
 	stripped  int            // referrers left out by --attestations strip
 	plan      *Plan
-}
-
-// outImage is an image as it will be written.
-type outImage struct {
-	names      []Name
-	root       *Node
-	referrers  []*Node  // signatures, attestations, SBOMs: written after the image
-	fromDocker bool     // its manifest was derived from a docker manifest.json
-	src        *Archive // where it comes from
-	img        *Image
-	index      int // in its source, for messages
 }
 
 func newConversion(sources []Source, opts Options) (*conversion, error) {
@@ -126,7 +117,12 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 	}
 	c := &conversion{opts: opts, sources: sources, dest: unitOf(opts.To), reencoded: map[*Blob]*Blob{},
 		plan: &Plan{Layout: opts.To, modTime: opts.ModTime, unchanged: opts.SourcesUnchanged}}
-	c.hold = c.dest.holds(c)
+	var from []Layout
+	for _, s := range sources {
+		from = append(from, s.Archive.Layout)
+	}
+	c.hold = c.dest.holds(opts, from)
+	c.pick = opts.manifestPick(c.hold)
 	return c, nil
 }
 
@@ -135,12 +131,7 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 func (c *conversion) given(o outImage) []Name {
 	var names []Name
 	for _, s := range append(append([]string(nil), c.opts.Names...), c.opts.Tags...) {
-		var n Name
-		if c.hold.refNames {
-			n, _ = OCIName(s, o.img.Names) // validated
-		} else {
-			n, _ = ParseName(s)
-		}
+		n, _ := c.hold.parseGiven(s, o.img.Names) // validated
 		names = append(names, n)
 	}
 	return names
@@ -186,7 +177,7 @@ func (c *conversion) selectImages(context.Context) error {
 	}
 	what := "names and tags apply to one image"
 	if c.hold.oneImage {
-		what = "a dir: layout holds one"
+		what = c.hold.holder + " holds one"
 	}
 	if len(c.sources) == 1 {
 		a := c.sources[0].Archive
@@ -195,10 +186,10 @@ func (c *conversion) selectImages(context.Context) error {
 	return fmt.Errorf("%d images from %d sources: %s%.0w", len(c.out), len(c.sources), what, ErrUsage)
 }
 
-// resolve gives docker-archive images their manifest. Their layers are
+// resolveImages gives docker-archive images their manifest. Their layers are
 // re-encoded first when re-encoding is asked for: that pass hashes them, so
 // each is read once.
-func (c *conversion) resolve(ctx context.Context) error {
+func (c *conversion) resolveImages(ctx context.Context) error {
 	return c.bySource(func(a *Archive, out []outImage) error {
 		var images []*Image
 		var layers []*Blob
@@ -208,14 +199,14 @@ func (c *conversion) resolve(ctx context.Context) error {
 				layers = append(layers, o.img.docker.layers...)
 			}
 		}
-		if err := c.recompress(ctx, a, layers); err != nil {
+		if err := c.recompressLayers(ctx, a, layers); err != nil {
 			return err
 		}
 		return a.resolve(ctx, images, c.opts.Hashing, c.opts.VerifyAsWritten)
 	})
 }
 
-func (c *conversion) name(context.Context) error {
+func (c *conversion) nameImages(context.Context) error {
 	for i := range c.out {
 		o := &c.out[i]
 		o.root, o.fromDocker = o.img.root, o.img.derived
@@ -246,7 +237,7 @@ func (c *conversion) pickPlatforms(context.Context) error {
 		}
 		switch {
 		case c.hold.oneManifest && !(c.opts.AllPlatforms && o.root.Index != nil):
-			m, err := o.src.pickManifest(o.root, c.opts, &c.plan.Warnings)
+			m, err := o.src.pickManifest(o.root, c.pick, &c.plan.Warnings)
 			if errors.Is(err, errNotImage) && len(c.out) > 1 {
 				c.plan.warnf("image %s left out: %v", c.label(o), err)
 				continue
@@ -273,11 +264,11 @@ func (c *conversion) pickPlatforms(context.Context) error {
 	return nil
 }
 
-// merge makes one output image of the same image picked twice (two
+// mergeImages makes one output image of the same image picked twice (two
 // sources, or an index.json listing it under two names), and refuses a name
 // that two sources give to different images. Then it says what loaders will
 // make of each image's names.
-func (c *conversion) merge(context.Context) error {
+func (c *conversion) mergeImages(context.Context) error {
 	var merged []outImage
 	byRoot := map[digest.Digest]int{}
 	owner := map[string]int{}
@@ -335,214 +326,6 @@ func (c *conversion) nameNotices(o outImage) {
 		return
 	}
 	c.plan.warnf("image %s is named only by the tag %q: ctr images import registers it as import-YYYY-MM-DD:%s; give a full name with -t NAME or DST:NAME", c.label(o), o.names[0].Raw, o.names[0].Raw)
-}
-
-// reencode re-encodes the layers of OCI and dir sources (docker-archive
-// layers were in resolve) and indexes every re-encoded layer by the digest
-// its source had.
-func (c *conversion) reencode(ctx context.Context) error {
-	err := c.bySource(func(a *Archive, out []outImage) error {
-		var roots []*Node
-		for _, o := range out {
-			roots = append(roots, o.root)
-		}
-		return c.recompress(ctx, a, layerBlobs(roots))
-	})
-	if len(c.reencoded) > 0 {
-		c.layers = map[digest.Digest]*Blob{}
-		for src, nb := range c.reencoded {
-			c.layers[src.Digest] = nb
-		}
-	}
-	return err
-}
-
-// recompress re-encodes a source's layers as asked (--compress), or, where
-// docker loads the output and zstd was not kept explicitly, its zstd layers
-// to gzip, each named in a notice.
-func (c *conversion) recompress(ctx context.Context, a *Archive, layers []*Blob) error {
-	if c.opts.Recompress {
-		return a.recompress(ctx, layers, c.reencoded, c.opts, func(Compression) bool { return true })
-	}
-	if !c.hold.dockerLoads || c.opts.KeepZstd {
-		return nil
-	}
-	opts := c.opts
-	opts.Compress, opts.CompressLevel = Gzip, 0
-	isZstd := func(comp Compression) bool { return comp == Zstd }
-	if err := a.recompress(ctx, layers, c.reencoded, opts, isZstd); err != nil {
-		return err
-	}
-	for _, b := range layers {
-		if nb := c.reencoded[b]; nb != nil && !c.noticed[b] {
-			if c.noticed == nil {
-				c.noticed = map[*Blob]bool{}
-			}
-			c.noticed[b] = true
-			c.plan.warnf("layer %s is zstd, which docker load before 23.0 cannot read: re-encoded to gzip as %s (--compress keep keeps it)", b.Digest, nb.Digest)
-		}
-	}
-	return nil
-}
-
-// rewrite makes each image's graph what the destination stores: the family
-// asked for, re-encoded layers, an index filtered by platform.
-func (c *conversion) rewrite(context.Context) error {
-	rewriters := map[Format]*rewriter{}
-	for i := range c.out {
-		o := &c.out[i]
-		f := c.opts.Format
-		if f == FormatKeep && o.fromDocker && c.hold.ociFamily {
-			f = FormatOCI // docker-archives have no manifest of their own
-		}
-		r := rewriters[f]
-		if r == nil {
-			r = &rewriter{format: f, layers: c.layers, notices: &c.plan.Warnings, keepAbsent: c.opts.KeepAbsent,
-				attestations: c.opts.Attestations, storesNone: !c.hold.storesManifests}
-			if c.hold.filtersIndex {
-				r.platforms = c.opts.Platforms
-			}
-			rewriters[f] = r
-		}
-		if c.opts.Attestations == AttestationsDocker {
-			o.referrers = r.attachInToto(o.root, o.referrers)
-		}
-		root, err := r.node(o.root)
-		if err == nil {
-			root, err = r.wrapAttested(o.root, root)
-		}
-		if err != nil {
-			return err
-		}
-		if root.Index != nil && len(root.Children) == 0 && len(o.root.Children) > 0 {
-			return fmt.Errorf("%s: image @%d has no image for %s; it has %s: choose one with --platform%.0w", o.src.Source, o.index,
-				platformList(c.opts.Platforms), strings.Join(platformsIn(o.root), ", "), ErrNoPlatform)
-		}
-		if o.referrers, err = r.followSubjects(root, o.referrers); err != nil {
-			return err
-		}
-		o.referrers = uniqueNodes(append(o.referrers, r.referrersIn(root)...))
-		o.root = root
-		if (c.opts.To == OCI || c.opts.To == OCIArchive) && len(o.names) > 0 && f == FormatV2S2 {
-			c.plan.warnf("image %s is listed in index.json under a Docker media type, as --format v2s2 asks: skopeo 1.9 looks names up among OCI types only and will not find it by name", c.label(*o))
-		}
-		if err := o.src.checkComplete(root, &c.plan.Warnings, c.hold.sparse, c.opts.Recompress); err != nil {
-			return err
-		}
-	}
-	for _, r := range rewriters {
-		c.stripped += r.stripped
-	}
-	if c.stripped > 0 {
-		c.plan.warnf("%d attestations, signatures and SBOMs left out (--attestations strip)", c.stripped)
-	}
-	return nil
-}
-
-func platformsIn(root *Node) []string {
-	_, all := imagesIn(root)
-	return all
-}
-
-// verify hashes every blob the output holds that is not verified yet; with
-// VerifyAsWritten, every blob the output copies from a source is checked
-// again where it lands, and those that need no more than their digest
-// checked are hashed only there.
-func (c *conversion) verify(ctx context.Context) error {
-	return c.bySource(func(a *Archive, out []outImage) error {
-		var blobs []*Blob
-		for _, o := range out {
-			for _, root := range append([]*Node{o.root}, o.referrers...) {
-				_ = root.walk(func(n *Node) error {
-					b := n.Blob
-					if b != nil && c.opts.VerifyAsWritten && b.data == nil && b.spill == nil {
-						c.landedChecks(ctx).add(a, b) // checked where it lands
-						if !b.verified && !b.learnDiff {
-							return nil // and needs nothing more
-						}
-					}
-					blobs = append(blobs, b)
-					return nil
-				})
-			}
-		}
-		return a.hashBlobs(ctx, blobs, c.opts.Hashing)
-	})
-}
-
-// landedChecks are the plan's checks of what it copies, made at the first
-// blob that needs one.
-func (c *conversion) landedChecks(ctx context.Context) *landedChecks {
-	if c.plan.checks == nil {
-		c.plan.checks = &landedChecks{ctx: ctx, h: c.opts.Hashing}
-	}
-	return c.plan.checks
-}
-
-// write has the destination lay out its entries, then says what each
-// output image is.
-func (c *conversion) write(context.Context) error {
-	if err := c.dest.write(c); err != nil {
-		return err
-	}
-	if c.plan.checks != nil {
-		c.plan.checks.plan(c.plan.Entries)
-		c.plan.checks.lastly = c.opts.SourcesUnchanged
-	}
-	if err := c.plan.checkNames(); err != nil {
-		return err
-	}
-	for _, o := range c.out {
-		var names []string
-		for _, n := range o.names {
-			names = append(names, n.String())
-		}
-		pi := PlannedImage{Names: names, Digest: o.root.Desc.Digest.String(), MediaType: o.root.Desc.MediaType}
-		if len(o.referrers) > 0 {
-			pi.Referrers = describeReferrers(o.referrers)
-		}
-		if cfg := o.root.config(); cfg != nil {
-			pi.ID = cfg.Desc.Digest.String()
-		}
-		if !c.hold.storesManifests {
-			pi.Digest, pi.MediaType = "", ""
-		}
-		c.plan.Images = append(c.plan.Images, pi)
-	}
-	return nil
-}
-
-// checkComplete fails when content the destination needs is absent, and
-// says what it carries without its bytes: manifests an index lists but the
-// source lacks; foreign layers; and, where the destination can be sparse (an
-// OCI layout, whose specification allows blobs to come from elsewhere), any
-// config or layer, unless its bytes are needed (to re-encode a layer).
-func (a *Archive) checkComplete(root *Node, warnings *[]string, sparse, needLayers bool) error {
-	return root.walk(func(n *Node) error {
-		if n.Blob == nil {
-			return nil // reported by the parent
-		}
-		for i, c := range n.Children {
-			if c.Blob != nil {
-				continue
-			}
-			what := "layer"
-			if i == 0 {
-				what = "config"
-			}
-			switch {
-			case n.Index != nil:
-				*warnings = append(*warnings, fmt.Sprintf("%s lists %s (%s) but the source does not hold it; kept in the index (--keep-absent)", n.Desc.Digest, c.Desc.Digest, PlatformString(c.Desc.Platform)))
-			case i > 0 && isForeign(c.Desc):
-				*warnings = append(*warnings, fmt.Sprintf("foreign layer %s is not in the source: its descriptor is kept, without its bytes", c.Desc.Digest))
-			case sparse && !(needLayers && i > 0):
-				*warnings = append(*warnings, fmt.Sprintf("%s %s of manifest %s is not in the source (a sparse layout): its descriptor is kept, without its bytes", what, c.Desc.Digest, n.Desc.Digest))
-			default:
-				return &MissingError{Source: a.Source, Digest: c.Desc.Digest, By: "manifest " + n.Desc.Digest.String()}
-			}
-		}
-		return nil
-	})
 }
 
 // uniqueNodes drops nodes of a digest already listed, keeping the first.

@@ -72,6 +72,16 @@ func upTo(t *testing.T, sources []Source, opts Options, stage string) (*conversi
 	return nil, nil
 }
 
+// runStage runs the stage called name, as stages lists it, on c alone.
+func runStage(c *conversion, name string) error {
+	for _, s := range stages() {
+		if s.name == name {
+			return s.run(c, context.Background())
+		}
+	}
+	return errors.New("no stage " + name)
+}
+
 // stageTests are the tests of each stage, by its name in stages.
 var stageTests = map[string]func(*testing.T){
 	"select":   TestStageSelect,
@@ -163,7 +173,7 @@ func TestStageResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := conv.resolve(context.Background()); err != nil {
+			if err := runStage(conv, "resolve"); err != nil {
 				t.Fatal(err)
 			}
 			img := conv.out[0].img
@@ -193,7 +203,7 @@ func TestStageName(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := conv.name(context.Background()); err != nil {
+			if err := runStage(conv, "name"); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
@@ -276,7 +286,7 @@ func TestStageMerge(t *testing.T) {
 			if c.sameName {
 				conv.out[1].names = conv.out[0].names
 			}
-			err = conv.merge(context.Background())
+			err = runStage(conv, "merge")
 			if c.errIs != nil {
 				if !errors.Is(err, c.errIs) || !strings.Contains(err.Error(), "names two different images") {
 					t.Fatalf("err %v, want %v", err, c.errIs)
@@ -308,11 +318,10 @@ func TestStageReencodeAndRewrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := conv.out[0].root.Desc.Digest
-			ctx := context.Background()
-			if err := conv.reencode(ctx); err != nil {
+			if err := runStage(conv, "reencode"); err != nil {
 				t.Fatal(err)
 			}
-			if err := conv.rewrite(ctx); err != nil {
+			if err := runStage(conv, "rewrite"); err != nil {
 				t.Fatal(err)
 			}
 			root := conv.out[0].root
@@ -343,7 +352,7 @@ func TestStageVerify(t *testing.T) {
 	if layer.verified {
 		t.Fatal("a layer is verified before the verify stage")
 	}
-	if err := conv.verify(context.Background()); err != nil {
+	if err := runStage(conv, "verify"); err != nil {
 		t.Fatal(err)
 	}
 	if !layer.verified {
@@ -354,7 +363,7 @@ func TestStageVerify(t *testing.T) {
 	for _, l := range conv.out[0].root.layers() {
 		l.Blob.Digest = digest.FromString("not these bytes")
 	}
-	if err := conv.verify(context.Background()); !errors.Is(err, ErrDigestMismatch) {
+	if err := runStage(conv, "verify"); !errors.Is(err, ErrDigestMismatch) {
 		t.Errorf("a wrong digest: %v", err)
 	}
 }
@@ -375,7 +384,7 @@ func TestStageWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := conv.write(context.Background()); err != nil {
+			if err := runStage(conv, "write"); err != nil {
 				t.Fatal(err)
 			}
 			names := map[string]bool{}

@@ -52,7 +52,7 @@ func (a *Archive) Verify(ctx context.Context, h Hashing) (*VerifyReport, error) 
 		// An OCI layout may be sparse: what it lacks is listed as absent,
 		// with a notice, not a failure.
 		var ws []string
-		if err := a.checkComplete(img.root, &ws, a.Layout == OCI || a.Layout == OCIArchive, false); err != nil {
+		if err := a.checkComplete(img.root, &ws, a.Layout.facts(Options{}).sparse, false); err != nil {
 			return nil, err
 		}
 		a.Warnings = append(a.Warnings, ws...)
