@@ -18,7 +18,12 @@ import (
 // scripts call `retar __complete ARGS...`, which lands in the functions here.
 
 // transports are what a SRC or DST starts with.
-var transports = []string{"docker-archive:", "oci-archive:", "oci:", "dir:"}
+var transports = func() (ts []string) {
+	for _, l := range convert.Layouts() {
+		ts = append(ts, string(l)+":")
+	}
+	return ts
+}()
 
 // completeRefs completes a SRC or DST: a transport, then a path after it
 // (directories only for oci: and dir:), or a bare path.
@@ -26,7 +31,7 @@ func completeRefs(_ *cobra.Command, _ []string, toComplete string) ([]string, co
 	var out []string
 	t, rest, hasColon := strings.Cut(toComplete, ":")
 	if l, known := convert.ParseLayout(t); hasColon && known {
-		if l != convert.Dir && strings.Contains(rest, ":") && !isDrive(rest) {
+		if l.TakesName() && strings.Contains(rest, ":") && !isDrive(rest) {
 			return nil, cobra.ShellCompDirectiveNoFileComp // a REF: nothing to offer
 		}
 		for _, p := range completePath(rest, !l.IsArchive()) {

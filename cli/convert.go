@@ -145,11 +145,11 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	}
 	if dst.Layout == "" {
 		if t := unknownTransport(dst.Path, runtime.GOOS == "windows"); t != "" {
-			return nil, dst, usagef("DST %q: unknown transport %q (docker-archive, oci-archive, oci, dir; a bare path is an oci-archive)", dst.Path, t)
+			return nil, dst, usagef("DST %q: unknown transport %q (%s; a bare path is an %s)", dst.Path, t, layoutList(), convert.DefaultDestination)
 		}
 		// A bare destination is the archive every loader takes: an
 		// oci-archive with a docker manifest.json (retar's hybrid).
-		dst.Layout = convert.OCIArchive
+		dst.Layout = convert.DefaultDestination
 	}
 	if strings.HasPrefix(dst.Pick, "@") {
 		return nil, dst, usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
@@ -293,4 +293,14 @@ func (e *env) checkOutput(ctx context.Context, dst imageRef) {
 			fmt.Fprintf(e.stderr, "retar: check: %s will not load it: %s\n", v.Title, v.Problems[0])
 		}
 	}
+}
+
+// layoutList names the layouts for messages, as the registry has them:
+// "docker-archive, oci-archive, oci, dir".
+func layoutList() string {
+	var names []string
+	for _, l := range convert.Layouts() {
+		names = append(names, string(l))
+	}
+	return strings.Join(names, ", ")
 }

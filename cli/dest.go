@@ -6,8 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/retar-dev/retar/convert"
@@ -48,15 +48,6 @@ type output struct {
 	old    fs.FileInfo
 	unlock func()
 }
-
-// layoutAlg and layoutHex are the names the OCI image layout allows for an
-// algorithm directory and an encoded digest.
-var (
-	layoutAlg = regexp.MustCompile(`^[a-z0-9]+([+._-][a-z0-9]+)*$`)
-	layoutHex = regexp.MustCompile(`^[a-zA-Z0-9=_-]+$`)
-	hexName   = regexp.MustCompile(`^([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$`)
-	dirName   = regexp.MustCompile(`^(version|manifest\.json|signature-[0-9]+|([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})(\.tar|\.manifest\.json|\.signature-[0-9]+)?)$`)
-)
 
 // prepareOutput checks dst against the policy before anything is read, and
 // takes the lock that keeps a second retar off it. srcDirs are the sources
@@ -119,7 +110,13 @@ func clearStale(dst string) {
 // toStdout sends an archive to standard output, never to a terminal.
 func (o *output) toStdout(dst imageRef, stdout io.Writer) error {
 	if !dst.Layout.IsArchive() {
-		return usagef("DST %s: a %s: layout is a directory and cannot go to standard output; use oci-archive:- or docker-archive:-", dst, dst.Layout)
+		var archives []string
+		for _, l := range convert.Layouts() {
+			if l.IsArchive() {
+				archives = append(archives, string(l)+":-")
+			}
+		}
+		return usagef("DST %s: a %s: layout is a directory and cannot go to standard output; use %s", dst, dst.Layout, strings.Join(archives, " or "))
 	}
 	if f, ok := stdout.(*os.File); ok {
 		if isTerminal(f) {
@@ -253,7 +250,7 @@ func replaceableDir(dir string, l convert.Layout) error {
 	}
 	if foreign != "" {
 		kind := "a " + string(l)
-		if l == convert.OCI {
+		if strings.ContainsRune("aeiou", rune(l[0])) {
 			kind = "an " + string(l)
 		}
 		return fmt.Errorf("%s is not empty and not %s layout (%s is not part of one): refusing to replace it; --force replaces the directory and everything in it",
@@ -262,51 +259,26 @@ func replaceableDir(dir string, l convert.Layout) error {
 	return nil
 }
 
-// foreignEntry returns the first entry of dir, in name order, that a layout
-// of kind l does not hold, or "" when every entry belongs to one.
+// foreignEntry returns the first entry below dir, in name order, that a
+// layout of kind l does not hold (the layout says, Layout.Owns), or "" when
+// every entry belongs to one.
 func foreignEntry(dir string, l convert.Layout) (string, error) {
-	ents, err := os.ReadDir(dir)
+	return foreignBelow(dir, "", l)
+}
+
+func foreignBelow(dir, rel string, l convert.Layout) (string, error) {
+	ents, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
 		return "", err
 	}
 	for _, e := range ents {
-		name := e.Name()
-		if l == convert.Dir {
-			if e.IsDir() || !dirName.MatchString(name) {
-				return name, nil
-			}
-			continue
+		name := path.Join(rel, e.Name())
+		if !l.Owns(name, e.IsDir()) {
+			return filepath.FromSlash(name), nil
 		}
-		switch {
-		case (name == "oci-layout" || name == "index.json") && !e.IsDir():
-		case name == "blobs" && e.IsDir():
-			if f, err := foreignBlobs(filepath.Join(dir, "blobs")); err != nil || f != "" {
-				return filepath.Join("blobs", f), err
-			}
-		default:
-			return name, nil
-		}
-	}
-	return "", nil
-}
-
-func foreignBlobs(blobs string) (string, error) {
-	algs, err := os.ReadDir(blobs)
-	if err != nil {
-		return "", err
-	}
-	for _, a := range algs {
-		if !a.IsDir() || !layoutAlg.MatchString(a.Name()) {
-			return a.Name(), nil
-		}
-		files, err := os.ReadDir(filepath.Join(blobs, a.Name()))
-		if err != nil {
-			return "", err
-		}
-		for _, f := range files {
-			known := map[string]bool{"sha256": true, "sha384": true, "sha512": true}[a.Name()]
-			if f.IsDir() || !layoutHex.MatchString(f.Name()) || known && !hexName.MatchString(f.Name()) {
-				return filepath.Join(a.Name(), f.Name()), nil
+		if e.IsDir() {
+			if f, err := foreignBelow(dir, name, l); err != nil || f != "" {
+				return f, err
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func parseRefFor(s string, windows bool) (imageRef, error) {
 		}
 		return imageRef{Path: s}, nil
 	}
-	if layout == convert.Dir {
+	if !layout.TakesName() { // its path is all there is (dir:PATH)
 		if rest == "" {
 			return imageRef{}, usagef("%q: no path", s)
 		}
