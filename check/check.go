@@ -50,80 +50,6 @@ type Report struct {
 	Consumers []Verdict                `json:"consumers"`
 }
 
-// A loader is one verdict: its id, title, where its rules come from (the
-// loader measured by make interop, "" for its code) and its rules.
-type loader struct {
-	id, title, measured string
-	rules               func(f facts, v Verdict) Verdict
-}
-
-// loaders are the verdicts, in the order retar check prints them.
-var loaders = []loader{
-	{"docker-24", "docker ≤ 24", "docker 20.10.24 (Debian 12), make interop", func(f facts, v Verdict) Verdict { return dockerClassic(f, v, 20) }},
-	{"docker-25", "docker 25–28 (classic image store)", "", func(f facts, v Verdict) Verdict { return dockerClassic(f, v, 25) }},
-	{"docker-29-classic", "docker 29+ (classic image store, kept on upgraded hosts)", "docker 29.8.1, make interop", func(f facts, v Verdict) Verdict { return dockerClassic(f, v, 29) }},
-	{"docker-containerd", "docker 25–28 with the containerd image store", "", dockerContainerd},
-	{"docker-29-containerd", "docker 29+ (containerd image store, the default)", "docker 29.8.1, make interop", docker29Containerd},
-	{"ctr-1.6", "containerd 1.6/1.7: ctr images import", "containerd 1.6.20, make interop", ctr},
-	{"ctr-2.0", "containerd 2.0: ctr images import", "containerd 2.0.0, make interop", ctr},
-	{"ctr-2.1", "containerd 2.1/2.2: ctr images import", "containerd 2.1.4 (a few archives), make interop", ctr},
-	{"ctr-2.3", "containerd 2.3: ctr images import", "containerd 2.3.7, make interop", ctr},
-	{"ctr-2.4", "containerd 2.4: ctr images import", "containerd 2.4.2, make interop", ctr},
-	{"kind", "kind load image-archive", "kind v0.33.0's import on containerd 2.3.4, make interop", kind},
-	{"k3s", "k3s/rke2 air-gap import (agent/images)", "k3s's import (interop/k3s) on containerd 2.3.4, make interop", k3s},
-	{"nerdctl", "nerdctl load", "", nerdctl},
-	{"podman", "podman load", "podman 4.3.1, make interop", podman},
-	{"skopeo", "skopeo copy", "", skopeo},
-}
-
-// groups are the names --for takes for several loaders at once.
-var groups = map[string][]string{
-	"docker":     {"docker-24", "docker-25", "docker-29-classic", "docker-containerd", "docker-29-containerd"},
-	"containerd": {"ctr-1.6", "ctr-2.0", "ctr-2.1", "ctr-2.3", "ctr-2.4", "kind", "k3s", "nerdctl"},
-	"ctr":        {"ctr-1.6", "ctr-2.0", "ctr-2.1", "ctr-2.3", "ctr-2.4"},
-}
-
-// aliases are other names of one loader, as users call them.
-var aliases = map[string]string{
-	"docker-20": "docker-24",
-	"docker-28": "docker-25", "docker-29": "docker-29-containerd",
-	"ctr-1.7": "ctr-1.6", "ctr-2.2": "ctr-2.1",
-	"containerd-1.6": "ctr-1.6", "containerd-1.7": "ctr-1.6", "containerd-2.0": "ctr-2.0",
-	"containerd-2.1": "ctr-2.1", "containerd-2.2": "ctr-2.1", "containerd-2.3": "ctr-2.3", "containerd-2.4": "ctr-2.4",
-	"rke2": "k3s",
-}
-
-// facts are what the rules read off a source, once.
-type facts struct {
-	a             *convert.Archive
-	path          string
-	host          ocispec.Platform
-	compressed    string // the file's own compression, "" for a plain tar
-	archive       bool   // a tar; not a directory layout
-	dockerEntries bool   // a docker manifest.json lists images
-	legacyOnly    bool   // the pre-1.10 shape: repositories and v1 dirs only
-	ociIndex      bool   // index.json lists images
-	ociLayout     bool   // an oci-layout file: containerd's importer reads index.json, not manifest.json
-	dirLayout     bool   // containers/image dir:
-	images        int
-	indexEntries  int
-	zstd          bool
-	absent        []string // index entries without their manifests, by platform
-	foreignAbsent []string // foreign layers without their bytes
-	foreignDocker bool     // ... some declared in a docker manifest.json (LayerSources)
-	absentBlobs   []string // configs and layers a sparse OCI layout lacks
-	noHost        []string // images with no manifest for the host platform
-	shortDocker   []string // RepoTags without a registry (podman prefixes localhost/)
-	// What containerd's importer (ctr, kind, k3s, nerdctl, docker 29's
-	// containerd store) names: index.json's names when oci-layout is
-	// there, else manifest.json's RepoTags.
-	ctrNames    []string
-	ctrTagOnly  []string
-	ctrUnnamed  bool
-	ctrNoImport bool // it finds no image: neither oci-layout + index.json nor manifest.json
-	supply      supplyFacts
-}
-
 // Archive predicts what each loader makes of an opened source, host being
 // the platform the images are to run on. Each rule is a fact measured on the
 // loader, or read from its code (Verdict.Basis says which).
@@ -142,71 +68,6 @@ func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 		r.Consumers = append(r.Consumers, v)
 	}
 	return r
-}
-
-func factsOf(a *convert.Archive, host ocispec.Platform) facts {
-	shape := a.Shape()
-	f := facts{a: a, path: a.Source, host: host, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
-		compressed: a.Compression, indexEntries: shape.IndexEntries}
-	f.ociIndex = shape.IndexJSON && a.Layout != convert.Dir
-	f.ociLayout = shape.OCILayout && f.ociIndex
-	f.legacyOnly = !shape.ManifestJSON && !f.ociIndex && shape.Repositories
-	fromIndex := f.ociLayout
-	f.ctrNoImport = !fromIndex && !shape.ManifestJSON
-	ctrSeen := map[string]bool{}
-	for i, img := range a.Images {
-		if img.InDockerManifest {
-			f.dockerEntries = true
-		}
-		label := fmt.Sprintf("@%d", i)
-		if len(img.Names) > 0 {
-			label = img.Names[0].String()
-		}
-		// containerd's importer
-		ns := img.RepoTags
-		if fromIndex {
-			ns = img.Annotations
-		}
-		switch {
-		case len(ns) == 0:
-			f.ctrUnnamed = true
-		case allRaw(ns):
-			f.ctrTagOnly = append(f.ctrTagOnly, ns[0].Raw)
-		}
-		for _, n := range ns {
-			if n.Ref != nil && !ctrSeen[n.String()] {
-				ctrSeen[n.String()] = true
-				f.ctrNames = append(f.ctrNames, n.String())
-			}
-		}
-		for _, t := range img.RawTags {
-			if podmanName(t) != normalized(t) {
-				f.shortDocker = append(f.shortDocker, t)
-			}
-		}
-		s := img.Summarize()
-		f.supply.add(img, s, fromIndex)
-		f.zstd = f.zstd || s.Zstd
-		f.absent = append(f.absent, s.Absent...)
-		for _, d := range s.AbsentForeign {
-			f.foreignAbsent = append(f.foreignAbsent, d.String())
-			f.foreignDocker = f.foreignDocker || s.Docker
-		}
-		f.absentBlobs = append(f.absentBlobs, s.AbsentBlobs...)
-		hostFound := false
-		for _, p := range s.Platforms {
-			// nil: a manifest whose platform is unknown (its config absent)
-			hostFound = hostFound || p == nil || convert.MatchPlatform(p, host)
-		}
-		switch {
-		case s.Docker && len(s.Platforms) == 1 && !hostFound:
-			f.noHost = append(f.noHost, label+" is "+convert.PlatformString(s.Platforms[0]))
-		case !s.Docker && len(s.Platforms) > 0 && !hostFound:
-			f.noHost = append(f.noHost, label)
-		}
-	}
-	sort.Strings(f.ctrNames)
-	return f
 }
 
 // summarize lists at most five items, for one-line messages.
@@ -779,56 +640,6 @@ func (r *Report) Fails(name string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// expand is the ids a --for name stands for: a group's, an alias's, an id.
-func expand(name string) ([]string, error) {
-	if ids, ok := groups[name]; ok {
-		return ids, nil
-	}
-	if id, ok := aliases[name]; ok {
-		return []string{id}, nil
-	}
-	for _, l := range loaders {
-		if l.id == name {
-			return []string{name}, nil
-		}
-	}
-	return nil, fmt.Errorf("unknown consumer %q: %s%.0w", name, consumerNames(), convert.ErrUsage)
-}
-
-func consumerNames() string { return strings.Join(LoaderIDs(), ", ") }
-
-// LoaderIDs are the ids --for takes, groups first, for completion.
-func LoaderIDs() []string {
-	ids := []string{"docker", "containerd", "ctr"}
-	for _, l := range loaders {
-		ids = append(ids, l.id)
-	}
-	return ids
-}
-
-// IDs lists the ids --for takes, one loader a line with its title and
-// basis, then the groups and aliases, for --help.
-func IDs() string {
-	var b strings.Builder
-	for _, l := range loaders {
-		basis := "not measured: from its code"
-		if l.measured != "" {
-			basis = "measured"
-		}
-		fmt.Fprintf(&b, "  %-21s %s (%s)\n", l.id, l.title, basis)
-	}
-	for _, g := range []string{"docker", "containerd", "ctr"} {
-		fmt.Fprintf(&b, "  %-21s %s\n", g, strings.Join(groups[g], ", "))
-	}
-	var as []string
-	for a, id := range aliases {
-		as = append(as, a+"="+id)
-	}
-	sort.Strings(as)
-	fmt.Fprintf(&b, "  also: %s\n", strings.Join(as, ", "))
-	return b.String()
 }
 
 // allRaw reports whether every name is a bare tag, not a docker reference.
