@@ -10,7 +10,6 @@ package check
 import (
 	"fmt"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 
@@ -37,6 +36,12 @@ type Verdict struct {
 	// Basis says which: the loader and version measured, or "from the
 	// loader's code, not measured".
 	Basis string `json:"basis"`
+}
+
+// refuse says the loader will not load the archive, and why.
+func (v *Verdict) refuse(problem string) {
+	v.Loads = false
+	v.Problems = append(v.Problems, problem)
 }
 
 // NotMeasured is the Basis of a verdict read from the loader's code.
@@ -153,13 +158,7 @@ func dockerClassic(f facts, v Verdict, version int) Verdict {
 		v.Loads = false
 		v.Problems = append(v.Problems, "a zstd-compressed archive: docker reads zstd from 23.0 on; decompress it, or retar convert it")
 	}
-	if v.Loads && (len(f.foreignAbsent) > 0 || len(f.absentBlobs) > 0) {
-		v.Loads = false
-		v.Problems = append(v.Problems, absentText(f)+": docker load reads every layer manifest.json lists (\"no such file or directory\")")
-		if version >= 29 {
-			v.Message = "no such file or directory"
-		}
-	}
+	dockerLoadNeedsBytes(f, &v, version)
 	if v.Loads {
 		v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name { return i.RepoTags })
 		if len(v.Names) == 0 {
@@ -207,13 +206,7 @@ func docker29Containerd(f facts, v Verdict) Verdict {
 	case len(v.Names) > 0:
 		v.Message = "Loaded image: " + familiar(v.Names[0])
 	}
-	switch {
-	case len(f.foreignAbsent) > 0 || f.sparseLayer():
-		v.Message = "Error unpacking image"
-		v.Problems = append(v.Problems, absentText(f)+": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails")
-	case len(f.absentBlobs) > 0:
-		v.Problems = append(v.Problems, absentText(f)+": the image is registered without its config (measured: no error), so docker run fails")
-	}
+	docker29Unpacks(f, &v)
 	hostNote(&v, f)
 	return v
 }
@@ -274,70 +267,13 @@ func ctr(f facts, v Verdict) Verdict {
 	case "docker-containerd":
 	default:
 		if len(f.absent) > 0 {
-			v.Problems = append(v.Problems, fmt.Sprintf("the index lists %d manifests the archive lacks (%s): a plain import works, --all-platforms fails with \"content digest ...: not found\"; retar convert leaves them out", len(f.absent), summarize(f.absent)))
+			v.Problems = append(v.Problems, absentManifests(f, "a plain import works, --all-platforms fails with \"content digest ...: not found\"; retar convert leaves them out"))
 		} else {
 			v.Command += "   (--all-platforms keeps every platform)"
 		}
 	}
 	hostNote(&v, f)
 	return v
-}
-
-// unpackFails: ctr (and kind) unpack what they import, which fails without
-// a layer's bytes (measured on 2.3 and 2.4: the docker LayerSources case in
-// the importer, an OCI one when unpacking).
-func unpackFails(f facts, v *Verdict, measured bool) {
-	if len(f.foreignAbsent)+len(f.absentBlobs) == 0 {
-		return
-	}
-	if unresolvedForeign(f, v, measured) {
-		return
-	}
-	v.Loads = false
-	switch {
-	case len(f.foreignAbsent) > 0:
-		v.Problems = append(v.Problems, foreignText(f)+": the import stores them as absent and unpacking fails (\"failed to extract layer ...\")")
-		if measured {
-			v.Message = "failed to extract layer"
-		}
-	default:
-		v.Problems = append(v.Problems, "a sparse layout: "+summarize(f.absentBlobs)+" not in the archive, and unpacking the image needs them")
-		if measured && f.sparseLayer() && !f.sparseConfig() {
-			v.Message = "failed to extract layer"
-		} else if measured {
-			v.Message = "content digest sha256:...: not found"
-		}
-	}
-}
-
-// foreignText names the foreign layers the archive lacks the bytes of.
-func foreignText(f facts) string {
-	return "foreign layers without their bytes (" + summarize(f.foreignAbsent) + ")"
-}
-
-// unresolvedForeign: containerd's importer resolves the foreign layers a
-// docker manifest.json declares (LayerSources) and fails without their bytes
-// (measured: ctr 2.3 and 2.4, kind, k3s, docker 29's containerd store); the
-// message is quoted where measured. It reports whether the import failed.
-func unresolvedForeign(f facts, v *Verdict, measured bool) bool {
-	if len(f.foreignAbsent) == 0 || !f.foreignDocker {
-		return false
-	}
-	v.Loads = false
-	v.Problems = append(v.Problems, foreignText(f)+": \"failed to resolve layers: layer ... not found\"")
-	if measured {
-		v.Message = "failed to resolve layers: layer ... not found"
-	}
-	return true
-}
-
-// sparseLayer and sparseConfig: a sparse layout lacks a layer, a config.
-func (f facts) sparseLayer() bool {
-	return slices.ContainsFunc(f.absentBlobs, func(s string) bool { return strings.HasPrefix(s, "layer ") })
-}
-
-func (f facts) sparseConfig() bool {
-	return slices.ContainsFunc(f.absentBlobs, func(s string) bool { return strings.HasPrefix(s, "config ") })
 }
 
 // kind is `kind load image-archive`: on each node, ctr --namespace=k8s.io
@@ -359,8 +295,8 @@ func kind(f facts, v Verdict) Verdict {
 		v.Problems = append(v.Problems, "an image without a name: registered only as import-DATE@sha256:DIGEST (kind imports with --digests), which no pod names; give one with retar convert -t NAME")
 	}
 	if len(f.absent) > 0 {
-		v.Loads, v.Names, v.Message = false, nil, "content digest sha256:...: not found"
-		v.Problems = append(v.Problems, fmt.Sprintf("the index lists %d manifests the archive lacks (%s): kind imports with --all-platforms, which fails with \"content digest ...: not found\"; retar convert leaves them out", len(f.absent), summarize(f.absent)))
+		v.Names, v.Message = nil, contentNotFound
+		v.refuse(absentManifests(f, "kind imports with --all-platforms, which fails with \"content digest ...: not found\"; retar convert leaves them out"))
 		return v
 	}
 	unpackFails(f, &v, true)
@@ -447,11 +383,9 @@ func k3s(f facts, v Verdict) Verdict {
 		}
 	}
 	if len(f.absent) > 0 {
-		v.Problems = append(v.Problems, fmt.Sprintf("the index lists %d manifests the archive lacks (%s): k3s skips them (it imports with skip-missing)", len(f.absent), summarize(f.absent)))
+		v.Problems = append(v.Problems, absentManifests(f, "k3s skips them (it imports with skip-missing)"))
 	}
-	if v.Loads && len(f.foreignAbsent)+len(f.absentBlobs) > 0 {
-		v.Problems = append(v.Problems, absentText(f)+": k3s registers the image without unpacking it; a pod using it fails when containerd unpacks it")
-	}
+	k3sNoUnpack(f, &v)
 	hostNote(&v, f)
 	return v
 }
@@ -481,24 +415,7 @@ func nerdctl(f facts, v Verdict) Verdict {
 	if f.ctrUnnamed {
 		v.Problems = append(v.Problems, "an image without a name: registered only as SNAPSHOTTER@sha256:DIGEST (overlayfs@sha256:...); give one with retar convert -t NAME")
 	}
-	host := convert.PlatformString(&f.host)
-	var absentHost []string
-	for _, p := range f.absent {
-		if p == host || strings.HasPrefix(p, host+"/") || strings.HasPrefix(p, host+",") {
-			absentHost = append(absentHost, p)
-		}
-	}
-	switch {
-	case len(absentHost) > 0:
-		v.Loads = false
-		v.Problems = append(v.Problems, "the index lists the host platform's manifest ("+summarize(absentHost)+") and the archive lacks it: \"content digest ...: not found\"")
-	case len(f.noHost) > 0:
-		v.Loads = false
-		v.Problems = append(v.Problems, "no image for the host platform ("+strings.Join(f.noHost, "; ")+"): nerdctl load imports and unpacks the host's only; use --platform or --all-platforms")
-	case len(f.foreignAbsent)+len(f.absentBlobs) > 0:
-		v.Loads = false
-		v.Problems = append(v.Problems, absentText(f)+": nerdctl unpacks what it loads (\"error unpacking image ...\")")
-	}
+	nerdctlUnpacks(f, &v)
 	if !v.Loads {
 		v.Names = nil
 	}
@@ -607,16 +524,17 @@ func skopeo(f facts, v Verdict) Verdict {
 	return v
 }
 
-// absentText names the layers (and configs) the archive lacks the bytes of.
-func absentText(f facts) string {
-	var parts []string
-	if len(f.foreignAbsent) > 0 {
-		parts = append(parts, foreignText(f))
+// onHost keeps the platforms (as convert.PlatformString writes them, with
+// what may follow: a variant, ", an attestation") that are the host's.
+func (f facts) onHost(platforms []string) []string {
+	host := convert.PlatformString(&f.host)
+	var out []string
+	for _, p := range platforms {
+		if p == host || strings.HasPrefix(p, host+"/") || strings.HasPrefix(p, host+",") {
+			out = append(out, p)
+		}
 	}
-	if len(f.absentBlobs) > 0 {
-		parts = append(parts, "a sparse layout ("+summarize(f.absentBlobs)+" not in the archive)")
-	}
-	return strings.Join(parts, "; ")
+	return out
 }
 
 func hostNote(v *Verdict, f facts) {
