@@ -261,17 +261,7 @@ func ctr(f facts, v Verdict) Verdict {
 		}
 	}
 	unpackFails(f, &v, measured)
-	switch v.Consumer {
-	case "ctr-2.0":
-		v.Problems = append(v.Problems, "--all-platforms fails on 2.0 with \"no unpack platforms defined\" (any archive): import without it, or with --local")
-	case "docker-containerd":
-	default:
-		if len(f.absent) > 0 {
-			v.Problems = append(v.Problems, absentManifests(f, "a plain import works, --all-platforms fails with \"content digest ...: not found\"; retar convert leaves them out"))
-		} else {
-			v.Command += "   (--all-platforms keeps every platform)"
-		}
-	}
+	ctrAllPlatforms(f, &v)
 	hostNote(&v, f)
 	return v
 }
@@ -522,25 +512,6 @@ func skopeo(f facts, v Verdict) Verdict {
 		v.Problems = append(v.Problems, "zstd layers: skopeo copies them, but refuses to write them into a docker-archive")
 	}
 	return v
-}
-
-// onHost keeps the platforms (as convert.PlatformString writes them, with
-// what may follow: a variant, ", an attestation") that are the host's.
-func (f facts) onHost(platforms []string) []string {
-	host := convert.PlatformString(&f.host)
-	var out []string
-	for _, p := range platforms {
-		if p == host || strings.HasPrefix(p, host+"/") || strings.HasPrefix(p, host+",") {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func hostNote(v *Verdict, f facts) {
-	if len(f.noHost) > 0 && v.Loads {
-		v.Problems = append(v.Problems, "no image for the host platform ("+strings.Join(f.noHost, "; ")+"): it loads but does not run here")
-	}
 }
 
 // Fails reports whether a consumer (an id, an alias, or a group of ids)

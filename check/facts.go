@@ -114,8 +114,8 @@ func (f *facts) addContent(s convert.Summary) {
 // addHost notes an image (by its label) with no manifest for the host
 // platform: a docker image with the platform it has instead.
 func (f *facts) addHost(label string, s convert.Summary) {
-	// nil: a manifest whose platform is unknown (its config absent)
-	hostFound := slices.ContainsFunc(s.Platforms, func(p *ocispec.Platform) bool { return p == nil || convert.MatchPlatform(p, f.host) })
+	// nil (a manifest whose platform is unknown: its config absent) matches
+	hostFound := slices.ContainsFunc(s.Platforms, func(p *ocispec.Platform) bool { return f.matches(p, false) })
 	switch {
 	case s.Docker && len(s.Platforms) == 1 && !hostFound:
 		f.noHost = append(f.noHost, label+" is "+convert.PlatformString(s.Platforms[0]))

@@ -65,12 +65,6 @@ func importName(n string) string {
 	return "import-YYYY-MM-DD:" + n
 }
 
-// matches says whether a loader unpacks platform p: the host's, or every
-// one (all: ctr --all-platforms, kind).
-func (f facts) matches(p *ocispec.Platform, all bool) bool {
-	return all || p == nil || convert.MatchPlatform(p, f.host)
-}
-
 // brokenLayers are the mislabelled layers containerd cannot unpack, on the
 // platforms it unpacks: compressed bytes under a plain tar type (gzip
 // labelled tar: measured); a compressed type it looks past (zstd labelled

@@ -1,0 +1,56 @@
+// The host platform and the others: which manifests a loader takes, what
+// it says of an archive with nothing for the host, and what ctr's
+// --all-platforms does with it.
+
+package check
+
+import (
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/convert"
+)
+
+// matches says whether a loader unpacks platform p: the host's, or every
+// one (all: ctr --all-platforms, kind).
+func (f facts) matches(p *ocispec.Platform, all bool) bool {
+	return all || p == nil || convert.MatchPlatform(p, f.host)
+}
+
+// onHost keeps the platforms (as convert.PlatformString writes them, with
+// what may follow: a variant, ", an attestation") that are the host's.
+func (f facts) onHost(platforms []string) []string {
+	host := convert.PlatformString(&f.host)
+	var out []string
+	for _, p := range platforms {
+		if p == host || strings.HasPrefix(p, host+"/") || strings.HasPrefix(p, host+",") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// hostNote: an image with nothing for the host platform loads, and does
+// not run.
+func hostNote(v *Verdict, f facts) {
+	if len(f.noHost) > 0 && v.Loads {
+		v.Problems = append(v.Problems, "no image for the host platform ("+strings.Join(f.noHost, "; ")+"): it loads but does not run here")
+	}
+}
+
+// ctrAllPlatforms says what ctr's --all-platforms does with the archive
+// (docker's containerd store, which goes through ctr's rules, has no such
+// flag).
+func ctrAllPlatforms(f facts, v *Verdict) {
+	switch v.Consumer {
+	case "ctr-2.0":
+		v.Problems = append(v.Problems, "--all-platforms fails on 2.0 with \"no unpack platforms defined\" (any archive): import without it, or with --local")
+	case "docker-containerd":
+	default:
+		if len(f.absent) > 0 {
+			v.Problems = append(v.Problems, absentManifests(f, "a plain import works, --all-platforms fails with \"content digest ...: not found\"; retar convert leaves them out"))
+		} else {
+			v.Command += "   (--all-platforms keeps every platform)"
+		}
+	}
+}
