@@ -9,7 +9,6 @@ package check
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
@@ -150,13 +149,9 @@ func dockerClassic(f facts, v Verdict, version int) Verdict {
 			v.Message = "invalid archive: does not contain a manifest.json"
 		}
 	}
-	if f.zstd && version < 23 {
-		v.Loads = false
-		v.Problems = append(v.Problems, "zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"; retar convert to a docker-archive re-encodes them to gzip (the image ID stays)")
-	}
-	if f.compressed == "zstd" && version < 23 {
-		v.Loads = false
-		v.Problems = append(v.Problems, "a zstd-compressed archive: docker reads zstd from 23.0 on; decompress it, or retar convert it")
+	zstdLayers(f, &v)
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
 	}
 	dockerLoadNeedsBytes(f, &v, version)
 	if v.Loads {
@@ -241,17 +236,9 @@ func ctr(f facts, v Verdict) Verdict {
 		}
 		return v
 	}
-	if f.compressed != "" {
-		switch {
-		case v.Consumer == "ctr-1.6":
-			v.Loads = false
-			v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\"); decompress it, or retar convert it")
-			return v
-		case containerdCannotDecompress(f):
-			v.Loads = false
-			v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containerd decompresses gzip and zstd only")
-			return v
-		}
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
+		return v
 	}
 	ctrImportNames(f, &v)
 	if f.ctrUnnamed {
@@ -275,9 +262,8 @@ func kind(f facts, v Verdict) Verdict {
 		v.Loads, v.Problems = false, append(v.Problems, no)
 		return v
 	}
-	if containerdCannotDecompress(f) {
-		v.Loads = false
-		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containerd decompresses gzip and zstd only")
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
 		return v
 	}
 	ctrImportNames(f, &v)
@@ -297,38 +283,6 @@ func kind(f facts, v Verdict) Verdict {
 	return v
 }
 
-// k3sSuffixes are the file names k3s's agent/images watcher picks up, by
-// the compression each means (wharfie's tarfile.SupportedExtensions; the
-// match is case-sensitive; .txt files list images to pull).
-var k3sSuffixes = map[string][]string{
-	"": {".tar"}, "gzip": {".tar.gz", ".tgz"}, "zstd": {".tar.zst", ".tzst"}, "bzip2": {".tar.bz2", ".tbz"}, "lz4": {".tar.lz4"},
-}
-
-// K3sFileName says whether k3s picks a file of that name up from
-// agent/images/ and reads it as compressed (kind as convert.SniffArchive
-// names it, "" for a plain tar); otherwise it gives a name it would.
-func K3sFileName(name, compressed string) (string, bool) {
-	base := path.Base(name)
-	for _, s := range k3sSuffixes[compressed] {
-		if strings.HasSuffix(base, s) {
-			return base, true
-		}
-	}
-	stem := base
-	for _, ss := range k3sSuffixes {
-		for _, s := range ss {
-			stem = strings.TrimSuffix(stem, s)
-		}
-	}
-	if stem == "" || stem == "." || stem == "/" || strings.Contains(stem, " ") {
-		stem = "image"
-	}
-	if ss := k3sSuffixes[compressed]; len(ss) > 0 {
-		return stem + ss[0], false
-	}
-	return "", false
-}
-
 // k3s is what a k3s (or rke2) agent does with a file in agent/images/
 // (measured through interop/k3s, which follows its code): containerd's
 // client Import with all platforms and skip-missing, no unpack, then a
@@ -339,19 +293,12 @@ func k3s(f facts, v Verdict) Verdict {
 		v.Loads, v.Problems = false, append(v.Problems, "a directory: k3s imports archive files from agent/images/; retar convert it to an oci-archive")
 		return v
 	}
-	file, ok := K3sFileName(f.path, f.compressed)
-	switch {
-	case file == "":
-		v.Loads = false
-		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4; decompress it, or retar convert it")
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
 		return v
-	case !ok:
-		v.Problems = append(v.Problems, "k3s picks up agent/images files by name (.tar, .tar.gz, .tgz, .tar.zst, .tzst, .tar.bz2, .tbz, .tar.lz4, case-sensitive): copy it as "+file)
 	}
-	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/" + file
-	if f.compressed == "zstd" {
-		v.Problems = append(v.Problems, "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (\"window size exceeded\")")
-	}
+	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/" + k3sFile(f, &v)
+	k3sZstdWindow(f, &v)
 	if no, ok := importerRefuses(f, &v); ok {
 		v.Loads, v.Problems = false, append(v.Problems, no)
 		return v
@@ -391,9 +338,8 @@ func nerdctl(f facts, v Verdict) Verdict {
 		v.Loads, v.Problems, v.Message = false, append(v.Problems, no), ""
 		return v
 	}
-	if containerdCannotDecompress(f) { // nerdctl's importer is containerd's
-		v.Loads = false
-		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: nerdctl decompresses gzip and zstd only (\"unrecognized image format\")")
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
 		return v
 	}
 	v.Names = append([]string(nil), f.ctrNames...)
@@ -420,11 +366,11 @@ func nerdctl(f facts, v Verdict) Verdict {
 // without a registry under localhost/.
 func podman(f facts, v Verdict) Verdict {
 	v.Command = "podman load -i " + f.path
-	switch {
-	case f.compressed != "":
-		v.Loads = false
-		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\"); decompress it, or retar convert it")
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
 		return v
+	}
+	switch {
 	case f.legacyOnly:
 		v.Loads = false
 		v.Problems = append(v.Problems, "the pre-1.10 shape, which podman does not read")
@@ -504,13 +450,10 @@ func skopeo(f facts, v Verdict) Verdict {
 			v.Problems = append(v.Problems, "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (\"unsupported docker v2s2 media type\"); retar convert writes it as OCI")
 		}
 	}
-	if f.compressed != "" {
-		v.Loads = false
-		v.Problems = append(v.Problems, "a "+f.compressed+"-compressed archive: containers/image (skopeo, podman) reads plain tars; decompress it, or retar convert it")
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
 	}
-	if f.zstd && v.Loads {
-		v.Problems = append(v.Problems, "zstd layers: skopeo copies them, but refuses to write them into a docker-archive")
-	}
+	zstdLayers(f, &v)
 	return v
 }
 
@@ -539,12 +482,6 @@ func allRaw(names []convert.Name) bool {
 		}
 	}
 	return true
-}
-
-// containerdCannotDecompress tells an archive compressed with what
-// containerd's importer does not decompress (it takes gzip and zstd).
-func containerdCannotDecompress(f facts) bool {
-	return f.compressed != "" && f.compressed != "gzip" && f.compressed != "zstd"
 }
 
 // ctrImportNames gives a containerd importer's verdict the names it
