@@ -9,10 +9,8 @@ package check
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
-	"github.com/distribution/reference"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/convert"
 )
@@ -82,50 +80,6 @@ func summarize(items []string) string {
 	return strings.Join(items[:5], ", ") + fmt.Sprintf(" and %d more", len(items)-5)
 }
 
-func namesOf(a *convert.Archive, get func(*convert.Image) []convert.Name) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, img := range a.Images {
-		for _, n := range get(img) {
-			if n.Ref != nil && !seen[n.String()] {
-				seen[n.String()] = true
-				out = append(out, n.String())
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// podmanName is what podman 4.3 registers for a RepoTag as written: a name
-// without a registry goes under localhost/ (measured), not docker.io.
-func podmanName(t string) string {
-	first, _, hasSlash := strings.Cut(t, "/")
-	if !hasSlash || !strings.ContainsAny(first, ".:") && first != "localhost" {
-		n := "localhost/" + t
-		if r, err := reference.ParseNormalizedNamed(n); err == nil {
-			return reference.TagNameOnly(r).String()
-		}
-		return n
-	}
-	return normalized(t)
-}
-
-func normalized(t string) string {
-	if n, err := convert.ParseName(t); err == nil {
-		return n.String()
-	}
-	return t
-}
-
-// familiar is a name as docker prints it ("retar:1" for docker.io/library/retar:1).
-func familiar(name string) string {
-	if r, err := reference.ParseNormalizedNamed(name); err == nil {
-		return reference.FamiliarString(r)
-	}
-	return name
-}
-
 // dockerClassic is docker's classic image store, which reads docker's
 // manifest.json: docker ≤ 24 (version 20), 25–28 (25) and 29+ (29).
 func dockerClassic(f facts, v Verdict, version int) Verdict {
@@ -155,15 +109,7 @@ func dockerClassic(f facts, v Verdict, version int) Verdict {
 	}
 	dockerLoadNeedsBytes(f, &v, version)
 	if v.Loads {
-		v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name { return i.RepoTags })
-		if len(v.Names) == 0 {
-			v.Problems = append(v.Problems, "no RepoTags: the images load untagged, known by ID only")
-			if version >= 29 {
-				v.Message = "Loaded image ID: sha256:"
-			}
-		} else if version >= 29 {
-			v.Message = "Loaded image: " + familiar(v.Names[0])
-		}
+		dockerClassicNames(f, &v, version)
 	}
 	hostNote(&v, f)
 	return v
@@ -189,18 +135,7 @@ func docker29Containerd(f facts, v Verdict) Verdict {
 	if unresolvedForeign(f, &v, true) {
 		return v
 	}
-	v.Names = f.ctrNames
-	switch {
-	case len(f.ctrTagOnly) > 0:
-		t := f.ctrTagOnly[0]
-		v.Message = "Loaded image: " + t + ":latest"
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: docker prints \"Loaded image: %s:latest\", lists the image as <none> and keeps %q in containerd; give a full name with retar convert -t NAME", t, t, t))
-	case f.ctrUnnamed:
-		v.Message = "Loaded image ID: sha256:"
-		v.Problems = append(v.Problems, "an image without a name: it loads untagged (\"Loaded image ID: sha256:...\"), known by its ID; give it a name with retar convert -t NAME")
-	case len(v.Names) > 0:
-		v.Message = "Loaded image: " + familiar(v.Names[0])
-	}
+	docker29Names(f, &v)
 	docker29Unpacks(f, &v)
 	hostNote(&v, f)
 	return v
@@ -240,13 +175,7 @@ func ctr(f facts, v Verdict) Verdict {
 		v.refuse(no)
 		return v
 	}
-	ctrImportNames(f, &v)
-	if f.ctrUnnamed {
-		v.Problems = append(v.Problems, "an image without a name: ctr registers nothing for it, with exit status 0; give one with retar convert -t NAME")
-		if len(v.Names) == 0 {
-			v.Loads = false
-		}
-	}
+	containerdNames(f, &v)
 	unpackFails(f, &v, measured)
 	ctrAllPlatforms(f, &v)
 	hostNote(&v, f)
@@ -266,10 +195,7 @@ func kind(f facts, v Verdict) Verdict {
 		v.refuse(no)
 		return v
 	}
-	ctrImportNames(f, &v)
-	if f.ctrUnnamed {
-		v.Problems = append(v.Problems, "an image without a name: registered only as import-DATE@sha256:DIGEST (kind imports with --digests), which no pod names; give one with retar convert -t NAME")
-	}
+	containerdNames(f, &v)
 	if len(f.absent) > 0 {
 		v.Names, v.Message = nil, contentNotFound
 		v.refuse(absentManifests(f, "kind imports with --all-platforms, which fails with \"content digest ...: not found\"; retar convert leaves them out"))
@@ -306,19 +232,7 @@ func k3s(f facts, v Verdict) Verdict {
 	if unresolvedForeign(f, &v, true) {
 		return v
 	}
-	v.Names = append([]string(nil), f.ctrNames...)
-	for _, t := range f.ctrTagOnly {
-		v.Names = append(v.Names, t)
-		v.Message = "failed to retag images: failed to parse tag for image " + t
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: k3s registers it as %q and fails to add its digest reference (\"failed to retag images: failed to parse tag for image %s\"); no pod can name it; give a full name with retar convert -t NAME", t, t, t))
-	}
-	sort.Strings(v.Names)
-	if f.ctrUnnamed {
-		v.Problems = append(v.Problems, "an image without a name: k3s imports nothing for it; give one with retar convert -t NAME")
-		if len(v.Names) == 0 {
-			v.Loads = false
-		}
-	}
+	containerdNames(f, &v)
 	if len(f.absent) > 0 {
 		v.Problems = append(v.Problems, absentManifests(f, "k3s skips them (it imports with skip-missing)"))
 	}
@@ -342,15 +256,7 @@ func nerdctl(f facts, v Verdict) Verdict {
 		v.refuse(no)
 		return v
 	}
-	v.Names = append([]string(nil), f.ctrNames...)
-	for _, t := range f.ctrTagOnly {
-		v.Names = append(v.Names, t)
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as %q, which no other tool resolves; give a full name with retar convert -t NAME", t, t))
-	}
-	sort.Strings(v.Names)
-	if f.ctrUnnamed {
-		v.Problems = append(v.Problems, "an image without a name: registered only as SNAPSHOTTER@sha256:DIGEST (overlayfs@sha256:...); give one with retar convert -t NAME")
-	}
+	containerdNames(f, &v)
 	nerdctlUnpacks(f, &v)
 	if !v.Loads {
 		v.Names = nil
@@ -379,32 +285,9 @@ func podman(f facts, v Verdict) Verdict {
 		v.Problems = append(v.Problems, "a dir: layout loads without a name")
 		return v
 	case f.ociIndex && f.indexEntries == 1:
-		img := f.a.Images[0]
-		for _, n := range img.Annotations {
-			if n.Ref != nil {
-				v.Names = []string{n.String()}
-				break
-			}
-		}
-		if v.Names == nil && len(img.Annotations) > 0 {
-			t := img.Annotations[0].Raw
-			v.Names = []string{"localhost/" + t + ":latest"}
-			v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: podman registers localhost/%s:latest", t, t))
-		}
+		podmanIndexName(f, &v)
 	case f.dockerEntries && f.archive:
-		seen := map[string]bool{}
-		for _, img := range f.a.Images {
-			for _, t := range img.RawTags {
-				if n := podmanName(t); !seen[n] {
-					seen[n] = true
-					v.Names = append(v.Names, n)
-				}
-			}
-		}
-		sort.Strings(v.Names)
-		if len(f.shortDocker) > 0 {
-			v.Problems = append(v.Problems, "RepoTags without a registry ("+strings.Join(f.shortDocker, ", ")+") go under localhost/; retar convert writes full names (docker.io/library/...)")
-		}
+		podmanDockerNames(f, &v)
 	case f.images > 1:
 		v.Loads = false
 		v.Problems = append(v.Problems, "an OCI layout with several images and no docker manifest.json: \"more than one image\"; retar convert it to an oci-archive")
@@ -472,25 +355,4 @@ func (r *Report) Fails(name string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// allRaw reports whether every name is a bare tag, not a docker reference.
-func allRaw(names []convert.Name) bool {
-	for _, n := range names {
-		if n.Ref != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// ctrImportNames gives a containerd importer's verdict the names it
-// registers: full names as they are, a tag alone under the import-DATE
-// prefix, with what to do about it.
-func ctrImportNames(f facts, v *Verdict) {
-	v.Names = append([]string(nil), f.ctrNames...)
-	for _, t := range f.ctrTagOnly {
-		v.Names = append(v.Names, importName(t))
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: registered as %s; give a full name with retar convert -t NAME", t, importName(t)))
-	}
 }

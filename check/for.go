@@ -211,41 +211,6 @@ func (f *For) Adjust(o *convert.Options, sources []convert.Source, dst string) (
 	return notes, o.Validate()
 }
 
-// nameOf says whether the image will have a name in the output, and
-// whether a full docker name (not a bare tag alone).
-func nameOf(img *convert.Image, o *convert.Options) (named, full bool) {
-	names := img.Names
-	if len(o.Names) > 0 {
-		names = nil
-	}
-	given := append(append([]string(nil), o.Names...), o.Tags...)
-	for _, s := range given {
-		var n convert.Name
-		var err error
-		if o.To == convert.OCI || o.To == convert.OCIArchive {
-			n, err = convert.OCIName(s, img.Names)
-		} else {
-			n, err = convert.ParseName(s)
-		}
-		if err == nil {
-			names = append(names, n)
-		}
-	}
-	for _, n := range names {
-		switch {
-		case o.To == convert.DockerArchive && n.RepoTag() != "":
-			return true, true
-		case o.To == convert.DockerArchive:
-			// a bare tag or a digest: no RepoTag can hold it
-		case n.Ref != nil:
-			return true, true
-		default:
-			named = true // a bare tag, as an OCI ref.name
-		}
-	}
-	return named, false
-}
-
 // Check judges the written output, opened: an error naming each loader
 // (of those Set gave) that will not load it, and why.
 func (f *For) Check(a *convert.Archive) error {

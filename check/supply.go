@@ -56,15 +56,6 @@ func (sf *supplyFacts) add(img *convert.Image, sum convert.Summary, fromIndex bo
 	sf.dockerZstd = sf.dockerZstd || sum.DockerZstd
 }
 
-// importName is the name containerd's ctr and kind register for an index.json
-// name: a bare tag under the import-DATE prefix, a full name as it is.
-func importName(n string) string {
-	if strings.ContainsAny(n, "/:@") {
-		return n
-	}
-	return "import-YYYY-MM-DD:" + n
-}
-
 // brokenLayers are the mislabelled layers containerd cannot unpack, on the
 // platforms it unpacks: compressed bytes under a plain tar type (gzip
 // labelled tar: measured); a compressed type it looks past (zstd labelled
@@ -135,7 +126,7 @@ func supplyRules(f facts, v Verdict, measured bool) Verdict {
 			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+", under import-YYYY-MM-DD:TAG; retar convert --attestations strip leaves them out")
 		case id == "k3s":
 			v.Names = append(v.Names, s.refNamed...)
-			v.Message = "failed to retag images: failed to parse tag for image " + s.refNamed[0]
+			v.Message = k3sRetagFails + s.refNamed[0]
 			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+", under the bare tag, and fails to retag them (\"failed to retag images: failed to parse tag for image ...\"); retar convert --attestations strip leaves them out")
 		case id == "docker-29-containerd":
 			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+": docker 29 keeps them in containerd under the bare tag (it prints \"Loaded image: TAG:latest\"), which docker images does not list nor docker rmi remove; retar convert --attestations strip leaves them out")
