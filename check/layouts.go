@@ -1,0 +1,50 @@
+// Layouts: which shapes of archive each loader reads at all (a directory,
+// a dir: layout, the pre-1.10 shape, an index.json without manifest.json).
+
+package check
+
+// noManifestJSON is what docker 29 prints for an archive without a
+// manifest.json.
+const noManifestJSON = "invalid archive: does not contain a manifest.json"
+
+// importerRefuses says why containerd's importer reads no image from the
+// archive at all, if it does not.
+func importerRefuses(f facts, v *Verdict) (string, bool) {
+	switch {
+	case !f.archive:
+		return "a directory: it reads an archive; tar it, or retar convert it to an oci-archive", true
+	case f.dirLayout:
+		v.Message = "unrecognized image format"
+		return "a dir: layout: \"unrecognized image format\"", true
+	case f.legacyOnly:
+		v.Message = "unrecognized image format"
+		return "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (\"unrecognized image format\"); retar convert rebuilds the image", true
+	case f.ctrNoImport:
+		v.Message = "unrecognized image format"
+		return "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (\"unrecognized image format\")", true
+	}
+	return "", false
+}
+
+// dockerClassicLayout: docker's classic image store reads an archive with
+// docker's manifest.json, or (before 29) the pre-1.10 shape.
+func dockerClassicLayout(f facts, v *Verdict, version int) {
+	noManifest := "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (it fails with \"open .../blobs/json: no such file or directory\"); retar convert it to an oci-archive, which carries one"
+	if version >= 29 {
+		noManifest = "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (\"invalid archive: does not contain a manifest.json\"); retar convert it to an oci-archive, which carries one"
+	}
+	switch {
+	case !f.archive:
+		v.refuse("a directory: docker load reads an archive; tar it, or retar convert it to a docker-archive")
+	case f.dirLayout:
+		v.refuse("a dir: layout, which docker load does not read")
+	case f.legacyOnly && version >= 29:
+		v.Message = noManifestJSON
+		v.refuse("the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it (\"invalid archive: does not contain a manifest.json\"); retar convert rebuilds the image")
+	case !f.dockerEntries && !f.legacyOnly:
+		v.refuse(noManifest)
+		if version >= 29 {
+			v.Message = noManifestJSON
+		}
+	}
+}
