@@ -6,6 +6,8 @@ package check
 import (
 	"path"
 	"strings"
+
+	"github.com/retar-dev/retar/convert"
 )
 
 // A decompression is which compressed archives a loader reads.
@@ -109,4 +111,42 @@ func k3sZstdWindow(f facts, v *Verdict) {
 	if f.compressed == "zstd" {
 		v.Problems = append(v.Problems, "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (\"window size exceeded\")")
 	}
+}
+
+// forNoZstd: docker before 23 loads no zstd layer; an oci-archive of zstd
+// layers is re-encoded to gzip (a docker-archive gets gzip by default).
+func forNoZstd(s *adjusting) error {
+	who, o := s.needs[needNoZstd], s.o
+	if len(who) == 0 {
+		return nil
+	}
+	switch {
+	case o.Recompress && o.Compress == convert.Zstd:
+		return s.fail(who, "--compress zstd: docker before 23 cannot load zstd layers")
+	case s.zstd && o.KeepZstd:
+		return s.fail(who, "--compress keep keeps the source's zstd layers, which docker before 23 cannot load")
+	case s.zstd && !o.Recompress && o.To != convert.DockerArchive:
+		// a docker-archive gets gzip by default; an oci-archive keeps zstd
+		if err := o.Set("compress", "gzip"); err != nil {
+			return err
+		}
+		s.note(who, "layers re-encoded to gzip (docker before 23 cannot load zstd; the image ID stays)")
+	}
+	return nil
+}
+
+// forK3sFile: k3s picks up agent/images/ files by name, and retar writes a
+// plain tar.
+func forK3sFile(s *adjusting) error {
+	who := s.needs[needK3sFile]
+	switch {
+	case len(who) == 0:
+	case s.dst == "-":
+		s.note(who, "put the archive in agent/images/ under a name ending in .tar")
+	default:
+		if file, ok := K3sFileName(s.dst, ""); !ok {
+			return s.fail(who, "k3s picks up agent/images/ files by name, and retar writes a plain tar: name DST %s", file)
+		}
+	}
+	return nil
 }

@@ -48,3 +48,28 @@ func dockerClassicLayout(f facts, v *Verdict, version int) {
 		}
 	}
 }
+
+// forArchive: every loader but skopeo loads an archive, not a directory.
+func forArchive(s *adjusting) error {
+	if who := s.needs[needArchive]; len(who) > 0 && !s.o.To.IsArchive() {
+		return s.fail(who, "these load archives, not a %s directory: write docker-archive:PATH or oci-archive:PATH", s.o.To)
+	}
+	return nil
+}
+
+// forManifestJSON: the classic image store needs docker's manifest.json.
+func forManifestJSON(s *adjusting) error {
+	if who := s.needs[needManifestJSON]; len(who) > 0 && s.o.OCIStrict {
+		return s.fail(who, "the classic image store reads docker's manifest.json, which --oci-strict leaves out")
+	}
+	return nil
+}
+
+// forOneOrHybrid: podman reads one image from an OCI archive without
+// manifest.json.
+func forOneOrHybrid(s *adjusting) error {
+	if who := s.needs[needOneOrHybrid]; len(who) > 0 && len(s.images) > 1 && s.o.OCIStrict {
+		return s.fail(who, "podman reads one image from an OCI archive without manifest.json, and --oci-strict leaves it out")
+	}
+	return nil
+}

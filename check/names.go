@@ -265,3 +265,20 @@ func nameOf(img *convert.Image, o *convert.Options) (named, full bool) {
 	}
 	return named, false
 }
+
+// forName: ctr and k3s register nothing for an image without a name, kind
+// only a digest reference.
+func forName(s *adjusting) error {
+	if who := s.needs[needName]; len(who) > 0 && len(s.unnamed) > 0 {
+		return s.fail(who, "%s has no name these register (ctr and k3s register nothing without one, kind only a digest reference): give one with -t NAME, or DST:NAME", summarize(s.unnamed))
+	}
+	return nil
+}
+
+// forFullName: k3s cannot retag an image named by a bare tag.
+func forFullName(s *adjusting) error {
+	if who := s.needs[needFullName]; len(who) > 0 && len(s.bareTag) > 0 {
+		return s.fail(who, "%s is named by a bare tag only, which k3s registers as it is and cannot retag: give a full name with -t NAME, or DST:NAME", summarize(s.bareTag))
+	}
+	return nil
+}

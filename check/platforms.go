@@ -5,6 +5,7 @@
 package check
 
 import (
+	"fmt"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -53,4 +54,29 @@ func ctrAllPlatforms(f facts, v *Verdict) {
 			v.Command += "   (--all-platforms keeps every platform)"
 		}
 	}
+}
+
+// forPlatforms: of an index of several platforms (none picked), containerd
+// 2.0 imports the host's (its --all-platforms fails), kind every one.
+func forPlatforms(s *adjusting) error {
+	o := s.o
+	host, all := s.needs[needHostPlatform], s.needs[needAllPlatforms]
+	if !s.multi || len(o.Platforms) > 0 || o.AllPlatforms {
+		return nil
+	}
+	switch {
+	case len(host) > 0 && len(all) > 0:
+		return fmt.Errorf("--for %s: no output suits both: %s imports one platform (its --all-platforms fails), %s imports every platform of the index", s.f.String(), strings.Join(host, ","), strings.Join(all, ","))
+	case len(host) > 0 && s.hostIn:
+		if err := o.Set("platform", convert.PlatformString(&o.Host)); err != nil {
+			return err
+		}
+		s.note(host, "the host's platform (%s) taken from the index, so a plain import needs no --all-platforms", convert.PlatformString(&o.Host))
+	case len(all) > 0 && (o.To == convert.DockerArchive || o.To == convert.Dir):
+		if err := o.Set("all-platforms", "true"); err != nil {
+			return err
+		}
+		s.note(all, "every platform present kept (it imports with --all-platforms)")
+	}
+	return nil
 }

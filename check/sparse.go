@@ -132,3 +132,21 @@ func nerdctlUnpacks(f facts, v *Verdict) {
 		v.refuse(absentText(f) + ": nerdctl unpacks what it loads (\"error unpacking image ...\")")
 	}
 }
+
+// forBytes: a loader that unpacks the image needs every layer's bytes,
+// which no output can carry where the source lacks them.
+func forBytes(s *adjusting) error {
+	if who := s.needs[needBytes]; len(who) > 0 && len(s.absentBytes) > 0 {
+		return s.fail(who, "the source lacks %s, which these need to unpack the image; no output can carry them", summarize(s.absentBytes))
+	}
+	return nil
+}
+
+// forNoAbsent: an --all-platforms (or host platform) import fails on index
+// entries without their manifests.
+func forNoAbsent(s *adjusting) error {
+	if who := s.needs[needNoAbsent]; len(who) > 0 && s.o.KeepAbsent {
+		return s.fail(who, "--keep-absent keeps index entries without their manifests, on which an --all-platforms (or host platform) import fails")
+	}
+	return nil
+}
