@@ -26,6 +26,21 @@ func importerRefuses(f facts, v *Verdict) (string, bool) {
 	return "", false
 }
 
+// importerReads says whether containerd's importer, as the loader runs it,
+// reads the archive: a shape it knows, compressed as it decompresses
+// (archiveCompression); where it does not, the verdict says why.
+func importerReads(f facts, v *Verdict) bool {
+	if no, ok := importerRefuses(f, v); ok {
+		v.refuse(no)
+		return false
+	}
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
+		return false
+	}
+	return true
+}
+
 // dockerClassicLayout: docker's classic image store reads an archive with
 // docker's manifest.json, or (before 29) the pre-1.10 shape.
 func dockerClassicLayout(f facts, v *Verdict, version int) {

@@ -70,6 +70,15 @@ func allRaw(names []convert.Name) bool {
 	return true
 }
 
+// importName is the name containerd's ctr and kind register for an index.json
+// name: a bare tag under the import-DATE prefix, a full name as it is.
+func importName(n string) string {
+	if strings.ContainsAny(n, "/:@") {
+		return n
+	}
+	return "import-YYYY-MM-DD:" + n
+}
+
 // A naming is how a loader on containerd's importer registers the names
 // the importer reads (facts.ctrNames, ctrTagOnly, ctrUnnamed).
 type naming struct {
@@ -220,15 +229,6 @@ func podmanDockerNames(f facts, v *Verdict) {
 	if len(f.shortDocker) > 0 {
 		v.Problems = append(v.Problems, "RepoTags without a registry ("+strings.Join(f.shortDocker, ", ")+") go under localhost/; retar convert writes full names (docker.io/library/...)")
 	}
-}
-
-// importName is the name containerd's ctr and kind register for an index.json
-// name: a bare tag under the import-DATE prefix, a full name as it is.
-func importName(n string) string {
-	if strings.ContainsAny(n, "/:@") {
-		return n
-	}
-	return "import-YYYY-MM-DD:" + n
 }
 
 // nameOf says whether the image will have a name in the output, and

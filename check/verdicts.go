@@ -36,8 +36,7 @@ func dockerContainerd(f facts, v Verdict) Verdict {
 // all the same, known by its ID.
 func docker29Containerd(f facts, v Verdict) Verdict {
 	v.Command = "docker load -i " + f.path
-	if no, ok := importerRefuses(f, &v); ok {
-		v.refuse(no)
+	if !importerReads(f, &v) {
 		return v
 	}
 	if unresolvedForeign(f, &v, true) {
@@ -53,15 +52,10 @@ func docker29Containerd(f facts, v Verdict) Verdict {
 func ctr(f facts, v Verdict) Verdict {
 	v.Command = "ctr images import " + f.path
 	measured := v.Consumer == "ctr-2.3" || v.Consumer == "ctr-2.4"
-	if no, ok := importerRefuses(f, &v); ok {
-		v.refuse(no)
+	if !importerReads(f, &v) {
 		if !measured {
 			v.Message = ""
 		}
-		return v
-	}
-	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
 		return v
 	}
 	containerdNames(f, &v)
@@ -76,12 +70,7 @@ func ctr(f facts, v Verdict) Verdict {
 // pkg/cluster/nodeutils) on the containerd its node image ships.
 func kind(f facts, v Verdict) Verdict {
 	v.Command = "kind load image-archive " + f.path
-	if no, ok := importerRefuses(f, &v); ok {
-		v.refuse(no)
-		return v
-	}
-	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
+	if !importerReads(f, &v) {
 		return v
 	}
 	containerdNames(f, &v)
@@ -136,13 +125,8 @@ func k3s(f facts, v Verdict) Verdict {
 // image unpacked.
 func nerdctl(f facts, v Verdict) Verdict {
 	v.Command = "nerdctl load -i " + f.path
-	if no, ok := importerRefuses(f, &v); ok {
-		v.Message = ""
-		v.refuse(no)
-		return v
-	}
-	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
+	if !importerReads(f, &v) {
+		v.Message = "" // from its code: nothing quoted
 		return v
 	}
 	containerdNames(f, &v)
