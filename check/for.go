@@ -1,3 +1,7 @@
+// retar convert --for: what each loader needs of an output, set before the
+// conversion (Adjust) and judged once it is written (Check). The rules
+// Adjust applies are in the files of their families.
+
 package check
 
 import (
@@ -47,63 +51,92 @@ func (f *For) IDs() []string { return f.ids }
 // String is the list as given.
 func (f *For) String() string { return strings.Join(f.names, ",") }
 
-// needs are what the output must be for the loaders, each naming the
-// loaders that need it.
-type needs struct {
-	archive      []string // a tar, not a directory layout (every loader but skopeo)
-	manifestJSON []string // docker's manifest.json (the classic image store)
-	noZstd       []string // gzip, not zstd, layers (docker ≤ 24)
-	name         []string // a name for every image (ctr registers nothing without one)
-	fullName     []string // ... a docker reference, not a bare tag (k3s cannot retag one)
-	noAbsent     []string // no index entry without its manifest (an --all-platforms import)
-	allPlatforms []string // every platform present kept (kind imports with --all-platforms)
-	hostPlatform []string // the host's platform only (containerd 2.0's --all-platforms is broken)
-	bytes        []string // every layer's bytes (the loader unpacks the image)
-	k3sFile      []string // a file name k3s picks up from agent/images/
-	oneOrHybrid  []string // several images only with manifest.json (podman's OCI path takes one)
+// A need is one thing a loader needs of the output.
+type need int
+
+const (
+	needArchive      need = iota // a tar, not a directory layout (every loader but skopeo)
+	needManifestJSON             // docker's manifest.json (the classic image store)
+	needNoZstd                   // gzip, not zstd, layers (docker ≤ 24)
+	needName                     // a name for every image (ctr registers nothing without one)
+	needFullName                 // ... a docker reference, not a bare tag (k3s cannot retag one)
+	needNoAbsent                 // no index entry without its manifest (an --all-platforms import)
+	needAllPlatforms             // every platform present kept (kind imports with --all-platforms)
+	needHostPlatform             // the host's platform only (containerd 2.0's --all-platforms is broken)
+	needBytes                    // every layer's bytes (the loader unpacks the image)
+	needK3sFile                  // a file name k3s picks up from agent/images/
+	needOneOrHybrid              // several images only with manifest.json (podman's OCI path takes one)
+)
+
+// loaderNeeds are what each loader needs of an output.
+var loaderNeeds = map[string][]need{
+	"docker-24":            {needArchive, needManifestJSON, needNoZstd, needBytes},
+	"docker-25":            {needArchive, needManifestJSON, needBytes},
+	"docker-29-classic":    {needArchive, needManifestJSON, needBytes},
+	"docker-containerd":    {needArchive, needName, needBytes},
+	"docker-29-containerd": {needArchive, needBytes},
+	"ctr-1.6":              {needArchive, needName, needBytes},
+	"ctr-2.0":              {needArchive, needName, needBytes, needHostPlatform},
+	"ctr-2.1":              {needArchive, needName, needBytes},
+	"ctr-2.3":              {needArchive, needName, needBytes},
+	"ctr-2.4":              {needArchive, needName, needBytes},
+	"kind":                 {needArchive, needName, needNoAbsent, needAllPlatforms, needBytes},
+	"k3s":                  {needArchive, needName, needFullName, needBytes, needK3sFile},
+	"nerdctl":              {needArchive, needNoAbsent, needBytes},
+	"podman":               {needArchive, needOneOrHybrid},
+	"skopeo":               nil,
 }
 
-func (f *For) needs() needs {
-	var n needs
-	add := func(list *[]string, id string) { *list = append(*list, id) }
+// needs are the loaders given that need each thing, in the order given.
+func (f *For) needs() map[need][]string {
+	n := map[need][]string{}
 	for _, id := range f.ids {
-		if id != "skopeo" {
-			add(&n.archive, id)
-		}
-		switch {
-		case id == "docker-24":
-			add(&n.manifestJSON, id)
-			add(&n.noZstd, id)
-			add(&n.bytes, id)
-		case id == "docker-25" || id == "docker-29-classic":
-			add(&n.manifestJSON, id)
-			add(&n.bytes, id)
-		case id == "docker-29-containerd":
-			add(&n.bytes, id)
-		case id == "docker-containerd" || strings.HasPrefix(id, "ctr-"):
-			add(&n.name, id)
-			add(&n.bytes, id)
-			if id == "ctr-2.0" {
-				add(&n.hostPlatform, id)
-			}
-		case id == "kind":
-			add(&n.name, id)
-			add(&n.noAbsent, id)
-			add(&n.allPlatforms, id)
-			add(&n.bytes, id)
-		case id == "k3s":
-			add(&n.name, id)
-			add(&n.fullName, id)
-			add(&n.bytes, id)
-			add(&n.k3sFile, id)
-		case id == "nerdctl":
-			add(&n.noAbsent, id)
-			add(&n.bytes, id)
-		case id == "podman":
-			add(&n.oneOrHybrid, id)
+		for _, k := range loaderNeeds[id] {
+			n[k] = append(n[k], id)
 		}
 	}
 	return n
+}
+
+// An adjusting is one Adjust under way: the options it sets, the loaders
+// by what they need, what it read off the sources' images, and the notices
+// so far.
+type adjusting struct {
+	f       *For
+	o       *convert.Options
+	sources []convert.Source
+	dst     string // the destination path, "-" for standard output
+	needs   map[need][]string
+	notes   []string
+
+	images      []*convert.Image
+	zstd        bool     // a zstd layer
+	absentBytes []string // layers and configs the sources lack
+	unnamed     []string // images without a name in the output
+	bareTag     []string // ... named by a bare tag alone
+	multi       bool     // an index of several platforms
+	hostIn      bool     // ... the host's among them
+}
+
+// fail is an error saying why no output suits the loaders who.
+func (s *adjusting) fail(who []string, format string, args ...any) error {
+	return fmt.Errorf("--for %s: %s", strings.Join(who, ","), fmt.Sprintf(format, args...))
+}
+
+// note says what was set for the loaders who.
+func (s *adjusting) note(who []string, format string, args ...any) {
+	s.notes = append(s.notes, fmt.Sprintf("--for %s: %s", strings.Join(who, ","), fmt.Sprintf(format, args...)))
+}
+
+// outputRules are what Adjust refuses or sets, in order: each returns an
+// error saying why no output suits the loaders that need something, or
+// sets the options they need, with a notice. The first two look at the
+// options alone, before the sources are read.
+var outputRules = []func(*adjusting) error{
+	forArchive, forManifestJSON,
+	readImages,
+	forName, forFullName, forBytes, forNoAbsent, forOneOrHybrid,
+	forNoZstd, forK3sFile, forPlatforms,
 }
 
 // Adjust sets, through o.Set, what the loaders need of the output, before
@@ -115,135 +148,47 @@ func (f *For) Adjust(o *convert.Options, sources []convert.Source, dst string) (
 		return nil, nil
 	}
 	f.host = o.Host
-	n := f.needs()
-	fail := func(who []string, format string, args ...any) error {
-		return fmt.Errorf("--for %s: %s", strings.Join(who, ","), fmt.Sprintf(format, args...))
-	}
-	if len(n.archive) > 0 && !o.To.IsArchive() {
-		return nil, fail(n.archive, "these load archives, not a %s directory: write docker-archive:PATH or oci-archive:PATH", o.To)
-	}
-	if len(n.manifestJSON) > 0 && o.OCIStrict {
-		return nil, fail(n.manifestJSON, "the classic image store reads docker's manifest.json, which --oci-strict leaves out")
-	}
-	var images []*convert.Image
-	for _, s := range sources {
-		imgs, err := s.Archive.Select(s.Pick)
-		if err != nil {
+	s := &adjusting{f: f, o: o, sources: sources, dst: dst, needs: f.needs()}
+	for _, rule := range outputRules {
+		if err := rule(s); err != nil {
 			return nil, err
 		}
-		images = append(images, imgs...)
 	}
-	var zstd bool
-	var absentBytes, unnamed, bareTag []string
-	multi, hostIn := false, false
-	for i, img := range images {
+	return s.notes, o.Validate()
+}
+
+// readImages reads off the sources' images what the rules after it ask.
+func readImages(s *adjusting) error {
+	for _, src := range s.sources {
+		imgs, err := src.Archive.Select(src.Pick)
+		if err != nil {
+			return err
+		}
+		s.images = append(s.images, imgs...)
+	}
+	for i, img := range s.images {
 		label := fmt.Sprintf("image @%d", i)
 		if len(img.Names) > 0 {
 			label = img.Names[0].String()
 		}
-		s := img.Summarize()
-		zstd = zstd || s.Zstd
-		for _, d := range s.AbsentForeign {
-			absentBytes = append(absentBytes, "foreign layer "+d.String())
+		sum := img.Summarize()
+		s.zstd = s.zstd || sum.Zstd
+		for _, d := range sum.AbsentForeign {
+			s.absentBytes = append(s.absentBytes, "foreign layer "+d.String())
 		}
-		absentBytes = append(absentBytes, s.AbsentBlobs...)
-		if len(s.Platforms) > 1 {
-			multi = true
-			hostIn = hostIn || slices.ContainsFunc(s.Platforms, func(p *ocispec.Platform) bool { return convert.MatchPlatform(p, o.Host) })
+		s.absentBytes = append(s.absentBytes, sum.AbsentBlobs...)
+		if len(sum.Platforms) > 1 {
+			s.multi = true
+			s.hostIn = s.hostIn || slices.ContainsFunc(sum.Platforms, func(p *ocispec.Platform) bool { return convert.MatchPlatform(p, s.o.Host) })
 		}
-		switch named, full := nameOf(img, o); {
+		switch named, full := nameOf(img, s.o); {
 		case !named:
-			unnamed = append(unnamed, label)
+			s.unnamed = append(s.unnamed, label)
 		case !full:
-			bareTag = append(bareTag, label)
+			s.bareTag = append(s.bareTag, label)
 		}
 	}
-	how := "give one with -t NAME, or DST:NAME"
-	switch {
-	case len(n.name) > 0 && len(unnamed) > 0:
-		return nil, fail(n.name, "%s has no name these register (ctr and k3s register nothing without one, kind only a digest reference): %s", summarize(unnamed), how)
-	case len(n.fullName) > 0 && len(bareTag) > 0:
-		return nil, fail(n.fullName, "%s is named by a bare tag only, which k3s registers as it is and cannot retag: give a full name with -t NAME, or DST:NAME", summarize(bareTag))
-	case len(n.bytes) > 0 && len(absentBytes) > 0:
-		return nil, fail(n.bytes, "the source lacks %s, which these need to unpack the image; no output can carry them", summarize(absentBytes))
-	case len(n.noAbsent) > 0 && o.KeepAbsent:
-		return nil, fail(n.noAbsent, "--keep-absent keeps index entries without their manifests, on which an --all-platforms (or host platform) import fails")
-	case len(n.oneOrHybrid) > 0 && len(images) > 1 && o.OCIStrict:
-		return nil, fail(n.oneOrHybrid, "podman reads one image from an OCI archive without manifest.json, and --oci-strict leaves it out")
-	}
-	if len(n.noZstd) > 0 {
-		switch {
-		case o.Recompress && o.Compress == convert.Zstd:
-			return nil, fail(n.noZstd, "--compress zstd: docker before 23 cannot load zstd layers")
-		case zstd && o.KeepZstd:
-			return nil, fail(n.noZstd, "--compress keep keeps the source's zstd layers, which docker before 23 cannot load")
-		case zstd && !o.Recompress && o.To != convert.DockerArchive:
-			// a docker-archive gets gzip by default; an oci-archive keeps zstd
-			if err := o.Set("compress", "gzip"); err != nil {
-				return nil, err
-			}
-			notes = append(notes, fmt.Sprintf("--for %s: layers re-encoded to gzip (docker before 23 cannot load zstd; the image ID stays)", strings.Join(n.noZstd, ",")))
-		}
-	}
-	if len(n.k3sFile) > 0 {
-		if dst == "-" {
-			notes = append(notes, "--for k3s: put the archive in agent/images/ under a name ending in .tar")
-		} else if file, ok := K3sFileName(dst, ""); !ok {
-			return nil, fail(n.k3sFile, "k3s picks up agent/images/ files by name, and retar writes a plain tar: name DST %s", file)
-		}
-	}
-	if multi && len(o.Platforms) == 0 && !o.AllPlatforms {
-		switch {
-		case len(n.hostPlatform) > 0 && len(n.allPlatforms) > 0:
-			return nil, fmt.Errorf("--for %s: no output suits both: %s imports one platform (its --all-platforms fails), %s imports every platform of the index", f.String(), strings.Join(n.hostPlatform, ","), strings.Join(n.allPlatforms, ","))
-		case len(n.hostPlatform) > 0 && hostIn:
-			if err := o.Set("platform", convert.PlatformString(&o.Host)); err != nil {
-				return nil, err
-			}
-			notes = append(notes, fmt.Sprintf("--for %s: the host's platform (%s) taken from the index, so a plain import needs no --all-platforms", strings.Join(n.hostPlatform, ","), convert.PlatformString(&o.Host)))
-		case len(n.allPlatforms) > 0 && (o.To == convert.DockerArchive || o.To == convert.Dir):
-			if err := o.Set("all-platforms", "true"); err != nil {
-				return nil, err
-			}
-			notes = append(notes, fmt.Sprintf("--for %s: every platform present kept (it imports with --all-platforms)", strings.Join(n.allPlatforms, ",")))
-		}
-	}
-	return notes, o.Validate()
-}
-
-// nameOf says whether the image will have a name in the output, and
-// whether a full docker name (not a bare tag alone).
-func nameOf(img *convert.Image, o *convert.Options) (named, full bool) {
-	names := img.Names
-	if len(o.Names) > 0 {
-		names = nil
-	}
-	given := append(append([]string(nil), o.Names...), o.Tags...)
-	for _, s := range given {
-		var n convert.Name
-		var err error
-		if o.To == convert.OCI || o.To == convert.OCIArchive {
-			n, err = convert.OCIName(s, img.Names)
-		} else {
-			n, err = convert.ParseName(s)
-		}
-		if err == nil {
-			names = append(names, n)
-		}
-	}
-	for _, n := range names {
-		switch {
-		case o.To == convert.DockerArchive && n.RepoTag() != "":
-			return true, true
-		case o.To == convert.DockerArchive:
-			// a bare tag or a digest: no RepoTag can hold it
-		case n.Ref != nil:
-			return true, true
-		default:
-			named = true // a bare tag, as an OCI ref.name
-		}
-	}
-	return named, false
+	return nil
 }
 
 // Check judges the written output, opened: an error naming each loader

@@ -1,3 +1,10 @@
+// What vouches for an image (signatures, attestations, SBOMs as index.json
+// entries beside it) and the layers that break loaders (zstd:chunked's
+// sentinel variant, mislabelled layers, Docker v2s2 with zstd). Each rule is
+// what make interop measured on the loader (interop/supply.sh,
+// interop/LOADERS.md), where the loader's verdict is a measured one; the
+// rest say they come from the loader's code.
+
 package check
 
 import (
@@ -8,13 +15,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/convert"
 )
-
-// What vouches for an image (signatures, attestations, SBOMs as
-// index.json entries beside it) and the layers that break loaders
-// (zstd:chunked's sentinel variant, mislabelled layers, Docker v2s2 with
-// zstd). Each rule is what make interop measured on the loader
-// (interop/supply.sh, interop/LOADERS.md), where the loader's verdict is a
-// measured one; the rest say they come from the loader's code.
 
 // supplyFacts are read off the images once.
 type supplyFacts struct {
@@ -56,21 +56,6 @@ func (sf *supplyFacts) add(img *convert.Image, sum convert.Summary, fromIndex bo
 	sf.dockerZstd = sf.dockerZstd || sum.DockerZstd
 }
 
-// importName is the name containerd's ctr and kind register for an index.json
-// name: a bare tag under the import-DATE prefix, a full name as it is.
-func importName(n string) string {
-	if strings.ContainsAny(n, "/:@") {
-		return n
-	}
-	return "import-YYYY-MM-DD:" + n
-}
-
-// matches says whether a loader unpacks platform p: the host's, or every
-// one (all: ctr --all-platforms, kind).
-func (f facts) matches(p *ocispec.Platform, all bool) bool {
-	return all || p == nil || convert.MatchPlatform(p, f.host)
-}
-
 // brokenLayers are the mislabelled layers containerd cannot unpack, on the
 // platforms it unpacks: compressed bytes under a plain tar type (gzip
 // labelled tar: measured); a compressed type it looks past (zstd labelled
@@ -102,119 +87,167 @@ const (
 	cosignProblem  = "index.json entries that refer to an image carry a name (%s): containerd's importer registers each as an image"
 )
 
+// A supplyLoader is a loader's verdict as the supply rules see it: the
+// kind of loader, and whether what it prints was measured.
+type supplyLoader struct {
+	v        *Verdict
+	id       string
+	measured bool
+	ctr2     bool // ctr 2.x
+	dockerC  bool // docker on containerd's importer, which then unpacks
+	unpacker bool // it unpacks what containerd's importer imports
+}
+
+func newSupplyLoader(v *Verdict, measured bool) supplyLoader {
+	id := v.Consumer
+	ctr2 := id == "ctr-2.0" || id == "ctr-2.1" || id == "ctr-2.3" || id == "ctr-2.4"
+	dockerC := id == "docker-containerd" || id == "docker-29-containerd"
+	unpacker := ctr2 || id == "ctr-1.6" || id == "kind" || id == "nerdctl" || dockerC
+	return supplyLoader{v: v, id: id, measured: measured, ctr2: ctr2, dockerC: dockerC, unpacker: unpacker}
+}
+
+// quote sets the message the loader prints, where it was measured.
+func (l supplyLoader) quote(msg string) {
+	if l.measured {
+		l.v.Message = msg
+	}
+}
+
+// refuse: the loader will not load the archive; it registers no name.
+func (l supplyLoader) refuse(msg, problem string) {
+	l.v.Loads, l.v.Names, l.v.Message = false, nil, ""
+	l.quote(msg)
+	l.v.Problems = append(l.v.Problems, problem)
+}
+
+func (l supplyLoader) note(problem string) { l.v.Problems = append(l.v.Problems, problem) }
+
+// supplyRuleOrder are the supply rules in the order they apply; each
+// applies to a verdict that still loads.
+var supplyRuleOrder = []func(f facts, l supplyLoader){
+	namedReferrers, unnamedReferrers, chunkedVariants, mislabelledLayers, dockerZstd,
+}
+
 // supplyRules adds to a loader's verdict what the archive's referrers and
 // layers do to it. A verdict that already does not load stays as it is;
 // what the loader prints is quoted only where it was measured.
 func supplyRules(f facts, v Verdict, measured bool) Verdict {
-	s := f.supply
-	if !v.Loads {
-		return v
-	}
-	id := v.Consumer
-	ctr2 := id == "ctr-2.0" || id == "ctr-2.1" || id == "ctr-2.3" || id == "ctr-2.4"
-	dockerC := id == "docker-containerd" || id == "docker-29-containerd" // containerd's importer, then docker unpacks
-	unpacker := ctr2 || id == "ctr-1.6" || id == "kind" || id == "nerdctl" || dockerC
-	quote := func(msg string) {
-		if measured {
-			v.Message = msg
+	l := newSupplyLoader(&v, measured)
+	for _, rule := range supplyRuleOrder {
+		if !v.Loads {
+			break
 		}
-	}
-	refused := func(msg, problem string) {
-		v.Loads, v.Names, v.Message = false, nil, ""
-		if measured {
-			v.Message = msg
-		}
-		v.Problems = append(v.Problems, problem)
-	}
-
-	// Referrers in index.json.
-	if len(s.refNamed) > 0 {
-		named := summarize(s.refNamed)
-		switch {
-		case id == "ctr-1.6":
-			refused("no processor for media-type", fmt.Sprintf(cosignProblem, named)+
-				"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\"); retar convert --attestations strip leaves them out")
-		case ctr2 || id == "kind":
-			for _, n := range s.refNamed {
-				v.Names = append(v.Names, importName(n))
-			}
-			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+", under import-YYYY-MM-DD:TAG; retar convert --attestations strip leaves them out")
-		case id == "k3s":
-			v.Names = append(v.Names, s.refNamed...)
-			v.Message = "failed to retag images: failed to parse tag for image " + s.refNamed[0]
-			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+", under the bare tag, and fails to retag them (\"failed to retag images: failed to parse tag for image ...\"); retar convert --attestations strip leaves them out")
-		case id == "docker-29-containerd":
-			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named)+": docker 29 keeps them in containerd under the bare tag (it prints \"Loaded image: TAG:latest\"), which docker images does not list nor docker rmi remove; retar convert --attestations strip leaves them out")
-		case id == "docker-containerd" || id == "nerdctl":
-			v.Problems = append(v.Problems, fmt.Sprintf(cosignProblem, named))
-		}
-		sort.Strings(v.Names)
-	}
-	if s.refUnnamed > 0 && v.Loads {
-		switch {
-		case id == "kind":
-			v.Problems = append(v.Problems, fmt.Sprintf("%d referrers in index.json: kind imports with --digests, which gives each an image record import-DATE@sha256:DIGEST (containerd's transfer service looks past io.containerd.manifest.subject)", s.refUnnamed))
-		case ctr2:
-			v.Problems = append(v.Problems, fmt.Sprintf("%d referrers in index.json: ctr stores their blobs and registers no image for them, and links them to none either: the next garbage collection removes them", s.refUnnamed))
-		case id == "docker-29-containerd":
-			v.Problems = append(v.Problems, fmt.Sprintf("%d referrers in index.json (io.containerd.manifest.subject): docker 29 keeps them as referrers of their image, and docker save writes them back", s.refUnnamed))
-		}
-	}
-
-	// zstd:chunked's sentinel variant.
-	if len(s.chunked) > 0 && v.Loads {
-		host, every := f.chunkedOn(false), f.chunkedOn(true)
-		problem := "zstd:chunked's variant manifest (%s), whose first layer is the non-tar sentinel: "
-		switch {
-		case (ctr2 || id == "nerdctl") && len(host) > 0, id == "kind":
-			refused(chunkedMessage, fmt.Sprintf(problem, strings.Join(every, ", "))+
-				"containerd 2 unpacks every manifest of the platforms it imports, this one too, and fails (\"number of layers and diffIDs don't match: 1 != 2\"); a docker-archive of it (retar convert) holds the image alone")
-		case ctr2:
-			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(every, ", "))+
-				"--all-platforms fails, unpacking it (\"number of layers and diffIDs don't match: 1 != 2\")")
-		case id == "ctr-1.6" && len(host) > 0 && s.chunkedFirst:
-			refused("", fmt.Sprintf(problem, strings.Join(host, ", "))+
-				"it comes before the image of its platform, and ctr 1.6 unpacks the first match, which fails (from its code, not measured)")
-		case id == "ctr-1.6":
-			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(every, ", "))+
-				"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it")
-		case dockerC && len(host) > 0:
-			quote("mismatched image rootfs and manifest layers")
-			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(host, ", "))+
-				"docker loads the image, then fails to unpack the variant (\"Error unpacking image ...: mismatched image rootfs and manifest layers\")")
-		case id == "k3s":
-			v.Problems = append(v.Problems, fmt.Sprintf(problem, strings.Join(every, ", "))+
-				"k3s imports it without unpacking; containerd fails on it when it unpacks the image for a pod")
-		}
-	}
-
-	// Mislabelled layers: containerd goes by a plain tar label and fails.
-	if unpacker && v.Loads {
-		host, all := f.brokenLayers(false), f.brokenLayers(true)
-		switch {
-		case dockerC && len(host) > 0:
-			quote(brokenMessage)
-			v.Problems = append(v.Problems, "compressed layers labelled plain tar: "+summarize(host)+
-				": docker loads the image, then goes by the label and fails to unpack it (\"Error unpacking image ...: failed to extract layer ...\"), so docker run fails; retar convert writes the right media type")
-		case id == "kind" && len(all) > 0, !dockerC && id != "kind" && len(host) > 0:
-			lays := host
-			if id == "kind" {
-				lays = all
-			}
-			refused(brokenMessage, "compressed layers labelled plain tar: "+summarize(lays)+
-				": containerd goes by the label and fails to unpack them (\"failed to extract layer ...: unexpected EOF\"); retar convert writes the right media type")
-		case ctr2 && len(all) > 0:
-			v.Problems = append(v.Problems, "compressed layers labelled plain tar on other platforms: "+summarize(all)+
-				": --all-platforms fails, unpacking them (\"failed to extract layer\"); retar convert writes the right media type")
-		}
-	}
-	if all := f.brokenLayers(true); len(all) > 0 && v.Loads && id == "k3s" {
-		v.Problems = append(v.Problems, "compressed layers labelled plain tar ("+summarize(all)+"): k3s imports them without unpacking; containerd fails on them when it unpacks the image for a pod")
-	}
-
-	// A Docker v2s2 manifest with zstd layers.
-	if s.dockerZstd && v.Loads && id == "podman" && f.ociIndex && f.indexEntries == 1 {
-		refused("unsupported docker v2s2 media type", "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\"); retar convert writes it as OCI")
+		rule(f, l)
 	}
 	return v
+}
+
+// namedReferrers: index.json entries that refer to an image and carry a
+// name (cosign's tags) are registered as images by containerd's importer.
+func namedReferrers(f facts, l supplyLoader) {
+	s, v := f.supply, l.v
+	if len(s.refNamed) == 0 {
+		return
+	}
+	named := summarize(s.refNamed)
+	switch {
+	case l.id == "ctr-1.6":
+		l.refuse("no processor for media-type", fmt.Sprintf(cosignProblem, named)+
+			"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\"); retar convert --attestations strip leaves them out")
+	case l.ctr2 || l.id == "kind":
+		for _, n := range s.refNamed {
+			v.Names = append(v.Names, importName(n))
+		}
+		l.note(fmt.Sprintf(cosignProblem, named) + ", under import-YYYY-MM-DD:TAG; retar convert --attestations strip leaves them out")
+	case l.id == "k3s":
+		v.Names = append(v.Names, s.refNamed...)
+		v.Message = k3sRetagFails + s.refNamed[0]
+		l.note(fmt.Sprintf(cosignProblem, named) + ", under the bare tag, and fails to retag them (\"failed to retag images: failed to parse tag for image ...\"); retar convert --attestations strip leaves them out")
+	case l.id == "docker-29-containerd":
+		l.note(fmt.Sprintf(cosignProblem, named) + ": docker 29 keeps them in containerd under the bare tag (it prints \"Loaded image: TAG:latest\"), which docker images does not list nor docker rmi remove; retar convert --attestations strip leaves them out")
+	case l.id == "docker-containerd" || l.id == "nerdctl":
+		l.note(fmt.Sprintf(cosignProblem, named))
+	}
+	sort.Strings(v.Names)
+}
+
+// unnamedReferrers: OCI 1.1 referrers in index.json, without a name.
+func unnamedReferrers(f facts, l supplyLoader) {
+	n := f.supply.refUnnamed
+	if n == 0 {
+		return
+	}
+	switch {
+	case l.id == "kind":
+		l.note(fmt.Sprintf("%d referrers in index.json: kind imports with --digests, which gives each an image record import-DATE@sha256:DIGEST (containerd's transfer service looks past io.containerd.manifest.subject)", n))
+	case l.ctr2:
+		l.note(fmt.Sprintf("%d referrers in index.json: ctr stores their blobs and registers no image for them, and links them to none either: the next garbage collection removes them", n))
+	case l.id == "docker-29-containerd":
+		l.note(fmt.Sprintf("%d referrers in index.json (io.containerd.manifest.subject): docker 29 keeps them as referrers of their image, and docker save writes them back", n))
+	}
+}
+
+// chunkedVariants: zstd:chunked's variant manifest, whose first layer is
+// the non-tar sentinel, fails whoever unpacks it.
+func chunkedVariants(f facts, l supplyLoader) {
+	if len(f.supply.chunked) == 0 {
+		return
+	}
+	host, every := f.chunkedOn(false), f.chunkedOn(true)
+	problem := "zstd:chunked's variant manifest (%s), whose first layer is the non-tar sentinel: "
+	switch {
+	case (l.ctr2 || l.id == "nerdctl") && len(host) > 0, l.id == "kind":
+		l.refuse(chunkedMessage, fmt.Sprintf(problem, strings.Join(every, ", "))+
+			"containerd 2 unpacks every manifest of the platforms it imports, this one too, and fails (\"number of layers and diffIDs don't match: 1 != 2\"); a docker-archive of it (retar convert) holds the image alone")
+	case l.ctr2:
+		l.note(fmt.Sprintf(problem, strings.Join(every, ", ")) +
+			"--all-platforms fails, unpacking it (\"number of layers and diffIDs don't match: 1 != 2\")")
+	case l.id == "ctr-1.6" && len(host) > 0 && f.supply.chunkedFirst:
+		l.refuse("", fmt.Sprintf(problem, strings.Join(host, ", "))+
+			"it comes before the image of its platform, and ctr 1.6 unpacks the first match, which fails (from its code, not measured)")
+	case l.id == "ctr-1.6":
+		l.note(fmt.Sprintf(problem, strings.Join(every, ", ")) +
+			"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it")
+	case l.dockerC && len(host) > 0:
+		l.quote("mismatched image rootfs and manifest layers")
+		l.note(fmt.Sprintf(problem, strings.Join(host, ", ")) +
+			"docker loads the image, then fails to unpack the variant (\"Error unpacking image ...: mismatched image rootfs and manifest layers\")")
+	case l.id == "k3s":
+		l.note(fmt.Sprintf(problem, strings.Join(every, ", ")) +
+			"k3s imports it without unpacking; containerd fails on it when it unpacks the image for a pod")
+	}
+}
+
+// mislabelledLayers: containerd goes by a plain tar label and fails to
+// unpack the compressed layer under it.
+func mislabelledLayers(f facts, l supplyLoader) {
+	host, all := f.brokenLayers(false), f.brokenLayers(true)
+	switch {
+	case !l.unpacker:
+	case l.dockerC && len(host) > 0:
+		l.quote(brokenMessage)
+		l.note("compressed layers labelled plain tar: " + summarize(host) +
+			": docker loads the image, then goes by the label and fails to unpack it (\"Error unpacking image ...: failed to extract layer ...\"), so docker run fails; retar convert writes the right media type")
+	case l.id == "kind" && len(all) > 0, !l.dockerC && l.id != "kind" && len(host) > 0:
+		lays := host
+		if l.id == "kind" {
+			lays = all
+		}
+		l.refuse(brokenMessage, "compressed layers labelled plain tar: "+summarize(lays)+
+			": containerd goes by the label and fails to unpack them (\"failed to extract layer ...: unexpected EOF\"); retar convert writes the right media type")
+	case l.ctr2 && len(all) > 0:
+		l.note("compressed layers labelled plain tar on other platforms: " + summarize(all) +
+			": --all-platforms fails, unpacking them (\"failed to extract layer\"); retar convert writes the right media type")
+	}
+	if len(all) > 0 && l.id == "k3s" {
+		l.note("compressed layers labelled plain tar (" + summarize(all) + "): k3s imports them without unpacking; containerd fails on them when it unpacks the image for a pod")
+	}
+}
+
+// dockerZstd: a Docker v2s2 manifest with zstd layers, which podman's OCI
+// path refuses (skopeo's verdict says the same of its own).
+func dockerZstd(f facts, l supplyLoader) {
+	if f.supply.dockerZstd && l.id == "podman" && f.ociIndex && f.indexEntries == 1 {
+		l.refuse("unsupported docker v2s2 media type", "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\"); retar convert writes it as OCI")
+	}
 }

@@ -54,63 +54,65 @@ func checkVerdicts(t *testing.T, r *check.Report, wants []want, exact bool) {
 	}
 }
 
+// named is the name of the test images of golden/testdata/real.
+var named = []string{"docker.io/library/retar-test:1"}
+
+// todaysCases are the archives of each shape make interop measured today's
+// loaders with (interop/LOADERS.md), and what they did.
+var todaysCases = []verdictCase{
+	{"a pure OCI archive", realInput("skopeo-oci-archive-named.tar"), []want{
+		{"docker-29-classic", false, nil, "invalid archive: does not contain a manifest.json", "no manifest.json"},
+		{"docker-29-containerd", true, named, "Loaded image: retar-test:1", ""},
+		{"ctr-2.3", true, named, "", ""},
+		{"ctr-2.4", true, named, "", ""},
+		{"kind", true, named, "", ""},
+		{"k3s", true, named, "", ""},
+		{"nerdctl", true, named, "", ""},
+	}},
+	{"skopeo's nameless docker-archive", realInput("skopeo-docker-archive-unnamed.tar"), []want{
+		{"docker-29-classic", true, []string{}, "Loaded image ID: sha256:", "untagged"},
+		{"docker-29-containerd", true, []string{}, "Loaded image ID: sha256:", "untagged"},
+		{"ctr-2.3", false, nil, "", "registers nothing"},
+		{"kind", true, []string{}, "", "import-DATE@sha256"},
+		{"k3s", false, nil, "", "imports nothing"},
+		{"nerdctl", true, []string{}, "", "overlayfs@sha256"},
+	}},
+	{"docker 29's save of a pulled image, arm64 absent", docker29Input("d29d-save-absent.tar"), []want{
+		{"docker-29-classic", true, []string{"docker.io/library/retar-test:multi"}, "Loaded image: retar-test:multi", ""},
+		{"docker-29-containerd", true, []string{"docker.io/library/retar-test:multi"}, "", ""},
+		{"ctr-2.3", true, []string{"docker.io/library/retar-test:multi"}, "", "--all-platforms fails"},
+		{"ctr-2.4", true, nil, "", "--all-platforms fails"},
+		{"kind", false, nil, "content digest sha256:...: not found", "--all-platforms"},
+		{"k3s", true, []string{"docker.io/library/retar-test:multi"}, "", "skips them"},
+		{"nerdctl", true, nil, "", ""},
+	}},
+	{"the pre-1.10 shape", thirdParty("google__go-containerregistry/pkg/v1/tarball/testdata/no_manifest.tar"), []want{
+		{"docker-25", true, nil, "", ""},
+		{"docker-29-classic", false, nil, "invalid archive: does not contain a manifest.json", "docker 29 dropped"},
+		{"docker-29-containerd", false, nil, "unrecognized image format", ""},
+		{"ctr-2.3", false, nil, "unrecognized image format", ""},
+		{"kind", false, nil, "unrecognized image format", ""},
+		{"k3s", false, nil, "unrecognized image format", ""},
+	}},
+	{"a docker foreign layer without its bytes", thirdParty("google__go-containerregistry/pkg/v1/tarball/testdata/sparse_foreign.tar"), []want{
+		{"docker-29-classic", false, nil, "no such file or directory", "foreign"},
+		{"docker-29-containerd", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
+		{"ctr-2.3", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
+		{"kind", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
+		{"k3s", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
+		{"nerdctl", false, nil, "", "foreign"},
+	}},
+}
+
 // TestCheckTodaysLoaders pins the rules for docker 29 in both stores,
 // containerd 2.3/2.4, kind and k3s to the outcomes interop/LOADERS.md
 // measured for archives of each shape (and nerdctl's to its code): loads,
-// names, the message the loader prints.
+// names, the message the loader prints. The sparse archives are written
+// here (todaysCases are files).
 func TestCheckTodaysLoaders(t *testing.T) {
-	real := func(n string) string { return filepath.Join("..", "golden", "testdata", "real", n) }
-	d29 := func(n string) string { return filepath.Join("..", "golden", "testdata", "real-docker29", n) }
-	fix := func(n string) string { return filepath.Join("..", "golden", "testdata", "thirdparty", n) }
-	named := []string{"docker.io/library/retar-test:1"}
 	sparse := imagetest.New(t, imagetest.Layers(2), imagetest.Names("docker.io/library/retar-test:1"))
-	for _, c := range []struct {
-		name, path string
-		wants      []want
-	}{
-		{"a pure OCI archive", real("skopeo-oci-archive-named.tar"), []want{
-			{"docker-29-classic", false, nil, "invalid archive: does not contain a manifest.json", "no manifest.json"},
-			{"docker-29-containerd", true, named, "Loaded image: retar-test:1", ""},
-			{"ctr-2.3", true, named, "", ""},
-			{"ctr-2.4", true, named, "", ""},
-			{"kind", true, named, "", ""},
-			{"k3s", true, named, "", ""},
-			{"nerdctl", true, named, "", ""},
-		}},
-		{"skopeo's nameless docker-archive", real("skopeo-docker-archive-unnamed.tar"), []want{
-			{"docker-29-classic", true, []string{}, "Loaded image ID: sha256:", "untagged"},
-			{"docker-29-containerd", true, []string{}, "Loaded image ID: sha256:", "untagged"},
-			{"ctr-2.3", false, nil, "", "registers nothing"},
-			{"kind", true, []string{}, "", "import-DATE@sha256"},
-			{"k3s", false, nil, "", "imports nothing"},
-			{"nerdctl", true, []string{}, "", "overlayfs@sha256"},
-		}},
-		{"docker 29's save of a pulled image, arm64 absent", d29("d29d-save-absent.tar"), []want{
-			{"docker-29-classic", true, []string{"docker.io/library/retar-test:multi"}, "Loaded image: retar-test:multi", ""},
-			{"docker-29-containerd", true, []string{"docker.io/library/retar-test:multi"}, "", ""},
-			{"ctr-2.3", true, []string{"docker.io/library/retar-test:multi"}, "", "--all-platforms fails"},
-			{"ctr-2.4", true, nil, "", "--all-platforms fails"},
-			{"kind", false, nil, "content digest sha256:...: not found", "--all-platforms"},
-			{"k3s", true, []string{"docker.io/library/retar-test:multi"}, "", "skips them"},
-			{"nerdctl", true, nil, "", ""},
-		}},
-		{"the pre-1.10 shape", fix("google__go-containerregistry/pkg/v1/tarball/testdata/no_manifest.tar"), []want{
-			{"docker-25", true, nil, "", ""},
-			{"docker-29-classic", false, nil, "invalid archive: does not contain a manifest.json", "docker 29 dropped"},
-			{"docker-29-containerd", false, nil, "unrecognized image format", ""},
-			{"ctr-2.3", false, nil, "unrecognized image format", ""},
-			{"kind", false, nil, "unrecognized image format", ""},
-			{"k3s", false, nil, "unrecognized image format", ""},
-		}},
-		{"a docker foreign layer without its bytes", fix("google__go-containerregistry/pkg/v1/tarball/testdata/sparse_foreign.tar"), []want{
-			{"docker-29-classic", false, nil, "no such file or directory", "foreign"},
-			{"docker-29-containerd", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
-			{"ctr-2.3", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
-			{"kind", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
-			{"k3s", false, nil, "failed to resolve layers: layer ... not found", "foreign"},
-			{"nerdctl", false, nil, "", "foreign"},
-		}},
-		{"a sparse OCI archive: a layer absent", write(t, "sparse.tar", sparse.OCIArchive(t).Drop(t, imagetest.BlobPath(sparse.LayerBlob(t, 1)))), []want{
+	checkCases(t, append(slices.Clone(todaysCases),
+		verdictCase{"a sparse OCI archive: a layer absent", write(t, "sparse.tar", sparse.OCIArchive(t).Drop(t, imagetest.BlobPath(sparse.LayerBlob(t, 1)))), []want{
 			{"docker-29-classic", false, nil, "invalid archive: does not contain a manifest.json", ""},
 			{"docker-29-containerd", true, named, "Error unpacking image", "sparse"},
 			{"ctr-2.3", false, nil, "failed to extract layer", "sparse"},
@@ -118,7 +120,7 @@ func TestCheckTodaysLoaders(t *testing.T) {
 			{"k3s", true, named, "", "without unpacking"},
 			{"nerdctl", false, nil, "", "sparse"},
 		}},
-		{"a sparse OCI archive: the config absent", write(t, "sparse-config.tar", sparse.OCIArchive(t).Drop(t, imagetest.BlobPath(sparse.Config))), []want{
+		verdictCase{"a sparse OCI archive: the config absent", write(t, "sparse-config.tar", sparse.OCIArchive(t).Drop(t, imagetest.BlobPath(sparse.Config))), []want{
 			{"docker-24", false, nil, "", "no manifest.json"},
 			{"docker-29-containerd", true, named, "Loaded image: retar-test:1", "without its config"},
 			{"ctr-2.4", false, nil, "content digest sha256:...: not found", "sparse"},
@@ -126,11 +128,7 @@ func TestCheckTodaysLoaders(t *testing.T) {
 			{"k3s", true, named, "", "sparse"},
 			{"nerdctl", false, nil, "", "sparse"},
 		}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			checkVerdicts(t, check.Archive(imagetest.OpenPath(t, c.path), amd64), c.wants, false)
-		})
-	}
+	), false)
 }
 
 func write(t *testing.T, name string, ms imagetest.Members) string {
@@ -150,7 +148,7 @@ func TestCheckBareTag(t *testing.T) {
 	imagetest.ReadTarFile(t, src).Edit(t, "index.json", func(b []byte) []byte {
 		return bytes.ReplaceAll(b, []byte(`"docker.io/library/retar-test:1"`), []byte(`"1.0"`))
 	}).WriteFile(t, out)
-	r := check.Archive(imagetest.OpenPath(t, out), amd64)
+	r := check.Archive(openPath(t, out), amd64)
 	for id, names := range map[string][]string{
 		"ctr-2.3": {"import-YYYY-MM-DD:1.0"}, "ctr-2.4": {"import-YYYY-MM-DD:1.0"}, "kind": {"import-YYYY-MM-DD:1.0"},
 		"k3s": {"1.0"}, "docker-29-containerd": {}, "nerdctl": {"1.0"},
@@ -192,7 +190,7 @@ func TestCheckK3sFiles(t *testing.T) {
 // ones it cannot (docker 25-28, nerdctl, skopeo's) say they come from the
 // loader's code.
 func TestCheckBasis(t *testing.T) {
-	r := check.Archive(imagetest.OpenPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), amd64)
+	r := check.Archive(openPath(t, filepath.Join("..", "golden", "testdata", "real", "skopeo-oci-archive-named.tar")), amd64)
 	measured := map[string]bool{}
 	for _, v := range r.Consumers {
 		measured[v.Consumer] = v.Measured

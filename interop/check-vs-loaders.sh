@@ -37,7 +37,7 @@ PRED=$WORK/pred.tsv
 # for a bare-tag ref.name, were fixed in convert/check.go)
 declare -A KNOWN_MISMATCH=(
 	# (none: the two k3s entries current-loaders.sh measured, a bare-tag ref.name registered as
-	# it is and an absent OCI foreign layer tolerated, are check.go's k3s rules now)
+	# it is and an absent OCI foreign layer tolerated, are check's k3s rules now, in check/verdicts.go)
 )
 
 observe_add() {

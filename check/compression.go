@@ -1,0 +1,152 @@
+// Compression: which compressed archive files each loader reads, what it
+// makes of zstd layers, and the file names k3s picks up by compression.
+
+package check
+
+import (
+	"path"
+	"strings"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// A decompression is which compressed archives a loader reads.
+type decompression struct {
+	reads func(kind string) bool
+	// refusal is what it says of another, after "a KIND-compressed
+	// archive: ".
+	refusal string
+}
+
+func plainOnly(string) bool       { return false }
+func gzipOrZstd(kind string) bool { return kind == "gzip" || kind == "zstd" }
+
+const containerdReads = "containerd decompresses gzip and zstd only"
+
+// archiveCompression is which compressed archives (kinds as
+// convert.SniffArchive names them) each loader reads; one not listed reads
+// them all.
+var archiveCompression = map[string]decompression{
+	"docker-24":         {func(kind string) bool { return kind != "zstd" }, "docker reads zstd from 23.0 on; decompress it, or retar convert it"},
+	"docker-containerd": {gzipOrZstd, containerdReads},
+	"ctr-1.6":           {plainOnly, "ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\"); decompress it, or retar convert it"},
+	"ctr-2.0":           {gzipOrZstd, containerdReads},
+	"ctr-2.1":           {gzipOrZstd, containerdReads},
+	"ctr-2.3":           {gzipOrZstd, containerdReads},
+	"ctr-2.4":           {gzipOrZstd, containerdReads},
+	"kind":              {gzipOrZstd, containerdReads},
+	"k3s":               {func(kind string) bool { return len(k3sSuffixes[kind]) > 0 }, "k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4; decompress it, or retar convert it"},
+	"nerdctl":           {gzipOrZstd, "nerdctl decompresses gzip and zstd only (\"unrecognized image format\")"}, // its importer is containerd's
+	"podman":            {plainOnly, "podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\"); decompress it, or retar convert it"},
+	"skopeo":            {plainOnly, "containers/image (skopeo, podman) reads plain tars; decompress it, or retar convert it"},
+}
+
+// compressedRefusal says why a loader does not read the archive, compressed
+// as it is, if it does not.
+func compressedRefusal(f facts, id string) (string, bool) {
+	d, ok := archiveCompression[id]
+	if !ok || f.compressed == "" || d.reads(f.compressed) {
+		return "", false
+	}
+	return "a " + f.compressed + "-compressed archive: " + d.refusal, true
+}
+
+// zstdLayers is what loaders make of zstd layers: docker before 23.0 reads
+// none (measured on 20.10); skopeo copies them, but not into a
+// docker-archive.
+func zstdLayers(f facts, v *Verdict) {
+	switch {
+	case !f.zstd:
+	case v.Consumer == "docker-24":
+		v.refuse("zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"; retar convert to a docker-archive re-encodes them to gzip (the image ID stays)")
+	case v.Consumer == "skopeo" && v.Loads:
+		v.Problems = append(v.Problems, "zstd layers: skopeo copies them, but refuses to write them into a docker-archive")
+	}
+}
+
+// k3sSuffixes are the file names k3s's agent/images watcher picks up, by
+// the compression each means (wharfie's tarfile.SupportedExtensions; the
+// match is case-sensitive; .txt files list images to pull).
+var k3sSuffixes = map[string][]string{
+	"": {".tar"}, "gzip": {".tar.gz", ".tgz"}, "zstd": {".tar.zst", ".tzst"}, "bzip2": {".tar.bz2", ".tbz"}, "lz4": {".tar.lz4"},
+}
+
+// K3sFileName says whether k3s picks a file of that name up from
+// agent/images/ and reads it as compressed (kind as convert.SniffArchive
+// names it, "" for a plain tar); otherwise it gives a name it would.
+func K3sFileName(name, compressed string) (string, bool) {
+	base := path.Base(name)
+	for _, s := range k3sSuffixes[compressed] {
+		if strings.HasSuffix(base, s) {
+			return base, true
+		}
+	}
+	stem := base
+	for _, ss := range k3sSuffixes {
+		for _, s := range ss {
+			stem = strings.TrimSuffix(stem, s)
+		}
+	}
+	if stem == "" || stem == "." || stem == "/" || strings.Contains(stem, " ") {
+		stem = "image"
+	}
+	if ss := k3sSuffixes[compressed]; len(ss) > 0 {
+		return stem + ss[0], false
+	}
+	return "", false
+}
+
+// k3sFile is the name to copy the archive under into agent/images/, with a
+// problem where its own would not be picked up.
+func k3sFile(f facts, v *Verdict) string {
+	file, ok := K3sFileName(f.path, f.compressed)
+	if !ok {
+		v.Problems = append(v.Problems, "k3s picks up agent/images files by name (.tar, .tar.gz, .tgz, .tar.zst, .tzst, .tar.bz2, .tbz, .tar.lz4, case-sensitive): copy it as "+file)
+	}
+	return file
+}
+
+// k3sZstdWindow: k3s decodes a zstd archive with a bounded window.
+func k3sZstdWindow(f facts, v *Verdict) {
+	if f.compressed == "zstd" {
+		v.Problems = append(v.Problems, "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (\"window size exceeded\")")
+	}
+}
+
+// forNoZstd: docker before 23 loads no zstd layer; an oci-archive of zstd
+// layers is re-encoded to gzip (a docker-archive gets gzip by default).
+func forNoZstd(s *adjusting) error {
+	who, o := s.needs[needNoZstd], s.o
+	if len(who) == 0 {
+		return nil
+	}
+	switch {
+	case o.Recompress && o.Compress == convert.Zstd:
+		return s.fail(who, "--compress zstd: docker before 23 cannot load zstd layers")
+	case s.zstd && o.KeepZstd:
+		return s.fail(who, "--compress keep keeps the source's zstd layers, which docker before 23 cannot load")
+	case s.zstd && !o.Recompress && o.To != convert.DockerArchive:
+		// a docker-archive gets gzip by default; an oci-archive keeps zstd
+		if err := o.Set("compress", "gzip"); err != nil {
+			return err
+		}
+		s.note(who, "layers re-encoded to gzip (docker before 23 cannot load zstd; the image ID stays)")
+	}
+	return nil
+}
+
+// forK3sFile: k3s picks up agent/images/ files by name, and retar writes a
+// plain tar.
+func forK3sFile(s *adjusting) error {
+	who := s.needs[needK3sFile]
+	switch {
+	case len(who) == 0:
+	case s.dst == "-":
+		s.note(who, "put the archive in agent/images/ under a name ending in .tar")
+	default:
+		if file, ok := K3sFileName(s.dst, ""); !ok {
+			return s.fail(who, "k3s picks up agent/images/ files by name, and retar writes a plain tar: name DST %s", file)
+		}
+	}
+	return nil
+}

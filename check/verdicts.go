@@ -1,0 +1,212 @@
+// Each loader's verdict: the rules it applies, in the order it applies
+// them. The rules themselves are in the files of their families: layouts,
+// compression, names, platforms, sparse (and supply, applied after these).
+
+package check
+
+import "fmt"
+
+// dockerClassic is docker's classic image store, which reads docker's
+// manifest.json: docker ≤ 24 (version 20), 25–28 (25) and 29+ (29).
+func dockerClassic(f facts, v Verdict, version int) Verdict {
+	v.Command = "docker load -i " + f.path
+	dockerClassicLayout(f, &v, version)
+	zstdLayers(f, &v)
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
+	}
+	dockerLoadNeedsBytes(f, &v, version)
+	if v.Loads {
+		dockerClassicNames(f, &v, version)
+	}
+	hostNote(&v, f)
+	return v
+}
+
+// dockerContainerd is docker 25–28 with the containerd image store: its
+// importer is containerd's (not measured here; docker 29's is).
+func dockerContainerd(f facts, v Verdict) Verdict {
+	v = ctr(f, v)
+	v.Command = "docker load -i " + f.path
+	return v
+}
+
+// docker29Containerd is docker 29's default store, measured: containerd's
+// importer, then docker names the images; an image without a name loads
+// all the same, known by its ID.
+func docker29Containerd(f facts, v Verdict) Verdict {
+	v.Command = "docker load -i " + f.path
+	if !importerReads(f, &v) {
+		return v
+	}
+	if unresolvedForeign(f, &v, true) {
+		return v
+	}
+	docker29Names(f, &v)
+	docker29Unpacks(f, &v)
+	hostNote(&v, f)
+	return v
+}
+
+// ctr is `ctr images import` (plain), for each containerd version.
+func ctr(f facts, v Verdict) Verdict {
+	v.Command = "ctr images import " + f.path
+	measured := v.Consumer == "ctr-2.3" || v.Consumer == "ctr-2.4"
+	if !importerReads(f, &v) {
+		if !measured {
+			v.Message = ""
+		}
+		return v
+	}
+	containerdNames(f, &v)
+	unpackFails(f, &v, measured)
+	ctrAllPlatforms(f, &v)
+	hostNote(&v, f)
+	return v
+}
+
+// kind is `kind load image-archive`: on each node, ctr --namespace=k8s.io
+// images import --all-platforms --digests --snapshotter=overlayfs - (kind's
+// pkg/cluster/nodeutils) on the containerd its node image ships.
+func kind(f facts, v Verdict) Verdict {
+	v.Command = "kind load image-archive " + f.path
+	if !importerReads(f, &v) {
+		return v
+	}
+	containerdNames(f, &v)
+	if len(f.absent) > 0 {
+		v.Names, v.Message = nil, contentNotFound
+		v.refuse(absentManifests(f, "kind imports with --all-platforms, which fails with \"content digest ...: not found\"; retar convert leaves them out"))
+		return v
+	}
+	unpackFails(f, &v, true)
+	if !v.Loads {
+		v.Names = nil
+	}
+	hostNote(&v, f)
+	return v
+}
+
+// k3s is what a k3s (or rke2) agent does with a file in agent/images/
+// (measured through interop/k3s, which follows its code): containerd's
+// client Import with all platforms and skip-missing, no unpack, then a
+// NAME@DIGEST reference per tagged name.
+func k3s(f facts, v Verdict) Verdict {
+	if !f.archive {
+		v.refuse("a directory: k3s imports archive files from agent/images/; retar convert it to an oci-archive")
+		return v
+	}
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
+		return v
+	}
+	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/" + k3sFile(f, &v)
+	k3sZstdWindow(f, &v)
+	if no, ok := importerRefuses(f, &v); ok {
+		v.refuse(no)
+		return v
+	}
+	if unresolvedForeign(f, &v, true) {
+		return v
+	}
+	containerdNames(f, &v)
+	if len(f.absent) > 0 {
+		v.Problems = append(v.Problems, absentManifests(f, "k3s skips them (it imports with skip-missing)"))
+	}
+	k3sNoUnpack(f, &v)
+	hostNote(&v, f)
+	return v
+}
+
+// nerdctl is `nerdctl load` as nerdctl 2.2's pkg/imgutil/load does it (read
+// from its code, not measured): the stream decompressed (gzip, zstd),
+// containerd's client Import for the host platform (--all-platforms: every
+// one), an unnamed image given a SNAPSHOTTER@DIGEST reference, then each
+// image unpacked.
+func nerdctl(f facts, v Verdict) Verdict {
+	v.Command = "nerdctl load -i " + f.path
+	if !importerReads(f, &v) {
+		v.Message = "" // from its code: nothing quoted
+		return v
+	}
+	containerdNames(f, &v)
+	nerdctlUnpacks(f, &v)
+	if !v.Loads {
+		v.Names = nil
+	}
+	return v
+}
+
+// podman 4.3 tries an archive as an OCI archive first, then as a docker
+// archive (measured): an index.json of one entry is read through the OCI path
+// (with several entries, even several names of one image, that path gives up),
+// named by io.containerd.image.name, else by ref.name (a bare tag T as
+// localhost/T:latest); otherwise docker's manifest.json names it, a RepoTag
+// without a registry under localhost/.
+func podman(f facts, v Verdict) Verdict {
+	v.Command = "podman load -i " + f.path
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
+		return v
+	}
+	switch {
+	case f.legacyOnly:
+		v.refuse("the pre-1.10 shape, which podman does not read")
+		return v
+	case f.dirLayout:
+		v.Problems = append(v.Problems, "a dir: layout loads without a name")
+		return v
+	case f.ociIndex && f.indexEntries == 1:
+		podmanIndexName(f, &v)
+	case f.dockerEntries && f.archive:
+		podmanDockerNames(f, &v)
+	case f.images > 1:
+		v.refuse("an OCI layout with several images and no docker manifest.json: \"more than one image\"; retar convert it to an oci-archive")
+		return v
+	case f.ociIndex && f.indexEntries > 1:
+		v.Message = "more than one image in oci, choose an image"
+		v.refuse(fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index (\"more than one image in oci, choose an image\"); retar convert it to an oci-archive", f.indexEntries))
+		return v
+	}
+	if len(v.Names) == 0 {
+		v.Problems = append(v.Problems, "no name podman reads: the images load untagged")
+	}
+	return v
+}
+
+// skopeo is `skopeo copy` from the archive (read from containers/image's
+// code, not measured): which transport reads it, and which image of it.
+func skopeo(f facts, v Verdict) Verdict {
+	switch {
+	case f.dirLayout:
+		v.Command = "skopeo copy dir:" + f.path + " ..."
+	case !f.archive:
+		v.Command = "skopeo copy oci:" + f.path + ":REF ..."
+	case f.dockerEntries:
+		v.Command = "skopeo copy docker-archive:" + f.path + " ..."
+		if f.images > 1 {
+			v.Command = "skopeo copy docker-archive:" + f.path + ":@N ..."
+			v.Problems = append(v.Problems, fmt.Sprintf("%d images: skopeo takes one, picked with :@N or :NAME", f.images))
+		}
+	case f.legacyOnly:
+		v.refuse("the pre-1.10 shape (no manifest.json), which skopeo does not read; retar convert rebuilds the image")
+	default:
+		v.Command = "skopeo copy oci-archive:" + f.path + " ..."
+		switch {
+		case f.images > 1:
+			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
+			v.Problems = append(v.Problems, fmt.Sprintf("%d images: skopeo takes one, picked by its ref name", f.images))
+		case f.indexEntries > 1:
+			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
+			v.Problems = append(v.Problems, fmt.Sprintf("index.json has %d entries (what refers to the image beside it): skopeo needs the image's ref name (\"more than one image in oci, choose an image\" without one)", f.indexEntries))
+		}
+		if f.supply.dockerZstd {
+			v.refuse("a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (\"unsupported docker v2s2 media type\"); retar convert writes it as OCI")
+		}
+	}
+	if no, ok := compressedRefusal(f, v.Consumer); ok {
+		v.refuse(no)
+	}
+	zstdLayers(f, &v)
+	return v
+}
