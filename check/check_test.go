@@ -195,3 +195,13 @@ func TestCheckFails(t *testing.T) {
 	_, err := r.Fails("lxd")
 	assert.Error(t, err, "an unknown consumer is not an error")
 }
+
+// The name k3s should be given for an archive is the same on every call:
+// its stem loses every archive suffix, whatever order a map gives them in.
+func TestK3sFileNameIsStable(t *testing.T) {
+	for range 200 {
+		if got, _ := check.K3sFileName("x.tar.tgz", ""); got != "x.tar" {
+			t.Fatalf("x.tar.tgz uncompressed: %q, want x.tar", got)
+		}
+	}
+}

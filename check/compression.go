@@ -5,6 +5,7 @@ package check
 
 import (
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/retar-dev/retar/convert"
@@ -81,10 +82,21 @@ func K3sFileName(name, compressed string) (string, bool) {
 			return base, true
 		}
 	}
-	stem := base
+	// Every archive suffix comes off, longest first, in the same order
+	// whatever the map's: x.tar.tgz is the stem x.
+	var all []string
 	for _, ss := range k3sSuffixes {
-		for _, s := range ss {
-			stem = strings.TrimSuffix(stem, s)
+		all = append(all, ss...)
+	}
+	sort.Slice(all, func(i, j int) bool { return len(all[i]) > len(all[j]) || len(all[i]) == len(all[j]) && all[i] < all[j] })
+	stem := base
+	for trimmed := true; trimmed; {
+		trimmed = false
+		for _, s := range all {
+			if strings.HasSuffix(stem, s) {
+				stem, trimmed = strings.TrimSuffix(stem, s), true
+				break
+			}
 		}
 	}
 	if stem == "" || stem == "." || stem == "/" || strings.Contains(stem, " ") {
