@@ -249,7 +249,7 @@ func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
 	if err := a.checkContent(b, b.Size, got, Uncompressed, got); err != nil {
 		return nil, err
 	}
-	b.Digest, b.verified = got, true
+	b.checked(got)
 	return data, nil
 }
 

@@ -77,7 +77,7 @@ func (a *Archive) readBlob(ctx context.Context, b *Blob, h Hashing, progress fun
 		return nil, a.readError(b, err)
 	}
 	r.head = head[:n]
-	b.compression = detectCompression(r.head)
+	b.sniffed(detectCompression(r.head))
 	r.count(r.head)
 	return r, nil
 }
@@ -120,7 +120,7 @@ func (r *blobReader) finish(diff digest.Digest) error {
 	if err != nil {
 		return err
 	}
-	r.b.Digest, r.b.verified = got, true
+	r.b.checked(got)
 	return nil
 }
 
@@ -225,7 +225,7 @@ func (a *Archive) hashBlob(ctx context.Context, b *Blob, h Hashing, buf []byte, 
 		return err
 	}
 	if deep != nil {
-		b.deepDone = true
+		b.diffChecked(diff)
 	}
 	return nil
 }
@@ -274,7 +274,8 @@ func (a *Archive) sumInPlace(ctx context.Context, b *Blob, h Hashing, progress f
 	if err := a.checkContent(b, n, got, c, ""); err != nil {
 		return true, err
 	}
-	b.compression, b.Digest, b.verified = c, got, true
+	b.sniffed(c)
+	b.checked(got)
 	return true, nil
 }
 
@@ -284,11 +285,10 @@ func (r *blobReader) learn(diff digest.Digest) error {
 	if err := r.finish(""); err != nil {
 		return err
 	}
-	b := r.b
 	if diff == "" {
-		diff = b.Digest
+		diff = r.b.Digest
 	}
-	b.diffID, b.learnDiff, b.deepDone = diff, false, true
+	r.b.diffChecked(diff)
 	return nil
 }
 

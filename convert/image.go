@@ -123,7 +123,7 @@ func claimDigest(b *Blob) bool {
 	default:
 		return false
 	}
-	b.compression = c
+	b.sniffed(c)
 	return true
 }
 

@@ -236,7 +236,7 @@ func (c *landedChecks) all() error {
 		return l.err
 	}
 	for _, l := range c.order {
-		l.b.Digest, l.b.verified = l.got, true
+		l.b.checked(l.got)
 	}
 	return nil
 }

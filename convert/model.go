@@ -52,6 +52,27 @@ type Blob struct {
 	claimedDiff bool
 }
 
+// What a blob's bytes teach is recorded by these methods only, each called
+// once the bytes passed checkContent: the digest they hash to, the
+// compression their first bytes show, the diff_id their decompressed bytes
+// hash to. What a source claims (a digest named by a path, a config's
+// diff_ids) is set where the source is read, and checked against these.
+
+// checked records the digest the blob's bytes were hashed to.
+func (b *Blob) checked(got digest.Digest) { b.Digest, b.verified = got, true }
+
+// sniffed records the compression the blob's first bytes show.
+func (b *Blob) sniffed(c Compression) { b.compression = c }
+
+// diffChecked records that the layer's diff_id was checked by decompressing
+// it; for a layer whose diff_id was unknown (a v1 chain's), that diff is it.
+func (b *Blob) diffChecked(diff digest.Digest) {
+	if b.learnDiff {
+		b.diffID, b.learnDiff = diff, false
+	}
+	b.deepDone = true
+}
+
 // algorithm is the one b's digest is in: sha256 while it is unknown.
 func (b *Blob) algorithm() digest.Algorithm { return algorithmOf(b.Digest) }
 

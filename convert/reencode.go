@@ -251,10 +251,7 @@ func (a *Archive) reencoded(r *blobReader, e *reencoding, sp Spill, c Compressio
 	if diff == "" {
 		diff = b.Digest
 	}
-	if b.learnDiff { // a v1 chain's layer: its diff_id is what came out
-		b.diffID, b.learnDiff = diff, false
-	}
-	b.deepDone = true
+	b.diffChecked(diff) // a v1 chain's layer: its diff_id is what came out
 	ra, err := sp.Done()
 	if err != nil {
 		return nil, err
