@@ -137,8 +137,8 @@ func forNoZstd(s *adjusting) error {
 		return s.fail(who, "--compress zstd: docker before 23 cannot load zstd layers")
 	case s.zstd && o.KeepZstd:
 		return s.fail(who, "--compress keep keeps the source's zstd layers, which docker before 23 cannot load")
-	case s.zstd && !o.Recompress && o.To != convert.DockerArchive:
-		// a docker-archive gets gzip by default; an oci-archive keeps zstd
+	case s.zstd && s.preview().Zstd() == convert.Zstd:
+		// kept as zstd (an OCI layout): re-encoded for docker before 23
 		if err := o.Set("compress", "gzip"); err != nil {
 			return err
 		}

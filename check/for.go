@@ -157,6 +157,16 @@ func (f *For) Adjust(o *convert.Options, sources []convert.Source, dst string) (
 	return s.notes, o.Validate()
 }
 
+// preview is what the conversion, as the options stand, makes of the
+// sources' images, by convert's own rules.
+func (s *adjusting) preview() convert.Preview {
+	var from []convert.Layout
+	for _, src := range s.sources {
+		from = append(from, src.Archive.Layout)
+	}
+	return convert.NewPreview(*s.o, from...)
+}
+
 // readImages reads off the sources' images what the rules after it ask.
 func readImages(s *adjusting) error {
 	for _, src := range s.sources {
@@ -181,7 +191,7 @@ func readImages(s *adjusting) error {
 			s.multi = true
 			s.hostIn = s.hostIn || slices.ContainsFunc(sum.Platforms, func(p *ocispec.Platform) bool { return convert.MatchPlatform(p, s.o.Host) })
 		}
-		switch named, full := nameOf(img, s.o); {
+		switch named, full := nameOf(img, s.preview()); {
 		case !named:
 			s.unnamed = append(s.unnamed, label)
 		case !full:

@@ -232,31 +232,13 @@ func podmanDockerNames(f facts, v *Verdict) {
 }
 
 // nameOf says whether the image will have a name in the output, and
-// whether a full docker name (not a bare tag alone).
-func nameOf(img *convert.Image, o *convert.Options) (named, full bool) {
-	names := img.Names
-	if len(o.Names) > 0 {
-		names = nil
-	}
-	given := append(append([]string(nil), o.Names...), o.Tags...)
-	for _, s := range given {
-		var n convert.Name
-		var err error
-		if o.To == convert.OCI || o.To == convert.OCIArchive {
-			n, err = convert.OCIName(s, img.Names)
-		} else {
-			n, err = convert.ParseName(s)
-		}
-		if err == nil {
-			names = append(names, n)
-		}
-	}
-	for _, n := range names {
+// whether a full docker name (not a bare tag alone): the conversion's
+// preview says which names it carries and which the output keeps.
+func nameOf(img *convert.Image, p convert.Preview) (named, full bool) {
+	for _, n := range p.Names(img) {
 		switch {
-		case o.To == convert.DockerArchive && n.RepoTag() != "":
-			return true, true
-		case o.To == convert.DockerArchive:
-			// a bare tag or a digest: no RepoTag can hold it
+		case !p.Keeps(n):
+			// a bare tag or a digest where only name:tag is held
 		case n.Ref != nil:
 			return true, true
 		default:

@@ -36,7 +36,7 @@ func (u dockerArchive) read(a *Archive) error {
 // holds: one manifest per image, or, for several sources or every platform,
 // the hybrid docker 25+ writes (an OCI layout with docker's manifest.json).
 func (dockerArchive) holds(o Options, from []Layout) holding {
-	h := holding{oneManifest: len(from) == 1, named: true, holder: dockerHolder, loadersName: true, dockerLoads: true}
+	h := holding{oneManifest: len(from) == 1, named: true, tagsOnly: true, holder: dockerHolder, loadersName: true, dockerLoads: true}
 	switch {
 	case len(from) > 1:
 		h.hybridNotice = "a bundle of several sources is written as docker 25+ writes an archive: an OCI layout with a docker manifest.json entry per image, which docker, containerd and podman all load"

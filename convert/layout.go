@@ -43,6 +43,9 @@ type holding struct {
 	oneManifest bool
 	oneImage    bool // a single image (names and tags then apply to it)
 	named       bool // its images carry names; a dir: layout's carries none
+	// tagsOnly: names are held as docker's RepoTags (name:tag), so a bare
+	// tag or a digest reference is not kept.
+	tagsOnly bool
 	// holder names what takes one image manifest per image, for messages:
 	// the layout itself, or docker's manifest.json beside an OCI layout.
 	holder string

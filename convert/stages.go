@@ -126,17 +126,6 @@ func newConversion(sources []Source, opts Options) (*conversion, error) {
 	return c, nil
 }
 
-// given are the names DST and -t give an image: docker references, or for
-// an OCI layout ref.names as typed (a bare tag takes the image's repository).
-func (c *conversion) given(o outImage) []Name {
-	var names []Name
-	for _, s := range append(append([]string(nil), c.opts.Names...), c.opts.Tags...) {
-		n, _ := c.hold.parseGiven(s, o.img.Names) // validated
-		names = append(names, n)
-	}
-	return names
-}
-
 // label names an output image in messages: "@2", or "b.tar@2" in a bundle.
 func (c *conversion) label(o outImage) string {
 	if len(c.sources) > 1 {
@@ -210,10 +199,7 @@ func (c *conversion) nameImages(context.Context) error {
 	for i := range c.out {
 		o := &c.out[i]
 		o.root, o.fromDocker = o.img.root, o.img.derived
-		if len(c.opts.Names) > 0 {
-			o.names = nil
-		}
-		o.names = uniqueNames(append(slices.Clone(o.names), c.given(*o)...))
+		o.names = outputNames(o.names, o.img.Names, c.opts, c.hold)
 	}
 	return nil
 }
