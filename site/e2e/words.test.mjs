@@ -43,6 +43,8 @@ test('the command line\'s advice is said with the page\'s fields', () => {
       'A directory: docker load reads an archive; tar it, or convert it to a docker-archive here'],
     ['k3s picks up agent/images files by name', {}, 'k3s picks up agent/images files by name'],
     ['--format has no effect on a docker-archive, which stores no manifest', {}, 'Manifest format has no effect on a docker-archive, which stores no manifest'],
+    [`sha256:${'e'.repeat(64)}: docker's manifest.json lists linux/amd64; the index keeps every platform`, { images: one },
+      'Every platform kept in the index; docker\'s manifest.json, which docker load reads, lists linux/amd64'],
   ]) {
     assert.equal(words.text(message, ctx), want);
   }

@@ -79,7 +79,9 @@
     }],
     // a notice about the one image of a source, by a digest the conversion
     // gave it (its index rewritten): still the image
-    [/^sha256:[0-9a-f]{64}(?= holds several platforms|: docker's manifest\.json lists)/, (c) => (
+    [/^sha256:[0-9a-f]{64}: docker's manifest\.json lists ([^;]+); the index keeps every platform/, (c, p) => (
+      `every platform kept in the index; docker's manifest.json, which docker load reads, lists ${p}`)],
+    [/^sha256:[0-9a-f]{64}(?= holds several platforms)/, (c) => (
       (c.images || []).length <= 1 ? 'the image' : c.match)],
     // any flag still there: the page's field for it
     [/(^|[\s(])-t NAME\b/g, (c, pre) => pre + NAME],
