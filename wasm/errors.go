@@ -11,6 +11,35 @@ import (
 	"github.com/retar-dev/retar/convert"
 )
 
+// A fieldError is a refusal of what one option asked for: the option of
+// the JS API (name, tags, platforms, pick) and so the page's field that
+// sets it (Name, Extra names, Platform, Image), where the page shows it.
+// Its message stays the core's.
+type fieldError struct {
+	Field   string // the JS option: "name", "tags", "platforms", "pick"
+	Value   string // what it held, if one value is at fault
+	Summary string // in the page's words, naming its field
+	Err     error
+}
+
+func (e *fieldError) Error() string { return e.Err.Error() }
+func (e *fieldError) Unwrap() error { return e.Err }
+
+// fieldOf is the option an error is about, "" for none.
+func fieldOf(err error) string {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
+}
+
+// badName is the refusal of a name typed in Name or Extra names.
+func badName(field, value string, err error) *fieldError {
+	return &fieldError{Field: field, Value: value, Err: err, Summary: fmt.Sprintf(
+		"%q is not an image name: write it as a registry, a repository and a tag, in lowercase and without spaces, like quay.io/me/app:1.", value)}
+}
+
 // explain says what went wrong in a user's words, for the page: a kind
 // (for code) and a summary (for people). The error's message stays the
 // CLI's line, with its detail; the page shows it behind a toggle.
@@ -26,9 +55,12 @@ func explain(err error, name string) (kind, summary string) {
 		me *convert.MissingError
 		le *convert.LimitError
 		lo *convert.LayoutError
+		fe *fieldError
 	)
 	compressed := regexp.MustCompile(`\b(gzip|zstd|bzip2)-compressed archive`).FindStringSubmatch(msg)
 	switch {
+	case errors.As(err, &fe) && fe.Summary != "":
+		return "options", fe.Summary
 	case strings.Contains(msg, "xz-compressed archive"):
 		return "unsupported", fmt.Sprintf("%s is xz-compressed, which retar cannot read in the browser: decompress it first (xz -d, or 7-Zip), then choose the .tar.", name)
 	case compressed != nil && badStream.MatchString(msg):
@@ -48,9 +80,9 @@ func explain(err error, name string) (kind, summary string) {
 	case errors.Is(err, convert.ErrUnsafePath):
 		return "unsafe", fmt.Sprintf("%s holds a file whose path leaves the archive's folder; retar refuses such archives.", name)
 	case errors.As(err, &le) && le.What == named: // the archive itself, not a layer
-		return "limit", fmt.Sprintf("%s is too large once decompressed (%s); retar stops there to keep the tab alive.", name, le.Reason)
+		return "limit", fmt.Sprintf("%s is too large once decompressed (%s); retar stops there to keep the tab alive.", name, withoutFlags(le.Reason))
 	case errors.As(err, &le):
-		return "limit", fmt.Sprintf("A layer of %s decompresses to far more than its size (%s); retar stops there to keep the tab alive.", name, le.Reason)
+		return "limit", fmt.Sprintf("A layer of %s decompresses to far more than its size (%s); retar stops there to keep the tab alive.", name, withoutFlags(le.Reason))
 	case errors.Is(err, convert.ErrUsage):
 		return "options", upperFirst(strings.TrimSuffix(stripPackages(msg), "."))
 	case strings.Contains(msg, "reading bytes") || strings.Contains(msg, "NotReadableError") || strings.Contains(msg, "NotFoundError"):
@@ -76,6 +108,17 @@ var badStream = regexp.MustCompile(`flate: corrupt|gzip: invalid|zstd: |bzip2 da
 var goPackage = regexp.MustCompile(`\b(?:archive/tar|compress/\w+|archive/zip|encoding/json|tar|gzip|flate|zlib|zstd|bzip2|json|io|fs|os|http|internal error): `)
 
 func stripPackages(s string) string { return goPackage.ReplaceAllString(s, "") }
+
+// A limit's reason names the CLI's flag that sets it, "(--max-expanded)"
+// or "(the limit is 8 times, --max-expansion)"; the page has no such flag.
+var (
+	flagAside = regexp.MustCompile(` ?\(--[a-z-]+\)`)
+	flagTail  = regexp.MustCompile(`, --[a-z-]+\)`)
+)
+
+func withoutFlags(s string) string {
+	return flagTail.ReplaceAllString(flagAside.ReplaceAllString(s, ""), ")")
+}
 
 func upperFirst(s string) string {
 	if s == "" {

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -87,6 +88,9 @@ func jsError(err error, name string) js.Value {
 	kind, summary := explain(err, name)
 	e.Set("kind", kind)
 	e.Set("summary", summary)
+	if f := fieldOf(err); f != "" {
+		e.Set("field", f)
+	}
 	return e
 }
 
@@ -333,7 +337,58 @@ func optionsOf(opts js.Value) (convert.Options, error) {
 		return o, fmt.Errorf("to: want one of docker-archive, oci-archive, oci or dir")
 	}
 	o.Pick, o.Host = str(opts, "pick"), host(opts)
-	return o, o.Validate()
+	if err := o.Validate(); err != nil {
+		return o, nameAtFault(o, err)
+	}
+	return o, nil
+}
+
+// nameAtFault says which name Validate refused, and so which option holds
+// it (name or tags): the one that, validated alone by the core's own rule
+// for the layout, is refused with the same words.
+func nameAtFault(o convert.Options, err error) error {
+	for _, f := range []struct {
+		key   string
+		names []string
+	}{{"name", o.Names}, {"tags", o.Tags}} {
+		for _, s := range f.names {
+			one := convert.Options{To: o.To, Names: []string{s}}
+			if e := one.Validate(); e != nil && e.Error() == err.Error() {
+				return badName(f.key, s, err)
+			}
+		}
+	}
+	return err
+}
+
+// optionAtFault finds, in what a conversion refused, the option the user
+// would change: the platform, or the image picked (the Platform and Image
+// fields of the page), and says so in the page's words.
+func optionAtFault(err error, a *convert.Archive, o convert.Options, name string) error {
+	if name == "" {
+		name = "The source"
+	}
+	switch {
+	case errors.Is(err, convert.ErrNoPlatform):
+		want := convert.PlatformString(&o.Host) + " (the default)"
+		if len(o.Platforms) > 0 {
+			var ps []string
+			for _, p := range o.Platforms {
+				ps = append(ps, convert.PlatformString(&p))
+			}
+			want = strings.Join(ps, " or ")
+		}
+		return &fieldError{Field: "platforms", Err: err, Summary: fmt.Sprintf("%s has no image for %s: pick a platform it has in Platform.", name, want)}
+	case errors.Is(err, convert.ErrNoSuchImage) || errors.Is(err, convert.ErrAmbiguous):
+		return &fieldError{Field: "pick", Err: err, Summary: fmt.Sprintf("%s has no such image: pick one of its images in Image.", name)}
+	case errors.Is(err, convert.ErrUsage) && o.Pick == "" && len(a.Images) > 1 && (o.To == convert.Dir || len(o.Names)+len(o.Tags) > 0):
+		why := "a name given in Name or Extra names is for one image"
+		if o.To == convert.Dir {
+			why = "a dir layout holds one image"
+		}
+		return &fieldError{Field: "pick", Err: err, Summary: fmt.Sprintf("%s holds %d images, and %s: pick one in Image.", name, len(a.Images), why)}
+	}
+	return err
 }
 
 // limitOptions are the options of every call that decompresses: open,
@@ -372,7 +427,7 @@ func setOptions(o *convert.Options, opts js.Value, keys [][2]string) error {
 				continue
 			}
 			if err := o.Set(name, s); err != nil {
-				return fmt.Errorf("%s: %w", key, err)
+				return &fieldError{Field: key, Value: s, Err: fmt.Errorf("%s: %w", key, err)}
 			}
 		}
 	}
@@ -421,7 +476,7 @@ func convertJS(ref, opts js.Value) (any, error) {
 	o.Spill = func() (convert.Spill, error) { return newBlobSpill(), nil }
 	plan, err := a.Convert(context.Background(), o)
 	if err != nil {
-		return nil, err
+		return nil, optionAtFault(err, a, o, name)
 	}
 	w := convert.Progress{Phase: "writing", TotalBytes: plan.TarSize()}
 	sink := newBlobSink(func(n int64) { w.Bytes += n; report(w) })

@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -645,6 +646,52 @@ func TestExplain(t *testing.T) {
 	}
 	if _, s := explain(fmt.Errorf("x.tar: archive/tar: something new"), "x.tar"); s != "Something new." {
 		t.Errorf("package prefixes stay: %q", s)
+	}
+}
+
+// cliWords are what the page must not say: retar's flags, and the "@N"
+// by which the CLI picks an image.
+var cliWords = regexp.MustCompile(`(^|\s|\()(-t|--(tag|platform|for|compress|format|all-platforms|attestations|keep-absent|oci-strict|force|max-expansion|max-expanded))\b|@\d`)
+
+// A refusal of one option names it (the field the page shows it at), with
+// a summary in the page's words: the field's name, never a flag or "@N".
+func TestFieldErrors(t *testing.T) {
+	two := fixtures + "docker-save-two-images.tar"
+	multi := "../golden/testdata/real-docker29/d29d-save-multiplatform.tar"
+	for _, c := range []struct {
+		path         string
+		opts         map[string]any
+		field, value string
+		want         string
+	}{
+		{sources[0].path, map[string]any{"to": "oci", "name": "Not A Name"}, "name", "Not A Name", `"Not A Name" is not an image name`},
+		{sources[0].path, map[string]any{"to": "docker-archive", "tags": []any{"ok.example/a:1", "Bad Tag"}}, "tags", "Bad Tag", `"Bad Tag" is not an image name`},
+		{sources[0].path, map[string]any{"to": "oci", "platforms": []any{"linux"}}, "platforms", "linux", ""},
+		{multi, map[string]any{"to": "oci-archive", "platforms": []any{"linux/s390x"}}, "platforms", "", "d29d-save-multiplatform.tar has no image for linux/s390x: pick a platform it has in Platform."},
+		{two, map[string]any{"to": "dir"}, "pick", "", "docker-save-two-images.tar holds 2 images, and a dir layout holds one image: pick one in Image."},
+		{two, map[string]any{"to": "oci", "name": "example.com/a:1"}, "pick", "", "docker-save-two-images.tar holds 2 images, and a name given in Name or Extra names is for one image: pick one in Image."},
+		{two, map[string]any{"to": "oci", "pick": "@7"}, "pick", "", "docker-save-two-images.tar has no such image: pick one of its images in Image."},
+	} {
+		_, err := convertIn(t, jsInput(t, c.path), c.opts)
+		var fe *fieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || fe.Value != c.value {
+			t.Errorf("%v: %v (%#v), want a refusal of %s %q", c.opts, err, fe, c.field, c.value)
+			continue
+		}
+		kind, summary := explain(err, filepath.Base(c.path))
+		if kind != "options" || !strings.HasPrefix(summary, c.want) || cliWords.MatchString(summary) {
+			t.Errorf("%v: explained as %s %q, want options %q…", c.opts, kind, summary, c.want)
+		}
+	}
+	// The limits' summaries leave out the flags that set them.
+	for _, reason := range []string{
+		"gzip stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)",
+		"gzip stream expands past 1.0 GiB, 1000 times its compressed 1.0 MiB (the limit is 100 times, --max-expansion)",
+	} {
+		_, summary := explain(&convert.LimitError{What: "x.tar.gz", Reason: reason}, "x.tar.gz")
+		if cliWords.MatchString(summary) || !strings.Contains(summary, "expands past") || strings.Contains(summary, ", )") {
+			t.Errorf("%q: %q", reason, summary)
+		}
 	}
 }
 

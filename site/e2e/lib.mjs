@@ -95,6 +95,10 @@ export function pageSession() {
   return s;
 }
 
+// commandLineWords finds what the page must never say: one of retar's
+// flags, as a person reads them, or an image picked by number ("@0").
+export const commandLineWords = /(^|\s|\()(-t|--(tag|platform|for|compress|format|all-platforms|attestations|keep-absent|oci-strict|force|max-expansion|max-expanded))\b|@\d/m;
+
 // tid selects an element of the page by its data-testid.
 export const tid = (id) => `[data-testid=${id}]`;
 

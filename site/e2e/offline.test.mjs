@@ -21,7 +21,7 @@ test('load once, go offline, reload, convert', async () => {
       const c = await caches.open(keys.find((k) => k.startsWith('retar-')));
       return (await c.keys()).map((r) => new URL(r.url).pathname).sort();
     });
-    for (const f of ['/', '/index.html', '/app.js', '/retar.js', '/worker.js', '/hasher.js', '/retar.wasm.gz', '/wasm_exec.js', '/sha256.umd.min.js', '/manifest.webmanifest']) {
+    for (const f of ['/', '/index.html', '/app.js', '/words.js', '/retar.js', '/worker.js', '/hasher.js', '/retar.wasm.gz', '/wasm_exec.js', '/sha256.umd.min.js', '/manifest.webmanifest']) {
       assert.ok(cached.includes(f), `${f} cached: ${cached.join(' ')}`);
     }
 
@@ -40,7 +40,7 @@ test('load once, go offline, reload, convert', async () => {
     assert.ok(await page.evaluate(() => retar.workers) >= 2, 'the hashing Workers started offline too');
 
     await dropFile(page, join(fixtures, 'skopeo-docker-archive-unnamed.tar'));
-    await page.waitForSelector(`${tid('layers')} tbody tr`);
+    await page.waitForSelector(`${tid('layers')} tbody tr`, { state: 'attached' });
     await page.fill(tid('name'), 'example.com/retar/offline:1');
     await page.selectOption(tid('dest-layout'), 'oci-archive');
     await page.click(tid('convert'));

@@ -1,8 +1,9 @@
 // The page as a person uses it, in headless Chromium with real
 // drops: reading shows the bar, rate and Cancel; the name fields follow
 // each new file; the file picker names what was dropped; the loaders' notes
-// point to the page's own fields; a docker-archive's missing manifest is
-// explained; errors are in the user's words with the detail behind a toggle.
+// point to the page's own fields; a docker-archive's missing manifest
+// digest is explained; errors are in the user's words with the detail
+// behind a toggle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -111,12 +112,13 @@ test('the loaders\' notes point to the Name field, not to the command line', asy
   const { context, page } = await session.newPage();
   try {
     await dropFile(page, join(fixtures, 'skopeo-docker-archive-unnamed.tar'));
-    await page.waitForSelector(`${tid('loaders')} tbody tr`);
+    await page.waitForSelector(`${tid('loaders')} tbody tr`, { state: 'attached' });
+    await page.click(`${tid('inspect-details')} > summary`);
     const notes = await page.innerText(tid('loaders'));
     assert.doesNotMatch(notes, /retar convert|-t NAME/);
     const ctrRow = page.locator(`${tid('loaders')} tr`, { hasText: 'containerd 1.6/1.7' });
-    assert.match(await ctrRow.innerText(), /without a name[\s\S]*type one in the Name field \(step 3\)/);
-    await ctrRow.getByRole('link', { name: 'the Name field' }).click();
+    assert.match(await ctrRow.innerText(), /without a name[\s\S]*fill in Name below/);
+    await ctrRow.getByRole('link', { name: 'Name', exact: true }).click();
     assert.equal(await page.evaluate(() => document.activeElement.id), 'name');
   } finally {
     await context.close();
@@ -125,20 +127,20 @@ test('the loaders\' notes point to the Name field, not to the command line', asy
 
 test('a docker-archive result says why it has no manifest digest', async () => {
   const { context, page } = await session.newPage();
+  const fact = (term) => page.$$eval(`${tid('result-digests')} dt`, (dts, term) => dts.find((d) => d.textContent === term).nextElementSibling.textContent, term);
   try {
     await dropFile(page, join(fixtures, 'skopeo-oci-archive-named.tar'));
     await statusIs(page, /^Read /);
     await page.selectOption(tid('dest-layout'), 'docker-archive');
     await page.click(tid('convert'));
     await page.waitForSelector(`${tid('download')}:visible`, { timeout: 60_000 });
-    const manifest = await page.$$eval(`${tid('report')} dt`, (dts) => dts.find((d) => d.textContent === 'Manifest').nextElementSibling.textContent);
-    assert.match(manifest, /none: a docker-archive stores no manifest/);
+    assert.match(await fact('Digest'), /^none: docker knows an image loaded from a docker-archive by its image ID$/);
+    assert.match(await fact('Image ID'), /^sha256:[0-9a-f]{64}$/);
     // an oci-archive has one
     await page.selectOption(tid('dest-layout'), 'oci-archive');
     await page.click(tid('convert'));
     await page.waitForFunction(() => /\.oci-archive\.tar /.test(document.getElementById('download').textContent));
-    const digest = await page.$$eval(`${tid('report')} dt`, (dts) => dts.find((d) => d.textContent === 'Manifest').nextElementSibling.textContent);
-    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    assert.match(await fact('Digest'), /^sha256:[0-9a-f]{64}$/);
   } finally {
     await context.close();
   }

@@ -1,12 +1,16 @@
-// The page: a drop zone and pickers, what the source holds, options,
-// Convert with progress, download. All work is done by retar.js's Worker.
+// The page: a drop zone and pickers, what the source holds and who loads
+// it, options, Convert with progress, what the result holds and who loads
+// it now, download. All work is done by retar.js's Worker; what the core
+// says for the command line is said in the page's words (words.js).
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
+  const words = window.pageWords;
   const el = {
     drop: $('drop-zone'), file: $('file-input'), folder: $('folder-input'), status: $('status'),
     inspect: $('inspect'), facts: $('facts'), warnings: $('warnings'), images: $('images').tBodies[0],
-    layers: $('layers').tBodies[0], layersH: $('layers-h'),
+    layers: $('layers').tBodies[0], layersH: $('layers-h'), holds: $('holds'), loads: $('loads'),
+    resultLoads: $('result-loads'), resultDigests: $('result-digests'),
     options: $('options'), form: $('convert-form'), dest: $('dest-layout'), pick: $('pick'), name: $('name'),
     tags: $('tags'), format: $('format'), compress: $('compress'), platform: $('platform'),
     convert: $('convert'), cancel: $('cancel'), progress: $('progress'), progressText: $('progress-text'),
@@ -19,6 +23,8 @@
   let source = null;      // what the user dropped or picked (retar input)
   let handle = null;      // retar.open(source): the archive stays open, each blob hashed once
   let info = null;        // its inspection
+  let sourceImages = [];  // the source's images, as inspect gives them (to name image @N)
+  let sourceCheck = null; // who loads the source as it is (retar check)
   let prefill = { name: '', tags: '' }; // what the name fields were filled with from the source
   let busy = null;        // AbortController of the running call
   let ready = false;
@@ -52,25 +58,66 @@
       dl.append(node('dt', { text: k }), node('dd', null, v));
     }
   }
-  function setWarnings(ul, list) {
-    ul.replaceChildren(...(list || []).map((w) => node('li', { text: w })));
+  function setWarnings(ul, list, ctx) {
+    ul.replaceChildren(...(list || []).map((w) => node('li', null, ...said(w, ctx))));
   }
   function status(msg, ok) {
     el.status.textContent = msg;
     el.status.classList.toggle('ok', !!ok);
   }
   // showError says what went wrong in the user's words (the summary the
-  // core gives), with the CLI's line behind a "details" toggle.
+  // core gives), with the CLI's line behind a "details" toggle, both in the
+  // page's terms. A refusal of one option (err.field) is shown at the
+  // field that sets it instead, and focuses it.
   function showError(err) {
-    if (!err) { el.error.hidden = true; el.errorSummary.textContent = ''; el.errorDetail.textContent = ''; return; }
-    const msg = (err && err.message) || String(err);
-    const summary = (err && err.summary) || msg;
+    clearFieldErrors();
+    if (!err) { el.error.hidden = true; el.errorSummary.textContent = ''; el.errorDetail.textContent = ''; return false; }
+    const ctx = { images: sourceImages };
+    const msg = words.text((err && err.message) || String(err), ctx);
+    const summary = words.text((err && err.summary) || (err && err.message) || String(err), ctx);
+    if (showFieldError(err.field, summary)) { el.error.hidden = true; return true; }
     el.errorSummary.textContent = summary;
     el.errorDetail.textContent = msg;
     el.errorDetails.open = false;
     el.errorDetails.hidden = summary === msg;
     el.error.hidden = false;
+    return false;
   }
+  // The page's field for each option of the JS API an error can be about.
+  const fields = { name: 'name', tags: 'tags', platforms: 'platform', platform: 'platform', pick: 'pick', format: 'format', compress: 'compress' };
+  const fieldLabels = { name: 'Name', tags: 'Extra names', platform: 'Platform', pick: 'Image', format: 'Manifest format', compress: 'Layer compression' };
+  function showFieldError(option, text) {
+    const id = fields[option];
+    const control = id && $(id);
+    const slot = id && $(id + '-error');
+    if (!control || !slot || control.hidden || el.options.hidden) return false;
+    slot.textContent = text;
+    slot.hidden = false;
+    control.setAttribute('aria-invalid', 'true');
+    control.focus();
+    status(`Not converted: see ${fieldLabels[id]}.`);
+    return true;
+  }
+  function clearFieldErrors() {
+    for (const id of Object.keys(fieldLabels)) {
+      const slot = $(id + '-error');
+      if (slot) { slot.hidden = true; slot.textContent = ''; }
+      $(id).removeAttribute('aria-invalid');
+    }
+  }
+  // fieldLink is a link to one of the page's fields, from a sentence.
+  function fieldLink(id, text) {
+    const a = node('a', { href: '#' + id, class: 'field-link', text });
+    a.addEventListener('click', (ev) => { ev.preventDefault(); const f = $(id); f.focus(); if (f.select) f.select(); });
+    return a;
+  }
+  // said puts a message of the core in the page's words, its fields linked.
+  function said(message, ctx) {
+    return words.parts(message, { images: sourceImages, short: true, ...ctx })
+      .map((p) => (typeof p === 'string' ? p : fieldLink(p.field, p.text)));
+  }
+  // fmtSecs: "0.4 s", and "under 0.1 s" rather than "0.0 s".
+  function fmtSecs(secs) { return secs < 0.05 ? 'under 0.1 s' : `${secs.toFixed(1)} s`; }
   // The task box (a progress bar, its text and Cancel) shows what runs:
   // reading a source (under the drop zone) or converting (under Convert).
   function showTask(where, text) {
@@ -111,6 +158,8 @@
   }
   function clearResult() {
     $('result-loaders-box').hidden = true;
+    el.resultLoads.hidden = true;
+    $('result-details').open = false;
     result = null;
     if (objectURL) { URL.revokeObjectURL(objectURL); objectURL = null; }
     el.result.hidden = true;
@@ -260,7 +309,11 @@
     if (handle) handle.close();
     handle = null;
     info = null;
+    sourceImages = [];
+    sourceCheck = null;
     el.inspect.hidden = true;
+    el.loads.hidden = true;
+    $('inspect-details').open = false;
     el.options.hidden = true;
     // a new source starts with its own names, never the last one's
     prefill = { name: '', tags: '' };
@@ -285,12 +338,15 @@
     el.progress.removeAttribute('value');
     try {
       const got = await handle.inspect({ pick: pick || '', signal: ac.signal, onProgress: (p) => setProgress(p, prefix) });
-      if (!pick) fillOptions(got);
+      if (!pick) { sourceImages = got.Images; fillOptions(got); }
       fillNames(got, pick, !pick);
       info = got;
       render(got);
       hideTask();
-      if (!pick) await showLoaders(() => handle.check(), $('loaders-box'), $('loaders').tBodies[0]);
+      if (!pick) {
+        sourceCheck = await showLoaders(() => handle.check(), $('loaders-box'), $('loaders').tBodies[0], 'below');
+        showLoadsBefore(sourceCheck);
+      }
     } catch (err) {
       hideTask();
       if (err.name !== 'AbortError') {
@@ -317,23 +373,24 @@
 
   // ---- what it holds ----
   function render(info) {
+    el.holds.replaceChildren(...holds(info));
     setFacts(el.facts, [
       ['Layout', info.Layout],
       ['Name', info.Name || '(none)'],
-      ['Digest', mono(info.Digest)],
+      ['Digest', info.Digest ? mono(info.Digest) : ''],
       ['Platform', [info.Os, info.Architecture, info.Variant].filter(Boolean).join('/')],
       ['Created', info.Created],
     ]);
-    setWarnings(el.warnings, info.Warnings);
+    setWarnings(el.warnings, info.Warnings, { where: 'below' });
     el.images.replaceChildren(...info.Images.map((im, i) => node('tr', null,
-      node('td', { text: '@' + i }),
-      node('td', null, im.Names.length ? im.Names.join('\n') : node('em', { text: 'no name' })),
-      node('td', { text: im.Platforms.join(', ') }),
-      node('td', { class: 'num', title: im.Size != null ? `${im.Size} bytes` : '', text: im.Size != null ? fmtBytes(im.Size) : '' }),
-      node('td', null, im.Digest ? mono(short(im.Digest), im.Digest) : node('em', { text: 'none (docker manifest.json)' })),
-      node('td', null, im.MediaType ? mono(im.MediaType) : ''))));
-    const pickIdx = el.pick.value ? el.pick.value.slice(1) : '0';
-    el.layersH.textContent = info.Images.length > 1 ? `Layers of image @${pickIdx}` : 'Layers';
+      node('td', { 'data-label': 'Image', text: String(i + 1) }),
+      node('td', { 'data-label': 'Names' }, im.Names.length ? im.Names.join('\n') : node('em', { text: 'no name' })),
+      node('td', { 'data-label': 'Platforms', text: im.Platforms.join(', ') }),
+      node('td', { 'data-label': 'Size', class: 'num', title: im.Size != null ? `${im.Size} bytes` : '', text: im.Size != null ? fmtBytes(im.Size) : '' }),
+      node('td', { 'data-label': 'Digest' }, im.Digest ? mono(short(im.Digest), im.Digest) : node('em', { text: 'none: docker-archives have none' })),
+      node('td', { 'data-label': 'Media type' }, im.MediaType ? mono(im.MediaType) : ''))));
+    const pickIdx = el.pick.value ? Number(el.pick.value.slice(1)) : 0;
+    el.layersH.textContent = info.Images.length > 1 ? `Layers of ${words.imageLabel(pickIdx, sourceImages)}` : 'Layers';
     let total = 0;
     el.layers.replaceChildren(...info.LayersData.map((l, i) => {
       total += l.Size;
@@ -348,53 +405,83 @@
     el.options.hidden = false;
   }
 
-  // showLoaders fills a "who loads it" table from retar check's verdicts;
-  // loading them is optional: an older retar.wasm has no check.
-  async function showLoaders(getReport, box, tbody) {
-    box.hidden = true;
-    let rep;
-    try { rep = await getReport(); } catch (err) { console.warn('retar check:', err.message); return; }
-    tbody.replaceChildren(...rep.consumers.map((v) => node('tr', { class: v.loads ? 'loads' : 'fails' },
-      node('th', { scope: 'row', text: v.title }),
-      node('td', { class: 'verdict', text: v.loads ? '✓ yes' : '✗ no' }),
-      node('td', null, v.names && v.names.length ? v.names.join('\n') : '—'),
-      node('td', null, v.problems && v.problems.length ? node('ul', null, ...v.problems.map((p) => node('li', null, ...pageAdvice(p)))) : ''))));
-    box.hidden = false;
+  // holds says in a line what the source is: its layout, its images and
+  // their names, platforms and size (the digests are in the details).
+  function holds(info) {
+    const n = info.Images.length;
+    const names = [...new Set(info.Images.flatMap((im) => im.Names))];
+    const plats = [...new Set(info.Images.flatMap((im) => im.Platforms))];
+    const size = info.Images.reduce((t, im) => t + (im.Size || 0), 0);
+    const named = names.length === 0 ? (n === 1 ? 'with no name' : 'with no names')
+      : `named ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`;
+    return [node('strong', { text: info.Layout }), `: ${n === 1 ? 'one image' : `${n} images`} ${named}`,
+      plats.length ? `, for ${plats.join(', ')}` : '', size ? `, ${fmtBytes(size)}.` : '.'];
   }
 
-  // pageAdvice rewrites the CLI's advice in check's notes ("give one with
-  // retar convert -t NAME") into what to do on this page, with a link to
-  // the Name field.
-  const advice = [
-    [/give a full name with retar convert -t NAME/g, 'type a full name in the Name field (step 3)'],
-    [/give one with retar convert -t NAME/g, 'type one in the Name field (step 3)'],
-    [/retar convert -t NAME/g, 'the Name field (step 3)'],
-    [/decompress it, or retar convert it/g, 'convert it in step 3 (the result is a plain tar)'],
-    [/retar convert it to (an? [\w-]+)/g, 'convert it to $1 in step 3'],
-    [/retar convert to (an? [\w-]+)/g, 'converting to $1 (step 3)'],
-    [/retar convert (rebuilds|leaves|writes|re-encodes)/g, 'converting it (step 3) $1'],
-    [/retar convert it/g, 'convert it in step 3'],
-    [/retar convert/g, 'converting it (step 3)'],
-  ];
-  function pageAdvice(text) {
-    for (const [re, to] of advice) text = text.replace(re, to);
-    const parts = text.split('the Name field');
-    const out = [parts[0]];
-    for (let i = 1; i < parts.length; i++) {
-      const a = node('a', { href: '#name', class: 'field-link', text: 'the Name field' });
-      a.addEventListener('click', (ev) => { ev.preventDefault(); el.name.focus(); el.name.select(); });
-      out.push(a, parts[i]);
-    }
-    return out;
+  // A loader's title, short enough for a list ("containerd 2.0", not
+  // "containerd 2.0: ctr images import").
+  const loaderName = (v) => v.title.replace(/: ctr images import$/, '').replace(/ \(agent\/images\)$/, '')
+    .replace(/, (kept on upgraded hosts|the default)\)$/, ')');
+  const listOf = (vs) => vs.map(loaderName).join(', ');
+
+  // showLoadsBefore: who loads the source as it is, in a line; the table
+  // is in the details.
+  function showLoadsBefore(rep) {
+    if (!rep) return;
+    const all = rep.consumers;
+    const yes = all.filter((v) => v.loads);
+    const no = all.filter((v) => !v.loads);
+    el.loads.replaceChildren(
+      node('strong', { text: no.length ? `Loads as it is in ${yes.length} of ${all.length} loaders.` : `Loads as it is in all ${all.length} loaders.` }),
+      no.length ? ` Not in ${listOf(no)}: the details say why.` : '');
+    el.loads.hidden = false;
+  }
+
+  // showLoadsAfter: who loads the result, against the source: "loads in 8
+  // of 15 → 15 of 15", and which loaders that changes.
+  function showLoadsAfter(before, after) {
+    if (!after) return;
+    const all = after.consumers;
+    const was = new Set(before ? before.consumers.filter((v) => v.loads).map((v) => v.consumer) : []);
+    const now = all.filter((v) => v.loads);
+    const gained = now.filter((v) => !was.has(v.consumer));
+    const lost = all.filter((v) => !v.loads && was.has(v.consumer));
+    const still = all.filter((v) => !v.loads && !was.has(v.consumer));
+    const kids = [node('strong', { text: before
+      ? `Loads in ${was.size} of ${before.consumers.length} → ${now.length} of ${all.length} loaders.`
+      : `Loads in ${now.length} of ${all.length} loaders.` })];
+    if (before && gained.length) kids.push(node('span', { class: 'gained', text: ` Now also in ${listOf(gained)}.` }));
+    if (lost.length) kids.push(node('span', { class: 'lost', text: ` No longer in ${listOf(lost)}.` }));
+    if (still.length) kids.push(` Not in ${listOf(still)}: the details say why.`);
+    el.resultLoads.replaceChildren(...kids);
+    el.resultLoads.hidden = false;
+  }
+
+  // showLoaders fills a "who loads it" table from retar check's verdicts,
+  // their notes in the page's words (where: the form is 'below' or
+  // 'above'), and returns the report; loading them is optional: an older
+  // retar.wasm has no check.
+  async function showLoaders(getReport, box, tbody, where) {
+    box.hidden = true;
+    let rep;
+    try { rep = await getReport(); } catch (err) { console.warn('retar check:', err.message); return null; }
+    tbody.replaceChildren(...rep.consumers.map((v) => node('tr', { class: v.loads ? 'loads' : 'fails' },
+      node('th', { scope: 'row', text: v.title }),
+      node('td', { class: 'verdict', 'data-label': 'Loads it', text: v.loads ? '✓ yes' : '✗ no' }),
+      node('td', { 'data-label': 'Registers' }, v.names && v.names.length ? v.names.join('\n') : '—'),
+      node('td', { 'data-label': 'Notes' }, v.problems && v.problems.length
+        ? node('ul', null, ...v.problems.map((p) => node('li', null, ...said(p, { where })))) : ''))));
+    box.hidden = false;
+    return rep;
   }
 
   function fillOptions(info) {
     el.pick.replaceChildren();
     const many = info.Images.length > 1;
-    el.pick.hidden = $('pick-label').hidden = $('pick-help').hidden = !many;
+    el.pick.hidden = $('pick-control').hidden = $('pick-label').hidden = $('pick-help').hidden = !many;
     if (many) {
       el.pick.append(node('option', { value: '', text: `all ${info.Images.length} images` }));
-      info.Images.forEach((im, i) => el.pick.append(node('option', { value: '@' + i, text: `@${i} ${im.Names[0] || '(no name)'}` })));
+      info.Images.forEach((im, i) => el.pick.append(node('option', { value: '@' + i, text: `${i + 1}: ${im.Names[0] || 'no name'}` })));
     }
     const plats = [...new Set(info.Images.flatMap((im) => im.Platforms).filter((p) => !p.endsWith('(absent)')))];
     el.platform.replaceChildren(node('option', { value: '', text: plats.length > 1 ? 'default (linux/amd64, or the only one)' : (plats[0] || 'default') }));
@@ -403,6 +490,14 @@
       el.platform.append(node('option', { value: '*', text: 'all platforms (oci, oci-archive)' }));
     }
     el.platform.disabled = plats.length <= 1;
+  }
+
+  // A field's error goes once it is changed.
+  for (const id of Object.keys(fieldLabels)) {
+    $(id).addEventListener('input', () => {
+      const slot = $(id + '-error');
+      if (slot && !slot.hidden) { slot.hidden = true; slot.textContent = ''; $(id).removeAttribute('aria-invalid'); }
+    });
   }
 
   el.pick.addEventListener('change', () => {
@@ -415,6 +510,7 @@
     if (busy || !handle || !ready) return;
     showError(null);
     clearResult();
+    hideTask();
     const to = el.dest.value;
     // The name fields as the source filled them keep its names as they
     // are; edited, they say all the names the image gets.
@@ -437,23 +533,35 @@
     try {
       const r = await handle.convert({ ...opts, signal: ac.signal, onProgress: (p) => setProgress(p) });
       const secs = (performance.now() - t0) / 1000;
-      showResult({ ...r, to }, secs);
+      showResult({ ...r, to });
       el.progress.max = 1; el.progress.value = 1;
-      el.progressText.textContent = `Done in ${secs.toFixed(1)} s: ${fmtBytes(r.blob.size)}.`;
+      el.progressText.textContent = `Done in ${fmtSecs(secs)}: ${fmtBytes(r.blob.size)}.`;
       status(`Converted to ${to}: ${r.name}.`, true);
       el.download.focus();
-      await showLoaders(() => retar.check({ file: r.blob, name: r.name }), $('result-loaders-box'), $('result-loaders').tBodies[0]);
+      const after = await showLoaders(async () => retar.check(await checkable({ ...r, to })), $('result-loaders-box'), $('result-loaders').tBodies[0], 'above');
+      showLoadsAfter(sourceCheck, after);
     } catch (err) {
       hideTask();
       if (err.name === 'AbortError') status('Cancelled.');
-      else { status('The conversion failed.'); showError(err); }
+      else if (!showError(err)) status('The conversion failed.');
     } finally {
       setBusy(null);
     }
   });
   el.cancel.addEventListener('click', () => { if (busy) busy.abort(); });
 
-  function showResult(r, secs) {
+  // checkable is what retar check reads of a result: the archive, or for
+  // a dir: layout (which comes as a tar of the folder) the folder's files.
+  async function checkable(r) {
+    if (r.to !== 'dir') return { file: r.blob, name: r.name };
+    const files = (await retar.readTar(r.blob)).filter((e) => e.type === 'file')
+      .map((e) => ({ path: e.path, file: r.blob.slice(e.offset, e.offset + e.size) }));
+    return { files, name: r.name.replace(/\.tar$/, '') };
+  }
+
+  // showResult: the download, the result's names and notices up front;
+  // its digests in the details.
+  function showResult(r) {
     result = r;
     objectURL = URL.createObjectURL(r.blob);
     el.download.href = objectURL;
@@ -463,17 +571,25 @@
     el.saveFolder.hidden = !(folderLayout && typeof window.showDirectoryPicker === 'function');
     const rep = r.report || {};
     const imgs = rep.images || [];
+    const many = imgs.length > 1;
+    const label = (i) => (many ? words.nth(i) : 'the image');
+    const namesOf = (im) => ((im.names && im.names.length) ? im.names.join(', ') : node('em', { text: 'no name' }));
     setFacts(el.resultFacts, [
       ['Layout', rep.layout + (folderLayout ? ' (a tar of the folder)' : '')],
-      ...imgs.flatMap((im, i) => [
-        [imgs.length > 1 ? `Image @${i}` : 'Names', (im.names && im.names.length) ? im.names.join(', ') : '(none)'],
-        ['Manifest', im.digest ? mono(im.digest)
-          : node('span', { class: 'note', text: 'none: a docker-archive stores no manifest (docker load derives one from manifest.json); the Image ID below names the image' })],
-        ['Image ID', mono(im.id || '')],
-      ]),
-      ['Time', `${secs.toFixed(1)} s`],
+      ...imgs.map((im, i) => [many ? `Names of ${label(i)}` : 'Names', namesOf(im)]),
     ]);
-    setWarnings(el.resultWarnings, rep.warnings);
+    setFacts(el.resultDigests, imgs.flatMap((im, i) => {
+      const of = many ? ` of ${label(i)}` : '';
+      const index = /image\.index|manifest\.list/.test(im.mediaType || '');
+      return [
+        [`Digest${of}`, im.digest ? mono(im.digest)
+          : node('span', { class: 'note', text: 'none: docker knows an image loaded from a docker-archive by its image ID' })],
+        [`Image ID${of}`, im.id ? mono(im.id)
+          : (index ? node('span', { class: 'note', text: 'one per platform: this image is an index of several' }) : '')],
+        [`Media type${of}`, im.mediaType ? mono(im.mediaType) : ''],
+      ];
+    }));
+    setWarnings(el.resultWarnings, rep.warnings, { where: 'above' });
     el.result.hidden = false;
   }
 

@@ -94,6 +94,7 @@
               const err = new Error(m.message);
               if (m.summary) err.summary = m.summary;
               if (m.kind) err.kind = m.kind;
+              if (m.field) err.field = m.field;
               p.reject(err);
             }
           }

@@ -4,7 +4,7 @@
 //   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'close'|'stats', input, opts}
 //                  input: {file, name} or {files, name}, or {handle} from open
 //   worker → page  {id, type: 'progress', progress: {phase, bytes, totalBytes, blobs, totalBlobs}}
-//                  {id, type: 'result', value} | {id, type: 'error', message, summary, kind}
+//                  {id, type: 'result', value} | {id, type: 'error', message, summary, kind, field}
 // Files and Blobs cross postMessage by reference (structured clone of a Blob
 // copies no bytes), and so does the Blob of parts a conversion returns.
 //
@@ -194,6 +194,6 @@ async function run(id, op, input, opts) {
     const value = await g[op](ref, o);
     self.postMessage({ id, type: 'result', value });
   } catch (err) {
-    self.postMessage({ id, type: 'error', message: String(err && err.message || err), summary: err && err.summary, kind: err && err.kind });
+    self.postMessage({ id, type: 'error', message: String(err && err.message || err), summary: err && err.summary, kind: err && err.kind, field: err && err.field });
   }
 }
