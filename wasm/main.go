@@ -334,7 +334,11 @@ func optionsOf(opts js.Value) (convert.Options, error) {
 		return o, err
 	}
 	if o.To == "" {
-		return o, fmt.Errorf("to: want one of docker-archive, oci-archive, oci or dir")
+		var names []string
+		for _, l := range convert.Layouts() {
+			names = append(names, string(l))
+		}
+		return o, fmt.Errorf("to: want one of %s", strings.Join(names, ", "))
 	}
 	o.Pick, o.Host = str(opts, "pick"), host(opts)
 	if err := o.Validate(); err != nil {
