@@ -72,7 +72,7 @@ func forPlatforms(s *adjusting) error {
 			return err
 		}
 		s.note(host, "the host's platform (%s) taken from the index, so a plain import needs no --all-platforms", convert.PlatformString(&o.Host))
-	case len(all) > 0 && (o.To == convert.DockerArchive || o.To == convert.Dir):
+	case len(all) > 0 && s.preview().OneManifest():
 		if err := o.Set("all-platforms", "true"); err != nil {
 			return err
 		}

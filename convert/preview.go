@@ -44,6 +44,15 @@ func (p Preview) Zstd() Compression {
 	return Zstd
 }
 
+// OneImage reports whether the destination holds a single image (a dir:
+// layout), so a source of several needs one picked.
+func (p Preview) OneImage() bool { return p.hold.oneImage }
+
+// OneManifest reports whether the destination takes one manifest per
+// image, narrowing an index to one platform unless --all-platforms keeps
+// every one.
+func (p Preview) OneManifest() bool { return p.hold.oneManifest }
+
 // outputNames are an image's names in the output: own (its names, or what
 // the stages picked so far), less all of them when the destination names it
 // (DST:NAME), plus the names given; ctx are the image's source names, which

@@ -385,10 +385,10 @@ func optionAtFault(err error, a *convert.Archive, o convert.Options, name string
 		return &fieldError{Field: "platforms", Err: err, Summary: fmt.Sprintf("%s has no image for %s: pick a platform it has in Platform.", name, want)}
 	case errors.Is(err, convert.ErrNoSuchImage) || errors.Is(err, convert.ErrAmbiguous):
 		return &fieldError{Field: "pick", Err: err, Summary: fmt.Sprintf("%s has no such image: pick one of its images in Image.", name)}
-	case errors.Is(err, convert.ErrUsage) && o.Pick == "" && len(a.Images) > 1 && (o.To == convert.Dir || len(o.Names)+len(o.Tags) > 0):
+	case errors.Is(err, convert.ErrUsage) && o.Pick == "" && len(a.Images) > 1 && (convert.NewPreview(o, a.Layout).OneImage() || len(o.Names)+len(o.Tags) > 0):
 		why := "a name given in Name or Extra names is for one image"
-		if o.To == convert.Dir {
-			why = "a dir layout holds one image"
+		if convert.NewPreview(o, a.Layout).OneImage() {
+			why = "a " + string(o.To) + " layout holds one image"
 		}
 		return &fieldError{Field: "pick", Err: err, Summary: fmt.Sprintf("%s holds %d images, and %s: pick one in Image.", name, len(a.Images), why)}
 	}
