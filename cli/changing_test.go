@@ -1,11 +1,9 @@
 package cli_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -65,7 +63,7 @@ func TestSourceRewrittenWhileConverted(t *testing.T) {
 				if _, err := os.Stat(dst); err == nil {
 					t.Errorf("round %d: failed, yet %s was written", round, dst)
 				}
-			} else if readsWhole(stdout.Bytes()) {
+			} else if imagetest.WholeTar(stdout.Bytes()) {
 				t.Errorf("round %d: failed (%s), yet standard output reads as a whole archive", round, strings.TrimSpace(stderr.String()))
 			}
 		}
@@ -133,25 +131,4 @@ func rewriteInPlace(t *testing.T, p string, after time.Duration) (stop func()) {
 		}
 	}()
 	return func() { cancel(); wg.Wait() }
-}
-
-// readsWhole says whether a tar reader reads b, something written, to its
-// end without an error.
-func readsWhole(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	tr := tar.NewReader(bytes.NewReader(b))
-	for {
-		_, err := tr.Next()
-		if err == io.EOF {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-		if _, err := io.Copy(io.Discard, tr); err != nil {
-			return false
-		}
-	}
 }

@@ -159,7 +159,7 @@ func (s *source) adopt(tmp *os.File, kind string) {
 // spill reads a stream into a temporary file once: decompressed if it is
 // compressed, refused at once if it is neither an archive nor compressed.
 func (s *source) spill(ctx context.Context, r io.Reader, lim convert.Limits) error {
-	br := bufio.NewReaderSize(ctxReader{ctx, r}, 1<<20)
+	br := bufio.NewReaderSize(r, 1<<20) // Expand stops at ctx
 	head, err := br.Peek(512)
 	if len(head) == 0 {
 		if err == nil || err == io.EOF {

@@ -122,16 +122,3 @@ func withSignals(stderr io.Writer) (ctx context.Context, stop func(), signaled f
 	}
 	return ctx, stop, signaled
 }
-
-// ctxReader stops a long read (a decompression into TMPDIR) when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

@@ -1,7 +1,6 @@
 package convert_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -120,7 +119,7 @@ func TestSourceChangingWhileConverted(t *testing.T) {
 						switch {
 						case err == nil && !bytes.Equal(got, clean):
 							t.Errorf("%s: exit 0 with an output that is not the source's", name)
-						case err != nil && stream && wholeTar(got):
+						case err != nil && stream && imagetest.WholeTar(got):
 							t.Errorf("%s: %v, yet the stream reads as a whole archive", name, err)
 						case err != nil && src.reads < from:
 							t.Errorf("%s: %v, though nothing changed", name, err)
@@ -184,25 +183,4 @@ func writeChanging(src *changingSource, to convert.Layout, sink convert.Sink) ([
 		return m.buf, nil
 	}
 	return nil, nil
-}
-
-// wholeTar says whether a tar reader reads b, something written, to its end
-// without an error.
-func wholeTar(b []byte) bool {
-	if len(b) == 0 {
-		return false // nothing written: no archive at all
-	}
-	tr := tar.NewReader(bytes.NewReader(b))
-	for {
-		_, err := tr.Next()
-		if err == io.EOF {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-		if _, err := io.Copy(io.Discard, tr); err != nil {
-			return false
-		}
-	}
 }

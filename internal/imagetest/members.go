@@ -119,6 +119,27 @@ func (ms Members) WriteDir(t testing.TB, dir string) {
 	}
 }
 
+// WholeTar says whether a tar reader reads data, something written, to its
+// end without an error: what a loader would take for a whole archive.
+func WholeTar(data []byte) bool {
+	if len(data) == 0 {
+		return false // nothing written: no archive at all
+	}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return false
+		}
+	}
+}
+
 // ReadTar reads a tar into members, each with its whole header, so that
 // writing them again gives the same entries.
 func ReadTar(t testing.TB, data []byte) Members {
