@@ -48,7 +48,7 @@ once to a temporary file in TMPDIR; DST - writes it to standard output.
 const convertExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
   retar convert image.tar dir:./image
   retar convert -t app:1 -t app:latest skopeo.tar docker-archive:named.tar
-  retar convert multi.tar:@1 oci:./layout
+  retar convert multi.tar:@1 oci:./layout:app:1
   retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
   retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar`

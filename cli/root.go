@@ -32,8 +32,8 @@ every digest it can.
 
 SRC and DST are TRANSPORT:PATH[:REF] as skopeo spells them:
   docker-archive:PATH[:REF|:@N]  oci-archive:PATH[:REF]  oci:PATH[:REF]  dir:PATH
-A SRC may also be a bare path; its layout is detected from its content
-(compressed archives too: gzip, zstd, bzip2, xz).
+A SRC may also be a bare path, PATH[:REF|:@N]; its layout is detected from
+its content (compressed archives too: gzip, zstd, bzip2, xz).
 `
 
 const rootExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
