@@ -56,6 +56,7 @@ const convertExample = `  retar convert docker-archive:image.tar oci-archive:fix
 func (e *env) convertCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "convert [flags] SRC [SRC...] DST",
+		SuggestFor:        []string{"copy", "cp"},
 		Short:             "Convert images between layouts, or bundle several into one archive",
 		Long:              convertHelp,
 		Example:           convertExample,
@@ -125,7 +126,11 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 // convertRefs reads convert's SRC... DST arguments.
 func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	if len(pos) < 2 {
-		return nil, dst, usagef("convert takes SRC [SRC...] DST, got %d arguments (retar convert --help)", len(pos))
+		got := fmt.Sprintf("%d arguments", len(pos))
+		if len(pos) == 1 {
+			got = "1 argument"
+		}
+		return nil, dst, usagef("convert takes SRC [SRC...] DST, got %s (retar convert --help)", got)
 	}
 	stdin := 0
 	for _, a := range pos[:len(pos)-1] {
@@ -144,6 +149,9 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 		return nil, dst, err
 	}
 	if dst.Layout == "" {
+		if msg := foreignDest(dst.String()); msg != "" {
+			return nil, dst, usagef("%s", msg)
+		}
 		if t := unknownTransport(dst.Path, runtime.GOOS == "windows"); t != "" {
 			return nil, dst, usagef("DST %q: unknown transport %q (%s; a bare path is an %s)", dst.Path, t, layoutList(), convert.DefaultDestination)
 		}
@@ -189,12 +197,12 @@ func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limi
 	for _, src := range srcs {
 		s, err := openSource(ctx, src, e.stdin, lim)
 		if err != nil {
-			return nil, opened, err
+			return nil, opened, explainOpen(inputName(src), err)
 		}
 		opened = append(opened, s)
 		a, err := convert.Open(s.in)
 		if err != nil {
-			return nil, opened, err
+			return nil, opened, explainOpen(inputName(src), err)
 		}
 		e.notices(a.Warnings)
 		sources = append(sources, convert.Source{Archive: a, Pick: src.Pick})
