@@ -43,7 +43,7 @@ v2s2 or OCI; their signatures are dropped, with a notice.
 SRC - reads the archive (compressed or not) from standard input, written
 once to a temporary file in TMPDIR; DST - writes it to standard output.
 
-` + destPolicy
+` + destCompressRule + "\n" + destPolicy
 
 const convertExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
   retar convert image.tar dir:./image
@@ -51,6 +51,7 @@ const convertExample = `  retar convert docker-archive:image.tar oci-archive:fix
   retar convert multi.tar:@1 oci:./layout:app:1
   retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
+  retar convert image.tar image.tar.gz
   retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar`
 
 func (e *env) convertCommand() *cobra.Command {
@@ -161,6 +162,9 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	}
 	if strings.HasPrefix(dst.Pick, "@") {
 		return nil, dst, usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
+	}
+	if _, err := destCompression(dst); err != nil {
+		return nil, dst, err
 	}
 	return srcs, dst, nil
 }

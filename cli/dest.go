@@ -47,6 +47,9 @@ type output struct {
 	closeF bool      // file is ours to close
 	old    fs.FileInfo
 	unlock func()
+	// compress is how the archive is compressed as it is written, as
+	// DST's name says: "gzip", "zstd", or "" for none.
+	compress string
 }
 
 // prepareOutput checks dst against the policy before anything is read, and
@@ -54,6 +57,10 @@ type output struct {
 // that are directories.
 func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer) (*output, error) {
 	o := &output{path: dst.Path, layout: dst.Layout, unlock: func() {}}
+	var err error
+	if o.compress, err = destCompression(dst); err != nil {
+		return nil, err
+	}
 	if dst.Path == "-" {
 		return o, o.toStdout(dst, stdout)
 	}
