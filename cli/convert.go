@@ -150,6 +150,10 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 		return nil, dst, err
 	}
 	if dst.Layout == "" {
+		// A bare DST is a path whole: it names a file to write, which
+		// exists or not, so whether a colon ends it cannot be told by
+		// looking (oci-archive:PATH:NAME names it).
+		dst = imageRef{Path: pos[len(pos)-1]}
 		if msg := foreignDest(dst.String()); msg != "" {
 			return nil, dst, usagef("%s", msg)
 		}

@@ -114,3 +114,15 @@ func TestBareRefPicks(t *testing.T) {
 		assert.Equal(t, in, got.String(), in)
 	}
 }
+
+// A bare DST is its path whole, whether a file of its part before a colon
+// exists or not: what it writes must not depend on what is there.
+func TestBareDestinationTakesNoPick(t *testing.T) {
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.WriteFile("out.tar", nil, 0o644))
+	require.NoError(t, os.WriteFile("multi.tar", nil, 0o644))
+	srcs, dst, err := convertRefs([]string{"multi.tar:@1", "out.tar:app:1"})
+	require.NoError(t, err)
+	assert.Equal(t, []imageRef{{Path: "multi.tar", Pick: "@1"}}, srcs)
+	assert.Equal(t, imageRef{Layout: convert.DefaultDestination, Path: "out.tar:app:1"}, dst)
+}
