@@ -88,7 +88,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(err)))
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(err)))
+		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(cutShort(err))))
 		return exitFail
 	}
 }

@@ -77,15 +77,22 @@ func missingSource(r imageRef, err error) error {
 	return fmt.Errorf("%s: no such file or directory", r.Path)
 }
 
-// explainOpen says an input that is no image archive, or one cut short, in
-// the user's terms, naming it and what to do.
+// cutShort adds the next step to an error that says an input is truncated
+// (an archive, or a blob of a layout directory), wherever it was found.
+func cutShort(err error) error {
+	if errors.Is(err, tarfs.ErrTruncated) || strings.Contains(err.Error(), "truncated") {
+		return fmt.Errorf("%w; it was cut short: get it again, or check the disk it came from", err)
+	}
+	return err
+}
+
+// explainOpen says an input that is no image archive in the user's terms,
+// naming it and what it should be.
 func explainOpen(name string, err error) error {
 	if err == nil {
 		return nil
 	}
 	switch {
-	case errors.Is(err, tarfs.ErrTruncated) || strings.Contains(err.Error(), "truncated"):
-		return fmt.Errorf("%w; it was cut short: get it again, or check the disk it came from", err)
 	case errors.Is(err, convert.ErrNotTar):
 		msg := err.Error()
 		why := "it is not a tar file"
