@@ -128,8 +128,10 @@ func (e *env) command() *cobra.Command {
 			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 				hint = fmt.Sprintf(": did you mean %s?", s[0])
 			}
-			if h, ok := commandHints[strings.ToLower(args[0])]; ok {
+			if h, ok := commandHints[strings.ToLower(args[0])]; ok && hint != "" {
 				hint += " " + h
+			} else if ok {
+				hint = ": " + h
 			}
 			return usagef("unknown command %q%s (retar --help)", args[0], hint)
 		},

@@ -36,6 +36,7 @@ func TestErrorsInUsersTerms(t *testing.T) {
 		{[]string{"inspect", "oci-layout:./x"}, 1, []string{"oci:./x"}},
 		{[]string{"convert", src, "docker-daemon:foo:1"}, 2, []string{"not into daemons", "docker load -i foo.tar"}},
 		{[]string{"copy", src, out}, 2, []string{`unknown command "copy"`, "did you mean convert?", "retar convert is skopeo copy's verb"}},
+		{[]string{"save", src}, 2, []string{`unknown command "save": retar convert rewrites what docker save wrote`}},
 		{[]string{"convert", "--platfrom", "linux/amd64", src, out}, 2, []string{"--platfrom", "did you mean --platform?"}},
 		{[]string{"convert", "--tags", "a:1", src, out}, 2, []string{"did you mean --tag?"}},
 		{[]string{"convert", "--compression", "gzip", src, out}, 2, []string{"did you mean --compress?"}},
