@@ -43,19 +43,21 @@ v2s2 or OCI; their signatures are dropped, with a notice.
 SRC - reads the archive (compressed or not) from standard input, written
 once to a temporary file in TMPDIR; DST - writes it to standard output.
 
-` + destPolicy
+` + destCompressRule + "\n" + destPolicy
 
 const convertExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
   retar convert image.tar dir:./image
   retar convert -t app:1 -t app:latest skopeo.tar docker-archive:named.tar
-  retar convert multi.tar:@1 oci:./layout
+  retar convert multi.tar:@1 oci:./layout:app:1
   retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
+  retar convert image.tar image.tar.gz
   retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar`
 
 func (e *env) convertCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "convert [flags] SRC [SRC...] DST",
+		SuggestFor:        []string{"copy", "cp"},
 		Short:             "Convert images between layouts, or bundle several into one archive",
 		Long:              convertHelp,
 		Example:           convertExample,
@@ -125,7 +127,11 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 // convertRefs reads convert's SRC... DST arguments.
 func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	if len(pos) < 2 {
-		return nil, dst, usagef("convert takes SRC [SRC...] DST, got %d arguments (retar convert --help)", len(pos))
+		got := fmt.Sprintf("%d arguments", len(pos))
+		if len(pos) == 1 {
+			got = "1 argument"
+		}
+		return nil, dst, usagef("convert takes SRC [SRC...] DST, got %s (retar convert --help)", got)
 	}
 	stdin := 0
 	for _, a := range pos[:len(pos)-1] {
@@ -144,6 +150,13 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 		return nil, dst, err
 	}
 	if dst.Layout == "" {
+		// A bare DST is a path whole: it names a file to write, which
+		// exists or not, so whether a colon ends it cannot be told by
+		// looking (oci-archive:PATH:NAME names it).
+		dst = imageRef{Path: pos[len(pos)-1]}
+		if msg := foreignDest(dst.String()); msg != "" {
+			return nil, dst, usagef("%s", msg)
+		}
 		if t := unknownTransport(dst.Path, runtime.GOOS == "windows"); t != "" {
 			return nil, dst, usagef("DST %q: unknown transport %q (%s; a bare path is an %s)", dst.Path, t, layoutList(), convert.DefaultDestination)
 		}
@@ -153,6 +166,9 @@ func convertRefs(pos []string) (srcs []imageRef, dst imageRef, err error) {
 	}
 	if strings.HasPrefix(dst.Pick, "@") {
 		return nil, dst, usagef("DST %s: :@N picks a source image; a destination takes a name", dst)
+	}
+	if _, err := destCompression(dst); err != nil {
+		return nil, dst, err
 	}
 	return srcs, dst, nil
 }
@@ -189,12 +205,12 @@ func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limi
 	for _, src := range srcs {
 		s, err := openSource(ctx, src, e.stdin, lim)
 		if err != nil {
-			return nil, opened, err
+			return nil, opened, explainOpen(inputName(src), err)
 		}
 		opened = append(opened, s)
 		a, err := convert.Open(s.in)
 		if err != nil {
-			return nil, opened, err
+			return nil, opened, explainOpen(inputName(src), err)
 		}
 		e.notices(a.Warnings)
 		sources = append(sources, convert.Source{Archive: a, Pick: src.Pick})

@@ -47,6 +47,9 @@ type output struct {
 	closeF bool      // file is ours to close
 	old    fs.FileInfo
 	unlock func()
+	// compress is how the archive is compressed as it is written, as
+	// DST's name says: "gzip", "zstd", or "" for none.
+	compress string
 }
 
 // prepareOutput checks dst against the policy before anything is read, and
@@ -54,6 +57,10 @@ type output struct {
 // that are directories.
 func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer) (*output, error) {
 	o := &output{path: dst.Path, layout: dst.Layout, unlock: func() {}}
+	var err error
+	if o.compress, err = destCompression(dst); err != nil {
+		return nil, err
+	}
 	if dst.Path == "-" {
 		return o, o.toStdout(dst, stdout)
 	}
@@ -71,7 +78,7 @@ func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer)
 		return nil, err
 	case fi.Mode()&fs.ModeNamedPipe != 0 || fi.Mode()&fs.ModeCharDevice != 0:
 		if !dst.Layout.IsArchive() {
-			return nil, fmt.Errorf("%s is %s; a %s: layout is a directory", dst.Path, modeName(fi.Mode()), dst.Layout)
+			return nil, fmt.Errorf("%s is %s; %s: layout is a directory", dst.Path, modeName(fi.Mode()), an(string(dst.Layout)))
 		}
 		return o, o.openStream(fi)
 	default:
@@ -116,7 +123,7 @@ func (o *output) toStdout(dst imageRef, stdout io.Writer) error {
 				archives = append(archives, string(l)+":-")
 			}
 		}
-		return usagef("DST %s: a %s: layout is a directory and cannot go to standard output; use %s", dst, dst.Layout, strings.Join(archives, " or "))
+		return usagef("DST %s: %s: layout is a directory and cannot go to standard output; use %s", dst, an(string(dst.Layout)), strings.Join(archives, " or "))
 	}
 	if f, ok := stdout.(*os.File); ok {
 		if isTerminal(f) {
@@ -137,12 +144,12 @@ func (o *output) replaces(fi fs.FileInfo, force bool) error {
 		// The link is replaced; its target is not touched.
 	case fi.Mode().IsRegular():
 		if !archive {
-			return fmt.Errorf("%s exists and is a file; a %s: layout is a directory", o.path, o.layout)
+			return fmt.Errorf("%s exists and is a file; %s: layout is a directory", o.path, an(string(o.layout)))
 		}
 		o.old = fi
 	case fi.IsDir():
 		if archive {
-			return fmt.Errorf("%s is a directory; a %s is a file (name a file, or use oci:%s for a layout directory)", o.path, o.layout, o.path)
+			return fmt.Errorf("%s is a directory; %s is a file (name a file, or use oci:%s for a layout directory)", o.path, an(string(o.layout)), o.path)
 		}
 		if err := notPrecious(o.path); err != nil {
 			return err

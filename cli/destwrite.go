@@ -23,6 +23,8 @@ func (o *output) write(ctx context.Context, p *convert.Plan, progress func(int64
 	var sent int64
 	counted := func(n int64) { sent += n; progress(n) }
 	switch {
+	case o.stream != nil && o.compress != "":
+		return o.streamError(writeCompressed(ctx, p, o.compress, o.stream, counted), sent)
 	case o.stream != nil && o.file != nil:
 		return o.streamError(p.WriteTar(&fileSink{ctx: ctx, f: o.file, progress: counted}), sent)
 	case o.stream != nil:
@@ -82,7 +84,12 @@ func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress fun
 			removeTemp(tmp.Name())
 		}
 	}()
-	if err = p.WriteTar(&tempSink{fileSink: fileSink{ctx: ctx, f: tmp, progress: progress}}); err != nil {
+	if o.compress != "" {
+		err = writeCompressed(ctx, p, o.compress, tmp, progress)
+	} else {
+		err = p.WriteTar(&tempSink{fileSink: fileSink{ctx: ctx, f: tmp, progress: progress}})
+	}
+	if err != nil {
 		return err
 	}
 	if err = o.keepMode(tmp.Name(), 0o644); err != nil {

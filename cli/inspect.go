@@ -25,7 +25,7 @@ func (e *env) inspectCommand() *cobra.Command {
 		Long:  inspectHelp,
 		Example: `  retar inspect image.tar
   retar inspect --config oci:./layout:app:1
-  retar inspect --platform linux/arm64 oci-archive:multi.tar`,
+  retar inspect --platform linux/arm64 oci-archive:multiarch.tar`,
 		Args:              arguments(1, "one SRC"),
 		ValidArgsFunction: completeRefs,
 		RunE: func(cmd *cobra.Command, args []string) error {

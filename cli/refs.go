@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"runtime"
 	"strings"
 
@@ -16,6 +17,9 @@ type imageRef struct {
 
 func (r imageRef) String() string {
 	if r.Layout == "" {
+		if r.Pick != "" {
+			return r.Path + ":" + r.Pick
+		}
 		return r.Path
 	}
 	s := string(r.Layout) + ":" + r.Path
@@ -41,7 +45,7 @@ func parseRefFor(s string, windows bool) (imageRef, error) {
 		if s == "" {
 			return imageRef{}, usagef("empty image reference")
 		}
-		return imageRef{Path: s}, nil
+		return bareRef(s, windows), nil
 	}
 	if !layout.TakesName() { // its path is all there is (dir:PATH)
 		if rest == "" {
@@ -61,6 +65,30 @@ func parseRefFor(s string, windows bool) (imageRef, error) {
 		return imageRef{}, usagef("%q: no path", s)
 	}
 	return imageRef{Layout: layout, Path: p, Pick: pick}, nil
+}
+
+// bareRef reads a bare path, which takes :@N and :NAME as a transport's path
+// does. A path may itself hold colons, so the whole string is the path when
+// such a file exists; else it splits at a colon (the last first, so a NAME
+// may hold colons too) whose path part exists. A drive's colon splits
+// nothing.
+func bareRef(s string, windows bool) imageRef {
+	if _, err := os.Stat(s); err == nil {
+		return imageRef{Path: s}
+	}
+	skip := 0
+	if windows && isDrive(s) {
+		skip = 2
+	}
+	for i := len(s) - 1; i > skip; i-- {
+		if s[i] != ':' || i+1 == len(s) {
+			continue
+		}
+		if _, err := os.Stat(s[:i]); err == nil {
+			return imageRef{Path: s[:i], Pick: s[i+1:]}
+		}
+	}
+	return imageRef{Path: s}
 }
 
 // isDrive reports whether p starts with a Windows drive: one letter, a

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +88,41 @@ func FuzzParseRef(f *testing.F) {
 			t.Errorf("parseRef(%q) = %+v, whose String %q parses to %+v, %v", s, r, r.String(), again, err)
 		}
 	})
+}
+
+// A bare path takes :@N and :NAME; a file whose own name holds the colon is
+// the path, as is a string whose path part names nothing.
+func TestBareRefPicks(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, f := range []string{"multi.tar", "odd:name.tar"} {
+		require.NoError(t, os.WriteFile(f, nil, 0o644))
+	}
+	require.NoError(t, os.Mkdir("layout", 0o755))
+	for in, want := range map[string]imageRef{
+		"multi.tar:@1":          {Path: "multi.tar", Pick: "@1"},
+		"multi.tar:app:1":       {Path: "multi.tar", Pick: "app:1"},
+		"layout:quay.io/x/y:1":  {Path: "layout", Pick: "quay.io/x/y:1"},
+		"odd:name.tar":          {Path: "odd:name.tar"},
+		"odd:name.tar:@0":       {Path: "odd:name.tar", Pick: "@0"},
+		"missing.tar:@1":        {Path: "missing.tar:@1"},
+		"multi.tar:":            {Path: "multi.tar:"},
+		"./multi.tar:example:1": {Path: "./multi.tar", Pick: "example:1"},
+	} {
+		got, err := parseRefFor(in, false)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+		assert.Equal(t, in, got.String(), in)
+	}
+}
+
+// A bare DST is its path whole, whether a file of its part before a colon
+// exists or not: what it writes must not depend on what is there.
+func TestBareDestinationTakesNoPick(t *testing.T) {
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.WriteFile("out.tar", nil, 0o644))
+	require.NoError(t, os.WriteFile("multi.tar", nil, 0o644))
+	srcs, dst, err := convertRefs([]string{"multi.tar:@1", "out.tar:app:1"})
+	require.NoError(t, err)
+	assert.Equal(t, []imageRef{{Path: "multi.tar", Pick: "@1"}}, srcs)
+	assert.Equal(t, imageRef{Layout: convert.DefaultDestination, Path: "out.tar:app:1"}, dst)
 }

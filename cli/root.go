@@ -32,8 +32,8 @@ every digest it can.
 
 SRC and DST are TRANSPORT:PATH[:REF] as skopeo spells them:
   docker-archive:PATH[:REF|:@N]  oci-archive:PATH[:REF]  oci:PATH[:REF]  dir:PATH
-A SRC may also be a bare path; its layout is detected from its content
-(compressed archives too: gzip, zstd, bzip2, xz).
+A SRC may also be a bare path, PATH[:REF|:@N]; its layout is detected from
+its content (compressed archives too: gzip, zstd, bzip2, xz).
 `
 
 const rootExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
@@ -85,10 +85,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, convert.ErrUsage):
-		fmt.Fprintf(stderr, "retar: %v\n", oneLine(err))
+		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(err)))
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "retar: %v\n", oneLine(err))
+		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(cutShort(err))))
 		return exitFail
 	}
 }
@@ -128,6 +128,11 @@ func (e *env) command() *cobra.Command {
 			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 				hint = fmt.Sprintf(": did you mean %s?", s[0])
 			}
+			if h, ok := commandHints[strings.ToLower(args[0])]; ok && hint != "" {
+				hint += " " + h
+			} else if ok {
+				hint = ": " + h
+			}
 			return usagef("unknown command %q%s (retar --help)", args[0], hint)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -151,7 +156,7 @@ func (e *env) command() *cobra.Command {
 		if errors.As(err, &iv) {
 			err = fmt.Errorf("--%s %q: %w", iv.GetFlag().Name, iv.GetValue(), errors.Unwrap(err))
 		}
-		return usagef("%s: %v (%s --help)", cmd.Name(), err, name)
+		return usagef("%s: %v%s (%s --help)", cmd.Name(), err, flagHint(cmd, err), name)
 	})
 	pf := root.PersistentFlags()
 	pf.BoolVarP(&e.quiet, "quiet", "q", false, "no progress and no notices")

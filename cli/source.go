@@ -76,7 +76,7 @@ func openSource(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Li
 	}
 	fi, err := os.Stat(r.Path)
 	if err != nil {
-		return nil, err
+		return nil, missingSource(r, err)
 	}
 	switch m := fi.Mode(); {
 	case m.IsDir():
@@ -140,13 +140,21 @@ func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src 
 	}
 	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)
 	if err != nil {
-		return nil, src, nil, err
+		return nil, src, nil, explainOpen(inputName(src), err)
 	}
 	if a, err = convert.Open(s.in); err != nil {
 		s.Close()
-		return nil, src, nil, err
+		return nil, src, nil, explainOpen(inputName(src), err)
 	}
 	return a, src, s.Close, nil
+}
+
+// inputName is how messages name a SRC's file.
+func inputName(r imageRef) string {
+	if r.Path == "-" {
+		return "standard input"
+	}
+	return r.Path
 }
 
 // adopt makes a temporary file the input, removed on Close.

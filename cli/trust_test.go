@@ -282,7 +282,8 @@ func TestSourcesThatAreNotFiles(t *testing.T) {
 		code, _, stderr := runIn(t, strings.NewReader(""), "inspect", "-")
 		oneLineFailure(t, code, stderr, 1, "empty")
 		code, _, stderr = runIn(t, strings.NewReader(strings.Repeat("y\n", 100000)), "inspect", "-")
-		oneLineFailure(t, code, stderr, 1, "not a tar archive")
+		oneLineFailure(t, code, stderr, 1, "standard input is not an image archive: it is not a tar file; retar reads what docker save")
+		assert.NotContains(t, stderr, "archive/tar")
 	})
 	t.Run("a FIFO is read as a stream", func(t *testing.T) {
 		fifo := filepath.Join(dir, "in-fifo")
@@ -471,8 +472,8 @@ func TestCompressedInputLimits(t *testing.T) {
 		{[]string{"--max-expanded", "8M", filepath.Join(dir, "bomb.tar.gz")}, nil, "bomb.tar.gz: gzip stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"},
 		{[]string{"--max-expanded", "8M", "-"}, files["bomb.tar.gz"], "standard input: gzip stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"},
 		{[]string{"--max-expanded", "8M", "-"}, bomb.Bytes(), "standard input: stream expands past 8.0 MiB, the limit on expanded size (--max-expanded)"},
-		{[]string{filepath.Join(dir, "zeros.tar.gz")}, nil, "zeros.tar.gz: gzip-compressed archive: not a tar archive: it starts with an empty block"},
-		{[]string{"-"}, files["zeros.tar.gz"], "standard input: gzip-compressed archive: not a tar archive: it starts with an empty block"},
+		{[]string{filepath.Join(dir, "zeros.tar.gz")}, nil, "zeros.tar.gz is not an image archive: it is gzip-compressed, but what it holds is not a tar file (it starts with an empty block)"},
+		{[]string{"-"}, files["zeros.tar.gz"], "standard input is not an image archive: it is gzip-compressed, but what it holds is not a tar file (it starts with an empty block)"},
 	}
 	if _, err := exec.LookPath("xz"); err == nil {
 		xz := exec.Command("xz", "-1", "-T1", "-c")
