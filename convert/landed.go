@@ -197,22 +197,38 @@ func (c *landedChecks) failed() error {
 	return nil
 }
 
-// abort stops the checks of a plan whose writing failed.
+// abort stops the checks of a plan whose writing failed, and releases
+// what the sink lent before the writer's error reaches its caller, who may
+// remove the files at once.
 func (c *landedChecks) abort(err error) {
 	if c != nil && err != nil {
 		c.start()
 		c.fail(err)
+		c.dropAll()
+	}
+}
+
+// dropAll releases every file lent for reading back.
+func (c *landedChecks) dropAll() {
+	for _, l := range c.order {
+		l.drop()
 	}
 }
 
 // all waits for every landing's check and returns the first failure; once
-// all passed, each blob is recorded as verified and the hashers end.
-func (c *landedChecks) all() error {
+// all passed, each blob is recorded as verified and the hashers end. On a
+// failure every lent file is released before it returns.
+func (c *landedChecks) all() (err error) {
 	if c == nil {
 		return nil
 	}
 	c.start()
 	defer c.cancel()
+	defer func() {
+		if err != nil {
+			c.dropAll()
+		}
+	}()
 	for _, l := range c.order {
 		l.mu.Lock()
 		begun := l.begun
