@@ -92,7 +92,6 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed
-	opts.Hashing.Sum, opts.Hashing.Feed = mappedSum, mappedFeed
 	var opened []*source
 	opts.SourcesUnchanged = func() error {
 		for _, s := range opened {

@@ -48,7 +48,7 @@ func (e *env) inspect(ctx context.Context, arg string, raw, config bool) error {
 	}
 	defer closeSrc()
 	in, err := a.Inspect(ctx, convert.InspectOptions{Pick: src.Pick, Platforms: e.opts.Platforms,
-		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, Hashing: convert.Hashing{Limits: e.opts.Hashing.Limits, Sum: mappedSum}})
+		Host: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}, Hashing: convert.Hashing{Limits: e.opts.Hashing.Limits}})
 	if err != nil {
 		return err
 	}

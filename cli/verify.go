@@ -35,7 +35,7 @@ func (e *env) verify(ctx context.Context, arg string) error {
 	}
 	defer closeSrc()
 	prog := e.meter("verifying")
-	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.update, Limits: e.opts.Hashing.Limits, Sum: mappedSum})
+	r, err := a.Verify(ctx, convert.Hashing{Progress: prog.update, Limits: e.opts.Hashing.Limits})
 	prog.finish(err)
 	if err != nil {
 		return err // the notices would repeat it
