@@ -67,7 +67,7 @@ func dockerClassicLayout(f facts, v *Verdict, version int) {
 // forArchive: every loader but skopeo loads an archive, not a directory.
 func forArchive(s *adjusting) error {
 	if who := s.needs[needArchive]; len(who) > 0 && !s.o.To.IsArchive() {
-		return s.fail(who, "these load archives, not a %s directory: write docker-archive:PATH or oci-archive:PATH", s.o.To)
+		return s.fail(who, "these load archives, not %s directory: write docker-archive:PATH or oci-archive:PATH", s.o.To.Article())
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer)
 		return nil, err
 	case fi.Mode()&fs.ModeNamedPipe != 0 || fi.Mode()&fs.ModeCharDevice != 0:
 		if !dst.Layout.IsArchive() {
-			return nil, fmt.Errorf("%s is %s; %s: layout is a directory", dst.Path, modeName(fi.Mode()), an(string(dst.Layout)))
+			return nil, fmt.Errorf("%s is %s; %s: layout is a directory", dst.Path, modeName(fi.Mode()), dst.Layout.Article())
 		}
 		return o, o.openStream(fi)
 	default:
@@ -123,7 +123,7 @@ func (o *output) toStdout(dst imageRef, stdout io.Writer) error {
 				archives = append(archives, string(l)+":-")
 			}
 		}
-		return usagef("DST %s: %s: layout is a directory and cannot go to standard output; use %s", dst, an(string(dst.Layout)), strings.Join(archives, " or "))
+		return usagef("DST %s: %s: layout is a directory and cannot go to standard output; use %s", dst, dst.Layout.Article(), strings.Join(archives, " or "))
 	}
 	if f, ok := stdout.(*os.File); ok {
 		if isTerminal(f) {
@@ -144,12 +144,12 @@ func (o *output) replaces(fi fs.FileInfo, force bool) error {
 		// The link is replaced; its target is not touched.
 	case fi.Mode().IsRegular():
 		if !archive {
-			return fmt.Errorf("%s exists and is a file; %s: layout is a directory", o.path, an(string(o.layout)))
+			return fmt.Errorf("%s exists and is a file; %s: layout is a directory", o.path, o.layout.Article())
 		}
 		o.old = fi
 	case fi.IsDir():
 		if archive {
-			return fmt.Errorf("%s is a directory; %s is a file (name a file, or use oci:%s for a layout directory)", o.path, an(string(o.layout)), o.path)
+			return fmt.Errorf("%s is a directory; %s is a file (name a file, or use oci:%s for a layout directory)", o.path, o.layout.Article(), o.path)
 		}
 		if err := notPrecious(o.path); err != nil {
 			return err
@@ -256,12 +256,8 @@ func replaceableDir(dir string, l convert.Layout) error {
 		return err
 	}
 	if foreign != "" {
-		kind := "a " + string(l)
-		if strings.ContainsRune("aeiou", rune(l[0])) {
-			kind = "an " + string(l)
-		}
 		return fmt.Errorf("%s is not empty and not %s layout (%s is not part of one): refusing to replace it; --force replaces the directory and everything in it",
-			dir, kind, filepath.Join(dir, foreign))
+			dir, l.Article(), filepath.Join(dir, foreign))
 	}
 	return nil
 }

@@ -3,11 +3,12 @@
 package cli_test
 
 import (
-	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,17 +26,38 @@ func TestCompressedDestinationFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skip(err)
 	}
-	got := make(chan []byte)
-	go func() {
-		f, err := os.Open(fifo)
-		if err != nil {
-			got <- nil
-			return
-		}
-		defer f.Close()
-		b, _ := io.ReadAll(f)
-		got <- b
-	}()
+	got, written := readFIFO(t, fifo)
 	mustRun(t, "convert", "-q", src, fifo)
+	written()
 	assert.Equal(t, want, decompressed(t, "zstd", <-got))
+}
+
+// readFIFO is a reader on the FIFO at p before anything writes it (a FIFO
+// with no reader makes retar fail at once): opened without waiting for a
+// writer, it reads until the writer is done (written called) and the FIFO
+// is drained, then sends what it read.
+func readFIFO(t *testing.T, p string) (got <-chan []byte, written func()) {
+	t.Helper()
+	fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	require.NoError(t, err)
+	out := make(chan []byte, 1)
+	var done atomic.Bool
+	go func() {
+		defer syscall.Close(fd)
+		var b []byte
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := syscall.Read(fd, buf)
+			switch {
+			case n > 0:
+				b = append(b, buf[:n]...)
+			case err == syscall.EAGAIN || n == 0 && !done.Load():
+				time.Sleep(time.Millisecond) // nothing yet, or no writer yet
+			default:
+				out <- b // the writer is done and the FIFO drained, or it failed
+				return
+			}
+		}
+	}()
+	return out, func() { done.Store(true) }
 }

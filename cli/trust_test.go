@@ -133,19 +133,9 @@ func TestDestinationDevicesAndFIFOs(t *testing.T) {
 		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 			t.Skip(err)
 		}
-		got := make(chan []byte)
-		go func() {
-			f, err := os.Open(fifo)
-			if err != nil {
-				got <- nil
-				return
-			}
-			b, _ := io.ReadAll(f)
-			f.Close()
-			got <- b
-		}()
-		time.Sleep(100 * time.Millisecond) // the reader is there first, as a pipe's is
+		got, written := readFIFO(t, fifo) // the reader is there first, as a pipe's is
 		mustRun(t, "convert", "-q", src, "oci-archive:"+fifo)
+		written()
 		b := <-got
 		if w, _ := os.ReadFile(want); !bytes.Equal(b, w) {
 			t.Errorf("through the FIFO: %d bytes, through a file %d", len(b), len(w))

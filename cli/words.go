@@ -110,21 +110,8 @@ func explainOpen(name string, err error) error {
 // compressedAs finds the compression the core names in an error.
 var compressedAs = regexp.MustCompile(`(\w+)-compressed archive`)
 
-// an is the article for a word: "an oci-archive", "a docker-archive".
-func an(word string) string {
-	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) {
-		return "an " + word
-	}
-	return "a " + word
-}
-
-// wrongArticle finds "a" before a layout whose name starts with a vowel,
-// in the core's messages.
-var wrongArticle = regexp.MustCompile(`\b([Aa]) (oci|OCI)\b`)
-
-// wordsFixed mends a message's grammar: "a oci-archive", "1 arguments".
+// wordsFixed mends a message's grammar: "1 arguments" (cobra's).
 func wordsFixed(s string) string {
-	s = wrongArticle.ReplaceAllString(s, "${1}n $2")
 	return strings.ReplaceAll(s, " 1 arguments", " 1 argument")
 }
 

@@ -100,7 +100,7 @@ func Open(in Input) (*Archive, error) {
 func (a *Archive) mount(in Input) error {
 	if in.Dir != nil {
 		if in.Layout.IsArchive() {
-			return a.errorf("", "is a directory, not a %s", in.Layout)
+			return a.errorf("", "is a directory, not %s", in.Layout.Article())
 		}
 		a.fsys = in.Dir
 		return nil
@@ -112,7 +112,7 @@ func (a *Archive) mount(in Input) error {
 		return &LayoutError{Source: a.Source, Reason: c + "-compressed archive: decompress it first", Err: ErrCompressed}
 	}
 	if in.Layout.isDirectory() {
-		return a.errorf("", "is a file, not a %s directory", in.Layout)
+		return a.errorf("", "is a file, not %s directory", in.Layout.Article())
 	}
 	t, err := tarfs.Index(in.Archive, in.Size)
 	if err != nil {

@@ -123,6 +123,15 @@ func unitOf(l Layout) layoutUnit {
 	return r.unit
 }
 
+// Article is the layout's name with its article, for messages: "an
+// oci-archive", "a docker-archive".
+func (l Layout) Article() string {
+	if l != "" && strings.ContainsRune("aeiou", rune(l[0])) {
+		return "an " + string(l)
+	}
+	return "a " + string(l)
+}
+
 // IsArchive reports whether the layout is a single tar file; a layout that
 // is not is a directory (and a name that is no layout is neither).
 func (l Layout) IsArchive() bool {

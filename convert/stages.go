@@ -241,10 +241,10 @@ func (c *conversion) pickPlatforms(context.Context) error {
 	}
 	c.out = kept
 	if len(c.out) == 0 {
-		return fmt.Errorf("%s holds no container image to write into a %s%.0w", c.sources[0].Archive.Source, c.opts.To, ErrUsage)
+		return fmt.Errorf("%s holds no container image to write into %s%.0w", c.sources[0].Archive.Source, c.opts.To.Article(), ErrUsage)
 	}
 	if left > 0 {
-		c.plan.warnf("%d signatures, attestations and SBOMs referring to the images are left out: a %s holds images only (an OCI layout keeps them)", left, c.opts.To)
+		c.plan.warnf("%d signatures, attestations and SBOMs referring to the images are left out: %s holds images only (an OCI layout keeps them)", left, c.opts.To.Article())
 	}
 	c.stripped = stripped
 	return nil
