@@ -51,7 +51,7 @@ today_build_start() {
 	local B=$WORK/today
 	mkdir -p "$B"
 	log "building docker $TODAY_DOCKER_VERSION, containerd ${TODAY_C23#v}, ${TODAY_CKIND#v}, ${TODAY_C24#v}, k3s's importer in the background"
-	setsid bash -c 'set -e; B=$1 TOP=$2 HERE=$3; shift 3
+	BUILD_RC=$WORK/today-build.rc setsid bash -c "$RECORD_EXIT"'set -e; B=$1 TOP=$2 HERE=$3; shift 3
 		gb() { local t0=$SECONDS; bash "$TOP/scripts/gomod-build.sh" "$@"; echo "built $1 in $((SECONDS - t0))s"; }
 		ctags="no_cri no_btrfs no_devmapper no_zfs"
 		cver() { echo "-X github.com/containerd/containerd/v2/version.Version=$1"; }
@@ -75,7 +75,7 @@ today_build_start() {
 today_wait_build() {
 	local rc=1
 	if [[ -n $TODAY_BUILD_PID ]]; then
-		wait "$TODAY_BUILD_PID" && rc=0
+		build_ok "$TODAY_BUILD_PID" "$WORK/today-build.rc" && rc=0
 		TODAY_BUILD_PID=""
 	fi
 	T_TODAY_BUILD=$((SECONDS - T0))

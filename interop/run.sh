@@ -138,13 +138,24 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- builds
+# The builds run in the background while images are made. Each records its
+# exit status in $BUILD_RC as it exits (RECORD_EXIT, at the head of its
+# script): bash forgets the status of a job that ended long before it is
+# waited for once many other jobs have come and gone, and a build from a
+# warm cache ends early.
+RECORD_EXIT='trap "echo \$? >\"\$BUILD_RC\"" EXIT; '
+# build_ok PID RC_FILE: waits for a background build, 0 if it succeeded.
+build_ok() {
+	wait "$1" 2>/dev/null
+	[[ $(cat "$2" 2>/dev/null) == 0 ]]
+}
 log "go build retar"
 (cd "$TOP" && go build -o "$WORK/retar" ./cli/retar) || die "go build ./cli/retar failed"
 # The containerd 2 test binary builds while the images are made.
 log "building containerd 2.0 (daemon, ctr, importer test) in the background"
 # Both build from interop/go.mod (containerd v2.0.0) and share one build
 # cache: the importer test, then containerd 2.0 and its ctr (no CRI).
-setsid bash -c 'cd "$1" && export CGO_ENABLED=0 &&
+BUILD_RC=$WORK/containerd2-build.rc setsid bash -c "$RECORD_EXIT"'cd "$1" && export CGO_ENABLED=0 &&
 	go test -c -o "$2/containerd2.test" . &&
 	go build -tags "no_cri no_btrfs no_devmapper no_zfs" -o "$2/c2bin/" \
 		github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr' \
@@ -154,7 +165,7 @@ C2_PID=$!
 # module (not interop/go.mod), copied out of the module cache, built with
 # -mod=mod (the module zip has no vendor/), no CRI.
 log "building containerd 2.1.4 (daemon, ctr) in the background"
-setsid bash -c 'set -e; cd "$2"
+BUILD_RC=$WORK/containerd21-build.rc setsid bash -c "$RECORD_EXIT"'set -e; cd "$2"
 	dir=$(go mod download -json github.com/containerd/containerd/v2@$1 | jq -r .Dir)
 	rm -rf c21src && cp -r "$dir" c21src && chmod -R u+w c21src && cd c21src
 	CGO_ENABLED=0 go build -mod=mod -tags "no_cri no_btrfs no_devmapper no_zfs" -o "$2/c21bin/" ./cmd/containerd ./cmd/ctr
@@ -600,7 +611,7 @@ consumer_worker podman &
 P3=$!
 log "waiting for the containerd 2.0 build"
 P4="" P5="" C2_OK=0
-if wait "$C2_PID"; then
+if build_ok "$C2_PID" "$WORK/containerd2-build.rc"; then
 	C2_PID="" C2_OK=1
 	T_C2BUILD=$((SECONDS - T0))
 	consumers_start_containerd2 "$WORK/c2bin" >&2 ||
@@ -609,7 +620,7 @@ if wait "$C2_PID"; then
 	consumer_worker ctr2 &
 	P4=$!
 	log "waiting for the containerd 2.1 build"
-	if wait "$C21_PID"; then
+	if build_ok "$C21_PID" "$WORK/containerd21-build.rc"; then
 		C21_PID=""
 		T_C21BUILD=$((SECONDS - T0))
 		if consumers_start_containerd2 "$WORK/c21bin" 21 >&2; then
