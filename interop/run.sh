@@ -661,7 +661,9 @@ if today_wait_build && today_start; then
 	done
 fi
 ((C2_OK)) && containerd2_library
-wait ${P4:+"$P4"} ${P5:+"$P5"}
+# Only the workers started: a bare wait would also wait for the daemons.
+C2_WORKERS=(${P4:+"$P4"} ${P5:+"$P5"})
+((${#C2_WORKERS[@]})) && wait "${C2_WORKERS[@]}"
 wait "$P1" "$P2" "$P3"
 # The 2022-era consumers on the docker 29 inputs' cases too.
 if [[ -s $LOADS2 || -s $OBSERVE2 ]]; then
