@@ -419,6 +419,23 @@ today_ids() {
 	done
 }
 
+# timed STEP CMD...: CMD in this shell, its wall time added to STEP's total
+# (each worker is a subshell with totals of its own, said when it is done).
+declare -A STEP_MS=()
+timed() {
+	local s=$1 t0=${EPOCHREALTIME/./} rc
+	shift
+	"$@"
+	rc=$?
+	STEP_MS[$s]=$((${STEP_MS[$s]:-0} + (${EPOCHREALTIME/./} - t0) / 1000))
+	return $rc
+}
+step_totals() {
+	local s out=""
+	for s in "${!STEP_MS[@]}"; do out+=", $s $((STEP_MS[$s] / 1000))s"; done
+	echo "${out#, }"
+}
+
 today_worker() {
 	local c=$1 RESULTS_FILE=$WORK/results-$1.tsv
 	local id layout out names runs xd xc xp x2 plat plats ids exp o rc got refs loads i=0 ns r want nm x
@@ -433,18 +450,18 @@ today_worker() {
 			local expall
 			expall=$(today_expect "${c}all" "$id")
 			# --all-platforms first, in its own namespace: recorded as ctrNNall.
-			today_clean "$c" "$ns-all"
-			today_import "${c}all" "$ns-all" "$out"
+			timed clean today_clean "$c" "$ns-all"
+			timed import today_import "${c}all" "$ns-all" "$out"
 			today_actual "${c}all" "$id" "$loads" "$got" "$rc" "$o"
 			if [[ $names != '?' ]]; then
 				[[ $loads == 1 || -z ${names/#-/} ]] && ((rc == 0)) && [[ $got == "${names/#-/}" ]] && nm=1 || nm=0
 				expect_result "$c" all-platforms "$layout" "$id" "$expall" "$nm" \
 					"exit $rc, registered ${got:-(none)} (expected ${names/#-/(none)}): $(oneline <<<"$o" | cut -c1-150)"
 			fi
-			today_clean "$c" "$ns-all"
+			timed clean today_clean "$c" "$ns-all"
 		fi
-		today_clean "$c" "$ns"
-		today_import "$c" "$ns" "$out"
+		timed clean today_clean "$c" "$ns"
+		timed import today_import "$c" "$ns" "$out"
 		today_actual "$c" "$id" "$loads" "$got" "$rc" "$o" "${refs:--}"
 		if [[ $names == '?' ]]; then
 			: # observed only: LOADERS.md and retar check's prediction
@@ -454,7 +471,7 @@ today_worker() {
 			expect_result "$c" load "$layout" "$id" "$exp" 1 "$(oneline <<<"$o" | cut -c1-120)"
 			[[ $got == "${names/#-/}" ]] && nm=1 || nm=0
 			expect_result "$c" names "$layout" "$id" "$(today_expect "$c-names" "$id")" "$nm" "registered: ${got:-(none)}${refs:+ (+ $refs)}; expected: $names"
-			[[ -n ${ids:-} && $ids != - ]] && today_ids "$c" "$ns" "$layout" "$id" "$out" "$ids"
+			[[ -n ${ids:-} && $ids != - ]] && timed ids today_ids "$c" "$ns" "$layout" "$id" "$out" "$ids"
 			runlist=()
 			[[ $runs != - ]] && IFS=';' read -r -a runlist <<<"$runs"
 			for r in "${runlist[@]}"; do
@@ -466,17 +483,17 @@ today_worker() {
 					*) continue ;; # no name registered to run
 					esac
 				fi
-				today_run "$c" "$ns" "$r" "$want" "$layout" "$id"
+				timed run today_run "$c" "$ns" "$r" "$want" "$layout" "$id"
 			done
 		fi
-		today_clean "$c" "$ns"
+		timed clean today_clean "$c" "$ns"
 	done 3< <(
 		cat "$LOADS" "$LOADS2"
 		for x in "$OBSERVE" "$OBSERVE2" "$MEASURE"; do
 			awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\t-\n", $1, $3}' "$x"
 		done
 	) </dev/null
-	log "$c: done"
+	log "$c: done ($(step_totals))"
 }
 
 # ---------------------------------------------------------------- k3s files
