@@ -271,31 +271,45 @@ PREDICTED=(docker:docker-24 ctr:ctr-1.6 ctr2:ctr-2.0 ctr21:ctr-2.1 podman:podman
 exact_names() { [[ $1 == ctr* || $1 == kind || $1 == k3s ]]; }
 
 predict_all() {
-	local id path rest j c l msg names pj
+	local id rest path pj all=$WORK/predict.jsonl
 	log "retar check --json on $(($(wc -l <"$LOADS") + $(wc -l <"$OBSERVE"))) archives"
-	# PREDICTED as JSON, for one jq per archive: [{c, id, all}]
+	# PREDICTED as JSON: [{c, id, all}]
 	pj=$(printf '%s\n' "${PREDICTED[@]}" | jq -Rn '[inputs | split(":") | {c: .[0], id: (.[1] | sub("/all$"; "")), all: (.[1] | endswith("/all"))}]')
+	# Two processes an archive (retar, and jq to tag its verdicts with the
+	# case id); the comparing is one jq for all of them at the end.
+	: >"$all"
 	while IFS=$'\t' read -r id rest path _; do
-		j=$("$WORK/retar" check --json "$path" 2>/dev/null)
-		jq -r '.consumers[].consumer' <<<"$j" >>"$WORK/check-ids" 2>/dev/null
-		jq -r '.consumers[] | select(.measured) | .consumer' <<<"$j" >>"$WORK/check-measured" 2>/dev/null
-		# one line per compared worker: c, loads, message, names (a verdict not
-		# emitted gives no line)
-		jq -r --argjson p "$pj" '.consumers as $vs | $p[] | . as $e | $vs[] | select(.consumer == $e.id) |
-			(if $e.all then (.loads and ([(.problems // [])[] | select(test("--all-platforms fails"))] | length == 0)) else .loads end) as $l |
-			[$e.c, (if $l then 1 else 0 end), ((if $e.all then "" else (.message // "") end) | if . == "" then "-" else . end),
-			 ((.names // []) | join(",") | if . == "" then "-" else . end)] | @tsv' <<<"$j" 2>/dev/null |
-			while IFS=$'\t' read -r c l msg names; do
-				[[ $names == - ]] && names=""
-				[[ $msg == - ]] && msg=""
-				if exact_names "$c"; then
-					names=$(tr ',' '\n' <<<"$names" | grep . | LC_ALL=C sort -u | paste -sd, -)
-				else
-					names=$(tr ',' '\n' <<<"$names" | names_set)
-				fi
-				printf '%s\t%s\t%s\t%s\t%s\n' "$id" "$c" "$l" "${names:--}" "${msg:--}"
-			done >>"$PRED"
+		"$WORK/retar" check --json "$path" 2>/dev/null | jq -c --arg id "$id" '{id: $id, v: .consumers}' >>"$all" 2>/dev/null
 	done < <(awk -F'\t' '{print $1 "\t" $2 "\t" $3}' "$LOADS"; awk -F'\t' '{print $1 "\t" $2 "\t" $3}' "$OBSERVE")
+	# Per archive: the ids it emits, the measured ones, and one line per
+	# compared worker (c, loads, names as that worker's results keep them,
+	# message); a verdict not emitted gives no line. Names: containerd's
+	# importers keep them as registered; docker's are normalized
+	# (scripts/consumers.sh normalize).
+	jq -r --argjson p "$pj" '
+		def norm:
+			(if test("/") then
+				(split("/")[0]) as $f
+				| if ($f | test("[.:]")) or $f == "localhost" then . else "docker.io/" + . end
+			else "docker.io/library/" + . end)
+			| if startswith("index.docker.io/") then "docker.io/" + .[16:] else . end
+			| if (split("/") | last | test("[:@]")) then . else . + ":latest" end;
+		def dash: if . == "" then "-" else . end;
+		.id as $id | .v as $vs
+		| ($vs[] | "ids\t" + .consumer),
+		  ($vs[] | select(.measured) | "measured\t" + .consumer),
+		  ($p[] as $e | $vs[] | select(.consumer == $e.id)
+			| (if $e.all then (.loads and ([(.problems // [])[] | select(test("--all-platforms fails"))] | length == 0)) else .loads end) as $l
+			| ((.names // []) | join(",") | split(",")) as $ns
+			| (if ($e.c | test("^(ctr.*|kind|k3s)$")) then $ns | map(select(. != "")) | unique
+			   else $ns | map(select(. != "" and (contains("<none>") | not)) | norm) | unique end
+			   | join(",") | dash) as $names
+			| ["pred", $id, $e.c, (if $l then 1 else 0 end), $names,
+			   ((if $e.all then "" else (.message // "") end) | dash)] | @tsv)' "$all" |
+		awk -F'\t' -v ids="$WORK/check-ids" -v measured="$WORK/check-measured" -v pred="$PRED" '
+			$1 == "ids" { print $2 >>ids; next }
+			$1 == "measured" { print $2 >>measured; next }
+			{ sub(/^pred\t/, ""); print >>pred }'
 }
 
 # The check id of each worker.
