@@ -421,14 +421,16 @@ today_ids() {
 
 # timed STEP CMD...: CMD in this shell, its wall time added to STEP's total
 # (each worker is a subshell with totals of its own, said when it is done).
+# Its locals are named so that CMD's assignments (rc, o, got…) are not
+# caught by them.
 declare -A STEP_MS=()
 timed() {
-	local s=$1 t0=${EPOCHREALTIME/./} rc
+	local __timed_step=$1 __timed_t0=${EPOCHREALTIME/./} __timed_rc
 	shift
 	"$@"
-	rc=$?
-	STEP_MS[$s]=$((${STEP_MS[$s]:-0} + (${EPOCHREALTIME/./} - t0) / 1000))
-	return $rc
+	__timed_rc=$?
+	STEP_MS[$__timed_step]=$((${STEP_MS[$__timed_step]:-0} + (${EPOCHREALTIME/./} - __timed_t0) / 1000))
+	return $__timed_rc
 }
 step_totals() {
 	local s out=""
