@@ -38,20 +38,17 @@ type Verdict struct {
 	Command  string   `json:"command,omitempty"`
 	// Message is what the loader prints (part of it; "..." stands for what
 	// varies: digests, paths), where that was measured.
-	Message  string   `json:"message,omitempty"`
-	Problems []string `json:"problems"` // why it will not load, or what to mind when it does
+	Message string `json:"message,omitempty"`
+	// Problems are Facts in words, each with its fix: why it will not
+	// load, or what to mind when it does.
+	Problems []string  `json:"problems"`
+	Facts    []Problem `json:"facts"`
 	// Measured: make interop compares this verdict with the loader itself
 	// (interop/CHECK.md). Otherwise the rules come from the loader's code.
 	Measured bool `json:"measured"`
 	// Basis says which: the loader and version measured, or "from the
 	// loader's code, not measured".
 	Basis string `json:"basis"`
-}
-
-// refuse says the loader will not load the archive, and why.
-func (v *Verdict) refuse(problem string) {
-	v.Loads = false
-	v.Problems = append(v.Problems, problem)
 }
 
 // NotMeasured is the Basis of a verdict read from the loader's code.
@@ -79,6 +76,13 @@ func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 		v = supplyRules(f, v, l.measured != "")
 		if l.measured != "" {
 			v.Measured, v.Basis = true, "measured: "+l.measured
+		}
+		v.Problems = []string{}
+		for _, p := range v.Facts {
+			v.Problems = append(v.Problems, p.String())
+		}
+		if v.Facts == nil {
+			v.Facts = []Problem{}
 		}
 		r.Consumers = append(r.Consumers, v)
 	}
