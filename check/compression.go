@@ -19,6 +19,9 @@ type decompression struct {
 	refusal string
 	// does is the refusal said of several loaders, after their names.
 	does string
+	// who names the loaders it concerns, where not all of the verdict's
+	// (Problem.Who).
+	who string
 }
 
 func plainOnly(string) bool       { return false }
@@ -26,26 +29,26 @@ func gzipOrZstd(kind string) bool { return kind == "gzip" || kind == "zstd" }
 
 const (
 	containerdReads = "containerd decompresses gzip and zstd only"
-	gzipOrZstdOnly  = "decompress gzip and zstd only"
-	plainTarsOnly   = "read plain tars only"
+	gzipOrZstdOnly  = "can decompress gzip and zstd only"
+	plainTarsOnly   = "can read plain tars only"
 )
 
 // archiveCompression is which compressed archives (kinds as
 // convert.SniffArchive names them) each loader reads; one not listed reads
 // them all.
 var archiveCompression = map[string]decompression{
-	"docker-24":         {func(kind string) bool { return kind != "zstd" }, "docker reads zstd-compressed archives from 23.0 on", "read none before 23.0"},
-	"docker-containerd": {gzipOrZstd, containerdReads, gzipOrZstdOnly},
-	"ctr-1.6":           {plainOnly, "ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\")", plainTarsOnly},
-	"ctr-2.0":           {gzipOrZstd, containerdReads, gzipOrZstdOnly},
-	"ctr-2.1":           {gzipOrZstd, containerdReads, gzipOrZstdOnly},
-	"ctr-2.3":           {gzipOrZstd, containerdReads, gzipOrZstdOnly},
-	"ctr-2.4":           {gzipOrZstd, containerdReads, gzipOrZstdOnly},
-	"kind":              {gzipOrZstd, containerdReads, gzipOrZstdOnly},
-	"k3s":               {func(kind string) bool { return len(k3sSuffixes[kind]) > 0 }, "k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4", "read plain, gzip, zstd, bzip2 and lz4 tars only"},
-	"nerdctl":           {gzipOrZstd, "nerdctl decompresses gzip and zstd only (\"unrecognized image format\")", gzipOrZstdOnly}, // its importer is containerd's
-	"podman":            {plainOnly, "podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\")", plainTarsOnly},
-	"skopeo":            {plainOnly, "containers/image (skopeo, podman) reads plain tars", plainTarsOnly},
+	"docker-24":         {func(kind string) bool { return kind != "zstd" }, "docker before 23.0 reads no zstd-compressed archive", "cannot read it", "docker before 23"},
+	"docker-containerd": {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-1.6":           {plainOnly, "ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\")", plainTarsOnly, ""},
+	"ctr-2.0":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-2.1":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-2.3":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-2.4":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"kind":              {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"k3s":               {func(kind string) bool { return len(k3sSuffixes[kind]) > 0 }, "k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4", "can read plain, gzip, zstd, bzip2 and lz4 tars only", ""},
+	"nerdctl":           {gzipOrZstd, "nerdctl decompresses gzip and zstd only (\"unrecognized image format\")", gzipOrZstdOnly, ""}, // its importer is containerd's
+	"podman":            {plainOnly, "podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\")", plainTarsOnly, ""},
+	"skopeo":            {plainOnly, "containers/image (skopeo, podman) reads plain tars", plainTarsOnly, ""},
 }
 
 // compressedRefusal says why a loader does not read the archive, compressed
@@ -55,7 +58,7 @@ func compressedRefusal(f facts, id string) (Problem, bool) {
 	if !ok || f.compressed == "" || d.reads(f.compressed) {
 		return Problem{}, false
 	}
-	return Problem{Fact: FactCompressed, Text: "a " + f.compressed + "-compressed archive: " + d.refusal, Does: d.does, Fix: fixDecompress()}, true
+	return Problem{Fact: FactCompressed, Text: "a " + f.compressed + "-compressed archive: " + d.refusal, Does: d.does, Who: d.who, Fix: fixDecompress()}, true
 }
 
 // zstdLayers is what loaders make of zstd layers: docker before 23.0 reads
@@ -65,7 +68,7 @@ func zstdLayers(f facts, v *Verdict) {
 	switch {
 	case !f.zstd:
 	case v.Consumer == "docker-24":
-		v.fail(Problem{Fact: FactZstdLayers, Text: "zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"",
+		v.fail(Problem{Fact: FactZstdLayers, Text: "zstd layers: docker before 23.0 reads none (20.10 fails with \"unexpected EOF\")",
 			Who: "docker before 23", Does: "cannot read them (20.10 fails with \"unexpected EOF\")", Fix: fixGzipLayers()})
 	case v.Consumer == "skopeo" && v.Loads:
 		v.note(Problem{Fact: FactZstdLayers, Text: "zstd layers: skopeo copies them, but refuses to write them into a docker-archive"})

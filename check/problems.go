@@ -118,7 +118,10 @@ type Fix struct {
 	// Advice names the fix, the same wherever it is given: "name",
 	// "gzip-layers", ... (Advice lists them).
 	Advice string `json:"advice"`
-	// Text says it, naming the command: "give one with retar convert -t NAME".
+	// Title says what it does, on its own: "name the image".
+	Title string `json:"title"`
+	// Text says it after the problem, naming the command: "give one with
+	// retar convert -t NAME".
 	Text string `json:"text"`
 	// Again says it right after a conversion, of the options to convert
 	// with again: "give one with -t NAME".
@@ -162,86 +165,86 @@ func (x Fix) Command(src, out string) []string {
 
 // The fixes, each made in one place: its words, and what it runs.
 func fixName() *Fix {
-	return &Fix{Advice: "name", Text: "give one with retar convert -t NAME", Again: "give one with -t NAME",
+	return &Fix{Advice: "name", Title: "name the image", Text: "give one with retar convert -t NAME", Again: "give one with -t NAME",
 		Options: []Option{{"tag", Placeholder}}}
 }
 
 func fixFullName() *Fix {
-	return &Fix{Advice: "full-name", Text: "give a full name with retar convert -t NAME", Again: "give a full name with -t NAME",
+	return &Fix{Advice: "full-name", Title: "give the image a full name", Text: "give a full name with retar convert -t NAME", Again: "give a full name with -t NAME",
 		Options: []Option{{"tag", Placeholder}}}
 }
 
 // fixManifestJSON: retar's oci-archive carries docker's manifest.json.
 func fixManifestJSON() *Fix {
-	return &Fix{Advice: "manifest-json", Text: "retar convert it to an oci-archive, which carries one",
+	return &Fix{Advice: "manifest-json", Title: "write docker's manifest.json beside the OCI index", Text: "retar convert it to an oci-archive, which carries one",
 		Again: "an oci-archive without --oci-strict carries one", To: convert.OCIArchive}
 }
 
 // fixArchive: a directory written as an archive of the layout a loader reads.
 func fixArchive(to convert.Layout) *Fix {
-	return &Fix{Advice: "archive-" + string(to), Text: "tar it, or retar convert it to " + to.Article(),
+	return &Fix{Advice: "archive-" + string(to), Title: "write it as " + to.Article(), Text: "tar it, or retar convert it to " + to.Article(),
 		Again: "convert it to " + to.Article(), To: to}
 }
 
 // fixRebuild: a conversion reads the pre-1.10 shape and writes manifest.json.
 func fixRebuild() *Fix {
-	return &Fix{Advice: "rebuild", Text: "retar convert rebuilds the image", Again: "a conversion rebuilds the image"}
+	return &Fix{Advice: "rebuild", Title: "rebuild the image as docker save writes it today", Text: "retar convert rebuilds the image", Again: "a conversion rebuilds the image"}
 }
 
 // fixDecompress: retar reads compressed archives and writes plain tars.
 func fixDecompress() *Fix {
-	return &Fix{Advice: "decompress", Text: "decompress it, or retar convert it", Again: "write a DST not named .gz or .zst"}
+	return &Fix{Advice: "decompress", Title: "write it as a plain tar", Text: "decompress it, or retar convert it", Again: "name DST without .gz or .zst"}
 }
 
 // fixGzipLayers: zstd layers re-encoded to gzip; the image ID stays.
 func fixGzipLayers() *Fix {
-	return &Fix{Advice: "gzip-layers", Text: "retar convert --compress gzip re-encodes them to gzip (the image ID stays)",
+	return &Fix{Advice: "gzip-layers", Title: "re-encode the zstd layers to gzip (the image ID stays)", Text: "retar convert --compress gzip re-encodes them to gzip (the image ID stays)",
 		Again: "--compress gzip re-encodes them (the image ID stays)", Options: []Option{{"compress", "gzip"}}}
 }
 
 func fixRename(name string) *Fix {
-	return &Fix{Advice: "rename", Text: "copy it as " + name, Again: "copy it as " + name, Rename: name}
+	return &Fix{Advice: "rename", Title: "copy it under a name k3s picks up", Text: "copy it as " + name, Again: "copy it as " + name, Rename: name}
 }
 
 // fixLeaveAbsent: a conversion leaves out index entries without their
 // manifests, unless --keep-absent keeps them.
 func fixLeaveAbsent() *Fix {
-	return &Fix{Advice: "leave-absent", Text: "retar convert leaves them out", Again: "a conversion without --keep-absent leaves them out"}
+	return &Fix{Advice: "leave-absent", Title: "leave out the index entries without their manifests", Text: "retar convert leaves them out", Again: "a conversion without --keep-absent leaves them out"}
 }
 
 // fixUnnameReferrers: a conversion writes what refers to an image
 // unnamed, as a referrer.
 func fixUnnameReferrers() *Fix {
-	return &Fix{Advice: "unname-referrers", Text: "retar convert writes them unnamed, as referrers (--attestations strip leaves them out)",
+	return &Fix{Advice: "unname-referrers", Title: "write signatures and attestations unnamed, as referrers", Text: "retar convert writes them unnamed, as referrers (--attestations strip leaves them out)",
 		Again: "--attestations strip leaves them out"}
 }
 
 // fixImageAlone: a docker-archive holds the image without what stands
 // beside it in the index.
 func fixImageAlone() *Fix {
-	return &Fix{Advice: "image-alone", Text: "a docker-archive of it (retar convert) holds the image alone",
+	return &Fix{Advice: "image-alone", Title: "write the image alone, as a docker-archive", Text: "a docker-archive of it (retar convert) holds the image alone",
 		Again: "a docker-archive holds the image alone", To: convert.DockerArchive}
 }
 
 // fixMediaTypes: a conversion writes each layer under its right type.
 func fixMediaTypes() *Fix {
-	return &Fix{Advice: "media-types", Text: "retar convert writes the right media type", Again: "a conversion writes the right media type"}
+	return &Fix{Advice: "media-types", Title: "write each layer under its right media type", Text: "retar convert writes the right media type", Again: "a conversion writes the right media type"}
 }
 
 // fixOCIFamily: a v2s2 manifest with zstd layers is written as OCI.
 func fixOCIFamily() *Fix {
-	return &Fix{Advice: "oci-family", Text: "retar convert writes it as OCI", Again: "--format oci writes it as OCI"}
+	return &Fix{Advice: "oci-family", Title: "write the manifest as OCI", Text: "retar convert writes it as OCI", Again: "--format oci writes it as OCI"}
 }
 
 // fixFullNames: a conversion writes RepoTags as full names.
 func fixFullNames() *Fix {
-	return &Fix{Advice: "full-names", Text: "retar convert writes full names (docker.io/library/...)", Again: "a conversion writes full names"}
+	return &Fix{Advice: "full-names", Title: "write full names", Text: "retar convert writes full names (docker.io/library/...)", Again: "a conversion writes full names"}
 }
 
 // fixHybrid: retar's oci-archive, whose docker manifest.json podman reads
 // when index.json holds more than one entry.
 func fixHybrid() *Fix {
-	return &Fix{Advice: "oci-archive", Text: "retar convert it to an oci-archive", Again: "an oci-archive without --oci-strict lists them in manifest.json", To: convert.OCIArchive}
+	return &Fix{Advice: "oci-archive", Title: "write an oci-archive with docker's manifest.json", Text: "retar convert it to an oci-archive", Again: "an oci-archive without --oci-strict lists them in manifest.json", To: convert.OCIArchive}
 }
 
 // Advice lists every fix check gives, by its Advice name, with the command

@@ -82,7 +82,7 @@ func (f facts) sparseConfig() bool {
 
 // unpackNeeds is what the loaders that fail without a layer's bytes do,
 // said of several.
-const unpackNeeds = "need every layer's bytes; no conversion can add them"
+const unpackNeeds = "cannot unpack the image without them, and no conversion can add them"
 
 // absentManifests is a problem with the index entries whose manifests the
 // archive lacks, and what the loader does about them (says; does, said of
@@ -130,10 +130,10 @@ func nerdctlUnpacks(f facts, v *Verdict) {
 	switch absentHost := f.onHost(f.absent); {
 	case len(absentHost) > 0:
 		v.fail(Problem{Fact: FactAbsentManifests, Text: "the index lists the host platform's manifest (" + summarize(absentHost) + ") and the archive lacks it: \"content digest ...: not found\"",
-			Does: "need the host platform's manifest"})
+			Does: "will fail without the host platform's manifest"})
 	case len(f.noHost) > 0:
 		v.fail(Problem{Fact: FactNoHost, Text: "no image for the host platform (" + strings.Join(f.noHost, "; ") + "): nerdctl load imports and unpacks the host's only",
-			Does: "unpack the host's platform only"})
+			Does: "can unpack the host's platform only"})
 	case len(f.foreignAbsent)+len(f.absentBlobs) > 0:
 		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": nerdctl unpacks what it loads (\"error unpacking image ...\")", Does: unpackNeeds})
 	}

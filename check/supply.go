@@ -154,7 +154,7 @@ func namedReferrers(f facts, l supplyLoader) {
 	case l.id == "ctr-1.6":
 		l.refuse("no processor for media-type", Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) +
 			"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\")",
-			Does: "register each as an image and fail unpacking it", Fix: fixUnnameReferrers()})
+			Does: "will register each as an image and fail unpacking it", Fix: fixUnnameReferrers()})
 	case l.ctr2 || l.id == "kind":
 		for _, n := range s.refNamed {
 			v.Names = append(v.Names, importName(n))
@@ -200,14 +200,14 @@ func chunkedVariants(f facts, l supplyLoader) {
 	case (l.ctr2 || l.id == "nerdctl") && len(host) > 0, l.id == "kind":
 		l.refuse(chunkedMessage, Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
 			"containerd 2 unpacks every manifest of the platforms it imports, this one too, and fails (\"number of layers and diffIDs don't match: 1 != 2\")",
-			Does: "unpack it too, and fail", Fix: fixImageAlone()})
+			Does: "will unpack it too, and fail", Fix: fixImageAlone()})
 	case l.ctr2:
 		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
 			"--all-platforms fails, unpacking it (\"number of layers and diffIDs don't match: 1 != 2\")", Fix: fixImageAlone()})
 	case l.id == "ctr-1.6" && len(host) > 0 && f.supply.chunkedFirst:
 		l.refuse("", Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(host, ", ")) +
 			"it comes before the image of its platform, and ctr 1.6 unpacks the first match, which fails (from its code, not measured)",
-			Does: "unpack it first, and fail", Fix: fixImageAlone()})
+			Does: "will unpack it first, and fail", Fix: fixImageAlone()})
 	case l.id == "ctr-1.6":
 		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
 			"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it"})
@@ -238,7 +238,7 @@ func mislabelledLayers(f facts, l supplyLoader) {
 		}
 		l.refuse(brokenMessage, Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar: " + summarize(lays) +
 			": containerd goes by the label and fails to unpack them (\"failed to extract layer ...: unexpected EOF\")",
-			Does: "go by the label and fail to unpack them", Fix: fixMediaTypes()})
+			Does: "will go by the label and fail to unpack them", Fix: fixMediaTypes()})
 	case l.ctr2 && len(all) > 0:
 		l.note(Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar on other platforms: " + summarize(all) +
 			": --all-platforms fails, unpacking them (\"failed to extract layer\")", Fix: fixMediaTypes()})
@@ -253,6 +253,6 @@ func mislabelledLayers(f facts, l supplyLoader) {
 func dockerZstd(f facts, l supplyLoader) {
 	if f.supply.dockerZstd && l.id == "podman" && f.ociIndex && f.indexEntries == 1 {
 		l.refuse("unsupported docker v2s2 media type", Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\")",
-			Does: "refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
+			Does: "will refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
 	}
 }

@@ -80,7 +80,7 @@ func kind(f facts, v Verdict) Verdict {
 	containerdNames(f, &v)
 	if len(f.absent) > 0 {
 		v.Names, v.Message = nil, contentNotFound
-		v.fail(absentManifests(f, "kind imports with --all-platforms, which fails with \"content digest ...: not found\"", "fail on them (\"content digest ...: not found\")"))
+		v.fail(absentManifests(f, "kind imports with --all-platforms, which fails with \"content digest ...: not found\"", "will fail on them (\"content digest ...: not found\")"))
 		return v
 	}
 	unpackFails(f, &v, true)
@@ -97,7 +97,7 @@ func kind(f facts, v Verdict) Verdict {
 // NAME@DIGEST reference per tagged name.
 func k3s(f facts, v Verdict) Verdict {
 	if !f.archive {
-		v.fail(Problem{Fact: FactDirectory, Text: "a directory: k3s imports archive files from agent/images/", Does: "read archives only", Fix: fixArchive(convert.OCIArchive)})
+		v.fail(Problem{Fact: FactDirectory, Text: "a directory: k3s imports archive files from agent/images/", Does: "can read archives only", Fix: fixArchive(convert.OCIArchive)})
 		return v
 	}
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
@@ -157,7 +157,7 @@ func podman(f facts, v Verdict) Verdict {
 	}
 	switch {
 	case f.legacyOnly:
-		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape, which podman does not read", Does: "do not read it", Fix: fixRebuild()})
+		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape, which podman does not read", Does: "cannot read it", Fix: fixRebuild()})
 		return v
 	case f.dirLayout:
 		v.note(Problem{Fact: FactNoName, Text: "a dir: layout holds no name: the image loads untagged"})
@@ -168,12 +168,12 @@ func podman(f facts, v Verdict) Verdict {
 		podmanDockerNames(f, &v)
 	case f.images > 1:
 		v.fail(Problem{Fact: FactSeveralImages, Text: "an OCI layout with several images and no docker manifest.json: \"more than one image\"",
-			Does: "take one image from an OCI layout without manifest.json", Fix: fixHybrid()})
+			Does: "can take one image only from an OCI layout without docker's manifest.json", Fix: fixHybrid()})
 		return v
 	case f.ociIndex && f.indexEntries > 1:
 		v.Message = "more than one image in oci, choose an image"
 		v.fail(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index (\"more than one image in oci, choose an image\")", f.indexEntries),
-			Does: "take a one-entry index.json only", Fix: fixHybrid()})
+			Does: "can take a one-entry index.json only", Fix: fixHybrid()})
 		return v
 	}
 	if len(v.Names) == 0 {
@@ -197,7 +197,7 @@ func skopeo(f facts, v Verdict) Verdict {
 			v.note(Problem{Fact: FactSeveralImages, Text: fmt.Sprintf("%d images: skopeo takes one, picked with :@N or :NAME", f.images)})
 		}
 	case f.legacyOnly:
-		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (no manifest.json), which skopeo does not read", Does: "do not read it", Fix: fixRebuild()})
+		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (no manifest.json), which skopeo does not read", Does: "cannot read it", Fix: fixRebuild()})
 	default:
 		v.Command = "skopeo copy oci-archive:" + f.path + " ..."
 		switch {
@@ -210,7 +210,7 @@ func skopeo(f facts, v Verdict) Verdict {
 		}
 		if f.supply.dockerZstd {
 			v.fail(Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (\"unsupported docker v2s2 media type\")",
-				Does: "refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
+				Does: "will refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
 		}
 	}
 	if no, ok := compressedRefusal(f, v.Consumer); ok {

@@ -152,7 +152,7 @@ func TestConvertFor(t *testing.T) {
 		imagetest.New(t, imagetest.Layers(1), imagetest.Names("example.com/x:1"), imagetest.Platform("linux/s390x")).OCIArchive(t).WriteFile(t, src)
 		code, _, stderr := run(t, "convert", "-q", "--for", "nerdctl", src, "oci-archive:"+out("n.tar"))
 		assert.Equal(t, 1, code)
-		assert.Contains(t, stderr, "will not load in nerdctl (no image for the host platform")
+		assert.Contains(t, stderr, "will not load in nerdctl (--for nerdctl): no image for this host's platform")
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
 	})
 	t.Run("unknown loader: usage", func(t *testing.T) {
