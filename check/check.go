@@ -28,7 +28,7 @@ import (
 	"github.com/retar-dev/retar/convert"
 )
 
-// A Verdict says what one consumer does with an archive: whether the images
+// A Verdict says what one loader does with an archive: whether the images
 // end up in its store, under which names, with which command, and why not.
 type Verdict struct {
 	Consumer string   `json:"consumer"` // an id --for takes: docker-24, ctr-2.0, kind...
@@ -97,7 +97,7 @@ func summarize(items []string) string {
 	return strings.Join(items[:5], ", ") + fmt.Sprintf(" and %d more", len(items)-5)
 }
 
-// Fails reports whether a consumer (an id, an alias, or a group of ids)
+// Fails reports whether a loader (an id, an alias, or a group of ids)
 // will not load the archive; unknown names are an error.
 func (r *Report) Fails(name string) (bool, error) {
 	ids, err := expand(name)

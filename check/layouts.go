@@ -14,10 +14,10 @@ const noManifestJSON = "invalid archive: does not contain a manifest.json"
 func importerRefuses(f facts, v *Verdict) (Problem, bool) {
 	switch {
 	case !f.archive:
-		return Problem{Fact: FactDirectory, Text: "a directory: it reads an archive", Does: "can read archives only", Fix: fixArchive(convert.OCIArchive)}, true
+		return Problem{Fact: FactDirectory, Text: "a directory: it reads an archive", Does: "can read archives only", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.dirLayout:
 		v.Message = "unrecognized image format"
-		return Problem{Fact: FactDirLayout, Text: "a dir: layout: \"unrecognized image format\"", Does: "cannot read it (\"unrecognized image format\")", Fix: fixArchive(convert.OCIArchive)}, true
+		return Problem{Fact: FactDirLayout, Text: "a dir: layout: \"unrecognized image format\"", Does: "cannot read it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.legacyOnly:
 		v.Message = "unrecognized image format"
 		return Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (\"unrecognized image format\")",
@@ -25,7 +25,7 @@ func importerRefuses(f facts, v *Verdict) (Problem, bool) {
 	case f.ctrNoImport:
 		v.Message = "unrecognized image format"
 		return Problem{Fact: FactNoImage, Text: "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (\"unrecognized image format\")",
-			Does: "will find no image in it (\"unrecognized image format\")", Fix: fixArchive(convert.OCIArchive)}, true
+			Does: "will find no image in it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	}
 	return Problem{}, false
 }
@@ -54,9 +54,9 @@ func dockerClassicLayout(f facts, v *Verdict, version int) {
 	}
 	switch {
 	case !f.archive:
-		v.fail(Problem{Fact: FactDirectory, Text: "a directory: docker load reads an archive", Does: "can read archives only", Fix: fixArchive(convert.DockerArchive)})
+		v.fail(Problem{Fact: FactDirectory, Text: "a directory: docker load reads an archive", Does: "can read archives only", Fix: fixArchive(f, convert.DockerArchive)})
 	case f.dirLayout:
-		v.fail(Problem{Fact: FactDirLayout, Text: "a dir: layout, which docker load does not read", Does: "cannot read it", Fix: fixArchive(convert.DockerArchive)})
+		v.fail(Problem{Fact: FactDirLayout, Text: "a dir: layout, which docker load does not read", Does: "cannot read it", Fix: fixArchive(f, convert.DockerArchive)})
 	case f.legacyOnly && version >= 29:
 		v.Message = noManifestJSON
 		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it (\"invalid archive: does not contain a manifest.json\")",

@@ -154,13 +154,13 @@ func containerdNames(f facts, v *Verdict) {
 		if message != "" {
 			v.Message = message
 		}
-		v.note(Problem{Fact: FactBareTag, Text: problem, Fix: fixFullName()})
+		v.note(Problem{Fact: FactBareTag, Text: problem, Fix: fixFullName(f)})
 	}
 	if n.sorted {
 		sort.Strings(v.Names)
 	}
 	if f.ctrUnnamed {
-		p := Problem{Fact: FactNoName, Text: n.unnamed, Fix: fixName()}
+		p := Problem{Fact: FactNoName, Text: n.unnamed, Fix: fixName(f)}
 		if n.registersNothing && len(v.Names) == 0 {
 			p.Does = "will register nothing"
 			v.fail(p)
@@ -179,10 +179,10 @@ func docker29Names(f facts, v *Verdict) {
 	case len(f.ctrTagOnly) > 0:
 		t := f.ctrTagOnly[0]
 		v.Message = "Loaded image: " + t + ":latest"
-		v.note(Problem{Fact: FactBareTag, Text: fmt.Sprintf("named only by the tag %q: docker prints \"Loaded image: %s:latest\", lists the image as <none> and keeps %q in containerd", t, t, t), Fix: fixFullName()})
+		v.note(Problem{Fact: FactBareTag, Text: fmt.Sprintf("named only by the tag %q: docker prints \"Loaded image: %s:latest\", lists the image as <none> and keeps %q in containerd", t, t, t), Fix: fixFullName(f)})
 	case f.ctrUnnamed:
 		v.Message = "Loaded image ID: sha256:"
-		v.note(Problem{Fact: FactNoName, Text: "an image without a name: it loads untagged (\"Loaded image ID: sha256:...\"), known by its ID", Fix: fixName()})
+		v.note(Problem{Fact: FactNoName, Text: "an image without a name: it loads untagged (\"Loaded image ID: sha256:...\"), known by its ID", Fix: fixName(f)})
 	case len(v.Names) > 0:
 		v.Message = "Loaded image: " + familiar(v.Names[0])
 	}
@@ -193,7 +193,7 @@ func docker29Names(f facts, v *Verdict) {
 func dockerClassicNames(f facts, v *Verdict, version int) {
 	v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name { return i.RepoTags })
 	if len(v.Names) == 0 {
-		v.note(Problem{Fact: FactNoName, Text: "no RepoTags: the image loads untagged, known by its ID only", Fix: fixName()})
+		v.note(Problem{Fact: FactNoName, Text: "no RepoTags: the image loads untagged, known by its ID only", Fix: fixName(f)})
 		if version >= 29 {
 			v.Message = "Loaded image ID: sha256:"
 		}
@@ -216,7 +216,7 @@ func podmanIndexName(f facts, v *Verdict) {
 	if v.Names == nil && len(img.Annotations) > 0 {
 		t := img.Annotations[0].Raw
 		v.Names = []string{"localhost/" + t + ":latest"}
-		v.note(Problem{Fact: FactBareTag, Text: fmt.Sprintf("named only by the tag %q: podman registers localhost/%s:latest", t, t), Fix: fixFullName()})
+		v.note(Problem{Fact: FactBareTag, Text: fmt.Sprintf("named only by the tag %q: podman registers localhost/%s:latest", t, t), Fix: fixFullName(f)})
 	}
 }
 

@@ -130,13 +130,20 @@ type Fix struct {
 	// destination, the archive every loader reads.
 	To      convert.Layout `json:"to,omitempty"`
 	Options []Option       `json:"options,omitempty"`
+	// Pick is the image of several a conversion takes, after the source
+	// (":@N": one image at a time), "" for all of them.
+	Pick string `json:"pick,omitempty"`
 	// Rename, instead of a conversion: the file name to copy the archive
 	// under.
 	Rename string `json:"rename,omitempty"`
 }
 
-// Placeholder stands, in a fix's options, for a name the user chooses.
-const Placeholder = "NAME"
+// Placeholder stands, in a fix's options, for a name the user chooses;
+// PickPlaceholder, after the source, for the image to take of several.
+const (
+	Placeholder     = "NAME"
+	PickPlaceholder = "@N"
+)
 
 // flagOf is an option as the command line spells it.
 func flagOf(o Option) string {
@@ -156,6 +163,9 @@ func (x Fix) Command(src, out string) []string {
 	for _, o := range x.Options {
 		args = append(args, strings.Fields(flagOf(o))...)
 	}
+	if x.Pick != "" {
+		src += ":" + x.Pick
+	}
 	dst := out
 	if x.To != "" {
 		dst = string(x.To) + ":" + out
@@ -164,14 +174,30 @@ func (x Fix) Command(src, out string) []string {
 }
 
 // The fixes, each made in one place: its words, and what it runs.
-func fixName() *Fix {
-	return &Fix{Advice: "name", Title: "name the image", Text: "give one with retar convert -t NAME", Again: "give one with -t NAME",
+
+// fixName gives the images a name: one image at a time where the archive
+// holds several, since -t names one.
+func fixName(f facts) *Fix {
+	x := &Fix{Advice: "name", Title: "name the image", Text: "give one with retar convert -t NAME", Again: "give one with -t NAME",
 		Options: []Option{{"tag", Placeholder}}}
+	return oneAtATime(f, x)
 }
 
-func fixFullName() *Fix {
-	return &Fix{Advice: "full-name", Title: "give the image a full name", Text: "give a full name with retar convert -t NAME", Again: "give a full name with -t NAME",
+func fixFullName(f facts) *Fix {
+	x := &Fix{Advice: "full-name", Title: "give the image a full name", Text: "give a full name with retar convert -t NAME", Again: "give a full name with -t NAME",
 		Options: []Option{{"tag", Placeholder}}}
+	return oneAtATime(f, x)
+}
+
+// oneAtATime makes a fix that names an image take one image of several.
+func oneAtATime(f facts, x *Fix) *Fix {
+	if f.images > 1 {
+		x.Title += "s, one at a time"
+		x.Text = strings.Replace(x.Text, "-t NAME", "-t NAME SRC:@N, an image at a time", 1)
+		x.Again = strings.Replace(x.Again, "-t NAME", "-t NAME, converting SRC:@N an image at a time", 1)
+		x.Pick = PickPlaceholder
+	}
+	return x
 }
 
 // fixManifestJSON: retar's oci-archive carries docker's manifest.json.
@@ -180,10 +206,18 @@ func fixManifestJSON() *Fix {
 		Again: "an oci-archive without --oci-strict carries one", To: convert.OCIArchive}
 }
 
-// fixArchive: a directory written as an archive of the layout a loader reads.
-func fixArchive(to convert.Layout) *Fix {
-	return &Fix{Advice: "archive-" + string(to), Title: "write it as " + to.Article(), Text: "tar it, or retar convert it to " + to.Article(),
+// fixArchive: a directory written as an archive of the layout a loader
+// reads; named, where its images have no name (a dir: layout holds none).
+func fixArchive(f facts, to convert.Layout) *Fix {
+	x := &Fix{Advice: "archive-" + string(to), Title: "write it as " + to.Article(), Text: "tar it, or retar convert it to " + to.Article(),
 		Again: "convert it to " + to.Article(), To: to}
+	if f.unnamed() {
+		x.Title += ", with a name"
+		x.Text = "retar convert it to " + to.Article() + ", giving it a name with -t NAME"
+		x.Options = []Option{{"tag", Placeholder}}
+		oneAtATime(f, x)
+	}
+	return x
 }
 
 // fixRebuild: a conversion reads the pre-1.10 shape and writes manifest.json.
@@ -251,7 +285,8 @@ func fixHybrid() *Fix {
 // it suggests: for the test that runs each one.
 func Advice() map[string]Fix {
 	out := map[string]Fix{}
-	for _, f := range []*Fix{fixName(), fixFullName(), fixManifestJSON(), fixArchive(convert.DockerArchive), fixArchive(convert.OCIArchive),
+	var none facts
+	for _, f := range []*Fix{fixName(none), fixFullName(none), fixManifestJSON(), fixArchive(none, convert.DockerArchive), fixArchive(none, convert.OCIArchive),
 		fixRebuild(), fixDecompress(), fixGzipLayers(), fixRename("app.tar"), fixLeaveAbsent(), fixUnnameReferrers(),
 		fixImageAlone(), fixMediaTypes(), fixOCIFamily(), fixFullNames(), fixHybrid()} {
 		out[f.Advice] = *f

@@ -97,7 +97,7 @@ func kind(f facts, v Verdict) Verdict {
 // NAME@DIGEST reference per tagged name.
 func k3s(f facts, v Verdict) Verdict {
 	if !f.archive {
-		v.fail(Problem{Fact: FactDirectory, Text: "a directory: k3s imports archive files from agent/images/", Does: "can read archives only", Fix: fixArchive(convert.OCIArchive)})
+		v.fail(Problem{Fact: FactDirectory, Text: "a directory: k3s imports archive files from agent/images/", Does: "can read archives only", Fix: fixArchive(f, convert.OCIArchive)})
 		return v
 	}
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
@@ -177,7 +177,7 @@ func podman(f facts, v Verdict) Verdict {
 		return v
 	}
 	if len(v.Names) == 0 {
-		v.note(Problem{Fact: FactNoName, Text: "no name podman reads: the image loads untagged", Fix: fixName()})
+		v.note(Problem{Fact: FactNoName, Text: "no name podman reads: the image loads untagged", Fix: fixName(f)})
 	}
 	return v
 }

@@ -158,7 +158,7 @@ func TestConvertFor(t *testing.T) {
 	t.Run("unknown loader: usage", func(t *testing.T) {
 		code, _, stderr := run(t, "convert", "--for", "lxd", realInput("skopeo-oci-archive-named.tar"), out("u.tar"))
 		assert.Equal(t, 2, code)
-		assert.Contains(t, stderr, "unknown consumer")
+		assert.Contains(t, stderr, "unknown loader")
 	})
 	t.Run("docker,containerd on a named archive", func(t *testing.T) {
 		code, _, stderr := run(t, "convert", "-q", "--for", "docker,containerd,podman", realInput("docker-save-single.tar"), out("all.tar"))
