@@ -202,8 +202,8 @@ type Remedy struct {
 	Fails bool // IDs will not load it
 }
 
-// Remedies are the fixes of what the loaders ids say, each once: first
-// those that make a loader load it.
+// Remedies are the fixes of what the loaders ids say, each command once:
+// first those that make a loader load it.
 func (r *Report) Remedies(ids []string) []Remedy {
 	var out []Remedy
 	for _, id := range ids {
@@ -215,7 +215,7 @@ func (r *Report) Remedies(ids []string) []Remedy {
 			if p.Fix == nil {
 				continue
 			}
-			i := slices.IndexFunc(out, func(m Remedy) bool { return m.Fix.Advice == p.Fix.Advice && m.Fix.Rename == p.Fix.Rename })
+			i := slices.IndexFunc(out, func(m Remedy) bool { return m.Fix.same(*p.Fix) })
 			if i < 0 {
 				out = append(out, Remedy{Fix: *p.Fix})
 				i = len(out) - 1
@@ -268,3 +268,6 @@ func quoted(args []string) string {
 // Line is the fix as a command line a shell runs, for an archive at src
 // written to out.
 func (x Fix) Line(src, out string) string { return quoted(x.Command(src, out)) }
+
+// same reports whether two fixes run the same command.
+func (x Fix) same(y Fix) bool { return slices.Equal(x.Command("SRC", "OUT"), y.Command("SRC", "OUT")) }

@@ -88,7 +88,11 @@ const unpackNeeds = "cannot unpack the image without them, and no conversion can
 // archive lacks, and what the loader does about them (says; does, said of
 // several loaders), fixed by a conversion, which leaves them out.
 func absentManifests(f facts, says, does string) Problem {
-	return Problem{Fact: FactAbsentManifests, Text: fmt.Sprintf("the index lists %d manifests the archive lacks (%s): ", len(f.absent), summarize(f.absent)) + says,
+	what := fmt.Sprintf("%d manifests", len(f.absent))
+	if len(f.absent) == 1 {
+		what = "a manifest"
+	}
+	return Problem{Fact: FactAbsentManifests, Text: fmt.Sprintf("the index lists %s the archive lacks (%s): ", what, summarize(f.absent)) + says,
 		Does: does, Fix: fixLeaveAbsent()}
 }
 

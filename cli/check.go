@@ -97,7 +97,7 @@ func (e *env) check(ctx context.Context, arg string, loaders *check.For, asJSON,
 // with --for): the summary, a block per verdict and reason, the fixes.
 func printCheck(w io.Writer, r *check.Report, ids []string, asked, verbose bool) {
 	fmt.Fprintln(w, r.Summary(ids, asked))
-	fmt.Fprintf(w, "%s: %s of %s\n", r.Source, r.Layout.Article(), count(len(r.Images), "image"))
+	fmt.Fprintf(w, "%s: %s of %s\n", r.Source, layoutWords(r.Layout), count(len(r.Images), "image"))
 	fmt.Fprintln(w)
 	for _, b := range r.Blocks(ids, verbose) {
 		header := blockHeader(b)
@@ -159,6 +159,18 @@ func fixOutput(src string) string {
 	return base + "-fixed.tar"
 }
 
+// layoutWords names a layout with its article: "a docker-archive", "an
+// OCI layout directory".
+func layoutWords(l convert.Layout) string {
+	switch l {
+	case convert.OCI:
+		return "an OCI layout directory"
+	case convert.Dir:
+		return "a dir: layout"
+	}
+	return l.Article()
+}
+
 // count says n things: "1 image", "2 images".
 func count(n int, thing string) string {
 	if n == 1 {
@@ -166,5 +178,3 @@ func count(n int, thing string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
 }
-
-var _ = convert.OCIArchive
