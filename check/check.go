@@ -78,8 +78,9 @@ func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 			v.Measured, v.Basis = true, "measured: "+l.measured
 		}
 		v.Problems = []string{}
-		for _, p := range v.Facts {
+		for i, p := range v.Facts {
 			v.Problems = append(v.Problems, p.String())
+			v.Facts[i].Page = p.pageWords()
 		}
 		if v.Facts == nil {
 			v.Facts = []Problem{}

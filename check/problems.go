@@ -94,6 +94,8 @@ type Problem struct {
 	// Who, when set, names the loaders it concerns instead of their
 	// titles: zstd layers fail docker before 23, not all of docker ≤ 24.
 	Who string `json:"who,omitempty"`
+	// Page is the problem and its fix in the page's words (say.go).
+	Page string `json:"page"`
 }
 
 // String is the problem and its fix in one sentence, as Verdict.Problems
@@ -126,6 +128,8 @@ type Fix struct {
 	// Again says it right after a conversion, of the options to convert
 	// with again: "give one with -t NAME".
 	Again string `json:"again"`
+	// Page says it on the page, in its fields' terms (say.go).
+	Page string `json:"page"`
 	// To is the layout to convert to; "" for retar's default
 	// destination, the archive every loader reads.
 	To      convert.Layout `json:"to,omitempty"`
@@ -173,113 +177,87 @@ func (x Fix) Command(src, out string) []string {
 	return append(args, src, dst)
 }
 
-// The fixes, each made in one place: its words, and what it runs.
+// The fixes, each made in one place: what it runs; its words are the
+// table's (fixWords, say.go).
 
 // fixName gives the images a name: one image at a time where the archive
 // holds several, since -t names one.
 func fixName(f facts) *Fix {
-	x := &Fix{Advice: "name", Title: "name the image", Text: "give one with retar convert -t NAME", Again: "give one with -t NAME",
-		Options: []Option{{"tag", Placeholder}}}
-	return oneAtATime(f, x)
+	x := &Fix{Advice: "name", Options: []Option{{"tag", Placeholder}}}
+	return x.worded(oneAtATime(f, x))
 }
 
 func fixFullName(f facts) *Fix {
-	x := &Fix{Advice: "full-name", Title: "give the image a full name", Text: "give a full name with retar convert -t NAME", Again: "give a full name with -t NAME",
-		Options: []Option{{"tag", Placeholder}}}
-	return oneAtATime(f, x)
+	x := &Fix{Advice: "full-name", Options: []Option{{"tag", Placeholder}}}
+	return x.worded(oneAtATime(f, x))
 }
 
-// oneAtATime makes a fix that names an image take one image of several.
-func oneAtATime(f facts, x *Fix) *Fix {
+// oneAtATime makes a fix that names an image take one image of several,
+// and says which words it takes ("several", or "" for the plain ones).
+func oneAtATime(f facts, x *Fix) string {
 	if f.images > 1 {
-		x.Title += "s, one at a time"
-		x.Text = strings.Replace(x.Text, "-t NAME", "-t NAME SRC:@N, an image at a time", 1)
-		x.Again = strings.Replace(x.Again, "-t NAME", "-t NAME, converting SRC:@N an image at a time", 1)
 		x.Pick = PickPlaceholder
+		return "several"
 	}
-	return x
+	return ""
 }
 
 // fixManifestJSON: retar's oci-archive carries docker's manifest.json.
 func fixManifestJSON() *Fix {
-	return &Fix{Advice: "manifest-json", Title: "write docker's manifest.json beside the OCI index", Text: "retar convert it to an oci-archive, which carries one",
-		Again: "an oci-archive without --oci-strict carries one", To: convert.OCIArchive}
+	return (&Fix{Advice: "manifest-json", To: convert.OCIArchive}).worded("")
 }
 
 // fixArchive: a directory written as an archive of the layout a loader
 // reads; named, where its images have no name (a dir: layout holds none).
 func fixArchive(f facts, to convert.Layout) *Fix {
-	x := &Fix{Advice: "archive-" + string(to), Title: "write it as " + to.Article(), Text: "tar it, or retar convert it to " + to.Article(),
-		Again: "convert it to " + to.Article(), To: to}
-	if f.unnamed() {
-		x.Title += ", with a name"
-		x.Text = "retar convert it to " + to.Article() + ", giving it a name with -t NAME"
-		x.Options = []Option{{"tag", Placeholder}}
-		oneAtATime(f, x)
+	x := &Fix{Advice: "archive-" + string(to), To: to}
+	if !f.unnamed() {
+		return x.worded("")
 	}
-	return x
+	x.Options = []Option{{"tag", Placeholder}}
+	oneAtATime(f, x)
+	return x.worded("named")
 }
 
 // fixRebuild: a conversion reads the pre-1.10 shape and writes manifest.json.
-func fixRebuild() *Fix {
-	return &Fix{Advice: "rebuild", Title: "rebuild the image as docker save writes it today", Text: "retar convert rebuilds the image", Again: "a conversion rebuilds the image"}
-}
+func fixRebuild() *Fix { return (&Fix{Advice: "rebuild"}).worded("") }
 
 // fixDecompress: retar reads compressed archives and writes plain tars.
-func fixDecompress() *Fix {
-	return &Fix{Advice: "decompress", Title: "write it as a plain tar", Text: "decompress it, or retar convert it", Again: "name DST without .gz or .zst"}
-}
+func fixDecompress() *Fix { return (&Fix{Advice: "decompress"}).worded("") }
 
 // fixGzipLayers: zstd layers re-encoded to gzip; the image ID stays.
 func fixGzipLayers() *Fix {
-	return &Fix{Advice: "gzip-layers", Title: "re-encode the zstd layers to gzip (the image ID stays)", Text: "retar convert --compress gzip re-encodes them to gzip (the image ID stays)",
-		Again: "--compress gzip re-encodes them (the image ID stays)", Options: []Option{{"compress", "gzip"}}}
+	return (&Fix{Advice: "gzip-layers", Options: []Option{{"compress", "gzip"}}}).worded("")
 }
 
-func fixRename(name string) *Fix {
-	return &Fix{Advice: "rename", Title: "copy it under a name k3s picks up", Text: "copy it as " + name, Again: "copy it as " + name, Rename: name}
-}
+func fixRename(name string) *Fix { return (&Fix{Advice: "rename", Rename: name}).worded("", name) }
 
 // fixLeaveAbsent: a conversion leaves out index entries without their
 // manifests, unless --keep-absent keeps them.
-func fixLeaveAbsent() *Fix {
-	return &Fix{Advice: "leave-absent", Title: "leave out the index entries without their manifests", Text: "retar convert leaves them out", Again: "a conversion without --keep-absent leaves them out"}
-}
+func fixLeaveAbsent() *Fix { return (&Fix{Advice: "leave-absent"}).worded("") }
 
 // fixUnnameReferrers: a conversion writes what refers to an image
 // unnamed, as a referrer.
-func fixUnnameReferrers() *Fix {
-	return &Fix{Advice: "unname-referrers", Title: "write signatures and attestations unnamed, as referrers", Text: "retar convert writes them unnamed, as referrers (--attestations strip leaves them out)",
-		Again: "--attestations strip leaves them out"}
-}
+func fixUnnameReferrers() *Fix { return (&Fix{Advice: "unname-referrers"}).worded("") }
 
 // fixImageAlone: a docker-archive holds the image without what stands
 // beside it in the index.
 func fixImageAlone() *Fix {
-	return &Fix{Advice: "image-alone", Title: "write the image alone, as a docker-archive", Text: "a docker-archive of it (retar convert) holds the image alone",
-		Again: "a docker-archive holds the image alone", To: convert.DockerArchive}
+	return (&Fix{Advice: "image-alone", To: convert.DockerArchive}).worded("")
 }
 
 // fixMediaTypes: a conversion writes each layer under its right type.
-func fixMediaTypes() *Fix {
-	return &Fix{Advice: "media-types", Title: "write each layer under its right media type", Text: "retar convert writes the right media type", Again: "a conversion writes the right media type"}
-}
+func fixMediaTypes() *Fix { return (&Fix{Advice: "media-types"}).worded("") }
 
 // fixOCIFamily: a v2s2 manifest with zstd layers is written as OCI.
-func fixOCIFamily() *Fix {
-	return &Fix{Advice: "oci-family", Title: "write the manifest as OCI", Text: "retar convert writes it as OCI", Again: "--format oci writes it as OCI"}
-}
+func fixOCIFamily() *Fix { return (&Fix{Advice: "oci-family"}).worded("") }
 
 // fixFullNames: a conversion writes RepoTags as full names.
-func fixFullNames() *Fix {
-	return &Fix{Advice: "full-names", Title: "write full names", Text: "retar convert writes full names (docker.io/library/...)", Again: "a conversion writes full names"}
-}
+func fixFullNames() *Fix { return (&Fix{Advice: "full-names"}).worded("") }
 
 // fixHybrid: retar's oci-archive, whose docker manifest.json podman reads
 // when index.json holds more than one entry.
-func fixHybrid() *Fix {
-	return &Fix{Advice: "oci-archive", Title: "write an oci-archive with docker's manifest.json", Text: "retar convert it to an oci-archive", Again: "an oci-archive without --oci-strict lists them in manifest.json", To: convert.OCIArchive}
-}
+func fixHybrid() *Fix { return (&Fix{Advice: "oci-archive", To: convert.OCIArchive}).worded("") }
 
 // Advice lists every fix check gives, by its Advice name, with the command
 // it suggests: for the test that runs each one.
