@@ -98,6 +98,8 @@ func TestConvertAdviceFitsWhatWasDone(t *testing.T) {
 			[]string{"the index keeps every platform"}, []string{"took linux/"}},
 		{"a .gz DST", []string{realInput("docker-save-single.tar"), out("e.tar.gz")},
 			[]string{"a compressed archive, as its .gz name asked"}, []string{"decompress it"}},
+		{"--keep-absent", []string{"--keep-absent", filepath.Join("..", "golden", "testdata", "real-docker29", "d29d-save-absent.tar"), "oci-archive:" + out("f.tar")},
+			[]string{"are absent, as --keep-absent asked: kind will fail"}, []string{"kept in the index (--keep-absent)", "retar convert leaves them out"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, stderr := run(t, append([]string{"convert"}, c.args...)...)

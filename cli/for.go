@@ -32,6 +32,7 @@ var loaderNotices = []struct {
 	{regexp.MustCompile(`^image \S+ has no name: ctr images import will register nothing`), check.FactNoName},
 	{regexp.MustCompile(`^image \S+ is named only by the tag `), check.FactBareTag},
 	{regexp.MustCompile(`^image \S+ has zstd layers: docker load before 23\.0 cannot read them`), check.FactZstdLayers},
+	{regexp.MustCompile(`^\S+ lists \S+ \(.*\) but the source does not hold it; kept in the index`), check.FactAbsentManifests},
 }
 
 // A held notice waits for check's judgement of the output.
