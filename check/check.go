@@ -18,6 +18,14 @@
 //	sparse.go       absent manifests, configs, layers and foreign layers' bytes
 //	supply.go       referrers, signatures, attestations; layers that break loaders
 //	for.go          retar convert --for: what each loader needs of an output
+//
+// What a verdict says, and how it is said:
+//
+//	problems.go     each problem's fact and fix, as data; the fixes
+//	say.go          the words the command line and the page both say: one table
+//	who.go          loaders named together in words ("containerd 1.6–2.4")
+//	lines.go        one line per fact after a conversion, fixes fitted to it
+//	blocks.go       retar check's summary, blocks and fixes
 package check
 
 import (
