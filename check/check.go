@@ -18,6 +18,14 @@
 //	sparse.go       absent manifests, configs, layers and foreign layers' bytes
 //	supply.go       referrers, signatures, attestations; layers that break loaders
 //	for.go          retar convert --for: what each loader needs of an output
+//
+// What a verdict says, and how it is said:
+//
+//	problems.go     each problem's fact and fix, as data; the fixes
+//	say.go          the words the command line and the page both say: one table
+//	who.go          loaders named together in words ("containerd 1.6–2.4")
+//	lines.go        one line per fact after a conversion, fixes fitted to it
+//	blocks.go       retar check's summary, blocks and fixes
 package check
 
 import (
@@ -28,7 +36,7 @@ import (
 	"github.com/retar-dev/retar/convert"
 )
 
-// A Verdict says what one consumer does with an archive: whether the images
+// A Verdict says what one loader does with an archive: whether the images
 // end up in its store, under which names, with which command, and why not.
 type Verdict struct {
 	Consumer string   `json:"consumer"` // an id --for takes: docker-24, ctr-2.0, kind...
@@ -38,20 +46,17 @@ type Verdict struct {
 	Command  string   `json:"command,omitempty"`
 	// Message is what the loader prints (part of it; "..." stands for what
 	// varies: digests, paths), where that was measured.
-	Message  string   `json:"message,omitempty"`
-	Problems []string `json:"problems"` // why it will not load, or what to mind when it does
+	Message string `json:"message,omitempty"`
+	// Problems are Facts in words, each with its fix: why it will not
+	// load, or what to mind when it does.
+	Problems []string  `json:"problems"`
+	Facts    []Problem `json:"facts"`
 	// Measured: make interop compares this verdict with the loader itself
 	// (interop/CHECK.md). Otherwise the rules come from the loader's code.
 	Measured bool `json:"measured"`
 	// Basis says which: the loader and version measured, or "from the
 	// loader's code, not measured".
 	Basis string `json:"basis"`
-}
-
-// refuse says the loader will not load the archive, and why.
-func (v *Verdict) refuse(problem string) {
-	v.Loads = false
-	v.Problems = append(v.Problems, problem)
 }
 
 // NotMeasured is the Basis of a verdict read from the loader's code.
@@ -80,6 +85,14 @@ func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 		if l.measured != "" {
 			v.Measured, v.Basis = true, "measured: "+l.measured
 		}
+		v.Problems = []string{}
+		for i, p := range v.Facts {
+			v.Problems = append(v.Problems, p.String())
+			v.Facts[i].Page = p.pageWords()
+		}
+		if v.Facts == nil {
+			v.Facts = []Problem{}
+		}
 		r.Consumers = append(r.Consumers, v)
 	}
 	return r
@@ -93,7 +106,7 @@ func summarize(items []string) string {
 	return strings.Join(items[:5], ", ") + fmt.Sprintf(" and %d more", len(items)-5)
 }
 
-// Fails reports whether a consumer (an id, an alias, or a group of ids)
+// Fails reports whether a loader (an id, an alias, or a group of ids)
 // will not load the archive; unknown names are an error.
 func (r *Report) Fails(name string) (bool, error) {
 	ids, err := expand(name)

@@ -193,7 +193,7 @@ func TestCheckFails(t *testing.T) {
 		assert.Equal(t, want, got, "Fails(%q)", name)
 	}
 	_, err := r.Fails("lxd")
-	assert.Error(t, err, "an unknown consumer is not an error")
+	assert.Error(t, err, "an unknown loader is an error")
 }
 
 // The name k3s should be given for an archive is the same on every call:

@@ -17,39 +17,48 @@ type decompression struct {
 	// refusal is what it says of another, after "a KIND-compressed
 	// archive: ".
 	refusal string
+	// does is the refusal said of several loaders, after their names.
+	does string
+	// who names the loaders it concerns, where not all of the verdict's
+	// (Problem.Who).
+	who string
 }
 
 func plainOnly(string) bool       { return false }
 func gzipOrZstd(kind string) bool { return kind == "gzip" || kind == "zstd" }
 
-const containerdReads = "containerd decompresses gzip and zstd only"
+const (
+	containerdReads = "containerd decompresses gzip and zstd only"
+	gzipOrZstdOnly  = "can decompress gzip and zstd only"
+	plainTarsOnly   = "can read plain tars only"
+)
 
 // archiveCompression is which compressed archives (kinds as
 // convert.SniffArchive names them) each loader reads; one not listed reads
 // them all.
 var archiveCompression = map[string]decompression{
-	"docker-24":         {func(kind string) bool { return kind != "zstd" }, "docker reads zstd from 23.0 on; decompress it, or retar convert it"},
-	"docker-containerd": {gzipOrZstd, containerdReads},
-	"ctr-1.6":           {plainOnly, "ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\"); decompress it, or retar convert it"},
-	"ctr-2.0":           {gzipOrZstd, containerdReads},
-	"ctr-2.1":           {gzipOrZstd, containerdReads},
-	"ctr-2.3":           {gzipOrZstd, containerdReads},
-	"ctr-2.4":           {gzipOrZstd, containerdReads},
-	"kind":              {gzipOrZstd, containerdReads},
-	"k3s":               {func(kind string) bool { return len(k3sSuffixes[kind]) > 0 }, "k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4; decompress it, or retar convert it"},
-	"nerdctl":           {gzipOrZstd, "nerdctl decompresses gzip and zstd only (\"unrecognized image format\")"}, // its importer is containerd's
-	"podman":            {plainOnly, "podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\"); decompress it, or retar convert it"},
-	"skopeo":            {plainOnly, "containers/image (skopeo, podman) reads plain tars; decompress it, or retar convert it"},
+	"docker-24":         {func(kind string) bool { return kind != "zstd" }, "docker before 23.0 reads no zstd-compressed archive", "cannot read it", "docker before 23"},
+	"docker-containerd": {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-1.6":           {plainOnly, "ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\")", plainTarsOnly, ""},
+	"ctr-2.0":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-2.1":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-2.3":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"ctr-2.4":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"kind":              {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
+	"k3s":               {func(kind string) bool { return len(k3sSuffixes[kind]) > 0 }, "k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4", "can read plain, gzip, zstd, bzip2 and lz4 tars only", ""},
+	"nerdctl":           {gzipOrZstd, "nerdctl decompresses gzip and zstd only (\"unrecognized image format\")", gzipOrZstdOnly, ""}, // its importer is containerd's
+	"podman":            {plainOnly, "podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\")", plainTarsOnly, ""},
+	"skopeo":            {plainOnly, "containers/image (skopeo, podman) reads plain tars", plainTarsOnly, ""},
 }
 
 // compressedRefusal says why a loader does not read the archive, compressed
 // as it is, if it does not.
-func compressedRefusal(f facts, id string) (string, bool) {
+func compressedRefusal(f facts, id string) (Problem, bool) {
 	d, ok := archiveCompression[id]
 	if !ok || f.compressed == "" || d.reads(f.compressed) {
-		return "", false
+		return Problem{}, false
 	}
-	return "a " + f.compressed + "-compressed archive: " + d.refusal, true
+	return Problem{Fact: FactCompressed, Text: "a " + f.compressed + "-compressed archive: " + d.refusal, Does: d.does, Who: d.who, Fix: fixDecompress()}, true
 }
 
 // zstdLayers is what loaders make of zstd layers: docker before 23.0 reads
@@ -59,9 +68,10 @@ func zstdLayers(f facts, v *Verdict) {
 	switch {
 	case !f.zstd:
 	case v.Consumer == "docker-24":
-		v.refuse("zstd layers: docker reads them from 23.0 on; 20.10 fails with \"unexpected EOF\"; retar convert to a docker-archive re-encodes them to gzip (the image ID stays)")
+		v.fail(Problem{Fact: FactZstdLayers, Text: "zstd layers: docker before 23.0 reads none (20.10 fails with \"unexpected EOF\")",
+			Who: "docker before 23", Does: "cannot read them (20.10 fails with \"unexpected EOF\")", Fix: fixGzipLayers()})
 	case v.Consumer == "skopeo" && v.Loads:
-		v.Problems = append(v.Problems, "zstd layers: skopeo copies them, but refuses to write them into a docker-archive")
+		v.note(Problem{Fact: FactZstdLayers, Text: "zstd layers: skopeo copies them, but refuses to write them into a docker-archive"})
 	}
 }
 
@@ -113,7 +123,7 @@ func K3sFileName(name, compressed string) (string, bool) {
 func k3sFile(f facts, v *Verdict) string {
 	file, ok := K3sFileName(f.path, f.compressed)
 	if !ok {
-		v.Problems = append(v.Problems, "k3s picks up agent/images files by name (.tar, .tar.gz, .tgz, .tar.zst, .tzst, .tar.bz2, .tbz, .tar.lz4, case-sensitive): copy it as "+file)
+		v.note(Problem{Fact: FactK3sFileName, Text: "k3s picks up agent/images files by name (.tar, .tar.gz, .tgz, .tar.zst, .tzst, .tar.bz2, .tbz, .tar.lz4, case-sensitive)", Fix: fixRename(file)})
 	}
 	return file
 }
@@ -121,7 +131,7 @@ func k3sFile(f facts, v *Verdict) string {
 // k3sZstdWindow: k3s decodes a zstd archive with a bounded window.
 func k3sZstdWindow(f facts, v *Verdict) {
 	if f.compressed == "zstd" {
-		v.Problems = append(v.Problems, "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (\"window size exceeded\")")
+		v.note(Problem{Fact: FactK3sZstdWindow, Text: "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (\"window size exceeded\")"})
 	}
 }
 

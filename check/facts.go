@@ -123,3 +123,11 @@ func (f *facts) addHost(label string, s convert.Summary) {
 		f.noHost = append(f.noHost, label)
 	}
 }
+
+// unnamed reports whether an image of the source has no name at all.
+func (f facts) unnamed() bool {
+	if f.a == nil {
+		return false
+	}
+	return slices.ContainsFunc(f.a.Images, func(img *convert.Image) bool { return len(img.Names) == 0 })
+}

@@ -201,9 +201,10 @@ func readImages(s *adjusting) error {
 	return nil
 }
 
-// Check judges the written output, opened: an error naming each loader
-// (of those Set gave) that will not load it, and why.
-func (f *For) Check(a *convert.Archive) error {
+// Check judges the written output, opened, for the loaders Set gave: an
+// error saying why each that will not load it will not, one fact at a
+// time; conv is the conversion that wrote it, which the fixes fit.
+func (f *For) Check(a *convert.Archive, conv *Conversion) error {
 	if len(f.ids) == 0 {
 		return nil
 	}
@@ -211,18 +212,19 @@ func (f *For) Check(a *convert.Archive) error {
 	if host.OS == "" {
 		host = ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}
 	}
-	var bad []string
-	for _, v := range Archive(a, host).Consumers {
-		if slices.Contains(f.ids, v.Consumer) && !v.Loads {
-			why := "it will not"
-			if len(v.Problems) > 0 {
-				why = v.Problems[0]
-			}
-			bad = append(bad, v.Consumer+" ("+why+")")
-		}
+	r := Archive(a, host)
+	return f.Judge(r, conv)
+}
+
+// Judge is Check of a report already made.
+func (f *For) Judge(r *Report, conv *Conversion) error {
+	failed := r.Failed(f.ids)
+	if len(failed) == 0 {
+		return nil
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%s: --for %s: will not load in %s", a.Source, f.String(), strings.Join(bad, "; "))
+	var why []string
+	for _, l := range r.Failing(f.ids, conv) {
+		why = append(why, l.Text)
 	}
-	return nil
+	return fmt.Errorf("%s: will not load in %s (--for %s): %s", r.Source, Who(failed), f.String(), strings.Join(why, "; "))
 }

@@ -3,27 +3,31 @@
 
 package check
 
+import "github.com/retar-dev/retar/convert"
+
 // noManifestJSON is what docker 29 prints for an archive without a
 // manifest.json.
 const noManifestJSON = "invalid archive: does not contain a manifest.json"
 
 // importerRefuses says why containerd's importer reads no image from the
 // archive at all, if it does not.
-func importerRefuses(f facts, v *Verdict) (string, bool) {
+func importerRefuses(f facts, v *Verdict) (Problem, bool) {
 	switch {
 	case !f.archive:
-		return "a directory: it reads an archive; tar it, or retar convert it to an oci-archive", true
+		return Problem{Fact: FactDirectory, Text: "a directory: it reads an archive", Does: "can read archives only", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.dirLayout:
 		v.Message = "unrecognized image format"
-		return "a dir: layout: \"unrecognized image format\"", true
+		return Problem{Fact: FactDirLayout, Text: "a dir: layout: \"unrecognized image format\"", Does: "cannot read it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.legacyOnly:
 		v.Message = "unrecognized image format"
-		return "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (\"unrecognized image format\"); retar convert rebuilds the image", true
+		return Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (\"unrecognized image format\")",
+			Does: "cannot read it (\"unrecognized image format\")", Fix: fixRebuild()}, true
 	case f.ctrNoImport:
 		v.Message = "unrecognized image format"
-		return "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (\"unrecognized image format\")", true
+		return Problem{Fact: FactNoImage, Text: "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (\"unrecognized image format\")",
+			Does: "will find no image in it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	}
-	return "", false
+	return Problem{}, false
 }
 
 // importerReads says whether containerd's importer, as the loader runs it,
@@ -31,11 +35,11 @@ func importerRefuses(f facts, v *Verdict) (string, bool) {
 // (archiveCompression); where it does not, the verdict says why.
 func importerReads(f facts, v *Verdict) bool {
 	if no, ok := importerRefuses(f, v); ok {
-		v.refuse(no)
+		v.fail(no)
 		return false
 	}
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
+		v.fail(no)
 		return false
 	}
 	return true
@@ -44,20 +48,22 @@ func importerReads(f facts, v *Verdict) bool {
 // dockerClassicLayout: docker's classic image store reads an archive with
 // docker's manifest.json, or (before 29) the pre-1.10 shape.
 func dockerClassicLayout(f facts, v *Verdict, version int) {
-	noManifest := "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (it fails with \"open .../blobs/json: no such file or directory\"); retar convert it to an oci-archive, which carries one"
+	says := "it fails with \"open .../blobs/json: no such file or directory\""
 	if version >= 29 {
-		noManifest = "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (\"invalid archive: does not contain a manifest.json\"); retar convert it to an oci-archive, which carries one"
+		says = "\"" + noManifestJSON + "\""
 	}
 	switch {
 	case !f.archive:
-		v.refuse("a directory: docker load reads an archive; tar it, or retar convert it to a docker-archive")
+		v.fail(Problem{Fact: FactDirectory, Text: "a directory: docker load reads an archive", Does: "can read archives only", Fix: fixArchive(f, convert.DockerArchive)})
 	case f.dirLayout:
-		v.refuse("a dir: layout, which docker load does not read")
+		v.fail(Problem{Fact: FactDirLayout, Text: "a dir: layout, which docker load does not read", Does: "cannot read it", Fix: fixArchive(f, convert.DockerArchive)})
 	case f.legacyOnly && version >= 29:
 		v.Message = noManifestJSON
-		v.refuse("the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it (\"invalid archive: does not contain a manifest.json\"); retar convert rebuilds the image")
+		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it (\"invalid archive: does not contain a manifest.json\")",
+			Does: "cannot read it (\"invalid archive: does not contain a manifest.json\")", Fix: fixRebuild()})
 	case !f.dockerEntries && !f.legacyOnly:
-		v.refuse(noManifest)
+		v.fail(Problem{Fact: FactNoManifestJSON, Text: "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (" + says + ")",
+			Does: "can read docker's manifest.json only, not an OCI index", Fix: fixManifestJSON()})
 		if version >= 29 {
 			v.Message = noManifestJSON
 		}

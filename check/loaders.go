@@ -71,10 +71,10 @@ func expand(name string) ([]string, error) {
 			return []string{name}, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown consumer %q: %s%.0w", name, consumerNames(), convert.ErrUsage)
+	return nil, fmt.Errorf("unknown loader %q: want one of %s%.0w", name, loaderNames(), convert.ErrUsage)
 }
 
-func consumerNames() string { return strings.Join(LoaderIDs(), ", ") }
+func loaderNames() string { return strings.Join(LoaderIDs(), ", ") }
 
 // LoaderIDs are the ids --for takes, groups first, for completion.
 func LoaderIDs() []string {

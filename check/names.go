@@ -86,7 +86,7 @@ type naming struct {
 	// the problem that makes, and what it prints ("" for nothing).
 	tagOnly func(t string) (name, problem, message string)
 	sorted  bool   // full names and tags listed together, sorted
-	unnamed string // the problem an image without a name makes
+	unnamed string // the problem an image without a name makes (its fix: a name)
 	// registersNothing: an image without a name is not imported; with
 	// no image named, nothing loads.
 	registersNothing bool
@@ -95,12 +95,16 @@ type naming struct {
 // importNaming: ctr and kind register a tag alone under the import-DATE
 // prefix.
 func importNaming(t string) (string, string, string) {
-	return importName(t), fmt.Sprintf("named only by the tag %q: registered as %s; give a full name with retar convert -t NAME", t, importName(t)), ""
+	return importName(t), fmt.Sprintf("named only by the tag %q: registered as %s", t, importName(t)), ""
 }
+
+// registersNothing is what ctr and k3s do with an image without a name:
+// the import succeeds (ctr exits 0), and registers nothing.
+const registersNothing = "an image without a name: the import registers nothing for it, and reports no error"
 
 var ctrNaming = naming{
 	tagOnly:          importNaming,
-	unnamed:          "an image without a name: ctr registers nothing for it, with exit status 0; give one with retar convert -t NAME",
+	unnamed:          registersNothing,
 	registersNothing: true,
 }
 
@@ -119,22 +123,22 @@ var importerNaming = map[string]naming{
 	"ctr-2.4":           ctrNaming,
 	"kind": {
 		tagOnly: importNaming,
-		unnamed: "an image without a name: registered only as import-DATE@sha256:DIGEST (kind imports with --digests), which no pod names; give one with retar convert -t NAME",
+		unnamed: "an image without a name: registered only as import-DATE@sha256:DIGEST (kind imports with --digests), which no pod names",
 	},
 	"k3s": {
 		tagOnly: func(t string) (string, string, string) {
-			return t, fmt.Sprintf("named only by the tag %q: k3s registers it as %q and fails to add its digest reference (\"failed to retag images: failed to parse tag for image %s\"); no pod can name it; give a full name with retar convert -t NAME", t, t, t), k3sRetagFails + t
+			return t, fmt.Sprintf("named only by the tag %q: k3s registers it as %q and fails to add its digest reference (\"failed to retag images: failed to parse tag for image %s\"); no pod can name it", t, t, t), k3sRetagFails + t
 		},
 		sorted:           true,
-		unnamed:          "an image without a name: k3s imports nothing for it; give one with retar convert -t NAME",
+		unnamed:          registersNothing,
 		registersNothing: true,
 	},
 	"nerdctl": {
 		tagOnly: func(t string) (string, string, string) {
-			return t, fmt.Sprintf("named only by the tag %q: registered as %q, which no other tool resolves; give a full name with retar convert -t NAME", t, t), ""
+			return t, fmt.Sprintf("named only by the tag %q: registered as %q, which no other tool resolves", t, t), ""
 		},
 		sorted:  true,
-		unnamed: "an image without a name: registered only as SNAPSHOTTER@sha256:DIGEST (overlayfs@sha256:...); give one with retar convert -t NAME",
+		unnamed: "an image without a name: registered only as SNAPSHOTTER@sha256:DIGEST (overlayfs@sha256:...)",
 	},
 }
 
@@ -150,15 +154,18 @@ func containerdNames(f facts, v *Verdict) {
 		if message != "" {
 			v.Message = message
 		}
-		v.Problems = append(v.Problems, problem)
+		v.note(Problem{Fact: FactBareTag, Text: problem, Fix: fixFullName(f)})
 	}
 	if n.sorted {
 		sort.Strings(v.Names)
 	}
 	if f.ctrUnnamed {
-		v.Problems = append(v.Problems, n.unnamed)
+		p := Problem{Fact: FactNoName, Text: n.unnamed, Fix: fixName(f)}
 		if n.registersNothing && len(v.Names) == 0 {
-			v.Loads = false
+			p.Does = "will register nothing"
+			v.fail(p)
+		} else {
+			v.note(p)
 		}
 	}
 }
@@ -172,10 +179,10 @@ func docker29Names(f facts, v *Verdict) {
 	case len(f.ctrTagOnly) > 0:
 		t := f.ctrTagOnly[0]
 		v.Message = "Loaded image: " + t + ":latest"
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: docker prints \"Loaded image: %s:latest\", lists the image as <none> and keeps %q in containerd; give a full name with retar convert -t NAME", t, t, t))
+		v.note(Problem{Fact: FactBareTag, Text: fmt.Sprintf("named only by the tag %q: docker prints \"Loaded image: %s:latest\", lists the image as <none> and keeps %q in containerd", t, t, t), Fix: fixFullName(f)})
 	case f.ctrUnnamed:
 		v.Message = "Loaded image ID: sha256:"
-		v.Problems = append(v.Problems, "an image without a name: it loads untagged (\"Loaded image ID: sha256:...\"), known by its ID; give it a name with retar convert -t NAME")
+		v.note(Problem{Fact: FactNoName, Text: "an image without a name: it loads untagged (\"Loaded image ID: sha256:...\"), known by its ID", Fix: fixName(f)})
 	case len(v.Names) > 0:
 		v.Message = "Loaded image: " + familiar(v.Names[0])
 	}
@@ -186,7 +193,7 @@ func docker29Names(f facts, v *Verdict) {
 func dockerClassicNames(f facts, v *Verdict, version int) {
 	v.Names = namesOf(f.a, func(i *convert.Image) []convert.Name { return i.RepoTags })
 	if len(v.Names) == 0 {
-		v.Problems = append(v.Problems, "no RepoTags: the images load untagged, known by ID only")
+		v.note(Problem{Fact: FactNoName, Text: "no RepoTags: the image loads untagged, known by its ID only", Fix: fixName(f)})
 		if version >= 29 {
 			v.Message = "Loaded image ID: sha256:"
 		}
@@ -209,7 +216,7 @@ func podmanIndexName(f facts, v *Verdict) {
 	if v.Names == nil && len(img.Annotations) > 0 {
 		t := img.Annotations[0].Raw
 		v.Names = []string{"localhost/" + t + ":latest"}
-		v.Problems = append(v.Problems, fmt.Sprintf("named only by the tag %q: podman registers localhost/%s:latest", t, t))
+		v.note(Problem{Fact: FactBareTag, Text: fmt.Sprintf("named only by the tag %q: podman registers localhost/%s:latest", t, t), Fix: fixFullName(f)})
 	}
 }
 
@@ -227,7 +234,7 @@ func podmanDockerNames(f facts, v *Verdict) {
 	}
 	sort.Strings(v.Names)
 	if len(f.shortDocker) > 0 {
-		v.Problems = append(v.Problems, "RepoTags without a registry ("+strings.Join(f.shortDocker, ", ")+") go under localhost/; retar convert writes full names (docker.io/library/...)")
+		v.note(Problem{Fact: FactShortNames, Text: "RepoTags without a registry (" + strings.Join(f.shortDocker, ", ") + ") go under localhost/", Fix: fixFullNames()})
 	}
 }
 

@@ -35,7 +35,7 @@ func (f facts) onHost(platforms []string) []string {
 // not run.
 func hostNote(v *Verdict, f facts) {
 	if len(f.noHost) > 0 && v.Loads {
-		v.Problems = append(v.Problems, "no image for the host platform ("+strings.Join(f.noHost, "; ")+"): it loads but does not run here")
+		v.note(Problem{Fact: FactNoHost, Text: "no image for the host platform (" + strings.Join(f.noHost, "; ") + "): it loads but does not run here"})
 	}
 }
 
@@ -45,11 +45,11 @@ func hostNote(v *Verdict, f facts) {
 func ctrAllPlatforms(f facts, v *Verdict) {
 	switch v.Consumer {
 	case "ctr-2.0":
-		v.Problems = append(v.Problems, "--all-platforms fails on 2.0 with \"no unpack platforms defined\" (any archive): import without it, or with --local")
+		v.note(Problem{Fact: FactLoaderOption, Text: "--all-platforms fails on 2.0 with \"no unpack platforms defined\" (any archive): import without it, or with --local"})
 	case "docker-containerd":
 	default:
 		if len(f.absent) > 0 {
-			v.Problems = append(v.Problems, absentManifests(f, "a plain import works, --all-platforms fails with \"content digest ...: not found\"; retar convert leaves them out"))
+			v.note(absentManifests(f, "a plain import works, --all-platforms fails with \"content digest ...: not found\"", ""))
 		} else {
 			v.Command += "   (--all-platforms keeps every platform)"
 		}

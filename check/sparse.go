@@ -35,15 +35,14 @@ func unpackFails(f facts, v *Verdict, measured bool) {
 	if unresolvedForeign(f, v, measured) {
 		return
 	}
-	v.Loads = false
 	switch {
 	case len(f.foreignAbsent) > 0:
-		v.Problems = append(v.Problems, foreignText(f)+": the import stores them as absent and unpacking fails (\"failed to extract layer ...\")")
+		v.fail(Problem{Fact: FactAbsentBytes, Text: foreignText(f) + ": the import stores them as absent and unpacking fails (\"failed to extract layer ...\")", Does: unpackNeeds})
 		if measured {
 			v.Message = "failed to extract layer"
 		}
 	default:
-		v.Problems = append(v.Problems, "a sparse layout: "+summarize(f.absentBlobs)+" not in the archive, and unpacking the image needs them")
+		v.fail(Problem{Fact: FactAbsentBytes, Text: "a sparse layout: " + summarize(f.absentBlobs) + " not in the archive, and unpacking the image needs them", Does: unpackNeeds})
 		if measured && f.sparseLayer() && !f.sparseConfig() {
 			v.Message = "failed to extract layer"
 		} else if measured {
@@ -65,8 +64,7 @@ func unresolvedForeign(f facts, v *Verdict, measured bool) bool {
 	if len(f.foreignAbsent) == 0 || !f.foreignDocker {
 		return false
 	}
-	v.Loads = false
-	v.Problems = append(v.Problems, foreignText(f)+": \"failed to resolve layers: layer ... not found\"")
+	v.fail(Problem{Fact: FactAbsentBytes, Text: foreignText(f) + ": \"failed to resolve layers: layer ... not found\"", Does: unpackNeeds})
 	if measured {
 		v.Message = "failed to resolve layers: layer ... not found"
 	}
@@ -82,17 +80,27 @@ func (f facts) sparseConfig() bool {
 	return slices.ContainsFunc(f.absentBlobs, func(s string) bool { return strings.HasPrefix(s, "config ") })
 }
 
+// unpackNeeds is what the loaders that fail without a layer's bytes do,
+// said of several.
+const unpackNeeds = "cannot unpack the image without them, and no conversion can add them"
+
 // absentManifests is a problem with the index entries whose manifests the
-// archive lacks, and what the loader does about them (says).
-func absentManifests(f facts, says string) string {
-	return fmt.Sprintf("the index lists %d manifests the archive lacks (%s): ", len(f.absent), summarize(f.absent)) + says
+// archive lacks, and what the loader does about them (says; does, said of
+// several loaders), fixed by a conversion, which leaves them out.
+func absentManifests(f facts, says, does string) Problem {
+	what := fmt.Sprintf("%d manifests", len(f.absent))
+	if len(f.absent) == 1 {
+		what = "a manifest"
+	}
+	return Problem{Fact: FactAbsentManifests, Text: fmt.Sprintf("the index lists %s the archive lacks (%s): ", what, summarize(f.absent)) + says,
+		Does: does, Fix: fixLeaveAbsent()}
 }
 
 // dockerLoadNeedsBytes: docker's classic store reads every layer
 // manifest.json lists.
 func dockerLoadNeedsBytes(f facts, v *Verdict, version int) {
 	if v.Loads && (len(f.foreignAbsent) > 0 || len(f.absentBlobs) > 0) {
-		v.refuse(absentText(f) + ": docker load reads every layer manifest.json lists (\"no such file or directory\")")
+		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": docker load reads every layer manifest.json lists (\"no such file or directory\")", Does: unpackNeeds})
 		if version >= 29 {
 			v.Message = "no such file or directory"
 		}
@@ -105,9 +113,9 @@ func docker29Unpacks(f facts, v *Verdict) {
 	switch {
 	case len(f.foreignAbsent) > 0 || f.sparseLayer():
 		v.Message = "Error unpacking image"
-		v.Problems = append(v.Problems, absentText(f)+": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails")
+		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails"})
 	case len(f.absentBlobs) > 0:
-		v.Problems = append(v.Problems, absentText(f)+": the image is registered without its config (measured: no error), so docker run fails")
+		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered without its config (measured: no error), so docker run fails"})
 	}
 }
 
@@ -115,7 +123,7 @@ func docker29Unpacks(f facts, v *Verdict) {
 // when a pod needs the image.
 func k3sNoUnpack(f facts, v *Verdict) {
 	if v.Loads && len(f.foreignAbsent)+len(f.absentBlobs) > 0 {
-		v.Problems = append(v.Problems, absentText(f)+": k3s registers the image without unpacking it; a pod using it fails when containerd unpacks it")
+		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": k3s registers the image without unpacking it; a pod using it fails when containerd unpacks it"})
 	}
 }
 
@@ -125,11 +133,13 @@ func k3sNoUnpack(f facts, v *Verdict) {
 func nerdctlUnpacks(f facts, v *Verdict) {
 	switch absentHost := f.onHost(f.absent); {
 	case len(absentHost) > 0:
-		v.refuse("the index lists the host platform's manifest (" + summarize(absentHost) + ") and the archive lacks it: \"content digest ...: not found\"")
+		v.fail(Problem{Fact: FactAbsentManifests, Text: "the index lists the host platform's manifest (" + summarize(absentHost) + ") and the archive lacks it: \"content digest ...: not found\"",
+			Does: "will fail without the host platform's manifest"})
 	case len(f.noHost) > 0:
-		v.refuse("no image for the host platform (" + strings.Join(f.noHost, "; ") + "): nerdctl load imports and unpacks the host's only; use --platform or --all-platforms")
+		v.fail(Problem{Fact: FactNoHost, Text: "no image for the host platform (" + strings.Join(f.noHost, "; ") + "): nerdctl load imports and unpacks the host's only",
+			Does: "can unpack the host's platform only"})
 	case len(f.foreignAbsent)+len(f.absentBlobs) > 0:
-		v.refuse(absentText(f) + ": nerdctl unpacks what it loads (\"error unpacking image ...\")")
+		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": nerdctl unpacks what it loads (\"error unpacking image ...\")", Does: unpackNeeds})
 	}
 }
 

@@ -114,13 +114,13 @@ func (l supplyLoader) quote(msg string) {
 }
 
 // refuse: the loader will not load the archive; it registers no name.
-func (l supplyLoader) refuse(msg, problem string) {
-	l.v.Loads, l.v.Names, l.v.Message = false, nil, ""
+func (l supplyLoader) refuse(msg string, p Problem) {
+	l.v.Names, l.v.Message = nil, ""
 	l.quote(msg)
-	l.v.Problems = append(l.v.Problems, problem)
+	l.v.fail(p)
 }
 
-func (l supplyLoader) note(problem string) { l.v.Problems = append(l.v.Problems, problem) }
+func (l supplyLoader) note(p Problem) { l.v.note(p) }
 
 // supplyRuleOrder are the supply rules in the order they apply; each
 // applies to a verdict that still loads.
@@ -152,21 +152,22 @@ func namedReferrers(f facts, l supplyLoader) {
 	named := summarize(s.refNamed)
 	switch {
 	case l.id == "ctr-1.6":
-		l.refuse("no processor for media-type", fmt.Sprintf(cosignProblem, named)+
-			"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\"); retar convert --attestations strip leaves them out")
+		l.refuse("no processor for media-type", Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) +
+			"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\")",
+			Does: "will register each as an image and fail unpacking it", Fix: fixUnnameReferrers()})
 	case l.ctr2 || l.id == "kind":
 		for _, n := range s.refNamed {
 			v.Names = append(v.Names, importName(n))
 		}
-		l.note(fmt.Sprintf(cosignProblem, named) + ", under import-YYYY-MM-DD:TAG; retar convert --attestations strip leaves them out")
+		l.note(Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) + ", under import-YYYY-MM-DD:TAG", Fix: fixUnnameReferrers()})
 	case l.id == "k3s":
 		v.Names = append(v.Names, s.refNamed...)
 		v.Message = k3sRetagFails + s.refNamed[0]
-		l.note(fmt.Sprintf(cosignProblem, named) + ", under the bare tag, and fails to retag them (\"failed to retag images: failed to parse tag for image ...\"); retar convert --attestations strip leaves them out")
+		l.note(Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) + ", under the bare tag, and fails to retag them (\"failed to retag images: failed to parse tag for image ...\")", Fix: fixUnnameReferrers()})
 	case l.id == "docker-29-containerd":
-		l.note(fmt.Sprintf(cosignProblem, named) + ": docker 29 keeps them in containerd under the bare tag (it prints \"Loaded image: TAG:latest\"), which docker images does not list nor docker rmi remove; retar convert --attestations strip leaves them out")
+		l.note(Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) + ": docker 29 keeps them in containerd under the bare tag (it prints \"Loaded image: TAG:latest\"), which docker images does not list nor docker rmi remove", Fix: fixUnnameReferrers()})
 	case l.id == "docker-containerd" || l.id == "nerdctl":
-		l.note(fmt.Sprintf(cosignProblem, named))
+		l.note(Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named), Fix: fixUnnameReferrers()})
 	}
 	sort.Strings(v.Names)
 }
@@ -179,11 +180,11 @@ func unnamedReferrers(f facts, l supplyLoader) {
 	}
 	switch {
 	case l.id == "kind":
-		l.note(fmt.Sprintf("%d referrers in index.json: kind imports with --digests, which gives each an image record import-DATE@sha256:DIGEST (containerd's transfer service looks past io.containerd.manifest.subject)", n))
+		l.note(Problem{Fact: FactReferrers, Text: fmt.Sprintf("%d referrers in index.json: kind imports with --digests, which gives each an image record import-DATE@sha256:DIGEST (containerd's transfer service looks past io.containerd.manifest.subject)", n)})
 	case l.ctr2:
-		l.note(fmt.Sprintf("%d referrers in index.json: ctr stores their blobs and registers no image for them, and links them to none either: the next garbage collection removes them", n))
+		l.note(Problem{Fact: FactReferrers, Text: fmt.Sprintf("%d referrers in index.json: ctr stores their blobs and registers no image for them, and links them to none either: the next garbage collection removes them", n)})
 	case l.id == "docker-29-containerd":
-		l.note(fmt.Sprintf("%d referrers in index.json (io.containerd.manifest.subject): docker 29 keeps them as referrers of their image, and docker save writes them back", n))
+		l.note(Problem{Fact: FactReferrers, Text: fmt.Sprintf("%d referrers in index.json (io.containerd.manifest.subject): docker 29 keeps them as referrers of their image, and docker save writes them back", n)})
 	}
 }
 
@@ -197,24 +198,26 @@ func chunkedVariants(f facts, l supplyLoader) {
 	problem := "zstd:chunked's variant manifest (%s), whose first layer is the non-tar sentinel: "
 	switch {
 	case (l.ctr2 || l.id == "nerdctl") && len(host) > 0, l.id == "kind":
-		l.refuse(chunkedMessage, fmt.Sprintf(problem, strings.Join(every, ", "))+
-			"containerd 2 unpacks every manifest of the platforms it imports, this one too, and fails (\"number of layers and diffIDs don't match: 1 != 2\"); a docker-archive of it (retar convert) holds the image alone")
+		l.refuse(chunkedMessage, Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
+			"containerd 2 unpacks every manifest of the platforms it imports, this one too, and fails (\"number of layers and diffIDs don't match: 1 != 2\")",
+			Does: "will unpack it too, and fail", Fix: fixImageAlone()})
 	case l.ctr2:
-		l.note(fmt.Sprintf(problem, strings.Join(every, ", ")) +
-			"--all-platforms fails, unpacking it (\"number of layers and diffIDs don't match: 1 != 2\")")
+		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
+			"--all-platforms fails, unpacking it (\"number of layers and diffIDs don't match: 1 != 2\")", Fix: fixImageAlone()})
 	case l.id == "ctr-1.6" && len(host) > 0 && f.supply.chunkedFirst:
-		l.refuse("", fmt.Sprintf(problem, strings.Join(host, ", "))+
-			"it comes before the image of its platform, and ctr 1.6 unpacks the first match, which fails (from its code, not measured)")
+		l.refuse("", Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(host, ", ")) +
+			"it comes before the image of its platform, and ctr 1.6 unpacks the first match, which fails (from its code, not measured)",
+			Does: "will unpack it first, and fail", Fix: fixImageAlone()})
 	case l.id == "ctr-1.6":
-		l.note(fmt.Sprintf(problem, strings.Join(every, ", ")) +
-			"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it")
+		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
+			"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it"})
 	case l.dockerC && len(host) > 0:
 		l.quote("mismatched image rootfs and manifest layers")
-		l.note(fmt.Sprintf(problem, strings.Join(host, ", ")) +
-			"docker loads the image, then fails to unpack the variant (\"Error unpacking image ...: mismatched image rootfs and manifest layers\")")
+		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(host, ", ")) +
+			"docker loads the image, then fails to unpack the variant (\"Error unpacking image ...: mismatched image rootfs and manifest layers\")", Fix: fixImageAlone()})
 	case l.id == "k3s":
-		l.note(fmt.Sprintf(problem, strings.Join(every, ", ")) +
-			"k3s imports it without unpacking; containerd fails on it when it unpacks the image for a pod")
+		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
+			"k3s imports it without unpacking; containerd fails on it when it unpacks the image for a pod", Fix: fixImageAlone()})
 	}
 }
 
@@ -226,21 +229,22 @@ func mislabelledLayers(f facts, l supplyLoader) {
 	case !l.unpacker:
 	case l.dockerC && len(host) > 0:
 		l.quote(brokenMessage)
-		l.note("compressed layers labelled plain tar: " + summarize(host) +
-			": docker loads the image, then goes by the label and fails to unpack it (\"Error unpacking image ...: failed to extract layer ...\"), so docker run fails; retar convert writes the right media type")
+		l.note(Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar: " + summarize(host) +
+			": docker loads the image, then goes by the label and fails to unpack it (\"Error unpacking image ...: failed to extract layer ...\"), so docker run fails", Fix: fixMediaTypes()})
 	case l.id == "kind" && len(all) > 0, !l.dockerC && l.id != "kind" && len(host) > 0:
 		lays := host
 		if l.id == "kind" {
 			lays = all
 		}
-		l.refuse(brokenMessage, "compressed layers labelled plain tar: "+summarize(lays)+
-			": containerd goes by the label and fails to unpack them (\"failed to extract layer ...: unexpected EOF\"); retar convert writes the right media type")
+		l.refuse(brokenMessage, Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar: " + summarize(lays) +
+			": containerd goes by the label and fails to unpack them (\"failed to extract layer ...: unexpected EOF\")",
+			Does: "will go by the label and fail to unpack them", Fix: fixMediaTypes()})
 	case l.ctr2 && len(all) > 0:
-		l.note("compressed layers labelled plain tar on other platforms: " + summarize(all) +
-			": --all-platforms fails, unpacking them (\"failed to extract layer\"); retar convert writes the right media type")
+		l.note(Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar on other platforms: " + summarize(all) +
+			": --all-platforms fails, unpacking them (\"failed to extract layer\")", Fix: fixMediaTypes()})
 	}
 	if len(all) > 0 && l.id == "k3s" {
-		l.note("compressed layers labelled plain tar (" + summarize(all) + "): k3s imports them without unpacking; containerd fails on them when it unpacks the image for a pod")
+		l.note(Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar (" + summarize(all) + "): k3s imports them without unpacking; containerd fails on them when it unpacks the image for a pod", Fix: fixMediaTypes()})
 	}
 }
 
@@ -248,6 +252,7 @@ func mislabelledLayers(f facts, l supplyLoader) {
 // path refuses (skopeo's verdict says the same of its own).
 func dockerZstd(f facts, l supplyLoader) {
 	if f.supply.dockerZstd && l.id == "podman" && f.ociIndex && f.indexEntries == 1 {
-		l.refuse("unsupported docker v2s2 media type", "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\"); retar convert writes it as OCI")
+		l.refuse("unsupported docker v2s2 media type", Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\")",
+			Does: "will refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
 	}
 }

@@ -74,7 +74,7 @@ var todaysCases = []verdictCase{
 		{"docker-29-containerd", true, []string{}, "Loaded image ID: sha256:", "untagged"},
 		{"ctr-2.3", false, nil, "", "registers nothing"},
 		{"kind", true, []string{}, "", "import-DATE@sha256"},
-		{"k3s", false, nil, "", "imports nothing"},
+		{"k3s", false, nil, "", "registers nothing"},
 		{"nerdctl", true, []string{}, "", "overlayfs@sha256"},
 	}},
 	{"docker 29's save of a pulled image, arm64 absent", docker29Input("d29d-save-absent.tar"), []want{

@@ -4,7 +4,11 @@
 
 package check
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/retar-dev/retar/convert"
+)
 
 // dockerClassic is docker's classic image store, which reads docker's
 // manifest.json: docker ≤ 24 (version 20), 25–28 (25) and 29+ (29).
@@ -13,7 +17,7 @@ func dockerClassic(f facts, v Verdict, version int) Verdict {
 	dockerClassicLayout(f, &v, version)
 	zstdLayers(f, &v)
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
+		v.fail(no)
 	}
 	dockerLoadNeedsBytes(f, &v, version)
 	if v.Loads {
@@ -76,7 +80,7 @@ func kind(f facts, v Verdict) Verdict {
 	containerdNames(f, &v)
 	if len(f.absent) > 0 {
 		v.Names, v.Message = nil, contentNotFound
-		v.refuse(absentManifests(f, "kind imports with --all-platforms, which fails with \"content digest ...: not found\"; retar convert leaves them out"))
+		v.fail(absentManifests(f, "kind imports with --all-platforms, which fails with \"content digest ...: not found\"", "will fail on them (\"content digest ...: not found\")"))
 		return v
 	}
 	unpackFails(f, &v, true)
@@ -93,17 +97,17 @@ func kind(f facts, v Verdict) Verdict {
 // NAME@DIGEST reference per tagged name.
 func k3s(f facts, v Verdict) Verdict {
 	if !f.archive {
-		v.refuse("a directory: k3s imports archive files from agent/images/; retar convert it to an oci-archive")
+		v.fail(Problem{Fact: FactDirectory, Text: "a directory: k3s imports archive files from agent/images/", Does: "can read archives only", Fix: fixArchive(f, convert.OCIArchive)})
 		return v
 	}
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
+		v.fail(no)
 		return v
 	}
 	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/" + k3sFile(f, &v)
 	k3sZstdWindow(f, &v)
 	if no, ok := importerRefuses(f, &v); ok {
-		v.refuse(no)
+		v.fail(no)
 		return v
 	}
 	if unresolvedForeign(f, &v, true) {
@@ -111,7 +115,9 @@ func k3s(f facts, v Verdict) Verdict {
 	}
 	containerdNames(f, &v)
 	if len(f.absent) > 0 {
-		v.Problems = append(v.Problems, absentManifests(f, "k3s skips them (it imports with skip-missing)"))
+		p := absentManifests(f, "k3s skips them (it imports with skip-missing)", "")
+		p.Fix = nil
+		v.note(p)
 	}
 	k3sNoUnpack(f, &v)
 	hostNote(&v, f)
@@ -146,30 +152,32 @@ func nerdctl(f facts, v Verdict) Verdict {
 func podman(f facts, v Verdict) Verdict {
 	v.Command = "podman load -i " + f.path
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
+		v.fail(no)
 		return v
 	}
 	switch {
 	case f.legacyOnly:
-		v.refuse("the pre-1.10 shape, which podman does not read")
+		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape, which podman does not read", Does: "cannot read it", Fix: fixRebuild()})
 		return v
 	case f.dirLayout:
-		v.Problems = append(v.Problems, "a dir: layout loads without a name")
+		v.note(Problem{Fact: FactNoName, Text: "a dir: layout holds no name: the image loads untagged"})
 		return v
 	case f.ociIndex && f.indexEntries == 1:
 		podmanIndexName(f, &v)
 	case f.dockerEntries && f.archive:
 		podmanDockerNames(f, &v)
 	case f.images > 1:
-		v.refuse("an OCI layout with several images and no docker manifest.json: \"more than one image\"; retar convert it to an oci-archive")
+		v.fail(Problem{Fact: FactSeveralImages, Text: "an OCI layout with several images and no docker manifest.json: \"more than one image\"",
+			Does: "can take one image only from an OCI layout without docker's manifest.json", Fix: fixHybrid()})
 		return v
 	case f.ociIndex && f.indexEntries > 1:
 		v.Message = "more than one image in oci, choose an image"
-		v.refuse(fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index (\"more than one image in oci, choose an image\"); retar convert it to an oci-archive", f.indexEntries))
+		v.fail(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index (\"more than one image in oci, choose an image\")", f.indexEntries),
+			Does: "can take a one-entry index.json only", Fix: fixHybrid()})
 		return v
 	}
 	if len(v.Names) == 0 {
-		v.Problems = append(v.Problems, "no name podman reads: the images load untagged")
+		v.note(Problem{Fact: FactNoName, Text: "no name podman reads: the image loads untagged", Fix: fixName(f)})
 	}
 	return v
 }
@@ -186,26 +194,27 @@ func skopeo(f facts, v Verdict) Verdict {
 		v.Command = "skopeo copy docker-archive:" + f.path + " ..."
 		if f.images > 1 {
 			v.Command = "skopeo copy docker-archive:" + f.path + ":@N ..."
-			v.Problems = append(v.Problems, fmt.Sprintf("%d images: skopeo takes one, picked with :@N or :NAME", f.images))
+			v.note(Problem{Fact: FactSeveralImages, Text: fmt.Sprintf("%d images: skopeo takes one, picked with :@N or :NAME", f.images)})
 		}
 	case f.legacyOnly:
-		v.refuse("the pre-1.10 shape (no manifest.json), which skopeo does not read; retar convert rebuilds the image")
+		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (no manifest.json), which skopeo does not read", Does: "cannot read it", Fix: fixRebuild()})
 	default:
 		v.Command = "skopeo copy oci-archive:" + f.path + " ..."
 		switch {
 		case f.images > 1:
 			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
-			v.Problems = append(v.Problems, fmt.Sprintf("%d images: skopeo takes one, picked by its ref name", f.images))
+			v.note(Problem{Fact: FactSeveralImages, Text: fmt.Sprintf("%d images: skopeo takes one, picked by its ref name", f.images)})
 		case f.indexEntries > 1:
 			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
-			v.Problems = append(v.Problems, fmt.Sprintf("index.json has %d entries (what refers to the image beside it): skopeo needs the image's ref name (\"more than one image in oci, choose an image\" without one)", f.indexEntries))
+			v.note(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("index.json has %d entries (what refers to the image beside it): skopeo needs the image's ref name (\"more than one image in oci, choose an image\" without one)", f.indexEntries)})
 		}
 		if f.supply.dockerZstd {
-			v.refuse("a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (\"unsupported docker v2s2 media type\"); retar convert writes it as OCI")
+			v.fail(Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (\"unsupported docker v2s2 media type\")",
+				Does: "will refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
 		}
 	}
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
-		v.refuse(no)
+		v.fail(no)
 	}
 	zstdLayers(f, &v)
 	return v

@@ -113,14 +113,17 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	if err != nil {
 		return err
 	}
+	// What check will say of the written output, it says once: convert's
+	// notices of the same facts wait until it has.
+	held := e.noticesHolding(plan.Warnings)
 	err = e.write(ctx, out, plan)
 	verified(err)
 	if err != nil {
 		return err
 	}
-	e.checkOutput(ctx, dst)
-	e.wrote(dst, plan)
-	return e.suits(ctx, dst, &e.loaders)
+	compressed, _ := destCompression(dst)
+	conv := check.Conversion{Options: opts, Compressed: compressed}
+	return e.judge(ctx, dst, conv, sources, plan, held)
 }
 
 // convertRefs reads convert's SRC... DST arguments.
@@ -239,7 +242,6 @@ func (e *env) plan(ctx context.Context, sources []convert.Source, opts convert.O
 	if err != nil {
 		return nil, nil, err
 	}
-	e.notices(plan.Warnings)
 	return plan, verified, nil
 }
 
@@ -283,31 +285,6 @@ func modTime() (time.Time, error) {
 		return time.Time{}, usagef("SOURCE_DATE_EPOCH=%q: want a whole number of seconds from 0 to %d", s, convert.MaxModTime)
 	}
 	return time.Unix(n, 0), nil
-}
-
-// checkOutput prints, after a conversion, the loaders its output will not
-// suit, as retar check would say.
-func (e *env) checkOutput(ctx context.Context, dst imageRef) {
-	if e.quiet || !dst.Layout.IsArchive() || dst.Path == "-" {
-		return
-	}
-	if fi, err := os.Stat(dst.Path); err != nil || !fi.Mode().IsRegular() {
-		return // written through a FIFO or a device: nothing to read back
-	}
-	s, err := openSource(ctx, imageRef{Path: dst.Path}, nil, e.opts.Hashing.Limits)
-	if err != nil {
-		return
-	}
-	defer s.Close()
-	a, err := convert.Open(s.in)
-	if err != nil {
-		return
-	}
-	for _, v := range check.Archive(a, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}).Consumers {
-		if !v.Loads && len(v.Problems) > 0 {
-			fmt.Fprintf(e.stderr, "retar: check: %s will not load it: %s\n", v.Title, v.Problems[0])
-		}
-	}
 }
 
 // layoutList names the layouts for messages, as the registry has them:

@@ -152,13 +152,13 @@ func TestConvertFor(t *testing.T) {
 		imagetest.New(t, imagetest.Layers(1), imagetest.Names("example.com/x:1"), imagetest.Platform("linux/s390x")).OCIArchive(t).WriteFile(t, src)
 		code, _, stderr := run(t, "convert", "-q", "--for", "nerdctl", src, "oci-archive:"+out("n.tar"))
 		assert.Equal(t, 1, code)
-		assert.Contains(t, stderr, "will not load in nerdctl (no image for the host platform")
+		assert.Contains(t, stderr, "will not load in nerdctl (--for nerdctl): no image for this host's platform")
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
 	})
 	t.Run("unknown loader: usage", func(t *testing.T) {
 		code, _, stderr := run(t, "convert", "--for", "lxd", realInput("skopeo-oci-archive-named.tar"), out("u.tar"))
 		assert.Equal(t, 2, code)
-		assert.Contains(t, stderr, "unknown consumer")
+		assert.Contains(t, stderr, "unknown loader")
 	})
 	t.Run("docker,containerd on a named archive", func(t *testing.T) {
 		code, _, stderr := run(t, "convert", "-q", "--for", "docker,containerd,podman", realInput("docker-save-single.tar"), out("all.tar"))

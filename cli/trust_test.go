@@ -272,7 +272,7 @@ func TestSourcesThatAreNotFiles(t *testing.T) {
 		code, _, stderr := runIn(t, strings.NewReader(""), "inspect", "-")
 		oneLineFailure(t, code, stderr, 1, "empty")
 		code, _, stderr = runIn(t, strings.NewReader(strings.Repeat("y\n", 100000)), "inspect", "-")
-		oneLineFailure(t, code, stderr, 1, "standard input is not an image archive: it is not a tar file; retar reads what docker save")
+		oneLineFailure(t, code, stderr, 1, "standard input is not an image archive: it is not a tar file. retar reads what docker save")
 		assert.NotContains(t, stderr, "archive/tar")
 	})
 	t.Run("a FIFO is read as a stream", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 	"github.com/retar-dev/retar/tarfs"
 )
@@ -78,10 +79,11 @@ func missingSource(r imageRef, err error) error {
 }
 
 // cutShort adds the next step to an error that says an input is truncated
-// (an archive, or a blob of a layout directory), wherever it was found.
+// (an archive, or a blob of a layout directory), wherever it was found, in
+// the words the page says it in (check.CutShort).
 func cutShort(err error) error {
 	if errors.Is(err, tarfs.ErrTruncated) || strings.Contains(err.Error(), "truncated") {
-		return fmt.Errorf("%w; it was cut short: get it again, or check the disk it came from", err)
+		return fmt.Errorf("%w; %s", err, check.CutShort("").CLI)
 	}
 	return err
 }
@@ -99,10 +101,11 @@ func explainOpen(name string, err error) error {
 		if m := compressedAs.FindStringSubmatch(msg); m != nil {
 			why = "it is " + m[1] + "-compressed, but what it holds is not a tar file"
 		}
+		detail := ""
 		if i := strings.Index(msg, ": it "); i >= 0 && !strings.Contains(msg, "archive/tar") {
-			why += " (" + msg[i+2:] + ")"
+			detail = msg[i+2:]
 		}
-		return fmt.Errorf("%s is not an image archive: %s; %s%.0w", name, why, writers, err)
+		return fmt.Errorf("%s%.0w", check.NotAnImageArchive(name, why, detail).CLI, err)
 	}
 	return err
 }

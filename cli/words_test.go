@@ -27,8 +27,8 @@ func TestErrorsInUsersTerms(t *testing.T) {
 	}{
 		{[]string{"inspect", passwd}, 1, []string{"passwd is not an image archive: it is not a tar file", "docker save, podman save, skopeo copy, ctr export and buildx"}},
 		{[]string{"convert", passwd, out}, 1, []string{"passwd is not an image archive"}},
-		{[]string{"verify", cut}, 1, []string{"cut.tar", "it was cut short: get it again, or check the disk it came from"}},
-		{[]string{"convert", cut, out}, 1, []string{"cut.tar", "truncated", "it was cut short: get it again"}},
+		{[]string{"verify", cut}, 1, []string{"cut.tar", "it was cut short: the download or copy was probably incomplete: get it again, or check the disk it came from"}},
+		{[]string{"convert", cut, out}, 1, []string{"cut.tar", "truncated", "it was cut short: the download or copy"}},
 		{[]string{"inspect", "docker-daemon:foo:1"}, 1, []string{"reads image files, not daemons or registries", "docker save foo:1 -o foo.tar", "podman save"}},
 		{[]string{"convert", "docker://quay.io/curl/curl:latest", out}, 1, []string{"not daemons or registries", "skopeo copy docker://quay.io/curl/curl:latest docker-archive:curl.tar"}},
 		{[]string{"inspect", "containers-storage:app:1"}, 1, []string{"podman save app:1 -o app.tar"}},

@@ -108,16 +108,17 @@ type manifestPick struct {
 	// host is taken when no platform is asked for and the index has
 	// several images.
 	host ocispec.Platform
-	// allPlatforms: the index is kept whole beside the manifest taken (a
-	// hybrid's docker manifest.json), which the notice says.
-	allPlatforms bool
-	holder       string // what holds one manifest per image, for messages
+	// indexKept: the index is kept beside the manifest taken (a hybrid's
+	// docker manifest.json), every platform of it or those asked for,
+	// which the notice says.
+	indexKept bool
+	holder    string // what holds one manifest per image, for messages
 }
 
 // manifestPick is how the options pick one manifest for a destination that
 // holds what h says.
 func (o Options) manifestPick(h holding) manifestPick {
-	return manifestPick{platforms: o.Platforms, host: o.Host, allPlatforms: o.AllPlatforms, holder: h.holder}
+	return manifestPick{platforms: o.Platforms, host: o.Host, indexKept: o.AllPlatforms || h.filtersIndex, holder: h.holder}
 }
 
 // pickManifest returns the one image manifest a destination holding a single
@@ -169,8 +170,10 @@ func (a *Archive) checkImageManifest(m *Node, pick manifestPick) (*Node, error) 
 func pickNotice(root, n *Node, pick manifestPick) []string {
 	p := PlatformString(platformOf(n))
 	switch {
-	case pick.allPlatforms:
+	case pick.indexKept && len(pick.platforms) == 0:
 		return []string{fmt.Sprintf("%s: docker's manifest.json lists %s; the index keeps every platform", root.Desc.Digest, p)}
+	case pick.indexKept && len(pick.platforms) > 1:
+		return []string{fmt.Sprintf("%s: docker's manifest.json lists %s; the index keeps the platforms asked for", root.Desc.Digest, p)}
 	case len(pick.platforms) == 0:
 		return []string{fmt.Sprintf("%s holds several platforms; took %s (choose with --platform)", root.Desc.Digest, p)}
 	case len(pick.platforms) > 1:

@@ -44,6 +44,12 @@ func (p Preview) Zstd() Compression {
 	return Zstd
 }
 
+// DockerLoads reports whether docker load is the output's main reader: a
+// docker-archive, or an oci-archive whose images came from one (its docker
+// manifest.json is what docker loads). Elsewhere containerd's importers and
+// podman are.
+func (p Preview) DockerLoads() bool { return p.hold.dockerLoads }
+
 // OneImage reports whether the destination holds a single image (a dir:
 // layout), so a source of several needs one picked.
 func (p Preview) OneImage() bool { return p.hold.oneImage }

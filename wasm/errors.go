@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/retar-dev/retar/check"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -41,7 +42,9 @@ func badName(field, value string, err error) *fieldError {
 }
 
 // explain says what went wrong in a user's words, for the page: a kind
-// (for code) and a summary (for people). The error's message stays the
+// (for code) and a summary (for people). Where the command line says the
+// same (an input that is no image archive, or is cut short), the words are
+// check's table's (check/say.go), the page's of them. The error's message stays the
 // CLI's line, with its detail; the page shows it behind a toggle.
 func explain(err error, name string) (kind, summary string) {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
@@ -66,15 +69,15 @@ func explain(err error, name string) (kind, summary string) {
 	case compressed != nil && badStream.MatchString(msg):
 		return "damaged", fmt.Sprintf("%s is %s-compressed, but its compressed data is damaged: it does not decompress. Get a new copy of it.", name, compressed[1])
 	case errors.Is(err, convert.ErrNotTar) && compressed != nil:
-		return "not-archive", fmt.Sprintf("%s is %s-compressed, but what is inside is not a tar archive, so not an image archive.", name, compressed[1])
+		return "not-archive", check.NotAnImageArchive(name, "it is "+compressed[1]+"-compressed, but what it holds is not a tar file", "").Page
 	case errors.Is(err, convert.ErrNotTar):
-		return "not-archive", fmt.Sprintf("%s is not an image archive: it is not a tar file. retar reads what docker save, podman save, skopeo and ctr export write (.tar, .tar.gz, .tar.zst), or the folder of an OCI or dir: layout.", name)
+		return "not-archive", check.NotAnImageArchive(name, "it is not a tar file", "").Page
 	case errors.As(err, &de):
 		return "damaged", fmt.Sprintf("%s is damaged: the content of %s is not what its digest says. Get a new copy of the archive.", name, de.Blob)
 	case errors.As(err, &se):
 		return "damaged", fmt.Sprintf("%s is damaged: a file in it is not the size its manifest says. Get a new copy of the archive.", name)
 	case strings.Contains(msg, "truncated"):
-		return "truncated", fmt.Sprintf("%s is cut short: it ends before its last file does. The download or copy was probably incomplete; get it again.", name)
+		return "truncated", check.CutShort(name).Page
 	case errors.As(err, &me) || errors.Is(err, convert.ErrMissingBlob):
 		return "incomplete", fmt.Sprintf("%s is incomplete: it refers to content it does not hold.", name)
 	case errors.Is(err, convert.ErrUnsafePath):

@@ -624,7 +624,7 @@ func TestExplain(t *testing.T) {
 	}{
 		{"notes.txt", []byte("this is not an archive\n"), "not-archive", "notes.txt is not an image archive: it is not a tar file"},
 		{"random.tar", random, "not-archive", "random.tar is not an image archive"},
-		{"random.tar.gz", imagetest.Gzip.Compress(t, random), "not-archive", "random.tar.gz is gzip-compressed, but what is inside is not a tar archive"},
+		{"random.tar.gz", imagetest.Gzip.Compress(t, random), "not-archive", "random.tar.gz is not an image archive: it is gzip-compressed, but what it holds is not a tar file"},
 		{"broken.tar.gz", []byte("\x1f\x8b\x08\x00garbagegarbage"), "damaged", "broken.tar.gz is gzip-compressed, but its compressed data is damaged"},
 		{"short.tar", raw[:3000], "truncated", "short.tar is cut short"},
 		{"bad.tar", bad, "damaged", "bad.tar is damaged: the content of blobs/sha256/"},
@@ -787,7 +787,7 @@ func TestCompressedInputLimits(t *testing.T) {
 			if !errors.Is(err, convert.ErrNotTar) || errors.Is(err, convert.ErrLimit) || err.Error() != want {
 				t.Fatalf("zeros: %v, want %q", err, want)
 			}
-			if kind, summary := explain(err, "zeros.tar.gz"); kind != "not-archive" || !strings.HasPrefix(summary, "zeros.tar.gz is gzip-compressed, but what is inside is not a tar archive") {
+			if kind, summary := explain(err, "zeros.tar.gz"); kind != "not-archive" || !strings.HasPrefix(summary, "zeros.tar.gz is not an image archive: it is gzip-compressed, but what it holds is not a tar file") {
 				t.Errorf("zeros explained as %s %q", kind, summary)
 			}
 		})

@@ -457,6 +457,13 @@
     el.resultLoads.hidden = false;
   }
 
+  // notesOf are a verdict's notes in the page's words, as the core words
+  // them for the page (check's facts[].page: the same table as the command
+  // line's words, with the page's fields for its flags); an older
+  // retar.wasm gives the command line's problems only.
+  const notesOf = (v) => (v.facts && v.facts.length && v.facts.every((f) => f.page)
+    ? v.facts.map((f) => f.page) : (v.problems || []));
+
   // showLoaders fills a "who loads it" table from retar check's verdicts,
   // their notes in the page's words (where: the form is 'below' or
   // 'above'), and returns the report; loading them is optional: an older
@@ -469,8 +476,8 @@
       node('th', { scope: 'row', text: v.title }),
       node('td', { class: 'verdict', 'data-label': 'Loads it', text: v.loads ? '✓ yes' : '✗ no' }),
       node('td', { 'data-label': 'Registers' }, v.names && v.names.length ? v.names.join('\n') : '—'),
-      node('td', { 'data-label': 'Notes' }, v.problems && v.problems.length
-        ? node('ul', null, ...v.problems.map((p) => node('li', null, ...said(p, { where })))) : ''))));
+      node('td', { 'data-label': 'Notes' }, notesOf(v).length
+        ? node('ul', null, ...notesOf(v).map((p) => node('li', null, ...said(p, { where })))) : ''))));
     box.hidden = false;
     return rep;
   }

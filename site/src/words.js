@@ -1,8 +1,11 @@
-// The page's words for what the core says. retar's messages (check's notes
-// on each loader, the notices of inspect and convert, the line an error
-// prints) are written for the command line: they name its flags (-t NAME,
-// --platform), pick images as @N and say "retar convert". The page has
-// fields for all of that, so it says the same things in their terms:
+// The page's words for what the core says. check's notes on each loader
+// come in the page's words already (facts[].page, from the core's one table
+// of what the command line and the page say, check/say.go), with its
+// fields marked and {where} for where the form is; errors come with their
+// summary (wasm/errors.go). The notices of inspect and convert are written
+// for the command line: they name its flags (-t NAME, --platform), pick
+// images as @N and say "retar convert". The page has fields for all of
+// that, so it says the same things in their terms:
 // pageWords.text(message, ctx) gives the sentence, pageWords.parts(message,
 // ctx) the same split into text and {field, text} pieces the page links to
 // its fields. ctx: {images: inspect's Images (to name image @N), where:
@@ -37,7 +40,9 @@
   // specific sentences first, then what is left of "retar convert", then
   // images by number and digests, then any flag still there.
   const rules = [
-    // names: check's advice and convert's notices
+    // check's page words (facts[].page) say where the form is as {where}
+    [/\{where\}/g, (c) => c.where],
+    // names: convert's notices (and an older retar.wasm's check notes)
     [/give (?:it )?a full name with (?:retar convert )?-t NAME(?:,? or DST:NAME)?/g, (c) => `fill in a full name in ${NAME} ${c.where}`],
     [/give (?:it )?(?:one|a name) with (?:retar convert )?-t NAME(?:,? or DST:NAME)?/g, (c) => `fill in ${NAME} ${c.where}`],
     [/(has no name: ctr images import will register nothing from it)$/, (c, said) => `${said}; fill in ${NAME} ${c.where}`],
@@ -45,25 +50,19 @@
     [/\(choose with --platform\)/g, (c) => `(pick another in ${PLATFORM} ${c.where})`],
     [/choose one with --platform/g, () => `pick one in ${PLATFORM}`],
     [/^--all-platforms: /, () => 'With all platforms kept: '],
-    [/^--all-platforms fails on 2\.0/, () => 'Importing every platform (ctr\'s all-platforms option) fails on 2.0'],
-    [/([:,]) --all-platforms fails/g, (c, p) => `${p} importing every platform fails`],
     [/imports with --all-platforms/g, () => 'imports every platform'],
-    [/use --platform or --all-platforms/g, () => 'its platform and all-platforms options load others'],
     [/needs no --all-platforms/g, () => 'needs no all-platforms option'],
     // format, compression, attestations, absent entries
     [/^--format has no effect/, () => `${FORMAT} has no effect`],
     [/\(--format v2s2 keeps Docker's family\)/g, () => `(Docker v2 schema 2 in ${FORMAT} keeps Docker's family)`],
     [/as --format v2s2 asks/g, () => `as ${FORMAT} asks`],
     [/\(--compress keep keeps it\)/g, () => `("keep" in ${COMPRESS} keeps it)`],
-    [/retar convert --attestations strip leaves them out/g, () => 'a docker-archive made here leaves them out'],
     [/ \(--attestations strip\)/g, () => ''],
     [/ \(--keep-absent keeps it\)/g, () => ''],
     [/ \(--keep-absent\)/g, () => ''],
     // picking one image of several
     [/pick (?:it|one) with :@N(?: or :NAME)?(?: \([^)]*\))?/g, () => `pick one in ${IMAGE}`],
-    [/picked with :@N or :NAME/g, () => 'picked by its number or its name'],
     // what is left of "retar convert"
-    [/decompress it, or retar convert it/g, () => 'decompress it, or convert it here (the result is a plain tar)'],
     [/retar convert it to (an? [\w-]+)/g, (c, what) => `convert it to ${what} here`],
     [/retar convert to (an? [\w-]+)/g, (c, what) => `converting it to ${what} here`],
     [/\(retar convert\)/g, () => '(made here)'],
