@@ -184,6 +184,33 @@ func (s *source) spill(ctx context.Context, r io.Reader, lim convert.Limits) err
 	return nil
 }
 
+// openStdinStream opens standard input to be read once as it arrives
+// (convert.ReadStream): decompressed as it comes when it is compressed,
+// within the expansion limits, refused at once when it is neither a tar nor
+// compressed. kind is its compression ("" for none); Close ends the
+// decoding (an xz command).
+func openStdinStream(ctx context.Context, stdin io.Reader, lim convert.Limits) (tar io.ReadCloser, kind string, err error) {
+	const name = "standard input"
+	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
+		return nil, "", fmt.Errorf("-: standard input is a terminal; pipe an archive into retar, or name a file")
+	}
+	br := bufio.NewReaderSize(stdin, 1<<20)
+	head, err := br.Peek(512)
+	if len(head) == 0 {
+		if err == nil || err == io.EOF {
+			return nil, "", fmt.Errorf("%s: empty input", name)
+		}
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	kind = convert.SniffArchive(bytes.NewReader(head))
+	xz := func(r io.Reader) (io.ReadCloser, error) { return xzReader(ctx, r) }
+	tar, err = convert.ExpandReader(ctx, br, -1, kind, name, lim, map[string]convert.Decoder{"xz": xz})
+	if err != nil {
+		return nil, "", err
+	}
+	return tar, kind, nil
+}
+
 // decompress writes r (size bytes, -1 if unknown), compressed as kind ("" for
 // none), into a temporary file in TMPDIR through convert.Expand (within the
 // expansion limits, refused at once if it does not start as a tar), and

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"slices"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// One pass: standard input converted into standard output (or a FIFO) as it
+// arrives, nothing written to TMPDIR, memory flat: each blob hashed as it
+// passes and written once, the JSON that names the blobs written last (see
+// convert.ReadStream). Jobs that need blobs again, or pick among them by
+// what only the stream's end says, read standard input into TMPDIR first,
+// as every other source that is a stream is, with a notice saying why.
+
+// streamJob says whether a conversion reads its one SRC, standard input,
+// in one pass into its DST, a stream; why not, when standard input goes to
+// TMPDIR first although DST is a stream ("" where that question is moot).
+func (e *env) streamJob(srcs []imageRef, out *output, opts convert.Options) (ok bool, why string) {
+	stdin := slices.IndexFunc(srcs, func(r imageRef) bool { return r.Path == "-" })
+	switch {
+	case stdin < 0 || out.stream == nil:
+		return false, ""
+	case len(srcs) > 1:
+		return false, "it is bundled with other sources"
+	case out.compress != "":
+		return false, "DST is compressed as it is written"
+	}
+	if why := convert.OnePass(opts, srcs[0].Pick); why != "" {
+		return false, why
+	}
+	// What these loaders need of the output is decided from the platforms
+	// the source's index holds, which only the stream's end shows.
+	for _, id := range e.loaders.IDs() {
+		if id == "ctr-2.0" {
+			return false, "--for ctr-2.0 takes the host's platform from an index, and which blobs that keeps only the stream's end says"
+		}
+	}
+	return true, ""
+}
+
+// convertStream converts standard input into the stream DST in one pass
+// (convert.ReadStream, then the --for rules on what it held, then the plan
+// and the rest of the output).
+func (e *env) convertStream(ctx context.Context, src, dst imageRef, out *output, opts convert.Options) error {
+	in, kind, err := openStdinStream(ctx, e.stdin, opts.Hashing.Limits)
+	if err != nil {
+		return explainOpen(inputName(src), err)
+	}
+	defer in.Close()
+	opts.Pick = src.Pick
+	var sent int64
+	var onWrite func(int64)
+	sink := out.streamSink(ctx, func(n int64) {
+		sent += n
+		if onWrite != nil {
+			onWrite(n)
+		}
+	})
+	prog := e.meter("streaming")
+	opts.Hashing.Progress = prog.update
+	st, err := convert.ReadStream(ctx, convert.StreamInput{Name: inputName(src), Layout: src.Layout, Compression: kind, Tar: in, WaitIn: "TMPDIR"}, sink, opts)
+	prog.finish(err)
+	if err != nil {
+		return out.streamError(explainOpen(inputName(src), err), sent)
+	}
+	e.notices(st.Notices)
+	e.notices(st.Archive.Warnings)
+	if err := e.adjust(&e.loaders, &opts, []convert.Source{{Archive: st.Archive, Pick: src.Pick}}, dst); err != nil {
+		return st.Stop(err)
+	}
+	opts.Hashing.Progress = nil // what did not pass is hashed where it waited, unmetered
+	plan, err := st.Convert(ctx, opts)
+	if err != nil {
+		return out.streamError(err, sent)
+	}
+	e.notices(plan.Warnings)
+	wprog := e.meter("writing")
+	written := convert.Progress{Phase: "writing", Bytes: sent, TotalBytes: max(plan.TarSize(), sent)}
+	onWrite = func(n int64) { written.Bytes += n; wprog.update(written) }
+	err = st.Finish(plan)
+	wprog.finish(err)
+	if err != nil {
+		return out.streamError(err, sent)
+	}
+	e.wrote(dst, plan)
+	return e.suits(ctx, dst, &e.loaders)
+}
