@@ -166,7 +166,15 @@ func tarHead(r *bufio.Reader) error {
 		}
 		return fmt.Errorf("%w: it is %d bytes, less than a tar header%.0w", ErrNotTar, len(head), errShort)
 	}
-	if _, err := tar.NewReader(bytes.NewReader(head)).Next(); err != nil {
+	_, err = tar.NewReader(bytes.NewReader(head)).Next()
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// A PAX or GNU header ends in the blocks after the first (a
+		// size over 8 GiB, a long name, tar --format=pax's times).
+		if more, _ := r.Peek(r.Size()); len(more) > len(head) {
+			_, err = tar.NewReader(bytes.NewReader(more)).Next()
+		}
+	}
+	if err != nil {
 		if err == io.EOF {
 			return fmt.Errorf("%w: it starts with an empty block", ErrNotTar)
 		}

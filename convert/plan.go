@@ -265,7 +265,7 @@ func tarHeader(e *Entry, mtime time.Time) ([]byte, error) {
 	if e.Type == tar.TypeReg {
 		hdr.Size = e.Size
 	}
-	if len(hdr.Name) < 100 && len(hdr.Linkname) < 100 {
+	if len(hdr.Name) < 100 && len(hdr.Linkname) < 100 && hdr.Size < maxUSTARSize {
 		hdr.Format = tar.FormatUSTAR
 	}
 	var hb bytes.Buffer
@@ -275,6 +275,10 @@ func tarHeader(e *Entry, mtime time.Time) ([]byte, error) {
 	return hb.Bytes(), nil
 }
 
+// maxUSTARSize is the first size a USTAR header cannot hold (8 GiB): a
+// larger entry gets a PAX header.
+const maxUSTARSize = 1 << 33
+
 // tarPadding is the zeros after n bytes of content, to the next block.
 func tarPadding(n int64) int64 { return (512 - n%512) % 512 }
 
@@ -283,7 +287,7 @@ func (p *Plan) TarSize() int64 {
 	var n int64 = 1024
 	for _, e := range p.Entries {
 		n += 512
-		if len(e.Name)+1 >= 100 || len(e.Linkname) >= 100 {
+		if len(e.Name)+1 >= 100 || len(e.Linkname) >= 100 || e.Size >= maxUSTARSize {
 			n += 1536 // a PAX header block set; an estimate for progress only
 		}
 		n += (e.Size + 511) / 512 * 512
