@@ -22,11 +22,13 @@ import (
 // stream's end (a blob that cannot pass). The headers are kept as they
 // came, so the source opens from a streamFile as a file would.
 
+// maxStreamHeld bounds the headers and entries a stream holds in memory
+// until its end: a stream whose metadata is larger is refused, naming the
+// limit. A variable for the tests.
+var maxStreamHeld int64 = 64 << 20
+
 // Limits of what a stream keeps in memory until its end.
 const (
-	// maxStreamHeld bounds the headers and entries held: a stream whose
-	// metadata is larger is refused, naming the limit.
-	maxStreamHeld = 64 << 20
 	// tinyEntry: an entry this small is held whatever it holds, unless it
 	// starts as a layer does (VERSION files, empty JSON, small blobs).
 	tinyEntry = 4 << 10
