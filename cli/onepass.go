@@ -77,7 +77,9 @@ func (e *env) convertStream(ctx context.Context, src, dst imageRef, out *output,
 	}
 	e.notices(plan.Warnings)
 	wprog := e.meter("writing")
-	written := convert.Progress{Phase: "writing", Bytes: sent, TotalBytes: max(plan.TarSize(), sent)}
+	// What is left: the plan's size less what passed (an estimate, as
+	// TarSize is).
+	written := convert.Progress{Phase: "writing", TotalBytes: max(plan.TarSize()-sent, 1024)}
 	onWrite = func(n int64) { written.Bytes += n; wprog.update(written) }
 	err = st.Finish(plan)
 	wprog.finish(err)
