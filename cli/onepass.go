@@ -32,10 +32,8 @@ func (e *env) streamJob(srcs []imageRef, out *output, opts convert.Options) (ok 
 	}
 	// What these loaders need of the output is decided from the platforms
 	// the source's index holds, which only the stream's end shows.
-	for _, id := range e.loaders.IDs() {
-		if id == "ctr-2.0" {
-			return false, "--for ctr-2.0 takes the host's platform from an index, and which blobs that keeps only the stream's end says"
-		}
+	if slices.Contains(e.loaders.IDs(), "ctr-2.0") {
+		return false, "--for ctr-2.0 takes the host's platform from an index, and which blobs that keeps only the stream's end says"
 	}
 	return true, ""
 }
@@ -60,7 +58,11 @@ func (e *env) convertStream(ctx context.Context, src, dst imageRef, out *output,
 	})
 	prog := e.meter("streaming")
 	opts.Hashing.Progress = prog.update
-	st, err := convert.ReadStream(ctx, convert.StreamInput{Name: inputName(src), Layout: src.Layout, Compression: kind, Tar: in, WaitIn: "TMPDIR"}, sink, opts)
+	// --for docker-24 re-encodes every layer to gzip when one is zstd
+	// (check's forNoZstd), which only the layers show as they pass.
+	gzipIfZstd := slices.Contains(e.loaders.IDs(), "docker-24")
+	st, err := convert.ReadStream(ctx, convert.StreamInput{Name: inputName(src), Layout: src.Layout, Compression: kind, Tar: in,
+		WaitIn: "TMPDIR", GzipIfZstd: gzipIfZstd}, sink, opts)
 	prog.finish(err)
 	if err != nil {
 		return out.streamError(explainOpen(inputName(src), err), sent)

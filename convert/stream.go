@@ -39,6 +39,11 @@ type StreamInput struct {
 	// WaitIn says, in the notice about entries that wait, where they wait
 	// ("TMPDIR"); "" for the spill Options.Spill makes.
 	WaitIn string
+	// GzipIfZstd says that a rule applied once the stream is read (--for
+	// docker-24's) re-encodes every layer not gzip when one is zstd: after a
+	// zstd layer nothing passes, and a zstd layer after a plain one passed
+	// stops the stream at once, as the plain one would be needed again.
+	GzipIfZstd bool
 }
 
 // OnePass says why a conversion with opts, of a stream whose image is

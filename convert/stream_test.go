@@ -370,3 +370,45 @@ func TestStreamStartsWithPAXHeader(t *testing.T) {
 	}
 	sameEntries(t, res.out, fromFile(t, data, convert.OCIArchive))
 }
+
+// --for docker-24 re-encodes every layer not gzip once one is zstd: with
+// GzipIfZstd a zstd layer waits and nothing passes after it; a zstd layer
+// after a plain one passed stops the stream at once, saying why.
+func TestStreamGzipIfZstd(t *testing.T) {
+	img := imagetest.New(t, imagetest.LayerTars(layerTar(t, 1<<20, 3)), imagetest.Compress(imagetest.Zstd), imagetest.Names("example.com/z:1"))
+	run := func(data []byte, recompress bool) (streamResult, error) {
+		ctx := context.Background()
+		var res streamResult
+		opts := convert.Options{To: convert.OCIArchive, Host: ocispec.Platform{OS: "linux", Architecture: "amd64"}}
+		opts.Spill = func() (convert.Spill, error) { res.spilled++; return convert.MemorySpill() }
+		var out bytes.Buffer
+		var err error
+		res.s, err = convert.ReadStream(ctx, convert.StreamInput{Name: "stdin", Tar: pipeReader{bytes.NewReader(data)}, GzipIfZstd: true}, convert.WriterSink{Writer: &out}, opts)
+		if err == nil && recompress { // as --for docker-24 then sets it
+			if err = opts.Set("compress", "gzip"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err == nil {
+			res.plan, err = res.s.Convert(ctx, opts)
+		}
+		if err == nil {
+			err = res.s.Finish(res.plan)
+		}
+		res.out = out.Bytes()
+		return res, err
+	}
+	data := img.Hybrid(t).Tar(t)
+	res, err := run(data, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.spilled < 1 || len(res.s.Notices) != 1 || !strings.Contains(res.s.Notices[0], "docker-24") {
+		t.Errorf("want the zstd layer waiting, with a notice naming why: %d spills, %q", res.spilled, res.s.Notices)
+	}
+	plain := layerTar(t, 8000, 4)
+	_, err = run(append(imagetest.Members{imagetest.Blob(plain)}, img.Hybrid(t)...).Tar(t), true)
+	if err == nil || !strings.Contains(err.Error(), "convert the stream from a file") || !strings.Contains(err.Error(), imagetest.BlobPath(plain)) {
+		t.Fatalf("want the stream stopped at the zstd layer after a plain one passed, got %v", err)
+	}
+}

@@ -69,6 +69,8 @@ type streamReader struct {
 	started bool               // the output has begun
 	written map[string]bool    // output entries written as the stream passed
 	static  string             // why no blob may pass (OnePass), "" if any may
+	// plainPassed is a plain layer that passed, with GzipIfZstd.
+	plainPassed string
 	oci     bool               // an entry under blobs/: an OCI layout
 	spill   Spill              // where waiting entries go, made at the first
 	spillN  int64              // bytes in it
@@ -348,6 +350,11 @@ func (r *streamReader) outName(name string, claim digest.Digest, c Compression) 
 	if c == Zstd && h.dockerLoads && !r.opts.KeepZstd {
 		return "", fmt.Sprintf("layer %s is zstd, which is re-encoded to gzip for docker before 23 (--compress keep keeps it): that needs its bytes again", printable(name))
 	}
+	if c == Zstd && r.in.GzipIfZstd {
+		r.static = fmt.Sprintf("layer %s is zstd, so every layer not gzip is re-encoded to gzip for docker before 23 (--for docker-24)", printable(name))
+		return "", r.static
+	}
+
 	if h.dockerManifest || h.storesManifests {
 		return blobPath(claim), ""
 	}
@@ -377,6 +384,9 @@ func (r *streamReader) blob(off, size int64, name string, head []byte) error {
 	if out != "" && r.written[out] {
 		out, why = "", fmt.Sprintf("%s is in the stream twice, under two names", out)
 	}
+	if out == "" && r.plainPassed != "" && r.static != "" && c == Zstd && r.in.GzipIfZstd {
+		return r.errorf(name, "is zstd, so every layer not gzip is re-encoded to gzip for docker before 23 (--for docker-24), and the plain layer %s went to the output as it passed: convert the stream from a file", printable(r.plainPassed))
+	}
 	rec := &passed{name: name, off: off, size: size, comp: c, out: out}
 	h := algorithmOf(claim).Hash()
 	if r.opts.Hashing.New != nil {
@@ -388,6 +398,8 @@ func (r *streamReader) blob(off, size int64, name string, head []byte) error {
 		}
 	} else if err := r.passOn(rec, claim, head, h); err != nil {
 		return err
+	} else if c == Uncompressed {
+		r.plainPassed = name
 	}
 	rec.got = digest.NewDigest(algorithmOf(claim), h)
 	r.recs[off] = rec
