@@ -61,24 +61,22 @@ type streamReader struct {
 	file *streamFile
 	pass *passer
 
-	names   map[string]byte    // type of each name seen, for duplicates
-	recs    map[int64]*passed  // entries passed or waiting, by data offset
-	order   []*passed          // the same, in stream order
-	held    int64              // bytes held in memory
-	members int                // tar members read
-	started bool               // the output has begun
-	written map[string]bool    // output entries written as the stream passed
-	static  string             // why no blob may pass (OnePass), "" if any may
+	names   map[string]byte   // type of each name seen, for duplicates
+	recs    map[int64]*passed // entries passed or waiting, by data offset
+	order   []*passed         // the same, in stream order
+	held    int64             // bytes held in memory
+	members int               // tar members read
+	started bool              // the output has begun
+	written map[string]bool   // output entries written as the stream passed
+	static  string            // why no blob may pass (OnePass), "" if any may
 	// plainPassed is a plain layer that passed, with GzipIfZstd.
 	plainPassed string
-	oci     bool               // an entry under blobs/: an OCI layout
-	spill   Spill              // where waiting entries go, made at the first
-	spillN  int64              // bytes in it
-	waited  []*passed          // entries that waited
-	why     string             // why the first of them did
-	extra   []string           // blobs that passed and are in no output image
-	unknown map[*Blob]*passed  // memo of Blob -> record
-	opened  map[*passed]string // reconcile: the plan entry each record went to
+	oci         bool              // an entry under blobs/: an OCI layout
+	spill       Spill             // where waiting entries go, made at the first
+	spillN      int64             // bytes in it
+	waited      []*passed         // entries that waited
+	why         string            // why the first of them did
+	recOf       map[*Blob]*passed // the record each blob reads, once looked up
 }
 
 func newStreamReader(ctx context.Context, in StreamInput, out Sink, opts Options) *streamReader {
@@ -515,7 +513,7 @@ func (r *streamReader) open() (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.unknown = map[*Blob]*passed{}
+	r.recOf = map[*Blob]*passed{}
 	for _, b := range archiveBlobs(a) {
 		if err := r.learn(a, b); err != nil {
 			return nil, err
@@ -529,7 +527,7 @@ func (r *streamReader) recordOf(b *Blob) *passed {
 	if b == nil || b.data != nil || b.spill != nil || b.fsys == nil {
 		return nil
 	}
-	if rec, ok := r.unknown[b]; ok {
+	if rec, ok := r.recOf[b]; ok {
 		return rec
 	}
 	var rec *passed
@@ -542,7 +540,7 @@ func (r *streamReader) recordOf(b *Blob) *passed {
 		}
 		f.Close()
 	}
-	r.unknown[b] = rec
+	r.recOf[b] = rec
 	return rec
 }
 
