@@ -337,6 +337,15 @@ func TestStreamHostile(t *testing.T) {
 			t.Fatalf("want a member that climbs out refused, got %v", err)
 		}
 	})
+	t.Run("one blob under two names", func(t *testing.T) {
+		body := img.LayerBlob(t, 1)
+		data := ms.Add(imagetest.Member{Name: strings.TrimPrefix(layer, "blobs/sha256/") + ".tar", Body: body}).Tar(t)
+		res, err := stream(t, data, convert.OCIArchive, convert.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameEntries(t, res.out, fromFile(t, data, convert.OCIArchive))
+	})
 	t.Run("a blob no image uses", func(t *testing.T) {
 		junk := layerTar(t, 9000, 9)
 		data := append(imagetest.Members{imagetest.Blob(junk)}, ms...).Tar(t)

@@ -61,14 +61,15 @@ type streamReader struct {
 	file *streamFile
 	pass *passer
 
-	names   map[string]byte   // type of each name seen, for duplicates
-	recs    map[int64]*passed // entries passed or waiting, by data offset
-	order   []*passed         // the same, in stream order
-	held    int64             // bytes held in memory
-	members int               // tar members read
-	started bool              // the output has begun
-	written map[string]bool   // output entries written as the stream passed
-	static  string            // why no blob may pass (OnePass), "" if any may
+	names   map[string]byte    // type of each name seen, for duplicates
+	recs    map[int64]*passed  // entries passed or waiting, by data offset
+	order   []*passed          // the same, in stream order
+	held    int64              // bytes held in memory
+	members int                // tar members read
+	started bool               // the output has begun
+	written map[string]bool    // output entries written as the stream passed
+	byOut   map[string]*passed // the blobs among them
+	static  string             // why no blob may pass (OnePass), "" if any may
 	// plainPassed is a plain layer that passed, with GzipIfZstd.
 	plainPassed string
 	oci         bool              // an entry under blobs/: an OCI layout
@@ -82,7 +83,7 @@ type streamReader struct {
 func newStreamReader(ctx context.Context, in StreamInput, out Sink, opts Options) *streamReader {
 	cr := &recorder{r: in.Tar}
 	r := &streamReader{ctx: ctx, in: in, opts: opts, out: &countingSink{Sink: out}, cr: cr, tr: tar.NewReader(cr),
-		file: &streamFile{source: in.Name}, names: map[string]byte{}, recs: map[int64]*passed{}, written: map[string]bool{},
+		file: &streamFile{source: in.Name}, names: map[string]byte{}, recs: map[int64]*passed{}, written: map[string]bool{}, byOut: map[string]*passed{},
 		static: OnePass(opts, opts.Pick)}
 	var read int64
 	r.pass = newPasser(func(n int64) {
@@ -436,6 +437,7 @@ func (r *streamReader) passOn(rec *passed, claim digest.Digest, head []byte, h h
 		}
 	}
 	r.written[rec.out] = true
+	r.byOut[rec.out] = rec
 	r.file.addHole(rec.off, rec.size, rec.name)
 	return nil
 }
@@ -636,7 +638,13 @@ func (r *streamReader) reconcile(p *Plan) error {
 		case rec != nil && rec.out != "":
 			rec.inOutput = true
 		case r.written[e.Name]:
-			return r.errorf(e.Name, "a blob of this name went to the output as it passed, and the conversion writes other bytes there: convert it from a file")
+			// Another copy of what passed there (the stream held it twice,
+			// under two names) is the same bytes; anything else is not.
+			same := r.byOut[e.Name]
+			if same == nil || e.blob == nil || !e.blob.verified || e.blob.Digest != same.got || e.Size != same.size {
+				return r.errorf(e.Name, "a blob of this name went to the output as it passed, and the conversion writes other bytes there: convert it from a file")
+			}
+			same.inOutput = true
 		}
 	}
 	var extra []string
