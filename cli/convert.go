@@ -95,10 +95,10 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed
-	if ok, why := e.streamJob(srcs, out, opts); ok {
+	if ok, notice := e.streamJob(srcs, out, opts); ok {
 		return e.convertStream(ctx, srcs[0], dst, out, opts)
-	} else if why != "" {
-		e.notices([]string{"standard input is read into TMPDIR first, not converted in one pass: " + why})
+	} else if notice != "" {
+		e.notices([]string{notice})
 	}
 	var opened []*source
 	opts.SourcesUnchanged = func() error {

@@ -7,42 +7,46 @@ import (
 	"github.com/retar-dev/retar/convert"
 )
 
-// One pass: standard input converted into standard output (or a FIFO) as it
-// arrives, nothing written to TMPDIR, memory flat: each blob hashed as it
-// passes and written once, the JSON that names the blobs written last (see
-// convert.ReadStream). Jobs that need blobs again, or pick among them by
-// what only the stream's end says, read standard input into TMPDIR first,
-// as every other source that is a stream is, with a notice saying why.
+// One pass: standard input (or a FIFO) converted into standard output (or
+// a FIFO) as it arrives, nothing written to TMPDIR, memory flat: each blob
+// hashed as it passes and written once, the JSON that names the blobs
+// written last (see convert.ReadStream). Jobs that need blobs again, or
+// pick among them by what only the stream's end says, read the stream into
+// TMPDIR first, as every other source that is a stream is, with a notice
+// saying why.
 
-// streamJob says whether a conversion reads its one SRC, standard input,
-// in one pass into its DST, a stream; why not, when standard input goes to
-// TMPDIR first although DST is a stream ("" where that question is moot).
-func (e *env) streamJob(srcs []imageRef, out *output, opts convert.Options) (ok bool, why string) {
-	stdin := slices.IndexFunc(srcs, func(r imageRef) bool { return r.Path == "-" })
-	switch {
-	case stdin < 0 || out.stream == nil:
+// streamJob says whether a conversion reads its one SRC, standard input or
+// a FIFO, in one pass into its DST, a stream; else the notice to give when
+// such a SRC goes to TMPDIR first although DST is a stream ("" where the
+// question is moot).
+func (e *env) streamJob(srcs []imageRef, out *output, opts convert.Options) (ok bool, notice string) {
+	i := slices.IndexFunc(srcs, func(r imageRef) bool { return r.Path == "-" || isFIFO(r.Path) })
+	if i < 0 || out.stream == nil {
 		return false, ""
+	}
+	why := ""
+	switch {
 	case len(srcs) > 1:
-		return false, "it is bundled with other sources"
+		why = "it is bundled with other sources"
 	case out.compress != "":
-		return false, "DST is compressed as it is written"
+		why = "DST is compressed as it is written"
+	case convert.OnePass(opts, srcs[0].Pick) != "":
+		why = convert.OnePass(opts, srcs[0].Pick)
+	case slices.Contains(e.loaders.IDs(), "ctr-2.0"):
+		// What it needs of the output is decided from the platforms the
+		// source's index holds, which only the stream's end shows.
+		why = "--for ctr-2.0 takes the host's platform from an index, and which blobs that keeps only the stream's end says"
+	default:
+		return true, ""
 	}
-	if why := convert.OnePass(opts, srcs[0].Pick); why != "" {
-		return false, why
-	}
-	// What these loaders need of the output is decided from the platforms
-	// the source's index holds, which only the stream's end shows.
-	if slices.Contains(e.loaders.IDs(), "ctr-2.0") {
-		return false, "--for ctr-2.0 takes the host's platform from an index, and which blobs that keeps only the stream's end says"
-	}
-	return true, ""
+	return false, inputName(srcs[i]) + " is read into TMPDIR first, not converted in one pass: " + why
 }
 
 // convertStream converts standard input into the stream DST in one pass
 // (convert.ReadStream, then the --for rules on what it held, then the plan
 // and the rest of the output).
 func (e *env) convertStream(ctx context.Context, src, dst imageRef, out *output, opts convert.Options) error {
-	in, kind, err := openStdinStream(ctx, e.stdin, opts.Hashing.Limits)
+	in, kind, err := openStream(ctx, src, e.stdin, opts.Hashing.Limits)
 	if err != nil {
 		return explainOpen(inputName(src), err)
 	}

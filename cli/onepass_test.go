@@ -1,3 +1,5 @@
+//go:build unix
+
 package cli_test
 
 import (
@@ -8,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/retar-dev/retar/internal/imagetest"
@@ -223,4 +226,35 @@ func bigLayerTar(t *testing.T, n int) []byte {
 	tw.Write(body) //nolint:errcheck
 	tw.Close()
 	return buf.Bytes()
+}
+
+// A FIFO as SRC is a stream like -: read in one pass into standard output.
+func TestOnePassFromFIFO(t *testing.T) {
+	// Larger than a pipe's buffer: the write returns once retar reads.
+	img := imagetest.New(t, imagetest.LayerTars(bigLayerTar(t, 1<<20)), imagetest.Names("example.com/one:1"))
+	data := img.Hybrid(t).Tar(t)
+	fifo := filepath.Join(t.TempDir(), "in.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	// Held open for writing before retar opens it, so retar finds a writer,
+	// and closed once all is written, so retar finds the end.
+	w, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		w.Write(data) //nolint:errcheck // retar's exit says what it got
+		w.Close()
+	}()
+	code, out, stderr := retarPipe(t, nil, unusableTMPDIR(t), "convert", fifo, "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stderr, "one pass") {
+		t.Errorf("a notice about one pass: %s", stderr)
+	}
+	if _, whole := tarNames(t, out); !whole {
+		t.Error("the output is not a whole archive")
+	}
 }
