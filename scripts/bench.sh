@@ -94,7 +94,7 @@ piped() {
 	TMPDIR="$work/tmpdir" /usr/bin/time -o "$work/time" -f '%e %M' sh -c "cat in.tar | $1 | cat >/dev/null" 2>"$work/err" &
 	local pid=$! peak=0 now
 	while kill -0 "$pid" 2>/dev/null; do
-		now=$(find "$work/tmpdir" -type f -printf '%s\n' 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
+		now=$(find "$work/tmpdir" -type f -printf '%s\n' 2>/dev/null | awk '{ n += $1 } END { printf "%.0f\n", n }')
 		[ "$now" -gt "$peak" ] && peak=$now
 		sleep 0.1
 	done
