@@ -353,7 +353,6 @@ func (r *streamReader) outName(name string, claim digest.Digest, c Compression) 
 		r.static = fmt.Sprintf("layer %s is zstd, so every layer not gzip is re-encoded to gzip for docker before 23 (--for docker-24)", printable(name))
 		return "", r.static
 	}
-
 	if h.dockerManifest || h.storesManifests {
 		return blobPath(claim), ""
 	}
@@ -500,7 +499,11 @@ func (r *streamReader) notices() []string {
 	for _, w := range r.waited {
 		n += w.size
 	}
-	return []string{fmt.Sprintf("%s: not converted in one pass: %d blobs (%s) waited in %s for the stream's end, as %s", r.in.Name, len(r.waited), sizeString(n), where, r.why)}
+	blobs := "blobs"
+	if len(r.waited) == 1 {
+		blobs = "blob"
+	}
+	return []string{fmt.Sprintf("%s: not converted in one pass: %d %s (%s) waited in %s for the stream's end, as %s", r.in.Name, len(r.waited), blobs, sizeString(n), where, r.why)}
 }
 
 // open opens the source from what the stream held, and gives each of its
