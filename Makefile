@@ -116,7 +116,9 @@ clean:
 
 # retar against skopeo and the machine's floor on generated archives, one run:
 # SIZE_MB is one size or several ("630 5000", the default; 630 alone takes a
-# minute, 5000 about fifteen).
+# minute, 5000 about fifteen). Then the pipes, standard input into standard
+# output, against scripts/hashpipe, with the bytes TMPDIR held (PIPES_ONLY=1
+# for those alone).
 bench:
 	bash scripts/bench.sh $(or $(SIZE_MB),630 5000)
 

@@ -40,8 +40,11 @@ name REF names.
 Docker schema 1 manifests are read (dir: and OCI layouts) and written as
 v2s2 or OCI; their signatures are dropped, with a notice.
 
-SRC - reads the archive (compressed or not) from standard input, written
-once to a temporary file in TMPDIR; DST - writes it to standard output.
+SRC - reads the archive (compressed or not) from standard input; DST -
+writes it to standard output. From standard input into standard output
+the conversion is one pass where it can be: blobs written as they pass,
+nothing in TMPDIR (README: One pass); otherwise standard input is written
+once to a temporary file in TMPDIR first, with a notice saying why.
 
 ` + destCompressRule + "\n" + destPolicy
 
@@ -92,6 +95,11 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed
+	if ok, notice := e.streamJob(srcs, out, opts); ok {
+		return e.convertStream(ctx, srcs[0], dst, out, opts)
+	} else if notice != "" {
+		e.notices([]string{notice})
+	}
 	var opened []*source
 	opts.SourcesUnchanged = func() error {
 		for _, s := range opened {

@@ -35,6 +35,16 @@ func (o *output) write(ctx context.Context, p *convert.Plan, progress func(int64
 	return o.fullError(o.writeDir(ctx, p, progress), p)
 }
 
+// streamSink is the sink of a stream destination (standard output, a FIFO,
+// a character device) for a conversion that writes to it as its source
+// passes (convert.ReadStream): written through, counted for progress.
+func (o *output) streamSink(ctx context.Context, progress func(int64)) convert.Sink {
+	if o.file != nil {
+		return &fileSink{ctx: ctx, f: o.file, progress: progress}
+	}
+	return &writerSink{ctx: ctx, w: o.stream, progress: progress}
+}
+
 // fullError says a full device in the user's terms: which output, how much
 // it needs, and that nothing was replaced.
 func (o *output) fullError(err error, p *convert.Plan) error {

@@ -124,6 +124,15 @@ func mib(n int64) string {
 	return fmt.Sprintf("%.1f %s", f, [...]string{"", "KiB", "MiB", "GiB", "TiB"}[unit])
 }
 
+// total is a phase's size for the plain lines: unknown for a stream read
+// as it arrives.
+func total(n int64) string {
+	if n <= 0 {
+		return "size unknown until its end"
+	}
+	return mib(n)
+}
+
 // rate is bytes over a duration, for the plain lines.
 func rate(n int64, d time.Duration) string {
 	if d <= 0 {
@@ -158,12 +167,14 @@ func (m *plainMeter) update(p convert.Progress) {
 		if p.TotalBlobs > 0 {
 			blobs = fmt.Sprintf("%d blobs, ", p.TotalBlobs)
 		}
-		fmt.Fprintf(m.w, "%s: %s%s\n", p.Phase, blobs, mib(p.TotalBytes))
+		fmt.Fprintf(m.w, "%s: %s%s\n", p.Phase, blobs, total(p.TotalBytes))
 	}
 	m.last = p
 	switch {
 	case finished && b != nil:
 		fmt.Fprintf(m.w, "%s: %d/%d blobs, %s of %s: %s done\n", p.Phase, p.Blobs, p.TotalBlobs, mib(p.Bytes), mib(p.TotalBytes), blobLabel(b))
+	case now.Sub(m.said) >= 10*time.Second && p.TotalBytes <= 0:
+		fmt.Fprintf(m.w, "%s: %s%s\n", p.Phase, mib(p.Bytes), rate(p.Bytes, now.Sub(m.start)))
 	case now.Sub(m.said) >= 10*time.Second:
 		fmt.Fprintf(m.w, "%s: %s of %s%s\n", p.Phase, mib(p.Bytes), mib(p.TotalBytes), rate(p.Bytes, now.Sub(m.start)))
 	default:

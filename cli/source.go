@@ -184,6 +184,74 @@ func (s *source) spill(ctx context.Context, r io.Reader, lim convert.Limits) err
 	return nil
 }
 
+// isFIFO reports whether a SRC path is a FIFO, a stream like -.
+func isFIFO(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode()&fs.ModeNamedPipe != 0
+}
+
+// openStream opens a SRC that is a stream (standard input as "-", a FIFO)
+// to be read once as it arrives (convert.ReadStream): decompressed as it
+// comes when it is compressed, within the expansion limits, refused at once
+// when it is neither a tar nor compressed. kind is its compression ("" for
+// none); Close ends the decoding (an xz command) and the FIFO.
+func openStream(ctx context.Context, r imageRef, stdin io.Reader, lim convert.Limits) (tar io.ReadCloser, kind string, err error) {
+	name := inputName(r)
+	in := stdin
+	var closeIn func() error
+	if r.Path == "-" {
+		if f, ok := stdin.(*os.File); ok && isTerminal(f) {
+			return nil, "", fmt.Errorf("-: standard input is a terminal; pipe an archive into retar, or name a file")
+		}
+	} else {
+		f, err := openFIFO(r.Path)
+		if err != nil {
+			return nil, "", err
+		}
+		in, closeIn = f, f.Close
+	}
+	tar, kind, err = expandStream(ctx, in, name, lim)
+	if closeIn == nil {
+		return tar, kind, err
+	}
+	if err != nil {
+		closeIn()
+		return nil, "", err
+	}
+	return &closeBoth{ReadCloser: tar, after: closeIn}, kind, nil
+}
+
+// closeBoth closes a reader, then what it reads from.
+type closeBoth struct {
+	io.ReadCloser
+	after func() error
+}
+
+func (c *closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	c.after()
+	return err
+}
+
+// expandStream is a stream's tar, decoded as it arrives.
+func expandStream(ctx context.Context, stream io.Reader, name string, lim convert.Limits) (tar io.ReadCloser, kind string, err error) {
+	br := bufio.NewReaderSize(stream, 1<<20)
+	head, err := br.Peek(512)
+	if len(head) == 0 {
+		if err == nil || err == io.EOF {
+			return nil, "", fmt.Errorf("%s: empty input", name)
+		}
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	kind = convert.SniffArchive(bytes.NewReader(head))
+	xz := func(r io.Reader) (io.ReadCloser, error) { return xzReader(ctx, r) }
+	tar, err = convert.ExpandReader(ctx, br, -1, kind, name, lim, map[string]convert.Decoder{"xz": xz})
+	if err != nil {
+		return nil, "", err
+	}
+	return tar, kind, nil
+}
+
 // decompress writes r (size bytes, -1 if unknown), compressed as kind ("" for
 // none), into a temporary file in TMPDIR through convert.Expand (within the
 // expansion limits, refused at once if it does not start as a tar), and

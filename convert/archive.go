@@ -35,6 +35,10 @@ type Input struct {
 	// Hashing is how Image.Root hashes a docker-archive's layers when it
 	// derives their manifest; a conversion passes its own.
 	Hashing Hashing
+
+	// indexed, when set, is called once the tar's headers are indexed
+	// (ReadStream's file, whose holes read as zeros until then).
+	indexed func()
 }
 
 // Archive is an opened source: its images, and the content behind them.
@@ -115,6 +119,9 @@ func (a *Archive) mount(in Input) error {
 		return a.errorf("", "is a file, not %s directory", in.Layout.Article())
 	}
 	t, err := tarfs.Index(in.Archive, in.Size)
+	if in.indexed != nil {
+		in.indexed()
+	}
 	if err != nil {
 		return &LayoutError{Source: a.Source, Reason: err.Error(), Err: err}
 	}

@@ -15,6 +15,17 @@
 //	                                        // merge, re-encode, rewrite, verify, write
 //	err = plan.WriteTar(convert.WriterSink{Writer: w}) // nothing is written before every digest is checked
 //
+// A source that arrives as a stream (standard input) is converted in one
+// pass where the conversion allows: ReadStream writes each blob to the
+// output as it passes, hashed on the way, and holds the JSON that names them
+// until the stream's end; Streamed.Convert plans from it as Convert does,
+// and Streamed.Finish writes the rest, that JSON last (stream.go).
+//
+//	tar, err := convert.ExpandReader(ctx, stdin, -1, kind, "standard input", lim, nil)
+//	s, err := convert.ReadStream(ctx, convert.StreamInput{Name: "standard input", Tar: tar}, out, opts)
+//	plan, err := s.Convert(ctx, opts)
+//	err = s.Finish(plan)
+//
 // Each layout is one unit that reads and writes (dockerarchive.go,
 // ocilayout.go, dirlayout.go), registered in registry.go; the stages of a
 // conversion are in stages.go, each a function over the conversion's state.

@@ -44,34 +44,8 @@ func Expand(ctx context.Context, w io.Writer, r io.Reader, size int64, kind, nam
 }
 
 func expand(ctx context.Context, w io.Writer, r io.Reader, size int64, kind, name string, lim Limits, decoders map[string]Decoder) (int64, error) {
-	in := &countReader{r: ctxReader{ctx, r}}
-	var dec io.ReadCloser
-	switch d := decoders[kind]; {
-	case d != nil:
-		raw, err := d(in)
-		if err != nil {
-			return 0, err
-		}
-		dec = &limitReader{dec: raw, in: in, compressed: size, lim: lim, what: name, kind: kind}
-	case kind == "" || kind == "none":
-		// A plain stream is as large as it is: only its size is held.
-		lim.MaxExpansion = -1
-		dec = &limitReader{dec: io.NopCloser(in), in: in, compressed: size, lim: lim, what: name}
-	case kind == "gzip" || kind == "zstd" || kind == "bzip2":
-		var err error
-		if dec, err = Decompress(kind, in, size, lim, name); err != nil {
-			return 0, err
-		}
-	default:
-		return 0, fmt.Errorf("decompress it first (%s -d)", kind)
-	}
-	br := bufio.NewReaderSize(dec, 1<<20)
-	if err := tarHead(br); err != nil {
-		// A decoder that ended early says why at Close (the xz command's
-		// exit); one stopped here says only that it was.
-		if cerr := dec.Close(); cerr != nil && errors.Is(err, errShort) {
-			return 0, cerr
-		}
+	br, dec, err := expandReader(ctx, r, size, kind, name, lim, decoders)
+	if err != nil {
 		return 0, err
 	}
 	ew := &errWriter{w: w}
@@ -83,6 +57,78 @@ func expand(ctx context.Context, w io.Writer, r io.Reader, size int64, kind, nam
 		return n, writeError{ew.err}
 	}
 	return n, err
+}
+
+// expandReader is r decoded as kind, within lim, once its first bytes are
+// a tar header; dec is the decoder, for its Close.
+func expandReader(ctx context.Context, r io.Reader, size int64, kind, name string, lim Limits, decoders map[string]Decoder) (*bufio.Reader, io.ReadCloser, error) {
+	in := &countReader{r: ctxReader{ctx, r}}
+	var dec io.ReadCloser
+	switch d := decoders[kind]; {
+	case d != nil:
+		raw, err := d(in)
+		if err != nil {
+			return nil, nil, err
+		}
+		dec = &limitReader{dec: raw, in: in, compressed: size, lim: lim, what: name, kind: kind}
+	case kind == "" || kind == "none":
+		// A plain stream is as large as it is: only its size is held.
+		lim.MaxExpansion = -1
+		dec = &limitReader{dec: io.NopCloser(in), in: in, compressed: size, lim: lim, what: name}
+	case kind == "gzip" || kind == "zstd" || kind == "bzip2":
+		var err error
+		if dec, err = Decompress(kind, in, size, lim, name); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, fmt.Errorf("decompress it first (%s -d)", kind)
+	}
+	br := bufio.NewReaderSize(dec, 1<<20)
+	if err := tarHead(br); err != nil {
+		// A decoder that ended early says why at Close (the xz command's
+		// exit); one stopped here says only that it was.
+		if cerr := dec.Close(); cerr != nil && errors.Is(err, errShort) {
+			return nil, nil, cerr
+		}
+		return nil, nil, err
+	}
+	return br, dec, nil
+}
+
+// ExpandReader is Expand for a reader of the tar rather than a copy of it:
+// the same decoders, limits and check of the first header, and errors in
+// the same words, for a caller that reads the archive once as it arrives
+// (ReadStream). Close ends the decoding and reports how it ended.
+func ExpandReader(ctx context.Context, r io.Reader, size int64, kind, name string, lim Limits, decoders map[string]Decoder) (io.ReadCloser, error) {
+	br, dec, err := expandReader(ctx, r, size, kind, name, lim.Effective(), decoders)
+	if err != nil {
+		return nil, expandError(ctx, name, kind, err)
+	}
+	return &expanded{ctx: ctx, br: br, dec: dec, name: name, kind: kind}, nil
+}
+
+// expanded is ExpandReader's reader: its errors say what went wrong as
+// Expand's do.
+type expanded struct {
+	ctx        context.Context
+	br         *bufio.Reader
+	dec        io.ReadCloser
+	name, kind string
+}
+
+func (e *expanded) Read(p []byte) (int, error) {
+	n, err := e.br.Read(p)
+	if err != nil && err != io.EOF {
+		err = expandError(e.ctx, e.name, e.kind, err)
+	}
+	return n, err
+}
+
+func (e *expanded) Close() error {
+	if err := e.dec.Close(); err != nil {
+		return expandError(e.ctx, e.name, e.kind, err)
+	}
+	return nil
 }
 
 // expandError says what went wrong, once, in the user's terms.
@@ -120,7 +166,15 @@ func tarHead(r *bufio.Reader) error {
 		}
 		return fmt.Errorf("%w: it is %d bytes, less than a tar header%.0w", ErrNotTar, len(head), errShort)
 	}
-	if _, err := tar.NewReader(bytes.NewReader(head)).Next(); err != nil {
+	_, err = tar.NewReader(bytes.NewReader(head)).Next()
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// A PAX or GNU header ends in the blocks after the first (a
+		// size over 8 GiB, a long name, tar --format=pax's times).
+		if more, _ := r.Peek(r.Size()); len(more) > len(head) {
+			_, err = tar.NewReader(bytes.NewReader(more)).Next()
+		}
+	}
+	if err != nil {
 		if err == io.EOF {
 			return fmt.Errorf("%w: it starts with an empty block", ErrNotTar)
 		}

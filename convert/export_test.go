@@ -7,3 +7,11 @@ func SetExpansionFloor(n int64) func() {
 	expansionFloor = n
 	return func() { expansionFloor = old }
 }
+
+// SetStreamHeld lowers what a stream may hold in memory until its end; it
+// returns the undo.
+func SetStreamHeld(n int64) func() {
+	old := maxStreamHeld
+	maxStreamHeld = n
+	return func() { maxStreamHeld = old }
+}

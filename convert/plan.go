@@ -205,46 +205,23 @@ func (p *Plan) Verified() error {
 // Headers are framed here and contents go straight to the sink, so a sink can
 // copy source ranges without Go touching them.
 func (p *Plan) WriteTar(s Sink) error {
-	mtime := p.modTime
-	if mtime.IsZero() {
-		mtime = time.Unix(0, 0)
-	}
-	err := p.writeTar(s, mtime)
+	err := p.writeTar(s, p.mtime())
 	p.checks.abort(err)
 	return err
 }
 
+// mtime is the time stamped on every entry.
+func (p *Plan) mtime() time.Time {
+	if p.modTime.IsZero() {
+		return time.Unix(0, 0)
+	}
+	return p.modTime
+}
+
 func (p *Plan) writeTar(s Sink, mtime time.Time) error {
 	for i := range p.Entries {
-		e := &p.Entries[i]
-		hdr := &tar.Header{Name: e.Name, Typeflag: e.Type, Linkname: e.Linkname, Mode: e.Mode(),
-			ModTime: mtime.UTC(), Format: tar.FormatPAX}
-		if e.Type == tar.TypeDir {
-			hdr.Name += "/"
-		}
-		if e.Type == tar.TypeReg {
-			hdr.Size = e.Size
-		}
-		if len(hdr.Name) < 100 && len(hdr.Linkname) < 100 {
-			hdr.Format = tar.FormatUSTAR
-		}
-		var hb bytes.Buffer
-		if err := tar.NewWriter(&hb).WriteHeader(hdr); err != nil {
-			return fmt.Errorf("%s: %w", e.Name, err)
-		}
-		if _, err := s.Write(hb.Bytes()); err != nil {
+		if err := p.writeEntry(s, &p.Entries[i], mtime); err != nil {
 			return err
-		}
-		if e.Type != tar.TypeReg {
-			continue
-		}
-		if err := p.writeContent(e, s); err != nil {
-			return err
-		}
-		if pad := (512 - e.Size%512) % 512; pad > 0 {
-			if _, err := s.Write(make([]byte, pad)); err != nil {
-				return err
-			}
 		}
 	}
 	if err := p.Verified(); err != nil {
@@ -254,12 +231,63 @@ func (p *Plan) writeTar(s Sink, mtime time.Time) error {
 	return err
 }
 
+// writeEntry writes one entry as WriteTar frames it: header, content, padding.
+func (p *Plan) writeEntry(s Sink, e *Entry, mtime time.Time) error {
+	hdr, err := tarHeader(e, mtime)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Write(hdr); err != nil {
+		return err
+	}
+	if e.Type != tar.TypeReg {
+		return nil
+	}
+	if err := p.writeContent(e, s); err != nil {
+		return err
+	}
+	if pad := tarPadding(e.Size); pad > 0 {
+		if _, err := s.Write(make([]byte, pad)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tarHeader is an entry's tar header as retar writes it: fixed mode, owner
+// and time; USTAR where the names fit, else PAX.
+func tarHeader(e *Entry, mtime time.Time) ([]byte, error) {
+	hdr := &tar.Header{Name: e.Name, Typeflag: e.Type, Linkname: e.Linkname, Mode: e.Mode(),
+		ModTime: mtime.UTC(), Format: tar.FormatPAX}
+	if e.Type == tar.TypeDir {
+		hdr.Name += "/"
+	}
+	if e.Type == tar.TypeReg {
+		hdr.Size = e.Size
+	}
+	if len(hdr.Name) < 100 && len(hdr.Linkname) < 100 && hdr.Size < maxUSTARSize {
+		hdr.Format = tar.FormatUSTAR
+	}
+	var hb bytes.Buffer
+	if err := tar.NewWriter(&hb).WriteHeader(hdr); err != nil {
+		return nil, fmt.Errorf("%s: %w", e.Name, err)
+	}
+	return hb.Bytes(), nil
+}
+
+// maxUSTARSize is the first size a USTAR header cannot hold (8 GiB): a
+// larger entry gets a PAX header.
+const maxUSTARSize = 1 << 33
+
+// tarPadding is the zeros after n bytes of content, to the next block.
+func tarPadding(n int64) int64 { return (512 - n%512) % 512 }
+
 // TarSize is the exact size WriteTar will produce, for progress.
 func (p *Plan) TarSize() int64 {
 	var n int64 = 1024
 	for _, e := range p.Entries {
 		n += 512
-		if len(e.Name)+1 >= 100 || len(e.Linkname) >= 100 {
+		if len(e.Name)+1 >= 100 || len(e.Linkname) >= 100 || e.Size >= maxUSTARSize {
 			n += 1536 // a PAX header block set; an estimate for progress only
 		}
 		n += (e.Size + 511) / 512 * 512

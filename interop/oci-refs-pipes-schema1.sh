@@ -12,7 +12,9 @@
 #                  says the same
 #   stdio_pipes    docker save | retar convert - oci-archive:- | ctr images
 #                  import - (docker 20.10 and 29 saving; containerd 1.6 and
-#                  2.3 importing); retar convert X docker-archive:-:app:1 |
+#                  2.3 importing); docker 29's containerd store saving |
+#                  retar convert --for kind - - (one pass, TMPDIR unusable) |
+#                  kind's import on containerd 2.3; retar convert X docker-archive:-:app:1 |
 #                  docker load (20.10 and 29); retar convert X oci-archive:- |
 #                  podman load; each with the names registered
 #   schema1_loads  Docker schema 1 (skopeo's integration fixtures: a signed
@@ -129,6 +131,7 @@ stdio_pipes() {
 	pipe_check ctr23 pipe-docker29-save "pipe:docker 29 save|retar - oci-archive:-|ctr import -" "$NAME_A" \
 		"cons_docker29c save $NAME_A | $R convert -q - oci-archive:- | cons_ctr23 -n pipes images import -" pipes
 	ctr_clean cons_ctr23 overlayfs pipes
+	onepass_kind "$a"
 	today_clean d29c
 	# retar convert skopeo.tar docker-archive:-:app:1 | docker load
 	docker_clean
@@ -144,6 +147,34 @@ stdio_pipes() {
 		"$R convert -q $skopeo_a oci-archive:-:app:1 | cons_podman load"
 	podman_clean
 	return 0
+}
+
+# onepass_kind A.TAR: the pipe into kind's import, in one pass: docker 29's
+# containerd store saves image A (blobs/sha256/<hex>, index.json last),
+# retar converts it --for kind from standard input into standard output
+# with TMPDIR a regular file (a spool would fail the pipe, not pass unseen),
+# and containerd 2.3 imports it as kind does (all platforms, digest images,
+# k8s.io). A PASS when every command exited 0, retar said nothing of one
+# pass, and ctr registered A's name and the image checks complete.
+onepass_kind() {
+	local a=$1 cmd o rc got names check ok=0 notmp=$WORK/tmpdir-is-a-file
+	: >"$notmp"
+	today_clean d29c
+	cons_docker29c load -i "$a" >/dev/null 2>&1
+	ctr_clean cons_ctr23 overlayfs k8s.io
+	cmd="cons_docker29c save $NAME_A | TMPDIR=$notmp $R convert --for kind - - | cons_ctr23 -n k8s.io images import --all-platforms --digests --snapshotter=overlayfs -"
+	o=$(timeout 180 bash -o pipefail -c "$cmd" 2>&1)
+	rc=$?
+	names=$(cons_ctr23 -n k8s.io images ls -q 2>/dev/null | LC_ALL=C sort -u | paste -sd, -)
+	check=$(cons_ctr23 -n k8s.io images check "name==$NAME_A" 2>&1 | awk 'NR>1 {print $4}')
+	got=$names
+	if ((rc == 0)) && [[ ,$names, == *",$NAME_A,"* && $check == complete && $o != *"one pass"* && $o != *TMPDIR* ]]; then
+		ok=1
+	fi
+	expect_result ctr23 pipe-onepass-kind oci-archive "pipe:docker 29 save|retar --for kind - -|ctr -n k8s.io import --all-platforms --digests -" ok "$ok" \
+		"$(sed "s#$WORK/##g" <<<"$cmd"): exit $rc, registered ${got:-(none)}, image check ${check:-(none)} (want $NAME_A, complete, no spool) $(quiet <<<"$o" | oneline | cut -c1-150)"
+	printf '%s\t%s\n' pipe-onepass-kind "$cmd" | sed "s#$WORK/##g" >>"$WORK/commands.tsv"
+	ctr_clean cons_ctr23 overlayfs k8s.io
 }
 
 schema1_loads() {

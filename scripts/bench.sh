@@ -8,6 +8,13 @@
 # oci-archive with gzip layers. The floor of a job that only copies is its
 # CPU work divided over the cores: hashing every input byte plus copying the
 # input once (scripts/floor); jobs that re-encode have none. Needs skopeo and GNU time.
+#
+# Then the pipes: `cat in.tar | retar convert ARGS - - | cat >/dev/null`
+# against the same pipe through scripts/hashpipe (every byte read, hashed
+# with Go's crypto/sha256 and written once: a one-pass conversion's floor),
+# with TMPDIR an empty directory watched while the pipe runs (its largest
+# content is the TMPDIR column) and retar's peak RSS. PIPES_ONLY=1 runs the
+# pipes alone.
 set -euo pipefail
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(630)
@@ -19,6 +26,7 @@ command -v skopeo >/dev/null || { echo "bench: skopeo is not installed (apt-get 
 go build -o "$work/retar" "$top/cli/retar"
 go build -o "$work/genimage" "$top/scripts/genimage"
 go build -o "$work/floor" "$top/scripts/floor"
+go build -o "$work/hashpipe" "$top/scripts/hashpipe"
 cd "$work"
 
 # once CMD...: runs it, printing "seconds maxrss-KB"; a failure stops the bench.
@@ -76,14 +84,73 @@ stream() {
 	printf '| %s | %.2f s | – | – | – | – | %d MB | – |\n' "$1" "$(median "${ts[@]}")" $(( $(median "${ms[@]}") / 1024 ))
 }
 
+# piped CMD: runs `cat in.tar | CMD | cat >/dev/null` with TMPDIR an empty
+# directory, printing "seconds maxrss-KB tmpdir-peak-bytes"; a failure stops
+# the bench.
+piped() {
+	rm -rf "$work/tmpdir"
+	mkdir "$work/tmpdir"
+	sync
+	TMPDIR="$work/tmpdir" /usr/bin/time -o "$work/time" -f '%e %M' sh -c "cat in.tar | $1 | cat >/dev/null" 2>"$work/err" &
+	local pid=$! peak=0 now
+	while kill -0 "$pid" 2>/dev/null; do
+		now=$(find "$work/tmpdir" -type f -printf '%s\n' 2>/dev/null | awk '{ n += $1 } END { printf "%.0f\n", n }')
+		[ "$now" -gt "$peak" ] && peak=$now
+		sleep 0.1
+	done
+	if ! wait "$pid"; then
+		echo "bench: failed: cat in.tar | $1" >&2
+		cat "$work/err" >&2
+		exit 1
+	fi
+	echo "$(tail -1 "$work/time") $peak"
+}
+
+# pipe NAME RETAR-ARGS: one row of the pipe table, against hashpipe.
+pipe() {
+	local name=$1 args=$2
+	local rt=() rm=() rp=() ht=()
+	for _ in 1 2 3; do
+		read -r t m p < <(piped "./retar convert -q $args")
+		rt+=("$t"); rm+=("$m"); rp+=("$p")
+		read -r t _ _ < <(piped "./hashpipe 2>/dev/null")
+		ht+=("$t")
+	done
+	local mrt mht
+	mrt=$(median "${rt[@]}")
+	mht=$(median "${ht[@]}")
+	local tmp
+	tmp=$(median "${rp[@]}")
+	if [ "$tmp" -lt $((1 << 20)) ]; then tmp="$tmp B"; else tmp="$((tmp >> 20)) MB"; fi
+	printf '| %s | %.2f s | %.2f s | %s | %d MB | %s |\n' "$name" "$mrt" "$mht" \
+		"$(awk -v a="$mrt" -v b="$mht" 'BEGIN { printf "%.2f", a / b }')" \
+		$(( $(median "${rm[@]}") / 1024 )) "$tmp"
+}
+
+# pipes: the pipe table, for the input of this size.
+pipes() {
+	echo
+	echo "| pipe: cat in.tar \| retar convert … \| cat | retar | hashpipe | retar / hashpipe | retar RSS | TMPDIR peak |"
+	echo "|---|---|---|---|---|---|"
+	pipe "\`--for kind - -\` (one pass)" "--for kind - -"
+	pipe "\`- docker-archive:-\` retag (one pass)" "- docker-archive:-:bench:2"
+	pipe "\`--platform linux/amd64 - -\` (spooled: a pick)" "--platform linux/amd64 - -"
+}
+
 for size in "${sizes[@]}"; do
 	rm -f in.tar in-gz.tar
 	./genimage -size "$size" -layers 4 -o in.tar >/dev/null
-	./retar convert -q --compress gzip in.tar oci-archive:in-gz.tar
-	echo
-	echo "$(du -m in.tar | cut -f1) MB docker-archive of 4 layers, the same as a $(du -m in-gz.tar | cut -f1) MB oci-archive with gzip layers;"
+	if [ -n "${PIPES_ONLY:-}" ]; then
+		echo
+		echo "$(du -m in.tar | cut -f1) MB docker-archive of 4 layers (<hex>.tar, as podman and skopeo write them);"
+	else
+		./retar convert -q --compress gzip in.tar oci-archive:in-gz.tar
+		echo
+		echo "$(du -m in.tar | cut -f1) MB docker-archive of 4 layers, the same as a $(du -m in-gz.tar | cut -f1) MB oci-archive with gzip layers;"
+	fi
 	echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(skopeo --version), $(./retar version 2>/dev/null | head -1 || true)"
 	echo
+	if [ -n "${PIPES_ONLY:-}" ]; then pipes; continue; fi
 	echo "| job | retar | skopeo | floor | retar / skopeo | retar / floor | retar RSS | skopeo RSS |"
 	echo "|---|---|---|---|---|---|---|---|"
 	kind=copy
@@ -96,4 +163,6 @@ for size in "${sizes[@]}"; do
 	job "oci-archive → docker-archive, --compress none" in-gz.tar --compress none in-gz.tar docker-archive:out.tar -- --dest-decompress oci-archive:in-gz.tar docker-archive:out.tar
 	job "docker-archive → oci-archive, --compress zstd" in.tar --compress zstd in.tar oci-archive:out.tar -- --dest-compress-format zstd docker-archive:in.tar oci-archive:out.tar
 	stream "docker-archive → oci-archive on stdout"
+	pipes
 done
+

@@ -1,0 +1,663 @@
+package convert
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/retar-dev/retar/tarfs"
+)
+
+// Reading a stream: each tar entry is held in memory (JSON and other small
+// metadata), passed to the output (a blob whose output name its own name
+// gives: blobs/sha256/<hex>, <hex>.tar.gz), or kept in the spill until the
+// stream's end (a blob that cannot pass). The headers are kept as they
+// came, so the source opens from a streamFile as a file would.
+
+// maxStreamHeld bounds the headers and entries a stream holds in memory
+// until its end: a stream whose metadata is larger is refused, naming the
+// limit. A variable for the tests.
+var maxStreamHeld int64 = 64 << 20
+
+// Limits of what a stream keeps in memory until its end.
+const (
+	// tinyEntry: an entry this small is held whatever it holds, unless it
+	// starts as a layer does (VERSION files, empty JSON, small blobs).
+	tinyEntry = 4 << 10
+	// maxTrailing is how much of what follows a tar's end is read (and
+	// ignored), so that its writer is not cut off by a closed pipe for
+	// its padding; the rest is not waited for.
+	maxTrailing = 1 << 20
+)
+
+// passed is what a stream's entry was, as it passed: its digest and
+// compression, checked or to be checked against what the source's JSON
+// says of it once that is read.
+type passed struct {
+	name     string // the cleaned path in the stream
+	off      int64  // of its data in the stream
+	size     int64
+	got      digest.Digest
+	comp     Compression
+	out      string // the output entry it was written as; "" if it waited
+	inOutput bool   // the plan writes it (reconcile)
+}
+
+type streamReader struct {
+	ctx  context.Context
+	in   StreamInput
+	opts Options
+	out  *countingSink
+	cr   *recorder
+	tr   *tar.Reader
+	file *streamFile
+	pass *passer
+
+	names   map[string]byte    // type of each name seen, for duplicates
+	recs    map[int64]*passed  // entries passed or waiting, by data offset
+	order   []*passed          // the same, in stream order
+	held    int64              // bytes held in memory
+	members int                // tar members read
+	started bool               // the output has begun
+	written map[string]bool    // output entries written as the stream passed
+	byOut   map[string]*passed // the blobs among them
+	static  string             // why no blob may pass (OnePass), "" if any may
+	// plainPassed is a plain layer that passed, with GzipIfZstd.
+	plainPassed string
+	oci         bool              // an entry under blobs/: an OCI layout
+	spill       Spill             // where waiting entries go, made at the first
+	spillN      int64             // bytes in it
+	waited      []*passed         // entries that waited
+	why         string            // why the first of them did
+	recOf       map[*Blob]*passed // the record each blob reads, once looked up
+}
+
+func newStreamReader(ctx context.Context, in StreamInput, out Sink, opts Options) *streamReader {
+	cr := &recorder{r: in.Tar}
+	r := &streamReader{ctx: ctx, in: in, opts: opts, out: &countingSink{Sink: out}, cr: cr, tr: tar.NewReader(cr),
+		file: &streamFile{source: in.Name}, names: map[string]byte{}, recs: map[int64]*passed{}, written: map[string]bool{}, byOut: map[string]*passed{},
+		static: OnePass(opts, opts.Pick)}
+	var read int64
+	r.pass = newPasser(func(n int64) {
+		read += n
+		if opts.Hashing.Progress != nil {
+			opts.Hashing.Progress(Progress{Phase: "streaming", Bytes: read})
+		}
+	})
+	return r
+}
+
+// recorder counts what the tar reader reads, and keeps it while asked:
+// the headers (and the padding before each), which the streamFile holds.
+type recorder struct {
+	r    io.Reader
+	n    int64
+	keep *bytes.Buffer
+	err  error // the first error but io.EOF of r
+}
+
+func (c *recorder) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	if c.keep != nil {
+		c.keep.Write(p[:k])
+	}
+	c.n += int64(k)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return k, err
+}
+
+func (r *streamReader) errorf(p, format string, args ...any) error {
+	return &LayoutError{Source: r.in.Name, Path: p, Reason: fmt.Sprintf(format, args...)}
+}
+
+// read reads the stream to the end of its tar.
+func (r *streamReader) read() error {
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		start := r.cr.n
+		var hb bytes.Buffer
+		r.cr.keep = &hb
+		hdr, err := r.tr.Next()
+		r.cr.keep = nil
+		if err := r.hold(int64(hb.Len()), "tar headers"); err != nil {
+			return err
+		}
+		r.file.addData(start, hb.Bytes())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// As tarfs says it of a file, unless the stream itself failed
+			// (a decoder, a limit: Expand's words).
+			if err := r.readFailed(); err != nil {
+				return err
+			}
+			return &LayoutError{Source: r.in.Name, Reason: fmt.Sprintf("broken tar after %d members: %v", r.members, err), Err: tarfs.ErrTruncated}
+		}
+		r.members++
+		if err := r.entry(hdr, r.cr.n); err != nil {
+			return err
+		}
+	}
+	io.CopyN(io.Discard, r.in.Tar, maxTrailing) //nolint:errcheck // what follows the end is not the archive's
+	if r.spill != nil {
+		ra, err := r.spill.Done()
+		if err != nil {
+			return err
+		}
+		r.file.spill = ra
+	}
+	return nil
+}
+
+// hold counts n more bytes held in memory, within maxStreamHeld.
+func (r *streamReader) hold(n int64, what string) error {
+	r.held += n
+	if r.held > maxStreamHeld {
+		return &LayoutError{Source: r.in.Name, Err: ErrLimit, Reason: fmt.Sprintf("%s take the bytes a stream holds in memory until its end past %d MiB; convert it from a file", what, maxStreamHeld>>20)}
+	}
+	return nil
+}
+
+// entry takes one member whose data starts at off.
+func (r *streamReader) entry(hdr *tar.Header, off int64) error {
+	name, ok := tarfs.Clean(hdr.Name)
+	if !ok {
+		return &LayoutError{Source: r.in.Name, Reason: fmt.Sprintf("tar member %q: %v", hdr.Name, tarfs.ErrUnsafe), Err: tarfs.ErrUnsafe}
+	}
+	if r.members > tarfs.MaxMembers {
+		return &LayoutError{Source: r.in.Name, Reason: tarfs.ErrTooLarge.Error(), Err: tarfs.ErrTooLarge}
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			hdr.Typeflag = tar.TypeGNUSparse
+		}
+	}
+	typ := hdr.Typeflag
+	if typ == tar.TypeRegA {
+		typ = tar.TypeReg
+	}
+	if typ == tar.TypeGNUSparse {
+		// Its bytes in the stream are not its bytes; no layout has one.
+		return &LayoutError{Source: r.in.Name, Path: name, Reason: tarfs.ErrSparse.Error(), Err: tarfs.ErrSparse}
+	}
+	if strings.HasPrefix(name, "blobs/") {
+		r.oci = true
+	}
+	seen, dup := r.names[name]
+	if name != "." && len(name) <= tarfs.MaxName && (typ == tar.TypeReg || typ == tar.TypeDir || typ == tar.TypeSymlink || typ == tar.TypeLink) {
+		r.names[name] = typ
+	}
+	dup = dup && !(seen == tar.TypeDir && typ == tar.TypeDir)
+	if typ != tar.TypeReg || dup || name == "." || len(name) > tarfs.MaxName {
+		// Nothing any layout reads (a duplicate is an error where it is
+		// used, as tarfs has it): its bytes, if any, are not kept.
+		return r.skip(off, hdr.Size, name)
+	}
+	if hdr.Size < 0 {
+		return r.errorf(name, "negative size")
+	}
+	head := make([]byte, min(hdr.Size, 512))
+	if _, err := io.ReadFull(r.tr, head); err != nil {
+		return r.truncated(name, err)
+	}
+	if limit := metadataLimit(name); limit > 0 && hdr.Size > limit {
+		return &LayoutError{Source: r.in.Name, Path: name, Err: ErrLimit,
+			Reason: fmt.Sprintf("%d bytes, over the %d MiB limit for metadata", hdr.Size, limit>>20)}
+	}
+	if holdEntry(name, hdr.Size, head) {
+		return r.keep(off, hdr.Size, name, head)
+	}
+	return r.blob(off, hdr.Size, name, head)
+}
+
+// readFailed is the error of the stream under the tar, if it failed.
+func (r *streamReader) readFailed() error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	return r.cr.err
+}
+
+func (r *streamReader) truncated(name string, err error) error {
+	if err := r.readFailed(); err != nil {
+		return err
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return r.errorf(name, "the stream ends inside it: truncated")
+	}
+	return err
+}
+
+// skip reads past n bytes of data, kept nowhere.
+func (r *streamReader) skip(off, n int64, name string) error {
+	if n <= 0 {
+		return nil
+	}
+	if _, err := io.CopyN(io.Discard, r.tr, n); err != nil {
+		return r.truncated(name, err)
+	}
+	r.file.addHole(off, n, name)
+	return nil
+}
+
+// metadataLimit is the limit on a top-level file retar reads whole, as
+// the readers of each layout hold it; 0 for any other name.
+func metadataLimit(name string) int64 {
+	switch name {
+	case "index.json", "oci-layout":
+		return MaxManifestSize
+	case "manifest.json", "repositories":
+		return maxListSize
+	}
+	return 0
+}
+
+// holdEntry says whether an entry is metadata to hold in memory until the
+// stream's end, by its name and its first bytes: the files every layout
+// reads whole, JSON documents up to the config limit (manifests, indexes,
+// configs, v1 json), and tiny entries that do not start as a layer does.
+func holdEntry(name string, size int64, head []byte) bool {
+	if size == 0 || metadataLimit(name) > 0 {
+		return true
+	}
+	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') && size <= maxConfigSize {
+		return true
+	}
+	return size <= tinyEntry && !startsAsLayer(head)
+}
+
+// startsAsLayer reports bytes that begin as a layer does: compressed, or
+// a tar header.
+func startsAsLayer(head []byte) bool {
+	if detectCompression(head) != Uncompressed {
+		return true
+	}
+	if len(head) < 512 {
+		return false
+	}
+	_, err := tar.NewReader(bytes.NewReader(head)).Next()
+	return err == nil
+}
+
+// keep holds an entry in memory.
+func (r *streamReader) keep(off, size int64, name string, head []byte) error {
+	if err := r.hold(size, "its JSON and small files"); err != nil {
+		return err
+	}
+	data := make([]byte, size)
+	copy(data, head)
+	if _, err := io.ReadFull(r.tr, data[len(head):]); err != nil {
+		return r.truncated(name, err)
+	}
+	r.file.addData(off, data)
+	return nil
+}
+
+// claimOf is the digest an entry's name gives: blobs/<alg>/<encoded> (an
+// OCI layout), sha256:<hex> (go-containerregistry), <hex>.tar, .tar.gz,
+// .tar.zst (docker-archives from skopeo, podman, Jib, retar); "" for none.
+func claimOf(name string) digest.Digest {
+	if dir, enc := path.Split(name); strings.HasPrefix(dir, "blobs/") && strings.Count(dir, "/") == 2 {
+		d := digest.NewDigestFromEncoded(digest.Algorithm(strings.TrimSuffix(dir[len("blobs/"):], "/")), enc)
+		if d.Validate() == nil {
+			return d
+		}
+		return ""
+	}
+	base := name
+	if strings.Contains(name, "/") {
+		return ""
+	}
+	hex, ok := strings.CutPrefix(base, "sha256:")
+	if !ok {
+		for _, ext := range []string{".tar", ".tar.gz", ".tar.zst"} {
+			if h, ok := strings.CutSuffix(base, ext); ok {
+				hex = h
+				break
+			}
+		}
+	}
+	if d := digest.NewDigestFromEncoded(digest.SHA256, hex); d.Validate() == nil {
+		return d
+	}
+	return ""
+}
+
+// outName is the output entry an entry's bytes go to, decided as they
+// arrive; "" and why, when they cannot go at once.
+func (r *streamReader) outName(name string, claim digest.Digest, c Compression) (string, string) {
+	if r.static != "" {
+		return "", r.static
+	}
+	if claim == "" {
+		return "", fmt.Sprintf("%s names no digest, which the output names it by and only its bytes show (docker before 25 saves each layer as <id>/layer.tar)", printable(name))
+	}
+	h := unitOf(r.opts.To).holds(r.opts, []Layout{r.sourceLayout()})
+	if c == Zstd && h.dockerLoads && !r.opts.KeepZstd {
+		return "", fmt.Sprintf("layer %s is zstd, which is re-encoded to gzip for docker before 23 (--compress keep keeps it): that needs its bytes again", printable(name))
+	}
+	if c == Zstd && r.in.GzipIfZstd {
+		r.static = fmt.Sprintf("layer %s is zstd, so every layer not gzip is re-encoded to gzip for docker before 23 (--for docker-24)", printable(name))
+		return "", r.static
+	}
+	if h.dockerManifest || h.storesManifests {
+		return blobPath(claim), ""
+	}
+	if r.oci {
+		return "", fmt.Sprintf("%s holds one platform of each image, and which blobs that takes only the index at the stream's end says (--all-platforms keeps them all)", r.opts.To.Article())
+	}
+	return dockerFileName(&Node{Desc: ocispec.Descriptor{Digest: claim, MediaType: layerMediaType(c, true)}}, false), ""
+}
+
+// sourceLayout is the layout the source will be read as, by what the
+// stream showed so far: an OCI layout once an entry under blobs/ passed
+// (index.json comes at the end), docker's manifest.json before.
+func (r *streamReader) sourceLayout() Layout {
+	_, l, err := detect(&Archive{shape: Shape{Tar: true, IndexJSON: r.oci, ManifestJSON: true}}, r.in.Layout)
+	if err != nil {
+		return r.in.Layout
+	}
+	return l
+}
+
+// blob takes an entry that is not held: passed to the output at once when
+// it can be, else kept in the spill until the stream's end.
+func (r *streamReader) blob(off, size int64, name string, head []byte) error {
+	claim := claimOf(name)
+	c := detectCompression(head)
+	out, why := r.outName(name, claim, c)
+	if out != "" && r.written[out] {
+		out, why = "", fmt.Sprintf("%s is in the stream twice, under two names", out)
+	}
+	if out == "" && r.plainPassed != "" && r.static != "" && c == Zstd && r.in.GzipIfZstd {
+		return r.errorf(name, "is zstd, so every layer not gzip is re-encoded to gzip for docker before 23 (--for docker-24), and the plain layer %s went to the output as it passed: convert the stream from a file", printable(r.plainPassed))
+	}
+	rec := &passed{name: name, off: off, size: size, comp: c, out: out}
+	h := algorithmOf(claim).Hash()
+	if r.opts.Hashing.New != nil {
+		h = r.opts.Hashing.New(algorithmOf(claim))
+	}
+	if out == "" {
+		if err := r.wait(rec, head, h, why); err != nil {
+			return err
+		}
+	} else if err := r.passOn(rec, claim, head, h); err != nil {
+		return err
+	} else if c == Uncompressed {
+		r.plainPassed = name
+	}
+	rec.got = digest.NewDigest(algorithmOf(claim), h)
+	r.recs[off] = rec
+	r.order = append(r.order, rec)
+	return nil
+}
+
+// passOn writes an entry to the output as it passes, under the name its
+// claim gives, checked against the claim before its last byte goes.
+func (r *streamReader) passOn(rec *passed, claim digest.Digest, head []byte, h hash.Hash) error {
+	if err := r.begin(rec.out); err != nil {
+		return err
+	}
+	if err := r.writeHeader(&Entry{Name: rec.out, Type: tar.TypeReg, Size: rec.size}); err != nil {
+		return err
+	}
+	last, err := r.pass.pass(r.ctx, head, r.tr, rec.size, h, r.out, true)
+	if err != nil {
+		if r.ctx.Err() == nil {
+			err = r.truncated(rec.name, err)
+		}
+		return &CutShortError{Entry: rec.out, Err: err}
+	}
+	got := digest.NewDigest(claim.Algorithm(), h)
+	// The one check of what bytes are: here against the name they came by.
+	b := &Blob{Path: rec.name, Size: rec.size, Digest: claim, origin: r.in.Name}
+	if err := (&Archive{Source: r.in.Name}).checkContent(b, rec.size, got, rec.comp, ""); err != nil {
+		return &CutShortError{Entry: rec.out, Err: err}
+	}
+	if _, err := r.out.Write(last); err != nil {
+		return err
+	}
+	if pad := tarPadding(rec.size); pad > 0 {
+		if _, err := r.out.Write(make([]byte, pad)); err != nil {
+			return err
+		}
+	}
+	r.written[rec.out] = true
+	r.byOut[rec.out] = rec
+	r.file.addHole(rec.off, rec.size, rec.name)
+	return nil
+}
+
+// begin starts the output, and the directories above an entry, as the
+// plan will have them.
+func (r *streamReader) begin(out string) error {
+	r.started = true
+	var dirs []string
+	for d := path.Dir(out); d != "." && !r.written[d]; d = path.Dir(d) {
+		dirs = append(dirs, d)
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := r.writeHeader(&Entry{Name: dirs[i], Type: tar.TypeDir}); err != nil {
+			return err
+		}
+		r.written[dirs[i]] = true
+	}
+	return nil
+}
+
+// wait keeps an entry in the spill until the stream's end.
+func (r *streamReader) wait(rec *passed, head []byte, h hash.Hash, why string) error {
+	if r.spill == nil {
+		mk := r.opts.Spill
+		if mk == nil {
+			mk = MemorySpill
+		}
+		sp, err := mk()
+		if err != nil {
+			return err
+		}
+		r.spill = sp
+	}
+	if r.why == "" {
+		r.why = why
+	}
+	if _, err := r.pass.pass(r.ctx, head, r.tr, rec.size, h, r.spill, false); err != nil {
+		if r.ctx.Err() == nil {
+			return r.truncated(rec.name, err)
+		}
+		return err
+	}
+	r.file.addSpill(rec.off, rec.size, r.spillN)
+	r.spillN += rec.size
+	r.waited = append(r.waited, rec)
+	return nil
+}
+
+// notices says which entries waited, and why the first did.
+func (r *streamReader) notices() []string {
+	if len(r.waited) == 0 {
+		return nil
+	}
+	where := r.in.WaitIn
+	if where == "" {
+		where = "the spill"
+	}
+	var n int64
+	for _, w := range r.waited {
+		n += w.size
+	}
+	blobs := "blobs"
+	if len(r.waited) == 1 {
+		blobs = "blob"
+	}
+	return []string{fmt.Sprintf("%s: not converted in one pass: %d %s (%s) waited in %s for the stream's end, as %s", r.in.Name, len(r.waited), blobs, sizeString(n), where, r.why)}
+}
+
+// open opens the source from what the stream held, and gives each of its
+// blobs that passed what the stream showed of it.
+func (r *streamReader) open() (*Archive, error) {
+	if r.file.size == 0 {
+		return nil, &LayoutError{Source: r.in.Name, Reason: "empty input"}
+	}
+	in := Input{Name: r.in.Name, Layout: r.in.Layout, Compression: r.in.Compression, Archive: r.file, Size: r.file.size,
+		Hashing: r.opts.Hashing, indexed: func() { r.file.sealed.Store(true) }}
+	a, err := Open(in)
+	if err != nil {
+		return nil, err
+	}
+	r.recOf = map[*Blob]*passed{}
+	for _, b := range archiveBlobs(a) {
+		if err := r.learn(a, b); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// recordOf is the record of the entry a blob reads, or nil.
+func (r *streamReader) recordOf(b *Blob) *passed {
+	if b == nil || b.data != nil || b.spill != nil || b.fsys == nil {
+		return nil
+	}
+	if rec, ok := r.recOf[b]; ok {
+		return rec
+	}
+	var rec *passed
+	if f, err := b.open(); err == nil {
+		if sec, ok := f.(interface {
+			Section() (io.ReaderAt, int64, int64)
+		}); ok {
+			_, off, _ := sec.Section()
+			rec = r.recs[off]
+		}
+		f.Close()
+	}
+	r.recOf[b] = rec
+	return rec
+}
+
+// learn records on a blob what its bytes showed as they passed, through
+// checkContent as a read would: its digest, compression and (a plain
+// layer's) diff_id. A blob that waited and does not check is left to be
+// hashed again from the spill, which then says why as for a file; one that
+// passed fails here.
+func (r *streamReader) learn(a *Archive, b *Blob) error {
+	rec := r.recordOf(b)
+	if rec == nil || b.verified {
+		return nil
+	}
+	alg := rec.got.Algorithm()
+	sameAlg := b.algorithm() == alg && (b.diffID == "" || rec.comp != Uncompressed || b.diffID.Algorithm() == alg)
+	var err error
+	if !sameAlg {
+		err = fmt.Errorf("%s: its digest was taken in %s as it passed, and the source's JSON wants another algorithm", a.blobName(b), alg)
+	} else {
+		err = a.checkContent(b, rec.size, rec.got, rec.comp, "")
+	}
+	switch {
+	case err != nil && rec.out == "":
+		return nil // hashed again from the spill, if the conversion uses it
+	case err != nil:
+		return err
+	}
+	b.sniffed(rec.comp)
+	b.checked(rec.got)
+	if b.learnDiff && rec.comp == Uncompressed {
+		b.diffChecked(rec.got)
+	}
+	return nil
+}
+
+// archiveBlobs lists every blob the source's reading made, each once.
+func archiveBlobs(a *Archive) []*Blob {
+	var out []*Blob
+	seen := map[*Blob]bool{}
+	add := func(b *Blob) {
+		if b != nil && !seen[b] {
+			seen[b] = true
+			out = append(out, b)
+		}
+	}
+	walk := func(n *Node) {
+		if n != nil {
+			_ = n.walk(func(n *Node) error { add(n.Blob); return nil })
+		}
+	}
+	digests := make([]digest.Digest, 0, len(a.blobs))
+	for d := range a.blobs {
+		digests = append(digests, d)
+	}
+	slices.Sort(digests)
+	for _, d := range digests {
+		add(a.blobs[d])
+	}
+	for _, p := range sortedKeys(a.files) {
+		add(a.files[p])
+	}
+	for _, img := range a.Images {
+		walk(img.root)
+		if img.docker != nil {
+			add(img.docker.config)
+			for _, l := range img.docker.layers {
+				add(l)
+			}
+		}
+		for _, ref := range img.Referrers {
+			walk(ref)
+		}
+	}
+	for _, n := range a.Dangling {
+		walk(n)
+	}
+	return out
+}
+
+// reconcile checks the plan against what passed: every entry that copies
+// a blob that passed must be the entry it was written as; a blob that
+// passed and is in no entry stays in the output, with a notice.
+func (r *streamReader) reconcile(p *Plan) error {
+	for i := range p.Entries {
+		e := &p.Entries[i]
+		if e.Type != tar.TypeReg {
+			continue
+		}
+		rec := r.recordOf(e.blob)
+		switch {
+		case rec != nil && rec.out != "" && rec.out != e.Name:
+			return r.errorf(rec.name, "went to the output as %s as it passed, and the conversion writes it as %s: convert it from a file", rec.out, e.Name)
+		case rec != nil && rec.out != "":
+			rec.inOutput = true
+		case r.written[e.Name]:
+			// Another copy of what passed there (the stream held it twice,
+			// under two names) is the same bytes; anything else is not.
+			same := r.byOut[e.Name]
+			if same == nil || e.blob == nil || !e.blob.verified || e.blob.Digest != same.got || e.Size != same.size {
+				return r.errorf(e.Name, "a blob of this name went to the output as it passed, and the conversion writes other bytes there: convert it from a file")
+			}
+			same.inOutput = true
+		}
+	}
+	var extra []string
+	for _, rec := range r.order {
+		if rec.out != "" && !rec.inOutput {
+			extra = append(extra, rec.out)
+		}
+	}
+	if len(extra) > 0 {
+		p.warnf("%s: %d blobs in no image written passed to the output before the stream's JSON showed it (%s); they stay there, where a file source would leave them out", r.in.Name, len(extra), strings.Join(extra, ", "))
+	}
+	return nil
+}
