@@ -92,6 +92,8 @@ func (e *env) convertStream(ctx context.Context, src, dst imageRef, out *output,
 	if err != nil {
 		return out.streamError(err, sent)
 	}
+	// A stream cannot be read back for check to judge: what --for needs
+	// of it was set before it was written (adjust, and the plan's checks).
 	e.wrote(dst, plan)
-	return e.suits(ctx, dst, &e.loaders)
+	return nil
 }
