@@ -384,8 +384,14 @@ func TestSignalsStopAndClean(t *testing.T) {
 			cmd.Stderr = &stderr
 			require.NoError(t, cmd.Start())
 			pw.Write(data[:len(data)/2])
-			time.Sleep(300 * time.Millisecond)
-			if ents, _ := os.ReadDir(tmpdir); len(ents) == 0 {
+			// The signal goes once the input is being read into TMPDIR
+			// (on a busy machine that can take a while to start).
+			spooling := false
+			for deadline := time.Now().Add(20 * time.Second); !spooling && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				ents, _ := os.ReadDir(tmpdir)
+				spooling = len(ents) > 0
+			}
+			if !spooling {
 				t.Error("no temporary file while the input is read (the test no longer tests cleanup)")
 			}
 			start := time.Now()
