@@ -123,7 +123,12 @@ source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and misl
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
+STOPPED=0
 cleanup() {
+	local w
+	if ((STOPPED)); then # the workers first: none goes on against stopped daemons
+		for w in ${P1:-} ${P2:-} ${P3:-} ${P4:-} ${P5:-} ${TP[@]+"${TP[@]}"}; do kill "$w" 2>/dev/null; done
+	fi
 	[[ -n $C2_PID ]] && kill -- -"$C2_PID" 2>/dev/null # the build's process group
 	[[ -n $C21_PID ]] && kill -- -"$C21_PID" 2>/dev/null
 	[[ -n ${TODAY_BUILD_PID:-} ]] && kill -- -"$TODAY_BUILD_PID" 2>/dev/null
@@ -135,7 +140,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'STOPPED=1; exit 130' INT TERM
 
 # ---------------------------------------------------------------- builds
 # The builds run in the background while images are made. Each records its
