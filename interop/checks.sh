@@ -48,7 +48,16 @@ md_head() {
 	echo
 }
 
-oneline() { tr '\n\t' '  ' | sed 's/[[:space:]]\+/ /g; s/ $//' | cut -c1-300; }
+oneline() {
+	# in the shell: the workers call it for every check, and three
+	# processes a call added up to minutes of a run
+	local s=""
+	IFS= read -r -d '' s
+	s=${s//[[:space:]]/ }
+	while [[ $s == *"  "* ]]; do s=${s//  / }; done
+	s=${s% }
+	printf '%s\n' "${s:0:300}"
+}
 
 # names_set: normalized, sorted, comma-joined names from stdin (one a line).
 names_set() {
