@@ -47,7 +47,7 @@ observe_add() {
 
 # full_line: a command's output on one line, up to 2000 characters (oneline
 # cuts at 300; the messages retar check quotes can lie past that).
-full_line() { tr '\n\t' '  ' | sed 's/[[:space:]]\+/ /g; s/ $//' | cut -c1-2000; }
+full_line() { oneline 2000; }
 
 # says OUTPUT MESSAGE: MESSAGE's parts ("..." between them stands for what
 # varies) occur in OUTPUT, in order.

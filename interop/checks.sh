@@ -48,6 +48,8 @@ md_head() {
 	echo
 }
 
+# oneline [WIDTH]: stdin on one line, runs of white space as one space, at
+# most WIDTH (300) characters.
 oneline() {
 	# in the shell: the workers call it for every check, and three
 	# processes a call added up to minutes of a run
@@ -56,7 +58,7 @@ oneline() {
 	s=${s//[[:space:]]/ }
 	while [[ $s == *"  "* ]]; do s=${s//  / }; done
 	s=${s% }
-	printf '%s\n' "${s:0:300}"
+	printf '%s\n' "${s:0:${1:-300}}"
 }
 
 # names_set: normalized, sorted, comma-joined names from stdin (one a line).
