@@ -255,11 +255,10 @@ func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
 
 // jsonDecode parses metadata strictly; the path goes into the error.
 func (a *Archive) jsonDecode(p string, data []byte, v any) error {
-	// Names of free-form maps (repositories, a v1 layer's json) are data:
-	// exact duplicates only; elsewhere the decoder folds case.
-	_, isMap := v.(*map[string]map[string]string)
-	_, isV1 := v.(*v1JSON)
-	if err := checkJSON(data, !isMap && !isV1); err != nil {
+	doc, _ := v.(document)
+	// The decoder folds the case of field names, so a duplicate is one in
+	// any case; where keys are data, only an exact one is.
+	if err := checkJSON(data, doc == nil || !doc.keysAreData()); err != nil {
 		if errors.Is(err, errDuplicateKey) {
 			return a.errorf(p, "%v: readers would disagree on which one counts", err)
 		}
@@ -271,20 +270,22 @@ func (a *Archive) jsonDecode(p string, data []byte, v any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &te) && te.Field == "":
-		return a.errorf(p, "a JSON %s where %s belongs", te.Value, shapeOf(v))
+		shape := "an object"
+		if doc != nil {
+			shape = doc.shape()
+		}
+		return a.errorf(p, "a JSON %s where %s belongs", te.Value, shape)
 	case errors.As(err, &te):
 		return a.errorf(p, "a JSON %s at %q, which is not of that shape", te.Value, te.Field)
 	}
 	return a.errorf(p, "invalid JSON: %v", err)
 }
 
-// shapeOf names what a document should be, for messages.
-func shapeOf(v any) string {
-	switch v.(type) {
-	case *[]dockerEntry:
-		return "an array of images"
-	case *map[string]map[string]string:
-		return "an object of repositories"
-	}
-	return "an object"
+// A document is what jsonDecode reads into where it is more than an object
+// of named fields: it says what it is, for messages ("an array of images"),
+// and whether its keys are data (repositories, a v1 layer's json), each
+// told from the others exactly.
+type document interface {
+	shape() string
+	keysAreData() bool
 }
