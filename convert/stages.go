@@ -72,22 +72,6 @@ func stages() []stage {
 // blob two images share is said once.
 func uniqueStrings(ss []string) []string { return uniqueBy(ss, func(s string) string { return s }) }
 
-// uniqueBy keeps the first element of each key, in order, in linear time.
-func uniqueBy[T any, K comparable](s []T, key func(T) K) []T {
-	if len(s) < 2 {
-		return s
-	}
-	seen := make(map[K]bool, len(s))
-	out := make([]T, 0, len(s))
-	for _, e := range s {
-		if k := key(e); !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // conversion is the state the stages pass on.
 type conversion struct {
 	opts    Options
