@@ -192,7 +192,7 @@ func (c *conversion) nameImages(context.Context) error {
 // holds one per image takes, and refuses a --platform a manifest lacks.
 func (c *conversion) pickPlatforms(context.Context) error {
 	if c.opts.Format != FormatKeep && !c.hold.storesManifests {
-		c.plan.warnf("--format has no effect on a docker-archive, which stores no manifest")
+		c.plan.warnf("--format has no effect on %s, which stores no manifest", c.opts.To.Article())
 	}
 	kept := c.out[:0]
 	left, stripped := 0, 0
