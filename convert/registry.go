@@ -1,9 +1,14 @@
 package convert
 
-import "strings"
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
 
 // The layouts retar reads and writes: adding one is a unit (a file like
-// dockerarchive.go) and a line here. Everything the front ends ask of a
+// dockerarchive.go) and a line here, or, from outside the package, a
+// LayoutUnit and a RegisterLayout call. Everything the front ends ask of a
 // layout (its name, whether it is an archive, whether it takes a name, what
 // a directory of it may hold) is asked here, of its row.
 
@@ -29,9 +34,39 @@ type layoutRow struct {
 	unit    layoutUnit
 }
 
+// transportName is what a layout may be called: a word a reference can
+// start with (TRANSPORT:PATH), as skopeo's transports are.
+var transportName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// RegisterLayout adds a layout, read and written by u, after those retar
+// has: from then on every front end (convert and the CLI's references,
+// destination policy and completion, check, the page) knows it by name, and
+// a source that u detects, and no layout before it, is read as one. It
+// returns l, so that a package can keep its layout's name as it registers it:
+//
+//	var Toy = convert.RegisterLayout("toy", toyUnit{})
+//
+// The registry is read without locks: register from an init function or a
+// package variable's initializer, before anything converts. A name that is
+// no transport name (lowercase letters, digits and inner dashes), one
+// already registered, or no unit, is a programming error, and panics.
+func RegisterLayout(l Layout, u LayoutUnit) Layout {
+	if u == nil {
+		panic(fmt.Sprintf("convert.RegisterLayout: %q has no unit", l))
+	}
+	if !transportName.MatchString(string(l)) {
+		panic(fmt.Sprintf("convert.RegisterLayout: %q is not a transport name", l))
+	}
+	if _, taken := rowOf(l); taken {
+		panic(fmt.Sprintf("convert.RegisterLayout: %q is registered already", l))
+	}
+	registry = append(registry, layoutRow{l, u.Holds().Archive, outsideUnit{layout: l, u: u}})
+	return l
+}
+
 // Layouts lists the layouts retar reads and writes, in the order messages
-// name them (docker-archive, oci-archive, oci, dir). The slice is the
-// caller's.
+// name them (docker-archive, oci-archive, oci, dir, then those registered
+// from outside). The slice is the caller's.
 func Layouts() []Layout {
 	var out []Layout
 	for _, r := range registry {

@@ -11,7 +11,8 @@ import (
 // kind can hold, how an output is laid out, and what a directory of its kind
 // may hold. The stages ask the destination's unit, and nothing outside the
 // units tells one layout from another; adding a layout is one unit and one
-// line in registry.go.
+// line in registry.go, or, from outside the package, a LayoutUnit and one
+// RegisterLayout call (outsideunit.go).
 type layoutUnit interface {
 	// detects reports whether a source is of this kind, by its files.
 	detects(a *Archive) bool
