@@ -3,6 +3,28 @@
 
 package check
 
+import (
+	"fmt"
+	"slices"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// loaderLayouts are the layouts some loader reads: docker load, ctr, kind,
+// k3s, nerdctl and podman read a docker-archive or an oci-archive, and
+// skopeo an OCI layout directory and a dir: layout too. A layout registered
+// beside retar's own is none of these.
+var loaderLayouts = []convert.Layout{convert.DockerArchive, convert.OCIArchive, convert.OCI, convert.Dir}
+
+// unknownLayout says why no loader reads a source whose layout is none of
+// loaderLayouts, if it is not one of them.
+func unknownLayout(f facts) (string, bool) {
+	if slices.Contains(loaderLayouts, f.a.Layout) {
+		return "", false
+	}
+	return fmt.Sprintf("%s layout, which no loader reads; retar convert it to an oci-archive", f.a.Layout.Article()), true
+}
+
 // noManifestJSON is what docker 29 prints for an archive without a
 // manifest.json.
 const noManifestJSON = "invalid archive: does not contain a manifest.json"
