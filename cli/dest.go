@@ -81,18 +81,35 @@ func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer)
 			return nil, fmt.Errorf("%s is %s; %s: layout is a directory", dst.Path, modeName(fi.Mode()), dst.Layout.Article())
 		}
 		return o, o.openStream(fi)
-	default:
-		if err := o.replaces(fi, force); err != nil {
-			return nil, err
-		}
 	}
 	unlock, err := lockDest(dst.Path)
 	if err != nil {
 		return nil, err
 	}
+	// What is at DST is judged under the lock: a retar that held it may
+	// have written DST since the look above, and what it wrote is what is
+	// replaced.
+	if err := o.judgeLocked(force); err != nil {
+		unlock()
+		return nil, err
+	}
 	o.unlock = unlock
 	clearStale(dst.Path)
 	return o, nil
+}
+
+// judgeLocked judges what is at the destination, the lock held: nothing,
+// or what replaces accepts.
+func (o *output) judgeLocked(force bool) error {
+	o.old = nil
+	fi, err := os.Lstat(o.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	return o.replaces(fi, force)
 }
 
 // tempPrefix begins the names of the temporary outputs retar writes beside
