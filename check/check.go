@@ -79,11 +79,17 @@ func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 	for _, img := range a.Images {
 		r.Images = append(r.Images, img.Describe())
 	}
+	no, unknown := unknownLayout(f)
 	for _, l := range loaders {
-		v := l.rules(f, Verdict{Consumer: l.id, Title: l.title, Loads: true, Basis: NotMeasured})
-		v = supplyRules(f, v, l.measured != "")
-		if l.measured != "" {
+		v := Verdict{Consumer: l.id, Title: l.title, Loads: true, Basis: NotMeasured}
+		switch {
+		case unknown:
+			v.fail(no)
+		case l.measured != "":
+			v = supplyRules(f, l.rules(f, v), true)
 			v.Measured, v.Basis = true, "measured: "+l.measured
+		default:
+			v = supplyRules(f, l.rules(f, v), false)
 		}
 		v.Problems = []string{}
 		for i, p := range v.Facts {

@@ -3,7 +3,28 @@
 
 package check
 
-import "github.com/retar-dev/retar/convert"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/retar-dev/retar/convert"
+)
+
+// loaderLayouts are the layouts some loader reads: docker load, ctr, kind,
+// k3s, nerdctl and podman read a docker-archive or an oci-archive, and
+// skopeo an OCI layout directory and a dir: layout too. A layout registered
+// beside retar's own is none of these.
+var loaderLayouts = []convert.Layout{convert.DockerArchive, convert.OCIArchive, convert.OCI, convert.Dir}
+
+// unknownLayout says why no loader reads a source whose layout is none of
+// loaderLayouts, if it is not one of them.
+func unknownLayout(f facts) (Problem, bool) {
+	if slices.Contains(loaderLayouts, f.a.Layout) {
+		return Problem{}, false
+	}
+	return Problem{Fact: FactUnknownLayout, Text: fmt.Sprintf("%s layout, which no loader reads", f.a.Layout.Article()),
+		Does: "cannot read it", Fix: fixArchive(f, convert.OCIArchive)}, true
+}
 
 // noManifestJSON is what docker 29 prints for an archive without a
 // manifest.json.

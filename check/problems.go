@@ -24,6 +24,7 @@ const (
 	FactNoManifestJSON  Fact = "no-manifest-json" // docker's classic store reads manifest.json only
 	FactDirectory       Fact = "directory"        // a directory where an archive is read
 	FactDirLayout       Fact = "dir-layout"       // a containers/image dir: layout
+	FactUnknownLayout   Fact = "unknown-layout"   // a layout registered beside retar's, which no loader reads
 	FactPre110          Fact = "pre-1.10"         // repositories and v1 directories only
 	FactNoImage         Fact = "no-image"         // index.json without oci-layout, and no manifest.json
 	FactCompressed      Fact = "compressed"       // the archive file itself compressed
@@ -54,6 +55,7 @@ var heads = map[Fact]string{
 	FactNoManifestJSON:  "no manifest.json",
 	FactDirectory:       "a directory",
 	FactDirLayout:       "a dir: layout",
+	FactUnknownLayout:   "a layout no loader reads",
 	FactPre110:          "the pre-1.10 shape",
 	FactNoImage:         "no image containerd finds",
 	FactCompressed:      "a compressed archive",

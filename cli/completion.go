@@ -17,16 +17,18 @@ import (
 // Shell completion: cobra's `retar completion bash|zsh|fish|powershell`
 // scripts call `retar __complete ARGS...`, which lands in the functions here.
 
-// transports are what a SRC or DST starts with.
-var transports = func() (ts []string) {
+// transports are what a SRC or DST starts with: every layout the registry
+// has when completion asks, those registered after this package's
+// variables were set included.
+func transports() (ts []string) {
 	for _, l := range convert.Layouts() {
 		ts = append(ts, string(l)+":")
 	}
 	return ts
-}()
+}
 
 // completeRefs completes a SRC or DST: a transport, then a path after it
-// (directories only for oci: and dir:), or a bare path.
+// (directories only, for a layout that is a directory), or a bare path.
 func completeRefs(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	var out []string
 	t, rest, hasColon := strings.Cut(toComplete, ":")
@@ -38,7 +40,7 @@ func completeRefs(_ *cobra.Command, _ []string, toComplete string) ([]string, co
 			out = append(out, t+":"+p)
 		}
 	} else {
-		for _, tr := range transports {
+		for _, tr := range transports() {
 			if strings.HasPrefix(tr, toComplete) {
 				out = append(out, tr)
 			}

@@ -81,18 +81,35 @@ func prepareOutput(dst imageRef, srcDirs []string, force bool, stdout io.Writer)
 			return nil, fmt.Errorf("%s is %s; %s: layout is a directory", dst.Path, modeName(fi.Mode()), dst.Layout.Article())
 		}
 		return o, o.openStream(fi)
-	default:
-		if err := o.replaces(fi, force); err != nil {
-			return nil, err
-		}
 	}
 	unlock, err := lockDest(dst.Path)
 	if err != nil {
 		return nil, err
 	}
+	// What is at DST is judged under the lock: a retar that held it may
+	// have written DST since the look above, and what it wrote is what is
+	// replaced.
+	if err := o.judgeLocked(force); err != nil {
+		unlock()
+		return nil, err
+	}
 	o.unlock = unlock
 	clearStale(dst.Path)
 	return o, nil
+}
+
+// judgeLocked judges what is at the destination, the lock held: nothing,
+// or what replaces accepts.
+func (o *output) judgeLocked(force bool) error {
+	o.old = nil
+	fi, err := os.Lstat(o.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	return o.replaces(fi, force)
 }
 
 // tempPrefix begins the names of the temporary outputs retar writes beside
@@ -117,13 +134,7 @@ func clearStale(dst string) {
 // toStdout sends an archive to standard output, never to a terminal.
 func (o *output) toStdout(dst imageRef, stdout io.Writer) error {
 	if !dst.Layout.IsArchive() {
-		var archives []string
-		for _, l := range convert.Layouts() {
-			if l.IsArchive() {
-				archives = append(archives, string(l)+":-")
-			}
-		}
-		return usagef("DST %s: %s: layout is a directory and cannot go to standard output; use %s", dst, dst.Layout.Article(), strings.Join(archives, " or "))
+		return usagef("DST %s: %s: layout is a directory and cannot go to standard output; use %s", dst, dst.Layout.Article(), refsOfKind(true, "-"))
 	}
 	if f, ok := stdout.(*os.File); ok {
 		if isTerminal(f) {
@@ -133,6 +144,21 @@ func (o *output) toStdout(dst imageRef, stdout io.Writer) error {
 	}
 	o.stream = stdout
 	return nil
+}
+
+// refsOfKind names p in each layout the registry has that is an archive, or
+// a directory, for messages: "docker-archive:- or oci-archive:-".
+func refsOfKind(archive bool, p string) string {
+	var refs []string
+	for _, l := range convert.Layouts() {
+		if l.IsArchive() == archive {
+			refs = append(refs, string(l)+":"+p)
+		}
+	}
+	if len(refs) < 2 {
+		return strings.Join(refs, "")
+	}
+	return strings.Join(refs[:len(refs)-1], ", ") + " or " + refs[len(refs)-1]
 }
 
 // replaces judges what is at the destination, to be replaced: a link, a
@@ -149,7 +175,7 @@ func (o *output) replaces(fi fs.FileInfo, force bool) error {
 		o.old = fi
 	case fi.IsDir():
 		if archive {
-			return fmt.Errorf("%s is a directory; %s is a file (name a file, or use oci:%s for a layout directory)", o.path, o.layout.Article(), o.path)
+			return fmt.Errorf("%s is a directory; %s is a file (name a file, or use %s for a layout directory)", o.path, o.layout.Article(), refsOfKind(false, o.path))
 		}
 		if err := notPrecious(o.path); err != nil {
 			return err

@@ -25,16 +25,40 @@ const (
 	exitUsage = 2
 )
 
-const rootHelp = `retar rewrites container image archives between layouts: docker-archive,
+// rootHelp is the root command's help: the references it shows are those
+// of the layouts the registry has.
+func rootHelp() string {
+	return `retar rewrites container image archives between layouts: docker-archive,
 oci-archive, an OCI layout directory (oci:) and a containers/image dir:
 layout. It adds or fixes names, verifies every digest on the way, and keeps
 every digest it can.
 
 SRC and DST are TRANSPORT:PATH[:REF] as skopeo spells them:
-  docker-archive:PATH[:REF|:@N]  oci-archive:PATH[:REF]  oci:PATH[:REF]  dir:PATH
+` + referenceForms() + `
 A SRC may also be a bare path, PATH[:REF|:@N]; its layout is detected from
 its content (compressed archives too: gzip, zstd, bzip2, xz).
 `
+}
+
+// referenceForms shows a reference to each layout, indented, as many to a
+// line as fit in 80 columns: TRANSPORT:PATH, and [:REF|:@N] where the
+// layout takes a name (a name, or the Nth image, picks a source's image).
+func referenceForms() string {
+	var lines []string
+	line := ""
+	for _, l := range convert.Layouts() {
+		form := string(l) + ":PATH"
+		if l.TakesName() {
+			form += "[:REF|:@N]"
+		}
+		if line != "" && len(line)+2+len(form) > 80 {
+			lines = append(lines, line)
+			line = ""
+		}
+		line += "  " + form
+	}
+	return strings.Join(append(lines, line), "\n")
+}
 
 const rootExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
   retar convert image.tar dir:./image
@@ -115,7 +139,7 @@ func (e *env) command() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "retar",
 		Short:         "Rewrite container image archives between layouts",
-		Long:          rootHelp,
+		Long:          rootHelp(),
 		Example:       rootExample,
 		Version:       buildVersion().Version,
 		SilenceErrors: true, // Main prints errors, one line each

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/retar-dev/retar/tarfs"
 )
 
 // Limits on metadata read into memory. containerd caps manifests similarly;
@@ -61,72 +60,6 @@ type Archive struct {
 	nodes   map[digest.Digest]*Node
 	files   map[string]*Blob                              // docker-archive layers, by path
 	lookup  func(d digest.Digest, manifest bool) []string // candidate paths of a blob
-}
-
-// Open reads a source's metadata and builds its image graph. Metadata blobs
-// (manifests, indexes, configs) are verified as they are read; layers are
-// verified later, once, by Verify or while planning a conversion.
-func Open(in Input) (*Archive, error) {
-	a := &Archive{Source: in.Name, Compression: in.Compression, hashing: in.Hashing,
-		blobs: map[digest.Digest]*Blob{}, nodes: map[digest.Digest]*Node{}, files: map[string]*Blob{}}
-	if err := a.mount(in); err != nil {
-		return nil, err
-	}
-	// The names that decide the layout must be unambiguous: a name two tar
-	// members share is an error, not an absent file.
-	for _, name := range []string{"index.json", "manifest.json", "repositories", "oci-layout", "version"} {
-		if _, err := fs.Stat(a.fsys, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, &LayoutError{Source: a.Source, Path: name, Reason: err.Error(), Err: err}
-		}
-	}
-	a.shape = a.readShape(in.Dir == nil)
-	unit, layout, err := detect(a, in.Layout)
-	if err != nil {
-		return nil, err
-	}
-	a.Layout = layout
-	if err := unit.read(a); err != nil {
-		return nil, err
-	}
-	if len(a.Images) == 0 {
-		return nil, a.errorf("", "holds no image")
-	}
-	// Names were gathered with repeats (an index entry per name, RepoTags
-	// of hybrids): each list is made unique once.
-	for _, img := range a.Images {
-		img.src = a
-		img.Names, img.RepoTags, img.Annotations = uniqueNames(img.Names), uniqueNames(img.RepoTags), uniqueNames(img.Annotations)
-	}
-	return a, nil
-}
-
-// mount gives the archive its file system: the directory, or the tar indexed.
-func (a *Archive) mount(in Input) error {
-	if in.Dir != nil {
-		if in.Layout.IsArchive() {
-			return a.errorf("", "is a directory, not %s", in.Layout.Article())
-		}
-		a.fsys = in.Dir
-		return nil
-	}
-	if in.Size == 0 {
-		return a.errorf("", "empty file")
-	}
-	if c := SniffArchive(in.Archive); c != "" {
-		return &LayoutError{Source: a.Source, Reason: c + "-compressed archive: decompress it first", Err: ErrCompressed}
-	}
-	if in.Layout.isDirectory() {
-		return a.errorf("", "is a file, not %s directory", in.Layout.Article())
-	}
-	t, err := tarfs.Index(in.Archive, in.Size)
-	if in.indexed != nil {
-		in.indexed()
-	}
-	if err != nil {
-		return &LayoutError{Source: a.Source, Reason: err.Error(), Err: err}
-	}
-	a.fsys = t
-	return nil
 }
 
 // Shape is what a source looks like from outside, as loaders see it before
@@ -262,11 +195,10 @@ func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
 
 // jsonDecode parses metadata strictly; the path goes into the error.
 func (a *Archive) jsonDecode(p string, data []byte, v any) error {
-	// Names of free-form maps (repositories, a v1 layer's json) are data:
-	// exact duplicates only; elsewhere the decoder folds case.
-	_, isMap := v.(*map[string]map[string]string)
-	_, isV1 := v.(*v1JSON)
-	if err := checkJSON(data, !isMap && !isV1); err != nil {
+	doc, _ := v.(document)
+	// The decoder folds the case of field names, so a duplicate is one in
+	// any case; where keys are data, only an exact one is.
+	if err := checkJSON(data, doc == nil || !doc.keysAreData()); err != nil {
 		if errors.Is(err, errDuplicateKey) {
 			return a.errorf(p, "%v: readers would disagree on which one counts", err)
 		}
@@ -278,20 +210,22 @@ func (a *Archive) jsonDecode(p string, data []byte, v any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &te) && te.Field == "":
-		return a.errorf(p, "a JSON %s where %s belongs", te.Value, shapeOf(v))
+		shape := "an object"
+		if doc != nil {
+			shape = doc.shape()
+		}
+		return a.errorf(p, "a JSON %s where %s belongs", te.Value, shape)
 	case errors.As(err, &te):
 		return a.errorf(p, "a JSON %s at %q, which is not of that shape", te.Value, te.Field)
 	}
 	return a.errorf(p, "invalid JSON: %v", err)
 }
 
-// shapeOf names what a document should be, for messages.
-func shapeOf(v any) string {
-	switch v.(type) {
-	case *[]dockerEntry:
-		return "an array of images"
-	case *map[string]map[string]string:
-		return "an object of repositories"
-	}
-	return "an object"
+// A document is what jsonDecode reads into where it is more than an object
+// of named fields: it says what it is, for messages ("an array of images"),
+// and whether its keys are data (repositories, a v1 layer's json), each
+// told from the others exactly.
+type document interface {
+	shape() string
+	keysAreData() bool
 }

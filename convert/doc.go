@@ -27,7 +27,8 @@
 //	err = s.Finish(plan)
 //
 // Each layout is one unit that reads and writes (dockerarchive.go,
-// ocilayout.go, dirlayout.go), registered in registry.go; the stages of a
+// ocilayout.go, dirlayout.go), registered in registry.go; another package
+// adds one with RegisterLayout and a LayoutUnit. The stages of a
 // conversion are in stages.go, each a function over the conversion's state.
 // Errors are values: DigestError, SizeError, LayoutError, MissingError and
 // LimitError, in the families ErrDigestMismatch, ErrSizeMismatch, ErrLayout,

@@ -71,6 +71,12 @@ func (u dockerArchive) write(w layoutWrite) error {
 	return writeOCI(w)
 }
 
+// manifestEntries is docker's manifest.json: an entry per image.
+type manifestEntries []dockerEntry
+
+func (manifestEntries) shape() string     { return "an array of images" }
+func (manifestEntries) keysAreData() bool { return false }
+
 // dockerEntry is one image of a docker manifest.json. encoding/json matches
 // keys case-insensitively, as docker does, so Jib's lowercase keys read too.
 type dockerEntry struct {
@@ -90,7 +96,7 @@ func (dockerArchive) readManifestJSON(a *Archive, hybrid bool) error {
 	if err != nil {
 		return err
 	}
-	var entries []dockerEntry
+	var entries manifestEntries
 	if err := a.jsonDecode("manifest.json", data, &entries); err != nil {
 		return err
 	}

@@ -28,6 +28,18 @@ type v1JSON struct {
 	} `json:"container_config"`
 }
 
+// A layer's json is read for a few fields of a free-form object whose keys
+// are data: only an exact duplicate is one.
+func (v1JSON) shape() string     { return "an object" }
+func (v1JSON) keysAreData() bool { return true }
+
+// repositoriesFile is docker's repositories: tags by repository, each
+// naming its top layer's id.
+type repositoriesFile map[string]map[string]string
+
+func (repositoriesFile) shape() string     { return "an object of repositories" }
+func (repositoriesFile) keysAreData() bool { return true }
+
 // maxLegacyChain bounds a v1 parent chain; docker's own limit on layers is 127.
 const maxLegacyChain = 1000
 
@@ -39,7 +51,7 @@ func (dockerArchive) readLegacy(a *Archive) error {
 	if err != nil {
 		return err
 	}
-	var repos map[string]map[string]string
+	var repos repositoriesFile
 	if err := a.jsonDecode("repositories", data, &repos); err != nil {
 		return err
 	}

@@ -148,6 +148,22 @@ func (p namePicker) matches(n Name) bool {
 // names are gathered with repeats and made unique once.
 func uniqueNames(names []Name) []Name { return uniqueBy(names, Name.String) }
 
+// uniqueBy keeps the first element of each key, in order, in linear time.
+func uniqueBy[T any, K comparable](s []T, key func(T) K) []T {
+	if len(s) < 2 {
+		return s
+	}
+	seen := make(map[K]bool, len(s))
+	out := make([]T, 0, len(s))
+	for _, e := range s {
+		if k := key(e); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // allRaw reports whether none of names is a docker reference (bare tags).
 func allRaw(names []Name) bool {
 	for _, n := range names {

@@ -6,7 +6,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -252,25 +251,4 @@ func indexOf(out []outImage) ocispec.Index {
 		}
 	}
 	return idx
-}
-
-// collect lists the distinct blobs below the images, sorted by digest.
-func collect(out []outImage) []*Blob {
-	byDigest := map[digest.Digest]*Blob{}
-	for _, o := range out {
-		for _, root := range append([]*Node{o.root}, o.referrers...) {
-			_ = root.walk(func(n *Node) error {
-				if n.Blob != nil {
-					byDigest[n.Blob.Digest] = n.Blob
-				}
-				return nil
-			})
-		}
-	}
-	blobs := make([]*Blob, 0, len(byDigest))
-	for _, b := range byDigest {
-		blobs = append(blobs, b)
-	}
-	sort.Slice(blobs, func(i, j int) bool { return blobs[i].Digest < blobs[j].Digest })
-	return blobs
 }

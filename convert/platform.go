@@ -115,12 +115,6 @@ type manifestPick struct {
 	holder    string // what holds one manifest per image, for messages
 }
 
-// manifestPick is how the options pick one manifest for a destination that
-// holds what h says.
-func (o Options) manifestPick(h holding) manifestPick {
-	return manifestPick{platforms: o.Platforms, host: o.Host, indexKept: o.AllPlatforms || h.filtersIndex, holder: h.holder}
-}
-
 // pickManifest returns the one image manifest a destination holding a single
 // manifest per image takes from root: root itself, or the manifest of the
 // wanted platform from an index.

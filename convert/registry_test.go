@@ -88,3 +88,23 @@ func TestLayoutOwns(t *testing.T) {
 		}
 	}
 }
+
+// A layout from outside is registered under a transport name no other
+// layout has; anything else is a programming error, refused at once and
+// leaving the registry as it was. (The units registered from outside are
+// tested where one is: the CLI's toy layout.)
+func TestRegisterLayoutRefuses(t *testing.T) {
+	for _, name := range []convert.Layout{"", "Toy", "toy:", "toy layout", "-toy", "toy-", "oci", "dir"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RegisterLayout(%q) did not panic", name)
+				}
+			}()
+			convert.RegisterLayout(name, nil)
+		}()
+	}
+	if n := len(convert.Layouts()); n != 4 {
+		t.Errorf("%d layouts after refusals, want 4", n)
+	}
+}

@@ -72,22 +72,6 @@ func stages() []stage {
 // blob two images share is said once.
 func uniqueStrings(ss []string) []string { return uniqueBy(ss, func(s string) string { return s }) }
 
-// uniqueBy keeps the first element of each key, in order, in linear time.
-func uniqueBy[T any, K comparable](s []T, key func(T) K) []T {
-	if len(s) < 2 {
-		return s
-	}
-	seen := make(map[K]bool, len(s))
-	out := make([]T, 0, len(s))
-	for _, e := range s {
-		if k := key(e); !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // conversion is the state the stages pass on.
 type conversion struct {
 	opts    Options
@@ -208,7 +192,7 @@ func (c *conversion) nameImages(context.Context) error {
 // holds one per image takes, and refuses a --platform a manifest lacks.
 func (c *conversion) pickPlatforms(context.Context) error {
 	if c.opts.Format != FormatKeep && !c.hold.storesManifests {
-		c.plan.warnf("--format has no effect on a docker-archive, which stores no manifest")
+		c.plan.warnf("--format has no effect on %s, which stores no manifest", c.opts.To.Article())
 	}
 	kept := c.out[:0]
 	left, stripped := 0, 0
