@@ -126,14 +126,6 @@ type Line struct {
 // wording, the loaders it concerns named together, with the fix; conv,
 // when not nil, is the conversion that wrote it, which the fixes fit.
 func (r *Report) Failing(ids []string, conv *Conversion) []Line {
-	type group struct {
-		p     Problem
-		cause string
-		fix   string
-		ids   []string // named by their titles
-		who   []string // names given instead (Problem.Who)
-		all   []string // every loader concerned
-	}
 	var groups []*group
 	for _, id := range ids {
 		v, ok := r.verdict(id)
@@ -165,26 +157,41 @@ func (r *Report) Failing(ids []string, conv *Conversion) []Line {
 	}
 	var out []Line
 	for _, g := range groups {
-		who := And(nonEmpty(Who(g.ids), And(g.who)))
-		var s string
-		if g.p.Does != "" {
-			head := g.p.Fact.Head()
-			if g.cause != "" {
-				head += ", as " + g.cause + " asked"
-			}
-			s = head + ": " + who + " " + g.p.Does
-		} else {
-			s = who + " will not load it: " + g.p.Text
-			if g.cause != "" {
-				s += " (as " + g.cause + " asked)"
-			}
-		}
-		if g.fix != "" {
-			s += "; " + g.fix
-		}
-		out = append(out, Line{Fact: g.p.Fact, IDs: g.all, Text: s})
+		out = append(out, Line{Fact: g.p.Fact, IDs: g.all, Text: g.text()})
 	}
 	return out
+}
+
+// A group is one fact that stops several loaders alike, said once.
+type group struct {
+	p     Problem
+	cause string
+	fix   string
+	ids   []string // named by their titles
+	who   []string // names given instead (Problem.Who)
+	all   []string // every loader concerned
+}
+
+// text is the group's line: the fact, who it stops, and the fix.
+func (g *group) text() string {
+	who := And(nonEmpty(Who(g.ids), And(g.who)))
+	var s string
+	if g.p.Does != "" {
+		head := g.p.Fact.Head()
+		if g.cause != "" {
+			head += ", as " + g.cause + " asked"
+		}
+		s = head + ": " + who + " " + g.p.Does
+	} else {
+		s = who + " will not load it: " + g.p.Text
+		if g.cause != "" {
+			s += " (as " + g.cause + " asked)"
+		}
+	}
+	if g.fix != "" {
+		s += "; " + g.fix
+	}
+	return s
 }
 
 // fixText is a problem's fix in words, "" for none.
