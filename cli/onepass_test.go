@@ -5,7 +5,6 @@ package cli_test
 import (
 	"archive/tar"
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,28 +52,6 @@ func testdataFile(t *testing.T, name string) []byte {
 	return b
 }
 
-// tarNames lists the entries of a tar and whether it ends with its
-// end-of-archive marker.
-func tarNames(t *testing.T, data []byte) (list []string, whole bool) {
-	t.Helper()
-	r := bytes.NewReader(data)
-	tr := tar.NewReader(r)
-	end := int64(0)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			break
-		}
-		list = append(list, h.Name)
-		if _, err := io.Copy(io.Discard, tr); err != nil {
-			return list, false
-		}
-		end = (int64(len(data)) - int64(r.Len()) + 511) / 512 * 512
-	}
-	rest := data[min(end, int64(len(data))):]
-	return list, len(rest) >= 1024 && bytes.Count(rest, []byte{0}) == len(rest)
-}
-
 // The pipe into kind's import, from each shape docker and podman save: no
 // byte in TMPDIR (which cannot be written), no notice about one pass, and
 // an archive with the entries of the file's conversion.
@@ -114,7 +91,7 @@ func TestOnePassStdinToStdout(t *testing.T) {
 					t.Errorf("%s differs from the file's conversion", m.Name)
 				}
 			}
-			if _, whole := tarNames(t, out); !whole {
+			if _, whole := imagetest.TarNames(out); !whole {
 				t.Error("no end-of-archive marker")
 			}
 		})
@@ -156,7 +133,7 @@ func TestOnePassFallbackNotice(t *testing.T) {
 				t.Errorf("want one notice saying %q, got:\n%s", c.want, stderr)
 			}
 			if c.args[len(c.args)-1] == "-" {
-				if _, whole := tarNames(t, out); !whole {
+				if _, whole := imagetest.TarNames(out); !whole {
 					t.Error("the output is not a whole archive")
 				}
 			}
@@ -186,7 +163,7 @@ func TestOnePassCorruptStream(t *testing.T) {
 			}).Tar(t)
 			code, out, stderr := retarPipe(t, data, unusableTMPDIR(t), "convert", "-q", "-", "-")
 			oneLineFailure(t, code, stderr, 1, "standard input", c.say)
-			list, whole := tarNames(t, out)
+			list, whole := imagetest.TarNames(out)
 			if whole || len(out) == 0 {
 				t.Errorf("the output is a whole archive, or nothing (%d bytes)", len(out))
 			}
@@ -254,7 +231,7 @@ func TestOnePassFromFIFO(t *testing.T) {
 	if strings.Contains(stderr, "one pass") {
 		t.Errorf("a notice about one pass: %s", stderr)
 	}
-	if _, whole := tarNames(t, out); !whole {
+	if _, whole := imagetest.TarNames(out); !whole {
 		t.Error("the output is not a whole archive")
 	}
 }

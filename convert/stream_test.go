@@ -96,28 +96,6 @@ func fromFile(t *testing.T, data []byte, to convert.Layout) []byte {
 	return buf.Bytes()
 }
 
-// names lists a tar's entry names, in order, and whether it ends whole:
-// every entry read to its end, then an end-of-archive marker.
-func names(t *testing.T, data []byte) (list []string, marker bool) {
-	t.Helper()
-	r := bytes.NewReader(data)
-	tr := tar.NewReader(r)
-	end := int64(0) // where the last entry, padded, ends
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			break
-		}
-		list = append(list, h.Name)
-		if _, err := io.Copy(io.Discard, tr); err != nil {
-			return list, false
-		}
-		end = (int64(len(data)) - int64(r.Len()) + 511) / 512 * 512
-	}
-	rest := data[min(end, int64(len(data))):]
-	return list, len(rest) >= 1024 && len(rest)%512 == 0 && bytes.Count(rest, []byte{0}) == len(rest)
-}
-
 func sameEntries(t *testing.T, got, want []byte) {
 	t.Helper()
 	g, w := imagetest.ReadTar(t, got), imagetest.ReadTar(t, want)
@@ -155,7 +133,7 @@ func TestStreamPassesBlobsThenJSON(t *testing.T) {
 					t.Errorf("%d spills, notices %q: nothing should wait", res.spilled, res.s.Notices)
 				}
 				sameEntries(t, res.out, fromFile(t, data, to))
-				list, marker := names(t, res.out)
+				list, marker := imagetest.TarNames(res.out)
 				if !marker {
 					t.Error("no end-of-archive marker")
 				}
@@ -191,7 +169,7 @@ func TestStreamCorruptBlobCutShort(t *testing.T) {
 	if !strings.Contains(err.Error(), "its reader got an incomplete archive") {
 		t.Errorf("the error does not say what the reader got: %v", err)
 	}
-	list, marker := names(t, res.out)
+	list, marker := imagetest.TarNames(res.out)
 	if marker || imagetest.WholeTar(res.out) || len(res.out)%512 == 0 {
 		t.Errorf("the output reads as a whole archive (%d bytes, %v)", len(res.out), list)
 	}
@@ -220,7 +198,7 @@ func TestStreamCorruptJSONStopsBeforeIndex(t *testing.T) {
 	if st.Written != int64(len(res.out)) || st.Written == 0 {
 		t.Errorf("the error says %d bytes were written, %d were", st.Written, len(res.out))
 	}
-	list, marker := names(t, res.out)
+	list, marker := imagetest.TarNames(res.out)
 	if marker {
 		t.Error("the stopped output ends with an end-of-archive marker")
 	}
@@ -238,7 +216,7 @@ func TestStreamTruncated(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("want a truncated stream refused, got %v", err)
 	}
-	if _, marker := names(t, res.out); marker {
+	if _, marker := imagetest.TarNames(res.out); marker {
 		t.Error("the output of a truncated stream ends as a whole archive")
 	}
 }
@@ -356,7 +334,7 @@ func TestStreamHostile(t *testing.T) {
 		if !strings.Contains(strings.Join(res.plan.Warnings, "\n"), imagetest.BlobPath(junk)) {
 			t.Errorf("no notice names the blob that passed for nothing: %q", res.plan.Warnings)
 		}
-		list, _ := names(t, res.out)
+		list, _ := imagetest.TarNames(res.out)
 		if list[2] != imagetest.BlobPath(junk) {
 			t.Errorf("the unused blob is not where it passed: %v", list)
 		}

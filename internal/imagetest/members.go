@@ -140,6 +140,29 @@ func WholeTar(data []byte) bool {
 	}
 }
 
+// TarNames lists the entries of data, a tar as far as it reads, and says
+// whether it ends as a whole tar does: every entry read to its end, then
+// the end-of-archive marker (zero blocks, at least two). A stream cut
+// short before its marker is what no loader takes for an archive.
+func TarNames(data []byte) (names []string, ended bool) {
+	r := bytes.NewReader(data)
+	tr := tar.NewReader(r)
+	end := int64(0) // where the last entry, padded, ends
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names = append(names, h.Name)
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return names, false
+		}
+		end = (int64(len(data)) - int64(r.Len()) + 511) / 512 * 512
+	}
+	rest := data[min(end, int64(len(data))):]
+	return names, len(rest) >= 1024 && len(rest)%512 == 0 && bytes.Count(rest, []byte{0}) == len(rest)
+}
+
 // ReadTar reads a tar into members, each with its whole header, so that
 // writing them again gives the same entries.
 func ReadTar(t testing.TB, data []byte) Members {
