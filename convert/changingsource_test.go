@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 
@@ -78,10 +79,33 @@ func (m *memFile) ReadBack() (io.ReaderAt, int64, func()) {
 	return m, int64(len(m.buf)), func() {}
 }
 
+// placedFile is a memFile whose blobs are also copied in at their places,
+// out of order, as the CLI's temporary files are (a convert.PlacedSink).
+type placedFile struct{ memFile }
+
+func (m *placedFile) Skip(n int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.buf = append(m.buf, make([]byte, n)...)
+	return nil
+}
+
+func (m *placedFile) CopyRangeAt(r io.ReaderAt, off, n, at int64) error {
+	p := make([]byte, n)
+	if k, err := r.ReadAt(p, off); k < len(p) {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	copy(m.buf[at:at+n], p)
+	return nil
+}
+
 // A source that changes while it is converted never gives a whole output
 // that differs from the source as it was: whether a blob changes on its
 // first read or between being hashed and copied, into a file that is read
-// back or a stream, the write fails, naming the blob, and a stream stops
+// back (written in order or blobs copied in at their places) or a stream,
+// the write fails, naming the blob, and a stream stops
 // inside it, so no tar reader takes it for a whole archive.
 func TestSourceChangingWhileConverted(t *testing.T) {
 	img := imagetest.New(t, imagetest.Layers(3), imagetest.Names("example.com/app:1"))
@@ -103,16 +127,31 @@ func TestSourceChangingWhileConverted(t *testing.T) {
 				t.Fatalf("%s to %s, unchanged: %v", srcName, to, err)
 			}
 			for what, sec := range members {
-				for _, from := range []int{1, 2, 3} {
-					for _, stream := range []bool{false, true} {
-						name := fmt.Sprintf("%s to %s, %s changed from read %d, stream %v", srcName, to, what, from, stream)
-						var sink convert.Sink = &memFile{}
-						var out bytes.Buffer
-						if stream {
-							sink = convert.WriterSink{Writer: &out}
+				for _, kind := range []string{"read back", "placed", "stream"} {
+					sink := func() (convert.Sink, *bytes.Buffer) {
+						switch kind {
+						case "placed":
+							return &placedFile{}, nil
+						case "stream":
+							var out bytes.Buffer
+							return convert.WriterSink{Writer: &out}, &out
 						}
+						return &memFile{}, nil
+					}
+					// The member's first reads, and its last: the last is
+					// where a blob changes between its hash and its copy.
+					unchanged := &changingSource{data: data, lo: sec[0], hi: sec[1], from: 1 << 30}
+					s, _ := sink()
+					if _, err := writeChanging(unchanged, to, s); err != nil {
+						t.Fatalf("%s to %s, unchanged, into a %s sink: %v", srcName, to, kind, err)
+					}
+					n := unchanged.reads
+					for _, from := range slices.Compact(slices.Sorted(slices.Values([]int{1, 2, 3, max(1, n-1), n, n + 1}))) {
+						name := fmt.Sprintf("%s to %s, %s changed from read %d of %d, into a %s sink", srcName, to, what, from, n, kind)
+						s, out := sink()
+						stream := out != nil
 						src := &changingSource{data: data, lo: sec[0], hi: sec[1], from: from}
-						got, err := writeChanging(src, to, sink)
+						got, err := writeChanging(src, to, s)
 						if stream {
 							got = out.Bytes()
 						}
@@ -179,7 +218,10 @@ func writeChanging(src *changingSource, to convert.Layout, sink convert.Sink) ([
 		}
 		return nil, err
 	}
-	if m, ok := sink.(*memFile); ok {
+	switch m := sink.(type) {
+	case *memFile:
+		return m.buf, nil
+	case *placedFile:
 		return m.buf, nil
 	}
 	return nil, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -19,10 +20,16 @@ import (
 // received, so a source that changes while it is read cannot slip into an
 // output. Two ways, by the sink:
 //
-//   - A ReadBackSink (a temporary file only retar holds) is copied into by
-//     the kernel, and hashers on every core read the bytes back behind the
-//     writer, range by range as they land: the work is one copy and one
-//     hash of each byte, overlapped.
+//   - A PlacedSink (a temporary file only retar holds, whose ranges can be
+//     written out of order) gets each blob's bytes set aside by the writer,
+//     which goes on at once; hashers on every core each take a blob, the
+//     largest first, copy it in (the kernel's copy, a piece at a time) and
+//     read each piece back and hash it as soon as it has landed: the work
+//     is one copy and one hash of each byte, on every core from the start
+//     to the end.
+//   - Any other ReadBackSink is copied into by the writer, blob after blob,
+//     and hashers on every core read the bytes back behind it, range by
+//     range as they land.
 //   - Any other sink (standard output, a pipe) gets the bytes read once into
 //     memory, hashed and written from there; the last byte of each blob is
 //     held back until its digest is checked, so a reader of a stream cut
@@ -41,6 +48,18 @@ type ReadBackSink interface {
 	ReadBack() (r io.ReaderAt, off int64, release func())
 }
 
+// PlacedSink is a ReadBackSink whose ranges can be written in any order and
+// from several goroutines at once: a file, written with positioned writes.
+type PlacedSink interface {
+	ReadBackSink
+	// Skip moves the sink's next byte n bytes on, leaving those n bytes to
+	// CopyRangeAt.
+	Skip(n int64) error
+	// CopyRangeAt copies n bytes of r from off to the sink's byte at, in a
+	// range Skip left; it may run while the sink is written elsewhere.
+	CopyRangeAt(r io.ReaderAt, off, n, at int64) error
+}
+
 // landedChecks are the checks of a plan's copied entries, one landing each.
 type landedChecks struct {
 	ctx   context.Context
@@ -52,8 +71,12 @@ type landedChecks struct {
 	once    sync.Once
 	running context.Context // the hashers': ends when the plan fails or is verified
 	cancel  context.CancelFunc
-	queue   chan *landing // read-back landings, as the writer begins them
+	hashers sync.WaitGroup
 	slots   chan struct{} // read-back landings begun and not yet checked
+
+	mu      sync.Mutex
+	ready   sync.Cond  // on mu: a landing was begun, or the checks stopped
+	pending []*landing // begun, and no hasher has taken them yet
 	meter   *progressMeter
 	first   atomic.Value // errBox: the first failure, which every wait reports
 	// lastly is asked before a stream's last held-back byte goes out
@@ -80,6 +103,13 @@ type landing struct {
 	stopped bool // the plan failed elsewhere
 	release func()
 	dropped sync.Once // release, called once
+
+	// A placed landing's bytes are copied in by its hasher: size bytes
+	// of src from srcOff, to off of place.
+	place  PlacedSink
+	src    io.ReaderAt
+	srcOff int64
+	size   int64
 
 	done chan struct{}
 	err  error         // set before done is closed
@@ -110,8 +140,8 @@ func (c *landedChecks) plan(entries []Entry) {
 		blobs = append(blobs, e.blob)
 	}
 	c.meter = newProgressMeter(c.h.Progress, "verifying", blobs)
-	c.queue = make(chan *landing, len(c.order))
 	c.slots = make(chan struct{}, maxLandings)
+	c.ready.L = &c.mu
 }
 
 func (c *landedChecks) landingOf(e *Entry) *landing {
@@ -130,10 +160,14 @@ func (c *landedChecks) start() {
 		}
 		c.running, c.cancel = context.WithCancel(c.ctx)
 		for range min(par, len(c.order)) {
+			c.hashers.Add(1)
 			go c.hasher()
 		}
 		go func() {
 			<-c.running.Done()
+			c.mu.Lock()
+			c.ready.Broadcast() // hashers waiting for a landing end
+			c.mu.Unlock()
 			for _, l := range c.order { // wake whoever waits for bytes that will not come
 				l.mu.Lock()
 				l.stopped = true
@@ -146,22 +180,47 @@ func (c *landedChecks) start() {
 }
 
 func (c *landedChecks) hasher() {
+	defer c.hashers.Done()
 	buf := make([]byte, copyBuffer)
 	for {
-		var l *landing
-		select {
-		case l = <-c.queue:
-		case <-c.running.Done():
+		l := c.next()
+		if l == nil {
 			return
 		}
 		err := c.running.Err()
-		if err == nil {
+		if err == nil && l.place != nil {
+			err = safely(func() error { return c.placeBack(l, buf) })
+		} else if err == nil {
 			err = safely(func() error { return c.readBack(l, buf) })
 		}
 		l.drop()
 		<-c.slots
 		c.finish(l, err)
 	}
+}
+
+// next waits for a landing that no hasher has taken, and takes the largest:
+// what is hashed last is then the smaller blobs, so the cores finish
+// together rather than one hashing a large blob alone at the end. It
+// returns nil once the checks stop.
+func (c *landedChecks) next() *landing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.pending) == 0 && c.running.Err() == nil {
+		c.ready.Wait()
+	}
+	if c.running.Err() != nil {
+		return nil
+	}
+	k := 0
+	for i, l := range c.pending {
+		if l.b.Size > c.pending[k].b.Size {
+			k = i
+		}
+	}
+	l := c.pending[k]
+	c.pending = slices.Delete(c.pending, k, k+1)
+	return l
 }
 
 // finish records a landing's check; a failure stops the rest.
@@ -197,15 +256,23 @@ func (c *landedChecks) failed() error {
 	return nil
 }
 
-// abort stops the checks of a plan whose writing failed, and releases
-// what the sink lent before the writer's error reaches its caller, who may
-// remove the files at once.
+// abort stops the checks of a plan whose writing failed, waits for the
+// hashers (which may be writing into the sink) and releases what the sink
+// lent before the writer's error reaches its caller, who may remove the
+// files at once.
 func (c *landedChecks) abort(err error) {
 	if c != nil && err != nil {
 		c.start()
 		c.fail(err)
-		c.dropAll()
+		c.stopped()
 	}
+}
+
+// stopped waits for the hashers of checks that were stopped to end, then
+// releases every file lent for reading back.
+func (c *landedChecks) stopped() {
+	c.hashers.Wait()
+	c.dropAll()
 }
 
 // dropAll releases every file lent for reading back.
@@ -217,16 +284,17 @@ func (c *landedChecks) dropAll() {
 
 // all waits for every landing's check and returns the first failure; once
 // all passed, each blob is recorded as verified and the hashers end. On a
-// failure every lent file is released before it returns.
+// failure the hashers have ended and every lent file is released before it
+// returns.
 func (c *landedChecks) all() (err error) {
 	if c == nil {
 		return nil
 	}
 	c.start()
-	defer c.cancel()
 	defer func() {
+		c.cancel()
 		if err != nil {
-			c.dropAll()
+			c.stopped()
 		}
 	}()
 	for _, l := range c.order {
@@ -269,7 +337,10 @@ func (c *landedChecks) begin(l *landing, r io.ReaderAt, off int64, release func(
 	l.mu.Lock()
 	l.r, l.off, l.release, l.begun = r, off, release, true
 	l.mu.Unlock()
-	c.queue <- l
+	c.mu.Lock()
+	c.pending = append(c.pending, l)
+	c.ready.Signal()
+	c.mu.Unlock()
 	return nil
 }
 
@@ -360,6 +431,54 @@ func (c *landedChecks) feed(w io.Writer, r io.ReaderAt, off, n int64, buf []byte
 // copyPiece bounds one range handed to a read-back sink, so the hashers
 // follow the writer closely through a large blob.
 const copyPiece = 16 << 20
+
+// placePiece is how much of a placed blob its hasher copies in before it
+// reads that back: small enough to be read back from the processor's cache.
+const placePiece = copyBuffer
+
+// place sets n bytes of s aside for blob copy l, n bytes of r from off,
+// which a hasher copies in and hashes back while the writer goes on.
+// closeSrc is called once the hasher is done with r (or the plan stopped).
+func (c *landedChecks) place(l *landing, s PlacedSink, r io.ReaderAt, off, n int64, closeSrc func()) error {
+	out, at, release := s.ReadBack()
+	both := func() { release(); closeSrc() }
+	if err := s.Skip(n); err != nil {
+		both()
+		return err
+	}
+	l.place, l.src, l.srcOff, l.size = s, r, off, n
+	if err := c.begin(l, out, at, both); err != nil {
+		return err
+	}
+	l.end()
+	return nil
+}
+
+// placeBack copies a placed landing's bytes into its sink a piece at a
+// time, reading each piece back and hashing it as soon as it has landed.
+func (c *landedChecks) placeBack(l *landing, buf []byte) error {
+	sum := newContentSum(l.a, l.b, c.h)
+	for k := int64(0); k < l.size; {
+		step := min(l.size-k, placePiece)
+		if err := l.place.CopyRangeAt(l.src, l.srcOff+k, step, l.off+k); err != nil {
+			if c.running.Err() != nil {
+				return context.Canceled // the file was released under it
+			}
+			return copyFailed(l.b, err)
+		}
+		if err := c.feed(sum, l.r, l.off+k, step, buf); err != nil {
+			return l.a.errorf(l.b.Path, "reading back what was written: %v", err)
+		}
+		c.meter.add(l.b, step, false)
+		k += step
+		if err := c.running.Err(); err != nil {
+			return err
+		}
+	}
+	got, err := sum.check("")
+	l.got = got
+	return changedWhileRead(l.b, err)
+}
 
 // copyLanded copies n bytes of r from off into a read-back sink, a piece
 // at a time, each piece read back and hashed behind the writer.

@@ -145,7 +145,12 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 	if err != nil {
 		return fail("%v", err)
 	}
-	defer f.Close()
+	lent := false // to a hasher, which closes it
+	defer func() {
+		if !lent {
+			f.Close()
+		}
+	}()
 	l := p.checks.landingOf(e)
 	var r io.ReaderAt
 	var off int64
@@ -168,7 +173,11 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 		}
 		return err
 	}
+	ps, placed := s.(PlacedSink)
 	switch rb, ok := s.(ReadBackSink); {
+	case l != nil && placed:
+		lent = true
+		err = p.checks.place(l, ps, r, off, e.Size, func() { f.Close() })
 	case l != nil && ok:
 		err = p.checks.copyLanded(l, rb, r, off, e.Size)
 	case l != nil:
@@ -176,11 +185,17 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 	default:
 		err = s.CopyRange(r, off, e.Size)
 	}
+	return copyFailed(e.blob, err)
+}
+
+// copyFailed says which blob a copy failed in, unless the error says so
+// already or the copy was interrupted.
+func copyFailed(b *Blob, err error) error {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		var le *LayoutError
 		var de *DigestError
 		if !errors.As(err, &le) && !errors.As(err, &de) {
-			return &LayoutError{Source: e.blob.origin, Path: e.blob.Path, Reason: "copy: " + err.Error(), Err: err}
+			return &LayoutError{Source: b.origin, Path: b.Path, Reason: "copy: " + err.Error(), Err: err}
 		}
 	}
 	return err
