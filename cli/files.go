@@ -29,8 +29,8 @@ func (s *fileSink) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// progressMu serialises the sinks' progress calls: a placed copy reports
-// from whichever of the plan's hashers makes it, several at once.
+// progressMu serialises the sinks' progress calls: placed writes report
+// from the plan's hashers, several at once.
 var progressMu sync.Mutex
 
 func (s *fileSink) count(n int64) {
@@ -39,71 +39,44 @@ func (s *fileSink) count(n int64) {
 	progressMu.Unlock()
 }
 
-// tempSink writes a temporary file only retar holds, so the plan can read
-// back and verify what landed in it, and have the blobs it copies copied in
-// at their places by its hashers, on every core (convert.PlacedSink).
+// tempSink writes a temporary file only retar holds; the plan's hashers
+// write the blobs they hash to their places in it, on every core
+// (convert.PlacedSink).
 type tempSink struct {
 	fileSink
-	// release, if set, closes the file once the plan has read back what
-	// it copies into it; lent says the plan took that on.
+	// release, if set, closes the file once the plan has written what it
+	// placed in it; lent says the plan took that on.
 	release func()
 	lent    bool
 }
 
-func (s *tempSink) ReadBack() (io.ReaderAt, int64, func()) {
+// Place sets the file's next n bytes aside for the plan's hashers, which
+// write each blob they hash to its place, several at once.
+func (s *tempSink) Place(n int64) (io.WriterAt, int64, func(), error) {
+	if _, err := s.f.Seek(n, io.SeekCurrent); err != nil {
+		return nil, 0, nil, err
+	}
+	at := s.at
+	s.at += n
 	release := func() {}
 	if s.release != nil {
 		release, s.lent = s.release, true
 	}
-	return s.f, s.at, release
+	return placed{s}, at, release, nil
 }
 
-// Skip leaves the file's next n bytes to CopyRangeAt.
-func (s *tempSink) Skip(n int64) error {
-	if _, err := s.f.Seek(n, io.SeekCurrent); err != nil {
-		return err
+// placed writes the ranges Place set aside: positioned writes only, which
+// may run in several goroutines at once, and beside Write.
+type placed struct{ s *tempSink }
+
+func (p placed) WriteAt(b []byte, at int64) (int, error) {
+	if err := p.s.ctx.Err(); err != nil {
+		return 0, err
 	}
-	s.at += n
-	return nil
+	n, err := p.s.f.WriteAt(b, at)
+	p.s.count(int64(n))
+	return n, err
 }
-
-// CopyRangeAt copies n bytes of r from off to the file's byte at, with
-// positioned reads and writes only: it may run in several goroutines at
-// once, and beside Write.
-func (s *tempSink) CopyRangeAt(r io.ReaderAt, off, n, at int64) error {
-	for n > 0 {
-		if err := s.ctx.Err(); err != nil {
-			return err
-		}
-		step := min(n, copyChunk)
-		c, err := copyAt(s.f, at, r, off, step)
-		s.count(c)
-		if err == nil && c != step {
-			err = io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return err
-		}
-		off, at, n = off+step, at+step, n-step
-	}
-	return nil
-}
-
-// copyAt copies n bytes of r from off to f at at: in the kernel where it
-// can, else through a buffer.
-func copyAt(f *os.File, at int64, r io.ReaderAt, off, n int64) (int64, error) {
-	if src, ok := r.(*os.File); ok {
-		if c, handled, err := kernelCopyAt(f, at, src, off, n); handled {
-			return c, err
-		}
-	}
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	return io.CopyBuffer(io.NewOffsetWriter(f, at), io.NewSectionReader(r, off, n), *buf)
-}
-
-// copyBuffers are the buffers of copies through memory, a few at a time.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // copyChunk bounds one kernel copy, so an interrupt is seen between chunks
 // of a large layer.

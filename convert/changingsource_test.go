@@ -79,26 +79,22 @@ func (m *memFile) ReadBack() (io.ReaderAt, int64, func()) {
 	return m, int64(len(m.buf)), func() {}
 }
 
-// placedFile is a memFile whose blobs are also copied in at their places,
+// placedFile is a memFile whose blobs are also written at their places,
 // out of order, as the CLI's temporary files are (a convert.PlacedSink).
 type placedFile struct{ memFile }
 
-func (m *placedFile) Skip(n int64) error {
+func (m *placedFile) Place(n int64) (io.WriterAt, int64, func(), error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	at := int64(len(m.buf))
 	m.buf = append(m.buf, make([]byte, n)...)
-	return nil
+	return m, at, func() {}, nil
 }
 
-func (m *placedFile) CopyRangeAt(r io.ReaderAt, off, n, at int64) error {
-	p := make([]byte, n)
-	if k, err := r.ReadAt(p, off); k < len(p) {
-		return err
-	}
+func (m *placedFile) WriteAt(p []byte, at int64) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	copy(m.buf[at:at+n], p)
-	return nil
+	return copy(m.buf[at:], p), nil
 }
 
 // A source that changes while it is converted never gives a whole output

@@ -20,16 +20,16 @@ import (
 // received, so a source that changes while it is read cannot slip into an
 // output. Two ways, by the sink:
 //
-//   - A PlacedSink (a temporary file only retar holds, whose ranges can be
-//     written out of order) gets each blob's bytes set aside by the writer,
-//     which goes on at once; hashers on every core each take a blob, the
-//     largest first, copy it in (the kernel's copy, a piece at a time) and
-//     read each piece back and hash it as soon as it has landed: the work
-//     is one copy and one hash of each byte, on every core from the start
-//     to the end.
-//   - Any other ReadBackSink is copied into by the writer, blob after blob,
-//     and hashers on every core read the bytes back behind it, range by
-//     range as they land.
+//   - A PlacedSink (a file, whose ranges can be written out of order) gets
+//     each blob's range set aside by the writer, which goes on at once;
+//     hashers on every core each take a blob, the largest first, and read
+//     it a buffer at a time, hash the buffer and write that same buffer to
+//     its place: what lands is what was hashed, each byte read once,
+//     hashed once and written once, on every core from the start to the
+//     end.
+//   - A ReadBackSink (a temporary file only retar holds) is copied into
+//     by the writer, blob after blob, and hashers on every core read the
+//     bytes back behind it, range by range as they land.
 //   - Any other sink (standard output, a pipe) gets the bytes read once into
 //     memory, hashed and written from there; the last byte of each blob is
 //     held back until its digest is checked, so a reader of a stream cut
@@ -48,16 +48,14 @@ type ReadBackSink interface {
 	ReadBack() (r io.ReaderAt, off int64, release func())
 }
 
-// PlacedSink is a ReadBackSink whose ranges can be written in any order and
-// from several goroutines at once: a file, written with positioned writes.
+// PlacedSink is a Sink whose ranges can be written in any order and from
+// several goroutines at once: a file, written with positioned writes.
 type PlacedSink interface {
-	ReadBackSink
-	// Skip moves the sink's next byte n bytes on, leaving those n bytes to
-	// CopyRangeAt.
-	Skip(n int64) error
-	// CopyRangeAt copies n bytes of r from off to the sink's byte at, in a
-	// range Skip left; it may run while the sink is written elsewhere.
-	CopyRangeAt(r io.ReaderAt, off, n, at int64) error
+	Sink
+	// Place sets the sink's next n bytes aside, to be written with
+	// w.WriteAt from at on, by any goroutine, while the sink is written
+	// on; release is called once they are written (or the plan stopped).
+	Place(n int64) (w io.WriterAt, at int64, release func(), err error)
 }
 
 // landedChecks are the checks of a plan's copied entries, one landing each.
@@ -104,9 +102,9 @@ type landing struct {
 	release func()
 	dropped sync.Once // release, called once
 
-	// A placed landing's bytes are copied in by its hasher: size bytes
-	// of src from srcOff, to off of place.
-	place  PlacedSink
+	// A placed landing's bytes are read, hashed and written by its
+	// hasher: size bytes of src from srcOff, to off of place.
+	place  io.WriterAt
 	src    io.ReaderAt
 	srcOff int64
 	size   int64
@@ -432,45 +430,45 @@ func (c *landedChecks) feed(w io.Writer, r io.ReaderAt, off, n int64, buf []byte
 // follow the writer closely through a large blob.
 const copyPiece = 16 << 20
 
-// placePiece is how much of a placed blob its hasher copies in before it
-// reads that back: small enough to be read back from the processor's cache.
-const placePiece = copyBuffer
-
 // place sets n bytes of s aside for blob copy l, n bytes of r from off,
-// which a hasher copies in and hashes back while the writer goes on.
+// which a hasher reads, hashes and writes there while the writer goes on.
 // closeSrc is called once the hasher is done with r (or the plan stopped).
 func (c *landedChecks) place(l *landing, s PlacedSink, r io.ReaderAt, off, n int64, closeSrc func()) error {
-	out, at, release := s.ReadBack()
-	both := func() { release(); closeSrc() }
-	if err := s.Skip(n); err != nil {
-		both()
+	w, at, release, err := s.Place(n)
+	if err != nil {
+		closeSrc()
 		return err
 	}
-	l.place, l.src, l.srcOff, l.size = s, r, off, n
-	if err := c.begin(l, out, at, both); err != nil {
+	l.place, l.src, l.srcOff, l.size = w, r, off, n
+	if err := c.begin(l, nil, at, func() { release(); closeSrc() }); err != nil {
 		return err
 	}
 	l.end()
 	return nil
 }
 
-// placeBack copies a placed landing's bytes into its sink a piece at a
-// time, reading each piece back and hashing it as soon as it has landed.
+// placeBack reads a placed landing's bytes a buffer at a time, hashes the
+// buffer and writes it to its place: the bytes written are the bytes
+// hashed.
 func (c *landedChecks) placeBack(l *landing, buf []byte) error {
 	sum := newContentSum(l.a, l.b, c.h)
 	for k := int64(0); k < l.size; {
-		step := min(l.size-k, placePiece)
-		if err := l.place.CopyRangeAt(l.src, l.srcOff+k, step, l.off+k); err != nil {
+		p := buf[:min(l.size-k, int64(len(buf)))]
+		if n, err := l.src.ReadAt(p, l.srcOff+k); n < len(p) {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return l.a.readError(l.b, err)
+		}
+		sum.Write(p) //nolint:errcheck // hashes never fail
+		if _, err := l.place.WriteAt(p, l.off+k); err != nil {
 			if c.running.Err() != nil {
 				return context.Canceled // the file was released under it
 			}
 			return copyFailed(l.b, err)
 		}
-		if err := c.feed(sum, l.r, l.off+k, step, buf); err != nil {
-			return l.a.errorf(l.b.Path, "reading back what was written: %v", err)
-		}
-		c.meter.add(l.b, step, false)
-		k += step
+		c.meter.add(l.b, int64(len(p)), false)
+		k += int64(len(p))
 		if err := c.running.Err(); err != nil {
 			return err
 		}
