@@ -123,45 +123,55 @@ func TestSourceChangingWhileConverted(t *testing.T) {
 				t.Fatalf("%s to %s, unchanged: %v", srcName, to, err)
 			}
 			for what, sec := range members {
-				for _, kind := range []string{"read back", "placed", "stream"} {
-					sink := func() (convert.Sink, *bytes.Buffer) {
-						switch kind {
-						case "placed":
-							return &placedFile{}, nil
-						case "stream":
-							var out bytes.Buffer
-							return convert.WriterSink{Writer: &out}, &out
-						}
-						return &memFile{}, nil
-					}
-					// The member's first reads, and its last: the last is
-					// where a blob changes between its hash and its copy.
-					unchanged := &changingSource{data: data, lo: sec[0], hi: sec[1], from: 1 << 30}
-					s, _ := sink()
-					if _, err := writeChanging(unchanged, to, s); err != nil {
-						t.Fatalf("%s to %s, unchanged, into a %s sink: %v", srcName, to, kind, err)
-					}
-					n := unchanged.reads
-					for _, from := range slices.Compact(slices.Sorted(slices.Values([]int{1, 2, 3, max(1, n-1), n, n + 1}))) {
-						name := fmt.Sprintf("%s to %s, %s changed from read %d of %d, into a %s sink", srcName, to, what, from, n, kind)
-						s, out := sink()
-						stream := out != nil
-						src := &changingSource{data: data, lo: sec[0], hi: sec[1], from: from}
-						got, err := writeChanging(src, to, s)
-						if stream {
-							got = out.Bytes()
-						}
-						switch {
-						case err == nil && !bytes.Equal(got, clean):
-							t.Errorf("%s: exit 0 with an output that is not the source's", name)
-						case err != nil && stream && imagetest.WholeTar(got):
-							t.Errorf("%s: %v, yet the stream reads as a whole archive", name, err)
-						case err != nil && src.reads < from:
-							t.Errorf("%s: %v, though nothing changed", name, err)
-						}
-					}
+				for _, kind := range []string{"read back", "placed", "placed, pipelined", "stream"} {
+					changeWhileConverted(t, data, sec, to, kind, clean, fmt.Sprintf("%s to %s, %s", srcName, to, what))
 				}
 			}
+		}
+	}
+}
+
+// changeWhileConverted converts data to a sink of the kind, the member at
+// sec changing from its first reads on, and from its last ones on (where a
+// blob changes between its hash and its copy), and holds the outcome
+// against clean, the output of data unchanged.
+func changeWhileConverted(t *testing.T, data []byte, sec [2]int64, to convert.Layout, kind string, clean []byte, what string) {
+	t.Helper()
+	if kind == "placed, pipelined" {
+		defer convert.SetPipelined()()
+	}
+	sink := func() (convert.Sink, *bytes.Buffer) {
+		switch kind {
+		case "placed", "placed, pipelined":
+			return &placedFile{}, nil
+		case "stream":
+			var out bytes.Buffer
+			return convert.WriterSink{Writer: &out}, &out
+		}
+		return &memFile{}, nil
+	}
+	unchanged := &changingSource{data: data, lo: sec[0], hi: sec[1], from: 1 << 30}
+	s, _ := sink()
+	if _, err := writeChanging(unchanged, to, s); err != nil {
+		t.Fatalf("%s, unchanged, into a %s sink: %v", what, kind, err)
+	}
+	n := unchanged.reads
+	for _, from := range slices.Compact(slices.Sorted(slices.Values([]int{1, 2, 3, max(1, n-1), n, n + 1}))) {
+		name := fmt.Sprintf("%s changed from read %d of %d, into a %s sink", what, from, n, kind)
+		s, out := sink()
+		src := &changingSource{data: data, lo: sec[0], hi: sec[1], from: from}
+		got, err := writeChanging(src, to, s)
+		stream := out != nil
+		if stream {
+			got = out.Bytes()
+		}
+		switch {
+		case err == nil && !bytes.Equal(got, clean):
+			t.Errorf("%s: exit 0 with an output that is not the source's", name)
+		case err != nil && stream && imagetest.WholeTar(got):
+			t.Errorf("%s: %v, yet the stream reads as a whole archive", name, err)
+		case err != nil && src.reads < from:
+			t.Errorf("%s: %v, though nothing changed", name, err)
 		}
 	}
 }

@@ -75,6 +75,8 @@ type landedChecks struct {
 	mu      sync.Mutex
 	ready   sync.Cond  // on mu: a landing was begun, or the checks stopped
 	pending []*landing // begun, and no hasher has taken them yet
+	begun   int        // landings begun
+	idle    int        // hashers waiting for a landing
 	meter   *progressMeter
 	first   atomic.Value // errBox: the first failure, which every wait reports
 	// lastly is asked before a stream's last held-back byte goes out
@@ -205,7 +207,9 @@ func (c *landedChecks) next() *landing {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for len(c.pending) == 0 && c.running.Err() == nil {
+		c.idle++
 		c.ready.Wait()
+		c.idle--
 	}
 	if c.running.Err() != nil {
 		return nil
@@ -337,6 +341,7 @@ func (c *landedChecks) begin(l *landing, r io.ReaderAt, off int64, release func(
 	l.mu.Unlock()
 	c.mu.Lock()
 	c.pending = append(c.pending, l)
+	c.begun++
 	c.ready.Signal()
 	c.mu.Unlock()
 	return nil
@@ -449,23 +454,24 @@ func (c *landedChecks) place(l *landing, s PlacedSink, r io.ReaderAt, off, n int
 
 // placeBack reads a placed landing's bytes a buffer at a time, hashes the
 // buffer and writes it to its place: the bytes written are the bytes
-// hashed.
+// hashed. Once a core would idle (see helped), the rest is read and
+// written by goroutines of their own while this one hashes.
 func (c *landedChecks) placeBack(l *landing, buf []byte) error {
 	sum := newContentSum(l.a, l.b, c.h)
 	for k := int64(0); k < l.size; {
+		if c.helped() {
+			if err := c.pipelined(l, sum, k, buf); err != nil {
+				return err
+			}
+			break
+		}
 		p := buf[:min(l.size-k, int64(len(buf)))]
 		if n, err := l.src.ReadAt(p, l.srcOff+k); n < len(p) {
-			if err == nil {
-				err = io.ErrUnexpectedEOF
-			}
-			return l.a.readError(l.b, err)
+			return l.a.readError(l.b, shortRead(err))
 		}
 		sum.Write(p) //nolint:errcheck // hashes never fail
-		if _, err := l.place.WriteAt(p, l.off+k); err != nil {
-			if c.running.Err() != nil {
-				return context.Canceled // the file was released under it
-			}
-			return copyFailed(l.b, err)
+		if err := c.writePlaced(l, p, k); err != nil {
+			return err
 		}
 		c.meter.add(l.b, int64(len(p)), false)
 		k += int64(len(p))
@@ -476,6 +482,129 @@ func (c *landedChecks) placeBack(l *landing, buf []byte) error {
 	got, err := sum.check("")
 	l.got = got
 	return changedWhileRead(l.b, err)
+}
+
+// helped says whether a hasher is idle with no landing left to take: one
+// blob's SHA-256 runs on one core, but the reading and writing around it
+// can go to another, so that a large blob hashed last, or alone, does not
+// leave the other cores idle.
+func (c *landedChecks) helped() bool {
+	if alwaysPipelined {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.idle > 0 && len(c.pending) == 0 && c.begun == len(c.order)
+}
+
+func shortRead(err error) error {
+	if err == nil {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (c *landedChecks) writePlaced(l *landing, p []byte, k int64) error {
+	if _, err := l.place.WriteAt(p, l.off+k); err != nil {
+		if c.running.Err() != nil {
+			return context.Canceled // the file was released under it
+		}
+		return copyFailed(l.b, err)
+	}
+	return nil
+}
+
+// alwaysPipelined has every placed landing pipelined, for the tests.
+var alwaysPipelined = false
+
+// pipeBuffers is how many buffers a pipelined landing goes through: its
+// hasher's and those it borrows from placeBuffers.
+const pipeBuffers = 4
+
+var placeBuffers = sync.Pool{New: func() any { b := make([]byte, copyBuffer); return &b }}
+
+// placedPiece is a buffer of a pipelined landing: the bytes at k, or the
+// read's failure.
+type placedPiece struct {
+	p   []byte
+	k   int64
+	err error
+}
+
+// pipelined reads, hashes and writes the rest of l from k on: read ahead
+// by one goroutine and written behind by another, hashed by this one in
+// between, each buffer hashed and then written as it is.
+func (c *landedChecks) pipelined(l *landing, sum *contentSum, k int64, buf []byte) error {
+	var borrowed []*[]byte
+	free := make(chan []byte, pipeBuffers)
+	free <- buf
+	for range pipeBuffers - 1 {
+		b := placeBuffers.Get().(*[]byte)
+		borrowed = append(borrowed, b)
+		free <- *b
+	}
+	defer func() {
+		for _, b := range borrowed {
+			placeBuffers.Put(b)
+		}
+	}()
+	// Every channel holds as many as there are buffers: no send blocks.
+	full := make(chan placedPiece, pipeBuffers)
+	written := make(chan placedPiece, pipeBuffers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var werr error // the writer's, read once it is done
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer close(full)
+		for at := k; at < l.size; {
+			var b []byte
+			select {
+			case <-stop:
+				return
+			case b = <-free:
+			}
+			p := b[:min(l.size-at, int64(len(b)))]
+			if n, err := l.src.ReadAt(p, l.srcOff+at); n < len(p) {
+				full <- placedPiece{err: shortRead(err)}
+				return
+			}
+			full <- placedPiece{p: p, k: at}
+			at += int64(len(p))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for w := range written {
+			if werr == nil {
+				if werr = c.writePlaced(l, w.p, w.k); werr != nil {
+					c.fail(werr) // the hashing stops at once
+				}
+			}
+			free <- w.p
+		}
+	}()
+	var err error
+	for r := range full {
+		if r.err != nil {
+			err = l.a.readError(l.b, r.err)
+			break
+		}
+		sum.Write(r.p) //nolint:errcheck // hashes never fail
+		written <- r
+		c.meter.add(l.b, int64(len(r.p)), false)
+		if err = c.running.Err(); err != nil {
+			break
+		}
+	}
+	close(stop)
+	close(written)
+	wg.Wait()
+	if werr != nil {
+		return werr
+	}
+	return err
 }
 
 // copyLanded copies n bytes of r from off into a read-back sink, a piece
