@@ -120,7 +120,9 @@ func (w WriterSink) CopyRange(r io.ReaderAt, off, n int64) error {
 
 // WriteContent writes an entry's content to s. With Options.VerifyAsWritten
 // a blob copied from a source is checked from the bytes s received (see
-// ReadBackSink); a failure stops the plan's checks, and Verified says it.
+// PlacedSink), and into a PlacedSink written by the plan's hashers after
+// WriteContent returns; a failure stops the plan's checks, and Verified
+// says it.
 func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	err := p.writeContent(e, s)
 	p.checks.abort(err)
