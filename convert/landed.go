@@ -18,7 +18,7 @@ import (
 // verified where it lands, not where it came from: every entry that copies a
 // source blob is held against the blob's digest from the very bytes the sink
 // received, so a source that changes while it is read cannot slip into an
-// output. Two ways, by the sink:
+// output. Three ways, by the sink:
 //
 //   - A PlacedSink (a file, whose ranges can be written out of order) gets
 //     each blob's range set aside by the writer, which goes on at once;
@@ -26,7 +26,8 @@ import (
 //     it a buffer at a time, hash the buffer and write that same buffer to
 //     its place: what lands is what was hashed, each byte read once,
 //     hashed once and written once, on every core from the start to the
-//     end.
+//     end (the last blobs' reading and writing move to a core that would
+//     idle, see helped).
 //   - A ReadBackSink (a temporary file only retar holds) is copied into
 //     by the writer, blob after blob, and hashers on every core read the
 //     bytes back behind it, range by range as they land.
