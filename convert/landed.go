@@ -71,22 +71,23 @@ type landedChecks struct {
 	running context.Context // the hashers': ends when the plan fails or is verified
 	cancel  context.CancelFunc
 	hashers sync.WaitGroup
-	slots   chan struct{} // read-back landings begun and not yet checked
+	slots   chan struct{} // landings begun and not yet checked
 
 	mu      sync.Mutex
 	ready   sync.Cond  // on mu: a landing was begun, or the checks stopped
 	pending []*landing // begun, and no hasher has taken them yet
 	begun   int        // landings begun
 	idle    int        // hashers waiting for a landing
-	meter   *progressMeter
-	first   atomic.Value // errBox: the first failure, which every wait reports
+
+	meter *progressMeter
+	first atomic.Value // errBox: the first failure, which every wait reports
 	// lastly is asked before a stream's last held-back byte goes out
 	// (Options.SourcesUnchanged).
 	lastly func() error
 }
 
-// maxLandings bounds the read-back landings begun and not yet checked, and
-// so the files a directory writer holds open for them.
+// maxLandings bounds the landings begun and not yet checked, and so the
+// files a directory writer holds open for them.
 const maxLandings = 16
 
 // landing is where one entry's bytes go as they are written, and its check.
