@@ -206,7 +206,8 @@ func writeFile(ctx context.Context, p *convert.Plan, e *convert.Entry, target st
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
-	// Read and write: the plan reads back and verifies what it copies in.
+	// The plan's hashers write a blob into it once WriteContent returns,
+	// and close it (release) once it is written.
 	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
 	if err != nil {
 		return err

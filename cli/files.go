@@ -24,27 +24,58 @@ func (s *fileSink) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := s.f.Write(p)
-	s.progress(int64(n))
+	s.count(int64(n))
 	s.at += int64(n)
 	return n, err
 }
 
-// tempSink writes a temporary file only retar holds, so the plan can read
-// back and verify what landed in it (convert.ReadBackSink).
+// progressMu serialises the sinks' progress calls: placed writes report
+// from the plan's hashers, several at once.
+var progressMu sync.Mutex
+
+func (s *fileSink) count(n int64) {
+	progressMu.Lock()
+	s.progress(n)
+	progressMu.Unlock()
+}
+
+// tempSink writes a temporary file only retar holds; the plan's hashers
+// write the blobs they hash to their places in it, on every core
+// (convert.PlacedSink).
 type tempSink struct {
 	fileSink
-	// release, if set, closes the file once the plan has read back what
-	// it copies into it; lent says the plan took that on.
+	// release, if set, closes the file once the plan has written what it
+	// placed in it; lent says the plan took that on.
 	release func()
 	lent    bool
 }
 
-func (s *tempSink) ReadBack() (io.ReaderAt, int64, func()) {
+// Place sets the file's next n bytes aside for the plan's hashers, which
+// write each blob they hash to its place, several at once.
+func (s *tempSink) Place(n int64) (io.WriterAt, int64, func(), error) {
+	if _, err := s.f.Seek(n, io.SeekCurrent); err != nil {
+		return nil, 0, nil, err
+	}
+	at := s.at
+	s.at += n
 	release := func() {}
 	if s.release != nil {
 		release, s.lent = s.release, true
 	}
-	return s.f, s.at, release
+	return placed{s}, at, release, nil
+}
+
+// placed writes the ranges Place set aside: positioned writes only, which
+// may run in several goroutines at once, and beside Write.
+type placed struct{ s *tempSink }
+
+func (p placed) WriteAt(b []byte, at int64) (int, error) {
+	if err := p.s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.s.f.WriteAt(b, at)
+	p.s.count(int64(n))
+	return n, err
 }
 
 // copyChunk bounds one kernel copy, so an interrupt is seen between chunks
@@ -68,7 +99,7 @@ func (s *fileSink) CopyRange(r io.ReaderAt, off, n int64) error {
 		} else {
 			c, err = io.Copy(s.f, io.NewSectionReader(r, off, step))
 		}
-		s.progress(c)
+		s.count(c)
 		s.at += c
 		if err == nil && c != step {
 			err = io.ErrUnexpectedEOF

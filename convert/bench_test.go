@@ -1,9 +1,9 @@
 package convert_test
 
 // Benchmarks on a generated 200 MB layer (half pseudo-random bytes, half
-// repeated text), written once per process as docker-archives in a temporary
-// directory and read back through os.File, as the CLI reads them. They run
-// only with -bench:
+// repeated text), and on four 50 MB layers, written once per process as
+// docker-archives in a temporary directory and read back through os.File,
+// as the CLI reads them. They run only with -bench:
 //
 //	go test -run='^$' -bench=. -benchtime=3x ./convert/
 
@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -39,14 +40,19 @@ type benchInputs struct {
 var (
 	benchOnce sync.Once
 	benchIn   benchInputs
+
+	layeredOnce sync.Once
+	layeredIn   benchInputs // plain only: four layers
 )
 
 // TestMain removes the generated archives once every test and benchmark of
 // the package has run; normal test runs generate nothing.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchIn.dir != "" {
-		os.RemoveAll(benchIn.dir)
+	for _, in := range []benchInputs{benchIn, layeredIn} {
+		if in.dir != "" {
+			os.RemoveAll(in.dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -72,11 +78,70 @@ func benchArchives(b *testing.B) benchInputs {
 	return benchIn
 }
 
-// benchContent streams the layer's file: the first half pseudo-random (a
+// benchLayered is a docker-archive of four layers of 50 MB of file content
+// each, generated once per process.
+func benchLayered(b *testing.B) benchInputs {
+	b.Helper()
+	layeredOnce.Do(func() {
+		layeredIn.dir, layeredIn.err = os.MkdirTemp("", "retar-bench-*")
+		if layeredIn.err != nil {
+			return
+		}
+		layeredIn.plain = filepath.Join(layeredIn.dir, "layers.tar")
+		var layers []benchMember
+		var diffIDs []digest.Digest
+		for i := range 4 {
+			l := benchMember{name: fmt.Sprintf("layer%d.tar", i), path: filepath.Join(layeredIn.dir, fmt.Sprintf("layer%d.tar", i))}
+			d, err := benchWriteLayer(l.path, 50<<20, byte(i))
+			if err != nil {
+				layeredIn.err = err
+				return
+			}
+			layers, diffIDs = append(layers, l), append(diffIDs, d)
+		}
+		layeredIn.err = benchArchive(layeredIn.plain, layers, benchConfig(diffIDs))
+		for _, l := range layers {
+			os.Remove(l.path)
+		}
+	})
+	if layeredIn.err != nil {
+		b.Fatalf("generate the benchmark archive: %v", layeredIn.err)
+	}
+	return layeredIn
+}
+
+// benchWriteLayer writes a layer tar of one file of size bytes to p, and
+// returns its digest (its diff_id).
+func benchWriteLayer(p string, size int64, seed byte) (digest.Digest, error) {
+	lf, err := os.Create(p)
+	if err != nil {
+		return "", err
+	}
+	defer lf.Close()
+	h := digest.SHA256.Digester()
+	bw := bufio.NewWriterSize(io.MultiWriter(lf, h.Hash()), 1<<20)
+	if err := benchLayer(bw, size, seed); err != nil {
+		return "", err
+	}
+	if err := bw.Flush(); err != nil {
+		return "", err
+	}
+	return h.Digest(), lf.Close()
+}
+
+// benchConfig is an image config with these diff_ids.
+func benchConfig(diffIDs []digest.Digest) []byte {
+	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+		"config": map[string]any{"Env": []string{"PATH=/bin"}}, "rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs}})
+	return cfg
+}
+
+// benchContent streams a layer's file: the first half pseudo-random (a
 // fixed seed), the second half one line of text over and over.
 type benchContent struct {
 	rng  *rand.ChaCha8
 	left int64
+	half int64
 	text []byte
 	off  int
 }
@@ -86,8 +151,8 @@ func (c *benchContent) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	p = p[:min(int64(len(p)), c.left)]
-	if c.left > benchLayerData/2 {
-		p = p[:min(int64(len(p)), c.left-benchLayerData/2)]
+	if c.left > c.half {
+		p = p[:min(int64(len(p)), c.left-c.half)]
 		c.rng.Read(p)
 	} else {
 		for i := range p {
@@ -99,13 +164,13 @@ func (c *benchContent) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// benchLayer writes the layer tar (one 200 MB file) to w.
-func benchLayer(w io.Writer) error {
+// benchLayer writes a layer tar (one file of size bytes) to w.
+func benchLayer(w io.Writer, size int64, seed byte) error {
 	tw := tar.NewWriter(w)
-	if err := tw.WriteHeader(&tar.Header{Name: "data/blob.bin", Mode: 0o644, Size: benchLayerData, ModTime: time.Unix(1700000000, 0), Typeflag: tar.TypeReg}); err != nil {
+	if err := tw.WriteHeader(&tar.Header{Name: "data/blob.bin", Mode: 0o644, Size: size, ModTime: time.Unix(1700000000, 0), Typeflag: tar.TypeReg}); err != nil {
 		return err
 	}
-	src := &benchContent{rng: rand.NewChaCha8([32]byte{'r', 'e', 't', 'a', 'r'}), left: benchLayerData,
+	src := &benchContent{rng: rand.NewChaCha8([32]byte{'r', 'e', 't', 'a', 'r', seed}), left: size, half: size / 2,
 		text: []byte("retar benchmark layer: the same line of text, over and over again, compressible.\n")}
 	if _, err := io.CopyBuffer(tw, src, make([]byte, 1<<20)); err != nil {
 		return err
@@ -118,22 +183,10 @@ func benchLayer(w io.Writer) error {
 func benchGenerate(in *benchInputs) error {
 	layerPath := filepath.Join(in.dir, "layer.tar")
 	gzPath := layerPath + ".gz"
-	lf, err := os.Create(layerPath)
+	diffID, err := benchWriteLayer(layerPath, benchLayerData, 0)
 	if err != nil {
 		return err
 	}
-	h := digest.SHA256.Digester()
-	bw := bufio.NewWriterSize(io.MultiWriter(lf, h.Hash()), 1<<20)
-	if err := benchLayer(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := lf.Close(); err != nil {
-		return err
-	}
-	diffID := h.Digest()
 	gf, err := os.Create(gzPath)
 	if err != nil {
 		return err
@@ -153,12 +206,11 @@ func benchGenerate(in *benchInputs) error {
 	if err := gf.Close(); err != nil {
 		return err
 	}
-	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-		"config": map[string]any{"Env": []string{"PATH=/bin"}}, "rootfs": map[string]any{"type": "layers", "diff_ids": []digest.Digest{diffID}}})
-	if err := benchArchive(in.plain, layerPath, "layer.tar", cfg); err != nil {
+	cfg := benchConfig([]digest.Digest{diffID})
+	if err := benchArchive(in.plain, []benchMember{{"layer.tar", layerPath}}, cfg); err != nil {
 		return err
 	}
-	if err := benchArchive(in.gz, gzPath, "layer.tar.gz", cfg); err != nil {
+	if err := benchArchive(in.gz, []benchMember{{"layer.tar.gz", gzPath}}, cfg); err != nil {
 		return err
 	}
 	fi, err := os.Stat(layerPath)
@@ -171,8 +223,11 @@ func benchGenerate(in *benchInputs) error {
 	return nil
 }
 
-// benchArchive writes a docker-archive holding the layer file as name.
-func benchArchive(out, layer, name string, cfg []byte) error {
+// benchMember is a file to put in an archive under a name.
+type benchMember struct{ name, path string }
+
+// benchArchive writes a docker-archive holding the layer files.
+func benchArchive(out string, layers []benchMember, cfg []byte) error {
 	f, err := os.Create(out)
 	if err != nil {
 		return err
@@ -180,24 +235,16 @@ func benchArchive(out, layer, name string, cfg []byte) error {
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	tw := tar.NewWriter(bw)
-	lf, err := os.Open(layer)
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	fi, err := lf.Stat()
-	if err != nil {
-		return err
-	}
 	mt := time.Unix(1700000000, 0)
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: fi.Size(), ModTime: mt, Typeflag: tar.TypeReg}); err != nil {
-		return err
-	}
-	if _, err := io.Copy(tw, lf); err != nil {
-		return err
+	var names []string
+	for _, l := range layers {
+		if err := benchCopyIn(tw, l, mt); err != nil {
+			return err
+		}
+		names = append(names, l.name)
 	}
 	cfgName := digest.FromBytes(cfg).Encoded() + ".json"
-	mj, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{"example.com/retar/bench:1"}, "Layers": []string{name}}})
+	mj, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{"example.com/retar/bench:1"}, "Layers": names}})
 	for _, e := range []struct {
 		name string
 		body []byte
@@ -216,6 +263,24 @@ func benchArchive(out, layer, name string, cfg []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// benchCopyIn writes the file l into tw.
+func benchCopyIn(tw *tar.Writer, l benchMember, mt time.Time) error {
+	lf, err := os.Open(l.path)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	fi, err := lf.Stat()
+	if err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: l.name, Mode: 0o644, Size: fi.Size(), ModTime: mt, Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	_, err = io.Copy(tw, lf)
+	return err
 }
 
 // benchOpen opens an archive file as the CLI does.
@@ -351,3 +416,78 @@ func BenchmarkRecompress(b *testing.B) {
 type benchCounter struct{ n int64 }
 
 func (c *benchCounter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// BenchmarkCopyVerified: the four-layer docker-archive -> oci-archive in a
+// temporary file, each blob hashed from the very bytes written
+// (VerifyAsWritten), as the CLI writes; bytes/s of the archive.
+// "read-back": the writer copies blob after blob (through a buffer) and
+// the hashers read back behind it; "placed": the writer sets each blob's
+// range aside and the hashers, the largest blob first, read it, hash it
+// and write the same buffers to its place.
+func BenchmarkCopyVerified(b *testing.B) {
+	in := benchLayered(b)
+	for _, placed := range []bool{false, true} {
+		name := "read-back"
+		if placed {
+			name = "placed"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(benchSize(b, in.plain))
+			for range b.N {
+				a, done := benchOpen(b, in.plain)
+				p, err := a.Convert(context.Background(), convert.Options{To: convert.OCIArchive, VerifyAsWritten: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				f, err := os.CreateTemp(in.dir, "out-*")
+				if err != nil {
+					b.Fatal(err)
+				}
+				var s convert.Sink = &benchOutput{f: f}
+				if placed {
+					s = &benchPlaced{benchOutput{f: f}}
+				}
+				if err := p.WriteTar(s); err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+				os.Remove(f.Name())
+				done()
+			}
+		})
+	}
+}
+
+// benchOutput is a temporary output file read back (a ReadBackSink),
+// copied into through a buffer.
+type benchOutput struct {
+	f  *os.File
+	at int64
+}
+
+func (o *benchOutput) Write(p []byte) (int, error) {
+	n, err := o.f.WriteAt(p, o.at)
+	o.at += int64(n)
+	return n, err
+}
+
+func (o *benchOutput) CopyRange(r io.ReaderAt, off, n int64) error {
+	c, err := io.CopyBuffer(io.NewOffsetWriter(o.f, o.at), io.NewSectionReader(r, off, n), make([]byte, 1<<20))
+	if err == nil && c != n {
+		err = io.ErrUnexpectedEOF
+	}
+	o.at += c
+	return err
+}
+
+func (o *benchOutput) ReadBack() (io.ReaderAt, int64, func()) { return o.f, o.at, func() {} }
+
+// benchPlaced is a benchOutput whose blobs the hashers write at their
+// places (a PlacedSink).
+type benchPlaced struct{ benchOutput }
+
+func (o *benchPlaced) Place(n int64) (io.WriterAt, int64, func(), error) {
+	at := o.at
+	o.at += n
+	return o.f, at, func() {}, nil
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 
@@ -78,10 +79,29 @@ func (m *memFile) ReadBack() (io.ReaderAt, int64, func()) {
 	return m, int64(len(m.buf)), func() {}
 }
 
+// placedFile is a memFile whose blobs are also written at their places,
+// out of order, as the CLI's temporary files are (a convert.PlacedSink).
+type placedFile struct{ memFile }
+
+func (m *placedFile) Place(n int64) (io.WriterAt, int64, func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at := int64(len(m.buf))
+	m.buf = append(m.buf, make([]byte, n)...)
+	return m, at, func() {}, nil
+}
+
+func (m *placedFile) WriteAt(p []byte, at int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return copy(m.buf[at:], p), nil
+}
+
 // A source that changes while it is converted never gives a whole output
 // that differs from the source as it was: whether a blob changes on its
 // first read or between being hashed and copied, into a file that is read
-// back or a stream, the write fails, naming the blob, and a stream stops
+// back (written in order or blobs copied in at their places) or a stream,
+// the write fails, naming the blob, and a stream stops
 // inside it, so no tar reader takes it for a whole archive.
 func TestSourceChangingWhileConverted(t *testing.T) {
 	img := imagetest.New(t, imagetest.Layers(3), imagetest.Names("example.com/app:1"))
@@ -103,30 +123,55 @@ func TestSourceChangingWhileConverted(t *testing.T) {
 				t.Fatalf("%s to %s, unchanged: %v", srcName, to, err)
 			}
 			for what, sec := range members {
-				for _, from := range []int{1, 2, 3} {
-					for _, stream := range []bool{false, true} {
-						name := fmt.Sprintf("%s to %s, %s changed from read %d, stream %v", srcName, to, what, from, stream)
-						var sink convert.Sink = &memFile{}
-						var out bytes.Buffer
-						if stream {
-							sink = convert.WriterSink{Writer: &out}
-						}
-						src := &changingSource{data: data, lo: sec[0], hi: sec[1], from: from}
-						got, err := writeChanging(src, to, sink)
-						if stream {
-							got = out.Bytes()
-						}
-						switch {
-						case err == nil && !bytes.Equal(got, clean):
-							t.Errorf("%s: exit 0 with an output that is not the source's", name)
-						case err != nil && stream && imagetest.WholeTar(got):
-							t.Errorf("%s: %v, yet the stream reads as a whole archive", name, err)
-						case err != nil && src.reads < from:
-							t.Errorf("%s: %v, though nothing changed", name, err)
-						}
-					}
+				for _, kind := range []string{"read back", "placed", "placed, pipelined", "stream"} {
+					changeWhileConverted(t, data, sec, to, kind, clean, fmt.Sprintf("%s to %s, %s", srcName, to, what))
 				}
 			}
+		}
+	}
+}
+
+// changeWhileConverted converts data to a sink of the kind, the member at
+// sec changing from its first reads on, and from its last ones on (where a
+// blob changes between its hash and its copy), and holds the outcome
+// against clean, the output of data unchanged.
+func changeWhileConverted(t *testing.T, data []byte, sec [2]int64, to convert.Layout, kind string, clean []byte, what string) {
+	t.Helper()
+	if kind == "placed, pipelined" {
+		defer convert.SetPipelined()()
+	}
+	sink := func() (convert.Sink, *bytes.Buffer) {
+		switch kind {
+		case "placed", "placed, pipelined":
+			return &placedFile{}, nil
+		case "stream":
+			var out bytes.Buffer
+			return convert.WriterSink{Writer: &out}, &out
+		}
+		return &memFile{}, nil
+	}
+	unchanged := &changingSource{data: data, lo: sec[0], hi: sec[1], from: 1 << 30}
+	s, _ := sink()
+	if _, err := writeChanging(unchanged, to, s); err != nil {
+		t.Fatalf("%s, unchanged, into a %s sink: %v", what, kind, err)
+	}
+	n := unchanged.reads
+	for _, from := range slices.Compact(slices.Sorted(slices.Values([]int{1, 2, 3, max(1, n-1), n, n + 1}))) {
+		name := fmt.Sprintf("%s changed from read %d of %d, into a %s sink", what, from, n, kind)
+		s, out := sink()
+		src := &changingSource{data: data, lo: sec[0], hi: sec[1], from: from}
+		got, err := writeChanging(src, to, s)
+		stream := out != nil
+		if stream {
+			got = out.Bytes()
+		}
+		switch {
+		case err == nil && !bytes.Equal(got, clean):
+			t.Errorf("%s: exit 0 with an output that is not the source's", name)
+		case err != nil && stream && imagetest.WholeTar(got):
+			t.Errorf("%s: %v, yet the stream reads as a whole archive", name, err)
+		case err != nil && src.reads < from:
+			t.Errorf("%s: %v, though nothing changed", name, err)
 		}
 	}
 }
@@ -179,7 +224,10 @@ func writeChanging(src *changingSource, to convert.Layout, sink convert.Sink) ([
 		}
 		return nil, err
 	}
-	if m, ok := sink.(*memFile); ok {
+	switch m := sink.(type) {
+	case *memFile:
+		return m.buf, nil
+	case *placedFile:
 		return m.buf, nil
 	}
 	return nil, nil

@@ -15,3 +15,11 @@ func SetStreamHeld(n int64) func() {
 	maxStreamHeld = n
 	return func() { maxStreamHeld = old }
 }
+
+// SetPipelined has every blob written into a placed sink read ahead and
+// written behind by goroutines of their own, as the last blobs are when a
+// core would idle; it returns the undo.
+func SetPipelined() func() {
+	alwaysPipelined = true
+	return func() { alwaysPipelined = false }
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -17,12 +18,19 @@ import (
 // verified where it lands, not where it came from: every entry that copies a
 // source blob is held against the blob's digest from the very bytes the sink
 // received, so a source that changes while it is read cannot slip into an
-// output. Two ways, by the sink:
+// output. Three ways, by the sink:
 //
-//   - A ReadBackSink (a temporary file only retar holds) is copied into by
-//     the kernel, and hashers on every core read the bytes back behind the
-//     writer, range by range as they land: the work is one copy and one
-//     hash of each byte, overlapped.
+//   - A PlacedSink (a file, whose ranges can be written out of order) gets
+//     each blob's range set aside by the writer, which goes on at once;
+//     hashers on every core each take a blob, the largest first, and read
+//     it a buffer at a time, hash the buffer and write that same buffer to
+//     its place: what lands is what was hashed, each byte read once,
+//     hashed once and written once, on every core from the start to the
+//     end (the last blobs' reading and writing move to a core that would
+//     idle, see helped).
+//   - A ReadBackSink (a temporary file only retar holds) is copied into
+//     by the writer, blob after blob, and hashers on every core read the
+//     bytes back behind it, range by range as they land.
 //   - Any other sink (standard output, a pipe) gets the bytes read once into
 //     memory, hashed and written from there; the last byte of each blob is
 //     held back until its digest is checked, so a reader of a stream cut
@@ -41,6 +49,16 @@ type ReadBackSink interface {
 	ReadBack() (r io.ReaderAt, off int64, release func())
 }
 
+// PlacedSink is a Sink whose ranges can be written in any order and from
+// several goroutines at once: a file, written with positioned writes.
+type PlacedSink interface {
+	Sink
+	// Place sets the sink's next n bytes aside, to be written with
+	// w.WriteAt from at on, by any goroutine, while the sink is written
+	// on; release is called once they are written (or the plan stopped).
+	Place(n int64) (w io.WriterAt, at int64, release func(), err error)
+}
+
 // landedChecks are the checks of a plan's copied entries, one landing each.
 type landedChecks struct {
 	ctx   context.Context
@@ -52,17 +70,24 @@ type landedChecks struct {
 	once    sync.Once
 	running context.Context // the hashers': ends when the plan fails or is verified
 	cancel  context.CancelFunc
-	queue   chan *landing // read-back landings, as the writer begins them
-	slots   chan struct{} // read-back landings begun and not yet checked
-	meter   *progressMeter
-	first   atomic.Value // errBox: the first failure, which every wait reports
+	hashers sync.WaitGroup
+	slots   chan struct{} // landings begun and not yet checked
+
+	mu      sync.Mutex
+	ready   sync.Cond  // on mu: a landing was begun, or the checks stopped
+	pending []*landing // begun, and no hasher has taken them yet
+	begun   int        // landings begun
+	idle    int        // hashers waiting for a landing
+
+	meter *progressMeter
+	first atomic.Value // errBox: the first failure, which every wait reports
 	// lastly is asked before a stream's last held-back byte goes out
 	// (Options.SourcesUnchanged).
 	lastly func() error
 }
 
-// maxLandings bounds the read-back landings begun and not yet checked, and
-// so the files a directory writer holds open for them.
+// maxLandings bounds the landings begun and not yet checked, and so the
+// files a directory writer holds open for them.
 const maxLandings = 16
 
 // landing is where one entry's bytes go as they are written, and its check.
@@ -80,6 +105,13 @@ type landing struct {
 	stopped bool // the plan failed elsewhere
 	release func()
 	dropped sync.Once // release, called once
+
+	// A placed landing's bytes are read, hashed and written by its
+	// hasher: size bytes of src from srcOff, to off of place.
+	place  io.WriterAt
+	src    io.ReaderAt
+	srcOff int64
+	size   int64
 
 	done chan struct{}
 	err  error         // set before done is closed
@@ -110,8 +142,8 @@ func (c *landedChecks) plan(entries []Entry) {
 		blobs = append(blobs, e.blob)
 	}
 	c.meter = newProgressMeter(c.h.Progress, "verifying", blobs)
-	c.queue = make(chan *landing, len(c.order))
 	c.slots = make(chan struct{}, maxLandings)
+	c.ready.L = &c.mu
 }
 
 func (c *landedChecks) landingOf(e *Entry) *landing {
@@ -130,10 +162,14 @@ func (c *landedChecks) start() {
 		}
 		c.running, c.cancel = context.WithCancel(c.ctx)
 		for range min(par, len(c.order)) {
+			c.hashers.Add(1)
 			go c.hasher()
 		}
 		go func() {
 			<-c.running.Done()
+			c.mu.Lock()
+			c.ready.Broadcast() // hashers waiting for a landing end
+			c.mu.Unlock()
 			for _, l := range c.order { // wake whoever waits for bytes that will not come
 				l.mu.Lock()
 				l.stopped = true
@@ -146,22 +182,49 @@ func (c *landedChecks) start() {
 }
 
 func (c *landedChecks) hasher() {
+	defer c.hashers.Done()
 	buf := make([]byte, copyBuffer)
 	for {
-		var l *landing
-		select {
-		case l = <-c.queue:
-		case <-c.running.Done():
+		l := c.next()
+		if l == nil {
 			return
 		}
 		err := c.running.Err()
-		if err == nil {
+		if err == nil && l.place != nil {
+			err = safely(func() error { return c.placeBack(l, buf) })
+		} else if err == nil {
 			err = safely(func() error { return c.readBack(l, buf) })
 		}
 		l.drop()
 		<-c.slots
 		c.finish(l, err)
 	}
+}
+
+// next waits for a landing that no hasher has taken, and takes the largest:
+// what is hashed last is then the smaller blobs, so the cores finish
+// together rather than one hashing a large blob alone at the end. It
+// returns nil once the checks stop.
+func (c *landedChecks) next() *landing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.pending) == 0 && c.running.Err() == nil {
+		c.idle++
+		c.ready.Wait()
+		c.idle--
+	}
+	if c.running.Err() != nil {
+		return nil
+	}
+	k := 0
+	for i, l := range c.pending {
+		if l.b.Size > c.pending[k].b.Size {
+			k = i
+		}
+	}
+	l := c.pending[k]
+	c.pending = slices.Delete(c.pending, k, k+1)
+	return l
 }
 
 // finish records a landing's check; a failure stops the rest.
@@ -197,15 +260,23 @@ func (c *landedChecks) failed() error {
 	return nil
 }
 
-// abort stops the checks of a plan whose writing failed, and releases
-// what the sink lent before the writer's error reaches its caller, who may
-// remove the files at once.
+// abort stops the checks of a plan whose writing failed, waits for the
+// hashers (which may be writing into the sink) and releases what the sink
+// lent before the writer's error reaches its caller, who may remove the
+// files at once.
 func (c *landedChecks) abort(err error) {
 	if c != nil && err != nil {
 		c.start()
 		c.fail(err)
-		c.dropAll()
+		c.stopped()
 	}
+}
+
+// stopped waits for the hashers of checks that were stopped to end, then
+// releases every file lent for reading back.
+func (c *landedChecks) stopped() {
+	c.hashers.Wait()
+	c.dropAll()
 }
 
 // dropAll releases every file lent for reading back.
@@ -217,16 +288,17 @@ func (c *landedChecks) dropAll() {
 
 // all waits for every landing's check and returns the first failure; once
 // all passed, each blob is recorded as verified and the hashers end. On a
-// failure every lent file is released before it returns.
+// failure the hashers have ended and every lent file is released before it
+// returns.
 func (c *landedChecks) all() (err error) {
 	if c == nil {
 		return nil
 	}
 	c.start()
-	defer c.cancel()
 	defer func() {
+		c.cancel()
 		if err != nil {
-			c.dropAll()
+			c.stopped()
 		}
 	}()
 	for _, l := range c.order {
@@ -269,7 +341,11 @@ func (c *landedChecks) begin(l *landing, r io.ReaderAt, off int64, release func(
 	l.mu.Lock()
 	l.r, l.off, l.release, l.begun = r, off, release, true
 	l.mu.Unlock()
-	c.queue <- l
+	c.mu.Lock()
+	c.pending = append(c.pending, l)
+	c.begun++
+	c.ready.Signal()
+	c.mu.Unlock()
 	return nil
 }
 
@@ -360,6 +436,178 @@ func (c *landedChecks) feed(w io.Writer, r io.ReaderAt, off, n int64, buf []byte
 // copyPiece bounds one range handed to a read-back sink, so the hashers
 // follow the writer closely through a large blob.
 const copyPiece = 16 << 20
+
+// place sets n bytes of s aside for blob copy l, n bytes of r from off,
+// which a hasher reads, hashes and writes there while the writer goes on.
+// closeSrc is called once the hasher is done with r (or the plan stopped).
+func (c *landedChecks) place(l *landing, s PlacedSink, r io.ReaderAt, off, n int64, closeSrc func()) error {
+	w, at, release, err := s.Place(n)
+	if err != nil {
+		closeSrc()
+		return err
+	}
+	l.place, l.src, l.srcOff, l.size = w, r, off, n
+	if err := c.begin(l, nil, at, func() { release(); closeSrc() }); err != nil {
+		return err
+	}
+	l.end()
+	return nil
+}
+
+// placeBack reads a placed landing's bytes a buffer at a time, hashes the
+// buffer and writes it to its place: the bytes written are the bytes
+// hashed. Once a core would idle (see helped), the rest is read and
+// written by goroutines of their own while this one hashes.
+func (c *landedChecks) placeBack(l *landing, buf []byte) error {
+	sum := newContentSum(l.a, l.b, c.h)
+	for k := int64(0); k < l.size; {
+		if c.helped() {
+			if err := c.pipelined(l, sum, k, buf); err != nil {
+				return err
+			}
+			break
+		}
+		p := buf[:min(l.size-k, int64(len(buf)))]
+		if n, err := l.src.ReadAt(p, l.srcOff+k); n < len(p) {
+			return l.a.readError(l.b, shortRead(err))
+		}
+		sum.Write(p) //nolint:errcheck // hashes never fail
+		if err := c.writePlaced(l, p, k); err != nil {
+			return err
+		}
+		c.meter.add(l.b, int64(len(p)), false)
+		k += int64(len(p))
+		if err := c.running.Err(); err != nil {
+			return err
+		}
+	}
+	got, err := sum.check("")
+	l.got = got
+	return changedWhileRead(l.b, err)
+}
+
+// helped says whether a hasher is idle with no landing left to take: one
+// blob's SHA-256 runs on one core, but the reading and writing around it
+// can go to another, so that a large blob hashed last, or alone, does not
+// leave the other cores idle.
+func (c *landedChecks) helped() bool {
+	if alwaysPipelined {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.idle > 0 && len(c.pending) == 0 && c.begun == len(c.order)
+}
+
+func shortRead(err error) error {
+	if err == nil {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (c *landedChecks) writePlaced(l *landing, p []byte, k int64) error {
+	if _, err := l.place.WriteAt(p, l.off+k); err != nil {
+		if c.running.Err() != nil {
+			return context.Canceled // the file was released under it
+		}
+		return copyFailed(l.b, err)
+	}
+	return nil
+}
+
+// alwaysPipelined has every placed landing pipelined, for the tests.
+var alwaysPipelined = false
+
+// pipeBuffers is how many buffers a pipelined landing goes through: its
+// hasher's and those it borrows from placeBuffers.
+const pipeBuffers = 4
+
+var placeBuffers = sync.Pool{New: func() any { b := make([]byte, copyBuffer); return &b }}
+
+// placedPiece is a buffer of a pipelined landing: the bytes at k, or the
+// read's failure.
+type placedPiece struct {
+	p   []byte
+	k   int64
+	err error
+}
+
+// pipelined reads, hashes and writes the rest of l from k on: read ahead
+// by one goroutine and written behind by another, hashed by this one in
+// between, each buffer hashed and then written as it is.
+func (c *landedChecks) pipelined(l *landing, sum *contentSum, k int64, buf []byte) error {
+	var borrowed []*[]byte
+	free := make(chan []byte, pipeBuffers)
+	free <- buf
+	for range pipeBuffers - 1 {
+		b := placeBuffers.Get().(*[]byte)
+		borrowed = append(borrowed, b)
+		free <- *b
+	}
+	defer func() {
+		for _, b := range borrowed {
+			placeBuffers.Put(b)
+		}
+	}()
+	// Every channel holds as many as there are buffers: no send blocks.
+	full := make(chan placedPiece, pipeBuffers)
+	written := make(chan placedPiece, pipeBuffers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var werr error // the writer's, read once it is done
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer close(full)
+		for at := k; at < l.size; {
+			var b []byte
+			select {
+			case <-stop:
+				return
+			case b = <-free:
+			}
+			p := b[:min(l.size-at, int64(len(b)))]
+			if n, err := l.src.ReadAt(p, l.srcOff+at); n < len(p) {
+				full <- placedPiece{err: shortRead(err)}
+				return
+			}
+			full <- placedPiece{p: p, k: at}
+			at += int64(len(p))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for w := range written {
+			if werr == nil {
+				if werr = c.writePlaced(l, w.p, w.k); werr != nil {
+					c.fail(werr) // the hashing stops at once
+				}
+			}
+			free <- w.p
+		}
+	}()
+	var err error
+	for r := range full {
+		if r.err != nil {
+			err = l.a.readError(l.b, r.err)
+			break
+		}
+		sum.Write(r.p) //nolint:errcheck // hashes never fail
+		written <- r
+		c.meter.add(l.b, int64(len(r.p)), false)
+		if err = c.running.Err(); err != nil {
+			break
+		}
+	}
+	close(stop)
+	close(written)
+	wg.Wait()
+	if werr != nil {
+		return werr
+	}
+	return err
+}
 
 // copyLanded copies n bytes of r from off into a read-back sink, a piece
 // at a time, each piece read back and hashed behind the writer.

@@ -46,7 +46,7 @@ type Options struct {
 
 	Hashing Hashing
 	// VerifyAsWritten checks what the plan copies from its sources where
-	// it lands, as it is written (see ReadBackSink), not before Bundle
+	// it lands, as it is written (see PlacedSink), not before Bundle
 	// returns: every byte written is a byte verified, even when a source
 	// changes while it is read, and copying overlaps hashing. The writer
 	// fails on a mismatch; a stream is cut short inside the blob.

@@ -120,7 +120,9 @@ func (w WriterSink) CopyRange(r io.ReaderAt, off, n int64) error {
 
 // WriteContent writes an entry's content to s. With Options.VerifyAsWritten
 // a blob copied from a source is checked from the bytes s received (see
-// ReadBackSink); a failure stops the plan's checks, and Verified says it.
+// PlacedSink), and into a PlacedSink written by the plan's hashers after
+// WriteContent returns; a failure stops the plan's checks, and Verified
+// says it.
 func (p *Plan) WriteContent(e *Entry, s Sink) error {
 	err := p.writeContent(e, s)
 	p.checks.abort(err)
@@ -145,7 +147,12 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 	if err != nil {
 		return fail("%v", err)
 	}
-	defer f.Close()
+	lent := false // to a hasher, which closes it
+	defer func() {
+		if !lent {
+			f.Close()
+		}
+	}()
 	l := p.checks.landingOf(e)
 	var r io.ReaderAt
 	var off int64
@@ -168,7 +175,11 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 		}
 		return err
 	}
+	ps, placed := s.(PlacedSink)
 	switch rb, ok := s.(ReadBackSink); {
+	case l != nil && placed:
+		lent = true
+		err = p.checks.place(l, ps, r, off, e.Size, func() { f.Close() })
 	case l != nil && ok:
 		err = p.checks.copyLanded(l, rb, r, off, e.Size)
 	case l != nil:
@@ -176,11 +187,17 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 	default:
 		err = s.CopyRange(r, off, e.Size)
 	}
+	return copyFailed(e.blob, err)
+}
+
+// copyFailed says which blob a copy failed in, unless the error says so
+// already or the copy was interrupted.
+func copyFailed(b *Blob, err error) error {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		var le *LayoutError
 		var de *DigestError
 		if !errors.As(err, &le) && !errors.As(err, &de) {
-			return &LayoutError{Source: e.blob.origin, Path: e.blob.Path, Reason: "copy: " + err.Error(), Err: err}
+			return &LayoutError{Source: b.origin, Path: b.Path, Reason: "copy: " + err.Error(), Err: err}
 		}
 	}
 	return err
