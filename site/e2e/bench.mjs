@@ -7,7 +7,7 @@
 // Every output's sha256 (hashed in the page, as a download reads it) is
 // compared with the CLI's output's.
 // Usage: node e2e/bench.mjs ARCHIVE (see bench.sh). Writes e2e/out/bench-SIZE.md.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync, rmSync, createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -81,6 +81,14 @@ function fileSha(p) {
     const h = createHash('sha256');
     createReadStream(p).on('data', (d) => h.update(d)).on('end', () => res(h.digest('hex'))).on('error', rej);
   });
+}
+// layersOf says how many layers the archive has and how big, as the CLI
+// inspects it: "14, 1-60 MB and 130, 259 MB".
+function layersOf(p) {
+  const sizes = JSON.parse(execFileSync(retarBin, ['inspect', p], { maxBuffer: 16 << 20 })).LayersData.map((l) => l.Size);
+  const small = sizes.filter((s) => s <= 64 * 1048576), big = sizes.filter((s) => s > 64 * 1048576);
+  const r = (xs) => (xs.length > 1 ? `${(Math.min(...xs) / MB).toFixed(0)}–${(Math.max(...xs) / MB).toFixed(0)} MB` : `${(xs[0] / MB).toFixed(0)} MB`);
+  return `${sizes.length}` + (small.length ? `, ${small.length} of ${r(small)}` : '') + (big.length ? `, ${big.length} of ${r(big)}` : '');
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
@@ -226,7 +234,7 @@ const rows = jobs.map((j) => {
   return `| ${j.label} | ${secs.toFixed(2)} | ${fl.toFixed(2)} | **${(secs / fl).toFixed(2)}** | ${mb(peakOf(results[j.key]))} | ${native[j.key].secs.toFixed(2)} | ${checkBytes ? (same[j.key] ? 'same bytes as the CLI' : 'DIFFERENT BYTES') : 'not compared'} |`;
 });
 const lines = [
-  `### ${(size / MB).toFixed(0)} MB docker-archive (SIZE_MB=${Math.round(size / 1048576)}), ${runs === 1 ? 'one run' : `medians of ${runs}`}`,
+  `### ${(size / MB).toFixed(0)} MB docker-archive (SIZE_MB=${Math.round(size / 1048576)}, layers: ${layersOf(archive)}), ${runs === 1 ? 'one run' : `medians of ${runs}`}`,
   '',
   `${new Date().toISOString().slice(0, 16)}Z; ${os.cpus().length} cores (${os.cpus()[0].model.trim()}), load average ${os.loadavg()[0].toFixed(1)} at the end; ${chromiumVersion}, headless; ${info.workers} hashing Workers.`,
   '',
@@ -243,6 +251,6 @@ const lines = [
   `retar.wasm ${wasm} bytes, retar.wasm.gz ${wasmGz} (what the Worker fetches: ${info.wasm}).`,
   '',
 ];
-writeFileSync(join(out, `bench-${Math.round(size / 1048576)}.md`), lines.join('\n'));
+writeFileSync(join(out, `bench-${Math.round(size / 1048576)}-${process.env.BENCH_LAYERS || 'archive'}.md`), lines.join('\n'));
 console.log(lines.join('\n'));
 if (Object.values(same).some((s) => !s) || foreign.length) process.exit(1);
