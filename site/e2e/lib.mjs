@@ -64,10 +64,37 @@ export async function launchPersistent(dir) {
   return chromium.launchPersistentContext(dir, { executablePath: chromiumPath, headless: true, args: chromiumArgs });
 }
 
+// The save dialog (showSaveFilePicker) needs a person: it waits for a click
+// in a dialog that headless Chromium never shows. Pages for tests have it
+// removed, as in a browser without the File System Access API (Firefox,
+// Safari), so the page keeps its result for the Download link; or, with
+// {save: 'opfs'}, answered by a stand-in that picks a file of the
+// origin-private file system, named as suggested (or window.e2eSaveAs),
+// and records each call in window.e2eSaves. window.e2eSaveCancel makes it
+// answer as a person closing the dialog does (an AbortError). The page's
+// own code is the same either way: a real FileSystemFileHandle whose
+// writable stream writes a swap file and puts it in place on close().
+function withoutSaveDialog() {
+  delete window.showSaveFilePicker;
+  delete Window.prototype.showSaveFilePicker;
+}
+function saveDialogToOPFS() {
+  window.e2eSaves = [];
+  window.showSaveFilePicker = async (opts = {}) => {
+    window.e2eSaves.push(opts);
+    if (window.e2eSaveCancel) throw new DOMException('The user aborted a request.', 'AbortError');
+    const root = await navigator.storage.getDirectory();
+    return root.getFileHandle(window.e2eSaveAs || opts.suggestedName || 'untitled.tar', { create: true });
+  };
+}
+
 // newPage opens the page in a fresh context, recording every request made
-// by the page and its Worker, and every console error.
-export async function newPage(browser, server) {
+// by the page and its Worker, and every console error; opts.save: 'opfs'
+// has the save dialog pick files of the origin-private file system (see
+// above), else the page has none.
+export async function newPage(browser, server, opts = {}) {
   const context = await browser.newContext({ acceptDownloads: true });
+  await context.addInitScript(opts.save === 'opfs' ? saveDialogToOPFS : withoutSaveDialog);
   const requests = [];
   const errors = [];
   context.on('request', (r) => requests.push(r.url()));
@@ -83,7 +110,7 @@ export async function newPage(browser, server) {
 // pageSession starts the static server and Chromium before a test file's
 // tests and stops them after; its newPage opens the page in them.
 export function pageSession() {
-  const s = { newPage: () => newPage(s.browser, s.server) };
+  const s = { newPage: (opts) => newPage(s.browser, s.server, opts) };
   before(async () => {
     s.server = await startServer();
     s.browser = await launch();
