@@ -106,6 +106,7 @@
     const workerURL = new URL(options.workerURL || 'worker.js', options.base || here);
     if (options.hasher) workerURL.searchParams.set('hasher', options.hasher);
     if (options.workers === 0) workerURL.searchParams.set('workers', '0');
+    if (options.wholeKiB !== undefined) workerURL.searchParams.set('whole-kib', String(options.wholeKiB));
     let worker, ready, nextId = 1;
     let generation = 0; // a new Worker (after a cancel) holds no handles
     const pending = new Map(); // id → {resolve, reject, onProgress}
@@ -352,5 +353,7 @@
     return entries.filter((e) => e.type === 'file').length;
   }
 
-  global.retar = create();
+  // retarOptions, set before this script runs, are the options of the
+  // instance it makes (as retar.create's).
+  global.retar = create(global.retarOptions || {});
 })(typeof globalThis !== 'undefined' ? globalThis : self);

@@ -31,11 +31,20 @@ if (!goHasher) {
 }
 
 // ---- the hashing pool ----
-const stats = { hashedBytes: 0, sums: 0, stalls: 0 };
+const stats = { hashedBytes: 0, sums: 0, stalls: 0, wholeSums: 0, wholeBytes: 0 };
 // A hashing Worker whose File read delivers nothing for this long is taken
 // for stalled (seen rarely, under heavy load, after many GB read): it is
 // replaced and its range hashed again once, then the call fails.
 const stallAfter = Number(params.get('stall-ms')) || 60_000;
+// Ranges of at most wholeMax bytes are hashed whole by WebCrypto (see
+// hasher.js), the others incrementally by hash-wasm. WebCrypto copies what
+// it hashes into memory of its own first: Chromium serves a copy of up to
+// 896 KiB from memory it keeps, and maps a larger one afresh, whose first
+// touch costs more than hash-wasm's hashing on the machines measured (see
+// README). ?whole-kib=N sets another limit (0: none; for measuring, and for
+// machines where fresh memory is cheap); each hashing Worker keeps a buffer
+// of that size.
+const wholeMax = (params.has('whole-kib') ? Number(params.get('whole-kib')) : 896) * 1024;
 function startPool(size) {
   const idle = [], queue = [], jobs = new Map();
   let nextJob = 1;
@@ -63,8 +72,10 @@ function startPool(size) {
       const job = queue.shift(), w = idle.pop();
       job.worker = w;
       job.seen = performance.now();
+      job.whole = job.length <= wholeMax;
+      if (job.whole) { stats.wholeSums++; stats.wholeBytes += job.length; }
       jobs.set(job.id, job);
-      w.postMessage({ id: job.id, blob: job.blob, offset: job.offset, length: job.length });
+      w.postMessage({ id: job.id, blob: job.blob, offset: job.offset, length: job.length, whole: job.whole });
     }
   }
   setInterval(() => {
