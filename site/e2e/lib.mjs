@@ -91,10 +91,12 @@ function saveDialogToOPFS() {
 // newPage opens the page in a fresh context, recording every request made
 // by the page and its Worker, and every console error; opts.save: 'opfs'
 // has the save dialog pick files of the origin-private file system (see
-// above), else the page has none.
+// above), else the page has none; opts.retarOptions are the page's retar's
+// (retar.js: window.retarOptions).
 export async function newPage(browser, server, opts = {}) {
   const context = await browser.newContext({ acceptDownloads: true });
   await context.addInitScript(opts.save === 'opfs' ? saveDialogToOPFS : withoutSaveDialog);
+  if (opts.retarOptions) await context.addInitScript((o) => { window.retarOptions = o; }, opts.retarOptions);
   const requests = [];
   const errors = [];
   context.on('request', (r) => requests.push(r.url()));
