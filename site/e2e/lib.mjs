@@ -94,13 +94,18 @@ function saveDialogToOPFS() {
 // above), else the page has none; opts.retarOptions are the page's retar's
 // (retar.js: window.retarOptions).
 export async function newPage(browser, server, opts = {}) {
-  const context = await browser.newContext({ acceptDownloads: true });
+  return newPageIn(await browser.newContext({ acceptDownloads: true }), server, opts);
+}
+
+// newPageIn does what newPage does in a context made elsewhere (one with a
+// profile of its own, from launchPersistent).
+export async function newPageIn(context, server, opts = {}) {
   await context.addInitScript(opts.save === 'opfs' ? saveDialogToOPFS : withoutSaveDialog);
   if (opts.retarOptions) await context.addInitScript((o) => { window.retarOptions = o; }, opts.retarOptions);
   const requests = [];
   const errors = [];
   context.on('request', (r) => requests.push(r.url()));
-  const page = await context.newPage();
+  const page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') errors.push('worker: ' + m.text()); }));
