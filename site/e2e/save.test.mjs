@@ -129,6 +129,14 @@ test('a conversion that fails while writing leaves the file as it was, or remove
         res[target].files = await e2eFiles();
         res[target].text = res[target].files[target] === undefined ? null : await (await t.getFile()).text();
       }
+      // refused before a byte is written: the file the dialog made goes too
+      const t = await e2eTarget('refused.tar', '');
+      try {
+        await retar.convert(document.querySelector(sel).files[0], { to: 'oci-archive', name: 'Not A Name', saveTo: t });
+        res.refused = { error: 'none' };
+      } catch (e) {
+        res.refused = { error: e.message, field: e.field, output: e.output, files: await e2eFiles() };
+      }
       return res;
     }, sel);
     for (const t of ['old.tar', 'new.tar']) {
@@ -139,6 +147,9 @@ test('a conversion that fails while writing leaves the file as it was, or remove
     assert.equal(got['old.tar'].text, 'what the file held before', 'the old bytes, not a half-written archive');
     assert.deepEqual(got['new.tar'].output, { name: 'new.tar', left: 'removed' });
     assert.deepEqual(got['new.tar'].files, { 'old.tar': 25 }, 'the empty file is gone, and no swap file is left');
+    assert.equal(got.refused.field, 'name', got.refused.error);
+    assert.deepEqual(got.refused.output, { name: 'refused.tar', left: 'removed' });
+    assert.deepEqual(got.refused.files, { 'old.tar': 25 });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
