@@ -7,6 +7,9 @@
 # images mostly are) or a number of equal layers. BENCH_RUNS (default 3, 1 at
 # 2000 and more) and BENCH_CHECK=0 (skip comparing the outputs with the
 # CLI's bytes) shorten it; BENCH_ARCHIVE=FILE uses an archive generated before.
+# BENCH_JOBS=retag,oci,save,path picks the jobs (all by default);
+# BENCH_WHOLE_KIB=N has the hashing Workers hash ranges of up to N KiB whole
+# with WebCrypto (retar.create's wholeKiB), for comparing.
 # Not part of CI.
 # Expects `make build site` done (the Makefile's site-bench target does that).
 set -euo pipefail
