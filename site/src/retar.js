@@ -254,8 +254,9 @@
       // [{consumer, title, loads, names, command, problems}]}.
       check: (input, opts) => call('check', input, opts),
       convert: (input, opts) => converting(() => call('convert', input, opts), opts),
-      // stats: {wasmMemory, hashedBytes, sums} — the bytes of the Worker's
-      // wasm memory (it never shrinks), and what the hashing Workers hashed.
+      // stats: {wasmMemory, hashedBytes, sums, wholeSums, wholeBytes} — the
+      // bytes of the Worker's wasm memory (it never shrinks), and what the
+      // hashing Workers hashed (whole…: of it, with WebCrypto).
       stats: () => send('stats', null),
       cancel: () => restart(new AbortError()),
       terminate: () => { worker.terminate(); for (const [id, p] of pending) { pending.delete(id); p.reject(new AbortError('terminated')); } },

@@ -202,7 +202,7 @@ function fileOutput(handle) {
     async abort() {
       if (state !== 'writing') return;
       state = 'aborted';
-      if (opened) await (await opened).abort().catch(() => {});
+      try { if (opened) await (await opened).abort(); } catch { /* never opened, or errored already: nothing was put in place */ }
     },
   };
 }
