@@ -309,6 +309,99 @@ func (s *blobSink) blob(mime string) js.Value {
 	return js.Global().Get("Blob").New(s.parts, map[string]any{"type": mime})
 }
 
+// streamSink writes the output as it is made into the page's output
+// ({write(part) → Promise}: worker.js wraps a FileSystemWritableFileStream
+// in it), each write awaited before the next, so no more than one batch of
+// bytes is held at a time however large the output. Bytes retar writes go
+// in batches through one reused Uint8Array (write must take its bytes before
+// its promise settles, as a FileSystemWritableFileStream does); ranges of
+// the input go as Blob slices of at most streamPiece bytes, which the
+// browser copies into the file without the renderer holding them.
+type streamSink struct {
+	out      js.Value
+	buf      []byte   // the batch, of cap(buf) bytes at most
+	u8       js.Value // the reused batch in JS
+	piece    int64    // the largest Blob slice handed over at once
+	written  int64
+	progress func(int64)
+}
+
+// streamPieceSize bounds one Blob slice handed to the output: progress
+// moves through a large layer, and a stall is seen within one piece.
+// streamBatch is the batch of bytes retar writes. Variables for tests.
+var streamPieceSize, streamBatch = 64 << 20, flushAt
+
+func newStreamSink(out js.Value, progress func(int64)) *streamSink {
+	return &streamSink{out: out, buf: make([]byte, 0, streamBatch), piece: int64(streamPieceSize), progress: progress}
+}
+
+func (s *streamSink) Write(p []byte) (int, error) {
+	for rest := p; len(rest) > 0; {
+		n := min(len(rest), cap(s.buf)-len(s.buf))
+		s.buf = append(s.buf, rest[:n]...)
+		rest = rest[n:]
+		if len(s.buf) == cap(s.buf) {
+			if err := s.flush(); err != nil {
+				return len(p) - len(rest), err
+			}
+		}
+	}
+	s.progress(int64(len(p)))
+	return len(p), nil
+}
+
+func (s *streamSink) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if s.u8.IsUndefined() {
+		s.u8 = uint8Array.New(cap(s.buf))
+	}
+	js.CopyBytesToJS(s.u8, s.buf)
+	err := s.put(s.u8.Call("subarray", 0, len(s.buf)), int64(len(s.buf)))
+	s.buf = s.buf[:0]
+	return err
+}
+
+// put hands one part to the output and waits until it has taken it.
+func (s *streamSink) put(part js.Value, n int64) error {
+	if _, err := await(s.out.Call("write", part)); err != nil {
+		return fmt.Errorf("writing the output at byte %d: %v", s.written, err)
+	}
+	s.written += n
+	return nil
+}
+
+func (s *streamSink) CopyRange(r io.ReaderAt, off, n int64) error {
+	var br *blobReader
+	switch r := r.(type) {
+	case *blobReader:
+		br = r
+	case *dirFile:
+		br = r.r
+	}
+	if br == nil { // memory: copy through, in batches
+		_, err := io.Copy(s, io.NewSectionReader(r, off, n))
+		return err
+	}
+	if err := s.flush(); err != nil {
+		return err
+	}
+	for k := int64(0); k < n; {
+		step := min(n-k, s.piece)
+		if err := s.put(br.blob.Call("slice", off+k, off+k+step), step); err != nil {
+			return err
+		}
+		s.progress(step)
+		k += step
+	}
+	return nil
+}
+
+// Close writes what is still batched; the output itself is closed (or
+// aborted) by whoever opened it.
+func (s *streamSink) Close() error { return s.flush() }
+
 // blobSpill holds a re-encoded layer as Blob parts of at most spillPart
 // bytes (large in-page Blobs fail to read in Chromium), read back through a
 // blobReader and written out as Blob slices.

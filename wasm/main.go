@@ -315,7 +315,8 @@ func newReporter(opts js.Value) func(convert.Progress) {
 	}
 }
 
-// convertJS converts and returns {blob, name, report}.
+// convertJS converts and returns {blob, name, report}, or with
+// opts.output {name, size, report} once the output has been written there.
 func convertJS(ref, opts js.Value) (any, error) {
 	o, err := optionsOf(opts)
 	if err != nil {
@@ -333,9 +334,25 @@ func convertJS(ref, opts js.Value) (any, error) {
 		return nil, optionAtFault(err, a, o, name)
 	}
 	w := convert.Progress{Phase: "writing", TotalBytes: plan.TarSize()}
-	sink := newBlobSink(func(n int64) { w.Bytes += n; report(w) })
-	if err := plan.WriteTar(sink); err != nil {
-		return nil, err
+	wrote := func(n int64) { w.Bytes += n; report(w) }
+	res := map[string]any{"name": outputName(name, o.To)}
+	if out := outputOf(opts); !out.IsUndefined() {
+		// the page writes the output where it goes as it is made (a file
+		// the user picked): no Blob is assembled
+		sink := newStreamSink(out, wrote)
+		if err := plan.WriteTar(sink); err != nil {
+			return nil, err
+		}
+		if err := sink.Close(); err != nil {
+			return nil, err
+		}
+		res["size"] = float64(sink.written)
+	} else {
+		sink := newBlobSink(wrote)
+		if err := plan.WriteTar(sink); err != nil {
+			return nil, err
+		}
+		res["blob"] = sink.blob("application/x-tar")
 	}
 	w.Bytes = w.TotalBytes
 	report(w)
@@ -343,11 +360,19 @@ func convertJS(ref, opts js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return js.ValueOf(map[string]any{
-		"blob":   sink.blob("application/x-tar"),
-		"name":   outputName(name, o.To),
-		"report": rep,
-	}), nil
+	res["report"] = rep
+	return js.ValueOf(res), nil
+}
+
+// outputOf is opts.output, where the page has the output written as it is
+// made ({write(part) → Promise}), or undefined: the output is then a Blob.
+func outputOf(opts js.Value) js.Value {
+	if opts.Type() == js.TypeObject {
+		if out := opts.Get("output"); out.Type() == js.TypeObject && out.Get("write").Type() == js.TypeFunction {
+			return out
+		}
+	}
+	return js.Undefined()
 }
 
 // outputName is the download's file name: the input's, with the layout.

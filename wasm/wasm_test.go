@@ -793,3 +793,73 @@ func TestCompressedInputLimits(t *testing.T) {
 		})
 	}
 }
+
+// outputTo is an output as worker.js passes one (opts.output): it keeps
+// what it is given, a copy of each Uint8Array (the sink reuses its batch),
+// and rejects the write numbered failAt (from 0; -1: none).
+func outputTo(failAt int) js.Value {
+	return js.Global().Get("Function").New("failAt", `
+		const out = { parts: [], writes: 0, slices: 0 };
+		out.write = (p) => {
+			if (out.writes++ === failAt) return Promise.reject(new Error('the disk is full'));
+			if (p instanceof Uint8Array) out.parts.push(p.slice()); else { out.parts.push(p); out.slices++; }
+			return Promise.resolve();
+		};
+		return out;`).Invoke(failAt)
+}
+
+// With opts.output, the output is written there as it is made, byte for
+// byte what the Blob path gives, with no Blob in the result; a write that
+// fails fails the conversion.
+func TestStreamedOutput(t *testing.T) {
+	for _, src := range sources {
+		for _, c := range []map[string]any{
+			{"to": "docker-archive", "name": "example.com/retar/stream:1"},
+			{"to": "oci", "name": "example.com/retar/stream:1"},
+			{"to": "oci-archive", "compress": "zstd", "format": "oci"}, // re-encoded: spilled Blob parts
+		} {
+			t.Run(src.name+"/"+c["to"].(string), func(t *testing.T) {
+				want, err := convertIn(t, jsInput(t, src.path), c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := outputTo(-1)
+				o := map[string]any{"output": out}
+				for k, v := range c {
+					o[k] = v
+				}
+				// small batches and pieces, so that a batch is reused and a
+				// range goes in several slices
+				defer func(b, p int) { streamBatch, streamPieceSize = b, p }(streamBatch, streamPieceSize)
+				streamBatch, streamPieceSize = 1000, 777
+				v, err := convertJS(jsInput(t, src.path), opts(o))
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := v.(js.Value)
+				if !r.Get("blob").IsUndefined() {
+					t.Error("a streamed conversion also returned a Blob")
+				}
+				got := blobBytes(t, js.Global().Get("Blob").New(out.Get("parts")))
+				if !bytes.Equal(got, want.data) {
+					t.Fatalf("streamed output (%d bytes) differs from the Blob's (%d bytes)", len(got), len(want.data))
+				}
+				if size := r.Get("size").Int(); size != len(got) {
+					t.Errorf("size %d, wrote %d", size, len(got))
+				}
+				if r.Get("name").String() != want.name {
+					t.Errorf("name %q, want %q", r.Get("name").String(), want.name)
+				}
+				if out.Get("slices").Int() == 0 {
+					t.Error("no range went as a Blob slice")
+				}
+			})
+		}
+	}
+	for _, failAt := range []int{0, 3} {
+		_, err := convertJS(jsInput(t, sources[0].path), opts(map[string]any{"to": "oci-archive", "output": outputTo(failAt)}))
+		if err == nil || !strings.Contains(err.Error(), "the disk is full") || !strings.Contains(err.Error(), "writing the output") {
+			t.Errorf("a write that fails (write %d): %v", failAt, err)
+		}
+	}
+}

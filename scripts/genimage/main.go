@@ -1,6 +1,10 @@
 // Command genimage writes a docker-archive of generated layers for benchmarks:
 // each layer is a tar of one file, half pseudo-random bytes (incompressible)
 // and half repetitive text (compressible), so compression has real work.
+//
+// -layers N splits -size into N equal layers; -layers real sizes them as
+// real images mostly are: a dozen small layers of 1 to 60 MiB and the rest
+// in two big ones, so a measurement sees both kinds.
 package main
 
 import (
@@ -13,30 +17,73 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 )
 
 func main() {
 	size := flag.Int("size", 1024, "total size of the layers in MB")
-	layers := flag.Int("layers", 2, "number of layers")
+	layers := flag.String("layers", "2", "number of equal layers, or real: small layers of 1-60 MiB and two big ones")
 	out := flag.String("o", "bench.tar", "output docker-archive")
 	flag.Parse()
-	if err := write(*out, int64(*size)<<20, *layers); err != nil {
+	sizes, err := layerSizes(int64(*size)<<20, *layers)
+	if err == nil {
+		err = write(*out, sizes)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "genimage:", err)
 		os.Exit(1)
 	}
 }
 
-func write(out string, total int64, n int) error {
+// smallLayers are the small layers of -layers real, in MiB (259 in all),
+// in the order images often have them: a base, then packages and code.
+var smallLayers = []int64{25, 1, 8, 60, 2, 12, 42, 3, 18, 5, 50, 33}
+
+// layerSizes splits total bytes into layers: n equal ones, or "real": the
+// small layers (scaled down to half of total when total is under twice
+// their sum), then two thirds and one third of the rest.
+func layerSizes(total int64, layers string) ([]int64, error) {
+	if layers != "real" {
+		n, err := strconv.Atoi(layers)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-layers %q: want a number of layers, or real", layers)
+		}
+		sizes := make([]int64, n)
+		for i := range sizes {
+			sizes[i] = total / int64(n)
+		}
+		return sizes, nil
+	}
+	var small int64
+	for _, s := range smallLayers {
+		small += s << 20
+	}
+	scale := 1.0
+	if 2*small > total {
+		scale = float64(total) / float64(2*small)
+	}
+	var sizes []int64
+	var used int64
+	for _, s := range smallLayers {
+		n := max(int64(float64(s<<20)*scale), 4096)
+		sizes = append(sizes, n)
+		used += n
+	}
+	rest := total - used
+	return append(sizes, rest*2/3, rest-rest*2/3), nil
+}
+
+func write(out string, sizes []int64) error {
 	dir, err := os.MkdirTemp("", "genimage-*")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	var diffIDs, files []string
-	for i := range n {
+	for i, size := range sizes {
 		p := fmt.Sprintf("%s/layer%d.tar", dir, i)
-		d, err := writeLayer(p, total/int64(n), uint64(i))
+		d, err := writeLayer(p, size, uint64(i))
 		if err != nil {
 			return err
 		}

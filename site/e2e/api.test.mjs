@@ -279,3 +279,38 @@ test('the Worker loads retar.wasm.gz and hashes in a pool of Workers', async () 
   assert.ok(requests.some((u) => u.endsWith('/hasher.js')));
   assert.ok(await page.evaluate(() => retar.workers) >= 2);
 });
+
+test('small ranges are hashed whole by WebCrypto, larger ones by hash-wasm, to the same outputs', async () => {
+  const { page } = session;
+  const sel = await stageFiles(page, sources['docker-archive']);
+  const got = await page.evaluate(async ({ sel, pageSha }) => {
+    const sha = eval(pageSha);
+    const file = document.querySelector(sel).files[0];
+    const run = async (r) => {
+      const s0 = await r.stats();
+      const { blob } = await r.convert(file, { to: 'oci-archive', name: 'example.com/retar/whole:1' });
+      const s1 = await r.stats();
+      return { sha: await sha(blob), sums: s1.sums - s0.sums, whole: s1.wholeSums - s0.wholeSums, wholeBytes: s1.wholeBytes - s0.wholeBytes, hashed: s1.hashedBytes - s0.hashedBytes };
+    };
+    const byDefault = await run(retar);
+    const none = retar.create({ wholeKiB: 0 });
+    const all = retar.create({ wholeKiB: 64 * 1024 });
+    const some = retar.create({ wholeKiB: 4 }); // the fixture's layers are 2.5 and 7.5 KiB
+    const out = { byDefault, none: await run(none), all: await run(all), some: await run(some) };
+    for (const r of [none, all, some]) r.terminate();
+    return out;
+  }, { sel, pageSha });
+  const cli = join(out, 'api', 'whole');
+  mkdirSync(cli, { recursive: true });
+  await retar('convert', '-q', sources['docker-archive'], `oci-archive:${join(cli, 'o.tar')}:example.com/retar/whole:1`);
+  const want = sha256(readFileSync(join(cli, 'o.tar')));
+  for (const [k, r] of Object.entries(got)) {
+    assert.equal(r.sha, want, `${k}: the CLI's bytes`);
+    assert.ok(r.sums >= 2, `${k}: the layers went to the hashing Workers (${r.sums})`);
+    assert.equal(r.wholeBytes <= r.hashed, true, k);
+  }
+  assert.equal(got.byDefault.whole, got.byDefault.sums, 'by default, these small layers are hashed whole');
+  assert.equal(got.none.whole, 0, 'wholeKiB 0: none whole');
+  assert.equal(got.all.whole, got.all.sums);
+  assert.ok(got.some.whole > 0 && got.some.whole < got.some.sums, `wholeKiB 4: some whole (${got.some.whole} of ${got.some.sums})`);
+});

@@ -64,14 +64,48 @@ export async function launchPersistent(dir) {
   return chromium.launchPersistentContext(dir, { executablePath: chromiumPath, headless: true, args: chromiumArgs });
 }
 
+// The save dialog (showSaveFilePicker) needs a person: it waits for a click
+// in a dialog that headless Chromium never shows. Pages for tests have it
+// removed, as in a browser without the File System Access API (Firefox,
+// Safari), so the page keeps its result for the Download link; or, with
+// {save: 'opfs'}, answered by a stand-in that picks a file of the
+// origin-private file system, named as suggested (or window.e2eSaveAs),
+// and records each call in window.e2eSaves. window.e2eSaveCancel makes it
+// answer as a person closing the dialog does (an AbortError). The page's
+// own code is the same either way: a real FileSystemFileHandle whose
+// writable stream writes a swap file and puts it in place on close().
+function withoutSaveDialog() {
+  delete window.showSaveFilePicker;
+  delete Window.prototype.showSaveFilePicker;
+}
+function saveDialogToOPFS() {
+  window.e2eSaves = [];
+  window.showSaveFilePicker = async (opts = {}) => {
+    window.e2eSaves.push(opts);
+    if (window.e2eSaveCancel) throw new DOMException('The user aborted a request.', 'AbortError');
+    const root = await navigator.storage.getDirectory();
+    return root.getFileHandle(window.e2eSaveAs || opts.suggestedName || 'untitled.tar', { create: true });
+  };
+}
+
 // newPage opens the page in a fresh context, recording every request made
-// by the page and its Worker, and every console error.
-export async function newPage(browser, server) {
-  const context = await browser.newContext({ acceptDownloads: true });
+// by the page and its Worker, and every console error; opts.save: 'opfs'
+// has the save dialog pick files of the origin-private file system (see
+// above), else the page has none; opts.retarOptions are the page's retar's
+// (retar.js: window.retarOptions).
+export async function newPage(browser, server, opts = {}) {
+  return newPageIn(await browser.newContext({ acceptDownloads: true }), server, opts);
+}
+
+// newPageIn does what newPage does in a context made elsewhere (one with a
+// profile of its own, from launchPersistent).
+export async function newPageIn(context, server, opts = {}) {
+  await context.addInitScript(opts.save === 'opfs' ? saveDialogToOPFS : withoutSaveDialog);
+  if (opts.retarOptions) await context.addInitScript((o) => { window.retarOptions = o; }, opts.retarOptions);
   const requests = [];
   const errors = [];
   context.on('request', (r) => requests.push(r.url()));
-  const page = await context.newPage();
+  const page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') errors.push('worker: ' + m.text()); }));
@@ -83,7 +117,7 @@ export async function newPage(browser, server) {
 // pageSession starts the static server and Chromium before a test file's
 // tests and stops them after; its newPage opens the page in them.
 export function pageSession() {
-  const s = { newPage: () => newPage(s.browser, s.server) };
+  const s = { newPage: (opts) => newPage(s.browser, s.server, opts) };
   before(async () => {
     s.server = await startServer();
     s.browser = await launch();

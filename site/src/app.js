@@ -16,7 +16,7 @@
     convert: $('convert'), cancel: $('cancel'), progress: $('progress'), progressText: $('progress-text'),
     task: $('task'), taskSlot: $('task-slot'), sourceSection: $('source-h').parentElement,
     error: $('error'), errorSummary: $('error-summary'), errorDetails: $('error-details'), errorDetail: $('error-detail'),
-    result: $('result'), download: $('download'), saveFolder: $('save-folder'),
+    result: $('result'), download: $('download'), saved: $('saved'), saveFolder: $('save-folder'),
     resultFacts: $('result-facts'), resultWarnings: $('result-warnings'), version: $('version'),
   };
 
@@ -166,6 +166,9 @@
     el.download.setAttribute('href', '#');
     el.download.removeAttribute('download');
     el.download.textContent = '';
+    el.download.hidden = false;
+    el.saved.hidden = true;
+    el.saved.textContent = '';
   }
   function setBusy(ac) {
     busy = ac;
@@ -176,12 +179,25 @@
     el.drop.setAttribute('aria-busy', ac ? 'true' : 'false');
   }
   const parseNames = (s) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+  // Where the browser can write a file the user picks (the File System
+  // Access API), Convert asks where to save and the result is written there
+  // as it is made; elsewhere it is kept and saved by the Download link.
+  const canSave = () => typeof window.showSaveFilePicker === 'function';
+  // leftWords says what a conversion that failed left in the file it was
+  // writing (retar.convert's err.output).
+  function leftWords(out) {
+    if (!out) return '';
+    if (out.left === 'removed') return ` Nothing was saved: ${out.name} was removed.`;
+    if (out.left === 'empty') return ` Nothing was saved: ${out.name} is empty; delete it.`;
+    return ` Nothing was saved: ${out.name} is as it was.`;
+  }
 
   // ---- start ----
   retar.ready.then(
     () => {
       ready = true;
       el.version.textContent = `(${retar.version}; sha256 by ${retar.hasher}${retar.workers ? ` in ${retar.workers} Workers` : ''})`;
+      if (canSave()) el.convert.textContent = 'Convert and save…';
       status('Ready: drop an archive or a layout folder, or pick one.');
       setBusy(busy);
     },
@@ -532,25 +548,38 @@
       platforms: el.platform.value && el.platform.value !== '*' ? [el.platform.value] : [],
       allPlatforms: el.platform.value === '*',
     };
+    let saveTo = null;
+    if (canSave()) {
+      try {
+        saveTo = await window.showSaveFilePicker({
+          id: 'retar-out', suggestedName: retar.outputName(handle.input, to),
+          types: [{ description: 'Image archive (tar)', accept: { 'application/x-tar': ['.tar'] } }],
+        });
+      } catch (err) {
+        if (err.name === 'AbortError') { status('Not converted: no file was picked to save it in.'); return; }
+        console.warn('retar: no save dialog, keeping the result for the Download link:', err.message);
+      }
+    }
     const ac = new AbortController();
     setBusy(ac);
     showTask('convert', 'Starting…');
-    status(`Converting to ${to}…`);
+    status(`Converting to ${to}${saveTo ? ` into ${saveTo.name}` : ''}…`);
     const t0 = performance.now();
     try {
-      const r = await handle.convert({ ...opts, signal: ac.signal, onProgress: (p) => setProgress(p) });
+      const r = await handle.convert({ ...opts, saveTo, signal: ac.signal, onProgress: (p) => setProgress(p) });
       const secs = (performance.now() - t0) / 1000;
       showResult({ ...r, to });
       el.progress.max = 1; el.progress.value = 1;
-      el.progressText.textContent = `Done in ${fmtSecs(secs)}: ${fmtBytes(r.blob.size)}.`;
-      status(`Converted to ${to}: ${r.name}.`, true);
-      el.download.focus();
+      el.progressText.textContent = `Done in ${fmtSecs(secs)}: ${fmtBytes(r.blob.size)}${r.saved ? `, saved as ${r.blob.name}` : ''}.`;
+      status(r.saved ? `Converted to ${to} and saved as ${r.blob.name}.` : `Converted to ${to}: ${r.name}.`, true);
+      (r.saved ? el.saved : el.download).focus();
       const after = await showLoaders(async () => retar.check(await checkable({ ...r, to })), $('result-loaders-box'), $('result-loaders').tBodies[0], 'above');
       showLoadsAfter(sourceCheck, after);
     } catch (err) {
       hideTask();
-      if (err.name === 'AbortError') status('Cancelled.');
-      else if (!showError(err)) status('The conversion failed.');
+      if (err.name === 'AbortError') status(`Cancelled.${leftWords(err.output)}`);
+      else if (!showError(err)) status(`The conversion failed.${leftWords(err.output)}`);
+      else if (err.output) status(el.status.textContent + leftWords(err.output)); // shown at a field
     } finally {
       setBusy(null);
     }
@@ -570,10 +599,18 @@
   // its digests in the details.
   function showResult(r) {
     result = r;
-    objectURL = URL.createObjectURL(r.blob);
-    el.download.href = objectURL;
-    el.download.download = r.name;
-    el.download.textContent = `Download ${r.name} (${fmtBytes(r.blob.size)})`;
+    if (r.saved) {
+      // written where the user said: nothing to download
+      el.download.hidden = true;
+      el.saved.textContent = `Saved as ${r.blob.name} (${fmtBytes(r.blob.size)}).`;
+      el.saved.tabIndex = -1;
+      el.saved.hidden = false;
+    } else {
+      objectURL = URL.createObjectURL(r.blob);
+      el.download.href = objectURL;
+      el.download.download = r.name;
+      el.download.textContent = `Download ${r.name} (${fmtBytes(r.blob.size)})`;
+    }
     const folderLayout = r.to === 'oci' || r.to === 'dir';
     el.saveFolder.hidden = !(folderLayout && typeof window.showDirectoryPicker === 'function');
     const rep = r.report || {};

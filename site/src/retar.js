@@ -10,6 +10,7 @@
 //     name, tags: [], format: 'oci' | 'v2s2', compress: 'keep' | 'gzip' | 'zstd' | 'none',
 //     platforms: [], allPlatforms,
 //     onProgress: ({ phase, bytes, totalBytes, blobs, totalBlobs }) => {}, signal,
+//     saveTo,    // a FileSystemFileHandle: the output is written into it as it is made
 //   });
 //   h.close();
 //
@@ -24,6 +25,14 @@
 // `blob` is a tar: the archive itself, or for oci and dir a tar of the
 // layout; retar.saveToDirectory(blob, dirHandle) writes such a tar's files
 // into a folder (showDirectoryPicker, or the origin-private file system).
+// With saveTo (showSaveFilePicker's handle, suggestedName from
+// retar.outputName(input, to)) nothing is assembled in memory: the file is
+// written as the output is made, `blob` is then that file, and `saved` is
+// true. A conversion that fails or is cancelled leaves the file as it was
+// (the browser writes a swap file, put in place only when all is written);
+// an empty file (as the picker leaves a new one) is removed where the
+// browser can. The error's `output` says which: {name, left: 'removed' |
+// 'empty' | 'unchanged'}.
 (function (global) {
   'use strict';
 
@@ -63,10 +72,41 @@
     return { files, name: name || 'layout' };
   }
 
+  // outputName is the name retar.convert gives its output for input and
+  // layout to (the input's name, with the layout): a save dialog's
+  // suggestedName before converting.
+  function outputName(input, to) {
+    const name = normalizeInput(input).name || '';
+    let base = name.replace(/\\/g, '/').replace(/(.)\/+$/, '$1').split('/').pop() || 'image';
+    for (const ext of ['.gz', '.zst', '.bz2', '.xz', '.tgz', '.tar']) if (base.endsWith(ext)) base = base.slice(0, -ext.length);
+    return `${base || 'image'}.${to}.tar`;
+  }
+
+  // leftBehind says what became of the file a conversion that failed was
+  // writing into (see saveTo above), and removes it if it is empty. After a
+  // cancel the browser may hold the file for the stream of the Worker it
+  // ended for a moment (NoModificationAllowedError): removing is retried.
+  async function leftBehind(handle) {
+    let size;
+    try { size = (await handle.getFile()).size; } catch { return { name: handle.name, left: 'unchanged' }; }
+    if (size > 0) return { name: handle.name, left: 'unchanged' };
+    if (typeof handle.remove !== 'function') return { name: handle.name, left: 'empty' };
+    for (let wait = 50; ; wait *= 2) {
+      try {
+        await handle.remove();
+        return { name: handle.name, left: 'removed' };
+      } catch (err) {
+        if (err.name !== 'NoModificationAllowedError' || wait > 3200) return { name: handle.name, left: 'empty' };
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
   function create(options = {}) {
     const workerURL = new URL(options.workerURL || 'worker.js', options.base || here);
     if (options.hasher) workerURL.searchParams.set('hasher', options.hasher);
     if (options.workers === 0) workerURL.searchParams.set('workers', '0');
+    if (options.wholeKiB !== undefined) workerURL.searchParams.set('whole-kib', String(options.wholeKiB));
     let worker, ready, nextId = 1;
     let generation = 0; // a new Worker (after a cancel) holds no handles
     const pending = new Map(); // id → {resolve, reject, onProgress}
@@ -111,11 +151,24 @@
     }
 
     // restart ends the running call (Go in wasm cannot be interrupted from
-    // outside) and starts a fresh worker.
+    // outside) and starts a fresh worker. A conversion writing into a file
+    // has it aborted first (the file is left as it was), then ends.
     function restart(reason) {
-      worker.terminate();
-      for (const [id, p] of pending) { pending.delete(id); p.reject(reason); }
+      const old = worker, calls = [...pending.values()];
+      pending.clear();
       start();
+      let stopped = Promise.resolve();
+      if (calls.some((p) => p.saving)) {
+        stopped = new Promise((resolve) => {
+          const timer = setTimeout(resolve, 3000);
+          old.onmessage = (ev) => { if (ev.data && ev.data.type === 'output-aborted') { clearTimeout(timer); resolve(); } };
+          old.postMessage({ op: 'abort-output' });
+        });
+      }
+      stopped.then(() => {
+        old.terminate();
+        for (const p of calls) p.reject(reason);
+      });
     }
 
     // send posts one operation; msgInput is what the Worker reads
@@ -125,7 +178,7 @@
       if (signal && signal.aborted) return Promise.reject(new AbortError());
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, onProgress });
+        pending.set(id, { resolve, reject, onProgress, saving: !!rest.saveTo });
         if (signal) {
           signal.addEventListener('abort', () => { if (pending.has(id)) restart(new AbortError()); }, { once: true });
         }
@@ -137,6 +190,20 @@
       let msgInput;
       try { msgInput = normalizeInput(input); } catch (err) { return Promise.reject(err); }
       return send(op, msgInput, opts);
+    }
+
+    // converting runs a conversion; one that was to be written into a file
+    // and failed says what it left there (err.output).
+    async function converting(run, opts) {
+      if (!opts || !opts.to) throw new TypeError("retar.convert: opts.to is required: 'docker-archive', 'oci-archive', 'oci' or 'dir'");
+      if (!opts.saveTo) return run();
+      if (typeof opts.saveTo.createWritable !== 'function') throw new TypeError('retar.convert: saveTo is not a FileSystemFileHandle');
+      try {
+        return await run();
+      } catch (err) {
+        err.output = await leftBehind(opts.saveTo);
+        throw err;
+      }
     }
 
     // open returns a handle on input: its archive is opened (on the first
@@ -166,10 +233,7 @@
         input: msgInput,
         inspect: (opts) => run('inspect', opts),
         check: (opts) => run('check', opts),
-        convert: (opts) => {
-          if (!opts || !opts.to) return Promise.reject(new TypeError("retar.convert: opts.to is required: 'docker-archive', 'oci-archive', 'oci' or 'dir'"));
-          return run('convert', opts);
-        },
+        convert: (opts) => converting(() => run('convert', opts), opts),
         close: () => {
           if (!closed && id !== null && idGen === generation) send('close', { handle: id }).catch(() => {});
           closed = true;
@@ -189,17 +253,16 @@
       // skopeo, k3s) makes of the input: {source, layout, images, consumers:
       // [{consumer, title, loads, names, command, problems}]}.
       check: (input, opts) => call('check', input, opts),
-      convert: (input, opts) => {
-        if (!opts || !opts.to) return Promise.reject(new TypeError("retar.convert: opts.to is required: 'docker-archive', 'oci-archive', 'oci' or 'dir'"));
-        return call('convert', input, opts);
-      },
-      // stats: {wasmMemory, hashedBytes, sums} — the bytes of the Worker's
-      // wasm memory (it never shrinks), and what the hashing Workers hashed.
+      convert: (input, opts) => converting(() => call('convert', input, opts), opts),
+      // stats: {wasmMemory, hashedBytes, sums, wholeSums, wholeBytes} — the
+      // bytes of the Worker's wasm memory (it never shrinks), and what the
+      // hashing Workers hashed (whole…: of it, with WebCrypto).
       stats: () => send('stats', null),
       cancel: () => restart(new AbortError()),
       terminate: () => { worker.terminate(); for (const [id, p] of pending) { pending.delete(id); p.reject(new AbortError('terminated')); } },
       create,
       saveToDirectory,
+      outputName,
       readTar,
       normalizeInput,
       AbortError,
@@ -291,5 +354,7 @@
     return entries.filter((e) => e.type === 'file').length;
   }
 
-  global.retar = create();
+  // retarOptions, set before this script runs, are the options of the
+  // instance it makes (as retar.create's).
+  global.retar = create(global.retarOptions || {});
 })(typeof globalThis !== 'undefined' ? globalThis : self);

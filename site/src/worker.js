@@ -2,7 +2,12 @@
 // retar.js starts it and speaks this protocol:
 //   worker → page  {type: 'ready', version, hasher, workers} | {type: 'failed', message}
 //   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'close'|'stats', input, opts}
-//                  input: {file, name} or {files, name}, or {handle} from open
+//                  input: {file, name} or {files, name}, or {handle} from open;
+//                  a convert's opts.saveTo (a FileSystemFileHandle) has the
+//                  output written into that file as it is made
+//   page → worker  {op: 'abort-output'}: before a cancel ends this Worker, the
+//                  file being written is left as it was
+//   worker → page  {type: 'output-aborted'}
 //   worker → page  {id, type: 'progress', progress: {phase, bytes, totalBytes, blobs, totalBlobs}}
 //                  {id, type: 'result', value} | {id, type: 'error', message, summary, kind, field}
 // Files and Blobs cross postMessage by reference (structured clone of a Blob
@@ -26,11 +31,20 @@ if (!goHasher) {
 }
 
 // ---- the hashing pool ----
-const stats = { hashedBytes: 0, sums: 0, stalls: 0 };
+const stats = { hashedBytes: 0, sums: 0, stalls: 0, wholeSums: 0, wholeBytes: 0 };
 // A hashing Worker whose File read delivers nothing for this long is taken
 // for stalled (seen rarely, under heavy load, after many GB read): it is
 // replaced and its range hashed again once, then the call fails.
 const stallAfter = Number(params.get('stall-ms')) || 60_000;
+// Ranges of at most wholeMax bytes are hashed whole by WebCrypto (see
+// hasher.js), the others incrementally by hash-wasm. WebCrypto copies what
+// it hashes into memory of its own first: Chromium serves a copy of up to
+// 896 KiB from memory it keeps, and maps a larger one afresh, whose first
+// touch costs more than hash-wasm's hashing on the machines measured (see
+// README). ?whole-kib=N sets another limit (0: none; for measuring, and for
+// machines where fresh memory is cheap); each hashing Worker keeps a buffer
+// of that size.
+const wholeMax = (params.has('whole-kib') ? Number(params.get('whole-kib')) : 896) * 1024;
 function startPool(size) {
   const idle = [], queue = [], jobs = new Map();
   let nextJob = 1;
@@ -58,8 +72,10 @@ function startPool(size) {
       const job = queue.shift(), w = idle.pop();
       job.worker = w;
       job.seen = performance.now();
+      job.whole = job.length <= wholeMax;
+      if (job.whole) { stats.wholeSums++; stats.wholeBytes += job.length; }
       jobs.set(job.id, job);
-      w.postMessage({ id: job.id, blob: job.blob, offset: job.offset, length: job.length });
+      w.postMessage({ id: job.id, blob: job.blob, offset: job.offset, length: job.length, whole: job.whole });
     }
   }
   setInterval(() => {
@@ -161,12 +177,63 @@ loaded.then(
   (err) => self.postMessage({ type: 'failed', message: String(err && err.message || err) }),
 );
 
+// ---- writing an output into a file ----
+// A conversion given saveTo (a FileSystemFileHandle: one the user picked
+// with showSaveFilePicker, or of the origin-private file system) writes its
+// output there as it is made, through the handle's writable stream, which
+// writes into a swap file and puts it in place of the file only on close():
+// a conversion that fails aborts it, and the file is left as it was; so
+// does a cancel, before it ends this Worker ('abort-output'). The stream is
+// opened at the first byte, so a conversion refused before writing never
+// touches the file.
+let saving = null; // the running conversion's file output
+function fileOutput(handle) {
+  let opened = null, state = 'writing';
+  const open = () => (opened ||= handle.createWritable());
+  return {
+    async write(part) { // the Go core awaits each write before the next
+      if (state !== 'writing') throw new Error(`the output is ${state}`);
+      await (await open()).write(part);
+    },
+    async close() {
+      state = 'closed';
+      await (await open()).close();
+    },
+    async abort() {
+      if (state !== 'writing') return;
+      state = 'aborted';
+      try { if (opened) await (await opened).abort(); } catch { /* never opened, or errored already: nothing was put in place */ }
+    },
+  };
+}
+
+async function convertInto(g, ref, o, handle) {
+  const out = saving = fileOutput(handle);
+  let value;
+  try {
+    value = await g.convert(ref, { ...o, output: out });
+    await out.close();
+  } catch (err) {
+    await out.abort();
+    throw err;
+  } finally {
+    saving = null;
+  }
+  value.blob = await handle.getFile(); // what was written, as a File
+  value.saved = true;
+  return value;
+}
+
 // One call at a time: the Go core waits for the hashing Workers and the
 // File, and queuing keeps two conversions from competing for memory.
 let queue = Promise.resolve();
 
 self.onmessage = (ev) => {
   const { id, op, input, opts } = ev.data || {};
+  if (op === 'abort-output') { // now, not after the running call
+    (saving ? saving.abort() : Promise.resolve()).finally(() => self.postMessage({ type: 'output-aborted' }));
+    return;
+  }
   queue = queue.then(() => run(id, op, input, opts || {}));
 };
 
@@ -191,7 +258,8 @@ async function run(id, op, input, opts) {
     }
     delete o.progress;
     const ref = input && typeof input.handle === 'number' ? input.handle : input;
-    const value = await g[op](ref, o);
+    delete o.saveTo;
+    const value = op === 'convert' && opts.saveTo ? await convertInto(g, ref, o, opts.saveTo) : await g[op](ref, o);
     self.postMessage({ id, type: 'result', value });
   } catch (err) {
     self.postMessage({ id, type: 'error', message: String(err && err.message || err), summary: err && err.summary, kind: err && err.kind, field: err && err.field });
