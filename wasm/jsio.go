@@ -285,14 +285,20 @@ func (s *blobSink) flush() {
 	s.buf = s.buf[:0]
 }
 
-func (s *blobSink) CopyRange(r io.ReaderAt, off, n int64) error {
-	var br *blobReader
+// fileBehind is the dropped file a range is read from, nil where the
+// bytes are in memory.
+func fileBehind(r io.ReaderAt) *blobReader {
 	switch r := r.(type) {
 	case *blobReader:
-		br = r
+		return r
 	case *dirFile:
-		br = r.r
+		return r.r
 	}
+	return nil
+}
+
+func (s *blobSink) CopyRange(r io.ReaderAt, off, n int64) error {
+	br := fileBehind(r)
 	if br == nil { // memory: copy through, in chunks
 		_, err := io.Copy(s, io.NewSectionReader(r, off, n))
 		return err
@@ -373,13 +379,7 @@ func (s *streamSink) put(part js.Value, n int64) error {
 }
 
 func (s *streamSink) CopyRange(r io.ReaderAt, off, n int64) error {
-	var br *blobReader
-	switch r := r.(type) {
-	case *blobReader:
-		br = r
-	case *dirFile:
-		br = r.r
-	}
+	br := fileBehind(r)
 	if br == nil { // memory: copy through, in batches
 		_, err := io.Copy(s, io.NewSectionReader(r, off, n))
 		return err
