@@ -3,7 +3,6 @@
 package cli_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"os"
 	"os/exec"
@@ -195,14 +194,7 @@ func bigLayerTar(t *testing.T, n int) []byte {
 	for i := range body {
 		body[i] = byte(i*7 + i/251)
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "data", Mode: 0o644, Size: int64(n)}); err != nil {
-		t.Fatal(err)
-	}
-	tw.Write(body) //nolint:errcheck
-	tw.Close()
-	return buf.Bytes()
+	return imagetest.FileLayer(t, body)
 }
 
 // A FIFO as SRC is a stream like -: read in one pass into standard output.

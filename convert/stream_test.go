@@ -29,14 +29,7 @@ func layerTar(t *testing.T, n int, seed uint64) []byte {
 	for i := range body {
 		body[i] = byte(rng.Uint32())
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "data", Mode: 0o644, Size: int64(n)}); err != nil {
-		t.Fatal(err)
-	}
-	tw.Write(body) //nolint:errcheck
-	tw.Close()
-	return buf.Bytes()
+	return imagetest.FileLayer(t, body)
 }
 
 // bigImage has two layers of a few MiB, so each passes through several

@@ -140,6 +140,23 @@ func WholeTar(data []byte) bool {
 	}
 }
 
+// FileLayer is a layer tar of one file, "data", holding body.
+func FileLayer(t testing.TB, body []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "data", Mode: 0o644, Size: int64(len(body))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // TarNames lists the entries of data, a tar as far as it reads, and says
 // whether it ends as a whole tar does: every entry read to its end, then
 // the end-of-archive marker (zero blocks, at least two). A stream cut
