@@ -211,3 +211,38 @@ single_entry_layout() {
 		"$src/index.json" >"$d/l/index.json" || return 1
 	echo "oci:$d/l"
 }
+
+# A container start is a worker's costliest step, and the same image comes
+# back in many cases (every conversion of A is A). Each worker runs an image
+# once: RAN maps "consumer|image|expected output" to what that run printed.
+# A later case whose name resolves to the same image (its ID: the config
+# digest in docker's classic store, the manifest or index digest elsewhere)
+# records the earlier run, saying so; the load and the names are still
+# checked case by case.
+declare -A RAN=()
+
+# image_key C NS REF: the ID consumer C gives REF in namespace NS, empty if
+# REF names nothing.
+image_key() {
+	local c=$1 ns=$2 r=$3 cli
+	case $c in
+	docker) cons_docker image inspect -f '{{.Id}}' "$r" 2>/dev/null ;;
+	d29c | d29d) "cons_docker29${c#d29}" image inspect -f '{{.Id}}' "$r" 2>/dev/null ;;
+	ctr* | kind | k3s)
+		cli=cons_ctr${c#ctr}
+		[[ $c == ctr2 ]] && cli=cons_ctr2
+		$cli -n "$ns" images ls 2>/dev/null | awk -v r="$r" '$1 == r {print $3; exit}'
+		;;
+	esac
+}
+
+# ran_before C NS REF WANT CASE: whether this worker already ran REF's image
+# expecting WANT; then RAN_KEY is set and RAN[RAN_KEY] says where and what.
+ran_before() {
+	local id
+	RAN_KEY=""
+	id=$(image_key "$1" "$2" "$3")
+	[[ -n $id ]] || return 1
+	RAN_KEY="$1|$id|$4"
+	[[ -n ${RAN[$RAN_KEY]:-} ]]
+}
