@@ -485,7 +485,8 @@ T_CONVERT=$((SECONDS - T0))
 
 # ---------------------------------------------------------------- consumers
 # Each consumer goes through $LOADS on its own, in parallel with the others,
-# starting every archive from an empty store.
+# starting every archive from an empty store: each case cleans up after
+# itself, the first also before (docker holds the inputs' images).
 # consumer_worker docker|ctr|ctr2|podman: load, names, run for every archive.
 # ctr is containerd 1.6 (--snapshotter native, as docs/FORMATS.md runs it);
 # ctr2 is containerd 2.0: a plain `ctr images import` through its transfer
@@ -502,14 +503,13 @@ consumer_worker() {
 		case $c in docker) exp=$xd ;; ctr) exp=$xc ;; ctr2) exp=$x2 ;; podman) exp=$xp ;; esac
 		case $c in
 		docker)
-			docker_clean
+			((i == 1)) && docker_clean
 			o=$(timeout 120 bash -c 'cons_docker load -i "$1"' _ "$out" 2>&1)
 			rc=$?
 			got=$(cons_docker images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | names_set)
 			;;
 		ctr)
 			ns=interop-$i
-			ctr_clean cons_ctr native "$ns"
 			o=$(timeout 120 bash -c 'cons_ctr -n "$1" images import --snapshotter native "$2"' _ "$ns" "$out" 2>&1)
 			rc=$?
 			# ctr keeps names verbatim: they must already be in full form.
@@ -518,7 +518,6 @@ consumer_worker() {
 		ctr2)
 			ns=interop2-$i
 			if [[ $plat != - || $plats == *,* ]]; then
-				ctr_clean cons_ctr2 overlayfs "$ns-all"
 				o=$(timeout 120 bash -c 'cons_ctr2 -n "$1" images import --all-platforms "$2"' _ "$ns-all" "$out" 2>&1)
 				rc=$?
 				expect_result "$c" all-platforms "$layout" "$id" \
@@ -526,13 +525,12 @@ consumer_worker() {
 					"$((rc == 0))" "exit $rc: $(oneline <<<"$o")"
 				ctr_clean cons_ctr2 overlayfs "$ns-all"
 			fi
-			ctr_clean cons_ctr2 overlayfs "$ns"
 			o=$(timeout 120 bash -c 'cons_ctr2 -n "$1" images import "$2"' _ "$ns" "$out" 2>&1)
 			rc=$?
 			got=$(cons_ctr2 -n "$ns" images ls -q 2>/dev/null | LC_ALL=C sort -u | paste -sd, -)
 			;;
 		podman)
-			podman_clean
+			((i == 1)) && podman_clean
 			o=$(timeout 120 bash -c 'cons_podman load -i "$1"' _ "$out" 2>&1)
 			rc=$?
 			got=$(cons_podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | names_set)
@@ -553,6 +551,10 @@ consumer_worker() {
 				[[ $runs == - ]] && runlist=()
 				for r in "${runlist[@]}"; do
 					want=${r#*=} r=${r%%=*}
+					if [[ $r != @* || $c == docker ]] && ran_before "$c" "$ns" "${r#@}" "$want"; then
+						expect_result "$c" run "$layout" "$id" ok 1 "$r: ${RAN[$RAN_KEY]}"
+						continue
+					fi
 					if [[ $c == docker ]]; then
 						o=$(timeout 60 bash -c 'cons_docker run --rm --network none "${1#@}"' _ "$r" 2>&1)
 						rc=$?
@@ -575,6 +577,7 @@ consumer_worker() {
 						o="(second try) $o"
 					fi
 					((rc == 0)) && [[ $o == *"$want"* ]] && nm=1 || nm=0
+					((nm)) && [[ -n $RAN_KEY ]] && RAN[$RAN_KEY]="the same image ran in case $id: exit $rc: $(oneline 120 <<<"$o")"
 					expect_result "$c" run "$layout" "$id" ok "$nm" "$r: exit $rc: $(oneline <<<"$o")"
 				done
 			fi
@@ -607,12 +610,25 @@ containerd2_library() {
 	return 0
 }
 
-log "$(wc -l <"$LOADS") archives x docker, ctr, podman (in parallel)"
-consumer_worker docker &
+# then_docker29_inputs C: once docker 29's saves are written (the marker
+# below), consumer C's pass over their cases, as soon as C is free rather
+# than when the slowest 2022-era consumer is.
+READY2=$WORK/docker29-inputs.ready
+then_docker29_inputs() {
+	while [[ ! -e $READY2 ]]; do
+		kill -0 $$ 2>/dev/null || return 0
+		sleep 2
+	done
+	[[ -s $LOADS2 || -s $OBSERVE2 ]] || return 0
+	PASS=2 consumer_worker "$1"
+}
+
+log "$(wc -l <"$LOADS") archives x docker, ctr, podman (in parallel), then docker 29's inputs"
+{ consumer_worker docker; then_docker29_inputs docker; } &
 P1=$!
-consumer_worker ctr &
+{ consumer_worker ctr; then_docker29_inputs ctr; } &
 P2=$!
-consumer_worker podman &
+{ consumer_worker podman; then_docker29_inputs podman; } &
 P3=$!
 log "waiting for the containerd 2.0 build"
 P4="" P5="" C2_OK=0
@@ -622,7 +638,7 @@ if build_ok "$C2_PID" "$WORK/containerd2-build.rc"; then
 	consumers_start_containerd2 "$WORK/c2bin" >&2 ||
 		die "containerd 2.0 did not start (see above)"
 	log "archives x containerd 2.0 (daemon; importer library)"
-	consumer_worker ctr2 &
+	{ consumer_worker ctr2; then_docker29_inputs ctr2; } &
 	P4=$!
 	log "waiting for the containerd 2.1 build"
 	if build_ok "$C21_PID" "$WORK/containerd21-build.rc"; then
@@ -665,19 +681,12 @@ if today_wait_build && today_start; then
 		TP+=($!)
 	done
 fi
+: >"$READY2"
 ((C2_OK)) && containerd2_library
 # Only the workers started: a bare wait would also wait for the daemons.
 C2_WORKERS=(${P4:+"$P4"} ${P5:+"$P5"})
 ((${#C2_WORKERS[@]})) && wait "${C2_WORKERS[@]}"
 wait "$P1" "$P2" "$P3"
-# The 2022-era consumers on the docker 29 inputs' cases too.
-if [[ -s $LOADS2 || -s $OBSERVE2 ]]; then
-	log "$(cat "$LOADS2" "$OBSERVE2" | wc -l) archives (docker 29 inputs) x docker, ctr, podman${P4:+, containerd 2.0}"
-	for c in docker ctr podman $( ((C2_OK)) && echo ctr2); do
-		PASS=2 consumer_worker "$c" &
-		TP+=($!)
-	done
-fi
 ((${#TP[@]})) && wait "${TP[@]}"
 cat "$WORK"/results-*.tsv >>"$RESULTS"
 # Then, on the daemons the workers used (now idle): oci:DIR:REF read back,
