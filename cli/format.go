@@ -12,17 +12,17 @@ import (
 )
 
 // formatHelp is what --format takes, in the help of each command that has it.
-const formatHelp = `--format TEMPLATE prints the JSON through a Go template (text/template, as
-docker and skopeo take one). The template's data is the JSON --json prints,
-decoded: keys are spelled as in the JSON, case and all, and numbers are
-numbers. A key the JSON lacks is an error; keys the JSON leaves out when
-empty are read with index, which gives nothing for an absent key:
-{{with index . "commit"}}{{.}}{{end}}. Besides text/template's functions:
-json (a value as compact JSON), join LIST SEP, split STRING SEP, upper,
-lower. A newline ends the output unless the template ends with one.
---format json prints the JSON itself. --format with --json is a usage
-error, as is a template that does not parse or that names a key the JSON
-lacks (exit 2; nothing is printed).
+const formatHelp = `--format TEMPLATE prints the command's JSON (what --json prints; inspect's
+own output) through a Go template (text/template, as docker and skopeo take
+one). Its data is the JSON decoded: keys are spelled as in the JSON, case
+and all, and numbers are numbers. A key the JSON lacks is an error; keys the
+JSON leaves out when empty are read with index, which gives nothing for an
+absent key: {{with index . "commit"}}{{.}}{{end}}. Besides text/template's
+functions: json (a value as compact JSON), join LIST SEP, split STRING SEP,
+upper, lower. A newline ends the output unless the template ends with one.
+--format json prints the JSON itself. A template that does not parse or
+names a key the JSON lacks, and --format with --json, --raw or --config,
+are usage errors (exit 2; nothing is printed).
 `
 
 // formatOutput is --format: the template a command's JSON goes through.
