@@ -70,7 +70,7 @@ func (o jsonOutput) printsJSON(args []string) bool {
 		return hasFlag
 	}
 	if hasFormat && format != "" {
-		return format == "json" && o.flag != "" // --format json, where --json is not given too
+		return format == "json" // the JSON itself, as --json prints it
 	}
 	return hasFlag && !slices.Contains(args, "--raw") && !slices.Contains(args, "--config")
 }
