@@ -64,6 +64,8 @@ const NotMeasured = "from the loader's code, not measured"
 
 // Report is retar check's answer for one source.
 type Report struct {
+	SchemaVersion int `json:"schemaVersion"` // convert.JSONSchemaVersion
+
 	Source    string                   `json:"source"`
 	Layout    convert.Layout           `json:"layout"`
 	Images    []convert.InspectedImage `json:"images"`
@@ -75,7 +77,7 @@ type Report struct {
 // loader, or read from its code (Verdict.Basis says which).
 func Archive(a *convert.Archive, host ocispec.Platform) *Report {
 	f := factsOf(a, host)
-	r := &Report{Source: a.Source, Layout: a.Layout}
+	r := &Report{SchemaVersion: convert.JSONSchemaVersion, Source: a.Source, Layout: a.Layout}
 	for _, img := range a.Images {
 		r.Images = append(r.Images, img.Describe())
 	}

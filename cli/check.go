@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -27,7 +26,9 @@ then the loaders that take it alike, a block for each verdict and reason
 (those that will not load it first); then each fix, as a command to run.
 --verbose gives each loader its own block, with the command that loads it,
 what the loader prints, and what its verdict stands on (measured by make
-interop, or read from the loader's code). --json prints all of it.
+interop, or read from the loader's code). --json prints all of it
+(docs/schema/check.schema.json describes it); --format TEMPLATE prints it
+through a template (below).
 
 --for LOADERS (ids, groups or aliases; comma-separated, or --for again)
 reports on those loaders only, and makes the exit status 1 when one of them
@@ -38,35 +39,42 @@ load it (name one, --for docker-29, to ask about that one alone).
 Exit status: 0; 1 when a --for loader will not load it, or the archive
 cannot be read; 2 for a usage error.
 
+` + formatHelp + `
 Loaders (measured: make interop compares the verdict with the loader):
 `
 
 func (e *env) checkCommand() *cobra.Command {
 	var loaders check.For
 	var asJSON, verbose bool
+	var format formatOutput
 	cmd := &cobra.Command{
-		Use:   "check [--for LOADERS] [--verbose] [--json] SRC",
+		Use:   "check [--for LOADERS] [--verbose | --json | --format TEMPLATE] SRC",
 		Short: "Say which loaders take an archive, under which names",
 		Long:  checkHelp + check.IDs(),
 		Example: `  retar check image.tar
   retar check --for docker,containerd --json bundle.tar
-  retar check --for k3s --verbose app.tar`,
+  retar check --for k3s --verbose app.tar
+  retar check --format '{{.source}}: {{.layout}} of {{len .images}} images' bundle.tar`,
 		Args:              arguments(1, "one SRC"),
 		ValidArgsFunction: completeRefs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.check(cmd.Context(), args[0], &loaders, asJSON, verbose)
+			if err := format.parse(cmd); err != nil {
+				return err
+			}
+			return e.check(cmd.Context(), args[0], &loaders, &format, asJSON, verbose)
 		},
 	}
 	fs := cmd.Flags()
 	fs.Var(loadersValue{&loaders}, "for", "LOADER[,LOADER...]: report on these loaders only; exit 1 when one will not load it")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON, every loader and all it says")
+	formatFlag(cmd, &format)
 	fs.BoolVarP(&verbose, "verbose", "v", false, "a block per loader, with its command, what it prints and what its verdict stands on")
 	cmd.RegisterFlagCompletionFunc("for", completeLoaders) //nolint:errcheck
 	limitFlags(cmd, &e.opts)
 	return cmd
 }
 
-func (e *env) check(ctx context.Context, arg string, loaders *check.For, asJSON, verbose bool) error {
+func (e *env) check(ctx context.Context, arg string, loaders *check.For, format *formatOutput, asJSON, verbose bool) error {
 	a, src, closeSrc, err := e.openOne(ctx, arg)
 	if err != nil {
 		return err
@@ -78,10 +86,8 @@ func (e *env) check(ctx context.Context, arg string, loaders *check.For, asJSON,
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+	if asJSON || format.set() {
+		if err := format.write(e.stdout, r, "  "); err != nil {
 			return err
 		}
 	} else {

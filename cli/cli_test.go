@@ -26,6 +26,7 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = cli.Main(args, strings.NewReader(""), &out, &errb)
+	validateOutput(t, args, code, out.String(), errb.String())
 	return code, out.String(), errb.String()
 }
 

@@ -38,7 +38,8 @@ func exampleFixtures(t *testing.T, dir string) {
 }
 
 // exampleLines are the command lines of an Example or a README block: each
-// indented "retar ..." line (prose is not), its trailing comment dropped.
+// indented "retar ..." line (prose is not), its trailing comment dropped,
+// split into words as a shell does with quotes (a --format template).
 func exampleLines(text string) [][]string {
 	var out [][]string
 	for _, l := range strings.Split(text, "\n") {
@@ -49,11 +50,42 @@ func exampleLines(text string) [][]string {
 		if i := strings.Index(l, " #"); i >= 0 {
 			l = l[:i]
 		}
-		if f := strings.Fields(l); len(f) > 1 && f[0] == "retar" {
+		if f := shellWords(l); len(f) > 1 && f[0] == "retar" {
 			out = append(out, f[1:])
 		}
 	}
 	return out
+}
+
+// shellWords splits a line at blanks outside quotes; the quotes, single or
+// double, are dropped, what they hold kept as it is.
+func shellWords(l string) []string {
+	var words []string
+	var word strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range l {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			word.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == ' ' || r == '\t':
+			if in {
+				words = append(words, word.String())
+				word.Reset()
+			}
+			in = false
+		default:
+			word.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, word.String())
+	}
+	return words
 }
 
 // runExamples runs lines in order in a new directory holding the fixtures,

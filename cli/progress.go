@@ -201,6 +201,8 @@ func (m *plainMeter) finish(err error) { m.end(err) }
 
 // progressLine is one line of --progress=json.
 type progressLine struct {
+	SchemaVersion int `json:"schemaVersion"` // convert.JSONSchemaVersion
+
 	Phase      string     `json:"phase"`
 	Bytes      int64      `json:"bytes"`
 	TotalBytes int64      `json:"totalBytes"`
@@ -237,7 +239,7 @@ func (m *jsonMeter) update(p convert.Progress) {
 		m.end(nil)
 		m.open = true
 	}
-	line := progressLine{Phase: p.Phase, Bytes: p.Bytes, TotalBytes: p.TotalBytes, Blobs: p.Blobs, TotalBlobs: p.TotalBlobs}
+	line := progressLine{SchemaVersion: convert.JSONSchemaVersion, Phase: p.Phase, Bytes: p.Bytes, TotalBytes: p.TotalBytes, Blobs: p.Blobs, TotalBlobs: p.TotalBlobs}
 	if b != nil {
 		line.Blob = &blobState{Path: b.Path, Digest: b.Digest.String(), Bytes: read, Size: b.Size, Done: finished}
 	}

@@ -60,7 +60,7 @@ func TestJSONMeter(t *testing.T) {
 	require.Len(t, lines, 6)
 	var last progressLine
 	require.NoError(t, json.Unmarshal([]byte(lines[5]), &last))
-	assert.Equal(t, progressLine{Phase: "verifying", Bytes: 64<<20 + 1<<10, TotalBytes: 64<<20 + 1<<10, Blobs: 2, TotalBlobs: 2, Done: true}, last)
+	assert.Equal(t, progressLine{SchemaVersion: 1, Phase: "verifying", Bytes: 64<<20 + 1<<10, TotalBytes: 64<<20 + 1<<10, Blobs: 2, TotalBlobs: 2, Done: true}, last)
 	var blobDone progressLine
 	require.NoError(t, json.Unmarshal([]byte(lines[4]), &blobDone))
 	assert.Equal(t, &blobState{Path: "blobs/sha256/" + strings.Repeat("ab", 32), Digest: "sha256:" + strings.Repeat("ab", 32), Bytes: 64 << 20, Size: 64 << 20, Done: true}, blobDone.Blob)

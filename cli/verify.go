@@ -11,24 +11,52 @@ import (
 )
 
 func (e *env) verifyCommand() *cobra.Command {
+	var asJSON bool
+	var format formatOutput
 	cmd := &cobra.Command{
-		Use:   "verify SRC",
+		Use:   "verify [--json | --format TEMPLATE] SRC",
 		Short: "Check every digest, size and reference",
 		Long: `Check every blob against its digest and size, every layer against its diff_id
-(compressed layers are decompressed for it) and every reference.`,
+(compressed layers are decompressed for it) and every reference. --json
+prints what was verified (docs/schema/verify.schema.json describes it); a
+source that fails prints nothing on stdout, with --json too.
+
+` + formatHelp,
 		Example: `  retar verify image.tar
-  retar verify dir:./image`,
+  retar verify dir:./image
+  retar verify --json image.tar
+  retar verify --format '{{.blobs}} blobs, {{.bytes}} bytes' image.tar`,
 		Args:              arguments(1, "one SRC"),
 		ValidArgsFunction: completeRefs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.verify(cmd.Context(), args[0])
+			if err := format.parse(cmd); err != nil {
+				return err
+			}
+			if asJSON && !format.set() {
+				format.text = "json"
+			}
+			return e.verify(cmd.Context(), args[0], &format)
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was verified as JSON")
+	formatFlag(cmd, &format)
 	limitFlags(cmd, &e.opts)
 	return cmd
 }
 
-func (e *env) verify(ctx context.Context, arg string) error {
+// verified is what verify --json prints.
+type verified struct {
+	SchemaVersion int                    `json:"schemaVersion"` // convert.JSONSchemaVersion
+	Source        string                 `json:"source"`
+	Layout        convert.Layout         `json:"layout"`
+	Images        []convert.PlannedImage `json:"images"`
+	Absent        []string               `json:"absent"` // manifests an index lists that the source lacks
+	Blobs         int                    `json:"blobs"`  // blobs hashed
+	Bytes         int64                  `json:"bytes"`  // bytes hashed
+	Warnings      []string               `json:"warnings"`
+}
+
+func (e *env) verify(ctx context.Context, arg string, format *formatOutput) error {
 	a, src, closeSrc, err := e.openOne(ctx, arg)
 	if err != nil {
 		return err
@@ -41,6 +69,11 @@ func (e *env) verify(ctx context.Context, arg string) error {
 		return err // the notices would repeat it
 	}
 	e.notices(a.Warnings)
+	if format.set() {
+		return format.write(e.stdout, verified{SchemaVersion: convert.JSONSchemaVersion, Source: src.Path, Layout: a.Layout,
+			Images: append([]convert.PlannedImage{}, r.Images...), Absent: append([]string{}, r.Absent...),
+			Blobs: r.Blobs, Bytes: r.Bytes, Warnings: append([]string{}, a.Warnings...)}, "  ")
+	}
 	for i, img := range r.Images {
 		names := "no name"
 		if len(img.Names) > 0 {

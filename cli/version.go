@@ -1,13 +1,14 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/retar-dev/retar/convert"
 )
 
 // version and commit are stamped by release builds (make dist:
@@ -18,6 +19,8 @@ var version, commit string
 
 // versionInfo is what retar version prints.
 type versionInfo struct {
+	SchemaVersion int `json:"schemaVersion"` // convert.JSONSchemaVersion
+
 	Version  string `json:"version"`
 	Commit   string `json:"commit,omitempty"`
 	Time     string `json:"commitTime,omitempty"`
@@ -28,7 +31,7 @@ type versionInfo struct {
 
 // buildVersion reads the stamped values, then the build info.
 func buildVersion() versionInfo {
-	v := versionInfo{Version: version, Commit: commit, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	v := versionInfo{SchemaVersion: convert.JSONSchemaVersion, Version: version, Commit: commit, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v.Version = bi.Main.Version
@@ -55,19 +58,27 @@ func buildVersion() versionInfo {
 
 func (e *env) versionCommand() *cobra.Command {
 	var asJSON bool
+	var format formatOutput
 	cmd := &cobra.Command{
-		Use:   "version",
+		Use:   "version [--json | --format TEMPLATE]",
 		Short: "Print retar's version, commit and Go version",
 		Long: `Print the version retar was built as (a release's tag, or the module version
-go install recorded), the commit it was built from, and the Go version.`,
-		Example: "  retar version\n  retar version --json",
-		Args:    arguments(0, "no arguments"),
+go install recorded), the commit it was built from, and the Go version.
+--json prints them as JSON (docs/schema/version.schema.json describes it).
+
+` + formatHelp,
+		Example: `  retar version
+  retar version --json
+  retar version --format '{{.version}}'
+  retar version --format '{{.version}} {{with index . "commit"}}{{.}}{{end}}'`,
+		Args: arguments(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := format.parse(cmd); err != nil {
+				return err
+			}
 			v := buildVersion()
-			if asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+			if asJSON || format.set() {
+				return format.write(e.stdout, v, "  ")
 			}
 			fmt.Fprintf(e.stdout, "retar %s\n", v.Version)
 			if v.Commit != "" {
@@ -82,5 +93,6 @@ go install recorded), the commit it was built from, and the Go version.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print it as JSON")
+	formatFlag(cmd, &format)
 	return cmd
 }

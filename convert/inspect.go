@@ -17,8 +17,16 @@ type InspectOptions struct {
 	Hashing   Hashing
 }
 
+// JSONSchemaVersion is the version of the JSON documents retar prints
+// (inspect, check --json, verify --json, version --json, --progress=json)
+// and the page's API returns: docs/schema describes each. Keys may be added
+// within a version; one renamed, removed or retyped makes the next version.
+const JSONSchemaVersion = 1
+
 // Inspection is skopeo inspect's shape, plus what the source holds as a whole.
 type Inspection struct {
+	SchemaVersion int `json:"schemaVersion"` // JSONSchemaVersion
+
 	Name          string            `json:"Name"`
 	Digest        string            `json:"Digest"`
 	RepoTags      []string          `json:"RepoTags"`
@@ -73,7 +81,7 @@ func (a *Archive) Inspect(ctx context.Context, o InspectOptions) (*Inspection, e
 	}
 	img := images[0]
 	root := img.root
-	in := &Inspection{Layout: a.Layout, RepoTags: repoTags(img.Names), Warnings: append([]string{}, a.Warnings...),
+	in := &Inspection{SchemaVersion: JSONSchemaVersion, Layout: a.Layout, RepoTags: repoTags(img.Names), Warnings: append([]string{}, a.Warnings...),
 		Digest: root.Desc.Digest.String(), Layers: []string{}, LayersData: []LayerData{}, Images: []InspectedImage{}}
 	if len(img.Names) > 0 {
 		in.Name = img.Names[0].String()

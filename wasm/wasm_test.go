@@ -282,6 +282,9 @@ func TestInspect(t *testing.T) {
 	if err := json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", v).String()), &in); err != nil {
 		t.Fatal(err)
 	}
+	if in.SchemaVersion != 1 {
+		t.Errorf("the page's inspect JSON has schemaVersion %d, the CLI's 1", in.SchemaVersion)
+	}
 	if in.Layout != convert.DockerArchive || len(in.Images) != 1 || len(in.LayersData) != 2 {
 		t.Fatalf("inspect: layout %s, %d images, %d layers", in.Layout, len(in.Images), len(in.LayersData))
 	}
@@ -500,6 +503,9 @@ func TestCheck(t *testing.T) {
 		var rep check.Report
 		if err := json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", v).String()), &rep); err != nil {
 			t.Fatal(err)
+		}
+		if rep.SchemaVersion != 1 {
+			t.Errorf("the page's check JSON has schemaVersion %d, the CLI's 1", rep.SchemaVersion)
 		}
 		m := map[string]bool{}
 		for _, c := range rep.Consumers {
