@@ -56,8 +56,9 @@ const convertExample = `  retar convert docker-archive:image.tar oci-archive:fix
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
   retar convert image.tar image.tar.gz
   retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar
-  retar convert --volume-size 700M app.tar db.tar bundle.tar
-  retar convert bundle.001.tar bundle.002.tar bundle.tar`
+  retar convert --volume-size 4095M app.tar db.tar bundle.tar
+  retar convert --volume-size 1M web.tar api.tar vol.tar
+  retar convert vol.001.tar vol.002.tar joined.tar`
 
 func (e *env) convertCommand() *cobra.Command {
 	cmd := &cobra.Command{

@@ -12,24 +12,25 @@ import (
 
 // volumeHelp is convert's help on --volume-size.
 const volumeHelp = `--volume-size SIZE writes DST as numbered volumes of at most SIZE bytes
-each (` + volumeSizeRule + `; 4G is one byte over FAT32's largest file:
-use 4095M there). Each volume is a complete archive that loads on its own
-(docker load, ctr images import, podman load, k3s's agent/images): an
-image goes whole into one volume, with every blob it needs, and a blob
-that images in two volumes share is in both (a notice says what that
-repetition costs). The images go into volumes in the order the sources
-give them, the next one beginning when an image does not fit, so the same
-sources give the same volumes byte for byte. DST bundle.tar is written as
-bundle.001.tar, bundle.002.tar, ... (three digits at least, so ls and a
-glob list them in order; every name ends in .tar); higher-numbered volumes
-an earlier split left at the same DST are removed. An image larger than
-SIZE is an error naming it and its size, and nothing is written. Volumes
-are docker-archive or oci-archive files, not compressed (a volume's size
-must be known before it is written), never standard output or a layout
-directory (to split an oci: layout, write oci-archive volumes from it).
-Converting the volumes, in their order, into one archive gives back the
-archive the same command writes without --volume-size, byte for byte:
-  retar convert bundle.*.tar bundle.tar
+each. K, M, G, T (and KiB, MiB, GiB, TiB) are powers of 1024, KB, MB, GB,
+TB powers of 1000, no unit is bytes: 700M, 4.7GB, 100MiB (4G is one byte
+over FAT32's largest file: use 4095M there). Each volume is a complete
+archive that loads on its own (docker load, ctr images import, podman
+load, k3s's agent/images): an image goes whole into one volume, with every
+blob it needs, and a blob that images in two volumes share is in both (a
+notice says what that repetition costs). The images go into volumes in
+the order the sources give them, the next volume beginning when an image
+does not fit, so the same sources give the same volumes byte for byte.
+DST bundle.tar is written as bundle.001.tar, bundle.002.tar, ... (three
+digits at least, so ls and a glob list them in order; every name ends in
+.tar); higher-numbered volumes an earlier split left at the same DST are
+removed. An image larger than SIZE is an error naming it and its size, and
+nothing is written. Volumes are docker-archive or oci-archive files, not
+compressed (a volume's size must be known before it is written), never
+standard output or a layout directory (to split an oci: layout, write
+oci-archive volumes from it). Converting the volumes, in their order, into
+one archive gives back the archive the same command writes without
+--volume-size, byte for byte: retar convert bundle.*.tar bundle.tar
 `
 
 // convertVolumes is convert with --volume-size: the bundle planned as
