@@ -80,6 +80,7 @@ func TestVolumesJoinToTheWholeBundle(t *testing.T) {
 		{"hybrid", "", nil},
 		{"docker-archive", "docker-archive:", nil},
 		{"oci-archive v2s2", "oci-archive:", []string{"--format", "v2s2"}},
+		{"docker-archive gzip", "docker-archive:", []string{"--compress", "gzip"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -270,6 +271,36 @@ func TestVolumesReplaceAnEarlierSplit(t *testing.T) {
 	for _, v := range []string{"vol.002.tar", "vol.003.tar"} {
 		if !strings.Contains(stderr, "removed "+filepath.Join(dir, v)) {
 			t.Errorf("no notice of %s removed: %s", v, stderr)
+		}
+	}
+}
+
+// A layer that is not what its digest says, found while the last volume is
+// written, fails the split with nothing written: not the volumes before
+// it, not a temporary file.
+func TestVolumesCorruptLayerLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	srcs := volumeSources(t, dir)
+	// an oci-archive's layers are checked as they are written, not before
+	hybrid := filepath.Join(dir, "db-oci.tar")
+	if code, _, stderr := run(t, "convert", "-q", srcs[2], hybrid); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	srcs[2] = hybrid
+	db := readFile(t, srcs[2])
+	at := bytes.Index(db, noise(4, 200<<10)[:4096])
+	if at < 0 {
+		t.Fatal("db's layer bytes not found in db.tar")
+	}
+	db[at+1000] ^= 0x20
+	if err := os.WriteFile(srcs[2], db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, append(append([]string{"convert", "--volume-size", "400K"}, srcs...), filepath.Join(dir, "vol.tar"))...)
+	oneLineFailure(t, code, stderr, 1, "db-oci.tar", "blobs/sha256/")
+	for _, prefix := range []string{"vol", ".vol"} {
+		if left := volumesIn(t, dir, prefix); len(left) > 0 {
+			t.Errorf("left behind: %q", left)
 		}
 	}
 }
