@@ -17,10 +17,16 @@
 #                  byte for byte. Records into $RESULTS (run.sh's columns).
 #
 # Sourced by interop/run.sh, which calls volume_loads once the consumer
-# workers are done. Alone (root; the daemons of scripts/consumers.sh, about
-# 30 s):
+# workers are done. Alone (root; the daemons of scripts/consumers.sh, under
+# a minute):
 #
 #   bash interop/volumes.sh
+#   VOLUMES_C23_BIN=DIR [VOLUMES_D29_BIN=DIR] bash interop/volumes.sh
+#
+# the second with containerd 2.3 (containerd, ctr, shim) and dockerd 29
+# built beforehand, as current-loaders.sh builds them, e.g.
+#   bash scripts/gomod-build.sh github.com/containerd/containerd/v2@v2.3.7 DIR \
+#     -tags "no_cri no_btrfs no_devmapper no_zfs" ./cmd/containerd ./cmd/ctr ./cmd/containerd-shim-runc-v2
 #
 # prints a line per check and exits 1 when one failed.
 
@@ -103,7 +109,8 @@ _vol_check_id() {
 
 volume_loads() {
 	# shellcheck disable=SC2034 # RESULTS_FILE is where result() writes
-	local RESULTS_FILE=$RESULTS R=$WORK/retar VOL_DIR=$WORK/volumes c i o rc crc got want loaders=(docker ctr podman) ns
+	local RESULTS_FILE=$RESULTS R=$WORK/retar VOL_DIR=$WORK/volumes c i o rc crc got want ns loaders
+	read -r -a loaders <<<"${VOLUME_LOADERS:-docker ctr podman}"
 	((${TODAY_OK:-0})) && loaders+=(d29c ctr23)
 	log "volumes: each loaded alone (${loaders[*]})"
 	rm -rf "$VOL_DIR" && mkdir -p "$VOL_DIR"
@@ -169,6 +176,18 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	trap 'consumers_stop; rm -rf --one-file-system "$WORK"' EXIT
 	(cd "$TOP" && go build -o "$WORK/retar" ./cli/retar) || exit 1
 	consumers_start >&2 || exit 1
+	VOLUME_LOADERS="docker ctr podman"
+	# containerd 2.3 and docker 29 built beforehand (as current-loaders.sh
+	# builds them, scripts/gomod-build.sh): their bin directories.
+	if [[ -n ${VOLUMES_C23_BIN:-} ]]; then
+		consumers_start_containerd2 "$VOLUMES_C23_BIN" 23 >&2 || exit 1
+		VOLUME_LOADERS+=" ctr23"
+		if [[ -n ${VOLUMES_D29_BIN:-} ]]; then
+			consumers_start_containerd2 "$VOLUMES_C23_BIN" d29c >&2 &&
+				consumers_start_dockerd29 "$VOLUMES_D29_BIN" c classic d29c >&2 || exit 1
+			VOLUME_LOADERS+=" d29c"
+		fi
+	fi
 	volume_loads
 	awk -F'\t' '{printf "%-5s %-7s %-15s %-20s %s\n", $5, $1, $2, $4, $6}' "$RESULTS" | cut -c1-220
 	failed=$(awk -F'\t' '$5 == "FAIL" || $5 == "XPASS"' "$RESULTS" | wc -l)
