@@ -100,32 +100,61 @@ func BundleVolumes(ctx context.Context, sources []Source, opts Options, limit in
 
 // packVolumes groups the output images, in order, into volumes of at most
 // limit bytes: the next image joins the volume being filled if it fits,
-// else begins the next one.
+// else begins the next one (next fit). A volume's size only grows with the
+// images it takes, so the images a volume takes are found by doubling and
+// halving how many it tries, not one by one: a few layouts of each volume,
+// not one per image.
 func (c *conversion) packVolumes(ctx context.Context, limit int64) ([][]outImage, error) {
 	var groups [][]outImage
-	var cur []outImage
-	for _, o := range c.out {
-		alone, err := c.volumeSize(ctx, []outImage{o})
+	for start := 0; start < len(c.out); {
+		n, err := c.fitting(ctx, start, limit)
 		if err != nil {
 			return nil, err
 		}
-		if alone > limit {
-			return nil, &VolumeSizeError{Image: c.describe(o), Size: alone, Limit: limit}
-		}
-		if len(cur) > 0 {
-			with, err := c.volumeSize(ctx, append(cur[:len(cur):len(cur)], o))
-			if err != nil {
-				return nil, err
-			}
-			if with <= limit {
-				cur = append(cur, o)
-				continue
-			}
-			groups = append(groups, cur)
-		}
-		cur = []outImage{o}
+		groups = append(groups, c.out[start:start+n])
+		start += n
 	}
-	return append(groups, cur), nil
+	return groups, nil
+}
+
+// fitting is how many images from start on a volume of limit bytes holds:
+// one at least, or the error that the image at start alone is too large.
+func (c *conversion) fitting(ctx context.Context, start int, limit int64) (int, error) {
+	rest := len(c.out) - start
+	fits := func(n int) (bool, error) {
+		size, err := c.volumeSize(ctx, c.out[start:start+n])
+		if err == nil && n == 1 && size > limit {
+			err = &VolumeSizeError{Image: c.describe(c.out[start]), Size: size, Limit: limit}
+		}
+		return size <= limit, err
+	}
+	lo, hi := 0, 1 // lo images fit; hi is tried
+	for {
+		ok, err := fits(hi)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		if lo = hi; hi == rest {
+			return rest, nil
+		}
+		hi = min(2*hi, rest)
+	}
+	for hi-lo > 1 { // lo fits, hi does not
+		mid := (lo + hi) / 2
+		ok, err := fits(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
 }
 
 // describe names an output image in a message: its first name, or its
