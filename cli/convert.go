@@ -46,7 +46,7 @@ the conversion is one pass where it can be: blobs written as they pass,
 nothing in TMPDIR (README: One pass); otherwise standard input is written
 once to a temporary file in TMPDIR first, with a notice saying why.
 
-` + destCompressRule + "\n" + destPolicy
+` + destCompressRule + "\n" + volumeHelp + "\n" + destPolicy
 
 const convertExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
   retar convert image.tar dir:./image
@@ -55,7 +55,10 @@ const convertExample = `  retar convert docker-archive:image.tar oci-archive:fix
   retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
   retar convert image.tar image.tar.gz
-  retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar`
+  retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar
+  retar convert --volume-size 4095M app.tar db.tar bundle.tar
+  retar convert --volume-size 1M web.tar api.tar vol.tar
+  retar convert vol.001.tar vol.002.tar joined.tar`
 
 func (e *env) convertCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -73,10 +76,15 @@ func (e *env) convertCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&e.force, "force", false, "replace a DST directory whatever it holds: everything in it is deleted")
 	cmd.Flags().Var(loadersValue{&e.loaders}, "for", "LOADER[,LOADER...]: make the output suit these loaders, or fail saying why (exit 1 when one will not load it):\n"+check.IDs())
 	cmd.RegisterFlagCompletionFunc("for", completeLoaders) //nolint:errcheck
+	cmd.Flags().Var(volumeSizeValue{&e.volumeSize}, "volume-size", "write DST as volumes of at most SIZE (DST.001.tar, DST.002.tar, ...), each loading on its own: "+volumeSizeRule)
+	cmd.RegisterFlagCompletionFunc("volume-size", noValues) //nolint:errcheck
 	return cmd
 }
 
 func (e *env) convert(ctx context.Context, pos []string) error {
+	if e.volumeSize > 0 {
+		return e.convertVolumes(ctx, pos)
+	}
 	opts := e.opts
 	srcs, dst, err := convertRefs(pos)
 	if err != nil {

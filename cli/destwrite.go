@@ -82,10 +82,21 @@ func (o *output) keepMode(p string, dflt fs.FileMode) error {
 
 // writeArchive writes the plan to a temporary file beside the destination and
 // renames it into place; on any failure nothing is left.
-func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress func(int64)) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(o.path), tempPrefix(o.path)+"*.tmp")
+func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress func(int64)) error {
+	tmp, err := o.writeTemp(ctx, p, progress)
 	if err != nil {
 		return err
+	}
+	return o.commit(tmp)
+}
+
+// writeTemp writes the plan to a temporary file beside the destination,
+// complete and closed, to be renamed into place by commit (or removed with
+// removeTemp); on a failure nothing is left.
+func (o *output) writeTemp(ctx context.Context, p *convert.Plan, progress func(int64)) (_ string, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(o.path), tempPrefix(o.path)+"*.tmp")
+	if err != nil {
+		return "", err
 	}
 	registerTemp(tmp.Name())
 	defer func() {
@@ -100,21 +111,25 @@ func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress fun
 		err = p.WriteTar(&tempSink{fileSink: fileSink{ctx: ctx, f: tmp, progress: progress}})
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err = o.keepMode(tmp.Name(), 0o644); err != nil {
-		return err
+		return "", err
 	}
 	if err = tmp.Close(); err != nil {
+		return "", err
+	}
+	return tmp.Name(), ctx.Err()
+}
+
+// commit renames a temporary file writeTemp wrote into place; on a failure
+// it removes it.
+func (o *output) commit(tmp string) error {
+	if err := os.Rename(tmp, o.path); err != nil {
+		removeTemp(tmp)
 		return err
 	}
-	if err = ctx.Err(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), o.path); err != nil {
-		return err
-	}
-	forgetTemp(tmp.Name())
+	forgetTemp(tmp)
 	return nil
 }
 

@@ -35,6 +35,10 @@ func exampleFixtures(t *testing.T, dir string) {
 	img("app:1", "LAYOUT=1").OCILayout(t).WriteDir(t, at("layout"))
 	img("proxy:2", "PROXY=2").OCILayout(t).WriteDir(t, at("proxy-layout"))
 	testImage(t).Dir(t).WriteDir(t, at("image"))
+	for i, n := range []string{"web", "api"} { // 600 KiB each, for --volume-size
+		layer := imagetest.FileLayer(t, noise(uint64(10+i), 600<<10))
+		img("example.com/"+n+":1", "IMG="+n, imagetest.LayerTars(layer)).DockerArchive(t).WriteFile(t, at(n+".tar"))
+	}
 }
 
 // exampleLines are the command lines of an Example or a README block: each

@@ -75,6 +75,7 @@ type env struct {
 	opts           convert.Options // what the command's flags set
 	force          bool            // convert --force
 	loaders        check.For       // convert --for
+	volumeSize     int64           // convert --volume-size: 0 for one archive
 }
 
 // Main runs retar with args (without the program name) and returns its exit

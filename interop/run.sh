@@ -52,6 +52,10 @@
 #    loader above (loads, exactly the image's name, no extra image record),
 #    skopeo copy, umoci unpack, where the referrers end up in ctr 1.6, 2.3,
 #    2.4 and docker 29's containerd store; retar check's verdicts compared.
+# 4g. (interop/volumes.sh) retar convert --volume-size: each volume loaded
+#    alone into an empty store (docker 20.10, ctr 1.6, podman; docker 29's
+#    classic store and ctr 2.3 once up), then all into one; retar check's
+#    verdicts; the volumes joined are the unsplit bundle byte for byte.
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
@@ -120,6 +124,8 @@ source "$HERE/current-loaders.sh" # docker 29, containerd 2.3/2.4, kind, k3s
 source "$HERE/oci-refs-pipes-schema1.sh" # oci:DIR:REF read back, pipes, schema 1
 # shellcheck source=supply.sh
 source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and mislabelled layers
+# shellcheck source=volumes.sh
+source "$HERE/volumes.sh" # --volume-size: each volume loaded alone
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -698,6 +704,7 @@ if ((TODAY_OK)); then
 	schema1_loads
 	supply_after
 fi
+volume_loads # docker 20.10, ctr 1.6, podman; docker 29 and ctr 2.3 when up
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
 consumers_stop
