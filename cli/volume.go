@@ -24,7 +24,7 @@ does not fit, so the same sources give the same volumes byte for byte.
 DST bundle.tar is written as bundle.001.tar, bundle.002.tar, ... (three
 digits at least, so ls and a glob list them in order; every name ends in
 .tar); higher-numbered volumes an earlier split left at the same DST are
-removed. An image larger than SIZE is an error naming it and its size, and
+left as they are, with a notice to leave them out when joining. An image larger than SIZE is an error naming it and its size, and
 nothing is written. Volumes are docker-archive or oci-archive files, not
 compressed (a volume's size must be known before it is written), never
 standard output or a layout directory (to split an oci: layout, write
@@ -108,7 +108,7 @@ func (e *env) splitBundle(ctx context.Context, srcs []imageRef, dst imageRef, so
 	if err != nil {
 		return err
 	}
-	e.notices(append([]string{set.VolumeSummary(e.volumeSize)}, removeStaleVolumes(dst.Path, len(set.Volumes))...))
+	e.notices(append([]string{set.VolumeSummary(e.volumeSize)}, staleVolumes(dst.Path, len(set.Volumes))...))
 	conv := check.Conversion{Options: opts}
 	for i, p := range set.Volumes {
 		vol := imageRef{Path: outs[i].path, Layout: dst.Layout}
@@ -181,10 +181,10 @@ func (e *env) writeVolumes(ctx context.Context, outs []*output, set *convert.Vol
 	return nil
 }
 
-// removeStaleVolumes removes the volumes after the n-th that an earlier
-// split left at the same DST, so that DST's volumes are this split's alone
-// (a glob joining them must not take an old one), and says so.
-func removeStaleVolumes(dst string, n int) []string {
+// staleVolumes says which volumes after the n-th an earlier split left at
+// the same DST: a glob joining DST's volumes must leave them out. They are
+// the user's files as much as retar's, so they stay where they are.
+func staleVolumes(dst string, n int) []string {
 	var said []string
 	for i := n + 1; ; i++ {
 		p := volumePath(dst, i, n)
@@ -192,9 +192,10 @@ func removeStaleVolumes(dst string, n int) []string {
 		if err != nil || !fi.Mode().IsRegular() {
 			return said
 		}
-		if err := os.Remove(p); err != nil {
-			return append(said, fmt.Sprintf("%s is a volume an earlier split left, and could not be removed: %v; leave it out when joining", p, err))
+		wrote := fmt.Sprintf("%d volumes", n)
+		if n == 1 {
+			wrote = "1 volume"
 		}
-		said = append(said, fmt.Sprintf("removed %s, a volume an earlier split of %s left", p, dst))
+		said = append(said, fmt.Sprintf("%s is not this split's (it wrote %s): left as it is; leave it out when joining", p, wrote))
 	}
 }
