@@ -47,6 +47,11 @@ type output struct {
 	closeF bool      // file is ours to close
 	old    fs.FileInfo
 	unlock func()
+	// closeSources, when set, closes the sources once the output is
+	// written and verified, before it is renamed into place: a source may
+	// have the destination's name, and Windows keeps the name of a file
+	// that is open.
+	closeSources func()
 	// compress is how the archive is compressed as it is written, as
 	// DST's name says: "gzip", "zstd", or "" for none.
 	compress string

@@ -111,6 +111,7 @@ func (o *output) writeArchive(ctx context.Context, p *convert.Plan, progress fun
 	if err = ctx.Err(); err != nil {
 		return err
 	}
+	o.sourcesRead()
 	if err = os.Rename(tmp.Name(), o.path); err != nil {
 		return err
 	}
@@ -141,7 +142,18 @@ func (o *output) writeDir(ctx context.Context, p *convert.Plan, progress func(in
 	if err = ctx.Err(); err != nil {
 		return err
 	}
+	o.sourcesRead()
 	return o.swapIn(tmp)
+}
+
+// sourcesRead closes the sources, every byte taken from them verified, so
+// that the output can take the name of one: a file open keeps its name on
+// Windows (even opened with FILE_SHARE_DELETE, for a rename that is not
+// POSIX-style), and a layout directory open (os.Root) cannot be moved.
+func (o *output) sourcesRead() {
+	if o.closeSources != nil {
+		o.closeSources()
+	}
 }
 
 // writeEntries writes the plan's entries under dir.
