@@ -131,7 +131,7 @@ func clearStale(dst string) {
 	for _, e := range entries {
 		n := e.Name()
 		if strings.HasPrefix(n, prefix) && (strings.HasSuffix(n, ".tmp") || strings.HasSuffix(n, ".tmp.old")) {
-			os.RemoveAll(filepath.Join(dir, n)) //nolint:errcheck // best effort: it is junk
+			removeTree(filepath.Join(dir, n)) //nolint:errcheck // best effort: it is junk
 		}
 	}
 }
