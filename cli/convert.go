@@ -122,6 +122,7 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	if err != nil {
 		return err
 	}
+	out.closeSources = func() { closeAll(opened) }
 	if err := e.adjust(&e.loaders, &opts, sources, dst); err != nil {
 		return err
 	}

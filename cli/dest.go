@@ -47,6 +47,11 @@ type output struct {
 	closeF bool      // file is ours to close
 	old    fs.FileInfo
 	unlock func()
+	// closeSources, when set, closes the sources once the output is
+	// written and verified, before it is renamed into place: a source may
+	// have the destination's name, and Windows keeps the name of a file
+	// that is open.
+	closeSources func()
 	// compress is how the archive is compressed as it is written, as
 	// DST's name says: "gzip", "zstd", or "" for none.
 	compress string
@@ -126,7 +131,7 @@ func clearStale(dst string) {
 	for _, e := range entries {
 		n := e.Name()
 		if strings.HasPrefix(n, prefix) && (strings.HasSuffix(n, ".tmp") || strings.HasSuffix(n, ".tmp.old")) {
-			os.RemoveAll(filepath.Join(dir, n)) //nolint:errcheck // best effort: it is junk
+			removeTree(filepath.Join(dir, n)) //nolint:errcheck // best effort: it is junk
 		}
 	}
 }

@@ -125,6 +125,7 @@ func (o *output) writeTemp(ctx context.Context, p *convert.Plan, progress func(i
 // commit renames a temporary file writeTemp wrote into place; on a failure
 // it removes it.
 func (o *output) commit(tmp string) error {
+	o.sourcesRead()
 	if err := os.Rename(tmp, o.path); err != nil {
 		removeTemp(tmp)
 		return err
@@ -156,7 +157,18 @@ func (o *output) writeDir(ctx context.Context, p *convert.Plan, progress func(in
 	if err = ctx.Err(); err != nil {
 		return err
 	}
+	o.sourcesRead()
 	return o.swapIn(tmp)
+}
+
+// sourcesRead closes the sources, every byte taken from them verified, so
+// that the output can take the name of one: a file open keeps its name on
+// Windows (even opened with FILE_SHARE_DELETE, for a rename that is not
+// POSIX-style), and a layout directory open (os.Root) cannot be moved.
+func (o *output) sourcesRead() {
+	if o.closeSources != nil {
+		o.closeSources()
+	}
 }
 
 // writeEntries writes the plan's entries under dir.

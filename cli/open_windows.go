@@ -6,10 +6,10 @@ import (
 )
 
 // openInput opens a source archive for reading, letting others delete or
-// rename over it while it is open (FILE_SHARE_DELETE), as a Unix open
-// does: converting a file onto itself renames the new archive over the
-// source it is still reading, which Windows refuses for a file opened
-// without that share mode (os.Open's).
+// rename it while it is open (FILE_SHARE_DELETE), as a Unix open does;
+// os.Open's share mode refuses them. Even so Windows keeps the name of an
+// open file, so a conversion onto its source's own name closes the sources
+// before it renames the new archive over one (output.sourcesRead).
 func openInput(p string) (*os.File, error) {
 	name, err := syscall.UTF16PtrFromString(p)
 	if err != nil {

@@ -29,7 +29,7 @@ func registerTemp(p string) {
 
 // removeTemp removes p (a file or a directory tree) and forgets it.
 func removeTemp(p string) {
-	os.RemoveAll(p)
+	removeTree(p)
 	temps.Lock()
 	delete(temps.paths, p)
 	temps.Unlock()
@@ -46,7 +46,7 @@ func removeAllTemps() {
 	temps.Lock()
 	defer temps.Unlock()
 	for p := range temps.paths {
-		os.RemoveAll(p)
+		removeTree(p)
 		delete(temps.paths, p)
 	}
 }
