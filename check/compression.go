@@ -85,8 +85,10 @@ var k3sSuffixes = map[string][]string{
 // K3sFileName says whether k3s picks a file of that name up from
 // agent/images/ and reads it as compressed (kind as convert.SniffArchive
 // names it, "" for a plain tar); otherwise it gives a name it would.
+// The name may be a Windows path (the CLI passes it as the user gave it):
+// a backslash ends a folder there too.
 func K3sFileName(name, compressed string) (string, bool) {
-	base := path.Base(name)
+	base := path.Base(strings.ReplaceAll(name, `\`, "/"))
 	for _, s := range k3sSuffixes[compressed] {
 		if strings.HasSuffix(base, s) {
 			return base, true

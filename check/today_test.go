@@ -171,6 +171,8 @@ func TestCheckK3sFiles(t *testing.T) {
 	}{
 		{"app.tar", "", "app.tar", true},
 		{"/x/app.tar.gz", "gzip", "app.tar.gz", true},
+		{`Z:\images\app.tar`, "", "app.tar", true}, // a Windows path, as the user gave it
+		{`Z:\images\app.oci`, "", "app.oci.tar", false},
 		{"app.tgz", "gzip", "app.tgz", true},
 		{"app.tar.zst", "zstd", "app.tar.zst", true},
 		{"app.tzst", "zstd", "app.tzst", true},
