@@ -73,6 +73,7 @@ func (e *env) convertCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&e.force, "force", false, "replace a DST directory whatever it holds: everything in it is deleted")
 	cmd.Flags().Var(loadersValue{&e.loaders}, "for", "LOADER[,LOADER...]: make the output suit these loaders, or fail saying why (exit 1 when one will not load it):\n"+check.IDs())
 	cmd.RegisterFlagCompletionFunc("for", completeLoaders) //nolint:errcheck
+	deltaFlags(cmd, &e.delta)
 	return cmd
 }
 
@@ -80,6 +81,9 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	opts := e.opts
 	srcs, dst, err := convertRefs(pos)
 	if err != nil {
+		return err
+	}
+	if err := e.delta.check(&opts); err != nil {
 		return err
 	}
 	if err := completeOptions(&opts, dst); err != nil {
@@ -91,11 +95,15 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 		return err
 	}
 	defer out.close()
+	defer e.delta.close()
+	if err := e.readDelta(ctx, &e.delta, &opts); err != nil {
+		return err
+	}
 	spills := &tempSpills{}
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed
-	if ok, notice := e.streamJob(srcs, out, opts); ok {
+	if ok, notice := e.streamJob(srcs, out, opts); ok && !e.delta.active() {
 		return e.convertStream(ctx, srcs[0], dst, out, opts)
 	} else if notice != "" {
 		e.notices([]string{notice})
@@ -112,6 +120,9 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	sources, opened, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
 	defer closeAll(opened)
 	if err != nil {
+		return err
+	}
+	if err := e.delta.checkBases(sources); err != nil {
 		return err
 	}
 	if err := e.adjust(&e.loaders, &opts, sources, dst); err != nil {
@@ -218,6 +229,7 @@ func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limi
 			return nil, opened, explainOpen(inputName(src), err)
 		}
 		opened = append(opened, s)
+		s.in.Base = e.delta.bases
 		a, err := convert.Open(s.in)
 		if err != nil {
 			return nil, opened, explainOpen(inputName(src), err)

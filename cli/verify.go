@@ -40,6 +40,10 @@ func (e *env) verify(ctx context.Context, arg string) error {
 	if err != nil {
 		return err // the notices would repeat it
 	}
+	byDesign, absent, err := deltaVerified(a, r.Absent)
+	if err != nil {
+		return err
+	}
 	e.notices(a.Warnings)
 	for i, img := range r.Images {
 		names := "no name"
@@ -48,7 +52,10 @@ func (e *env) verify(ctx context.Context, arg string) error {
 		}
 		fmt.Fprintf(e.stdout, "@%d %s %s (%s)\n", i, img.Digest, img.MediaType, names)
 	}
-	for _, ab := range r.Absent {
+	for _, ab := range byDesign {
+		fmt.Fprintf(e.stdout, "absent by design (a delta): %s\n", ab)
+	}
+	for _, ab := range absent {
 		fmt.Fprintf(e.stdout, "absent: %s\n", ab)
 	}
 	fmt.Fprintf(e.stdout, "%s: ok: %d blobs, %d bytes verified\n", src.Path, r.Blobs, r.Bytes)

@@ -150,6 +150,9 @@ func (a *Archive) decompressError(b *Blob, c Compression, err error) error {
 
 // blobName names a blob in messages: the source and the file in it.
 func (a *Archive) blobName(b *Blob) string {
+	if b.origin != "" && b.origin != a.Source { // a delta's base
+		return b.origin + ": " + printable(b.Path)
+	}
 	return a.Source + ": " + printable(b.Path)
 }
 
