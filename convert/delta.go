@@ -169,3 +169,12 @@ func kindOfType(mt string) string {
 	}
 	return "blob"
 }
+
+// sourceOf names the source a blob's bytes are in, for messages: the
+// archive's own, or the base a delta's blob was taken from.
+func (a *Archive) sourceOf(b *Blob) string {
+	if b.origin != "" {
+		return b.origin
+	}
+	return a.Source
+}
