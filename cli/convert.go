@@ -46,7 +46,7 @@ the conversion is one pass where it can be: blobs written as they pass,
 nothing in TMPDIR (README: One pass); otherwise standard input is written
 once to a temporary file in TMPDIR first, with a notice saying why.
 
-` + destCompressRule + "\n" + destPolicy
+` + destCompressRule + "\n" + destPolicy + "\n" + deltaHelp
 
 const convertExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
   retar convert image.tar dir:./image
@@ -55,7 +55,9 @@ const convertExample = `  retar convert docker-archive:image.tar oci-archive:fix
   retar convert --format v2s2 --compress gzip oci:./layout:app:1 dir:./app
   retar convert --platform linux/amd64 multiarch.tar oci-archive:amd64.tar
   retar convert image.tar image.tar.gz
-  retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar`
+  retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar
+  retar convert --since app.tar db.tar db-delta.tar          # only what app.tar lacks
+  retar convert --base app.tar db-delta.tar db-full.tar      # = retar convert db.tar db-full.tar`
 
 func (e *env) convertCommand() *cobra.Command {
 	cmd := &cobra.Command{

@@ -222,3 +222,17 @@ func deltaVerified(a *convert.Archive, absent []string) (byDesign, other []strin
 	a.Warnings = append(a.Warnings, fmt.Sprintf("a delta: %d blobs (%d bytes) left out by design, listed in %s; retar convert --base BASE %s DST fills them in", len(rec.Absent), rec.AbsentBytes(), convert.DeltaFile, a.Source))
 	return byDesign, other, nil
 }
+
+// deltaHelp is convert's help on deltas.
+const deltaHelp = `Deltas, for air gaps: --since HAVE writes every index, manifest, config
+and name, and only the layers HAVE lacks; the others are listed in
+retar-delta.json inside the output, so retar verify reports them as absent
+by design. HAVE is what retar digests prints (or its --json), a ctr content
+ls -q list, or an archive or layout (its digests are read). A layer HAVE
+knows only by diff_id is left out when it is a plain tar (its digest is its
+diff_id); a compressed one is carried. A delta is an oci-archive or an oci:
+layout (a bare DST: the hybrid), never a docker-archive or dir:, which need
+every layer. --base HAVE (archives or layouts, repeatable) fills in what a
+delta left out, verifying every blob, and writes what the conversion without
+--since writes, byte for byte; a left-out blob no base holds is an error.
+`

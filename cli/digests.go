@@ -22,7 +22,7 @@ diff_ids for plain tars), checked by retar verify. --json prints
 "diffIDs": [...]}; retar convert --since reads both, and ctr content ls -q.`
 
 const digestsExample = `  retar digests image.tar
-  retar digests oci:./layout app.tar > have.txt
+  retar digests oci:./layout app.tar
   retar digests --json image.tar`
 
 func (e *env) digestsCommand() *cobra.Command {
