@@ -41,17 +41,15 @@ func (r *DeltaRecord) AbsentBytes() int64 {
 	return n
 }
 
-// deltaLayouts are the destinations a delta can be: OCI layouts, which may
-// be sparse. A docker-archive's manifest.json names a file per layer, and
-// docker load reads each one; a dir: layout holds every blob.
-func deltaLayout(l Layout) bool { return l == OCIArchive || l == OCI }
-
-// checkSince refuses --since where the destination cannot be sparse.
+// checkSince refuses --since where the destination cannot be sparse: a
+// delta is an OCI layout (oci-archive, oci:), which may lack blobs. A
+// docker-archive's manifest.json names a file per layer, and docker load
+// reads each one; a dir: layout holds every blob.
 func (o *Options) checkSince() error {
-	if o.Since == nil || deltaLayout(o.To) {
+	if o.Since == nil || o.To.facts(*o).sparse {
 		return nil
 	}
-	return fmt.Errorf("--since writes a delta as an oci-archive or an oci: layout, which may lack blobs; %s needs every layer (docker load reads each file manifest.json names): write oci-archive:PATH, then retar convert --base on the far side%.0w", o.To.Article(), ErrUsage)
+	return fmt.Errorf("--since writes a delta, which lacks layers: %s needs every layer; write an oci-archive (or oci:) delta, and retar convert --base on the far side writes %s from it%.0w", o.To.Article(), o.To, ErrUsage)
 }
 
 // leaveOutHeld takes out of the plan the layers Options.Since holds, and
