@@ -208,9 +208,13 @@ func deltaVerified(a *convert.Archive, absent []string) (byDesign, other []strin
 	for _, b := range rec.Absent {
 		listed[b.Digest.String()] = true
 	}
+	seen := map[string]bool{}
 	for _, ab := range absent {
 		if d, _, _ := strings.Cut(ab, " "); listed[d] {
-			byDesign = append(byDesign, ab)
+			if !seen[ab] { // a layer two images share is left out once
+				byDesign = append(byDesign, ab)
+			}
+			seen[ab] = true
 		} else {
 			other = append(other, ab)
 		}
