@@ -236,3 +236,55 @@ func TestDeltaRefusals(t *testing.T) {
 		t.Error("a refused conversion left its output")
 	}
 }
+
+// TestCheckDelta: check says a delta loads where containerd's importer
+// finds the base's layers in its store, and that docker's classic store and
+// podman need it applied first; a sparse layout that is no delta keeps the
+// verdicts of a sparse layout.
+func TestCheckDelta(t *testing.T) {
+	base, update, _ := deltaImages(t, imagetest.Gzip)
+	dir := t.TempDir()
+	baseTar := write(t, base.OCIArchive(t), filepath.Join(dir, "base.tar"), false)
+	delta := filepath.Join(dir, "delta.tar")
+	if code, _, stderr := run(t, "convert", "-q", "--since", baseTar, write(t, update.OCIArchive(t), filepath.Join(dir, "u.tar"), false), delta); code != 0 {
+		t.Fatal(stderr)
+	}
+	verdicts := func(p string) map[string]string {
+		code, stdout, stderr := run(t, "check", "--json", p)
+		var doc struct {
+			Consumers []struct {
+				Consumer string
+				Loads    bool
+				Facts    []struct{ Text string }
+			}
+		}
+		if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil {
+			t.Fatalf("check: exit %d: %s", code, stderr)
+		}
+		out := map[string]string{}
+		for _, c := range doc.Consumers {
+			var texts []string
+			for _, f := range c.Facts {
+				texts = append(texts, f.Text)
+			}
+			out[c.Consumer] = fmt.Sprintf("%v %s", c.Loads, strings.Join(texts, "; "))
+		}
+		return out
+	}
+	v := verdicts(delta)
+	for _, id := range []string{"ctr-2.3", "docker-29-containerd", "kind"} {
+		if !strings.HasPrefix(v[id], "true ") || !strings.Contains(v[id], "already holds its base") {
+			t.Errorf("%s: %s", id, v[id])
+		}
+	}
+	for _, id := range []string{"docker-29-classic", "podman"} {
+		if !strings.HasPrefix(v[id], "false ") || !strings.Contains(v[id], "retar convert --base BASE") {
+			t.Errorf("%s: %s", id, v[id])
+		}
+	}
+	sparse := update.OCIArchive(t).Drop(t, imagetest.BlobPath(update.LayerBlob(t, 0)))
+	v = verdicts(write(t, sparse, filepath.Join(dir, "sparse.tar"), false))
+	if !strings.HasPrefix(v["ctr-2.3"], "false ") || strings.Contains(v["ctr-2.3"], "delta") {
+		t.Errorf("a sparse layout is taken for a delta: %s", v["ctr-2.3"])
+	}
+}
