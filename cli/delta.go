@@ -29,6 +29,8 @@ func deltaFlags(cmd *cobra.Command, d *deltaArgs) {
 	fs := cmd.Flags()
 	fs.StringArrayVar(&d.since, "since", nil, "HAVE: write a delta that leaves out the layers HAVE holds (a list from retar digests or ctr content ls -q, or an archive or layout); oci-archive and oci: only")
 	fs.StringArrayVar(&d.base, "base", nil, "HAVE: fill in the blobs a delta (or any sparse layout) lacks from HAVE, an archive or layout; repeatable")
+	cmd.RegisterFlagCompletionFunc("since", completeRefs) //nolint:errcheck
+	cmd.RegisterFlagCompletionFunc("base", completeRefs)  //nolint:errcheck
 }
 
 // active says whether the conversion makes or applies a delta; neither
