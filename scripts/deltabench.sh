@@ -29,6 +29,7 @@ timed() { # timed WHAT OUTPUT COMMAND...
 R=$W/retar
 printf 'image %s MB: v1.tar %s bytes, v2.tar %s bytes (layer 10 changed)\n' "$SIZE" "$(stat -c %s "$W/v1.tar")" "$(stat -c %s "$W/v2.tar")"
 timed "full bundle" "$W/full.tar" "$R" convert -q "$W/v2.tar" "$W/full.tar"
+# shellcheck disable=SC2016 # expanded by sh -c
 timed "digests of v1" "$W/have.txt" sh -c '"$1" digests -q "$2" >"$3"' _ "$R" "$W/v1.tar" "$W/have.txt"
 timed "delta (since v1.tar)" "$W/delta.tar" "$R" convert -q --since "$W/v1.tar" "$W/v2.tar" "$W/delta.tar"
 timed "delta (since list)" "$W/delta2.tar" "$R" convert -q --since "$W/have.txt" "$W/v2.tar" "$W/delta2.tar"
