@@ -288,3 +288,21 @@ func TestCheckDelta(t *testing.T) {
 		t.Errorf("a sparse layout is taken for a delta: %s", v["ctr-2.3"])
 	}
 }
+
+// TestDeltaLayoutRewritten: an oci: delta is retar's own layout: written
+// again, or replaced by the full output, which leaves no delta file behind.
+func TestDeltaLayoutRewritten(t *testing.T) {
+	base, update, _ := deltaImages(t, imagetest.None)
+	dir := t.TempDir()
+	baseTar := write(t, base.OCIArchive(t), filepath.Join(dir, "base.tar"), false)
+	src := write(t, update.OCIArchive(t), filepath.Join(dir, "u.tar"), false)
+	layout := filepath.Join(dir, "layout")
+	for _, args := range [][]string{{"--since", baseTar}, {"--since", baseTar}, {}} {
+		if code, _, stderr := run(t, append(append([]string{"convert", "-q"}, args...), src, "oci:"+layout)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(layout, "retar-delta.json")); err == nil {
+		t.Error("the full output left the delta's list behind")
+	}
+}
