@@ -132,7 +132,7 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	}
 	plan, verified, err := e.plan(ctx, sources, opts)
 	if err != nil {
-		return err
+		return explainDelta(err, sources)
 	}
 	// What check will say of the written output, it says once: convert's
 	// notices of the same facts wait until it has.

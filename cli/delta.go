@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -242,3 +243,18 @@ every layer. --base HAVE (archives or layouts, repeatable) fills in what a
 delta left out, verifying every blob, and writes what the conversion without
 --since writes, byte for byte; a left-out blob no base holds is an error.
 `
+
+// explainDelta says, of a blob missing from a delta converted without its
+// base, that the delta left it out and --base gives it.
+func explainDelta(err error, sources []convert.Source) error {
+	var me *convert.MissingError
+	if !errors.As(err, &me) {
+		return err
+	}
+	for _, s := range sources {
+		if rec, _ := s.Archive.Delta(); rec != nil && s.Archive.Source == me.Source {
+			return fmt.Errorf("%w: a delta left it out (%s); give the archive or layout that holds it with --base", err, convert.DeltaFile)
+		}
+	}
+	return err
+}

@@ -232,6 +232,8 @@ func TestDeltaRefusals(t *testing.T) {
 	badTar := write(t, bad, filepath.Join(dir, "bad.tar"), false)
 	code, _, stderr = run(t, "convert", "--base", badTar, delta, out)
 	oneLineFailure(t, code, stderr, 1, "bad.tar", digest.FromBytes(base.Layers[0]).String())
+	code, _, stderr = run(t, "convert", delta, "docker-archive:"+out)
+	oneLineFailure(t, code, stderr, 1, digest.FromBytes(base.Layers[0]).String(), "a delta left it out", "--base")
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a refused conversion left its output")
 	}
