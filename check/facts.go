@@ -27,12 +27,13 @@ type facts struct {
 	images        int
 	indexEntries  int
 	zstd          bool
-	absent        []string // index entries without their manifests, by platform
-	foreignAbsent []string // foreign layers without their bytes
-	foreignDocker bool     // ... some declared in a docker manifest.json (LayerSources)
-	absentBlobs   []string // configs and layers a sparse OCI layout lacks
-	noHost        []string // images with no manifest for the host platform
-	shortDocker   []string // RepoTags without a registry (podman prefixes localhost/)
+	absent        []string             // index entries without their manifests, by platform
+	foreignAbsent []string             // foreign layers without their bytes
+	foreignDocker bool                 // ... some declared in a docker manifest.json (LayerSources)
+	absentBlobs   []string             // configs and layers a sparse OCI layout lacks
+	delta         *convert.DeltaRecord // what a delta left out by design (delta.go)
+	noHost        []string             // images with no manifest for the host platform
+	shortDocker   []string             // RepoTags without a registry (podman prefixes localhost/)
 	// What containerd's importer (ctr, kind, k3s, nerdctl, docker 29's
 	// containerd store) names: index.json's names when oci-layout is
 	// there, else manifest.json's RepoTags.
@@ -69,6 +70,7 @@ func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 		f.addHost(label, s)
 	}
 	sort.Strings(f.ctrNames)
+	f.delta, _ = a.Delta() // unreadable: not a delta, its absent blobs only sparse
 	return f
 }
 

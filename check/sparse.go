@@ -32,7 +32,7 @@ func unpackFails(f facts, v *Verdict, measured bool) {
 	if len(f.foreignAbsent)+len(f.absentBlobs) == 0 {
 		return
 	}
-	if unresolvedForeign(f, v, measured) {
+	if unresolvedForeign(f, v, measured) || deltaFromStore(f, v) {
 		return
 	}
 	switch {
@@ -99,6 +99,9 @@ func absentManifests(f facts, says, does string) Problem {
 // dockerLoadNeedsBytes: docker's classic store reads every layer
 // manifest.json lists.
 func dockerLoadNeedsBytes(f facts, v *Verdict, version int) {
+	if v.Loads && deltaNeedsApply(f, v, "docker load reads every layer manifest.json lists") {
+		return
+	}
 	if v.Loads && (len(f.foreignAbsent) > 0 || len(f.absentBlobs) > 0) {
 		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": docker load reads every layer manifest.json lists (\"no such file or directory\")", Does: unpackNeeds})
 		if version >= 29 {
@@ -111,6 +114,7 @@ func dockerLoadNeedsBytes(f facts, v *Verdict, version int) {
 // bytes are absent, then cannot unpack it (a config absent: no error).
 func docker29Unpacks(f facts, v *Verdict) {
 	switch {
+	case deltaFromStore(f, v):
 	case len(f.foreignAbsent) > 0 || f.sparseLayer():
 		v.Message = "Error unpacking image"
 		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails"})
@@ -122,6 +126,9 @@ func docker29Unpacks(f facts, v *Verdict) {
 // k3sNoUnpack: k3s imports without unpacking, so absent bytes fail later,
 // when a pod needs the image.
 func k3sNoUnpack(f facts, v *Verdict) {
+	if v.Loads && deltaFromStore(f, v) {
+		return
+	}
 	if v.Loads && len(f.foreignAbsent)+len(f.absentBlobs) > 0 {
 		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": k3s registers the image without unpacking it; a pod using it fails when containerd unpacks it"})
 	}
@@ -138,6 +145,7 @@ func nerdctlUnpacks(f facts, v *Verdict) {
 	case len(f.noHost) > 0:
 		v.fail(Problem{Fact: FactNoHost, Text: "no image for the host platform (" + strings.Join(f.noHost, "; ") + "): nerdctl load imports and unpacks the host's only",
 			Does: "can unpack the host's platform only"})
+	case deltaFromStore(f, v):
 	case len(f.foreignAbsent)+len(f.absentBlobs) > 0:
 		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": nerdctl unpacks what it loads (\"error unpacking image ...\")", Does: unpackNeeds})
 	}

@@ -46,7 +46,7 @@ the conversion is one pass where it can be: blobs written as they pass,
 nothing in TMPDIR (README: One pass); otherwise standard input is written
 once to a temporary file in TMPDIR first, with a notice saying why.
 
-` + destCompressRule + "\n" + volumeHelp + "\n" + destPolicy
+` + destCompressRule + "\n" + volumeHelp + "\n" + destPolicy + "\n" + deltaHelp
 
 const convertExample = `  retar convert docker-archive:image.tar oci-archive:fixed.tar:quay.io/curl/curl:latest
   retar convert image.tar dir:./image
@@ -58,7 +58,9 @@ const convertExample = `  retar convert docker-archive:image.tar oci-archive:fix
   retar convert app.tar docker-archive:db.tar:@0 oci:./proxy-layout:proxy:2 bundle.tar
   retar convert --volume-size 4095M app.tar db.tar bundle.tar
   retar convert --volume-size 1M web.tar api.tar vol.tar
-  retar convert vol.001.tar vol.002.tar joined.tar`
+  retar convert vol.001.tar vol.002.tar joined.tar
+  retar convert --since app.tar db.tar db-delta.tar          # only what app.tar lacks
+  retar convert --base app.tar db-delta.tar db-full.tar      # = retar convert db.tar db-full.tar`
 
 func (e *env) convertCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -78,16 +80,23 @@ func (e *env) convertCommand() *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("for", completeLoaders) //nolint:errcheck
 	cmd.Flags().Var(volumeSizeValue{&e.volumeSize}, "volume-size", "write DST as volumes of at most SIZE (DST.001.tar, DST.002.tar, ...), each loading on its own: "+volumeSizeRule)
 	cmd.RegisterFlagCompletionFunc("volume-size", noValues) //nolint:errcheck
+	deltaFlags(cmd, &e.delta)
 	return cmd
 }
 
 func (e *env) convert(ctx context.Context, pos []string) error {
 	if e.volumeSize > 0 {
+		if e.delta.active() {
+			return usagef("--volume-size splits whole archives: apply the delta (--base) into one archive first, then split it; or split, then make a delta of each volume (--since)")
+		}
 		return e.convertVolumes(ctx, pos)
 	}
 	opts := e.opts
 	srcs, dst, err := convertRefs(pos)
 	if err != nil {
+		return err
+	}
+	if err := e.delta.check(&opts); err != nil {
 		return err
 	}
 	if err := completeOptions(&opts, dst); err != nil {
@@ -99,11 +108,15 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 		return err
 	}
 	defer out.close()
+	defer e.delta.close()
+	if err := e.readDelta(ctx, &e.delta, &opts); err != nil {
+		return err
+	}
 	spills := &tempSpills{}
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed
-	if ok, notice := e.streamJob(srcs, out, opts); ok {
+	if ok, notice := e.streamJob(srcs, out, opts); ok && !e.delta.active() {
 		return e.convertStream(ctx, srcs[0], dst, out, opts)
 	} else if notice != "" {
 		e.notices([]string{notice})
@@ -123,12 +136,15 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 		return err
 	}
 	out.closeSources = func() { closeAll(opened) }
+	if err := e.delta.checkBases(sources); err != nil {
+		return err
+	}
 	if err := e.adjust(&e.loaders, &opts, sources, dst); err != nil {
 		return err
 	}
 	plan, verified, err := e.plan(ctx, sources, opts)
 	if err != nil {
-		return err
+		return explainDelta(err, sources)
 	}
 	// What check will say of the written output, it says once: convert's
 	// notices of the same facts wait until it has.
@@ -227,6 +243,7 @@ func (e *env) openSources(ctx context.Context, srcs []imageRef, lim convert.Limi
 			return nil, opened, explainOpen(inputName(src), err)
 		}
 		opened = append(opened, s)
+		s.in.Base = e.delta.bases
 		a, err := convert.Open(s.in)
 		if err != nil {
 			return nil, opened, explainOpen(inputName(src), err)

@@ -76,6 +76,7 @@ type env struct {
 	force          bool            // convert --force
 	loaders        check.For       // convert --for
 	volumeSize     int64           // convert --volume-size: 0 for one archive
+	delta          deltaArgs       // convert --since, --base
 }
 
 // Main runs retar with args (without the program name) and returns its exit
@@ -188,7 +189,7 @@ func (e *env) command() *cobra.Command {
 	e.progress = "auto"
 	pf.Var(progressFlag{&e.progress}, "progress", "progress on stderr: auto (bars on a terminal, else none), plain (a line a step), json (JSON lines), none")
 	root.RegisterFlagCompletionFunc("progress", fixedValues("auto", "plain", "json", "none")) //nolint:errcheck
-	root.AddCommand(e.convertCommand(), e.inspectCommand(), e.verifyCommand(), e.checkCommand(), e.manifestDigestCommand(), e.versionCommand())
+	root.AddCommand(e.convertCommand(), e.inspectCommand(), e.verifyCommand(), e.checkCommand(), e.digestsCommand(), e.manifestDigestCommand(), e.versionCommand())
 	return root
 }
 

@@ -48,6 +48,7 @@ var jsonOutputs = []jsonOutput{
 	{schema: "check", command: "check", flag: "--json", example: []string{"check", "--json", "SRC"}},
 	{schema: "verify", command: "verify", flag: "--json", example: []string{"verify", "--json", "SRC"}},
 	{schema: "version", command: "version", flag: "--json", example: []string{"version", "--json"}},
+	{schema: "digests", command: "digests", flag: "--json", example: []string{"digests", "--json", "SRC"}},
 	{schema: "progress", flag: "--progress=json", lines: true, example: []string{"verify", "--progress=json", "SRC"}},
 }
 

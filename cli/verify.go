@@ -68,6 +68,10 @@ func (e *env) verify(ctx context.Context, arg string, format *formatOutput) erro
 	if err != nil {
 		return err // the notices would repeat it
 	}
+	byDesign, absent, err := deltaVerified(a, r.Absent)
+	if err != nil {
+		return err
+	}
 	e.notices(a.Warnings)
 	if format.set() {
 		return format.write(e.stdout, verified{SchemaVersion: convert.JSONSchemaVersion, Source: src.Path, Layout: a.Layout,
@@ -81,7 +85,10 @@ func (e *env) verify(ctx context.Context, arg string, format *formatOutput) erro
 		}
 		fmt.Fprintf(e.stdout, "@%d %s %s (%s)\n", i, img.Digest, img.MediaType, names)
 	}
-	for _, ab := range r.Absent {
+	for _, ab := range byDesign {
+		fmt.Fprintf(e.stdout, "absent by design (a delta): %s\n", ab)
+	}
+	for _, ab := range absent {
 		fmt.Fprintf(e.stdout, "absent: %s\n", ab)
 	}
 	fmt.Fprintf(e.stdout, "%s: ok: %d blobs, %d bytes verified\n", src.Path, r.Blobs, r.Bytes)

@@ -34,6 +34,9 @@ type Input struct {
 	// Hashing is how Image.Root hashes a docker-archive's layers when it
 	// derives their manifest; a conversion passes its own.
 	Hashing Hashing
+	// Base holds the configs and layers the source lacks, by digest: a
+	// delta's base (delta.go). Blobs taken from it are verified as any other.
+	Base *Holdings
 
 	// indexed, when set, is called once the tar's headers are indexed
 	// (ReadStream's file, whose holes read as zeros until then).
@@ -60,6 +63,7 @@ type Archive struct {
 	nodes   map[digest.Digest]*Node
 	files   map[string]*Blob                              // docker-archive layers, by path
 	lookup  func(d digest.Digest, manifest bool) []string // candidate paths of a blob
+	base    *Holdings                                     // Input.Base
 }
 
 // Shape is what a source looks like from outside, as loaders see it before
@@ -151,6 +155,10 @@ func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
 			a.blobs[d] = b
 			return b, nil
 		}
+	}
+	if b := a.fromBase(d); b != nil && !manifest {
+		a.blobs[d] = b
+		return b, nil
 	}
 	return nil, nil
 }

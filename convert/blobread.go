@@ -150,7 +150,7 @@ func (a *Archive) decompressError(b *Blob, c Compression, err error) error {
 
 // blobName names a blob in messages: the source and the file in it.
 func (a *Archive) blobName(b *Blob) string {
-	return a.Source + ": " + printable(b.Path)
+	return a.sourceOf(b) + ": " + printable(b.Path)
 }
 
 const copyBuffer = 1 << 20

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"fmt"
 	"hash"
 
 	"github.com/opencontainers/go-digest"
@@ -74,16 +75,16 @@ func (s *contentSum) check(diff digest.Digest) (got digest.Digest, err error) {
 func (a *Archive) checkContent(b *Blob, n int64, got digest.Digest, c Compression, diff digest.Digest) error {
 	switch {
 	case n < b.Size:
-		return a.errorf(b.Path, "truncated: fewer than %d bytes", b.Size)
+		return &LayoutError{Source: a.sourceOf(b), Path: b.Path, Reason: fmt.Sprintf("truncated: fewer than %d bytes", b.Size)}
 	case n > b.Size:
-		return a.errorf(b.Path, "more than its %d bytes", b.Size)
+		return &LayoutError{Source: a.sourceOf(b), Path: b.Path, Reason: fmt.Sprintf("more than its %d bytes", b.Size)}
 	}
 	if b.Digest != "" && got != b.Digest {
 		what := ""
 		if b.claimedDiff {
 			what = "diff_id" // the digest claimed was the config's diff_id
 		}
-		return &DigestError{Source: a.Source, Blob: b.Path, What: what, Want: b.Digest, Got: got}
+		return &DigestError{Source: a.sourceOf(b), Blob: b.Path, What: what, Want: b.Digest, Got: got}
 	}
 	if b.diffID == "" {
 		return nil
@@ -95,7 +96,7 @@ func (a *Archive) checkContent(b *Blob, n int64, got digest.Digest, c Compressio
 		diff = got
 	}
 	if diff != b.diffID {
-		return &DigestError{Source: a.Source, Blob: b.Path, What: "diff_id", Want: b.diffID, Got: diff}
+		return &DigestError{Source: a.sourceOf(b), Blob: b.Path, What: "diff_id", Want: b.diffID, Got: diff}
 	}
 	return nil
 }

@@ -157,7 +157,7 @@ var (
 	knownEncoded    = regexp.MustCompile(`^([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$`)
 )
 
-// owns oci-layout and index.json, blobs/, a directory per algorithm below
+// owns oci-layout and index.json (and a delta's DeltaFile), blobs/, a directory per algorithm below
 // it and the files in those; an oci-archive owns nothing, being one file.
 func (u ociLayout) owns(rel string, isDir bool) bool {
 	if u.archive {
@@ -166,7 +166,7 @@ func (u ociLayout) owns(rel string, isDir bool) bool {
 	parts := strings.Split(rel, "/")
 	switch {
 	case len(parts) == 1:
-		return (rel == "oci-layout" || rel == "index.json") && !isDir || rel == "blobs" && isDir
+		return (rel == "oci-layout" || rel == "index.json" || rel == DeltaFile) && !isDir || rel == "blobs" && isDir
 	case parts[0] != "blobs" || !layoutAlgorithm.MatchString(parts[1]):
 		return false
 	case len(parts) == 2:

@@ -16,7 +16,7 @@ import (
 // (manifests, indexes, configs) are verified as they are read; layers are
 // verified later, once, by Verify or while planning a conversion.
 func Open(in Input) (*Archive, error) {
-	a := &Archive{Source: in.Name, Compression: in.Compression, hashing: in.Hashing,
+	a := &Archive{Source: in.Name, Compression: in.Compression, hashing: in.Hashing, base: in.Base,
 		blobs: map[digest.Digest]*Blob{}, nodes: map[digest.Digest]*Node{}, files: map[string]*Blob{}}
 	if err := a.mount(in); err != nil {
 		return nil, err

@@ -55,6 +55,10 @@ type Options struct {
 	// verified, before the end of the output is written: the CLI's check
 	// that no source file changed size or identity while it was read.
 	SourcesUnchanged func() error
+
+	// Since makes the output a delta (delta.go): the layers Since holds
+	// are left out and listed in DeltaFile. OCI layouts only.
+	Since *Holdings
 }
 
 // MaxModTime is the latest Options.ModTime, in seconds since the Unix epoch:

@@ -105,6 +105,9 @@ func (o *Options) Validate() error {
 	if t := o.ModTime; !t.IsZero() && (t.Unix() < 0 || t.Unix() > MaxModTime) {
 		return fmt.Errorf("modification time %d: a tar header holds 0 to %d%.0w", t.Unix(), MaxModTime, ErrUsage)
 	}
+	if err := o.checkSince(); err != nil {
+		return err
+	}
 	h := o.To.facts(*o)
 	for _, s := range append(append([]string(nil), o.Names...), o.Tags...) {
 		if _, err := h.parseGiven(s, nil); err != nil {

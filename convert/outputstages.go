@@ -160,6 +160,11 @@ func (c *conversion) writeOutput(context.Context) error {
 	if err := c.dest.write(layoutWrite{images: c.out, plan: c.plan, hold: c.hold, pick: c.pick}); err != nil {
 		return err
 	}
+	if c.opts.Since != nil {
+		if err := c.leaveOutHeld(); err != nil {
+			return err
+		}
+	}
 	if c.plan.checks != nil {
 		c.plan.checks.plan(c.plan.Entries)
 		c.plan.checks.lastly = c.opts.SourcesUnchanged

@@ -126,6 +126,8 @@ source "$HERE/oci-refs-pipes-schema1.sh" # oci:DIR:REF read back, pipes, schema 
 source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and mislabelled layers
 # shellcheck source=volumes.sh
 source "$HERE/volumes.sh" # --volume-size: each volume loaded alone
+# shellcheck source=delta.sh
+source "$HERE/delta.sh" # a delta loaded where its base is (ctr 2.3, docker 29's containerd store)
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -675,6 +677,7 @@ if today_wait_build && today_start; then
 	T_TODAY_UP=$((SECONDS - T0))
 	today_inputs || result today inputs - - FAIL "writing the docker 29 inputs failed"
 	today_measure || result today measure - - FAIL "making the pre-1.10 / foreign-layer archives failed"
+	delta_loaders || result delta make - - FAIL "making the base, update and delta archives failed"
 	LOADS=$LOADS2 OBSERVE=$OBSERVE2 predict_all
 	LOADS=/dev/null OBSERVE=$MEASURE predict_all
 	log "$(cat "$LOADS" "$LOADS2" "$OBSERVE" "$OBSERVE2" "$MEASURE" | wc -l) archives x ${TODAY_CONSUMERS[*]} (in parallel)"

@@ -21,10 +21,14 @@ import (
 	"strings"
 )
 
+// changed is the layer -change gives other bytes, or -1.
+var changed int
+
 func main() {
 	size := flag.Int("size", 1024, "total size of the layers in MB")
 	layers := flag.String("layers", "2", "number of equal layers, or real: small layers of 1-60 MiB and two big ones")
 	out := flag.String("o", "bench.tar", "output docker-archive")
+	flag.IntVar(&changed, "change", -1, "layer N (from 0) gets other bytes and the image is named bench:2: an update of the same image, for deltas")
 	flag.Parse()
 	sizes, err := layerSizes(int64(*size)<<20, *layers)
 	if err == nil {
@@ -83,7 +87,11 @@ func write(out string, sizes []int64) error {
 	var diffIDs, files []string
 	for i, size := range sizes {
 		p := fmt.Sprintf("%s/layer%d.tar", dir, i)
-		d, err := writeLayer(p, size, uint64(i))
+		seed := uint64(i)
+		if i == changed {
+			seed += 1 << 20
+		}
+		d, err := writeLayer(p, size, seed)
 		if err != nil {
 			return err
 		}
@@ -97,11 +105,15 @@ func write(out string, sizes []int64) error {
 	})
 	sum := sha256.Sum256(cfg)
 	cfgName := hex.EncodeToString(sum[:]) + ".json"
+	tag := "bench:1"
+	if changed >= 0 {
+		tag = "bench:2"
+	}
 	var layerNames []string
 	for _, d := range diffIDs {
 		layerNames = append(layerNames, strings.TrimPrefix(d, "sha256:")+".tar")
 	}
-	manifest, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{"bench:1"}, "Layers": layerNames}})
+	manifest, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{tag}, "Layers": layerNames}})
 	f, err := os.Create(out)
 	if err != nil {
 		return err
