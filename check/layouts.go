@@ -37,14 +37,14 @@ func importerRefuses(f facts, v *Verdict) (Problem, bool) {
 	case !f.archive:
 		return Problem{Fact: FactDirectory, Text: "a directory: it reads an archive", Does: "can read archives only", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.dirLayout:
-		v.Message = "unrecognized image format"
+		v.Message = unrecognizedFormat
 		return Problem{Fact: FactDirLayout, Text: "a dir: layout: \"unrecognized image format\"", Does: "cannot read it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.legacyOnly:
-		v.Message = "unrecognized image format"
+		v.Message = unrecognizedFormat
 		return Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (\"unrecognized image format\")",
 			Does: "cannot read it (\"unrecognized image format\")", Fix: fixRebuild()}, true
 	case f.ctrNoImport:
-		v.Message = "unrecognized image format"
+		v.Message = unrecognizedFormat
 		return Problem{Fact: FactNoImage, Text: "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (\"unrecognized image format\")",
 			Does: "will find no image in it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	}

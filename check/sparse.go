@@ -66,7 +66,7 @@ func unresolvedForeign(f facts, v *Verdict, measured bool) bool {
 	}
 	v.fail(Problem{Fact: FactAbsentBytes, Text: foreignText(f) + ": \"failed to resolve layers: layer ... not found\"", Does: unpackNeeds})
 	if measured {
-		v.Message = "failed to resolve layers: layer ... not found"
+		v.Message = resolveNotFound
 	}
 	return true
 }
@@ -112,7 +112,7 @@ func dockerLoadNeedsBytes(f facts, v *Verdict, version int) {
 func docker29Unpacks(f facts, v *Verdict) {
 	switch {
 	case len(f.foreignAbsent) > 0 || f.sparseLayer():
-		v.Message = "Error unpacking image"
+		v.Message = strings.TrimSuffix(unpackingImage, " ...")
 		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails"})
 	case len(f.absentBlobs) > 0:
 		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered without its config (measured: no error), so docker run fails"})

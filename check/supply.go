@@ -212,7 +212,7 @@ func chunkedVariants(f facts, l supplyLoader) {
 		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
 			"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it"})
 	case l.dockerC && len(host) > 0:
-		l.quote("mismatched image rootfs and manifest layers")
+		l.quote(strings.TrimPrefix(rootfsMismatch, "Error unpacking image ...: "))
 		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(host, ", ")) +
 			"docker loads the image, then fails to unpack the variant (\"Error unpacking image ...: mismatched image rootfs and manifest layers\")", Fix: fixImageAlone()})
 	case l.id == "k3s":
@@ -252,7 +252,7 @@ func mislabelledLayers(f facts, l supplyLoader) {
 // path refuses (skopeo's verdict says the same of its own).
 func dockerZstd(f facts, l supplyLoader) {
 	if f.supply.dockerZstd && l.id == "podman" && f.ociIndex && f.indexEntries == 1 {
-		l.refuse("unsupported docker v2s2 media type", Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\")",
+		l.refuse(v2s2Zstd, Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\")",
 			Does: "will refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
 	}
 }

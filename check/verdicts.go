@@ -171,7 +171,7 @@ func podman(f facts, v Verdict) Verdict {
 			Does: "can take one image only from an OCI layout without docker's manifest.json", Fix: fixHybrid()})
 		return v
 	case f.ociIndex && f.indexEntries > 1:
-		v.Message = "more than one image in oci, choose an image"
+		v.Message = moreThanOne
 		v.fail(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index (\"more than one image in oci, choose an image\")", f.indexEntries),
 			Does: "can take a one-entry index.json only", Fix: fixHybrid()})
 		return v

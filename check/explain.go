@@ -1,0 +1,236 @@
+// retar explain: a loader's error matched against the messages check's
+// rules quote (explain_known.go), with the fact each stands for and its fix;
+// given the archive, the fact confirmed by check's own verdict on it.
+
+package check
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// A KnownMessage is one message a loader prints for a fact, as check
+// quotes it ("..." for what varies: digests, paths, names).
+type KnownMessage struct {
+	Loader  string `json:"loader"`
+	Title   string `json:"title"`
+	Message string `json:"message"`
+	Fact    Fact   `json:"fact"`
+	Head    string `json:"head"`
+	// Measured: make interop compares the verdict quoting it with what the
+	// loader printed; otherwise a rule's text quotes it.
+	Measured bool `json:"measured"`
+	// Fix is the fact's fix, as check gives it without an archive; nil
+	// where no conversion fixes it.
+	Fix *Fix `json:"fix,omitempty"`
+}
+
+// KnownMessages are every message check quotes, one per loader and fact,
+// in the table's order.
+func KnownMessages() []KnownMessage {
+	var out []KnownMessage
+	for _, r := range messageRows {
+		for _, id := range r.loaders {
+			k := KnownMessage{Loader: id, Title: titleOf(id), Message: r.message, Fact: r.fact, Head: r.fact.Head(),
+				Measured: contains(r.measured, id), Fix: FactFix(r.fact, id)}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// FactFix is the fix check gives for a fact to a loader when it has no
+// archive to fit it to; nil where no conversion fixes the fact.
+func FactFix(f Fact, loader string) *Fix {
+	a, ok := factFixes[f]
+	if !ok {
+		return nil
+	}
+	if a == "archive-oci-archive" && strings.HasPrefix(loader, "docker-") && loader != "docker-29-containerd" && loader != "docker-containerd" {
+		a = "archive-docker-archive"
+	}
+	x := Advice()[a]
+	return &x
+}
+
+func titleOf(id string) string {
+	for _, l := range loaders {
+		if l.id == id {
+			return l.title
+		}
+	}
+	return id
+}
+
+func contains(ids []string, id string) bool {
+	for _, s := range ids {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+// The variable parts of a message, each replaced by a placeholder on both
+// sides, in this order: digests first (they hold digits), then quoted
+// strings, paths and references (they hold slashes), then numbers.
+var variableParts = []struct {
+	re *regexp.Regexp
+	to string
+}{
+	{regexp.MustCompile(`(sha256|sha512):(\.\.\.|…|[0-9a-f]{6,128})`), " ‹digest› "},
+	{regexp.MustCompile(`\b[0-9a-f]{12,64}\b`), " ‹digest› "},
+	{regexp.MustCompile(`\\?"[^"]*\\?"|'[^']*'|“[^”]*”`), " ‹quoted› "},
+	{regexp.MustCompile(`[^\s"',()]*/[^\s"',()]*`), " ‹path› "},
+	{regexp.MustCompile(`\b\d+([.:-]\d+)*\b`), " ‹n› "},
+}
+
+// wildcard stands in a normalised pattern for check's "...".
+const wildcard = "‹any›"
+
+var (
+	punctuation = regexp.MustCompile(`[\s:;,.!()\[\]{}=]+`)
+	spaces      = regexp.MustCompile(`\s+`)
+)
+
+// Normalize is a message with its variable parts replaced by placeholders,
+// lower-cased, punctuation folded to spaces: both a loader's output and
+// check's quotes go through it before they are compared.
+func Normalize(s string) string {
+	s = strings.ToLower(s)
+	for _, v := range variableParts {
+		s = v.re.ReplaceAllString(s, v.to)
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "...", " "+wildcard+" "), "…", " "+wildcard+" ")
+	s = punctuation.ReplaceAllString(s, " ")
+	return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+}
+
+// patternOf is a quote as a regular expression over normalised text: its
+// words in order, anything where it says "...".
+func patternOf(quote string) *regexp.Regexp {
+	parts := strings.Split(Normalize(quote), wildcard)
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(strings.TrimSpace(p))
+	}
+	return regexp.MustCompile(`(^|\s)` + strings.Join(parts, `.*?`) + `($|\s)`)
+}
+
+// specificity is how much of a quote is fixed words: a longer quote that
+// fits says more than a shorter one ("failed to extract layer ...:
+// unexpected EOF" over "unexpected EOF").
+func specificity(quote string) int {
+	return len(strings.ReplaceAll(Normalize(quote), wildcard, ""))
+}
+
+// Match is the known messages a loader's output holds, the most specific
+// quote first; an output may hold several (docker prints the error of each
+// step).
+func Match(output string) []KnownMessage {
+	text := Normalize(output)
+	var out []KnownMessage
+	for _, k := range KnownMessages() {
+		if patternOf(k.Message).MatchString(text) {
+			out = append(out, k)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return specificity(out[i].Message) > specificity(out[j].Message) })
+	return out
+}
+
+// A Near is a known message like an unknown one, scored 0..1.
+type Near struct {
+	Message string   `json:"message"`
+	Loaders []string `json:"loaders"`
+	Score   float64  `json:"score"`
+}
+
+// Nearest are the n known messages whose normalised words are most like
+// the output's (Dice's coefficient over word sets), best first.
+func Nearest(output string, n int) []Near {
+	words := wordSet(Normalize(output))
+	byMessage := map[string]*Near{}
+	var order []string
+	for _, k := range KnownMessages() {
+		nr, ok := byMessage[k.Message]
+		if !ok {
+			nr = &Near{Message: k.Message, Score: dice(words, wordSet(Normalize(k.Message)))}
+			byMessage[k.Message] = nr
+			order = append(order, k.Message)
+		}
+		if !contains(nr.Loaders, k.Loader) {
+			nr.Loaders = append(nr.Loaders, k.Loader)
+		}
+	}
+	var out []Near
+	for _, m := range order {
+		if byMessage[m].Score > 0 {
+			out = append(out, *byMessage[m])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func wordSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		if w != wildcard {
+			out[w] = true
+		}
+	}
+	return out
+}
+
+func dice(a, b map[string]bool) float64 {
+	if len(a)+len(b) == 0 {
+		return 0
+	}
+	both := 0
+	for w := range a {
+		if b[w] {
+			both++
+		}
+	}
+	return float64(2*both) / float64(len(a)+len(b))
+}
+
+// A Fit is a known message held against an archive: whether check's
+// verdict on it for that loader says the fact, in its own words, with the
+// fix fitted to the archive.
+type Fit struct {
+	Loader    string   `json:"loader"`
+	Fact      Fact     `json:"fact"`
+	Confirmed bool     `json:"confirmed"`
+	Problem   *Problem `json:"problem,omitempty"` // the verdict's, when confirmed
+	// Command is the fix as a command line for the archive, writing out.
+	Command string `json:"command,omitempty"`
+}
+
+// Fits holds each match against the report on an archive (src, fixed into
+// out): a match whose loader's verdict says its fact is confirmed.
+func (r *Report) Fits(matches []KnownMessage, src, out string) []Fit {
+	var fits []Fit
+	for _, m := range matches {
+		ft := Fit{Loader: m.Loader, Fact: m.Fact}
+		if v, ok := r.verdict(m.Loader); ok {
+			for _, p := range v.Facts {
+				if p.Fact != m.Fact {
+					continue
+				}
+				p := p
+				ft.Confirmed, ft.Problem = true, &p
+				if p.Fix != nil {
+					ft.Command = p.Fix.Line(src, out)
+				}
+				break
+			}
+		}
+		fits = append(fits, ft)
+	}
+	return fits
+}
