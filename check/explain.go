@@ -74,14 +74,15 @@ func contains(ids []string, id string) bool {
 
 // The variable parts of a message, each replaced by a placeholder on both
 // sides, in this order: digests first (they hold digits), then quoted
-// strings, paths and references (they hold slashes), then numbers.
+// words (a name, a media type; a quoted sentence is words: k3s quotes its
+// whole message in its log), paths and references (they hold slashes), then numbers.
 var variableParts = []struct {
 	re *regexp.Regexp
 	to string
 }{
 	{regexp.MustCompile(`(sha256|sha512):(\.\.\.|…|[0-9a-f]{6,128})`), " ‹digest› "},
 	{regexp.MustCompile(`\b[0-9a-f]{12,64}\b`), " ‹digest› "},
-	{regexp.MustCompile(`\\?"[^"]*\\?"|'[^']*'|“[^”]*”`), " ‹quoted› "},
+	{regexp.MustCompile(`\\?"[^"\s\\]*\\?"|'[^'\s]*'|“[^”\s]*”`), " ‹quoted› "},
 	{regexp.MustCompile(`[^\s"',()]*/[^\s"',()]*`), " ‹path› "},
 	{regexp.MustCompile(`\b\d+([.:-]\d+)*\b`), " ‹n› "},
 }
@@ -90,7 +91,7 @@ var variableParts = []struct {
 const wildcard = "‹any›"
 
 var (
-	punctuation = regexp.MustCompile(`[\s:;,.!()\[\]{}=]+`)
+	punctuation = regexp.MustCompile(`[\s:;,.!()\[\]{}="'\\]+`)
 	spaces      = regexp.MustCompile(`\s+`)
 )
 
@@ -116,6 +117,10 @@ func patternOf(quote string) *regexp.Regexp {
 	}
 	return regexp.MustCompile(`(^|\s)` + strings.Join(parts, `.*?`) + `($|\s)`)
 }
+
+// Says reports whether a loader's output holds a quote ("..." for what
+// varies), as explain matches them.
+func Says(output, quote string) bool { return patternOf(quote).MatchString(Normalize(output)) }
 
 // specificity is how much of a quote is fixed words: a longer quote that
 // fits says more than a shorter one ("failed to extract layer ...:

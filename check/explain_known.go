@@ -49,7 +49,9 @@ type messageRow struct {
 	measured []string
 }
 
-func with(ids []string, more ...string) []string { return append(append([]string(nil), ids...), more...) }
+func with(ids []string, more ...string) []string {
+	return append(append([]string(nil), ids...), more...)
+}
 
 // messageRows are what each loader prints, by fact.
 var messageRows = []messageRow{

@@ -1,0 +1,164 @@
+package check_test
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/retar-dev/retar/check"
+)
+
+// realistic is a loader's output for a known message: each "..." filled
+// with what a loader prints there (another digest, path, media type or
+// name each time: n), numbers changed, and the loader's own prefix.
+func realistic(k check.KnownMessage, n int) string {
+	hex := strings.Repeat(fmt.Sprintf("%02x", byte(17*n+3)), 32)
+	parts := strings.Split(k.Message, "...")
+	var b strings.Builder
+	for i, p := range parts {
+		b.WriteString(p)
+		if i == len(parts)-1 {
+			break
+		}
+		next := parts[i+1]
+		switch {
+		case strings.HasSuffix(p, "sha256:"):
+			b.WriteString(hex)
+		case strings.HasPrefix(next, "/"):
+			fmt.Fprintf(&b, "/var/lib/docker/tmp/docker-import-%d", 480000+n)
+		case strings.HasSuffix(p, "layer "):
+			b.WriteString("sha256:" + hex)
+		case strings.HasSuffix(p, "for "):
+			b.WriteString("application/vnd.in-toto+json")
+		case strings.HasSuffix(p, "image "):
+			fmt.Fprintf(&b, "%q", fmt.Sprintf("registry.example.com:5000/team/app-%d:v%d.2", n, n))
+		default:
+			fmt.Fprintf(&b, "thing-%d", n)
+		}
+	}
+	s := strings.ReplaceAll(b.String(), "1 != 2", fmt.Sprintf("%d != %d", n+3, n+5))
+	switch {
+	case strings.HasPrefix(k.Loader, "ctr-"):
+		return "ctr: " + s
+	case strings.HasPrefix(k.Loader, "docker-"):
+		return "Error response from daemon: " + s
+	case k.Loader == "k3s":
+		return fmt.Sprintf(`time="2026-11-%02dT10:42:07Z" level=error msg="Unable to import %s: %s"`, n%28+1, "/var/lib/rancher/k3s/agent/images/app.tar", s)
+	case k.Loader == "podman":
+		return "Error: " + s
+	}
+	return s
+}
+
+// Every message check knows, its variable parts other realistic values,
+// is explained as said by its loader for its fact.
+func TestExplainEveryKnownMessage(t *testing.T) {
+	known := check.KnownMessages()
+	require.Greater(t, len(known), 40)
+	for i, k := range known {
+		for _, n := range []int{i, i + 7} {
+			out := realistic(k, n)
+			found := false
+			for _, m := range check.Match(out) {
+				found = found || m.Loader == k.Loader && m.Fact == k.Fact
+			}
+			assert.True(t, found, "%s (%s, %s) not explained: %q", k.Message, k.Loader, k.Fact, out)
+		}
+	}
+}
+
+// The most specific quote that fits comes first, and words out of order
+// or another loader's words do not match.
+func TestExplainMatchOrder(t *testing.T) {
+	ms := check.Match("ctr: failed to extract layer sha256:" + strings.Repeat("ab", 32) + ": failed to copy: unexpected EOF")
+	require.NotEmpty(t, ms)
+	assert.Equal(t, "failed to extract layer ...: unexpected EOF", ms[0].Message)
+	assert.Empty(t, check.Match("format image unrecognized"))
+	assert.Empty(t, check.Match("Loaded image: example.com/app:1"))
+	near := check.Nearest("ctr: unrecognised image formats", 3)
+	require.NotEmpty(t, near)
+	assert.Equal(t, "unrecognized image format", near[0].Message)
+	assert.Greater(t, near[0].Score, 0.0)
+}
+
+// The variable parts of a message are placeholders, whatever they are.
+func TestNormalize(t *testing.T) {
+	for _, c := range []struct{ a, b string }{
+		{"content digest sha256:" + strings.Repeat("0f", 32) + ": not found", "content digest sha256:...: not found"},
+		{"open /var/lib/docker/tmp/docker-import-1/blobs/json: no such file or directory", "open .../blobs/json: no such file or directory"},
+		{`unsupported docker v2s2 media type: "application/vnd.oci.image.layer.v1.tar+zstd"`, `unsupported docker v2s2 media type: "x"`},
+		{"number of layers and diffIDs don't match: 3 != 7", "number of layers and diffIDs don't match: 1 != 2"},
+	} {
+		assert.Equal(t, check.Normalize(c.b), check.Normalize(c.a))
+	}
+}
+
+// notLoaderErrors are quotes in the rules' texts that are no error to
+// explain: docker's line for whatever name it loads an image under.
+var notLoaderErrors = map[string]bool{
+	"Loaded image: TAG:latest": true,
+	"Loaded image: %s:latest":  true,
+}
+
+// quoted finds the messages a rule quotes: \"...\" inside a string, of
+// two words or more, and the values given to Verdict.Message.
+var quotedInText = regexp.MustCompile(`"([^"%]*\s[^"]*)"`)
+
+// Every message check's rules quote, in their source, is one explain knows:
+// no rule says a message the table leaves out.
+func TestExplainKnowsEveryQuotedMessage(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	n := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || strings.HasPrefix(name, "explain") || name == "say.go" || name == "for.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(f, func(node ast.Node) bool {
+			lit, ok := node.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			require.NoError(t, err)
+			for _, q := range quotedInText.FindAllStringSubmatch(s, -1) {
+				if notLoaderErrors[q[1]] || !strings.Contains(q[1], " ") {
+					continue
+				}
+				n++
+				if !knownQuote(q[1]) {
+					t.Errorf("%s: %q is quoted by a rule but unknown to retar explain", fset.Position(lit.Pos()), q[1])
+				}
+			}
+			return true
+		})
+	}
+	assert.Greater(t, n, 25, "quotes found in the rules")
+}
+
+// knownQuote: a message is known when a known one fits it, or it fits a
+// known one (a rule may quote a message shorter: "content digest ...: not
+// found" for "content digest sha256:...: not found").
+func knownQuote(q string) bool {
+	if len(check.Match(q)) > 0 {
+		return true
+	}
+	for _, k := range check.KnownMessages() {
+		if check.Says(k.Message, q) {
+			return true
+		}
+	}
+	return false
+}
