@@ -80,7 +80,7 @@ var variableParts = []struct {
 	re *regexp.Regexp
 	to string
 }{
-	{regexp.MustCompile(`(sha256|sha512):(\.\.\.|…|[0-9a-f]{6,128})`), " ‹digest› "},
+	{regexp.MustCompile(`(sha256|sha512):(\.\.\.|…|[0-9a-f]{6,128})`), " $1 ‹digest› "},
 	{regexp.MustCompile(`\b[0-9a-f]{12,64}\b`), " ‹digest› "},
 	{regexp.MustCompile(`\\?"[^"\s\\]*\\?"|'[^'\s]*'|“[^”\s]*”`), " ‹quoted› "},
 	{regexp.MustCompile(`[^\s"',()]*/[^\s"',()]*`), " ‹path› "},

@@ -19,8 +19,8 @@ const (
 	unpackingImage     = "Error unpacking image ..."
 	rootfsMismatch     = "Error unpacking image ...: mismatched image rootfs and manifest layers"
 	unpackExtract      = "Error unpacking image ...: failed to extract layer ..."
-	chunkedFull        = chunkedMessage + ": 1 != 2"
-	noProcessor        = "failed to get stream processor for ...: no processor for media-type"
+	noMediaProcessor   = "no processor for media-type"
+	noProcessor        = "failed to get stream processor for ...: " + noMediaProcessor
 	loadedByID         = "Loaded image ID: sha256:..."
 	moreThanOne        = "more than one image in oci, choose an image"
 	v2s2Zstd           = "unsupported docker v2s2 media type"
@@ -73,13 +73,14 @@ var messageRows = []messageRow{
 	{nerdctlUnpacking, FactAbsentBytes, []string{"nerdctl"}, nil},
 	{rootfsMismatch, FactChunked, []string{"docker-containerd", "docker-29-containerd"}, []string{"docker-29-containerd"}},
 	{unpackExtract, FactMislabelled, []string{"docker-containerd", "docker-29-containerd"}, []string{"docker-29-containerd"}},
-	{chunkedFull, FactChunked, with(ctr2IDs, "kind", "nerdctl"), with(ctr2IDs[:1], "ctr-2.3", "ctr-2.4", "kind")},
-	{noProcessor, FactNamedReferrers, []string{"ctr-1.6"}, []string{"ctr-1.6"}},
+	{chunkedMessage, FactChunked, with(ctr2IDs, "kind", "nerdctl"), with(ctr2IDs[:1], "ctr-2.3", "ctr-2.4", "kind")},
+	{noProcessor, FactNamedReferrers, []string{"ctr-1.6"}, nil},
+	{noMediaProcessor, FactNamedReferrers, []string{"ctr-1.6"}, []string{"ctr-1.6"}},
 	{k3sRetagFails + "...", FactBareTag, []string{"k3s"}, []string{"k3s"}},
 	{k3sRetagFails + "...", FactNamedReferrers, []string{"k3s"}, []string{"k3s"}},
 	{loadedByID, FactNoName, []string{"docker-29-classic", "docker-29-containerd"}, []string{"docker-29-classic", "docker-29-containerd"}},
 	{moreThanOne, FactIndexEntries, []string{"podman", "skopeo"}, []string{"podman"}},
-	{moreThanOne, FactSeveralImages, []string{"podman"}, nil},
+	{"more than one image", FactSeveralImages, []string{"podman"}, nil},
 	{v2s2Zstd, FactDockerZstd, []string{"podman", "skopeo"}, []string{"podman"}},
 	{zstdEOF, FactZstdLayers, []string{"docker-24"}, nil},
 	{invalidTarHeader, FactCompressed, []string{"ctr-1.6"}, nil},

@@ -127,6 +127,12 @@ func TestExplainKnowsEveryQuotedMessage(t *testing.T) {
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		require.NoError(t, err)
 		ast.Inspect(f, func(node ast.Node) bool {
+			if s, ok := messageLiteral(node); ok {
+				n++
+				if !knownQuote(s) {
+					t.Errorf("%s: %q is what a verdict quotes, unknown to retar explain", fset.Position(node.Pos()), s)
+				}
+			}
 			lit, ok := node.(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
 				return true
@@ -161,4 +167,29 @@ func knownQuote(q string) bool {
 		}
 	}
 	return false
+}
+
+// messageLiteral is a string a rule gives as what the loader prints:
+// assigned to a verdict's Message, or passed to refuse or quote.
+func messageLiteral(node ast.Node) (string, bool) {
+	var e ast.Expr
+	switch n := node.(type) {
+	case *ast.AssignStmt:
+		if sel, ok := n.Lhs[0].(*ast.SelectorExpr); ok && sel.Sel.Name == "Message" && len(n.Rhs) == len(n.Lhs) {
+			e = n.Rhs[0]
+		}
+	case *ast.CallExpr:
+		if sel, ok := n.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "refuse" || sel.Sel.Name == "quote") && len(n.Args) > 0 {
+			e = n.Args[0]
+		}
+	}
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Value)
+	if err != nil || s == "" {
+		return "", false
+	}
+	return s, true
 }

@@ -152,7 +152,7 @@ func namedReferrers(f facts, l supplyLoader) {
 	named := summarize(s.refNamed)
 	switch {
 	case l.id == "ctr-1.6":
-		l.refuse("no processor for media-type", Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) +
+		l.refuse(noMediaProcessor, Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) +
 			"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\")",
 			Does: "will register each as an image and fail unpacking it", Fix: fixUnnameReferrers()})
 	case l.ctr2 || l.id == "kind":

@@ -49,9 +49,36 @@ func exampleLines(text string) [][]string {
 		if i := strings.Index(l, " #"); i >= 0 {
 			l = l[:i]
 		}
-		if f := strings.Fields(l); len(f) > 1 && f[0] == "retar" {
+		if f := shellWords(l); len(f) > 1 && f[0] == "retar" {
 			out = append(out, f[1:])
 		}
+	}
+	return out
+}
+
+// shellWords splits a line as a shell does words in single quotes (a
+// loader's message given to retar explain): quoted spaces stay.
+func shellWords(l string) []string {
+	var out []string
+	var word strings.Builder
+	in, started := false, false
+	for _, r := range l {
+		switch {
+		case r == '\'':
+			in, started = !in, true
+		case r == ' ' && !in:
+			if started {
+				out = append(out, word.String())
+			}
+			word.Reset()
+			started = false
+		default:
+			word.WriteRune(r)
+			started = true
+		}
+	}
+	if started {
+		out = append(out, word.String())
 	}
 	return out
 }
