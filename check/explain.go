@@ -5,6 +5,7 @@
 package check
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -238,4 +239,48 @@ func (r *Report) Fits(matches []KnownMessage, src, out string) []Fit {
 		fits = append(fits, ft)
 	}
 	return fits
+}
+
+// MessageTable is the covered messages as a Markdown table, one row per
+// loader and message: the README's, which a test keeps equal to this.
+func MessageTable() string {
+	var b strings.Builder
+	b.WriteString("| loader | message | fact | fix | basis |\n|---|---|---|---|---|\n")
+	type row struct {
+		facts []string
+		fix   []string
+		basis string
+	}
+	rows := map[[2]string]*row{}
+	var order [][2]string
+	for _, k := range KnownMessages() {
+		key := [2]string{k.Loader, k.Message}
+		r, ok := rows[key]
+		if !ok {
+			r = &row{basis: "rule's text"}
+			rows[key] = r
+			order = append(order, key)
+		}
+		r.facts = append(r.facts, k.Head)
+		if k.Fix != nil && !contains(r.fix, k.Fix.Title) {
+			r.fix = append(r.fix, k.Fix.Title)
+		}
+		if k.Measured {
+			r.basis = "measured"
+		}
+	}
+	at := map[string]int{}
+	for i, l := range loaders {
+		at[l.id] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return at[order[i][0]] < at[order[j][0]] })
+	for _, key := range order {
+		r := rows[key]
+		fix := strings.Join(r.fix, "; ")
+		if fix == "" {
+			fix = "—"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s |\n", key[0], key[1], strings.Join(r.facts, "; "), fix, r.basis)
+	}
+	return b.String()
 }
