@@ -120,6 +120,8 @@ source "$HERE/current-loaders.sh" # docker 29, containerd 2.3/2.4, kind, k3s
 source "$HERE/oci-refs-pipes-schema1.sh" # oci:DIR:REF read back, pipes, schema 1
 # shellcheck source=supply.sh
 source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and mislabelled layers
+# shellcheck source=explain.sh
+source "$HERE/explain.sh" # retar explain on the loaders' messages, their fixes loaded
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -689,6 +691,9 @@ if ((TODAY_OK)); then
 	schema1_loads
 	supply_after
 fi
+# On the same idle daemons: retar explain on each message the loaders
+# printed, its fix run and loaded (explain.sh).
+explain_messages
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
 consumers_stop
