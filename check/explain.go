@@ -84,9 +84,13 @@ var variableParts = []struct {
 	{regexp.MustCompile(`(sha256|sha512):(\.\.\.|…|[0-9a-f]{6,128})`), " $1 ‹digest› "},
 	{regexp.MustCompile(`\b[0-9a-f]{12,64}\b`), " ‹digest› "},
 	{regexp.MustCompile(`\\?"[^"\s\\]*\\?"|'[^'\s]*'|“[^”\s]*”`), " ‹quoted› "},
-	{regexp.MustCompile(`[^\s"',()]*/[^\s"',()]*`), " ‹path› "},
+	{regexp.MustCompile(`[^\s"',()]*/[^\s"',()]*`), pathHolder},
 	{regexp.MustCompile(`\b\d+([.:-]\d+)*\b`), " ‹n› "},
 }
+
+// pathHolder stands for a path, a reference or a media type (what holds
+// a slash), before its last part.
+const pathHolder = " ‹path› "
 
 // wildcard stands in a normalised pattern for check's "...".
 const wildcard = "‹any›"
@@ -102,6 +106,11 @@ var (
 func Normalize(s string) string {
 	s = strings.ToLower(s)
 	for _, v := range variableParts {
+		if v.to == pathHolder {
+			// a path keeps its last part: ".../blobs/json" is no ".../index.json"
+			s = v.re.ReplaceAllStringFunc(s, func(p string) string { return pathHolder + p[strings.LastIndex(p, "/")+1:] })
+			continue
+		}
 		s = v.re.ReplaceAllString(s, v.to)
 	}
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "...", " "+wildcard+" "), "…", " "+wildcard+" ")

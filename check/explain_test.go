@@ -84,6 +84,11 @@ func TestExplainMatchOrder(t *testing.T) {
 	assert.Equal(t, "failed to extract layer ...: unexpected EOF", ms[0].Message)
 	assert.Empty(t, check.Match("format image unrecognized"))
 	assert.Empty(t, check.Match("Loaded image: example.com/app:1"))
+	// a path keeps its last part: docker's blobs/json is no other file
+	for _, m := range check.Match("open /var/tmp/oci2878030881/index.json: no such file or directory") {
+		assert.NotEqual(t, "open .../blobs/json: no such file or directory", m.Message)
+	}
+	assert.NotEmpty(t, check.Match("open /var/lib/docker/tmp/docker-import-2/blobs/json: no such file or directory"))
 	near := check.Nearest("ctr: unrecognised image formats", 3)
 	require.NotEmpty(t, near)
 	assert.Equal(t, "unrecognized image format", near[0].Message)
