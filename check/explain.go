@@ -22,6 +22,9 @@ type KnownMessage struct {
 	// Measured: make interop compares the verdict quoting it with what the
 	// loader printed; otherwise a rule's text quotes it.
 	Measured bool `json:"measured"`
+	// Partial: the output holds a part of the message only (its start or
+	// its end, what the loader says around it left out).
+	Partial bool `json:"partial,omitempty"`
 	// Fix is the fact's fix, as check gives it without an archive; nil
 	// where no conversion fixes it.
 	Fix *Fix `json:"fix,omitempty"`
@@ -120,37 +123,78 @@ func Normalize(s string) string {
 
 // patternOf is a quote as a regular expression over normalised text: its
 // words in order, anything where it says "...".
-func patternOf(quote string) *regexp.Regexp {
+func patternOf(quote string) *regexp.Regexp { return partsPattern(quoteParts(quote)) }
+
+// quoteParts are a quote's fixed parts, normalised, between its "...".
+func quoteParts(quote string) []string {
 	parts := strings.Split(Normalize(quote), wildcard)
 	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(strings.TrimSpace(p))
+		parts[i] = strings.TrimSpace(p)
 	}
-	return regexp.MustCompile(`(^|\s)` + strings.Join(parts, `.*?`) + `($|\s)`)
+	return parts
+}
+
+func partsPattern(parts []string) *regexp.Regexp {
+	q := make([]string, len(parts))
+	for i, p := range parts {
+		q[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile(`(^|\s)` + strings.Join(q, `.*?`) + `($|\s)`)
 }
 
 // Says reports whether a loader's output holds a quote ("..." for what
 // varies), as explain matches them.
 func Says(output, quote string) bool { return patternOf(quote).MatchString(Normalize(output)) }
 
-// specificity is how much of a quote is fixed words: a longer quote that
-// fits says more than a shorter one ("failed to extract layer ...:
-// unexpected EOF" over "unexpected EOF").
-func specificity(quote string) int {
-	return len(strings.ReplaceAll(Normalize(quote), wildcard, ""))
+// minPartWords is how many words a part of a quote needs to stand for it:
+// users paste a message's end ("mismatched image rootfs and manifest
+// layers") or its start ("failed to get stream processor for
+// application/vnd.in-toto+json"), without the rest the loader wraps it in.
+const minPartWords = 4
+
+// fits says how much of a quote the normalised text holds, in fixed
+// characters (0: none); partial when it holds a run of its parts only.
+func fits(quote, text string) (n int, partial bool) {
+	parts := quoteParts(quote)
+	if partsPattern(parts).MatchString(text) {
+		return len(strings.Join(parts, "")), false
+	}
+	for i := range parts {
+		for j := len(parts); j > i; j-- {
+			run := parts[i:j]
+			fixed := strings.Join(run, " ")
+			if (i == 0 && j == len(parts)) || len(strings.Fields(fixed)) < minPartWords || !partsPattern(run).MatchString(text) {
+				continue
+			}
+			if len(fixed) > n {
+				n = len(fixed)
+			}
+		}
+	}
+	return n, n > 0
 }
 
 // Match is the known messages a loader's output holds, the most specific
-// quote first; an output may hold several (docker prints the error of each
-// step).
+// first (the most fixed words: "failed to extract layer ...: unexpected
+// EOF" over "unexpected EOF"; a whole quote over a part of one); an output
+// may hold several (docker prints the error of each step).
 func Match(output string) []KnownMessage {
 	text := Normalize(output)
 	var out []KnownMessage
+	score := map[string]int{}
 	for _, k := range KnownMessages() {
-		if patternOf(k.Message).MatchString(text) {
-			out = append(out, k)
+		n, partial := fits(k.Message, text)
+		if n == 0 {
+			continue
 		}
+		k.Partial = partial
+		if !partial {
+			n += 1 << 20
+		}
+		score[k.Message] = n
+		out = append(out, k)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return specificity(out[i].Message) > specificity(out[j].Message) })
+	sort.SliceStable(out, func(i, j int) bool { return score[out[i].Message] > score[out[j].Message] })
 	return out
 }
 

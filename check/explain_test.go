@@ -95,6 +95,36 @@ func TestExplainMatchOrder(t *testing.T) {
 	assert.Greater(t, near[0].Score, 0.0)
 }
 
+// The messages users bring, as they quote them (a part of the loader's
+// line, an ellipsis for the digest), are explained to the fact behind
+// them; messages no loader check judges prints for an archive are not.
+func TestExplainUsersMessages(t *testing.T) {
+	for _, c := range []struct {
+		msg, loader string
+		fact        check.Fact
+	}{
+		{"content digest sha256:… not found", "kind", check.FactAbsentManifests},
+		{"unexpected EOF", "docker-24", check.FactZstdLayers},
+		{"failed to get stream processor for application/vnd.in-toto+json", "ctr-1.6", check.FactNamedReferrers},
+		{"Error: payload does not match any of the supported image formats", "podman", check.FactCompressed},
+		{"mismatched image rootfs and manifest layers", "docker-29-containerd", check.FactChunked},
+		{"Error response from daemon: invalid archive: does not contain a manifest.json", "docker-29-classic", check.FactNoManifestJSON},
+		{`level=error msg="Unable to import /var/lib/rancher/k3s/agent/images/app.tar.zst: window size exceeded"`, "k3s", check.FactK3sZstdWindow},
+	} {
+		found := false
+		for _, m := range check.Match(c.msg) {
+			found = found || m.Loader == c.loader && m.Fact == c.fact
+		}
+		assert.True(t, found, "%q: not explained as %s's %s", c.msg, c.loader, c.fact)
+	}
+	// docker save's, and go-containerregistry's (crane, trivy): no loader
+	// check judges prints them reading an archive
+	assert.Empty(t, check.Match("Error response from daemon: no suitable export target found for platform linux/s390x"))
+	assert.Empty(t, check.Match("file manifest.json not found in tar"))
+	// a part too short to stand for a quote
+	assert.Empty(t, check.Match("image ... not found"))
+}
+
 // The variable parts of a message are placeholders, whatever they are.
 func TestNormalize(t *testing.T) {
 	for _, c := range []struct{ a, b string }{

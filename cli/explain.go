@@ -227,7 +227,11 @@ func printExplanation(w io.Writer, x Explanation) {
 		if len(g.measured) > 0 {
 			basis = "measured by make interop in " + check.Who(g.measured)
 		}
-		fmt.Fprintf(w, "%q, printed by %s: %s (%s)\n", g.Message, check.Who(g.ids), g.Head, basis)
+		part := ""
+		if g.Partial {
+			part = " (the output holds part of it)"
+		}
+		fmt.Fprintf(w, "%q%s, printed by %s: %s (%s)\n", g.Message, part, check.Who(g.ids), g.Head, basis)
 		switch {
 		case x.Archive != nil:
 		case g.Fix == nil:
