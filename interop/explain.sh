@@ -75,7 +75,7 @@ explain_load() {
 		today_clean "$c" "$ns" >/dev/null 2>&1
 		;;
 	esac
-	printf '%s\t%s\n' "$loads" "$(oneline 300 <<<"$o")"
+	printf '%s\t%s\n' "$loads" "$(oneline 2000 <<<"$o")"
 }
 
 # explain_one WORKER ID PATH OUTPUT: explain, the fix, the load.
