@@ -100,3 +100,6 @@ var factFixes = map[Fact]string{
 	FactSeveralImages: "oci-archive", FactIndexEntries: "oci-archive", FactNamedReferrers: "unname-referrers",
 	FactChunked: "image-alone", FactMislabelled: "media-types", FactDockerZstd: "oci-family",
 }
+
+// quoteMsg is a loader's message as a problem's text quotes it.
+func quoteMsg(m string) string { return `"` + m + `"` }

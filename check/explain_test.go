@@ -149,23 +149,50 @@ var notLoaderErrors = map[string]bool{
 var quotedInText = regexp.MustCompile(`"([^"%]*\s[^"]*)"`)
 
 // Every message check's rules quote, in their source, is one explain knows:
-// no rule says a message the table leaves out.
+// no rule says a message the table leaves out. A quote is a \"...\" inside
+// a string, of two words or more; a string given as what a loader prints
+// (a verdict's Message, refuse, quote); or a constant passed to quoteMsg.
 func TestExplainKnowsEveryQuotedMessage(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
 	fset := token.NewFileSet()
-	n := 0
+	var parsed []*ast.File
+	consts := map[string]ast.Expr{}
 	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") || strings.HasPrefix(name, "explain") || name == "say.go" || name == "for.go" {
+		if strings.HasSuffix(name, "_test.go") || name == "say.go" || name == "for.go" {
 			continue
 		}
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		require.NoError(t, err)
+		parsed = append(parsed, f)
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.CONST {
+				for _, sp := range g.Specs {
+					vs := sp.(*ast.ValueSpec)
+					for i, n := range vs.Names {
+						if i < len(vs.Values) {
+							consts[n.Name] = vs.Values[i]
+						}
+					}
+				}
+			}
+		}
+	}
+	n := 0
+	check1 := func(pos token.Pos, q string) {
+		n++
+		if !knownQuote(q) {
+			t.Errorf("%s: %q is quoted by a rule but unknown to retar explain", fset.Position(pos), q)
+		}
+	}
+	for _, f := range parsed {
+		if strings.HasPrefix(fset.Position(f.Pos()).Filename, "explain") {
+			continue
+		}
 		ast.Inspect(f, func(node ast.Node) bool {
-			if s, ok := messageLiteral(node); ok {
-				n++
-				if !knownQuote(s) {
-					t.Errorf("%s: %q is what a verdict quotes, unknown to retar explain", fset.Position(node.Pos()), s)
+			if e, ok := messageExpr(node); ok {
+				if s, ok := constString(e, consts); ok && s != "" {
+					check1(node.Pos(), s)
 				}
 			}
 			lit, ok := node.(*ast.BasicLit)
@@ -175,18 +202,59 @@ func TestExplainKnowsEveryQuotedMessage(t *testing.T) {
 			s, err := strconv.Unquote(lit.Value)
 			require.NoError(t, err)
 			for _, q := range quotedInText.FindAllStringSubmatch(s, -1) {
-				if notLoaderErrors[q[1]] || !strings.Contains(q[1], " ") {
-					continue
-				}
-				n++
-				if !knownQuote(q[1]) {
-					t.Errorf("%s: %q is quoted by a rule but unknown to retar explain", fset.Position(lit.Pos()), q[1])
+				if !notLoaderErrors[q[1]] && strings.Contains(q[1], " ") {
+					check1(lit.Pos(), q[1])
 				}
 			}
 			return true
 		})
 	}
-	assert.Greater(t, n, 25, "quotes found in the rules")
+	assert.Greater(t, n, 40, "quotes found in the rules")
+}
+
+// messageExpr is what a rule gives as what the loader prints: assigned to
+// a verdict's Message, passed to refuse, quote or quoteMsg.
+func messageExpr(node ast.Node) (ast.Expr, bool) {
+	switch n := node.(type) {
+	case *ast.AssignStmt:
+		if sel, ok := n.Lhs[0].(*ast.SelectorExpr); ok && sel.Sel.Name == "Message" && len(n.Rhs) == len(n.Lhs) {
+			return n.Rhs[0], true
+		}
+	case *ast.CallExpr:
+		name := ""
+		switch fn := n.Fun.(type) {
+		case *ast.SelectorExpr:
+			name = fn.Sel.Name
+		case *ast.Ident:
+			name = fn.Name
+		}
+		if (name == "refuse" || name == "quote" || name == "quoteMsg") && len(n.Args) > 0 {
+			return n.Args[0], true
+		}
+	}
+	return nil, false
+}
+
+// constString is the value of a constant string expression: literals,
+// constants and their sums.
+func constString(e ast.Expr, consts map[string]ast.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if x.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(x.Value)
+		return s, err == nil
+	case *ast.Ident:
+		if v, ok := consts[x.Name]; ok {
+			return constString(v, consts)
+		}
+	case *ast.BinaryExpr:
+		a, ok1 := constString(x.X, consts)
+		b, ok2 := constString(x.Y, consts)
+		return a + b, ok1 && ok2 && x.Op == token.ADD
+	}
+	return "", false
 }
 
 // knownQuote: a message is known when a known one fits it, or it fits a
@@ -202,29 +270,4 @@ func knownQuote(q string) bool {
 		}
 	}
 	return false
-}
-
-// messageLiteral is a string a rule gives as what the loader prints:
-// assigned to a verdict's Message, or passed to refuse or quote.
-func messageLiteral(node ast.Node) (string, bool) {
-	var e ast.Expr
-	switch n := node.(type) {
-	case *ast.AssignStmt:
-		if sel, ok := n.Lhs[0].(*ast.SelectorExpr); ok && sel.Sel.Name == "Message" && len(n.Rhs) == len(n.Lhs) {
-			e = n.Rhs[0]
-		}
-	case *ast.CallExpr:
-		if sel, ok := n.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "refuse" || sel.Sel.Name == "quote") && len(n.Args) > 0 {
-			e = n.Args[0]
-		}
-	}
-	lit, ok := e.(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return "", false
-	}
-	s, err := strconv.Unquote(lit.Value)
-	if err != nil || s == "" {
-		return "", false
-	}
-	return s, true
 }

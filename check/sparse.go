@@ -64,7 +64,7 @@ func unresolvedForeign(f facts, v *Verdict, measured bool) bool {
 	if len(f.foreignAbsent) == 0 || !f.foreignDocker {
 		return false
 	}
-	v.fail(Problem{Fact: FactAbsentBytes, Text: foreignText(f) + ": \"failed to resolve layers: layer ... not found\"", Does: unpackNeeds})
+	v.fail(Problem{Fact: FactAbsentBytes, Text: foreignText(f) + ": " + quoteMsg(resolveNotFound), Does: unpackNeeds})
 	if measured {
 		v.Message = resolveNotFound
 	}
@@ -113,7 +113,7 @@ func docker29Unpacks(f facts, v *Verdict) {
 	switch {
 	case len(f.foreignAbsent) > 0 || f.sparseLayer():
 		v.Message = strings.TrimSuffix(unpackingImage, " ...")
-		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails"})
+		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered, but docker cannot unpack it (" + quoteMsg(unpackingImage) + "), so docker run fails"})
 	case len(f.absentBlobs) > 0:
 		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered without its config (measured: no error), so docker run fails"})
 	}
@@ -139,7 +139,7 @@ func nerdctlUnpacks(f facts, v *Verdict) {
 		v.fail(Problem{Fact: FactNoHost, Text: "no image for the host platform (" + strings.Join(f.noHost, "; ") + "): nerdctl load imports and unpacks the host's only",
 			Does: "can unpack the host's platform only"})
 	case len(f.foreignAbsent)+len(f.absentBlobs) > 0:
-		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": nerdctl unpacks what it loads (\"error unpacking image ...\")", Does: unpackNeeds})
+		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": nerdctl unpacks what it loads (" + quoteMsg(nerdctlUnpacking) + ")", Does: unpackNeeds})
 	}
 }
 
