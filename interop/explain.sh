@@ -143,6 +143,20 @@ explain_messages() {
 	((left == 0)) || result explain time - - FAIL "$left cases left after ${EXPLAIN_SECONDS}s ($n run)"
 }
 
+# explain_md: CHECK.md's section on retar explain, from the results.
+explain_md() {
+	echo
+	echo "## retar explain on the loaders' messages"
+	echo
+	echo "For each distinct (loader, message) above, on the first archive it was found for:"
+	echo "\`retar explain --json OUTPUT ARCHIVE\` on the loader's exact output confirms the fact check gives;"
+	echo "the fixing command it prints is run and the fixed archive loaded in the same loader (interop/explain.sh)."
+	echo
+	echo "| loader | case | status | detail |"
+	echo "|---|---|---|---|"
+	awk -F'\t' '$1 == "explain" {gsub(/\|/, "\\|", $6); printf "| %s | `%s` | %s | %s |\n", $2, $4, $5, substr($6, 1, 300)}' "$RESULTS"
+}
+
 # explain_selftest RETAR: the logic on canned loader outputs (golden inputs
 # and the messages the loaders printed for such archives, as the run
 # records them), every loader simulated by retar check's own prediction.
@@ -177,6 +191,7 @@ explain_selftest() {
 	printf '%s\t1\t-\t0\t%s\n' unnamed 'Loaded image ID: sha256:3f1e0c7a9b2d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f' >"$WORK/actual-d29d.tsv"
 	explain_messages
 	cat "$RESULTS"
+	explain_md | grep -c '| PASS |' >/dev/null || return 1
 	! grep -qv $'\tPASS\t' "$RESULTS" && [[ $(wc -l <"$RESULTS") -eq 5 ]]
 }
 
