@@ -212,11 +212,12 @@ func Nearest(output string, n int) []Near {
 	byMessage := map[string]*Near{}
 	var order []string
 	for _, k := range KnownMessages() {
-		nr, ok := byMessage[k.Message]
+		key := Normalize(k.Message) // "Error unpacking image" is nerdctl's "error unpacking image"
+		nr, ok := byMessage[key]
 		if !ok {
-			nr = &Near{Message: k.Message, Score: dice(words, wordSet(Normalize(k.Message)))}
-			byMessage[k.Message] = nr
-			order = append(order, k.Message)
+			nr = &Near{Message: k.Message, Score: dice(words, wordSet(key))}
+			byMessage[key] = nr
+			order = append(order, key)
 		}
 		if !contains(nr.Loaders, k.Loader) {
 			nr.Loaders = append(nr.Loaders, k.Loader)
@@ -235,27 +236,50 @@ func Nearest(output string, n int) []Near {
 	return out
 }
 
+// fillers are words too common in errors to make two alike.
+var fillers = map[string]bool{"the": true, "and": true, "for": true, "any": true, "of": true, "is": true,
+	"a": true, "an": true, "to": true, "in": true, "on": true, "it": true, "error": true, wildcard: true}
+
 func wordSet(s string) map[string]bool {
 	out := map[string]bool{}
 	for _, w := range strings.Fields(s) {
-		if w != wildcard {
+		if !fillers[w] {
 			out[w] = true
 		}
 	}
 	return out
 }
 
+// dice is Dice's coefficient of two word sets, a word of one counting as
+// in the other where one there is alike (alike: "unrecognised" and
+// "unrecognized").
 func dice(a, b map[string]bool) float64 {
 	if len(a)+len(b) == 0 {
 		return 0
 	}
 	both := 0
 	for w := range a {
-		if b[w] {
-			both++
+		for v := range b {
+			if alike(w, v) {
+				both++
+				break
+			}
 		}
 	}
 	return float64(2*both) / float64(len(a)+len(b))
+}
+
+// alike: the same word, or one spelled otherwise at its end (a common
+// start of five letters or more, and of most of the shorter).
+func alike(a, b string) bool {
+	if a == b {
+		return true
+	}
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n >= 5 && 10*n >= 7*min(len(a), len(b))
 }
 
 // A Fit is a known message held against an archive: whether check's

@@ -103,11 +103,16 @@ type ExplainedArchive struct {
 func (e *env) explain(ctx context.Context, args []string, name string, asJSON bool) error {
 	msg := args[0]
 	if msg == "-" {
+		if len(args) == 2 && args[1] == "-" {
+			return usagef("explain: MESSAGE and ARCHIVE cannot both be stdin (-)")
+		}
 		b, err := io.ReadAll(io.LimitReader(e.stdin, maxMessage+1))
 		if err != nil || len(b) > maxMessage {
 			return usagef("explain: MESSAGE - reads at most %d bytes of a loader's output from stdin", maxMessage)
 		}
-		msg = string(b)
+		if msg = string(b); strings.TrimSpace(msg) == "" {
+			return usagef("explain: MESSAGE - read nothing from stdin")
+		}
 	}
 	x := Explanation{SchemaVersion: 1, Message: msg, Matches: check.Match(msg)}
 	x.Known = len(x.Matches) > 0
@@ -145,6 +150,13 @@ func explainArchive(r *check.Report, matches []check.KnownMessage, name string) 
 	out := &ExplainedArchive{Source: r.Source, Layout: r.Layout, Fits: r.Fits(matches, r.Source, fixOutput(r.Source)), Verdicts: []check.Verdict{}}
 	if out.Fits == nil {
 		out.Fits = []check.Fit{}
+	}
+	if len(matches) == 0 { // an unknown message: what stops a loader here
+		for _, v := range r.Consumers {
+			if !v.Loads {
+				out.Verdicts = append(out.Verdicts, v)
+			}
+		}
 	}
 	seen := map[string]bool{}
 	for i, f := range out.Fits {
@@ -207,11 +219,17 @@ func groupMatches(ms []check.KnownMessage) []*messageGroup {
 func printExplanation(w io.Writer, x Explanation) {
 	if !x.Known {
 		fmt.Fprintln(w, "unknown: retar check quotes no such message of any loader")
-		if len(x.Nearest) > 0 {
+		if len(x.Nearest) == 0 {
+			fmt.Fprintln(w, "no message it knows shares a word with it")
+		} else {
 			fmt.Fprintln(w, "\nthe nearest it knows:")
 		}
 		for _, n := range x.Nearest {
 			fmt.Fprintf(w, "  %.2f  %q (%s)\n", n.Score, n.Message, check.Who(n.Loaders))
+		}
+		if x.Archive != nil {
+			fmt.Fprintf(w, "\nwhat retar check finds in %s that stops a loader:\n", x.Archive.Source)
+			printVerdicts(w, x.Archive.Verdicts)
 		}
 		return
 	}
@@ -251,16 +269,7 @@ func printExplanation(w io.Writer, x Explanation) {
 func printFits(w io.Writer, a *ExplainedArchive) {
 	if !a.Confirmed {
 		fmt.Fprintf(w, "it does not fit %s (%s): retar check finds none of these facts in it. What it says of it for these loaders:\n", a.Source, layoutWords(a.Layout))
-		for _, v := range a.Verdicts {
-			say := "loads it"
-			if !v.Loads {
-				say = "will not load it"
-			}
-			if len(v.Problems) > 0 {
-				say += ": " + strings.Join(v.Problems, "; ")
-			}
-			fmt.Fprintf(w, "  %s: %s\n", v.Title, say)
-		}
+		printVerdicts(w, a.Verdicts)
 		fmt.Fprintf(w, "Else the archive the loader read was not this one, or it changed on the way (retar verify %s says whether every blob is whole), or the loader failed for a reason of its own (disk, daemon, permissions).\n", a.Source)
 		return
 	}
@@ -286,5 +295,22 @@ func printFits(w io.Writer, a *ExplainedArchive) {
 		if cmds[k] != "" {
 			fmt.Fprintf(w, "    $ %s\n", cmds[k])
 		}
+	}
+}
+
+// printVerdicts says what check says of each loader, a line each.
+func printVerdicts(w io.Writer, vs []check.Verdict) {
+	if len(vs) == 0 {
+		fmt.Fprintln(w, "  nothing")
+	}
+	for _, v := range vs {
+		say := "loads it"
+		if !v.Loads {
+			say = "will not load it"
+		}
+		if len(v.Problems) > 0 {
+			say += ": " + strings.Join(v.Problems, "; ")
+		}
+		fmt.Fprintf(w, "  %s: %s\n", v.Title, say)
 	}
 }

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -130,6 +131,10 @@ func TestExplainStatuses(t *testing.T) {
 	assert.Equal(t, 2, code, stderr)
 	code, _, stderr = run(t, "explain", "unrecognized image format", filepath.Join(t.TempDir(), "absent.tar"))
 	assert.Equal(t, 2, code, stderr)
+	var out, errb bytes.Buffer
+	code = cli.Main([]string{"explain", "-"}, strings.NewReader("ctr: content digest sha256:"+strings.Repeat("0c", 32)+": not found\n"), &out, &errb)
+	assert.Equal(t, 0, code, errb.String())
+	assert.Contains(t, out.String(), "manifests the index lists are absent")
 	code, stdout, _ := run(t, "explain", "ctr: unrecognized image format")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stdout, "a dir: layout")
