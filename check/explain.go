@@ -7,6 +7,7 @@ package check
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -37,7 +38,7 @@ func KnownMessages() []KnownMessage {
 	for _, r := range messageRows {
 		for _, id := range r.loaders {
 			k := KnownMessage{Loader: id, Title: titleOf(id), Message: r.message, Fact: r.fact, Head: r.fact.Head(),
-				Measured: contains(r.measured, id), Fix: FactFix(r.fact, id)}
+				Measured: slices.Contains(r.measured, id), Fix: FactFix(r.fact, id)}
 			out = append(out, k)
 		}
 	}
@@ -65,15 +66,6 @@ func titleOf(id string) string {
 		}
 	}
 	return id
-}
-
-func contains(ids []string, id string) bool {
-	for _, s := range ids {
-		if s == id {
-			return true
-		}
-	}
-	return false
 }
 
 // The variable parts of a message, each replaced by a placeholder on both
@@ -219,7 +211,7 @@ func Nearest(output string, n int) []Near {
 			byMessage[key] = nr
 			order = append(order, key)
 		}
-		if !contains(nr.Loaders, k.Loader) {
+		if !slices.Contains(nr.Loaders, k.Loader) {
 			nr.Loaders = append(nr.Loaders, k.Loader)
 		}
 	}
@@ -339,7 +331,7 @@ func MessageTable() string {
 			order = append(order, key)
 		}
 		r.facts = append(r.facts, k.Head)
-		if k.Fix != nil && !contains(r.fix, k.Fix.Title) {
+		if k.Fix != nil && !slices.Contains(r.fix, k.Fix.Title) {
 			r.fix = append(r.fix, k.Fix.Title)
 		}
 		if k.Measured {

@@ -88,6 +88,13 @@ func explainOne(t *testing.T, src, id string, p check.Problem, msg string) int {
 	code, x := explainJSON(t, "-t", "example.com/fixed:1", out, src)
 	require.Equal(t, 0, code, "%s: %q unknown", src, out)
 	require.NotNil(t, x.Archive)
+	// without the archive, explain gives the fix the verdict gives
+	if p.Fix != nil {
+		ff := check.FactFix(p.Fact, id)
+		if assert.NotNil(t, ff, "%s: no fix without an archive for %s's %s", src, id, p.Fact) {
+			assert.Equal(t, p.Fix.Advice, ff.Advice, "%s: %s's %s", src, id, p.Fact)
+		}
+	}
 	var fit *check.Fit
 	for i, f := range x.Archive.Fits {
 		if f.Loader == id && f.Fact == p.Fact && f.Confirmed {
