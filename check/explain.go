@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // A KnownMessage is one message a loader prints for a fact, as check
@@ -31,9 +32,19 @@ type KnownMessage struct {
 	Fix *Fix `json:"fix,omitempty"`
 }
 
+var (
+	knownOnce sync.Once
+	known     []KnownMessage
+)
+
 // KnownMessages are every message check quotes, one per loader and fact,
 // in the table's order.
 func KnownMessages() []KnownMessage {
+	knownOnce.Do(func() { known = knownMessages() })
+	return slices.Clone(known)
+}
+
+func knownMessages() []KnownMessage {
 	var out []KnownMessage
 	for _, r := range messageRows {
 		for _, id := range r.loaders {
@@ -144,23 +155,57 @@ func Says(output, quote string) bool { return patternOf(quote).MatchString(Norma
 // application/vnd.in-toto+json"), without the rest the loader wraps it in.
 const minPartWords = 4
 
-// fits says how much of a quote the normalised text holds, in fixed
-// characters (0: none); partial when it holds a run of its parts only.
-func fits(quote, text string) (n int, partial bool) {
+// A quotePattern is a quote compiled once: the whole, and each run of its
+// parts long enough to stand for it, with its fixed characters.
+type quotePattern struct {
+	whole    *regexp.Regexp
+	wholeLen int
+	runs     []*regexp.Regexp
+	runLens  []int
+}
+
+var (
+	patternsOnce sync.Once
+	patterns     map[string]*quotePattern
+)
+
+// compiledQuotes are the patterns of every known message, compiled once.
+func compiledQuotes() map[string]*quotePattern {
+	patternsOnce.Do(func() {
+		patterns = map[string]*quotePattern{}
+		for _, r := range messageRows {
+			if patterns[r.message] == nil {
+				patterns[r.message] = compileQuote(r.message)
+			}
+		}
+	})
+	return patterns
+}
+
+func compileQuote(quote string) *quotePattern {
 	parts := quoteParts(quote)
-	if partsPattern(parts).MatchString(text) {
-		return len(strings.Join(parts, "")), false
-	}
+	q := &quotePattern{whole: partsPattern(parts), wholeLen: len(strings.Join(parts, ""))}
 	for i := range parts {
 		for j := len(parts); j > i; j-- {
-			run := parts[i:j]
-			fixed := strings.Join(run, " ")
-			if (i == 0 && j == len(parts)) || len(strings.Fields(fixed)) < minPartWords || !partsPattern(run).MatchString(text) {
+			fixed := strings.Join(parts[i:j], " ")
+			if (i == 0 && j == len(parts)) || len(strings.Fields(fixed)) < minPartWords {
 				continue
 			}
-			if len(fixed) > n {
-				n = len(fixed)
-			}
+			q.runs, q.runLens = append(q.runs, partsPattern(parts[i:j])), append(q.runLens, len(fixed))
+		}
+	}
+	return q
+}
+
+// fits says how much of a quote the normalised text holds, in fixed
+// characters (0: none); partial when it holds a run of its parts only.
+func (q *quotePattern) fits(text string) (n int, partial bool) {
+	if q.whole.MatchString(text) {
+		return q.wholeLen, false
+	}
+	for i, re := range q.runs {
+		if q.runLens[i] > n && re.MatchString(text) {
+			n = q.runLens[i]
 		}
 	}
 	return n, n > 0
@@ -175,7 +220,7 @@ func Match(output string) []KnownMessage {
 	var out []KnownMessage
 	score := map[string]int{}
 	for _, k := range KnownMessages() {
-		n, partial := fits(k.Message, text)
+		n, partial := compiledQuotes()[k.Message].fits(text)
 		if n == 0 {
 			continue
 		}

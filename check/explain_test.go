@@ -271,3 +271,20 @@ func knownQuote(q string) bool {
 	}
 	return false
 }
+
+// Any text a user pastes is matched without a panic, and what matches is
+// a known message.
+func FuzzExplainMatch(f *testing.F) {
+	for _, k := range check.KnownMessages() {
+		f.Add(k.Message)
+	}
+	f.Add("ctr: content digest sha256:…: not found \x00 '\"\\ ‹any›")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, m := range check.Match(s) {
+			if m.Message == "" || m.Loader == "" {
+				t.Fatalf("%q matched an empty row: %+v", s, m)
+			}
+		}
+		check.Nearest(s, 3)
+	})
+}
