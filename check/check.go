@@ -26,6 +26,11 @@
 //	who.go          loaders named together in words ("containerd 1.6–2.4")
 //	lines.go        one line per fact after a conversion, fixes fitted to it
 //	blocks.go       retar check's summary, blocks and fixes
+//
+// What a loader printed, turned back into the fact (retar explain):
+//
+//	explain_known.go  the messages the rules quote, by loader and fact
+//	explain.go        a loader's output matched against them, held against an archive
 package check
 
 import (

@@ -39,15 +39,15 @@ const (
 var archiveCompression = map[string]decompression{
 	"docker-24":         {func(kind string) bool { return kind != "zstd" }, "docker before 23.0 reads no zstd-compressed archive", "cannot read it", "docker before 23"},
 	"docker-containerd": {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
-	"ctr-1.6":           {plainOnly, "ctr 1.6 reads plain tars (\"archive/tar: invalid tar header\")", plainTarsOnly, ""},
+	"ctr-1.6":           {plainOnly, "ctr 1.6 reads plain tars (" + quoteMsg(invalidTarHeader) + ")", plainTarsOnly, ""},
 	"ctr-2.0":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
 	"ctr-2.1":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
 	"ctr-2.3":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
 	"ctr-2.4":           {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
 	"kind":              {gzipOrZstd, containerdReads, gzipOrZstdOnly, ""},
 	"k3s":               {func(kind string) bool { return len(k3sSuffixes[kind]) > 0 }, "k3s reads .tar, .tar.gz/.tgz, .tar.zst/.tzst, .tar.bz2/.tbz and .tar.lz4", "can read plain, gzip, zstd, bzip2 and lz4 tars only", ""},
-	"nerdctl":           {gzipOrZstd, "nerdctl decompresses gzip and zstd only (\"unrecognized image format\")", gzipOrZstdOnly, ""}, // its importer is containerd's
-	"podman":            {plainOnly, "podman 4.3 reads plain tars (\"payload does not match any of the supported image formats\")", plainTarsOnly, ""},
+	"nerdctl":           {gzipOrZstd, "nerdctl decompresses gzip and zstd only (" + quoteMsg(unrecognizedFormat) + ")", gzipOrZstdOnly, ""}, // its importer is containerd's
+	"podman":            {plainOnly, "podman 4.3 reads plain tars (" + quoteMsg(podmanPayload) + ")", plainTarsOnly, ""},
 	"skopeo":            {plainOnly, "containers/image (skopeo, podman) reads plain tars", plainTarsOnly, ""},
 }
 
@@ -68,8 +68,8 @@ func zstdLayers(f facts, v *Verdict) {
 	switch {
 	case !f.zstd:
 	case v.Consumer == "docker-24":
-		v.fail(Problem{Fact: FactZstdLayers, Text: "zstd layers: docker before 23.0 reads none (20.10 fails with \"unexpected EOF\")",
-			Who: "docker before 23", Does: "cannot read them (20.10 fails with \"unexpected EOF\")", Fix: fixGzipLayers()})
+		v.fail(Problem{Fact: FactZstdLayers, Text: "zstd layers: docker before 23.0 reads none (20.10 fails with " + quoteMsg(zstdEOF) + ")",
+			Who: "docker before 23", Does: "cannot read them (20.10 fails with " + quoteMsg(zstdEOF) + ")", Fix: fixGzipLayers()})
 	case v.Consumer == "skopeo" && v.Loads:
 		v.note(Problem{Fact: FactZstdLayers, Text: "zstd layers: skopeo copies them, but refuses to write them into a docker-archive"})
 	}
@@ -133,7 +133,7 @@ func k3sFile(f facts, v *Verdict) string {
 // k3sZstdWindow: k3s decodes a zstd archive with a bounded window.
 func k3sZstdWindow(f facts, v *Verdict) {
 	if f.compressed == "zstd" {
-		v.note(Problem{Fact: FactK3sZstdWindow, Text: "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (\"window size exceeded\")"})
+		v.note(Problem{Fact: FactK3sZstdWindow, Text: "zstd-compressed: k3s decodes it with a 32 MiB window at most; a stream made with zstd --long=26 or more fails (" + quoteMsg(windowExceeded) + ")"})
 	}
 }
 

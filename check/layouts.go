@@ -37,16 +37,16 @@ func importerRefuses(f facts, v *Verdict) (Problem, bool) {
 	case !f.archive:
 		return Problem{Fact: FactDirectory, Text: "a directory: it reads an archive", Does: "can read archives only", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.dirLayout:
-		v.Message = "unrecognized image format"
-		return Problem{Fact: FactDirLayout, Text: "a dir: layout: \"unrecognized image format\"", Does: "cannot read it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
+		v.Message = unrecognizedFormat
+		return Problem{Fact: FactDirLayout, Text: "a dir: layout: " + quoteMsg(unrecognizedFormat), Does: "cannot read it (" + quoteMsg(unrecognizedFormat) + ")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	case f.legacyOnly:
-		v.Message = "unrecognized image format"
-		return Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (\"unrecognized image format\")",
-			Does: "cannot read it (\"unrecognized image format\")", Fix: fixRebuild()}, true
+		v.Message = unrecognizedFormat
+		return Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json, no index.json), which containerd's importer does not read (" + quoteMsg(unrecognizedFormat) + ")",
+			Does: "cannot read it (" + quoteMsg(unrecognizedFormat) + ")", Fix: fixRebuild()}, true
 	case f.ctrNoImport:
-		v.Message = "unrecognized image format"
-		return Problem{Fact: FactNoImage, Text: "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (\"unrecognized image format\")",
-			Does: "will find no image in it (\"unrecognized image format\")", Fix: fixArchive(f, convert.OCIArchive)}, true
+		v.Message = unrecognizedFormat
+		return Problem{Fact: FactNoImage, Text: "an index.json without oci-layout and no manifest.json: containerd's importer finds no image (" + quoteMsg(unrecognizedFormat) + ")",
+			Does: "will find no image in it (" + quoteMsg(unrecognizedFormat) + ")", Fix: fixArchive(f, convert.OCIArchive)}, true
 	}
 	return Problem{}, false
 }
@@ -69,9 +69,9 @@ func importerReads(f facts, v *Verdict) bool {
 // dockerClassicLayout: docker's classic image store reads an archive with
 // docker's manifest.json, or (before 29) the pre-1.10 shape.
 func dockerClassicLayout(f facts, v *Verdict, version int) {
-	says := "it fails with \"open .../blobs/json: no such file or directory\""
+	says := "it fails with " + quoteMsg(classicNoManifest)
 	if version >= 29 {
-		says = "\"" + noManifestJSON + "\""
+		says = quoteMsg(noManifestJSON)
 	}
 	switch {
 	case !f.archive:
@@ -80,8 +80,8 @@ func dockerClassicLayout(f facts, v *Verdict, version int) {
 		v.fail(Problem{Fact: FactDirLayout, Text: "a dir: layout, which docker load does not read", Does: "cannot read it", Fix: fixArchive(f, convert.DockerArchive)})
 	case f.legacyOnly && version >= 29:
 		v.Message = noManifestJSON
-		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it (\"invalid archive: does not contain a manifest.json\")",
-			Does: "cannot read it (\"invalid archive: does not contain a manifest.json\")", Fix: fixRebuild()})
+		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (repositories, no manifest.json): docker 29 dropped it (" + quoteMsg(noManifestJSON) + ")",
+			Does: "cannot read it (" + quoteMsg(noManifestJSON) + ")", Fix: fixRebuild()})
 	case !f.dockerEntries && !f.legacyOnly:
 		v.fail(Problem{Fact: FactNoManifestJSON, Text: "no manifest.json: the classic image store reads docker's manifest.json, not an OCI index (" + says + ")",
 			Does: "can read docker's manifest.json only, not an OCI index", Fix: fixManifestJSON()})

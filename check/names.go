@@ -182,7 +182,7 @@ func docker29Names(f facts, v *Verdict) {
 		v.note(Problem{Fact: FactBareTag, Text: fmt.Sprintf("named only by the tag %q: docker prints \"Loaded image: %s:latest\", lists the image as <none> and keeps %q in containerd", t, t, t), Fix: fixFullName(f)})
 	case f.ctrUnnamed:
 		v.Message = "Loaded image ID: sha256:"
-		v.note(Problem{Fact: FactNoName, Text: "an image without a name: it loads untagged (\"Loaded image ID: sha256:...\"), known by its ID", Fix: fixName(f)})
+		v.note(Problem{Fact: FactNoName, Text: "an image without a name: it loads untagged (" + quoteMsg(loadedByID) + "), known by its ID", Fix: fixName(f)})
 	case len(v.Names) > 0:
 		v.Message = "Loaded image: " + familiar(v.Names[0])
 	}

@@ -45,7 +45,7 @@ func hostNote(v *Verdict, f facts) {
 func ctrAllPlatforms(f facts, v *Verdict) {
 	switch v.Consumer {
 	case "ctr-2.0":
-		v.note(Problem{Fact: FactLoaderOption, Text: "--all-platforms fails on 2.0 with \"no unpack platforms defined\" (any archive): import without it, or with --local"})
+		v.note(Problem{Fact: FactLoaderOption, Text: "--all-platforms fails on 2.0 with " + quoteMsg(noUnpackPlatforms) + " (any archive): import without it, or with --local"})
 	case "docker-containerd":
 	default:
 		if len(f.absent) > 0 {

@@ -64,9 +64,9 @@ func unresolvedForeign(f facts, v *Verdict, measured bool) bool {
 	if len(f.foreignAbsent) == 0 || !f.foreignDocker {
 		return false
 	}
-	v.fail(Problem{Fact: FactAbsentBytes, Text: foreignText(f) + ": \"failed to resolve layers: layer ... not found\"", Does: unpackNeeds})
+	v.fail(Problem{Fact: FactAbsentBytes, Text: foreignText(f) + ": " + quoteMsg(resolveNotFound), Does: unpackNeeds})
 	if measured {
-		v.Message = "failed to resolve layers: layer ... not found"
+		v.Message = resolveNotFound
 	}
 	return true
 }
@@ -116,8 +116,8 @@ func docker29Unpacks(f facts, v *Verdict) {
 	switch {
 	case deltaFromStore(f, v):
 	case len(f.foreignAbsent) > 0 || f.sparseLayer():
-		v.Message = "Error unpacking image"
-		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered, but docker cannot unpack it (\"Error unpacking image ...\"), so docker run fails"})
+		v.Message = strings.TrimSuffix(unpackingImage, " ...")
+		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered, but docker cannot unpack it (" + quoteMsg(unpackingImage) + "), so docker run fails"})
 	case len(f.absentBlobs) > 0:
 		v.note(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": the image is registered without its config (measured: no error), so docker run fails"})
 	}
@@ -147,7 +147,7 @@ func nerdctlUnpacks(f facts, v *Verdict) {
 			Does: "can unpack the host's platform only"})
 	case deltaFromStore(f, v):
 	case len(f.foreignAbsent)+len(f.absentBlobs) > 0:
-		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": nerdctl unpacks what it loads (\"error unpacking image ...\")", Does: unpackNeeds})
+		v.fail(Problem{Fact: FactAbsentBytes, Text: absentText(f) + ": nerdctl unpacks what it loads (" + quoteMsg(nerdctlUnpacking) + ")", Does: unpackNeeds})
 	}
 }
 

@@ -152,7 +152,7 @@ func namedReferrers(f facts, l supplyLoader) {
 	named := summarize(s.refNamed)
 	switch {
 	case l.id == "ctr-1.6":
-		l.refuse("no processor for media-type", Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) +
+		l.refuse(noMediaProcessor, Problem{Fact: FactNamedReferrers, Text: fmt.Sprintf(cosignProblem, named) +
 			"; ctr 1.6 then unpacks each as an image and fails (\"failed to get stream processor for ...: no processor for media-type\")",
 			Does: "will register each as an image and fail unpacking it", Fix: fixUnnameReferrers()})
 	case l.ctr2 || l.id == "kind":
@@ -212,9 +212,9 @@ func chunkedVariants(f facts, l supplyLoader) {
 		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
 			"ctr 1.6 unpacks the first manifest of the host platform, the image beside it, and imports the variant without unpacking it"})
 	case l.dockerC && len(host) > 0:
-		l.quote("mismatched image rootfs and manifest layers")
+		l.quote(strings.TrimPrefix(rootfsMismatch, "Error unpacking image ...: "))
 		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(host, ", ")) +
-			"docker loads the image, then fails to unpack the variant (\"Error unpacking image ...: mismatched image rootfs and manifest layers\")", Fix: fixImageAlone()})
+			"docker loads the image, then fails to unpack the variant (" + quoteMsg(rootfsMismatch) + ")", Fix: fixImageAlone()})
 	case l.id == "k3s":
 		l.note(Problem{Fact: FactChunked, Text: fmt.Sprintf(problem, strings.Join(every, ", ")) +
 			"k3s imports it without unpacking; containerd fails on it when it unpacks the image for a pod", Fix: fixImageAlone()})
@@ -230,14 +230,14 @@ func mislabelledLayers(f facts, l supplyLoader) {
 	case l.dockerC && len(host) > 0:
 		l.quote(brokenMessage)
 		l.note(Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar: " + summarize(host) +
-			": docker loads the image, then goes by the label and fails to unpack it (\"Error unpacking image ...: failed to extract layer ...\"), so docker run fails", Fix: fixMediaTypes()})
+			": docker loads the image, then goes by the label and fails to unpack it (" + quoteMsg(unpackExtract) + "), so docker run fails", Fix: fixMediaTypes()})
 	case l.id == "kind" && len(all) > 0, !l.dockerC && l.id != "kind" && len(host) > 0:
 		lays := host
 		if l.id == "kind" {
 			lays = all
 		}
 		l.refuse(brokenMessage, Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar: " + summarize(lays) +
-			": containerd goes by the label and fails to unpack them (\"failed to extract layer ...: unexpected EOF\")",
+			": containerd goes by the label and fails to unpack them (" + quoteMsg(extractEOF) + ")",
 			Does: "will go by the label and fail to unpack them", Fix: fixMediaTypes()})
 	case l.ctr2 && len(all) > 0:
 		l.note(Problem{Fact: FactMislabelled, Text: "compressed layers labelled plain tar on other platforms: " + summarize(all) +
@@ -252,7 +252,7 @@ func mislabelledLayers(f facts, l supplyLoader) {
 // path refuses (skopeo's verdict says the same of its own).
 func dockerZstd(f facts, l supplyLoader) {
 	if f.supply.dockerZstd && l.id == "podman" && f.ociIndex && f.indexEntries == 1 {
-		l.refuse("unsupported docker v2s2 media type", Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\")",
-			Does: "will refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
+		l.refuse(v2s2Zstd, Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: podman refuses it (\"unsupported docker v2s2 media type: \\\"application/vnd.oci.image.layer.v1.tar+zstd\\\"\")",
+			Does: "will refuse it (" + quoteMsg(v2s2Zstd) + ")", Fix: fixOCIFamily()})
 	}
 }

@@ -171,8 +171,8 @@ func podman(f facts, v Verdict) Verdict {
 			Does: "can take one image only from an OCI layout without docker's manifest.json", Fix: fixHybrid()})
 		return v
 	case f.ociIndex && f.indexEntries > 1:
-		v.Message = "more than one image in oci, choose an image"
-		v.fail(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index (\"more than one image in oci, choose an image\")", f.indexEntries),
+		v.Message = moreThanOne
+		v.fail(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("an OCI layout whose index.json has %d entries (signatures, attestations, SBOMs beside the image) and no docker manifest.json: podman takes a one-entry index ("+quoteMsg(moreThanOne)+")", f.indexEntries),
 			Does: "can take a one-entry index.json only", Fix: fixHybrid()})
 		return v
 	}
@@ -207,11 +207,11 @@ func skopeo(f facts, v Verdict) Verdict {
 			v.note(Problem{Fact: FactSeveralImages, Text: fmt.Sprintf("%d images: skopeo takes one, picked by its ref name", f.images)})
 		case f.indexEntries > 1:
 			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
-			v.note(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("index.json has %d entries (what refers to the image beside it): skopeo needs the image's ref name (\"more than one image in oci, choose an image\" without one)", f.indexEntries)})
+			v.note(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("index.json has %d entries (what refers to the image beside it): skopeo needs the image's ref name ("+quoteMsg(moreThanOne)+" without one)", f.indexEntries)})
 		}
 		if f.supply.dockerZstd {
-			v.fail(Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (\"unsupported docker v2s2 media type\")",
-				Does: "will refuse it (\"unsupported docker v2s2 media type\")", Fix: fixOCIFamily()})
+			v.fail(Problem{Fact: FactDockerZstd, Text: "a Docker v2s2 manifest with zstd layers, which v2s2 has no type for: skopeo refuses it (" + quoteMsg(v2s2Zstd) + ")",
+				Does: "will refuse it (" + quoteMsg(v2s2Zstd) + ")", Fix: fixOCIFamily()})
 		}
 	}
 	if no, ok := compressedRefusal(f, v.Consumer); ok {

@@ -128,6 +128,8 @@ source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and misl
 source "$HERE/volumes.sh" # --volume-size: each volume loaded alone
 # shellcheck source=delta.sh
 source "$HERE/delta.sh" # a delta loaded where its base is (ctr 2.3, docker 29's containerd store)
+# shellcheck source=explain.sh
+source "$HERE/explain.sh" # retar explain on the loaders' messages, their fixes loaded
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -708,6 +710,9 @@ if ((TODAY_OK)); then
 	supply_after
 fi
 volume_loads # docker 20.10, ctr 1.6, podman; docker 29 and ctr 2.3 when up
+# On the same idle daemons: retar explain on each message the loaders
+# printed, its fix run and loaded (explain.sh).
+explain_messages
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
 consumers_stop
