@@ -105,9 +105,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if sig := signaled(); sig != nil && err != nil {
 		err = errInterrupted{sig}
 	}
+	var status statusError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &status):
+		if status.err != nil {
+			fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(cutShort(status.err))))
+		}
+		return status.code
 	case errors.Is(err, convert.ErrUsage):
 		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(err)))
 		return exitUsage
@@ -187,7 +193,7 @@ func (e *env) command() *cobra.Command {
 	e.progress = "auto"
 	pf.Var(progressFlag{&e.progress}, "progress", "progress on stderr: auto (bars on a terminal, else none), plain (a line a step), json (JSON lines), none")
 	root.RegisterFlagCompletionFunc("progress", fixedValues("auto", "plain", "json", "none")) //nolint:errcheck
-	root.AddCommand(e.convertCommand(), e.inspectCommand(), e.verifyCommand(), e.checkCommand(), e.manifestDigestCommand(), e.versionCommand())
+	root.AddCommand(e.convertCommand(), e.inspectCommand(), e.verifyCommand(), e.checkCommand(), e.diffCommand(), e.manifestDigestCommand(), e.versionCommand())
 	return root
 }
 
