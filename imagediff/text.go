@@ -73,7 +73,9 @@ func (p *printer) image(d *ImageDiff) {
 		p.line(1, "size: %s", size(d.SizeA))
 	}
 	for _, pd := range d.Platforms {
-		p.platform(pd, d.index)
+		if d.Status != StatusSame { // each platform is the same as the image
+			p.platform(pd, d.index)
+		}
 	}
 	if a := d.Artifacts; a != nil {
 		for _, x := range a.Added {
