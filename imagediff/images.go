@@ -67,9 +67,11 @@ func (im *image) gather(n *convert.Node) {
 		for _, c := range n.Children {
 			im.gather(c)
 		}
+	case isAttestationDesc(n):
+		im.artifacts = append(im.artifacts, n)
 	case n.Manifest != nil && isImage(n):
 		im.manifests = append(im.manifests, newManifest(im.arch, n))
-	case n.Manifest != nil || isAttestationDesc(n):
+	case n.Manifest != nil:
 		im.artifacts = append(im.artifacts, n)
 	default: // a platform the index lists and the source does not hold
 		im.manifests = append(im.manifests, &manifest{node: n, platform: platformName(n) + " (absent)"})
@@ -79,6 +81,11 @@ func (im *image) gather(n *convert.Node) {
 func isImage(n *convert.Node) bool {
 	if len(n.Children) == 0 || n.Manifest.ArtifactType != "" {
 		return false
+	}
+	for _, l := range n.Manifest.Layers {
+		if !strings.Contains(l.MediaType, ".tar") { // in-toto statements, signatures, SBOMs
+			return false
+		}
 	}
 	c := n.Children[0].Config
 	return c != nil && (c.RootFS.Type != "" || len(c.RootFS.DiffIDs) > 0)

@@ -124,13 +124,9 @@ func packaging(pd *PlatformDiff, a, b *manifest) []string {
 	if pd.MediaType != nil {
 		out = append(out, fmt.Sprintf("manifest format: %s → %s", shortType(pd.MediaType.Old.(string)), shortType(pd.MediaType.New.(string))))
 	}
-	if ca, cb := compressions(a.layers), compressions(b.layers); ca != cb {
-		out = append(out, fmt.Sprintf("compression: %s → %s", ca, cb))
-	} else if len(pd.Layers.Recompressed) > 0 {
-		out = append(out, fmt.Sprintf("compression: %d layers compressed to other bytes (%s)", len(pd.Layers.Recompressed), ca))
-	}
-	if ta, tb := layerTypes(a.layers), layerTypes(b.layers); ta != tb && compressions(a.layers) == compressions(b.layers) {
-		out = append(out, fmt.Sprintf("layer media types: %s → %s", ta, tb))
+	out = append(out, recompression(pd.Layers.Recompressed)...)
+	if rel := relabelled(a.layers, b.layers); rel != "" {
+		out = append(out, rel)
 	}
 	if pd.Config != nil && len(pd.Fields) == 0 {
 		out = append(out, "config bytes (no compared field differs)")
@@ -141,22 +137,48 @@ func packaging(pd *PlatformDiff, a, b *manifest) []string {
 	return out
 }
 
-func compressions(ls []Layer) string {
-	return distinct(ls, func(l Layer) string { return l.Compression })
-}
-func layerTypes(ls []Layer) string { return distinct(ls, func(l Layer) string { return l.MediaType }) }
-
-func distinct(ls []Layer, f func(Layer) string) string {
+// recompression says how layers of the same content were stored again:
+// "compression: none → gzip (2 layers)", or compressed again the same way
+// to other bytes.
+func recompression(pairs []LayerPair) []string {
+	var order []string
+	count := map[string]int{}
+	for _, p := range pairs {
+		k := p.A.Compression + " → " + p.B.Compression
+		if p.A.Compression == p.B.Compression {
+			k = p.A.Compression + ", compressed again to other bytes"
+		}
+		if count[k] == 0 {
+			order = append(order, k)
+		}
+		count[k]++
+	}
 	var out []string
-	for _, l := range ls {
-		if v := f(l); !slices.Contains(out, v) {
-			out = append(out, v)
+	for _, k := range order {
+		out = append(out, fmt.Sprintf("compression: %s (%d %s)", k, count[k], plural(count[k], "layer")))
+	}
+	return out
+}
+
+// relabelled says which media types changed on layers stored as the same
+// blobs: another family's name for it, or a label that the bytes do not
+// bear out (a plain tar called gzip).
+func relabelled(as, bs []Layer) string {
+	var changes []string
+	for _, b := range bs {
+		for _, a := range as {
+			if a.Digest == b.Digest && a.MediaType != b.MediaType {
+				if c := a.MediaType + " → " + b.MediaType; !slices.Contains(changes, c) {
+					changes = append(changes, c)
+				}
+				break
+			}
 		}
 	}
-	if len(out) == 0 {
-		return "no layers"
+	if len(changes) == 0 {
+		return ""
 	}
-	return strings.Join(out, ", ")
+	return "layer media types of the same blobs: " + strings.Join(changes, "; ")
 }
 
 func sameAnnotations(a, b map[string]string) bool {

@@ -67,9 +67,13 @@ func (p *printer) image(d *ImageDiff) {
 			p.line(1, "packaging: %s", s)
 		}
 	}
-	if d.SizeA != d.SizeB {
+	switch {
+	case d.Status == StatusAdded || d.Status == StatusRemoved:
+		p.alone(d)
+		return
+	case d.SizeA != d.SizeB:
 		p.line(1, "size: %s → %s", size(d.SizeA), size(d.SizeB))
-	} else if d.Status != StatusAdded {
+	default:
 		p.line(1, "size: %s", size(d.SizeA))
 	}
 	for _, pd := range d.Platforms {
@@ -85,6 +89,24 @@ func (p *printer) image(d *ImageDiff) {
 			p.line(1, "- %s %s, %s", x.Kind, short(x.Digest), size(x.Size))
 		}
 	}
+}
+
+// alone describes an image one side only has: its size, platforms, layers.
+func (p *printer) alone(d *ImageDiff) {
+	sz, ns := d.SizeA, d.NamesA
+	if d.Status == StatusAdded {
+		sz, ns = d.SizeB, d.NamesB
+	}
+	if len(ns) > 1 {
+		p.line(1, "names: %s", names(ns))
+	}
+	var plats []string
+	layers := 0
+	for _, pd := range d.Platforms {
+		plats = append(plats, pd.Platform)
+		layers += len(pd.Layers.Added) + len(pd.Layers.Removed)
+	}
+	p.line(1, "size: %s; %s; %d %s", size(sz), names(plats), layers, plural(layers, "layer"))
 }
 
 func (p *printer) platform(pd *PlatformDiff, index bool) {
