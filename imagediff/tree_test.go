@@ -3,6 +3,8 @@ package imagediff_test
 import (
 	"archive/tar"
 	"bytes"
+	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -158,3 +160,33 @@ func TestDiffTrees(t *testing.T) {
 		t.Errorf("a tree against its own rebuild: %+v", d)
 	}
 }
+
+// A layer is streamed: applying a file of 128 MiB allocates a small,
+// fixed amount, not the file.
+func TestTreeStreamsContent(t *testing.T) {
+	const size = 128 << 20
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		tw.WriteHeader(&tar.Header{Name: "big", Mode: 0o644, Size: size}) //nolint:errcheck // the reader reports it
+		io.CopyN(tw, zeros{}, size)                                       //nolint:errcheck
+		pw.CloseWithError(tw.Close())
+	}()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	tr := imagediff.NewTree()
+	if err := tr.Apply(pr); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if f := tr.Lookup("big"); f == nil || f.Size != size {
+		t.Fatalf("big: %+v", f)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+		t.Errorf("applying a %d MiB file allocated %d MiB", size>>20, n>>20)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
