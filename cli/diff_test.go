@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/retar-dev/retar/internal/imagetest"
 )
 
@@ -56,5 +58,24 @@ func TestDiffExitStatus(t *testing.T) {
 		if !strings.Contains(stdout, tc.out) || stderr != "" {
 			t.Errorf("diff %s: stdout %q lacks %q; stderr %q", name, stdout, tc.out, stderr)
 		}
+	}
+}
+
+// A layer that is not a tar, met by --files, is one line naming the
+// archive and the layer; without --files its bytes are not read.
+func TestDiffFilesBadLayer(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.tar")
+	b := filepath.Join(dir, "b.tar")
+	imagetest.New(t).OCIArchive(t).WriteFile(t, a)
+	bad := []byte("this layer is not a tar archive, though its digests are right")
+	imagetest.New(t, imagetest.LayerTars(bad)).OCIArchive(t).WriteFile(t, b)
+	code, stdout, stderr := run(t, "diff", "--files", a, b)
+	oneLineFailure(t, code, stderr, 2, "b.tar", digest.FromBytes(bad).String())
+	if stdout != "" {
+		t.Errorf("a report in trouble: %q", stdout)
+	}
+	if code, _, stderr := run(t, "diff", a, b); code != 1 {
+		t.Errorf("without --files: exit %d, want 1: %s", code, stderr)
 	}
 }
