@@ -46,6 +46,7 @@ func diffPairs() []diffPair {
 		{"multiplatform-vs-one", []string{d29("d29d-save-multiplatform.tar"), d29("d29d-save-multiplatform-arm64.tar")}, 1, []string{"changed"}},
 		{"rebuild-one-file-files", []string{"--files", "TMP/rebuild-a.tar", "TMP/rebuild-b.tar"}, 1, []string{"changed"}},
 		{"attestations-added", []string{"TMP/plain.tar", "TMP/attested.tar"}, 1, []string{"repackaged"}},
+		{"config-reserialized", []string{"TMP/rebuild-a.tar", "TMP/rebuild-a-indented.tar"}, 1, []string{"repackaged"}},
 		{"images-added-and-removed", []string{"TMP/rebuild-a.tar", real("docker-save-two-images.tar")}, 1, []string{"removed", "added", "added"}},
 	}
 }
@@ -149,8 +150,14 @@ func writeDiffInputs(t *testing.T, dir string) {
 	base, topA, topB := rebuildLayers(t)
 	name := imagetest.Names("example.com/app:1")
 	gz := imagetest.Compress(imagetest.Gzip)
-	imagetest.New(t, name, gz, imagetest.LayerTars(base, topA), imagetest.Env("PATH=/bin", "LEVEL=info")).
-		OCIArchive(t).WriteFile(t, filepath.Join(dir, "rebuild-a.tar"))
+	a := imagetest.New(t, name, gz, imagetest.LayerTars(base, topA), imagetest.Env("PATH=/bin", "LEVEL=info"))
+	a.OCIArchive(t).WriteFile(t, filepath.Join(dir, "rebuild-a.tar"))
+	var indented bytes.Buffer // the same config, written out by another tool
+	if err := json.Indent(&indented, a.Config, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	a.Config = indented.Bytes()
+	a.OCIArchive(t).WriteFile(t, filepath.Join(dir, "rebuild-a-indented.tar"))
 	imagetest.New(t, name, gz, imagetest.LayerTars(base, topB), imagetest.Env("PATH=/bin", "LEVEL=debug")).
 		OCIArchive(t).WriteFile(t, filepath.Join(dir, "rebuild-b.tar"))
 	img := imagetest.New(t, imagetest.Names("example.com/attested:1"), gz)

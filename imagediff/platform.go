@@ -128,7 +128,7 @@ func packaging(pd *PlatformDiff, a, b *manifest) []string {
 	if rel := relabelled(a.layers, b.layers); rel != "" {
 		out = append(out, rel)
 	}
-	if pd.Config != nil && len(pd.Fields) == 0 {
+	if pd.Config != nil && len(pd.Fields) == 0 && slices.Equal(diffIDs(a), diffIDs(b)) { // else the diff_ids are why
 		out = append(out, "config bytes (no compared field differs)")
 	}
 	if ma, mb := a.node.Manifest, b.node.Manifest; ma != nil && mb != nil && !sameAnnotations(ma.Annotations, mb.Annotations) {
