@@ -35,6 +35,8 @@ func TestDiffExitStatus(t *testing.T) {
 	}{
 		{args: []string{a, a}, code: 0, out: "the same"},
 		{args: []string{a, "docker-archive:" + a}, code: 0, out: "A and B hold the same images."},
+		{args: []string{"../golden/testdata/real/docker-save-single.tar", "../golden/testdata/real-docker29/d29d-save-single.tar"},
+			code: 0, out: "A and B hold the same images, A as docker-archive, B as oci-archive."},
 		{args: []string{a, b}, code: 1, out: `env N: "1" → "2"`},
 		{args: []string{"--json", a, b}, code: 1, out: `"schemaVersion": 1`},
 		{args: []string{a, filepath.Join(dir, "missing.tar")}, code: 2, err: "missing.tar"},

@@ -18,7 +18,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		p.image(d)
 	}
 	p.line(0, "")
-	if r.Equal {
+	switch {
+	case r.Equal && r.A.Layout != r.B.Layout: // the images are the same bytes; the archives are not
+		p.line(0, "A and B hold the same images, A as %s, B as %s.", r.A.Layout, r.B.Layout)
+	case r.Equal:
 		p.line(0, "A and B hold the same images.")
 	}
 	p.line(0, "delta A→B: %d %s, %s (blobs B needs that A does not hold)", r.Delta.Blobs, plural(r.Delta.Blobs, "blob"), size(r.Delta.Bytes))
