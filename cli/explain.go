@@ -39,14 +39,6 @@ error or an archive that cannot be read.
 // maxMessage bounds what MESSAGE - reads: a loader's output, not a log.
 const maxMessage = 1 << 20
 
-// exitCodeError ends Main with its own status, after its one line.
-type exitCodeError struct {
-	error
-	code int
-}
-
-func (x exitCodeError) Unwrap() error { return x.error }
-
 func (e *env) explainCommand() *cobra.Command {
 	var asJSON bool
 	var name string
@@ -123,7 +115,7 @@ func (e *env) explain(ctx context.Context, args []string, name string, asJSON bo
 	if len(args) == 2 {
 		a, _, closeSrc, err := e.openOne(ctx, args[1])
 		if err != nil {
-			return exitCodeError{err, exitUsage}
+			return statusError{err, exitUsage}
 		}
 		defer closeSrc()
 		r := check.Archive(a, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
@@ -139,7 +131,7 @@ func (e *env) explain(ctx context.Context, args []string, name string, asJSON bo
 		printExplanation(e.stdout, x)
 	}
 	if !x.Known {
-		return exitCodeError{fmt.Errorf("explain: a message retar check does not quote"), exitFail}
+		return statusError{fmt.Errorf("explain: a message retar check does not quote"), exitFail}
 	}
 	return nil
 }

@@ -107,13 +107,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if sig := signaled(); sig != nil && err != nil {
 		err = errInterrupted{sig}
 	}
-	var ec exitCodeError
+	var status statusError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ec):
-		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(cutShort(ec.error))))
-		return ec.code
+	case errors.As(err, &status):
+		if status.err != nil {
+			fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(cutShort(status.err))))
+		}
+		return status.code
 	case errors.Is(err, convert.ErrUsage):
 		fmt.Fprintf(stderr, "retar: %v\n", wordsFixed(oneLine(err)))
 		return exitUsage
@@ -193,9 +195,26 @@ func (e *env) command() *cobra.Command {
 	e.progress = "auto"
 	pf.Var(progressFlag{&e.progress}, "progress", "progress on stderr: auto (bars on a terminal, else none), plain (a line a step), json (JSON lines), none")
 	root.RegisterFlagCompletionFunc("progress", fixedValues("auto", "plain", "json", "none")) //nolint:errcheck
-	root.AddCommand(e.convertCommand(), e.inspectCommand(), e.verifyCommand(), e.checkCommand(), e.explainCommand(), e.digestsCommand(), e.manifestDigestCommand(), e.versionCommand())
+	root.AddCommand(e.convertCommand(), e.inspectCommand(), e.verifyCommand(), e.checkCommand(), e.diffCommand(), e.explainCommand(), e.digestsCommand(), e.manifestDigestCommand(), e.versionCommand())
 	return root
 }
+
+// statusError ends a command with a status of its own (diff's 1 for
+// "different", explain's 1 for "unknown"); err, when set, is printed as
+// every error is.
+type statusError struct {
+	err  error
+	code int
+}
+
+func (s statusError) Error() string {
+	if s.err == nil {
+		return fmt.Sprintf("exit %d", s.code)
+	}
+	return s.err.Error()
+}
+
+func (s statusError) Unwrap() error { return s.err }
 
 // oneLine keeps an error to the one line users read: whitespace folds, and
 // other control characters (names inside archives can hold any) are escaped

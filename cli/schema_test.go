@@ -49,6 +49,7 @@ var jsonOutputs = []jsonOutput{
 	{schema: "verify", command: "verify", flag: "--json", example: []string{"verify", "--json", "SRC"}},
 	{schema: "version", command: "version", flag: "--json", example: []string{"version", "--json"}},
 	{schema: "digests", command: "digests", flag: "--json", example: []string{"digests", "--json", "SRC"}},
+	{schema: "diff", command: "diff", flag: "--json", example: []string{"diff", "--json", "--files", "SRC", "SRC"}},
 	{schema: "explain", command: "explain", flag: "--json", example: []string{"explain", "--json", "more than one image in oci archive", "SRC"}},
 	{schema: "progress", flag: "--progress=json", lines: true, example: []string{"verify", "--progress=json", "SRC"}},
 }

@@ -1,7 +1,7 @@
 //go:build js && wasm
 
 // Command wasm is retar's core for the browser: built with GOOS=js
-// GOARCH=wasm, it sets globalThis.retarGo = {inspect, convert, version}, each
+// GOARCH=wasm, it sets globalThis.retarGo = {inspect, convert, diff, version}, each
 // returning a Promise. site/worker.js runs it in a Web Worker and
 // site/retar.js wraps it in the documented retar.inspect / retar.convert API.
 package main
@@ -42,6 +42,10 @@ func main() {
 		}),
 		"check": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return promise(args[0], func() (any, error) { return checkJS(args[0], arg(args, 1)) })
+		}),
+		// diff(a, b, opts): retar diff's report on two inputs or handles.
+		"diff": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return promise(args[0], func() (any, error) { return diffJS(args[0], arg(args, 1), arg(args, 2)) })
 		}),
 		"version": "retar wasm",
 	}))

@@ -254,6 +254,13 @@
       // [{consumer, title, loads, names, command, problems}]}.
       check: (input, opts) => call('check', input, opts),
       convert: (input, opts) => converting(() => call('convert', input, opts), opts),
+      // diff: retar diff's report on two inputs, as --json gives it, with
+      // its text beside it (.text); opts: {files, pickA, pickB}.
+      diff: (a, b, opts) => {
+        let msgInput;
+        try { msgInput = { a: normalizeInput(a), b: normalizeInput(b) }; } catch (err) { return Promise.reject(err); }
+        return send('diff', msgInput, opts);
+      },
       // stats: {wasmMemory, hashedBytes, sums, wholeSums, wholeBytes} — the
       // bytes of the Worker's wasm memory (it never shrinks), and what the
       // hashing Workers hashed (whole…: of it, with WebCrypto).

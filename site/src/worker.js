@@ -1,7 +1,8 @@
 // retar's Web Worker: runs the Go core (retar.wasm) off the page's thread.
 // retar.js starts it and speaks this protocol:
 //   worker → page  {type: 'ready', version, hasher, workers} | {type: 'failed', message}
-//   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'close'|'stats', input, opts}
+//   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'diff'|'close'|'stats', input, opts}
+//                  (diff's input is {a, b}, two inputs)
 //                  input: {file, name} or {files, name}, or {handle} from open;
 //                  a convert's opts.saveTo (a FileSystemFileHandle) has the
 //                  output written into that file as it is made
@@ -250,7 +251,7 @@ async function run(id, op, input, opts) {
       self.postMessage({ id, type: 'result', value: null });
       return;
     }
-    if (!['open', 'inspect', 'convert', 'check'].includes(op)) throw new Error(`unknown operation ${op}`);
+    if (!['open', 'inspect', 'convert', 'check', 'diff'].includes(op)) throw new Error(`unknown operation ${op}`);
     if (typeof g[op] !== 'function') throw new Error(`this retar.wasm has no ${op}`);
     const o = { ...opts };
     if (opts.progress) {
@@ -259,7 +260,10 @@ async function run(id, op, input, opts) {
     delete o.progress;
     const ref = input && typeof input.handle === 'number' ? input.handle : input;
     delete o.saveTo;
-    const value = op === 'convert' && opts.saveTo ? await convertInto(g, ref, o, opts.saveTo) : await g[op](ref, o);
+    let value;
+    if (op === 'diff') value = await g.diff(input.a, input.b, o); // two inputs, opened for this call
+    else if (op === 'convert' && opts.saveTo) value = await convertInto(g, ref, o, opts.saveTo);
+    else value = await g[op](ref, o);
     self.postMessage({ id, type: 'result', value });
   } catch (err) {
     self.postMessage({ id, type: 'error', message: String(err && err.message || err), summary: err && err.summary, kind: err && err.kind, field: err && err.field });
