@@ -121,16 +121,7 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	} else if notice != "" {
 		e.notices([]string{notice})
 	}
-	var opened []*source
-	opts.SourcesUnchanged = func() error {
-		for _, s := range opened {
-			if err := s.unchanged(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	sources, opened, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
+	sources, opened, err := e.openWatched(ctx, srcs, &opts)
 	defer closeAll(opened)
 	if err != nil {
 		return err
@@ -329,4 +320,20 @@ func layoutList() string {
 		names = append(names, string(l))
 	}
 	return strings.Join(names, ", ")
+}
+
+// openWatched opens a conversion's sources and has opts check, before the
+// output takes its name, that none of them changed while it was read.
+func (e *env) openWatched(ctx context.Context, srcs []imageRef, opts *convert.Options) ([]convert.Source, []*source, error) {
+	var opened []*source
+	opts.SourcesUnchanged = func() error {
+		for _, s := range opened {
+			if err := s.unchanged(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sources, opened, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
+	return sources, opened, err
 }

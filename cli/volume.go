@@ -59,16 +59,7 @@ func (e *env) convertVolumes(ctx context.Context, pos []string) error {
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true
-	var opened []*source
-	opts.SourcesUnchanged = func() error {
-		for _, s := range opened {
-			if err := s.unchanged(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	sources, opened, err := e.openSources(ctx, srcs, opts.Hashing.Limits)
+	sources, opened, err := e.openWatched(ctx, srcs, &opts)
 	defer closeAll(opened)
 	if err != nil {
 		return err
