@@ -81,6 +81,10 @@ dist:
 	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --format=gnu \
 		--transform 's,^dist,retar-site,' -C site -cf - dist | gzip -n -9 > $(DIST)/retar-site.tar.gz
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) bash scripts/packages.sh $(DIST) $(VERSION)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run -buildvcs=false ./scripts/selfimage -o $(DIST)/retar-image.tar \
+		-version $(VERSION) -revision $(COMMIT) -name retar:$(VERSION) -name retar:latest \
+		linux/amd64=$(DIST)/retar-linux-amd64 linux/arm64=$(DIST)/retar-linux-arm64
+	@echo "dist: retar-image.tar"
 	cd $(DIST) && LC_ALL=C sha256sum retar-* > SHA256SUMS
 	@cd $(DIST) && ls -l && cat SHA256SUMS
 
