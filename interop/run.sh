@@ -52,6 +52,10 @@
 #    loader above (loads, exactly the image's name, no extra image record),
 #    skopeo copy, umoci unpack, where the referrers end up in ctr 1.6, 2.3,
 #    2.4 and docker 29's containerd store; retar check's verdicts compared.
+# 4g. (interop/selfimage.sh) retar's own image (scripts/selfimage, as make dist
+#    writes retar-image.tar), built in the background: loaded by docker 29 in
+#    both stores, ctr 2.3 and podman, then run on a mounted directory:
+#    `retar convert in.tar oci-archive:out.tar:REF` as the image's user.
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
@@ -120,6 +124,8 @@ source "$HERE/current-loaders.sh" # docker 29, containerd 2.3/2.4, kind, k3s
 source "$HERE/oci-refs-pipes-schema1.sh" # oci:DIR:REF read back, pipes, schema 1
 # shellcheck source=supply.sh
 source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and mislabelled layers
+# shellcheck source=selfimage.sh
+source "$HERE/selfimage.sh" # retar's own image, loaded and run
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -132,6 +138,7 @@ cleanup() {
 	[[ -n $C2_PID ]] && kill -- -"$C2_PID" 2>/dev/null # the build's process group
 	[[ -n $C21_PID ]] && kill -- -"$C21_PID" 2>/dev/null
 	[[ -n ${TODAY_BUILD_PID:-} ]] && kill -- -"$TODAY_BUILD_PID" 2>/dev/null
+	[[ -n ${SELF_PID:-} ]] && kill -- -"$SELF_PID" 2>/dev/null
 	consumers_stop
 	if [[ ${INTEROP_KEEP:-} == 1 ]]; then
 		echo "interop: kept $WORK" >&2
@@ -177,6 +184,7 @@ BUILD_RC=$WORK/containerd21-build.rc setsid bash -c "$RECORD_EXIT"'set -e; cd "$
 	rm -rf "$2/c21src"' _ "$C21_VERSION" "$WORK" >"$WORK/containerd21-build.log" 2>&1 &
 C21_PID=$!
 today_build_start
+selfimage_build_start
 
 log "starting private containerd + dockerd"
 consumers_start >&2 || die "could not start the private daemons (see above)"
@@ -688,6 +696,7 @@ if ((TODAY_OK)); then
 	stdio_pipes
 	schema1_loads
 	supply_after
+	SELF_INPUT=$WORK/a.tar selfimage_checks d29c d29d ctr23 podman
 fi
 T_CONSUMERS=$((SECONDS - T0))
 C2_VERSION=$(cd "$HERE" && go list -m -f '{{.Version}}' github.com/containerd/containerd/v2 2>/dev/null)
