@@ -64,8 +64,8 @@ self_load() {
 		"$dk" images --format '{{.Repository}}:{{.Tag}}' | names_set
 		;;
 	ctr | ctr23)
-		local snap=() sn=native
-		[[ $c == ctr ]] && snap=(--snapshotter native) || sn=overlayfs
+		local snap=()
+		[[ $c == ctr ]] && snap=(--snapshotter native)
 		t120 "cons_$c" -n selfimage images import "${snap[@]}" "$img" >&2 || return 1
 		"cons_$c" -n selfimage images ls -q | LC_ALL=C sort -u | paste -sd, -
 		;;
@@ -101,6 +101,7 @@ self_run() {
 
 # selfimage_checks C...: load and run the image in each consumer.
 selfimage_checks() {
+	# shellcheck disable=SC2034 # result() writes to RESULTS_FILE
 	local RESULTS_FILE=$RESULTS d=$WORK/selfimage img c got rc ok o dir ref
 	img=$d/retar-image.tar
 	if [[ -n $SELF_PID ]] && ! build_ok "$SELF_PID" "$d/build.rc"; then

@@ -21,7 +21,7 @@
 #
 # Prints "package-check: N passed, M failed"; exit 1 when any failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/go/bin:$PATH:/usr/sbin:/sbin LC_ALL=C
 ((EUID == 0)) || {
 	echo "package-check: needs root (dpkg -i)" >&2
@@ -49,11 +49,10 @@ command -v man >/dev/null || need+=(man-db)
 [[ -r /usr/share/bash-completion/bash_completion ]] || need+=(bash-completion)
 command -v rpm >/dev/null || need+=(rpm)
 if ((${#need[@]})); then
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-		{
-			echo "package-check: apt-get install ${need[*]} failed" >&2
-			exit 1
-		}
+	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }; then
+		echo "package-check: apt-get install ${need[*]} failed" >&2
+		exit 1
+	fi
 fi
 
 work=$(mktemp -d)
@@ -95,7 +94,8 @@ Architecture: $arch
 Maintainer: (name <email>)
 Homepage: https://github.com/retar-dev/retar
 Section: utils"
-	dpkg-deb -f "$deb" Description | grep -q '^Rewrite container image archives'
+	got=$(dpkg-deb -f "$deb" Description) # (not piped into grep -q: pipefail would see dpkg-deb's SIGPIPE)
+	[[ $got == "Rewrite container image archives between layouts"$'\n'* ]]
 	ok $? "deb $arch: description"
 
 	rarch=$([[ $arch == amd64 ]] && echo x86_64 || echo aarch64)
@@ -135,9 +135,10 @@ bash_complete() {
 
 # check_installed DEB: install it, use it, remove it, nothing left.
 check_installed() {
-	local deb=$1 paths p before=() left=() inc=() got m
+	local deb=$1 paths p left=() inc=() got m
+	local -A before=()
 	mapfile -t paths < <(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's#^\./#/#; s#/$##' | grep .)
-	for p in "${paths[@]}"; do [[ -e $p ]] && before+=("$p"); done
+	for p in "${paths[@]}"; do [[ -e $p ]] && before[$p]=1; done
 	# A container's dpkg may be told to drop man pages (path-exclude): not ours.
 	grep -rqs '^path-exclude.*/usr/share/man' /etc/dpkg/dpkg.cfg.d && inc=(--path-include='/usr/share/man/man1/retar*')
 	dpkg "${inc[@]}" -i "$deb" >"$work/dpkg.log" 2>&1
@@ -161,7 +162,7 @@ check_installed() {
 	ok $? "dpkg -r retar $(tr '\n' ' ' <"$work/dpkg.log" | cut -c1-120)"
 	for p in "${paths[@]}"; do
 		[[ -e $p ]] || continue
-		printf '%s\n' "${before[@]}" | grep -qxF -- "$p" || left+=("$p")
+		[[ -v before[$p] ]] || left+=("$p")
 	done
 	same "nothing left after dpkg -r" "${left[*]}" ""
 	got=$(dpkg-query -W -f='${Status}' retar 2>/dev/null)
