@@ -56,15 +56,19 @@ man:
 	rm -rf docs/man
 	$(GO) run ./cli/internal/genman docs/man
 
-# Release builds: static binaries for each platform and the page as a
-# tarball, with SHA256SUMS. Reproducible: the same source gives the same
-# bytes (make dist-check builds twice, the second time from a copy of the
-# tree elsewhere with an empty build cache, and compares). The version is
-# stamped from git (VERSION, COMMIT to override, e.g. from a tarball).
+# Release builds: static binaries for each platform, the page as a
+# tarball, the .deb, .rpm and .apk for linux/amd64 and linux/arm64
+# (scripts/packages.sh, nfpm pinned in scripts/tools), retar's own image as
+# an oci-archive for both (scripts/selfimage), with SHA256SUMS. Reproducible:
+# the same source gives the same bytes (make dist-check builds twice, the
+# second time from a copy of the tree elsewhere with an empty build cache,
+# and compares). The version, commit and every file's time are stamped from
+# git (VERSION, COMMIT, SOURCE_DATE_EPOCH to override, e.g. from a tarball).
 DIST ?= dist
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 DIST_LDFLAGS = -s -w -X github.com/retar-dev/retar/cli.version=$(VERSION) -X github.com/retar-dev/retar/cli.commit=$(COMMIT)
 dist:
 	GOFLAGS=-buildvcs=false $(MAKE) --no-print-directory site
@@ -76,6 +80,11 @@ dist:
 			-o $(DIST)/retar-$$os-$$arch$$ext ./cli/retar || exit 1; done
 	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --format=gnu \
 		--transform 's,^dist,retar-site,' -C site -cf - dist | gzip -n -9 > $(DIST)/retar-site.tar.gz
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) bash scripts/packages.sh $(DIST) $(VERSION)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run -buildvcs=false ./scripts/selfimage -o $(DIST)/retar-image.tar \
+		-version $(VERSION) -revision $(COMMIT) -name retar:$(VERSION) -name retar:latest \
+		linux/amd64=$(DIST)/retar-linux-amd64 linux/arm64=$(DIST)/retar-linux-arm64
+	@echo "dist: retar-image.tar"
 	cd $(DIST) && LC_ALL=C sha256sum retar-* > SHA256SUMS
 	@cd $(DIST) && ls -l && cat SHA256SUMS
 

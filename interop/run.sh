@@ -56,6 +56,10 @@
 #    alone into an empty store (docker 20.10, ctr 1.6, podman; docker 29's
 #    classic store and ctr 2.3 once up), then all into one; retar check's
 #    verdicts; the volumes joined are the unsplit bundle byte for byte.
+# 4h. (interop/selfimage.sh) retar's own image (scripts/selfimage, as make dist
+#    writes retar-image.tar), built in the background: loaded by docker 29 in
+#    both stores, ctr 2.3 and podman, then run on a mounted directory:
+#    `retar convert in.tar oci-archive:out.tar:REF` as the image's user.
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
@@ -130,6 +134,8 @@ source "$HERE/volumes.sh" # --volume-size: each volume loaded alone
 source "$HERE/delta.sh" # a delta loaded where its base is (ctr 2.3, docker 29's containerd store)
 # shellcheck source=explain.sh
 source "$HERE/explain.sh" # retar explain on the loaders' messages, their fixes loaded
+# shellcheck source=selfimage.sh
+source "$HERE/selfimage.sh" # retar's own image, loaded and run
 declare -A REF_DIFFIDS=() REF_TREE=()
 C2_PID="" C21_PID=""
 C21_VERSION=v2.1.4
@@ -142,6 +148,7 @@ cleanup() {
 	[[ -n $C2_PID ]] && kill -- -"$C2_PID" 2>/dev/null # the build's process group
 	[[ -n $C21_PID ]] && kill -- -"$C21_PID" 2>/dev/null
 	[[ -n ${TODAY_BUILD_PID:-} ]] && kill -- -"$TODAY_BUILD_PID" 2>/dev/null
+	[[ -n ${SELF_PID:-} ]] && kill -- -"$SELF_PID" 2>/dev/null
 	consumers_stop
 	if [[ ${INTEROP_KEEP:-} == 1 ]]; then
 		echo "interop: kept $WORK" >&2
@@ -187,6 +194,7 @@ BUILD_RC=$WORK/containerd21-build.rc setsid bash -c "$RECORD_EXIT"'set -e; cd "$
 	rm -rf "$2/c21src"' _ "$C21_VERSION" "$WORK" >"$WORK/containerd21-build.log" 2>&1 &
 C21_PID=$!
 today_build_start
+selfimage_build_start
 
 log "starting private containerd + dockerd"
 consumers_start >&2 || die "could not start the private daemons (see above)"
@@ -708,6 +716,7 @@ if ((TODAY_OK)); then
 	stdio_pipes
 	schema1_loads
 	supply_after
+	SELF_INPUT=$WORK/a.tar selfimage_checks d29c d29d ctr23 podman
 fi
 volume_loads # docker 20.10, ctr 1.6, podman; docker 29 and ctr 2.3 when up
 # On the same idle daemons: retar explain on each message the loaders
