@@ -229,3 +229,10 @@ type document interface {
 	shape() string
 	keysAreData() bool
 }
+
+// Source is one source of a conversion: an opened archive and the images
+// picked from it (":REF", ":@N", or "" for all).
+type Source struct {
+	Archive *Archive
+	Pick    string
+}

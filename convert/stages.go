@@ -9,13 +9,6 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// Source is one source of a conversion: an opened archive and the images
-// picked from it (":REF", ":@N", or "" for all).
-type Source struct {
-	Archive *Archive
-	Pick    string
-}
-
 // Convert plans the conversion of a source into the layout opts.To: it picks
 // images and platforms, sets names, writes whatever manifests must change, and
 // verifies every blob the output will hold. Nothing is written yet.
