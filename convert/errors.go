@@ -3,8 +3,6 @@ package convert
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"unicode"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/retar-dev/retar/tarfs"
@@ -67,17 +65,6 @@ func (e *SizeError) Error() string {
 }
 
 func (e *SizeError) Unwrap() error { return ErrSizeMismatch }
-
-// printable quotes a name from an archive when it holds characters that
-// would break an error's single line or reach a terminal as controls.
-func printable(s string) string {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
 
 // LayoutError reports a layout that is malformed, unsafe or unsupported.
 type LayoutError struct {
