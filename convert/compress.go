@@ -13,25 +13,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Compression is how a layer's bytes are encoded.
-type Compression int
-
-const (
-	Uncompressed Compression = iota
-	Gzip
-	Zstd
-)
-
-func (c Compression) String() string {
-	switch c {
-	case Gzip:
-		return "gzip"
-	case Zstd:
-		return "zstd"
-	}
-	return "none"
-}
-
 var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
@@ -245,35 +226,4 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: want a number of bytes, with K, M, G or T (powers of 1024)%.0w", s, ErrUsage)
 	}
 	return int64(f * float64(mult)), nil
-}
-
-// layerMediaType is the media type of a layer of the given compression, in the
-// docker (v2s2) or OCI family.
-func layerMediaType(c Compression, docker bool) string {
-	switch {
-	case c == Gzip && docker:
-		return MediaTypeDockerLayerGzip
-	case c == Gzip:
-		return "application/vnd.oci.image.layer.v1.tar+gzip"
-	case c == Zstd: // docker has no zstd type of its own and reads the OCI one
-		return "application/vnd.oci.image.layer.v1.tar+zstd"
-	case docker:
-		return MediaTypeDockerLayer
-	}
-	return "application/vnd.oci.image.layer.v1.tar"
-}
-
-// compressionOf tells a layer's compression from its media type, when it says.
-func compressionOf(mt string) (Compression, bool) {
-	switch mt {
-	case MediaTypeDockerLayer, "application/vnd.oci.image.layer.v1.tar", mediaTypeDockerForeign,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar":
-		return Uncompressed, true
-	case MediaTypeDockerLayerGzip, "application/vnd.oci.image.layer.v1.tar+gzip", mediaTypeDockerForeignGzip,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
-		return Gzip, true
-	case "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":
-		return Zstd, true
-	}
-	return 0, false
 }
