@@ -376,3 +376,18 @@ func compressionOf(mt string) (Compression, bool) {
 	}
 	return 0, false
 }
+
+// dockerImage is an image whose manifest retar derives once its layers are
+// hashed (derive): one read from docker's manifest.json, or from a chain of
+// v1 layer json (the pre-1.10 docker shape, and a Docker schema 1 manifest).
+type dockerImage struct {
+	what    string // for messages: "manifest.json entry 2"
+	config  *Blob  // nil for a v1 chain: built at resolve
+	cfg     *Config
+	layers  []*Blob                    // nil where a foreign layer's bytes are absent
+	foreign map[int]ocispec.Descriptor // LayerSources descriptors of absent foreign layers
+	// legacy is a v1 chain's json, an entry per layer, base first; the
+	// entries throwaway marks have no layer (schema 1's empty layers).
+	legacy    [][]byte
+	throwaway []bool
+}
