@@ -236,3 +236,38 @@ type Source struct {
 	Archive *Archive
 	Pick    string
 }
+
+// Image is one image of a source: a manifest or an index, and its names.
+type Image struct {
+	Names []Name
+
+	// Where its names come from, as each loader reads only some of them.
+	RepoTags    []Name   // a docker manifest.json's RepoTags
+	RawTags     []string // the same as written (podman reads short ones as localhost/)
+	Annotations []Name   // index.json annotations
+	// InDockerManifest: a docker manifest.json lists it, so docker's
+	// classic image store sees it.
+	InDockerManifest bool
+	// Referrers are what refers to the image from its layout: signatures,
+	// attestations, SBOMs (OCI 1.1 referrers, cosign's tag scheme), each
+	// with its index.json descriptor; a referrer of one of them too.
+	Referrers []*Node
+
+	src     *Archive
+	root    *Node        // the manifest or index; for a docker-archive, once derived
+	docker  *dockerImage // for images read from a docker manifest.json
+	derived bool         // root is the manifest retar derived from a docker manifest.json
+}
+
+// imageOf is the image a root node stands for: the node itself, or the
+// image a schema 1 manifest describes, derived once its layers are hashed.
+func imageOf(n *Node) *Image {
+	if n.pending != nil {
+		return &Image{docker: n.pending}
+	}
+	return &Image{root: n}
+}
+
+// Stored reports whether the source stores the image's manifest or index;
+// an image of a docker-archive has none until Root derives one.
+func (img *Image) Stored() bool { return img.docker == nil }

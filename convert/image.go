@@ -11,41 +11,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Images, and the images whose manifest retar derives: a docker-archive's
+// The images whose manifest retar derives: a docker-archive's
 // (its manifest.json stores none) and those a chain of v1 layer json
 // describes (docker's pre-1.10 shape, Docker schema 1). Their layers are
-// hashed once, then the manifest that describes them is built.
-
-// Image is one image of a source: a manifest or an index, and its names.
-type Image struct {
-	Names []Name
-
-	// Where its names come from, as each loader reads only some of them.
-	RepoTags    []Name   // a docker manifest.json's RepoTags
-	RawTags     []string // the same as written (podman reads short ones as localhost/)
-	Annotations []Name   // index.json annotations
-	// InDockerManifest: a docker manifest.json lists it, so docker's
-	// classic image store sees it.
-	InDockerManifest bool
-	// Referrers are what refers to the image from its layout: signatures,
-	// attestations, SBOMs (OCI 1.1 referrers, cosign's tag scheme), each
-	// with its index.json descriptor; a referrer of one of them too.
-	Referrers []*Node
-
-	src     *Archive
-	root    *Node        // the manifest or index; for a docker-archive, once derived
-	docker  *dockerImage // for images read from a docker manifest.json
-	derived bool         // root is the manifest retar derived from a docker manifest.json
-}
-
-// imageOf is the image a root node stands for: the node itself, or the
-// image a schema 1 manifest describes, derived once its layers are hashed.
-func imageOf(n *Node) *Image {
-	if n.pending != nil {
-		return &Image{docker: n.pending}
-	}
-	return &Image{root: n}
-}
+// hashed once, then the manifest that describes them is built. (Image
+// itself stands beside Archive, in archive.go: each holds the other.)
 
 // Root is the image's manifest or index. An image of a docker-archive has
 // no manifest of its own: the first call derives one (Docker v2s2), hashing
@@ -58,10 +28,6 @@ func (img *Image) Root(ctx context.Context) (*Node, error) {
 	}
 	return img.root, nil
 }
-
-// Stored reports whether the source stores the image's manifest or index;
-// an image of a docker-archive has none until Root derives one.
-func (img *Image) Stored() bool { return img.docker == nil }
 
 // resolve gives every image read from a docker manifest.json its manifest,
 // hashing their layers (once, in parallel) on the way. With claim, a layer
