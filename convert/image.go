@@ -181,3 +181,23 @@ func (a *Archive) legacyConfig(di *dockerImage) error {
 	di.config = newNode(MediaTypeDockerConfig, data, nil).Blob
 	return nil
 }
+
+// v1JSON is what retar reads of a legacy layer's json.
+type v1JSON struct {
+	ID              string `json:"id"`
+	Parent          string `json:"parent"`
+	Created         string `json:"created"`
+	Author          string `json:"author"`
+	Comment         string `json:"comment"`
+	ThrowAway       bool   `json:"throwaway"`
+	ContainerConfig struct {
+		Cmd []string
+	} `json:"container_config"`
+}
+
+// maxLegacyChain bounds a v1 parent chain; docker's own limit on layers is 127.
+const maxLegacyChain = 1000
+
+func isHex64(s string) bool {
+	return digest.NewDigestFromEncoded(digest.SHA256, s).Validate() == nil
+}
