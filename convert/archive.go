@@ -155,44 +155,6 @@ func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
 	return nil, nil
 }
 
-// readFile reads the source's file p whole, within limit, as readMeta
-// does; b is nil (and no error) when the source has no such file.
-func (a *Archive) readFile(p string, limit int64) (b *Blob, data []byte, err error) {
-	if b, err = a.file(p); err != nil || b == nil {
-		return nil, nil, err
-	}
-	if data, err = a.readMeta(b, limit); err != nil {
-		return nil, nil, err
-	}
-	return b, data, nil
-}
-
-// readMeta reads a small blob whole, within limit, and checks its digest.
-func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
-	if b.data != nil {
-		return b.data, nil
-	}
-	if b.Size > limit {
-		return nil, &LayoutError{Source: a.Source, Path: b.Path, Err: ErrLimit,
-			Reason: fmt.Sprintf("%d bytes, over the %d MiB limit for metadata", b.Size, limit>>20)}
-	}
-	f, err := b.open()
-	if err != nil {
-		return nil, &LayoutError{Source: a.Source, Path: b.Path, Reason: err.Error(), Err: err}
-	}
-	defer f.Close()
-	data := make([]byte, b.Size)
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, a.errorf(b.Path, "read: %v", err)
-	}
-	got := b.algorithm().FromBytes(data)
-	if err := a.checkContent(b, b.Size, got, Uncompressed, got); err != nil {
-		return nil, err
-	}
-	b.checked(got)
-	return data, nil
-}
-
 // jsonDecode parses metadata strictly; the path goes into the error.
 func (a *Archive) jsonDecode(p string, data []byte, v any) error {
 	doc, _ := v.(document)
