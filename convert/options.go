@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"bytes"
+	"io"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -70,3 +72,18 @@ const (
 	FormatOCI  Format = "oci"
 	FormatV2S2 Format = "v2s2"
 )
+
+// Spill holds content retar makes that may be too big for memory: a
+// re-encoded layer. Natively it is a temporary file; in a browser, Blob parts.
+type Spill interface {
+	io.Writer
+	// Done ends writing and returns the content to read back.
+	Done() (io.ReaderAt, error)
+}
+
+// MemorySpill keeps spilled content in memory; for tests and small images.
+func MemorySpill() (Spill, error) { return &memSpill{}, nil }
+
+type memSpill struct{ bytes.Buffer }
+
+func (m *memSpill) Done() (io.ReaderAt, error) { return bytes.NewReader(m.Bytes()), nil }
