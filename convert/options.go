@@ -87,3 +87,22 @@ func MemorySpill() (Spill, error) { return &memSpill{}, nil }
 type memSpill struct{ bytes.Buffer }
 
 func (m *memSpill) Done() (io.ReaderAt, error) { return bytes.NewReader(m.Bytes()), nil }
+
+// Attestations says what becomes of BuildKit's attestation manifests and of
+// an image's referrers: kept as they are, stripped, or moved between the
+// two forms an attestation takes.
+type Attestations string
+
+const (
+	AttestationsKeep Attestations = ""
+	// AttestationsStrip drops attestation manifests from indexes (which get
+	// new digests) and every referrer, with their blobs.
+	AttestationsStrip Attestations = "strip"
+	// AttestationsReferrers makes each BuildKit attestation manifest an OCI
+	// 1.1 referrer of its image manifest: subject and artifactType set, out
+	// of the index, into index.json marked as containerd marks referrers.
+	AttestationsReferrers Attestations = "referrers"
+	// AttestationsDocker puts in-toto referrers of an image manifest back
+	// into the index beside it, as BuildKit's attestation manifests.
+	AttestationsDocker Attestations = "docker"
+)
