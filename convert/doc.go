@@ -29,7 +29,8 @@
 // Each layout is one unit that reads and writes (dockerarchive.go,
 // ocilayout.go, dirlayout.go), registered in registry.go; another package
 // adds one with RegisterLayout and a LayoutUnit. The stages of a
-// conversion are in stages.go, each a function over the conversion's state.
+// conversion are listed in bundle.go and written in stages.go and
+// outputstages.go, each a function over the conversion's state.
 // Errors are values: DigestError, SizeError, LayoutError, MissingError and
 // LimitError, in the families ErrDigestMismatch, ErrSizeMismatch, ErrLayout,
 // ErrMissingBlob, ErrLimit and ErrUsage (with ErrNoPlatform, ErrAmbiguous,
