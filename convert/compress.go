@@ -227,3 +227,19 @@ func parseSize(s string) (int64, error) {
 	}
 	return int64(f * float64(mult)), nil
 }
+
+// sniff is a layer's compression: from its first bytes once read,
+// else from a peek at them.
+func (b *Blob) sniff() (Compression, error) {
+	if b.verified {
+		return b.compression, nil
+	}
+	f, err := b.open()
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	return detectCompression(head[:n]), nil
+}

@@ -77,22 +77,6 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 	})
 }
 
-// sniff is a layer's compression: from its first bytes once read,
-// else from a peek at them.
-func (b *Blob) sniff() (Compression, error) {
-	if b.verified {
-		return b.compression, nil
-	}
-	f, err := b.open()
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	head := make([]byte, 4)
-	n, _ := io.ReadFull(f, head)
-	return detectCompression(head[:n]), nil
-}
-
 // zstdLevel maps a --compress-level (zstd's 1–22 scale, as the zstd command
 // has it) to the encoder's four speeds.
 func zstdLevel(level int) zstd.EncoderLevel {
