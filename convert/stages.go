@@ -239,3 +239,31 @@ func (c *conversion) nameNotices(o outImage) {
 func uniqueNodes(ns []*Node) []*Node {
 	return uniqueBy(ns, func(n *Node) digest.Digest { return n.Desc.Digest })
 }
+
+// recompressLayers re-encodes a source's layers as asked (--compress), or, where
+// docker loads the output and zstd was not kept explicitly, its zstd layers
+// to gzip, each named in a notice.
+func (c *conversion) recompressLayers(ctx context.Context, a *Archive, layers []*Blob) error {
+	if c.opts.Recompress {
+		return a.recompress(ctx, layers, c.reencoded, c.opts, func(Compression) bool { return true })
+	}
+	if !c.hold.dockerLoads || c.opts.KeepZstd {
+		return nil
+	}
+	opts := c.opts
+	opts.Compress, opts.CompressLevel = Gzip, 0
+	isZstd := func(comp Compression) bool { return comp == Zstd }
+	if err := a.recompress(ctx, layers, c.reencoded, opts, isZstd); err != nil {
+		return err
+	}
+	for _, b := range layers {
+		if nb := c.reencoded[b]; nb != nil && !c.noticed[b] {
+			if c.noticed == nil {
+				c.noticed = map[*Blob]bool{}
+			}
+			c.noticed[b] = true
+			c.plan.warnf("layer %s is zstd, which docker load before 23.0 cannot read: re-encoded to gzip as %s (--compress keep keeps it)", b.Digest, nb.Digest)
+		}
+	}
+	return nil
+}
