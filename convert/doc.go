@@ -26,7 +26,7 @@
 //	plan, err := s.Convert(ctx, opts)
 //	err = s.Finish(plan)
 //
-// Each layout is one unit that reads and writes (dockerarchive.go,
+// Each layout is one unit that reads and writes (dockerunit.go,
 // ocilayout.go, dirlayout.go), registered in registry.go; another package
 // adds one with RegisterLayout and a LayoutUnit. The stages of a
 // conversion are listed in bundle.go and written in stages.go and
