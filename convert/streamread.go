@@ -37,19 +37,6 @@ const (
 	maxTrailing = 1 << 20
 )
 
-// passed is what a stream's entry was, as it passed: its digest and
-// compression, checked or to be checked against what the source's JSON
-// says of it once that is read.
-type passed struct {
-	name     string // the cleaned path in the stream
-	off      int64  // of its data in the stream
-	size     int64
-	got      digest.Digest
-	comp     Compression
-	out      string // the output entry it was written as; "" if it waited
-	inOutput bool   // the plan writes it (reconcile)
-}
-
 type streamReader struct {
 	ctx  context.Context
 	in   StreamInput
