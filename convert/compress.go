@@ -167,7 +167,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 }
 
 func (l *limitReader) check() error {
-	stream := "stream" // a plain one, held by Expand
+	stream := "stream" // a plain one: Expand, in expand.go above, limits those too
 	if l.kind != "" {
 		stream = l.kind + " stream"
 	}

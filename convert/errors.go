@@ -32,6 +32,9 @@ var (
 // a destination takes container images only.
 var errNotImage = errors.New("not a container image")
 
+// The Source of each error is a string, the archive's name: it shares only
+// its word with the Source a conversion takes (archive.go, above).
+
 // DigestError reports content that does not hash to the digest it is known
 // by: its digest, or a layer's diff_id.
 type DigestError struct {
