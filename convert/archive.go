@@ -163,44 +163,6 @@ func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
 	return nil, nil
 }
 
-// readFile reads the source's file p whole, within limit, as readMeta
-// does; b is nil (and no error) when the source has no such file.
-func (a *Archive) readFile(p string, limit int64) (b *Blob, data []byte, err error) {
-	if b, err = a.file(p); err != nil || b == nil {
-		return nil, nil, err
-	}
-	if data, err = a.readMeta(b, limit); err != nil {
-		return nil, nil, err
-	}
-	return b, data, nil
-}
-
-// readMeta reads a small blob whole, within limit, and checks its digest.
-func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
-	if b.data != nil {
-		return b.data, nil
-	}
-	if b.Size > limit {
-		return nil, &LayoutError{Source: a.Source, Path: b.Path, Err: ErrLimit,
-			Reason: fmt.Sprintf("%d bytes, over the %d MiB limit for metadata", b.Size, limit>>20)}
-	}
-	f, err := b.open()
-	if err != nil {
-		return nil, &LayoutError{Source: a.Source, Path: b.Path, Reason: err.Error(), Err: err}
-	}
-	defer f.Close()
-	data := make([]byte, b.Size)
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, a.errorf(b.Path, "read: %v", err)
-	}
-	got := b.algorithm().FromBytes(data)
-	if err := a.checkContent(b, b.Size, got, Uncompressed, got); err != nil {
-		return nil, err
-	}
-	b.checked(got)
-	return data, nil
-}
-
 // jsonDecode parses metadata strictly; the path goes into the error.
 func (a *Archive) jsonDecode(p string, data []byte, v any) error {
 	doc, _ := v.(document)
@@ -237,3 +199,45 @@ type document interface {
 	shape() string
 	keysAreData() bool
 }
+
+// Source is one source of a conversion: an opened archive and the images
+// picked from it (":REF", ":@N", or "" for all).
+type Source struct {
+	Archive *Archive
+	Pick    string
+}
+
+// Image is one image of a source: a manifest or an index, and its names.
+type Image struct {
+	Names []Name
+
+	// Where its names come from, as each loader reads only some of them.
+	RepoTags    []Name   // a docker manifest.json's RepoTags
+	RawTags     []string // the same as written (podman reads short ones as localhost/)
+	Annotations []Name   // index.json annotations
+	// InDockerManifest: a docker manifest.json lists it, so docker's
+	// classic image store sees it.
+	InDockerManifest bool
+	// Referrers are what refers to the image from its layout: signatures,
+	// attestations, SBOMs (OCI 1.1 referrers, cosign's tag scheme), each
+	// with its index.json descriptor; a referrer of one of them too.
+	Referrers []*Node
+
+	src     *Archive
+	root    *Node        // the manifest or index; for a docker-archive, once derived
+	docker  *dockerImage // for images read from a docker manifest.json
+	derived bool         // root is the manifest retar derived from a docker manifest.json
+}
+
+// imageOf is the image a root node stands for: the node itself, or the
+// image a schema 1 manifest describes, derived once its layers are hashed.
+func imageOf(n *Node) *Image {
+	if n.pending != nil {
+		return &Image{docker: n.pending}
+	}
+	return &Image{root: n}
+}
+
+// Stored reports whether the source stores the image's manifest or index;
+// an image of a docker-archive has none until Root derives one.
+func (img *Image) Stored() bool { return img.docker == nil }

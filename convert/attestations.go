@@ -2,43 +2,12 @@ package convert
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// Attestations says what becomes of BuildKit's attestation manifests and of
-// an image's referrers: kept as they are, stripped, or moved between the
-// two forms an attestation takes.
-type Attestations string
-
-const (
-	AttestationsKeep Attestations = ""
-	// AttestationsStrip drops attestation manifests from indexes (which get
-	// new digests) and every referrer, with their blobs.
-	AttestationsStrip Attestations = "strip"
-	// AttestationsReferrers makes each BuildKit attestation manifest an OCI
-	// 1.1 referrer of its image manifest: subject and artifactType set, out
-	// of the index, into index.json marked as containerd marks referrers.
-	AttestationsReferrers Attestations = "referrers"
-	// AttestationsDocker puts in-toto referrers of an image manifest back
-	// into the index beside it, as BuildKit's attestation manifests.
-	AttestationsDocker Attestations = "docker"
-)
-
-// ParseAttestations reads --attestations: keep, strip, referrers, docker.
-func ParseAttestations(s string) (Attestations, error) {
-	switch Attestations(s) {
-	case "keep":
-		return AttestationsKeep, nil
-	case AttestationsKeep, AttestationsStrip, AttestationsReferrers, AttestationsDocker:
-		return Attestations(s), nil
-	}
-	return "", fmt.Errorf("invalid attestations %q: want keep, strip, referrers or docker%.0w", s, ErrUsage)
-}
 
 const (
 	// ArtifactTypeBuildKitAttestation is what BuildKit (0.20 on) gives its

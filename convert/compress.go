@@ -13,25 +13,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Compression is how a layer's bytes are encoded.
-type Compression int
-
-const (
-	Uncompressed Compression = iota
-	Gzip
-	Zstd
-)
-
-func (c Compression) String() string {
-	switch c {
-	case Gzip:
-		return "gzip"
-	case Zstd:
-		return "zstd"
-	}
-	return "none"
-}
-
 var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
@@ -186,7 +167,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 }
 
 func (l *limitReader) check() error {
-	stream := "stream" // a plain one, held by Expand
+	stream := "stream" // a plain one: Expand, in expand.go above, limits those too
 	if l.kind != "" {
 		stream = l.kind + " stream"
 	}
@@ -247,33 +228,18 @@ func parseSize(s string) (int64, error) {
 	return int64(f * float64(mult)), nil
 }
 
-// layerMediaType is the media type of a layer of the given compression, in the
-// docker (v2s2) or OCI family.
-func layerMediaType(c Compression, docker bool) string {
-	switch {
-	case c == Gzip && docker:
-		return MediaTypeDockerLayerGzip
-	case c == Gzip:
-		return "application/vnd.oci.image.layer.v1.tar+gzip"
-	case c == Zstd: // docker has no zstd type of its own and reads the OCI one
-		return "application/vnd.oci.image.layer.v1.tar+zstd"
-	case docker:
-		return MediaTypeDockerLayer
+// sniff is a layer's compression: from its first bytes once read,
+// else from a peek at them.
+func (b *Blob) sniff() (Compression, error) {
+	if b.verified {
+		return b.compression, nil
 	}
-	return "application/vnd.oci.image.layer.v1.tar"
-}
-
-// compressionOf tells a layer's compression from its media type, when it says.
-func compressionOf(mt string) (Compression, bool) {
-	switch mt {
-	case MediaTypeDockerLayer, "application/vnd.oci.image.layer.v1.tar", mediaTypeDockerForeign,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar":
-		return Uncompressed, true
-	case MediaTypeDockerLayerGzip, "application/vnd.oci.image.layer.v1.tar+gzip", mediaTypeDockerForeignGzip,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
-		return Gzip, true
-	case "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":
-		return Zstd, true
+	f, err := b.open()
+	if err != nil {
+		return 0, err
 	}
-	return 0, false
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	return detectCompression(head[:n]), nil
 }

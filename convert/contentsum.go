@@ -3,13 +3,15 @@ package convert
 import (
 	"fmt"
 	"hash"
+	"io"
 
 	"github.com/opencontainers/go-digest"
 )
 
 // Every way of hashing a blob, from the source or back from the output, ends
 // here: contentSum hashes the bytes, checkContent holds the result against
-// what the blob is known by.
+// what the blob is known by; readMeta, which reads a small document whole,
+// checks it so.
 
 // contentSum hashes a blob's bytes as they come and holds the result
 // against what the blob is known by: its digest (or the diff_id it was
@@ -99,4 +101,42 @@ func (a *Archive) checkContent(b *Blob, n int64, got digest.Digest, c Compressio
 		return &DigestError{Source: a.sourceOf(b), Blob: b.Path, What: "diff_id", Want: b.diffID, Got: diff}
 	}
 	return nil
+}
+
+// readFile reads the source's file p whole, within limit, as readMeta
+// does; b is nil (and no error) when the source has no such file.
+func (a *Archive) readFile(p string, limit int64) (b *Blob, data []byte, err error) {
+	if b, err = a.file(p); err != nil || b == nil {
+		return nil, nil, err
+	}
+	if data, err = a.readMeta(b, limit); err != nil {
+		return nil, nil, err
+	}
+	return b, data, nil
+}
+
+// readMeta reads a small blob whole, within limit, and checks its digest.
+func (a *Archive) readMeta(b *Blob, limit int64) ([]byte, error) {
+	if b.data != nil {
+		return b.data, nil
+	}
+	if b.Size > limit {
+		return nil, &LayoutError{Source: a.Source, Path: b.Path, Err: ErrLimit,
+			Reason: fmt.Sprintf("%d bytes, over the %d MiB limit for metadata", b.Size, limit>>20)}
+	}
+	f, err := b.open()
+	if err != nil {
+		return nil, &LayoutError{Source: a.Source, Path: b.Path, Reason: err.Error(), Err: err}
+	}
+	defer f.Close()
+	data := make([]byte, b.Size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, a.errorf(b.Path, "read: %v", err)
+	}
+	got := b.algorithm().FromBytes(data)
+	if err := a.checkContent(b, b.Size, got, Uncompressed, got); err != nil {
+		return nil, err
+	}
+	b.checked(got)
+	return data, nil
 }

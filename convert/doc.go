@@ -26,10 +26,24 @@
 //	plan, err := s.Convert(ctx, opts)
 //	err = s.Finish(plan)
 //
-// Each layout is one unit that reads and writes (dockerarchive.go,
+// Each layout is one unit that reads and writes (dockerunit.go,
 // ocilayout.go, dirlayout.go), registered in registry.go; another package
 // adds one with RegisterLayout and a LayoutUnit. The stages of a
-// conversion are in stages.go, each a function over the conversion's state.
+// conversion are listed in bundle.go and written in stages.go and
+// outputstages.go, each a function over the conversion's state.
+//
+// The files read bottom-up, each using those below it: at the ground the
+// model and the words it is told in (model.go, layout.go, names.go,
+// text.go, jsonedit.go, errors.go); then reading content (compress.go,
+// expand.go, hashing.go, archive.go, contentsum.go, blobread.go, graph.go,
+// image.go); the rewrite and the plan (rewrite.go and its neighbours,
+// entry.go, plan.go, landed*.go); the layout units (unit.go and one file
+// or more per layout, registry.go); the stages (stages.go, outputstages.go,
+// bundle.go); and the front doors (open.go, verify.go, inspect.go, the
+// stream*.go files over streamstate.go). Four uses go up, each said where
+// it is made: in rewrite.go and landed.go, a dispatch to a mode written
+// above; in errors.go and compress.go, a word shared with a name above.
+//
 // Errors are values: DigestError, SizeError, LayoutError, MissingError and
 // LimitError, in the families ErrDigestMismatch, ErrSizeMismatch, ErrLayout,
 // ErrMissingBlob, ErrLimit and ErrUsage (with ErrNoPlatform, ErrAmbiguous,

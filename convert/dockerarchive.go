@@ -19,39 +19,6 @@ import (
 // from the config and the layers once they are hashed.
 type dockerArchive struct{}
 
-// detects docker's manifest.json or repositories, where no OCI index.json
-// makes the archive an OCI layout (a hybrid is read as one).
-func (dockerArchive) detects(a *Archive) bool {
-	return !a.shape.IndexJSON && (a.shape.ManifestJSON || a.shape.Repositories)
-}
-
-func (u dockerArchive) read(a *Archive) error {
-	a.lookup = ociPaths
-	if a.shape.ManifestJSON {
-		return u.readManifestJSON(a, false)
-	}
-	return u.readLegacy(a)
-}
-
-// holds: one manifest per image, or, for several sources or every platform,
-// the hybrid docker 25+ writes (an OCI layout with docker's manifest.json).
-func (dockerArchive) holds(o Options, from []Layout) holding {
-	h := holding{oneManifest: len(from) == 1, named: true, tagsOnly: true, holder: dockerHolder, loadersName: true, dockerLoads: true}
-	switch {
-	case len(from) > 1:
-		h.hybridNotice = "a bundle of several sources is written as docker 25+ writes an archive: an OCI layout with a docker manifest.json entry per image, which docker, containerd and podman all load"
-	case o.AllPlatforms:
-		h.hybridNotice = "--all-platforms: the docker-archive is written as docker 25+ writes one, an OCI layout with index.json and a docker manifest.json for the host platform"
-	default:
-		return h
-	}
-	h.filtersIndex, h.ociFamily, h.storesManifests, h.dockerManifest, h.referrers = true, true, true, true, true
-	return h
-}
-
-// owns nothing: a docker-archive is one file.
-func (dockerArchive) owns(string, bool) bool { return false }
-
 // dockerHolder is what a docker-archive is called where it takes one
 // manifest per image.
 const dockerHolder = "a docker-archive"
@@ -61,14 +28,6 @@ const dockerHolder = "a docker-archive"
 // does.
 func dockerPick(platforms []ocispec.Platform, host ocispec.Platform) manifestPick {
 	return manifestPick{platforms: platforms, host: host, holder: dockerHolder}
-}
-
-func (u dockerArchive) write(w layoutWrite) error {
-	if !w.hold.dockerManifest {
-		return writeDockerArchive(w.plan, w.images)
-	}
-	w.plan.Warnings = append(w.plan.Warnings, w.hold.hybridNotice)
-	return writeOCI(w)
 }
 
 // manifestEntries is docker's manifest.json: an entry per image.
@@ -291,4 +250,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// dockerManifest is a docker manifest.json being built: an entry per image,
+// an image two index entries list loaded once with the names of both.
+type dockerManifest struct {
+	list  []dockerEntry
+	byKey map[string]int          // config and layers -> entry
+	tags  map[int]map[string]bool // tags each entry has
+}
+
+func (d *dockerManifest) add(e dockerEntry) {
+	if d.byKey == nil {
+		d.byKey, d.tags = map[string]int{}, map[int]map[string]bool{}
+	}
+	key := e.Config + "\n" + strings.Join(e.Layers, "\n")
+	i, ok := d.byKey[key]
+	if !ok {
+		i = len(d.list)
+		d.byKey[key] = i
+		d.tags[i] = map[string]bool{}
+		d.list = append(d.list, dockerEntry{Config: e.Config, RepoTags: []string{}, Layers: e.Layers, LayerSources: e.LayerSources})
+	}
+	for _, t := range e.RepoTags {
+		if !d.tags[i][t] {
+			d.tags[i][t] = true
+			d.list[i].RepoTags = append(d.list[i].RepoTags, t)
+		}
+	}
 }

@@ -15,19 +15,6 @@ import (
 // that age; written beside every docker manifest.json for the loaders that
 // still read only it.
 
-// v1JSON is what retar reads of a legacy layer's json.
-type v1JSON struct {
-	ID              string `json:"id"`
-	Parent          string `json:"parent"`
-	Created         string `json:"created"`
-	Author          string `json:"author"`
-	Comment         string `json:"comment"`
-	ThrowAway       bool   `json:"throwaway"`
-	ContainerConfig struct {
-		Cmd []string
-	} `json:"container_config"`
-}
-
 // A layer's json is read for a few fields of a free-form object whose keys
 // are data: only an exact duplicate is one.
 func (v1JSON) shape() string     { return "an object" }
@@ -39,9 +26,6 @@ type repositoriesFile map[string]map[string]string
 
 func (repositoriesFile) shape() string     { return "an object of repositories" }
 func (repositoriesFile) keysAreData() bool { return true }
-
-// maxLegacyChain bounds a v1 parent chain; docker's own limit on layers is 127.
-const maxLegacyChain = 1000
 
 // readLegacy reads the pre-1.10 shape: repositories and v1 layer directories
 // chained by "parent", with no manifest.json. The image config is rebuilt from
@@ -119,10 +103,6 @@ func (a *Archive) legacyImage(top string) (*Image, error) {
 	slices.Reverse(di.layers)
 	di.cfg, _ = parseConfig(di.legacy[len(di.legacy)-1]) // its platform, until the config is built
 	return &Image{docker: di}, nil
-}
-
-func isHex64(s string) bool {
-	return digest.NewDigestFromEncoded(digest.SHA256, s).Validate() == nil
 }
 
 // legacyDirs are what loaders before docker 1.10 read: a v1 directory per

@@ -1,8 +1,6 @@
 package convert
 
 import (
-	"strings"
-
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -25,34 +23,6 @@ func (p *Plan) warnRepoTags(names []Name) {
 	for _, n := range names {
 		if n.RepoTag() == "" {
 			p.warnf("%q cannot be a docker RepoTag (a tagged docker reference): docker's manifest.json leaves it out", n.String())
-		}
-	}
-}
-
-// dockerManifest is a docker manifest.json being built: an entry per image,
-// an image two index entries list loaded once with the names of both.
-type dockerManifest struct {
-	list  []dockerEntry
-	byKey map[string]int          // config and layers -> entry
-	tags  map[int]map[string]bool // tags each entry has
-}
-
-func (d *dockerManifest) add(e dockerEntry) {
-	if d.byKey == nil {
-		d.byKey, d.tags = map[string]int{}, map[int]map[string]bool{}
-	}
-	key := e.Config + "\n" + strings.Join(e.Layers, "\n")
-	i, ok := d.byKey[key]
-	if !ok {
-		i = len(d.list)
-		d.byKey[key] = i
-		d.tags[i] = map[string]bool{}
-		d.list = append(d.list, dockerEntry{Config: e.Config, RepoTags: []string{}, Layers: e.Layers, LayerSources: e.LayerSources})
-	}
-	for _, t := range e.RepoTags {
-		if !d.tags[i][t] {
-			d.tags[i][t] = true
-			d.list[i].RepoTags = append(d.list[i].RepoTags, t)
 		}
 	}
 }

@@ -3,8 +3,6 @@ package convert
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"unicode"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/retar-dev/retar/tarfs"
@@ -33,6 +31,9 @@ var (
 // errNotImage marks an artifact (a Helm chart, a signature, an SBOM) where
 // a destination takes container images only.
 var errNotImage = errors.New("not a container image")
+
+// The Source of each error is a string, the archive's name: it shares only
+// its word with the Source a conversion takes (archive.go, above).
 
 // DigestError reports content that does not hash to the digest it is known
 // by: its digest, or a layer's diff_id.
@@ -67,17 +68,6 @@ func (e *SizeError) Error() string {
 }
 
 func (e *SizeError) Unwrap() error { return ErrSizeMismatch }
-
-// printable quotes a name from an archive when it holds characters that
-// would break an error's single line or reach a terminal as controls.
-func printable(s string) string {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
 
 // LayoutError reports a layout that is malformed, unsafe or unsupported.
 type LayoutError struct {

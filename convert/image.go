@@ -11,41 +11,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Images, and the images whose manifest retar derives: a docker-archive's
+// The images whose manifest retar derives: a docker-archive's
 // (its manifest.json stores none) and those a chain of v1 layer json
 // describes (docker's pre-1.10 shape, Docker schema 1). Their layers are
-// hashed once, then the manifest that describes them is built.
-
-// Image is one image of a source: a manifest or an index, and its names.
-type Image struct {
-	Names []Name
-
-	// Where its names come from, as each loader reads only some of them.
-	RepoTags    []Name   // a docker manifest.json's RepoTags
-	RawTags     []string // the same as written (podman reads short ones as localhost/)
-	Annotations []Name   // index.json annotations
-	// InDockerManifest: a docker manifest.json lists it, so docker's
-	// classic image store sees it.
-	InDockerManifest bool
-	// Referrers are what refers to the image from its layout: signatures,
-	// attestations, SBOMs (OCI 1.1 referrers, cosign's tag scheme), each
-	// with its index.json descriptor; a referrer of one of them too.
-	Referrers []*Node
-
-	src     *Archive
-	root    *Node        // the manifest or index; for a docker-archive, once derived
-	docker  *dockerImage // for images read from a docker manifest.json
-	derived bool         // root is the manifest retar derived from a docker manifest.json
-}
-
-// imageOf is the image a root node stands for: the node itself, or the
-// image a schema 1 manifest describes, derived once its layers are hashed.
-func imageOf(n *Node) *Image {
-	if n.pending != nil {
-		return &Image{docker: n.pending}
-	}
-	return &Image{root: n}
-}
+// hashed once, then the manifest that describes them is built. (Image
+// itself stands beside Archive, in archive.go: each holds the other.)
 
 // Root is the image's manifest or index. An image of a docker-archive has
 // no manifest of its own: the first call derives one (Docker v2s2), hashing
@@ -57,25 +27,6 @@ func (img *Image) Root(ctx context.Context) (*Node, error) {
 		}
 	}
 	return img.root, nil
-}
-
-// Stored reports whether the source stores the image's manifest or index;
-// an image of a docker-archive has none until Root derives one.
-func (img *Image) Stored() bool { return img.docker == nil }
-
-// dockerImage is an image whose manifest retar derives once its layers are
-// hashed (derive): one read from docker's manifest.json, or from a chain of
-// v1 layer json (the pre-1.10 docker shape, and a Docker schema 1 manifest).
-type dockerImage struct {
-	what    string // for messages: "manifest.json entry 2"
-	config  *Blob  // nil for a v1 chain: built at resolve
-	cfg     *Config
-	layers  []*Blob                    // nil where a foreign layer's bytes are absent
-	foreign map[int]ocispec.Descriptor // LayerSources descriptors of absent foreign layers
-	// legacy is a v1 chain's json, an entry per layer, base first; the
-	// entries throwaway marks have no layer (schema 1's empty layers).
-	legacy    [][]byte
-	throwaway []bool
 }
 
 // resolve gives every image read from a docker manifest.json its manifest,
@@ -229,4 +180,24 @@ func (a *Archive) legacyConfig(di *dockerImage) error {
 	}
 	di.config = newNode(MediaTypeDockerConfig, data, nil).Blob
 	return nil
+}
+
+// v1JSON is what retar reads of a legacy layer's json.
+type v1JSON struct {
+	ID              string `json:"id"`
+	Parent          string `json:"parent"`
+	Created         string `json:"created"`
+	Author          string `json:"author"`
+	Comment         string `json:"comment"`
+	ThrowAway       bool   `json:"throwaway"`
+	ContainerConfig struct {
+		Cmd []string
+	} `json:"container_config"`
+}
+
+// maxLegacyChain bounds a v1 parent chain; docker's own limit on layers is 127.
+const maxLegacyChain = 1000
+
+func isHex64(s string) bool {
+	return digest.NewDigestFromEncoded(digest.SHA256, s).Validate() == nil
 }

@@ -191,6 +191,8 @@ func (c *landedChecks) hasher() {
 		}
 		err := c.running.Err()
 		if err == nil && l.place != nil {
+			// The one use here of a file above (landedplaced.go): the
+			// hashers run every landing, a placed one as that file says.
 			err = safely(func() error { return c.placeBack(l, buf) })
 		} else if err == nil {
 			err = safely(func() error { return c.readBack(l, buf) })

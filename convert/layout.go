@@ -1,6 +1,11 @@
 package convert
 
-import "strings"
+import (
+	"path"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
 
 // Layout is one of the ways an image is laid out on disk, named as skopeo
 // names its transports. What a layout is and does is its unit's (unit.go);
@@ -21,4 +26,13 @@ func (l Layout) Article() string {
 		return "an " + string(l)
 	}
 	return "a " + string(l)
+}
+
+// ociPaths finds a blob where an OCI layout keeps it, as docker 25+'s
+// docker-archive and a stream's output also do.
+func ociPaths(d digest.Digest, _ bool) []string { return []string{blobPath(d)} }
+
+// blobPath is where an OCI layout keeps a digest.
+func blobPath(d digest.Digest) string {
+	return path.Join("blobs", d.Algorithm().String(), d.Encoded())
 }

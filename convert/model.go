@@ -14,7 +14,8 @@ import (
 // The model: every layout reads into this graph, every stage works on it and
 // every layout writes from it. A Blob is content; a Node is a descriptor and
 // the content it points to, parsed where it is a manifest, an index or a
-// config; an Image is a root node and its names.
+// config; an Image is a root node and its names. A Compression is how a
+// layer is encoded, named by its media type.
 
 // Media types retar reads and writes (image-spec has the OCI ones).
 const (
@@ -324,4 +325,69 @@ func familyType(mt string, docker bool) string {
 		}
 	}
 	return mt
+}
+
+// Compression is how a layer's bytes are encoded.
+type Compression int
+
+const (
+	Uncompressed Compression = iota
+	Gzip
+	Zstd
+)
+
+func (c Compression) String() string {
+	switch c {
+	case Gzip:
+		return "gzip"
+	case Zstd:
+		return "zstd"
+	}
+	return "none"
+}
+
+// layerMediaType is the media type of a layer of the given compression, in the
+// docker (v2s2) or OCI family.
+func layerMediaType(c Compression, docker bool) string {
+	switch {
+	case c == Gzip && docker:
+		return MediaTypeDockerLayerGzip
+	case c == Gzip:
+		return "application/vnd.oci.image.layer.v1.tar+gzip"
+	case c == Zstd: // docker has no zstd type of its own and reads the OCI one
+		return "application/vnd.oci.image.layer.v1.tar+zstd"
+	case docker:
+		return MediaTypeDockerLayer
+	}
+	return "application/vnd.oci.image.layer.v1.tar"
+}
+
+// compressionOf tells a layer's compression from its media type, when it says.
+func compressionOf(mt string) (Compression, bool) {
+	switch mt {
+	case MediaTypeDockerLayer, "application/vnd.oci.image.layer.v1.tar", mediaTypeDockerForeign,
+		"application/vnd.oci.image.layer.nondistributable.v1.tar":
+		return Uncompressed, true
+	case MediaTypeDockerLayerGzip, "application/vnd.oci.image.layer.v1.tar+gzip", mediaTypeDockerForeignGzip,
+		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
+		return Gzip, true
+	case "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":
+		return Zstd, true
+	}
+	return 0, false
+}
+
+// dockerImage is an image whose manifest retar derives once its layers are
+// hashed (derive): one read from docker's manifest.json, or from a chain of
+// v1 layer json (the pre-1.10 docker shape, and a Docker schema 1 manifest).
+type dockerImage struct {
+	what    string // for messages: "manifest.json entry 2"
+	config  *Blob  // nil for a v1 chain: built at resolve
+	cfg     *Config
+	layers  []*Blob                    // nil where a foreign layer's bytes are absent
+	foreign map[int]ocispec.Descriptor // LayerSources descriptors of absent foreign layers
+	// legacy is a v1 chain's json, an entry per layer, base first; the
+	// entries throwaway marks have no layer (schema 1's empty layers).
+	legacy    [][]byte
+	throwaway []bool
 }

@@ -36,13 +36,6 @@ func (u ociLayout) read(a *Archive) error {
 	return nil
 }
 
-func ociPaths(d digest.Digest, _ bool) []string { return []string{blobPath(d)} }
-
-// blobPath is where an OCI layout keeps a digest.
-func blobPath(d digest.Digest) string {
-	return path.Join("blobs", d.Algorithm().String(), d.Encoded())
-}
-
 // readOCI reads oci-layout, index.json and the graph below it.
 func (a *Archive) readOCI() error {
 	if err := a.readLayoutVersion(); err != nil {

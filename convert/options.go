@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"bytes"
+	"io"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -73,4 +75,38 @@ const (
 	FormatKeep Format = ""
 	FormatOCI  Format = "oci"
 	FormatV2S2 Format = "v2s2"
+)
+
+// Spill holds content retar makes that may be too big for memory: a
+// re-encoded layer. Natively it is a temporary file; in a browser, Blob parts.
+type Spill interface {
+	io.Writer
+	// Done ends writing and returns the content to read back.
+	Done() (io.ReaderAt, error)
+}
+
+// MemorySpill keeps spilled content in memory; for tests and small images.
+func MemorySpill() (Spill, error) { return &memSpill{}, nil }
+
+type memSpill struct{ bytes.Buffer }
+
+func (m *memSpill) Done() (io.ReaderAt, error) { return bytes.NewReader(m.Bytes()), nil }
+
+// Attestations says what becomes of BuildKit's attestation manifests and of
+// an image's referrers: kept as they are, stripped, or moved between the
+// two forms an attestation takes.
+type Attestations string
+
+const (
+	AttestationsKeep Attestations = ""
+	// AttestationsStrip drops attestation manifests from indexes (which get
+	// new digests) and every referrer, with their blobs.
+	AttestationsStrip Attestations = "strip"
+	// AttestationsReferrers makes each BuildKit attestation manifest an OCI
+	// 1.1 referrer of its image manifest: subject and artifactType set, out
+	// of the index, into index.json marked as containerd marks referrers.
+	AttestationsReferrers Attestations = "referrers"
+	// AttestationsDocker puts in-toto referrers of an image manifest back
+	// into the index beside it, as BuildKit's attestation manifests.
+	AttestationsDocker Attestations = "docker"
 )

@@ -157,3 +157,14 @@ func ParseCompression(s string) (c Compression, keep bool, err error) {
 	}
 	return 0, false, fmt.Errorf("invalid compression %q: want keep, none, gzip or zstd%.0w", s, ErrUsage)
 }
+
+// ParseAttestations reads --attestations: keep, strip, referrers, docker.
+func ParseAttestations(s string) (Attestations, error) {
+	switch Attestations(s) {
+	case "keep":
+		return AttestationsKeep, nil
+	case AttestationsKeep, AttestationsStrip, AttestationsReferrers, AttestationsDocker:
+		return Attestations(s), nil
+	}
+	return "", fmt.Errorf("invalid attestations %q: want keep, strip, referrers or docker%.0w", s, ErrUsage)
+}

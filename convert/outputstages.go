@@ -32,34 +32,6 @@ func (c *conversion) reencodeLayers(ctx context.Context) error {
 	return err
 }
 
-// recompressLayers re-encodes a source's layers as asked (--compress), or, where
-// docker loads the output and zstd was not kept explicitly, its zstd layers
-// to gzip, each named in a notice.
-func (c *conversion) recompressLayers(ctx context.Context, a *Archive, layers []*Blob) error {
-	if c.opts.Recompress {
-		return a.recompress(ctx, layers, c.reencoded, c.opts, func(Compression) bool { return true })
-	}
-	if !c.hold.dockerLoads || c.opts.KeepZstd {
-		return nil
-	}
-	opts := c.opts
-	opts.Compress, opts.CompressLevel = Gzip, 0
-	isZstd := func(comp Compression) bool { return comp == Zstd }
-	if err := a.recompress(ctx, layers, c.reencoded, opts, isZstd); err != nil {
-		return err
-	}
-	for _, b := range layers {
-		if nb := c.reencoded[b]; nb != nil && !c.noticed[b] {
-			if c.noticed == nil {
-				c.noticed = map[*Blob]bool{}
-			}
-			c.noticed[b] = true
-			c.plan.warnf("layer %s is zstd, which docker load before 23.0 cannot read: re-encoded to gzip as %s (--compress keep keeps it)", b.Digest, nb.Digest)
-		}
-	}
-	return nil
-}
-
 // rewriteImages makes each image's graph what the destination stores: the family
 // asked for, re-encoded layers, an index filtered by platform.
 func (c *conversion) rewriteImages(context.Context) error {

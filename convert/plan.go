@@ -3,9 +3,7 @@ package convert
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -39,17 +37,6 @@ type PlannedImage struct {
 	Referrers []ReferrerInfo `json:"referrers,omitempty"`
 }
 
-// Entry is one file, directory or symlink of an output.
-type Entry struct {
-	Name     string // slash-separated, relative
-	Type     byte   // tar.TypeReg, tar.TypeDir or tar.TypeSymlink
-	Linkname string
-	Size     int64
-
-	data []byte
-	blob *Blob
-}
-
 // checkNames makes sure no two entries of the plan share a name: a writer
 // would fail on the second ("file exists") or a reader see two files.
 func (p *Plan) checkNames() error {
@@ -61,26 +48,6 @@ func (p *Plan) checkNames() error {
 		seen[e.Name] = true
 	}
 	return nil
-}
-
-// Mode is the fixed permission of an entry, so outputs are reproducible.
-func (e *Entry) Mode() int64 {
-	switch e.Type {
-	case tar.TypeDir:
-		return 0o755
-	case tar.TypeSymlink:
-		return 0o777
-	}
-	return 0o644
-}
-
-// Bytes is the content of an entry retar wrote (JSON, version files), or nil
-// for content copied from the source.
-func (e *Entry) Bytes() []byte {
-	if e.blob != nil {
-		return e.blob.data
-	}
-	return e.data
 }
 
 func (p *Plan) warnf(format string, args ...any) {
@@ -97,25 +64,6 @@ func (p *Plan) addDir(name string) {
 
 func (p *Plan) addBlob(name string, b *Blob) {
 	p.Entries = append(p.Entries, Entry{Name: name, Type: tar.TypeReg, Size: b.Size, blob: b})
-}
-
-// Sink receives an output archive, or one file of an output directory.
-type Sink interface {
-	io.Writer
-	// CopyRange appends n bytes of r from off. Sinks that can do so without
-	// passing the bytes through memory (copy_file_range, Blob.slice) do.
-	CopyRange(r io.ReaderAt, off, n int64) error
-}
-
-// WriterSink makes a Sink of any writer by copying ranges through memory.
-type WriterSink struct{ io.Writer }
-
-func (w WriterSink) CopyRange(r io.ReaderAt, off, n int64) error {
-	c, err := io.Copy(w.Writer, io.NewSectionReader(r, off, n))
-	if err == nil && c != n {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
 }
 
 // WriteContent writes an entry's content to s. With Options.VerifyAsWritten
@@ -188,19 +136,6 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 		err = s.CopyRange(r, off, e.Size)
 	}
 	return copyFailed(e.blob, err)
-}
-
-// copyFailed says which blob a copy failed in, unless the error says so
-// already or the copy was interrupted.
-func copyFailed(b *Blob, err error) error {
-	if err != nil && !errors.Is(err, context.Canceled) {
-		var le *LayoutError
-		var de *DigestError
-		if !errors.As(err, &le) && !errors.As(err, &de) {
-			return &LayoutError{Source: b.origin, Path: b.Path, Reason: "copy: " + err.Error(), Err: err}
-		}
-	}
-	return err
 }
 
 // Verified waits until every blob the plan copies has been checked against

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,21 +13,6 @@ import (
 	"github.com/klauspost/pgzip"
 	"github.com/opencontainers/go-digest"
 )
-
-// Spill holds content retar makes that may be too big for memory: a
-// re-encoded layer. Natively it is a temporary file; in a browser, Blob parts.
-type Spill interface {
-	io.Writer
-	// Done ends writing and returns the content to read back.
-	Done() (io.ReaderAt, error)
-}
-
-// MemorySpill keeps spilled content in memory; for tests and small images.
-func MemorySpill() (Spill, error) { return &memSpill{}, nil }
-
-type memSpill struct{ bytes.Buffer }
-
-func (m *memSpill) Done() (io.ReaderAt, error) { return bytes.NewReader(m.Bytes()), nil }
 
 // layerBlobs lists the layer blobs below roots that a re-encode may change:
 // present, not foreign, of image manifests (artifacts keep their bytes).
@@ -91,22 +75,6 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 		mu.Unlock()
 		return nil
 	})
-}
-
-// sniff is a layer's compression: from its first bytes once read,
-// else from a peek at them.
-func (b *Blob) sniff() (Compression, error) {
-	if b.verified {
-		return b.compression, nil
-	}
-	f, err := b.open()
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	head := make([]byte, 4)
-	n, _ := io.ReadFull(f, head)
-	return detectCompression(head[:n]), nil
 }
 
 // zstdLevel maps a --compress-level (zstd's 1–22 scale, as the zstd command

@@ -134,6 +134,8 @@ func (r *rewriter) node(n *Node) (*Node, error) {
 	var out *Node
 	var err error
 	if n.Index != nil {
+		// The one use here of a file above (rewriteindex.go): an index's
+		// children come back through node, so the recursion spans both.
 		out, err = r.index(n)
 	} else {
 		out, err = r.manifest(n)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"time"
 )
 
 // A stream is a source read once, front to back, as it arrives: standard
@@ -27,45 +25,6 @@ import (
 // ReadStream reads the stream and passes what it can; Streamed.Convert plans
 // the conversion from what the stream held (as Archive.Convert does, with
 // options set since, such as --for's); Streamed.Finish writes the rest.
-
-// StreamInput is a stream to read: a tar as it arrives, decompressed
-// (ExpandReader does that as Expand does).
-type StreamInput struct {
-	Name   string // in messages: "standard input"
-	Layout Layout // the transport the user named; "" to detect
-	// Compression is how the stream came compressed, as Input has it.
-	Compression string
-	Tar         io.Reader
-	// WaitIn says, in the notice about entries that wait, where they wait
-	// ("TMPDIR"); "" for the spill Options.Spill makes.
-	WaitIn string
-	// GzipIfZstd says that a rule applied once the stream is read (--for
-	// docker-24's) re-encodes every layer not gzip when one is zstd: after a
-	// zstd layer nothing passes, and a zstd layer after a plain one passed
-	// stops the stream at once, as the plain one would be needed again.
-	GzipIfZstd bool
-}
-
-// OnePass says why a conversion with opts, of a stream whose image is
-// picked by pick (":REF" or ":@N" without the colon, "" for all), cannot
-// pass the stream's blobs to its output as they arrive; "" when it can.
-// Every such reason needs all the source's blobs again, or leaves some out
-// that only the JSON at the stream's end names.
-func OnePass(opts Options, pick string) string {
-	switch {
-	case !opts.To.IsArchive():
-		return fmt.Sprintf("%s is a directory, not a stream", opts.To.Article())
-	case pick != "":
-		return fmt.Sprintf("picking an image (:%s) leaves out blobs that only the JSON at the stream's end names", pick)
-	case len(opts.Platforms) > 0:
-		return "--platform leaves out blobs that only the index at the stream's end names"
-	case opts.Recompress:
-		return "--compress re-encodes the layers, which needs their bytes again"
-	case opts.Attestations == AttestationsStrip:
-		return "--attestations strip leaves out blobs that only the index at the stream's end names"
-	}
-	return ""
-}
 
 // Streamed is a stream read to its end: the source as it held it, the
 // blobs already written to the output, and what is left to write.
@@ -162,41 +121,6 @@ func (r *streamReader) stopped(err error) error {
 		return err
 	}
 	return &StreamStoppedError{Written: r.out.n, Err: err}
-}
-
-// countingSink counts what went to a sink.
-type countingSink struct {
-	Sink
-	n int64
-}
-
-func (c *countingSink) Write(p []byte) (int, error) {
-	n, err := c.Sink.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingSink) CopyRange(r io.ReaderAt, off, n int64) error {
-	_, err := io.Copy(c, io.NewSectionReader(r, off, n))
-	return err
-}
-
-// writeHeader writes the header of an entry that passes, framed as the
-// plan frames its entries.
-func (r *streamReader) writeHeader(e *Entry) error {
-	hdr, err := tarHeader(e, r.mtime())
-	if err != nil {
-		return err
-	}
-	_, err = r.out.Write(hdr)
-	return err
-}
-
-func (r *streamReader) mtime() time.Time {
-	if r.opts.ModTime.IsZero() {
-		return time.Unix(0, 0)
-	}
-	return r.opts.ModTime
 }
 
 // finish writes the plan's entries that did not pass, and the end.

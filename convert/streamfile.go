@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"sync/atomic"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // streamFile is a tar stream as ReadStream kept it: its headers and the
@@ -96,4 +98,17 @@ type PassedError struct {
 func (e *PassedError) Error() string {
 	return fmt.Sprintf("%s: %s went to the output as it passed, and the conversion needs its bytes again, which only the JSON at the stream's end showed; convert it from a file (or save the stream to one first)",
 		e.Source, printable(e.Entry))
+}
+
+// passed is what a stream's entry was, as it passed: its digest and
+// compression, checked or to be checked against what the source's JSON
+// says of it once that is read.
+type passed struct {
+	name     string // the cleaned path in the stream
+	off      int64  // of its data in the stream
+	size     int64
+	got      digest.Digest
+	comp     Compression
+	out      string // the output entry it was written as; "" if it waited
+	inOutput bool   // the plan writes it (reconcile)
 }

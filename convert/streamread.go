@@ -3,12 +3,12 @@ package convert
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"fmt"
 	"hash"
 	"io"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/retar-dev/retar/tarfs"
@@ -19,104 +19,6 @@ import (
 // gives: blobs/sha256/<hex>, <hex>.tar.gz), or kept in the spill until the
 // stream's end (a blob that cannot pass). The headers are kept as they
 // came, so the source opens from a streamFile as a file would.
-
-// maxStreamHeld bounds the headers and entries a stream holds in memory
-// until its end: a stream whose metadata is larger is refused, naming the
-// limit. A variable for the tests.
-var maxStreamHeld int64 = 64 << 20
-
-// Limits of what a stream keeps in memory until its end.
-const (
-	// tinyEntry: an entry this small is held whatever it holds, unless it
-	// starts as a layer does (VERSION files, empty JSON, small blobs).
-	tinyEntry = 4 << 10
-	// maxTrailing is how much of what follows a tar's end is read (and
-	// ignored), so that its writer is not cut off by a closed pipe for
-	// its padding; the rest is not waited for.
-	maxTrailing = 1 << 20
-)
-
-// passed is what a stream's entry was, as it passed: its digest and
-// compression, checked or to be checked against what the source's JSON
-// says of it once that is read.
-type passed struct {
-	name     string // the cleaned path in the stream
-	off      int64  // of its data in the stream
-	size     int64
-	got      digest.Digest
-	comp     Compression
-	out      string // the output entry it was written as; "" if it waited
-	inOutput bool   // the plan writes it (reconcile)
-}
-
-type streamReader struct {
-	ctx  context.Context
-	in   StreamInput
-	opts Options
-	out  *countingSink
-	cr   *recorder
-	tr   *tar.Reader
-	file *streamFile
-	pass *passer
-
-	names   map[string]byte    // type of each name seen, for duplicates
-	recs    map[int64]*passed  // entries passed or waiting, by data offset
-	order   []*passed          // the same, in stream order
-	held    int64              // bytes held in memory
-	members int                // tar members read
-	started bool               // the output has begun
-	written map[string]bool    // output entries written as the stream passed
-	byOut   map[string]*passed // the blobs among them
-	static  string             // why no blob may pass (OnePass), "" if any may
-	// plainPassed is a plain layer that passed, with GzipIfZstd.
-	plainPassed string
-	oci         bool              // an entry under blobs/: an OCI layout
-	spill       Spill             // where waiting entries go, made at the first
-	spillN      int64             // bytes in it
-	waited      []*passed         // entries that waited
-	why         string            // why the first of them did
-	recOf       map[*Blob]*passed // the record each blob reads, once looked up
-}
-
-func newStreamReader(ctx context.Context, in StreamInput, out Sink, opts Options) *streamReader {
-	cr := &recorder{r: in.Tar}
-	r := &streamReader{ctx: ctx, in: in, opts: opts, out: &countingSink{Sink: out}, cr: cr, tr: tar.NewReader(cr),
-		file: &streamFile{source: in.Name}, names: map[string]byte{}, recs: map[int64]*passed{}, written: map[string]bool{}, byOut: map[string]*passed{},
-		static: OnePass(opts, opts.Pick)}
-	var read int64
-	r.pass = newPasser(func(n int64) {
-		read += n
-		if opts.Hashing.Progress != nil {
-			opts.Hashing.Progress(Progress{Phase: "streaming", Bytes: read})
-		}
-	})
-	return r
-}
-
-// recorder counts what the tar reader reads, and keeps it while asked:
-// the headers (and the padding before each), which the streamFile holds.
-type recorder struct {
-	r    io.Reader
-	n    int64
-	keep *bytes.Buffer
-	err  error // the first error but io.EOF of r
-}
-
-func (c *recorder) Read(p []byte) (int, error) {
-	k, err := c.r.Read(p)
-	if c.keep != nil {
-		c.keep.Write(p[:k])
-	}
-	c.n += int64(k)
-	if err != nil && err != io.EOF && c.err == nil {
-		c.err = err
-	}
-	return k, err
-}
-
-func (r *streamReader) errorf(p, format string, args ...any) error {
-	return &LayoutError{Source: r.in.Name, Path: p, Reason: fmt.Sprintf(format, args...)}
-}
 
 // read reads the stream to the end of its tar.
 func (r *streamReader) read() error {
@@ -156,15 +58,6 @@ func (r *streamReader) read() error {
 			return err
 		}
 		r.file.spill = ra
-	}
-	return nil
-}
-
-// hold counts n more bytes held in memory, within maxStreamHeld.
-func (r *streamReader) hold(n int64, what string) error {
-	r.held += n
-	if r.held > maxStreamHeld {
-		return &LayoutError{Source: r.in.Name, Err: ErrLimit, Reason: fmt.Sprintf("%s take the bytes a stream holds in memory until its end past %d MiB; convert it from a file", what, maxStreamHeld>>20)}
 	}
 	return nil
 }
@@ -219,24 +112,6 @@ func (r *streamReader) entry(hdr *tar.Header, off int64) error {
 		return r.keep(off, hdr.Size, name, head)
 	}
 	return r.blob(off, hdr.Size, name, head)
-}
-
-// readFailed is the error of the stream under the tar, if it failed.
-func (r *streamReader) readFailed() error {
-	if err := r.ctx.Err(); err != nil {
-		return err
-	}
-	return r.cr.err
-}
-
-func (r *streamReader) truncated(name string, err error) error {
-	if err := r.readFailed(); err != nil {
-		return err
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return r.errorf(name, "the stream ends inside it: truncated")
-	}
-	return err
 }
 
 // skip reads past n bytes of data, kept nowhere.
@@ -382,4 +257,22 @@ func (r *streamReader) notices() []string {
 		blobs = "blob"
 	}
 	return []string{fmt.Sprintf("%s: not converted in one pass: %d %s (%s) waited in %s for the stream's end, as %s", r.in.Name, len(r.waited), blobs, sizeString(n), where, r.why)}
+}
+
+// writeHeader writes the header of an entry that passes, framed as the
+// plan frames its entries.
+func (r *streamReader) writeHeader(e *Entry) error {
+	hdr, err := tarHeader(e, r.mtime())
+	if err != nil {
+		return err
+	}
+	_, err = r.out.Write(hdr)
+	return err
+}
+
+func (r *streamReader) mtime() time.Time {
+	if r.opts.ModTime.IsZero() {
+		return time.Unix(0, 0)
+	}
+	return r.opts.ModTime
 }
