@@ -86,9 +86,6 @@ func (e *env) convertCommand() *cobra.Command {
 
 func (e *env) convert(ctx context.Context, pos []string) error {
 	if e.volumeSize > 0 {
-		if e.delta.active() {
-			return usagef("--volume-size splits whole archives: apply the delta (--base) into one archive first, then split it; or split, then make a delta of each volume (--since)")
-		}
 		return e.convertVolumes(ctx, pos)
 	}
 	opts := e.opts

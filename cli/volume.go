@@ -37,6 +37,9 @@ one archive gives back the archive the same command writes without
 // volumes, each written beside its place and all renamed into place once
 // every one is written.
 func (e *env) convertVolumes(ctx context.Context, pos []string) error {
+	if e.delta.active() {
+		return usagef("--volume-size splits whole archives: apply the delta (--base) into one archive first, then split it; or split, then make a delta of each volume (--since)")
+	}
 	opts := e.opts
 	srcs, dst, err := convertRefs(pos)
 	if err != nil {
