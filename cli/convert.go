@@ -113,10 +113,8 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed
-	if ok, notice := e.streamJob(srcs, out, opts); ok && !e.delta.active() {
+	if e.onePass(srcs, out, opts) {
 		return e.convertStream(ctx, srcs[0], dst, out, opts)
-	} else if notice != "" {
-		e.notices([]string{notice})
 	}
 	sources, opened, err := e.openWatched(ctx, srcs, &opts)
 	defer closeAll(opened)

@@ -15,6 +15,16 @@ import (
 // TMPDIR first, as every other source that is a stream is, with a notice
 // saying why.
 
+// onePass says whether a conversion runs in one pass (a stream in, a stream
+// out); where a stream comes in and it cannot, a notice says why.
+func (e *env) onePass(srcs []imageRef, out *output, opts convert.Options) bool {
+	ok, notice := e.streamJob(srcs, out, opts)
+	if notice != "" {
+		e.notices([]string{notice})
+	}
+	return ok
+}
+
 // streamJob says whether a conversion reads its one SRC, standard input or
 // a FIFO, in one pass into its DST, a stream; else the notice to give when
 // such a SRC goes to TMPDIR first although DST is a stream ("" where the
@@ -30,6 +40,8 @@ func (e *env) streamJob(srcs []imageRef, out *output, opts convert.Options) (ok 
 		why = "it is bundled with other sources"
 	case out.compress != "":
 		why = "DST is compressed as it is written"
+	case e.delta.active():
+		why = "a delta's HAVE is held against the whole source (--since, --base)"
 	case convert.OnePass(opts, srcs[0].Pick) != "":
 		why = convert.OnePass(opts, srcs[0].Pick)
 	case slices.Contains(e.loaders.IDs(), "ctr-2.0"):
