@@ -163,6 +163,29 @@ func (a *Archive) blob(d digest.Digest, manifest bool) (*Blob, error) {
 	return nil, nil
 }
 
+// fromBase is the bytes of a config or layer the source lacks, taken from
+// Input.Base: a blob of the base, checked against d as any other is when
+// the output is written.
+func (a *Archive) fromBase(d digest.Digest) *Blob {
+	if a.base == nil {
+		return nil
+	}
+	hb := a.base.bytesOf(d)
+	if hb == nil {
+		return nil
+	}
+	return &Blob{Path: hb.blob.Path, origin: hb.source, Size: hb.blob.Size, Digest: d, fsys: hb.blob.fsys}
+}
+
+// sourceOf names the source a blob's bytes are in, for messages: the
+// archive's own, or the base a delta's blob was taken from.
+func (a *Archive) sourceOf(b *Blob) string {
+	if b.origin != "" {
+		return b.origin
+	}
+	return a.Source
+}
+
 // jsonDecode parses metadata strictly; the path goes into the error.
 func (a *Archive) jsonDecode(p string, data []byte, v any) error {
 	doc, _ := v.(document)

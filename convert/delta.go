@@ -1,13 +1,9 @@
 package convert
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-
-	"github.com/opencontainers/go-digest"
 )
 
 // Deltas for air gaps. A delta is an OCI layout (oci-archive or oci:) that
@@ -41,73 +37,6 @@ func (r *DeltaRecord) AbsentBytes() int64 {
 	return n
 }
 
-// checkSince refuses --since where the destination cannot be sparse: a
-// delta is an OCI layout (oci-archive, oci:), which may lack blobs. A
-// docker-archive's manifest.json names a file per layer, and docker load
-// reads each one; a dir: layout holds every blob.
-func (o *Options) checkSince() error {
-	if o.Since == nil || o.To.facts(*o).sparse {
-		return nil
-	}
-	return fmt.Errorf("--since writes a delta, which lacks layers: %s needs every layer; write an oci-archive (or oci:) delta, and retar convert --base on the far side writes %s from it%.0w", o.To.Article(), o.To, ErrUsage)
-}
-
-// leaveOutHeld takes out of the plan the layers Options.Since holds, and
-// adds DeltaFile listing them, with a notice of what was left out. A layer
-// two sources share is one blob of the output, said once.
-func (c *conversion) leaveOutHeld() error {
-	rec := &DeltaRecord{SchemaVersion: 1, Absent: []HeldBlob{}}
-	out, listed := map[*Blob]bool{}, map[digest.Digest]bool{}
-	carried := map[digest.Digest]int64{}
-	var byDiff int
-	for _, o := range c.out {
-		_ = walkAll(o.root, o.referrers, func(n *Node) error {
-			for i, l := range n.layers() {
-				d := l.Desc.Digest
-				switch {
-				case l.Blob == nil:
-				case c.opts.Since.holds(d):
-					out[l.Blob] = true
-					if !listed[d] {
-						listed[d] = true
-						rec.Absent = append(rec.Absent, HeldBlob{Digest: d, Size: l.Desc.Size, MediaType: l.Desc.MediaType, DiffID: layerDiffID(n, i)})
-					}
-				default:
-					if _, seen := carried[d]; !seen && c.opts.Since.diffIDs[layerDiffID(n, i)] {
-						byDiff++
-					}
-					carried[d] = l.Blob.Size
-				}
-			}
-			return nil
-		})
-	}
-	c.plan.Entries = slices.DeleteFunc(c.plan.Entries, func(e Entry) bool { return e.blob != nil && out[e.blob] })
-	slices.SortFunc(rec.Absent, func(a, b HeldBlob) int { return strings.Compare(string(a.Digest), string(b.Digest)) })
-	data, err := json.MarshalIndent(rec, "", "  ")
-	if err != nil {
-		return err
-	}
-	c.plan.addData(DeltaFile, append(data, '\n'))
-	var kept int64
-	for _, n := range carried {
-		kept += n
-	}
-	c.plan.warnf("a delta: %s (%d bytes) left out, as the other side holds them, listed in %s; %s (%d bytes) carried. retar convert --base BASE DELTA DST fills them in", layersCount(len(rec.Absent)), rec.AbsentBytes(), DeltaFile, layersCount(len(carried)), kept)
-	if byDiff > 0 {
-		c.plan.warnf("%s carried although the other side holds their content uncompressed (the same diff_id): their compressed bytes cannot be rebuilt from it", layersCount(byDiff))
-	}
-	return nil
-}
-
-// layersCount is "1 layer", "2 layers".
-func layersCount(n int) string {
-	if n == 1 {
-		return "1 layer"
-	}
-	return fmt.Sprintf("%d layers", n)
-}
-
 // Delta reads the source's DeltaFile: nil when it has none, as a layout
 // written without --since.
 func (a *Archive) Delta() (*DeltaRecord, error) {
@@ -128,20 +57,6 @@ func (a *Archive) Delta() (*DeltaRecord, error) {
 		}
 	}
 	return &rec, nil
-}
-
-// fromBase is the bytes of a config or layer the source lacks, taken from
-// Input.Base: a blob of the base, checked against d as any other is when
-// the output is written.
-func (a *Archive) fromBase(d digest.Digest) *Blob {
-	if a.base == nil {
-		return nil
-	}
-	hb := a.base.bytesOf(d)
-	if hb == nil {
-		return nil
-	}
-	return &Blob{Path: hb.blob.Path, origin: hb.source, Size: hb.blob.Size, Digest: d, fsys: hb.blob.fsys}
 }
 
 // ErrBaseLacks is the error of a delta whose left-out blobs no base holds.
@@ -179,13 +94,4 @@ func kindOfType(mt string) string {
 		return "layer"
 	}
 	return "blob"
-}
-
-// sourceOf names the source a blob's bytes are in, for messages: the
-// archive's own, or the base a delta's blob was taken from.
-func (a *Archive) sourceOf(b *Blob) string {
-	if b.origin != "" {
-		return b.origin
-	}
-	return a.Source
 }

@@ -34,15 +34,16 @@
 //
 // The files read bottom-up, each using those below it: at the ground the
 // model and the words it is told in (model.go, layout.go, names.go,
-// text.go, jsonedit.go, errors.go); then reading content (compress.go,
-// expand.go, hashing.go, archive.go, contentsum.go, blobread.go, graph.go,
-// image.go); the rewrite and the plan (rewrite.go and its neighbours,
-// entry.go, plan.go, landed*.go); the layout units (unit.go and one file
-// or more per layout, registry.go); the stages (stages.go, outputstages.go,
-// bundle.go); and the front doors (open.go, verify.go, inspect.go, the
-// stream*.go files over streamstate.go). Four uses go up, each said where
-// it is made: in rewrite.go and landed.go, a dispatch to a mode written
-// above; in errors.go and compress.go, a word shared with a name above.
+// text.go, jsonedit.go, errors.go, holdings.go); then reading content
+// (compress.go, expand.go, hashing.go, archive.go, contentsum.go,
+// blobread.go, delta.go, graph.go, image.go); the rewrite and the plan
+// (rewrite.go and its neighbours, entry.go, plan.go, landed*.go); the
+// layout units (unit.go and one file or more per layout, registry.go); the
+// stages (stages.go, deltastage.go, outputstages.go, bundle.go); and the
+// front doors (open.go, verify.go, inspect.go, the stream*.go files over
+// streamstate.go). Four uses go up, each said where it is made: in
+// rewrite.go and landed.go, a dispatch to a mode written above; in errors.go
+// and compress.go, a word shared with a name above.
 //
 // Errors are values: DigestError, SizeError, LayoutError, MissingError and
 // LimitError, in the families ErrDigestMismatch, ErrSizeMismatch, ErrLayout,

@@ -145,6 +145,16 @@ func (n *Node) walk(fn func(*Node) error) error {
 	return rec(n)
 }
 
+// walkAll walks an image's graph and its referrers' graphs.
+func walkAll(root *Node, referrers []*Node, fn func(*Node) error) error {
+	for _, r := range append([]*Node{root}, referrers...) {
+		if err := r.walk(fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // layers returns a manifest node's layer nodes.
 func (n *Node) layers() []*Node {
 	if n.Manifest == nil || len(n.Children) == 0 {

@@ -117,6 +117,17 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// checkSince refuses --since where the destination cannot be sparse: a
+// delta is an OCI layout (oci-archive, oci:), which may lack blobs. A
+// docker-archive's manifest.json names a file per layer, and docker load
+// reads each one; a dir: layout holds every blob.
+func (o *Options) checkSince() error {
+	if o.Since == nil || o.To.facts(*o).sparse {
+		return nil
+	}
+	return fmt.Errorf("--since writes a delta, which lacks layers: %s needs every layer; write an oci-archive (or oci:) delta, and retar convert --base on the far side writes %s from it%.0w", o.To.Article(), o.To, ErrUsage)
+}
+
 // checkLevel refuses compression levels the encoders would silently clamp
 // or take to mean something else (gzip -2 is Huffman-only).
 func checkLevel(o Options) error {

@@ -132,13 +132,3 @@ func (a *Archive) checkSubjects(img *Image) error {
 	}
 	return nil
 }
-
-// walkAll walks an image's graph and its referrers' graphs.
-func walkAll(root *Node, referrers []*Node, fn func(*Node) error) error {
-	for _, r := range append([]*Node{root}, referrers...) {
-		if err := r.walk(fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
