@@ -60,6 +60,13 @@
 #    writes retar-image.tar), built in the background: loaded by docker 29 in
 #    both stores, ctr 2.3 and podman, then run on a mounted directory:
 #    `retar convert in.tar oci-archive:out.tar:REF` as the image's user.
+# 4i. (interop/delta.sh) a delta (retar convert --since) imported where its
+#    base is loaded (ctr 2.3, docker 29's containerd store) and run; into an
+#    empty store it fails as retar check says; --base rebuilds the full
+#    archive byte for byte.
+# 4j. (interop/explain.sh) retar explain on each loader message the run saw:
+#    the fact confirmed on the archive, the fix it prints run, the fixed
+#    archive loaded by the same loader.
 # 5. Prints PASS/FAIL per check, writes interop/RESULTS.md (INTEROP_RESULTS_MD
 #    to put it elsewhere, "-" for none) and closes with "N passed, M failed".
 #
