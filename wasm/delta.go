@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"syscall/js"
 
@@ -144,6 +145,17 @@ func explainBase(err error, name string) (kind, summary string, ok bool) {
 	if !errors.Is(err, convert.ErrBaseLacks) || !errors.As(err, &lo) {
 		return "", "", false
 	}
-	return "base", fmt.Sprintf("%s is an update that leaves out content the archives you already have must supply, and they do not hold it: %s. Add the archive the update was made against.",
-		name, strings.TrimSuffix(lo.Reason, ".")), true
+	what := strings.TrimSuffix(lo.Reason, ".")
+	if m := leftOut.FindStringSubmatch(lo.Reason); m != nil {
+		what = fmt.Sprintf("%s %s (%s bytes)", m[1], m[2], m[3])
+		if m[4] != "" {
+			what += " and " + m[4] + " more"
+		}
+		what += ", which none of the archives you already have holds (" + m[5] + ")"
+	}
+	return "base", fmt.Sprintf("%s is an update that leaves out %s: add the archive the update was made against.", name, what), true
 }
+
+// leftOut reads CheckBase's reason: what the delta left out, how many more,
+// and the bases given.
+var leftOut = regexp.MustCompile(`left out (\w+) (\S+) \((\d+) bytes\)(?: \(and (\d+) more\))?, and no base holds it \((.*)\)$`)
