@@ -47,6 +47,10 @@ func main() {
 		"diff": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return promise(args[0], func() (any, error) { return diffJS(args[0], arg(args, 1), arg(args, 2)) })
 		}),
+		// digests(inputs, opts): what the inputs hold, as retar digests prints it.
+		"digests": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return promise(args[0], func() (any, error) { return digestsJS(args[0], arg(args, 1)) })
+		}),
 		"version": "retar wasm",
 	}))
 	select {}
@@ -88,7 +92,11 @@ func promise(ref js.Value, fn func() (any, error)) js.Value {
 
 func jsError(err error, name string) js.Value {
 	e := js.Global().Get("Error").New(strings.Join(strings.Fields(err.Error()), " "))
-	kind, summary := explain(err, name)
+	name = errorName(err, name)
+	kind, summary, ok := explainBase(err, name)
+	if !ok {
+		kind, summary = explain(err, name)
+	}
 	e.Set("kind", kind)
 	e.Set("summary", summary)
 	if f := fieldOf(err); f != "" {
@@ -107,6 +115,7 @@ var (
 type handle struct {
 	a    *convert.Archive
 	name string
+	in   js.Value // what it was opened from, to open anew with a delta's bases
 }
 
 func openHandle(in, opts js.Value) (any, error) {
@@ -122,7 +131,7 @@ func openHandle(in, opts js.Value) (any, error) {
 	defer handlesMu.Unlock()
 	id := nextHandle
 	nextHandle++
-	handles[id] = &handle{a: a, name: str(in, "name")}
+	handles[id] = &handle{a: a, name: str(in, "name"), in: in}
 	return id, nil
 }
 
@@ -167,6 +176,12 @@ func archiveOf(ref, opts js.Value, lim convert.Limits) (*convert.Archive, string
 // archive, or {files: [{path, file}], name} for a dropped folder. A
 // compressed archive is decompressed within lim, as the CLI does.
 func openInput(in js.Value, report func(convert.Progress), lim convert.Limits) (*convert.Archive, error) {
+	return openInputWith(in, report, lim, nil)
+}
+
+// openInputWith is openInput with base: the blobs of archives the page
+// holds, to fill in what a delta left out.
+func openInputWith(in js.Value, report func(convert.Progress), lim convert.Limits, base *convert.Holdings) (*convert.Archive, error) {
 	if in.Type() != js.TypeObject {
 		return nil, fmt.Errorf("no input: pass {file} or {files}")
 	}
@@ -175,7 +190,7 @@ func openInput(in js.Value, report func(convert.Progress), lim convert.Limits) (
 		name = v.String()
 	}
 	if files := in.Get("files"); files.Type() == js.TypeObject {
-		return convert.Open(convert.Input{Name: name, Dir: newDirFS(files)})
+		return convert.Open(convert.Input{Name: name, Dir: newDirFS(files), Base: base})
 	}
 	file := in.Get("file")
 	if file.Type() != js.TypeObject {
@@ -187,7 +202,7 @@ func openInput(in js.Value, report func(convert.Progress), lim convert.Limits) (
 	if err != nil {
 		return nil, err
 	}
-	return convert.Open(convert.Input{Name: name, Archive: ra, Size: size, Compression: kind})
+	return convert.Open(convert.Input{Name: name, Archive: ra, Size: size, Compression: kind, Base: base})
 }
 
 // decompress gives a compressed archive random access by decompressing it
@@ -321,12 +336,13 @@ func newReporter(opts js.Value) func(convert.Progress) {
 
 // convertJS converts and returns {blob, name, report}, or with
 // opts.output {name, size, report} once the output has been written there.
+// With opts.bases it applies a delta: see sourceWithBases.
 func convertJS(ref, opts js.Value) (any, error) {
 	o, err := optionsOf(opts)
 	if err != nil {
 		return nil, err
 	}
-	a, name, err := archiveOf(ref, opts, o.Hashing.Limits)
+	a, name, err := sourceWithBases(ref, opts, o.Hashing.Limits)
 	if err != nil {
 		return nil, err
 	}

@@ -192,9 +192,17 @@
       return send(op, msgInput, opts);
     }
 
+    // withBases normalizes opts.bases, the archives a delta is filled in
+    // from; a bad one is refused when the call runs.
+    function withBases(opts) {
+      if (!opts || !opts.bases) return opts;
+      try { return { ...opts, bases: Array.from(opts.bases, normalizeInput) }; } catch (err) { return { ...opts, bases: [], badBases: err }; }
+    }
+
     // converting runs a conversion; one that was to be written into a file
     // and failed says what it left there (err.output).
     async function converting(run, opts) {
+      if (opts && opts.badBases) throw opts.badBases;
       if (!opts || !opts.to) throw new TypeError("retar.convert: opts.to is required: 'docker-archive', 'oci-archive', 'oci' or 'dir'");
       if (!opts.saveTo) return run();
       if (typeof opts.saveTo.createWritable !== 'function') throw new TypeError('retar.convert: saveTo is not a FileSystemFileHandle');
@@ -233,7 +241,7 @@
         input: msgInput,
         inspect: (opts) => run('inspect', opts),
         check: (opts) => run('check', opts),
-        convert: (opts) => converting(() => run('convert', opts), opts),
+        convert: (opts) => converting(() => run('convert', withBases(opts)), withBases(opts)),
         close: () => {
           if (!closed && id !== null && idGen === generation) send('close', { handle: id }).catch(() => {});
           closed = true;
@@ -253,7 +261,17 @@
       // skopeo, k3s) makes of the input: {source, layout, images, consumers:
       // [{consumer, title, loads, names, command, problems}]}.
       check: (input, opts) => call('check', input, opts),
-      convert: (input, opts) => converting(() => call('convert', input, opts), opts),
+      // convert: opts.bases (Files, Blobs or folders) are the archives a
+      // delta (an update that leaves out the layers they hold) is filled
+      // in from, as retar convert --base does: the whole archive comes out.
+      convert: (input, opts) => converting(() => call('convert', input, withBases(opts)), withBases(opts)),
+      // digests: what the inputs hold, as retar digests prints it (.text),
+      // with the fields of its --json (schemaVersion, blobs, diffIDs).
+      digests: (inputs, opts) => {
+        let msgInput;
+        try { msgInput = { list: Array.from(inputs || [], normalizeInput) }; } catch (err) { return Promise.reject(err); }
+        return send('digests', msgInput, opts);
+      },
       // diff: retar diff's report on two inputs, as --json gives it, with
       // its text beside it (.text); opts: {files, pickA, pickB}.
       diff: (a, b, opts) => {

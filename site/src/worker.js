@@ -1,8 +1,9 @@
 // retar's Web Worker: runs the Go core (retar.wasm) off the page's thread.
 // retar.js starts it and speaks this protocol:
 //   worker → page  {type: 'ready', version, hasher, workers} | {type: 'failed', message}
-//   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'diff'|'close'|'stats', input, opts}
-//                  (diff's input is {a, b}, two inputs)
+//   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'diff'|'digests'|'close'|'stats', input, opts}
+//                  (diff's input is {a, b}, two inputs; digests' is {list},
+//                  inputs; a convert's opts.bases are inputs a delta is filled in from)
 //                  input: {file, name} or {files, name}, or {handle} from open;
 //                  a convert's opts.saveTo (a FileSystemFileHandle) has the
 //                  output written into that file as it is made
@@ -251,7 +252,7 @@ async function run(id, op, input, opts) {
       self.postMessage({ id, type: 'result', value: null });
       return;
     }
-    if (!['open', 'inspect', 'convert', 'check', 'diff'].includes(op)) throw new Error(`unknown operation ${op}`);
+    if (!['open', 'inspect', 'convert', 'check', 'diff', 'digests'].includes(op)) throw new Error(`unknown operation ${op}`);
     if (typeof g[op] !== 'function') throw new Error(`this retar.wasm has no ${op}`);
     const o = { ...opts };
     if (opts.progress) {
@@ -262,6 +263,7 @@ async function run(id, op, input, opts) {
     delete o.saveTo;
     let value;
     if (op === 'diff') value = await g.diff(input.a, input.b, o); // two inputs, opened for this call
+    else if (op === 'digests') value = await g.digests(input.list, o);
     else if (op === 'convert' && opts.saveTo) value = await convertInto(g, ref, o, opts.saveTo);
     else value = await g[op](ref, o);
     self.postMessage({ id, type: 'result', value });

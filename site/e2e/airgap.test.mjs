@@ -1,0 +1,127 @@
+// Updates for a machine without a network: the page lists what archives
+// hold (the text `retar digests` prints, byte for byte), and rebuilds a
+// whole archive from an update (a delta, `retar convert --since`) and the
+// archives the machine has: the bytes `retar convert --base` writes, through
+// the Blob download and through a file picked to save into.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pageSession, tid, foreignRequests, fixtures, out, retar, sha256, commandLineWords } from './lib.mjs';
+
+const session = pageSession();
+const dir = join(out, 'airgap');
+const single = join(fixtures, 'docker-save-single.tar');
+const two = join(fixtures, 'docker-save-two-images.tar');
+const delta = join(dir, 'update.tar'), whole = join(dir, 'whole.tar'), spoilt = join(dir, 'spoilt.tar');
+
+// spoil flips the first byte of the first layer.tar's content: the name
+// (its digest) and the size stay.
+function spoil(src, dst) {
+  const b = Buffer.from(readFileSync(src));
+  for (let pos = 0; pos + 512 <= b.length;) {
+    const name = b.subarray(pos, pos + 100).toString().replace(/\0.*$/s, '');
+    const size = parseInt(b.subarray(pos + 124, pos + 136).toString().replace(/\0.*$/s, '').trim() || '0', 8);
+    if (name.endsWith('layer.tar') && size > 0) {
+      b[pos + 512] ^= 0xff;
+      writeFileSync(dst, b);
+      return;
+    }
+    pos += 512 + Math.ceil(size / 512) * 512;
+  }
+  throw new Error(`${src}: no layer.tar`);
+}
+
+before(async () => {
+  mkdirSync(dir, { recursive: true });
+  await retar('convert', '--since', single, two, delta);
+  await retar('convert', '--base', single, delta, whole);
+  spoil(single, spoilt);
+});
+
+async function downloaded(page, id) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(tid(id))]);
+  const p = join(dir, `got-${dl.suggestedFilename()}`);
+  await dl.saveAs(p);
+  return { name: dl.suggestedFilename(), bytes: readFileSync(p) };
+}
+
+async function rebuildWith(page, update, have) {
+  await page.setInputFiles(tid('rebuild-update'), update);
+  await page.setInputFiles(tid('rebuild-have'), have);
+  await page.evaluate(() => { document.getElementById('rebuild-status').textContent = ''; });
+  await page.click(tid('rebuild'));
+  await page.waitForFunction(() => /[^…]$/.test(document.getElementById('rebuild-status').textContent), null, { timeout: 60_000 });
+}
+
+test('what two archives hold: the list retar digests prints, shown and downloaded', async () => {
+  const { context, page, requests, errors } = await session.newPage();
+  try {
+    await page.setInputFiles(tid('holds-input'), [single, two]);
+    await page.waitForSelector(`${tid('holds-list')}:visible`, { timeout: 60_000 });
+    const cli = (await retar('digests', single, two)).stdout;
+    assert.match(cli, /^sha256:[0-9a-f]{64}\n[^]*\ndiff_id sha256:/);
+    assert.equal(await page.textContent(tid('holds-list')), cli);
+    const got = await downloaded(page, 'holds-download');
+    assert.equal(got.name, 'archives.digests.txt');
+    assert.equal(got.bytes.toString(), cli);
+    assert.match(await page.textContent(tid('holds-status')), /: \d+ digests, 3 layers\.$/);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(foreignRequests(requests, session.server.origin), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('rebuild from an update and the archive it was made against: retar convert --base\'s bytes, downloaded', async () => {
+  const { context, page, errors } = await session.newPage();
+  try {
+    assert.ok(readFileSync(delta).length < readFileSync(whole).length);
+    await rebuildWith(page, delta, [single]);
+    assert.equal(await page.isHidden(tid('rebuild-error')), true, await page.textContent(tid('rebuild-error')));
+    const got = await downloaded(page, 'rebuild-download');
+    assert.equal(got.name, 'update.whole.tar');
+    assert.equal(sha256(got.bytes), sha256(readFileSync(whole)));
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('rebuild into a file picked to save into: the same bytes, no download', async () => {
+  const { context, page, errors } = await session.newPage({ save: 'opfs' });
+  try {
+    await rebuildWith(page, delta, [single]);
+    assert.match(await page.textContent(tid('rebuild-status')), /^Rebuilt and saved as update\.whole\.tar \(/);
+    assert.equal(await page.isHidden(tid('rebuild-download')), true);
+    const hex = await page.evaluate(async () => {
+      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('update.whole.tar')).getFile();
+      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())), (x) => x.toString(16).padStart(2, '0')).join('');
+    });
+    assert.equal(hex, sha256(readFileSync(whole)));
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('an archive that lacks the left-out layers, or holds a wrong one: the page says which, in its words', async () => {
+  const { context, page, errors } = await session.newPage();
+  try {
+    const other = join(fixtures, 'skopeo-oci-archive-unnamed.tar');
+    await rebuildWith(page, delta, [other]);
+    let summary = await page.textContent(tid('rebuild-error-summary'));
+    assert.match(summary, /^update\.tar is an update that leaves out layer sha256:[0-9a-f]{64} \(\d+ bytes\) and 1 more, which none of the archives you already have holds \(skopeo-oci-archive-unnamed\.tar\): add the archive the update was made against\.$/);
+    assert.equal(await page.isHidden(tid('rebuild-download')), true);
+    await rebuildWith(page, delta, [spoilt]);
+    summary = await page.textContent(tid('rebuild-error-summary'));
+    assert.match(summary, /^spoilt\.tar is damaged: the content of /);
+    assert.equal(await page.isHidden(tid('rebuild-download')), true);
+    const section = await page.textContent('#airgap');
+    assert.doesNotMatch(section, commandLineWords);
+    assert.doesNotMatch(section, /--(since|base)\b|retar (convert|digests)/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
