@@ -109,29 +109,5 @@
     }
   });
 
-  input.addEventListener('change', () => {
-    const files = Array.from(input.files);
-    input.value = '';
-    holds(files);
-  });
-  zone.addEventListener('keydown', (ev) => {
-    if (ev.target === zone && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); input.click(); }
-  });
-  for (const t of ['dragenter', 'dragover']) {
-    zone.addEventListener(t, (ev) => {
-      ev.preventDefault();
-      ev.stopPropagation();
-      if (ev.dataTransfer) ev.dataTransfer.dropEffect = 'copy';
-      zone.classList.add('over');
-    });
-  }
-  zone.addEventListener('dragleave', (ev) => {
-    if (!zone.contains(ev.relatedTarget)) zone.classList.remove('over');
-  });
-  zone.addEventListener('drop', (ev) => {
-    ev.preventDefault();
-    ev.stopPropagation();
-    zone.classList.remove('over');
-    holds(Array.from((ev.dataTransfer && ev.dataTransfer.files) || []));
-  });
+  dropZone(zone, input, holds);
 })();
