@@ -37,9 +37,12 @@ func deltaText(f facts) string {
 }
 
 // applyFirst is the command that makes a delta whole.
-func applyFirst(f facts) string {
-	return "retar convert --base BASE " + f.path + " full.tar"
-}
+func applyFirst(f facts) string { return ApplyLine(f.path) }
+
+// ApplyLine is the command that fills in what the archive at path lacks
+// (a delta's left-out layers, a sparse layout's blobs) from the archive it
+// was made against.
+func ApplyLine(path string) string { return "retar convert --base BASE " + path + " full.tar" }
 
 // deltaFromStore: containerd's importer takes the layers a delta lacks from
 // its content store, where its base is loaded. It reports whether the

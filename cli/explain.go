@@ -244,6 +244,8 @@ func printExplanation(w io.Writer, x Explanation) {
 		fmt.Fprintf(w, "%q%s, printed by %s: %s (%s)\n", g.Message, part, check.Who(g.ids), g.Head, basis)
 		switch {
 		case x.Archive != nil:
+		case g.Fix == nil && g.Fact == check.FactAbsentBytes:
+			fmt.Fprintf(w, "    load the archive it was made against first, or fill in what it lacks from it:\n        $ %s\n", check.ApplyLine(src))
 		case g.Fix == nil:
 			fmt.Fprintln(w, "    no conversion fixes it")
 		default:
