@@ -33,6 +33,10 @@ explain_cases() {
 		out=$(awk -F'\t' -v i="$id" '$1 == i {print $5}' "$WORK/actual-$c.tsv" | tail -1)
 		[[ -z ${out:-} ]] && continue
 		says "$out" "$pm" || continue
+		# What a load that worked prints (docker's "Loaded image: NAME")
+		# names no fact, and explain leaves it out of what it knows: only
+		# outputs it knows are held to it.
+		"$WORK/retar" explain "$out" >/dev/null 2>&1 || continue
 		path=$(cat "$LOADS" "${LOADS2:-/dev/null}" "$OBSERVE" "${OBSERVE2:-/dev/null}" "${MEASURE:-/dev/null}" 2>/dev/null |
 			awk -F'\t' -v i="$id" '$1 == i {print $3; exit}')
 		[[ -f $path ]] || continue
