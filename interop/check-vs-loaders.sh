@@ -595,7 +595,8 @@ check_md() {
 	echo "| consumer | check | case | status | detail |"
 	echo "|---|---|---|---|---|"
 	awk -F'\t' '$2 ~ /^(verify-absent|ctr-1.6-all-platforms|ctr-2.1-all-platforms|run-repaired|all-platforms-broken|convert-repair|all-platforms-fixed|convert-tagonly-notice|ctr-1.6-tagonly|convert-bundle|inspect-bundle|bundle-extract|plain-import|load-repaired|names-tagonly|names-named|load-pure-oci|load-hybrid|load-bundle)$/ ||
-		($2 == "verify" && $4 ~ /^(attest-fixed|bundle)$/) {gsub(/\|/, "\\|", $6); printf "| %s | %s | `%s` | %s | %s |\n", $1, $2, $4, $5, substr($6, 1, 200)}' "$RESULTS"	explain_md
+		($2 == "verify" && $4 ~ /^(attest-fixed|bundle)$/) {gsub(/\|/, "\\|", $6); printf "| %s | %s | `%s` | %s | %s |\n", $1, $2, $4, $5, substr($6, 1, 200)}' "$RESULTS"
+	explain_md
 }
 
 # kinds.tsv: id and kind of every compared archive (retar outputs: their layout).
