@@ -84,19 +84,9 @@ func write(out string, sizes []int64) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	var diffIDs, files []string
-	for i, size := range sizes {
-		p := fmt.Sprintf("%s/layer%d.tar", dir, i)
-		seed := uint64(i)
-		if i == changed {
-			seed += 1 << 20
-		}
-		d, err := writeLayer(p, size, seed)
-		if err != nil {
-			return err
-		}
-		diffIDs = append(diffIDs, "sha256:"+d)
-		files = append(files, p)
+	diffIDs, files, err := writeLayers(dir, sizes)
+	if err != nil {
+		return err
 	}
 	cfg, _ := json.Marshal(map[string]any{
 		"architecture": "amd64", "os": "linux",
@@ -146,6 +136,25 @@ func write(out string, sizes []int64) error {
 		}
 	}
 	return tw.Close()
+}
+
+// writeLayers writes a layer tar of each size into dir (the changed one,
+// with -change, from another seed) and returns their diff_ids and paths.
+func writeLayers(dir string, sizes []int64) (diffIDs, files []string, err error) {
+	for i, size := range sizes {
+		p := fmt.Sprintf("%s/layer%d.tar", dir, i)
+		seed := uint64(i)
+		if i == changed {
+			seed += 1 << 20
+		}
+		d, err := writeLayer(p, size, seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		diffIDs = append(diffIDs, "sha256:"+d)
+		files = append(files, p)
+	}
+	return diffIDs, files, nil
 }
 
 // writeLayer writes a layer tar of one file of size bytes and returns its sha256.
