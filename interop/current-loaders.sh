@@ -501,6 +501,7 @@ today_worker() {
 			awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\t-\n", $1, $3}' "$x"
 		done
 	) </dev/null
+	: >"$WORK/done-$c"
 	log "$c: done ($(step_totals))"
 }
 

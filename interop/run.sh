@@ -520,7 +520,7 @@ T_CONVERT=$((SECONDS - T0))
 # PASS=2 runs it again on the docker 29 inputs' cases ($LOADS2, $OBSERVE2).
 consumer_worker() {
 	local c=$1 RESULTS_FILE=$WORK/results-$1${PASS:+-$PASS}.tsv loads=$LOADS observe=$OBSERVE
-	local id layout out names runs xd xc xp x2 plat plats exp o rc got r want nm i=0 ns
+	local id layout out names runs xd xc xp x2 plat plats exp o rc got r want nm i=0 ns=""
 	[[ ${PASS:-} == 2 ]] && loads=$LOADS2 observe=$OBSERVE2
 	: >"$RESULTS_FILE"
 	while IFS=$'\t' read -r -u 3 id layout out names runs xd xc xp x2 plat plats _; do
@@ -618,6 +618,7 @@ consumer_worker() {
 		# observed archives (check-vs-loaders.sh): loaded, no expectation of their own
 		awk -F'\t' '{printf "%s\tarchive\t%s\t?\t-\tok\tok\tok\tok\t-\t-\n", $1, $3}' "$observe"
 	) </dev/null
+	: >"$WORK/done-$c${PASS:+-$PASS}"
 	log "$c: done${PASS:+ (pass $PASS)}"
 }
 
@@ -714,6 +715,24 @@ C2_WORKERS=(${P4:+"$P4"} ${P5:+"$P5"})
 ((${#C2_WORKERS[@]})) && wait "${C2_WORKERS[@]}"
 wait "$P1" "$P2" "$P3"
 ((${#TP[@]})) && wait "${TP[@]}"
+# A worker that stopped before its end (a shell error, a kill) leaves its
+# results short with no check failed: each must have said it was done.
+workers_done() {
+	local w
+	for w in docker ctr podman $( ((C2_OK)) && echo ctr2); do
+		expect_done "$w"
+		[[ -s $LOADS2 || -s $OBSERVE2 ]] && expect_done "$w-2"
+	done
+	if ((TODAY_OK)); then
+		for w in "${TODAY_CONSUMERS[@]}"; do expect_done "$w"; done
+	fi
+}
+expect_done() {
+	local w=$1 pass=""
+	[[ $w == *-2 ]] && pass=" (docker 29's inputs)"
+	[[ -e $WORK/done-$w ]] || result "${w%-2}" worker - - FAIL "the ${w%-2} worker$pass stopped before its end: its checks are missing (see the log above)"
+}
+workers_done
 cat "$WORK"/results-*.tsv >>"$RESULTS"
 # Then, on the daemons the workers used (now idle): oci:DIR:REF read back,
 # pipes through retar's - and schema 1 (oci-refs-pipes-schema1.sh), and where
