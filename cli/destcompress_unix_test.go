@@ -24,14 +24,7 @@ func TestCompressedDestinationFIFO(t *testing.T) {
 	want, err := os.ReadFile(plain)
 	require.NoError(t, err)
 	fifo := filepath.Join(dir, "out.tar.zst")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		// Only a file system without FIFOs is a reason not to test;
-		// any other failure is one.
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS) {
-			t.Skipf("this file system makes no FIFOs: %v", err)
-		}
-		t.Fatalf("mkfifo %s: %v", fifo, err)
-	}
+	mkfifo(t, fifo)
 	got, written := readFIFO(t, fifo)
 	mustRun(t, "convert", "-q", src, fifo)
 	written()
@@ -66,4 +59,16 @@ func readFIFO(t *testing.T, p string) (got <-chan []byte, written func()) {
 		}
 	}()
 	return out, func() { done.Store(true) }
+}
+
+// mkfifo makes a FIFO at path. Only a file system without FIFOs is a
+// reason not to test; any other failure is one.
+func mkfifo(t *testing.T, path string) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS) {
+			t.Skipf("this file system makes no FIFOs: %v", err)
+		}
+		t.Fatalf("mkfifo %s: %v", path, err)
+	}
 }
