@@ -79,28 +79,24 @@ type pair struct {
 func matchImages(as, bs []*image) []pair {
 	var pairs []pair
 	usedB := map[*image]bool{}
-	var leftA []*image
-	for _, a := range as {
-		b := firstB(bs, usedB, func(b *image) bool {
-			return slices.ContainsFunc(a.names, func(n string) bool { return slices.Contains(b.names, n) })
-		})
-		if b == nil {
-			leftA = append(leftA, a)
-			continue
+	// matched pairs each image of from with the first B left that is
+	// the same by the rule, and returns those it found none for.
+	matched := func(from []*image, by string, same func(a, b *image) bool) (left []*image) {
+		for _, a := range from {
+			b := firstB(bs, usedB, func(b *image) bool { return same(a, b) })
+			if b == nil {
+				left = append(left, a)
+				continue
+			}
+			usedB[b] = true
+			pairs = append(pairs, pair{a, b, by})
 		}
-		usedB[b] = true
-		pairs = append(pairs, pair{a, b, "name"})
+		return left
 	}
-	var alone []*image
-	for _, a := range leftA {
-		b := firstB(bs, usedB, func(b *image) bool { return configKey(a) != "" && configKey(a) == configKey(b) })
-		if b == nil {
-			alone = append(alone, a)
-			continue
-		}
-		usedB[b] = true
-		pairs = append(pairs, pair{a, b, "config"})
-	}
+	leftA := matched(as, "name", func(a, b *image) bool {
+		return slices.ContainsFunc(a.names, func(n string) bool { return slices.Contains(b.names, n) })
+	})
+	alone := matched(leftA, "config", func(a, b *image) bool { return configKey(a) != "" && configKey(a) == configKey(b) })
 	var restB []*image
 	for _, b := range bs {
 		if !usedB[b] {
