@@ -1,9 +1,11 @@
 // What loaders make of a delta (retar convert --since): an OCI layout that
-// lacks, by design, the layers its base holds. Importers into containerd's
-// content store take the layers from the store when the base is already
-// loaded there (measured: ctr 1.6 and 2.3, kind's import, docker 29's
-// containerd store; interop/delta.sh); docker's classic store and podman
-// read every layer from the archive and need the delta applied first.
+// lacks, by design, the layers its base holds. Every loader measured takes
+// it into a store that already holds its base (interop/delta.sh: ctr 1.6,
+// 2.0, 2.3, 2.4, kind's and k3s's imports, docker 20.10 and 29 in both
+// stores, podman 4.3): containerd's importers find the layers in their
+// content store, docker's classic store skips a layer its layer store
+// holds, podman reuses a blob its storage holds. Into a store without the
+// base each fails in its own words, quoted in the verdict.
 
 package check
 
@@ -44,33 +46,64 @@ func applyFirst(f facts) string { return ApplyLine(f.path) }
 // was made against.
 func ApplyLine(path string) string { return "retar convert --base BASE " + path + " full.tar" }
 
-// deltaFromStore: containerd's importer takes the layers a delta lacks from
-// its content store, where its base is loaded. It reports whether the
-// archive is such a delta (and the verdict said so).
+// deltaFromStore: a delta loads where its base is loaded, and fails
+// (or registers an image that cannot run) where it is not, as the
+// loader's entry in deltaWithout says. It reports whether the archive is
+// such a delta (and the verdict said so).
 func deltaFromStore(f facts, v *Verdict) bool {
 	if !f.isDelta() {
 		return false
 	}
-	basis := "not measured for this loader: its importer is containerd's"
-	if deltaMeasured[v.Consumer] {
-		basis = "measured"
+	basis := "measured"
+	if !deltaMeasured[v.Consumer] {
+		basis = "not measured for this loader; " + deltaLike(v.Consumer)
 	}
-	v.note(Problem{Fact: FactAbsentBytes, Text: deltaText(f) + ": it loads into a store that already holds its base, whose layers the import finds there (" + basis + "); into one without them it fails (ctr: \"failed to extract layer ...\"; docker 29: \"Error unpacking image ...\"): load the base first, or " + applyFirst(f)})
+	without, ok := deltaWithout[v.Consumer]
+	if !ok {
+		without = deltaWithout[""]
+	}
+	v.note(Problem{Fact: FactAbsentBytes, Text: deltaText(f) + ": it loads into a store that already holds its base, whose layers the loader finds there (" + basis + "); into one without them " + without + ": load the base first, or " + applyFirst(f)})
 	return true
 }
 
-// deltaMeasured are the loaders a delta was loaded into, base loaded
-// (interop/delta.sh: ctr 2.3, docker 29's containerd store; ctr 1.6 and
-// kind's import measured earlier with sparse archives as deltas).
-var deltaMeasured = map[string]bool{"ctr-1.6": true, "ctr-2.3": true, "kind": true, "docker-29-containerd": true}
-
-// deltaNeedsApply: a loader that reads every layer from the archive itself
-// (docker's classic store, podman) cannot load a delta, whatever it holds.
-func deltaNeedsApply(f facts, v *Verdict, how string) bool {
-	if !f.isDelta() {
-		return false
-	}
-	v.fail(Problem{Fact: FactAbsentBytes, Text: deltaText(f) + ": " + how + ", base loaded or not: apply the delta first, " + applyFirst(f),
-		Does: "read every layer from the archive: apply the delta first (" + applyFirst(f) + ")"})
-	return true
+// deltaMeasured are the loaders a delta was loaded into (interop/delta.sh):
+// base loaded, it loads and the image runs; into an empty store, what
+// deltaWithout says.
+var deltaMeasured = map[string]bool{
+	"ctr-1.6": true, "ctr-2.0": true, "ctr-2.3": true, "ctr-2.4": true, "kind": true, "k3s": true,
+	"docker-24": true, "docker-29-classic": true, "docker-29-containerd": true, "podman": true,
 }
+
+// deltaLike names the measured loaders an unmeasured one reads a delta as.
+func deltaLike(id string) string {
+	switch id {
+	case "docker-25":
+		return "docker 20.10's and 29's classic stores took it"
+	case "docker-containerd":
+		return "docker 29's containerd store took it"
+	}
+	return "its importer is containerd's, which took it in 1.6, 2.0, 2.3 and 2.4"
+}
+
+// deltaWithout is what each loader does with a delta whose base its store
+// lacks, measured where deltaMeasured says ("": the containerd importers
+// that unpack as they import, ctr 2.x and kind's import).
+var deltaWithout = map[string]string{
+	"":        "the import fails (" + quoteMsg(brokenMessage+" ...") + ")",
+	"ctr-1.6": "ctr registers the image, then fails to unpack it (" + quoteMsg(brokenMessage+" ...") + ")",
+	"k3s":     "k3s registers the image without unpacking it, and running it fails (" + quoteMsg(brokenMessage+" ...") + ")",
+	"nerdctl": "nerdctl load fails (" + quoteMsg(nerdctlUnpacking) + ")",
+
+	"docker-24":            classicWithout,
+	"docker-25":            classicWithout,
+	"docker-29-classic":    classicWithout,
+	"docker-containerd":    containerdStoreWithout,
+	"docker-29-containerd": containerdStoreWithout,
+	"podman":               "podman load fails (" + quoteMsg(podmanPayload) + ")",
+}
+
+// What docker's two stores do with a delta whose base they lack.
+var (
+	classicWithout         = "docker load fails (" + quoteMsg(classicNoLayer) + ": a layer file manifest.json lists)"
+	containerdStoreWithout = "docker registers the image and cannot unpack it (" + quoteMsg(unpackingImage) + "), so docker run fails"
+)

@@ -30,6 +30,7 @@ const (
 	windowExceeded     = "window size exceeded"
 	noUnpackPlatforms  = "no unpack platforms defined"
 	nerdctlUnpacking   = "error unpacking image ..."
+	classicNoLayer     = "no such file or directory"
 )
 
 // The loaders on containerd's importer, as the rows name them.
@@ -64,12 +65,12 @@ var messageRows = []messageRow{
 	{classicNoManifest, FactNoManifestJSON, []string{"docker-24", "docker-25"}, nil},
 	{contentNotFound, FactAbsentManifests, with(ctrIDs, "kind", "nerdctl"), []string{"kind"}},
 	{contentNotFound, FactAbsentBytes, measuredCtr, measuredCtr},
-	{brokenMessage, FactAbsentBytes, with(ctrIDs, "docker-containerd", "kind"), with(measuredCtr, "kind")},
+	{brokenMessage, FactAbsentBytes, with(ctrIDs, "docker-containerd", "kind", "k3s"), with(measuredCtr, "ctr-1.6", "ctr-2.0", "kind", "k3s")},
 	{brokenMessage, FactMislabelled, with(ctrIDs, "docker-containerd", "docker-29-containerd", "kind", "nerdctl"), with(ctrIDs, "docker-29-containerd", "kind")},
 	{extractEOF, FactMislabelled, with(ctrIDs, "docker-containerd", "kind", "nerdctl"), nil},
 	{resolveNotFound, FactAbsentBytes, with(ctrIDs, "docker-containerd", "docker-29-containerd", "kind", "k3s"), with(measuredCtr, "docker-29-containerd", "kind", "k3s")},
-	{"no such file or directory", FactAbsentBytes, []string{"docker-24", "docker-25", "docker-29-classic"}, []string{"docker-29-classic"}},
-	{unpackingImage, FactAbsentBytes, []string{"docker-29-containerd"}, []string{"docker-29-containerd"}},
+	{classicNoLayer, FactAbsentBytes, []string{"docker-24", "docker-25", "docker-29-classic"}, []string{"docker-24", "docker-29-classic"}},
+	{unpackingImage, FactAbsentBytes, []string{"docker-containerd", "docker-29-containerd"}, []string{"docker-29-containerd"}},
 	{nerdctlUnpacking, FactAbsentBytes, []string{"nerdctl"}, nil},
 	{rootfsMismatch, FactChunked, []string{"docker-containerd", "docker-29-containerd"}, []string{"docker-29-containerd"}},
 	{unpackExtract, FactMislabelled, []string{"docker-containerd", "docker-29-containerd"}, []string{"docker-29-containerd"}},
@@ -85,6 +86,7 @@ var messageRows = []messageRow{
 	{zstdEOF, FactZstdLayers, []string{"docker-24"}, nil},
 	{invalidTarHeader, FactCompressed, []string{"ctr-1.6"}, nil},
 	{podmanPayload, FactCompressed, []string{"podman"}, nil},
+	{podmanPayload, FactAbsentBytes, []string{"podman"}, []string{"podman"}},
 	{windowExceeded, FactK3sZstdWindow, []string{"k3s"}, nil},
 	{noUnpackPlatforms, FactLoaderOption, []string{"ctr-2.0"}, nil},
 }

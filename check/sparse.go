@@ -99,7 +99,7 @@ func absentManifests(f facts, says, does string) Problem {
 // dockerLoadNeedsBytes: docker's classic store reads every layer
 // manifest.json lists.
 func dockerLoadNeedsBytes(f facts, v *Verdict, version int) {
-	if v.Loads && deltaNeedsApply(f, v, "docker load reads every layer manifest.json lists") {
+	if v.Loads && deltaFromStore(f, v) {
 		return
 	}
 	if v.Loads && (len(f.foreignAbsent) > 0 || len(f.absentBlobs) > 0) {

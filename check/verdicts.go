@@ -179,7 +179,7 @@ func podman(f facts, v Verdict) Verdict {
 	if len(v.Names) == 0 {
 		v.note(Problem{Fact: FactNoName, Text: "no name podman reads: the image loads untagged", Fix: fixName(f)})
 	}
-	deltaNeedsApply(f, &v, "podman copies every layer from the archive into its store")
+	deltaFromStore(f, &v)
 	return v
 }
 
