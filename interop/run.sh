@@ -60,10 +60,11 @@
 #    writes retar-image.tar), built in the background: loaded by docker 29 in
 #    both stores, ctr 2.3 and podman, then run on a mounted directory:
 #    `retar convert in.tar oci-archive:out.tar:REF` as the image's user.
-# 4i. (interop/delta.sh) a delta (retar convert --since) imported where its
-#    base is loaded (ctr 2.3, docker 29's containerd store) and run; into an
-#    empty store it fails as retar check says; --base rebuilds the full
-#    archive byte for byte.
+# 4i. (interop/delta.sh) a delta (retar convert --since) loaded where its
+#    base is loaded and run, by every loader above (today's before their
+#    workers start, the 2022-era ones once theirs are done); into an empty
+#    store it fails (or cannot run) as retar check says; the delta applied
+#    (--base) loads and runs; --base rebuilds the full archive byte for byte.
 # 4j. (interop/explain.sh) retar explain on each loader message the run saw:
 #    the fact confirmed on the archive, the fix it prints run, the fixed
 #    archive loaded by the same loader.
@@ -138,7 +139,7 @@ source "$HERE/supply.sh" # attestations, referrers, signatures, chunked and misl
 # shellcheck source=volumes.sh
 source "$HERE/volumes.sh" # --volume-size: each volume loaded alone
 # shellcheck source=delta.sh
-source "$HERE/delta.sh" # a delta loaded where its base is (ctr 2.3, docker 29's containerd store)
+source "$HERE/delta.sh" # a delta loaded where its base is, by every loader
 # shellcheck source=explain.sh
 source "$HERE/explain.sh" # retar explain on the loaders' messages, their fixes loaded
 # shellcheck source=selfimage.sh
@@ -734,6 +735,8 @@ expect_done() {
 }
 workers_done
 cat "$WORK"/results-*.tsv >>"$RESULTS"
+# The delta on the 2022-era loaders, their workers (which empty the stores) done.
+delta_2022 || result delta make - - FAIL "making the base, update and delta archives failed"
 # Then, on the daemons the workers used (now idle): oci:DIR:REF read back,
 # pipes through retar's - and schema 1 (oci-refs-pipes-schema1.sh), and where
 # the referrers end up (supply.sh).
