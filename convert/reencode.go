@@ -1,11 +1,13 @@
 package convert
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -60,6 +62,9 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 		return fmt.Errorf("re-encoding layers needs somewhere to put them (no spill given)%.0w", ErrUsage)
 	}
 	meter := newProgressMeter(opts.Hashing.Progress, "re-encoding", todo)
+	// The largest layers start first: a large one started last would run
+	// alone at the end, on one core, while the small ones fill the others.
+	slices.SortStableFunc(todo, func(x, y *Blob) int { return cmp.Compare(y.Size, x.Size) })
 	// With fewer layers than cores, each layer's hashing and writing go to
 	// goroutines of their own beside its decoding and encoding.
 	spare := len(todo) < runtime.GOMAXPROCS(0)
