@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # bench.sh [SIZE_MB...] — retar against skopeo and against the machine's
 # floor, in one run, for each size (default 630): wall time (median of 3,
-# retar and skopeo alternated) and peak memory (max RSS) of each job.
+# retar, skopeo and the floor alternated) and peak memory (max RSS) of each
+# job.
 #
 # The input is a generated docker-archive of four layers, each one file half
 # pseudo-random bytes and half repetitive text, and the same image as an
 # oci-archive with gzip layers. The floor of a job that only copies is its
 # CPU work divided over the cores: hashing every input byte plus copying the
-# input once (scripts/floor); jobs that re-encode have none. Needs skopeo and GNU time.
+# input once (scripts/floor -copy-to). The floor of a job that re-encodes is
+# the CPU work of hashing each source layer, decoding it, hashing the decoded
+# bytes, encoding them as retar does and hashing the result, with the same
+# libraries and nothing written, divided over the cores (scripts/floor
+# -reencode). Needs skopeo and GNU time.
+#
+# Then the same table for real files, once whatever the sizes: this machine's
+# Go toolchain, /usr/bin and shared libraries packed reproducibly as three
+# layers (scripts/genimage -real), each layer at most REAL_CAP_MB of file
+# content (default 700: some 1.5 GB in all), as a docker-archive and as an
+# oci-archive with gzip layers made by retar itself (--compress gzip at the
+# default level). REAL_DIRS=DIR1,DIR2,... packs other directories, one layer
+# each. REAL_ONLY=1 runs the real-file table alone, SYNTH_ONLY=1 all but it.
 #
 # Then the pipes: `cat in.tar | retar convert ARGS - - | cat >/dev/null`
 # against the same pipe through scripts/hashpipe (every byte read, hashed
 # with Go's crypto/sha256 and written once: a one-pass conversion's floor),
 # with TMPDIR an empty directory watched while the pipe runs (its largest
 # content is the TMPDIR column) and retar's peak RSS. PIPES_ONLY=1 runs the
-# pipes alone.
+# pipes alone (of the generated input).
 set -euo pipefail
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(630)
@@ -44,7 +57,8 @@ once() {
 }
 median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
-# job NAME INPUT RETAR-ARGS -- SKOPEO-ARGS: one row of the table.
+# job NAME INPUT RETAR-ARGS -- SKOPEO-ARGS: one row of the table; its floor
+# is ./floor "${floor_args[@]}" INPUT, none when floor_args is empty.
 job() {
 	local name=$1 input=$2
 	shift 2
@@ -58,15 +72,15 @@ job() {
 		rt+=("$t"); rm+=("$m")
 		read -r t m < <(once skopeo copy -q "${s[@]}")
 		st+=("$t"); sm+=("$m")
-		if [ "$kind" = copy ]; then
-			read -r f _ < <(./floor -copy-to "$work/out.floor" "$input")
-			ft+=("$f")
+		if [ ${#floor_args[@]} -gt 0 ]; then
+			f=$(./floor "${floor_args[@]}" "$input") || { echo "bench: failed: floor ${floor_args[*]} $input" >&2; exit 1; }
+			ft+=("${f%% *}")
 		fi
 	done
 	local mrt mst mft="" ratio_f="–" floor="–"
 	mrt=$(median "${rt[@]}")
 	mst=$(median "${st[@]}")
-	if [ "$kind" = copy ]; then
+	if [ ${#floor_args[@]} -gt 0 ]; then
 		mft=$(median "${ft[@]}")
 		floor=$(printf '%.2f s' "$mft")
 		ratio_f=$(awk -v a="$mrt" -v b="$mft" 'BEGIN { printf "%.2f", a / b }')
@@ -76,11 +90,11 @@ job() {
 		$(( $(median "${rm[@]}") / 1024 )) $(( $(median "${sm[@]}") / 1024 ))
 }
 
-# stream NAME: retar writing to standard output rather than a file.
+# stream NAME INPUT: retar writing to standard output rather than a file.
 stream() {
 	local ts=() ms=()
 	for _ in 1 2 3; do
-		read -r t m < <(once sh -c './retar convert -q in.tar oci-archive:- > out.tar')
+		read -r t m < <(once sh -c "./retar convert -q $2 oci-archive:- > out.tar")
 		ts+=("$t"); ms+=("$m")
 	done
 	printf '| %s | %.2f s | – | – | – | – | %d MB | – |\n' "$1" "$(median "${ts[@]}")" $(( $(median "${ms[@]}") / 1024 ))
@@ -139,6 +153,59 @@ pipes() {
 	pipe "\`--platform linux/amd64 - -\` (spooled: a pick)" "--platform linux/amd64 - -"
 }
 
+# machine: the line under each table's title.
+machine() {
+	echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(skopeo --version), $(./retar version 2>/dev/null | head -1 || true)"
+}
+
+# jobs DOCKER GZ: the table of jobs, of the docker-archive DOCKER and the
+# same image as the oci-archive GZ with gzip layers.
+jobs() {
+	local d=$1 g=$2
+	echo "| job | retar | skopeo | floor | retar / skopeo | retar / floor | retar RSS | skopeo RSS |"
+	echo "|---|---|---|---|---|---|---|---|"
+	floor_args=(-copy-to "$work/out.floor")
+	job "oci-archive → oci" "$g" "$g" oci:out -- "oci-archive:$g" oci:out
+	job "docker-archive retag" "$d" "$d" docker-archive:out.tar:bench:2 -- "docker-archive:$d" docker-archive:out.tar:bench:2
+	job "docker-archive → dir" "$d" "$d" dir:out -- "docker-archive:$d" dir:out
+	job "docker-archive → oci-archive" "$d" "$d" oci-archive:out.tar -- "docker-archive:$d" oci-archive:out.tar
+	floor_args=(-reencode gzip)
+	job "docker-archive → oci-archive, --compress gzip" "$d" --compress gzip "$d" oci-archive:out.tar -- --dest-compress "docker-archive:$d" oci-archive:out.tar
+	floor_args=(-reencode none)
+	job "oci-archive → docker-archive, --compress none" "$g" --compress none "$g" docker-archive:out.tar -- --dest-decompress "oci-archive:$g" docker-archive:out.tar
+	floor_args=(-reencode zstd)
+	job "docker-archive → oci-archive, --compress zstd" "$d" --compress zstd "$d" oci-archive:out.tar -- --dest-compress-format zstd "docker-archive:$d" oci-archive:out.tar
+	floor_args=()
+	stream "docker-archive → oci-archive on stdout" "$d"
+}
+
+# libdir: the directory of this machine's shared libraries.
+libdir() {
+	local d
+	d=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo "$(uname -m)-linux-gnu")
+	[ -d "$d" ] || d=/usr/lib
+	echo "$d"
+}
+
+# real: the table of the real-file input.
+real() {
+	local dirs cap
+	dirs=${REAL_DIRS:-$(go env GOROOT),/usr/bin,$(libdir)}
+	cap=${REAL_CAP_MB:-700}
+	rm -f real.tar real-gz.tar
+	./genimage -real "$dirs" -cap "$cap" -o real.tar 2>/dev/null
+	./retar convert -q --compress gzip real.tar oci-archive:real-gz.tar
+	echo
+	echo "$(du -m real.tar | cut -f1) MB docker-archive of this machine's files, a layer each of ${dirs//,/, } (at most $cap MB of files a layer),"
+	echo "the same as a $(du -m real-gz.tar | cut -f1) MB oci-archive with gzip layers (retar --compress gzip);"
+	machine
+	echo
+	jobs real.tar real-gz.tar
+}
+
+if [ -n "${REAL_ONLY:-}" ]; then
+	sizes=()
+fi
 for size in "${sizes[@]}"; do
 	rm -f in.tar in-gz.tar
 	./genimage -size "$size" -layers 4 -o in.tar >/dev/null
@@ -150,21 +217,13 @@ for size in "${sizes[@]}"; do
 		echo
 		echo "$(du -m in.tar | cut -f1) MB docker-archive of 4 layers, the same as a $(du -m in-gz.tar | cut -f1) MB oci-archive with gzip layers;"
 	fi
-	echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(skopeo --version), $(./retar version 2>/dev/null | head -1 || true)"
+	machine
 	echo
 	if [ -n "${PIPES_ONLY:-}" ]; then pipes; continue; fi
-	echo "| job | retar | skopeo | floor | retar / skopeo | retar / floor | retar RSS | skopeo RSS |"
-	echo "|---|---|---|---|---|---|---|---|"
-	kind=copy
-	job "oci-archive → oci" in-gz.tar in-gz.tar oci:out -- oci-archive:in-gz.tar oci:out
-	job "docker-archive retag" in.tar in.tar docker-archive:out.tar:bench:2 -- docker-archive:in.tar docker-archive:out.tar:bench:2
-	job "docker-archive → dir" in.tar in.tar dir:out -- docker-archive:in.tar dir:out
-	job "docker-archive → oci-archive" in.tar in.tar oci-archive:out.tar -- docker-archive:in.tar oci-archive:out.tar
-	kind=reencode
-	job "docker-archive → oci-archive, --compress gzip" in.tar --compress gzip in.tar oci-archive:out.tar -- --dest-compress docker-archive:in.tar oci-archive:out.tar
-	job "oci-archive → docker-archive, --compress none" in-gz.tar --compress none in-gz.tar docker-archive:out.tar -- --dest-decompress oci-archive:in-gz.tar docker-archive:out.tar
-	job "docker-archive → oci-archive, --compress zstd" in.tar --compress zstd in.tar oci-archive:out.tar -- --dest-compress-format zstd docker-archive:in.tar oci-archive:out.tar
-	stream "docker-archive → oci-archive on stdout"
+	jobs in.tar in-gz.tar
 	pipes
 done
-
+rm -f in.tar in-gz.tar
+if [ -z "${PIPES_ONLY:-}" ] && [ -z "${SYNTH_ONLY:-}" ]; then
+	real
+fi

@@ -1,8 +1,18 @@
-// Command floor measures the CPU floor of a conversion that only copies an
-// archive and verifies what it wrote: hashing every byte of it (SHA-256)
-// plus copying it once (copy_file_range into a new file beside DEST), all
-// that work divided over the cores. It prints three times in seconds:
-// floor, hashing on every core at once, and copying on one.
+// Command floor measures the CPU floor of a conversion.
+//
+// floor -copy-to DEST INPUT: of a conversion that only copies an archive
+// and verifies what it wrote: hashing every byte of it (SHA-256) plus
+// copying it once (copy_file_range into a new file beside DEST), all that
+// work divided over the cores. It prints three times in seconds: floor,
+// hashing on every core at once, and copying on one.
+//
+// floor -reencode gzip|none|zstd [-level N] INPUT: of a conversion that
+// re-encodes the layers of the docker-archive or oci-archive INPUT: the
+// CPU time that hashing each source layer (verifying it), decoding it,
+// hashing the decoded bytes (its diff_id), encoding them as retar does and
+// hashing the result take alone, with the same libraries on the same bytes
+// and nothing written (reencode.go), divided over the cores. It prints two
+// times in seconds: floor and CPU.
 package main
 
 import (
@@ -18,10 +28,25 @@ import (
 
 func main() {
 	dest := flag.String("copy-to", "", "file to copy the input to (removed after)")
+	target := flag.String("reencode", "", "gzip, none or zstd: the floor of re-encoding the input's layers so")
+	level := flag.Int("level", 0, "with -reencode: the compression level, as retar's --compress-level (0: the default)")
 	flag.Parse()
-	if flag.NArg() != 1 || *dest == "" {
-		fmt.Fprintln(os.Stderr, "usage: floor -copy-to FILE INPUT")
+	if flag.NArg() != 1 || (*dest == "") == (*target == "") {
+		fmt.Fprintln(os.Stderr, "usage: floor -copy-to FILE INPUT | floor -reencode gzip|none|zstd [-level N] INPUT")
 		os.Exit(2)
+	}
+	if *target != "" {
+		if *target != "gzip" && *target != "none" && *target != "zstd" {
+			fmt.Fprintf(os.Stderr, "floor: -reencode %q: want gzip, none or zstd\n", *target)
+			os.Exit(2)
+		}
+		cpu, err := reencodeFloor(flag.Arg(0), *target, *level)
+		if err != nil {
+			fail(err)
+		}
+		floor := cpu / time.Duration(runtime.GOMAXPROCS(0))
+		fmt.Printf("%.3f %.3f\n", floor.Seconds(), cpu.Seconds())
+		return
 	}
 	h, err := hashTime(flag.Arg(0))
 	if err != nil {
