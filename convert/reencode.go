@@ -238,8 +238,10 @@ func (a *Archive) reencoded(r *blobReader, e *reencoding, sp Spill, c Compressio
 // compressed in fixed 1 MiB blocks, each on its own core with the 32 KiB
 // before it as dictionary (as pigz and pgzip do), so one large layer uses
 // every core while the block boundaries, hence the bytes, do not depend on
-// how many there are; a smaller one is one stream, as before. zstd: one
-// encoder goroutine.
+// how many there are; a smaller one is one stream, as before. zstd: the
+// encoder works on the next block while the last one is written out (two
+// goroutines; its bytes are the same with one), which keeps a second core
+// busy when a large layer is re-encoded alone.
 func encoder(w io.Writer, opts Options, large bool) (io.WriteCloser, error) {
 	switch opts.Compress {
 	case Gzip:
@@ -263,7 +265,7 @@ func encoder(w io.Writer, opts Options, large bool) (io.WriteCloser, error) {
 		}
 		return enc, nil
 	case Zstd:
-		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel(opts.CompressLevel)), zstd.WithEncoderConcurrency(1))
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel(opts.CompressLevel)), zstd.WithEncoderConcurrency(min(runtime.GOMAXPROCS(0), 2)))
 	}
 	return nopWriteCloser{w}, nil
 }
