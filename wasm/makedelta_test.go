@@ -123,7 +123,7 @@ func TestMakeDeltaRefused(t *testing.T) {
 		have         js.Value
 		kind, prefix string
 	}{
-		{blobInput("have.txt", []byte("sha256:" + strings.Repeat("a", 64) + "\nsha256:nothex\n")), "list",
+		{blobInput("have.txt", []byte("sha256:"+strings.Repeat("a", 64)+"\nsha256:nothex\n")), "list",
 			`have.txt is neither a list of what archives hold nor an image archive: line 2, "sha256:nothex", is not a digest.`},
 		{blobInput("notes.txt", []byte("hello, this is not a list\n")), "list",
 			`notes.txt is neither a list of what archives hold nor an image archive: it is text, but its first line, "hello, this is not a list", is not a digest.`},
