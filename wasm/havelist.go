@@ -69,7 +69,7 @@ func readHave(in, opts js.Value, lim convert.Limits, h *convert.Holdings) error 
 	a, name, err := archiveOf(in, opts, lim)
 	if err != nil && errors.Is(err, convert.ErrNotTar) && isText(head) {
 		first, _, _ := strings.Cut(strings.TrimSpace(string(head)), "\n")
-		err = &listError{err: err, page: fmt.Sprintf("it is text, but its first line, %q, is not a digest", truncate(strings.TrimSpace(first), 40))}
+		err = &listError{err: err, neither: true, page: fmt.Sprintf("it is text, but its first line, %q, is not a digest", truncate(strings.TrimSpace(first), 40))}
 	}
 	if err != nil {
 		return named(name, err)
@@ -109,10 +109,11 @@ func truncate(s string, n int) string {
 // A listError is a list of digests with a line (or JSON) that is not one:
 // err is the command line's words, page the page's.
 type listError struct {
-	name string // "": err names the file already
-	line int    // 0: the list as a whole
-	page string
-	err  error
+	name    string // "": err names the file already
+	line    int    // 0: the list as a whole
+	page    string
+	err     error
+	neither bool // text, but no list: nor is it an archive
 }
 
 func (e *listError) Error() string {
@@ -133,7 +134,11 @@ func explainList(err error, name string) (kind, summary string, ok bool) {
 	if !errors.As(err, &le) {
 		return "", "", false
 	}
-	return "list", fmt.Sprintf("%s is neither a list of what archives hold nor an image archive: %s. Make the list again on the machine that has the archives.", name, le.page), true
+	what := "is not a list of what archives hold"
+	if le.neither {
+		what = "is neither a list of what archives hold nor an image archive"
+	}
+	return "list", fmt.Sprintf("%s %s: %s. Make the list again on the machine that has the archives.", name, what, le.page), true
 }
 
 // badLine is a line of a list (0: an entry of its JSON) that is not a

@@ -124,11 +124,11 @@ func TestMakeDeltaRefused(t *testing.T) {
 		kind, prefix string
 	}{
 		{blobInput("have.txt", []byte("sha256:"+strings.Repeat("a", 64)+"\nsha256:nothex\n")), "list",
-			`have.txt is neither a list of what archives hold nor an image archive: line 2, "sha256:nothex", is not a digest.`},
+			`have.txt is not a list of what archives hold: line 2, "sha256:nothex", is not a digest.`},
 		{blobInput("notes.txt", []byte("hello, this is not a list\n")), "list",
 			`notes.txt is neither a list of what archives hold nor an image archive: it is text, but its first line, "hello, this is not a list", is not a digest.`},
 		{blobInput("have.json", []byte(`{"schemaVersion": 1, "blobs": [`)), "list",
-			"have.json is neither a list of what archives hold nor an image archive: its JSON is not a list of digests."},
+			"have.json is not a list of what archives hold: its JSON is not a list of digests."},
 		{blobInput("have.bin", []byte{0x1f, 0x8b, 0, 0, 1, 2, 3}), "damaged", "have.bin is gzip-compressed"},
 	} {
 		_, _, err := makeDelta(t, two, c.have)
