@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -119,7 +120,7 @@ func (e *namedError) Error() string { return e.err.Error() }
 func (e *namedError) Unwrap() error { return e.err }
 
 func named(name string, err error) error {
-	if name == "" {
+	if name == "" || err == nil {
 		return err
 	}
 	return &namedError{name: name, err: err}
@@ -159,3 +160,33 @@ func explainBase(err error, name string) (kind, summary string, ok bool) {
 // leftOut reads CheckBase's reason: what the delta left out, how many more,
 // and the bases given.
 var leftOut = regexp.MustCompile(`left out (\w+) (\S+) \((\d+) bytes\)(?: \(and (\d+) more\))?, and no base holds it \((.*)\)$`)
+
+// deltaOptions makes o a delta's when opts.since is given (filled in by
+// readSince once the options are judged, as the command line reads HAVE
+// once DST is): --since and --base, one makes a delta and one applies it.
+func deltaOptions(o *convert.Options, opts js.Value) error {
+	if sinceArray(opts).IsUndefined() {
+		return nil
+	}
+	if b := opts.Get("bases"); b.Type() == js.TypeObject && b.Length() > 0 {
+		return fmt.Errorf("since makes an update and bases applies one: give one of them%.0w", convert.ErrUsage)
+	}
+	o.Since = convert.NewHoldings()
+	return nil
+}
+
+// deltaOf is what a delta's plan left out, from the DeltaFile it writes:
+// {absent: [{digest, size, mediaType, diffID}], absentBytes}.
+func deltaOf(plan *convert.Plan) (any, error) {
+	for i := range plan.Entries {
+		if e := &plan.Entries[i]; e.Name == convert.DeltaFile {
+			var rec convert.DeltaRecord
+			if err := json.Unmarshal(e.Bytes(), &rec); err != nil {
+				return nil, err
+			}
+			v, err := toJS(map[string]any{"absent": rec.Absent, "absentBytes": rec.AbsentBytes()})
+			return v, err
+		}
+	}
+	return nil, fmt.Errorf("internal error: a delta without %s", convert.DeltaFile)
+}

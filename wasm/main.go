@@ -95,6 +95,9 @@ func jsError(err error, name string) js.Value {
 	name = errorName(err, name)
 	kind, summary, ok := explainBase(err, name)
 	if !ok {
+		kind, summary, ok = explainList(err, name)
+	}
+	if !ok {
 		kind, summary = explain(err, name)
 	}
 	e.Set("kind", kind)
@@ -336,10 +339,14 @@ func newReporter(opts js.Value) func(convert.Progress) {
 
 // convertJS converts and returns {blob, name, report}, or with
 // opts.output {name, size, report} once the output has been written there.
-// With opts.bases it applies a delta: see sourceWithBases.
+// With opts.bases it applies a delta: see sourceWithBases. With opts.since
+// it makes one (see readSince), and says what it left out: delta.
 func convertJS(ref, opts js.Value) (any, error) {
 	o, err := optionsOf(opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := readSince(opts, o.Hashing.Limits, o.Since); err != nil {
 		return nil, err
 	}
 	a, name, err := sourceWithBases(ref, opts, o.Hashing.Limits)
@@ -381,6 +388,11 @@ func convertJS(ref, opts js.Value) (any, error) {
 		return nil, err
 	}
 	res["report"] = rep
+	if o.Since != nil {
+		if res["delta"], err = deltaOf(plan); err != nil {
+			return nil, err
+		}
+	}
 	return js.ValueOf(res), nil
 }
 

@@ -66,6 +66,9 @@ func optionsOf(opts js.Value) (convert.Options, error) {
 		return o, fmt.Errorf("to: want one of %s", strings.Join(names, ", "))
 	}
 	o.Pick, o.Host = str(opts, "pick"), host(opts)
+	if err := deltaOptions(&o, opts); err != nil {
+		return o, err
+	}
 	if err := o.Validate(); err != nil {
 		return o, nameAtFault(o, err)
 	}

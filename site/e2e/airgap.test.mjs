@@ -1,8 +1,10 @@
 // Updates for a machine without a network: the page lists what archives
-// hold (the text `retar digests` prints, byte for byte), and rebuilds a
-// whole archive from an update (a delta, `retar convert --since`) and the
-// archives the machine has: the bytes `retar convert --base` writes, through
-// the Blob download and through a file picked to save into.
+// hold (the text `retar digests` prints, byte for byte), makes an update
+// from a new archive and that list, or the archives the other machine has
+// (the delta `retar convert --since` writes, byte for byte), and rebuilds a
+// whole archive from an update and the archives the machine has: the bytes
+// `retar convert --base` writes, through the Blob download and through a
+// file picked to save into.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,10 @@ const dir = join(out, 'airgap');
 const single = join(fixtures, 'docker-save-single.tar');
 const two = join(fixtures, 'docker-save-two-images.tar');
 const delta = join(dir, 'update.tar'), whole = join(dir, 'whole.tar'), spoilt = join(dir, 'spoilt.tar');
+// what the other machine has, as the list it makes there; the updates the
+// command line makes from it, and the new archive converted whole
+const haveList = join(dir, 'docker-save-single.digests.txt'), deltaByList = join(dir, 'update-by-list.tar');
+const full = join(dir, 'full.tar');
 
 // spoil flips the first byte of the first layer.tar's content: the name
 // (its digest) and the size stay.
@@ -37,6 +43,9 @@ before(async () => {
   await retar('convert', '--since', single, two, delta);
   await retar('convert', '--base', single, delta, whole);
   spoil(single, spoilt);
+  writeFileSync(haveList, (await retar('digests', single)).stdout);
+  await retar('convert', '--since', haveList, two, deltaByList);
+  await retar('convert', two, full);
 });
 
 async function downloaded(page, id) {
@@ -44,6 +53,16 @@ async function downloaded(page, id) {
   const p = join(dir, `got-${dl.suggestedFilename()}`);
   await dl.saveAs(p);
   return { name: dl.suggestedFilename(), bytes: readFileSync(p) };
+}
+
+// makeWith makes an update in the page: the new archive, and what the
+// other machine has.
+async function makeWith(page, newer, have) {
+  await page.setInputFiles(tid('make-new'), newer);
+  await page.setInputFiles(tid('make-have'), have);
+  await page.evaluate(() => { document.getElementById('make-status').textContent = ''; });
+  await page.click(tid('make'));
+  await page.waitForFunction(() => /[^…]$/.test(document.getElementById('make-status').textContent), null, { timeout: 60_000 });
 }
 
 async function rebuildWith(page, update, have) {
@@ -117,6 +136,79 @@ test('an archive that lacks the left-out layers, or holds a wrong one: the page 
     summary = await page.textContent(tid('rebuild-error-summary'));
     assert.match(summary, /^spoilt\.tar is damaged: the content of /);
     assert.equal(await page.isHidden(tid('rebuild-download')), true);
+    const section = await page.textContent('#airgap');
+    assert.doesNotMatch(section, commandLineWords);
+    assert.doesNotMatch(section, /--(since|base)\b|retar (convert|digests)/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('make an update from the list the other machine made, or from its archive: retar convert --since\'s bytes; rebuilt, the whole archive', async () => {
+  const { context, page, errors } = await session.newPage();
+  try {
+    const wholeBytes = readFileSync(full);
+    assert.equal(sha256(readFileSync(whole)), sha256(wholeBytes), 'the command line rebuilds the full conversion');
+    for (const [have, cli] of [[haveList, deltaByList], [single, delta]]) {
+      await makeWith(page, two, [have]);
+      assert.equal(await page.isHidden(tid('make-error')), true, await page.textContent(tid('make-error')));
+      const got = await downloaded(page, 'make-download');
+      assert.equal(got.name, 'docker-save-two-images.update.tar');
+      assert.ok(got.bytes.length < wholeBytes.length, `the update (${got.bytes.length} bytes) is smaller than the whole (${wholeBytes.length})`);
+      assert.equal(sha256(got.bytes), sha256(readFileSync(cli)), `made from ${have}`);
+      const status = await page.textContent(tid('make-status'));
+      assert.match(status, /^Made the update: docker-save-two-images\.update\.tar \([\d.]+ KiB\)\. It leaves out 2 layers the other machine already has: 10\.0 KiB less to carry\.$/);
+      // back on the other machine: the update and the archive it has rebuild the whole
+      const made = join(dir, `made-from-${have === single ? 'archive' : 'list'}.tar`);
+      writeFileSync(made, got.bytes);
+      await rebuildWith(page, made, [single]);
+      assert.equal(await page.isHidden(tid('rebuild-error')), true, await page.textContent(tid('rebuild-error')));
+      const rebuilt = await downloaded(page, 'rebuild-download');
+      assert.equal(sha256(rebuilt.bytes), sha256(wholeBytes));
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('make an update into a file picked to save into: the same bytes, no download', async () => {
+  const { context, page, errors } = await session.newPage({ save: 'opfs' });
+  try {
+    await makeWith(page, two, [haveList]);
+    assert.match(await page.textContent(tid('make-status')), /^Made the update and saved it as docker-save-two-images\.update\.tar \(.*\)\. It leaves out 2 layers /);
+    assert.equal(await page.isHidden(tid('make-download')), true);
+    const hex = await page.evaluate(async () => {
+      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('docker-save-two-images.update.tar')).getFile();
+      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())), (x) => x.toString(16).padStart(2, '0')).join('');
+    });
+    assert.equal(hex, sha256(readFileSync(deltaByList)));
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a list that is not one, or an archive that is not one: one line in the page\'s words, nothing to download', async () => {
+  const { context, page, errors } = await session.newPage();
+  try {
+    const badList = join(dir, 'bad.digests.txt'), notes = join(dir, 'notes.txt');
+    writeFileSync(badList, readFileSync(haveList, 'utf8').replace(/\n(sha256:[0-9a-f]{10})/, '\n$1zz'));
+    writeFileSync(notes, 'what the other machine has: ask Sam\n');
+    const cases = [
+      [two, badList, /^bad\.digests\.txt is not a list of what archives hold: line 2, "sha256:[0-9a-f]{10}zz[0-9a-f]{21}…", is not a digest\. Make the list again on the machine that has the archives\.$/],
+      [two, notes, /^notes\.txt is neither a list of what archives hold nor an image archive: it is text, but its first line, "what the other machine has: ask Sam", is not a digest\. /],
+      [notes, haveList, /^notes\.txt is not an image archive/],
+    ];
+    for (const [newer, have, want] of cases) {
+      await makeWith(page, newer, [have]);
+      assert.equal(await page.textContent(tid('make-status')), 'The update could not be made.');
+      const summary = await page.textContent(tid('make-error-summary'));
+      assert.match(summary, want);
+      assert.doesNotMatch(summary, /\n/);
+      assert.equal(await page.isHidden(tid('make-download')), true);
+    }
     const section = await page.textContent('#airgap');
     assert.doesNotMatch(section, commandLineWords);
     assert.doesNotMatch(section, /--(since|base)\b|retar (convert|digests)/);

@@ -193,10 +193,16 @@
     }
 
     // withBases normalizes opts.bases, the archives a delta is filled in
-    // from; a bad one is refused when the call runs.
+    // from, and opts.since, what the far side has (lists of digests or
+    // archives); a bad one is refused when the call runs.
     function withBases(opts) {
-      if (!opts || !opts.bases) return opts;
-      try { return { ...opts, bases: Array.from(opts.bases, normalizeInput) }; } catch (err) { return { ...opts, bases: [], badBases: err }; }
+      if (!opts || !(opts.bases || opts.since)) return opts;
+      try {
+        const o = { ...opts };
+        if (opts.bases) o.bases = Array.from(opts.bases, normalizeInput);
+        if (opts.since) o.since = Array.from(opts.since, normalizeInput);
+        return o;
+      } catch (err) { return { ...opts, bases: [], since: [], badBases: err }; }
     }
 
     // converting runs a conversion; one that was to be written into a file
@@ -264,6 +270,10 @@
       // convert: opts.bases (Files, Blobs or folders) are the archives a
       // delta (an update that leaves out the layers they hold) is filled
       // in from, as retar convert --base does: the whole archive comes out.
+      // opts.since (lists of digests, as retar digests or ctr content ls -q
+      // print them, or archives: what the far side has) makes such an update,
+      // as retar convert --since does; .delta says what it left out
+      // ({absent: [{digest, size, mediaType, diffID}], absentBytes}).
       convert: (input, opts) => converting(() => call('convert', input, withBases(opts)), withBases(opts)),
       // digests: what the inputs hold, as retar digests prints it (.text),
       // with the fields of its --json (schemaVersion, blobs, diffIDs).

@@ -3,7 +3,8 @@
 //   worker → page  {type: 'ready', version, hasher, workers} | {type: 'failed', message}
 //   page → worker  {id, op: 'open'|'inspect'|'check'|'convert'|'diff'|'digests'|'close'|'stats', input, opts}
 //                  (diff's input is {a, b}, two inputs; digests' is {list},
-//                  inputs; a convert's opts.bases are inputs a delta is filled in from)
+//                  inputs; a convert's opts.bases are inputs a delta is filled in from,
+//                  its opts.since what the far side has, for a delta)
 //                  input: {file, name} or {files, name}, or {handle} from open;
 //                  a convert's opts.saveTo (a FileSystemFileHandle) has the
 //                  output written into that file as it is made
