@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
 	"github.com/retar-dev/retar/convert"
@@ -96,9 +92,8 @@ func (e *env) readHave(ctx context.Context, have string, h *convert.Holdings, d 
 	return a.Holdings(ctx, h)
 }
 
-// isDigestList tells a file of digests (retar digests, its --json, ctr
-// content ls -q) from an archive: by its first bytes, text that starts
-// with a digest, "diff_id" or a JSON object.
+// isDigestList tells a file of digests (convert.IsDigestList) from an
+// archive or layout.
 func isDigestList(p string) (bool, error) {
 	fi, err := os.Stat(p)
 	if err != nil || !fi.Mode().IsRegular() {
@@ -111,77 +106,22 @@ func isDigestList(p string) (bool, error) {
 	defer f.Close()
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
-	head = bytes.TrimLeft(head[:n], " \t\r\n")
-	if n == 0 || len(head) == 0 {
-		return true, nil // empty: the far side holds nothing
-	}
-	for _, p := range []string{"{", "sha256:", "sha384:", "sha512:", "diff_id ", "DIGEST"} {
-		if bytes.HasPrefix(head, []byte(p)) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return convert.IsDigestList(head[:n]), nil
 }
 
-// readDigestList reads a digest list: a line per digest, "diff_id DIGEST"
-// for a layer known by diff_id; further fields (ctr content ls without -q)
-// and a DIGEST header line are skipped; or retar digests --json.
+// readDigestList reads the list of digests at p into h.
 func readDigestList(p string, h *convert.Holdings) error {
 	f, err := os.Open(p)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
-	if b, _ := r.Peek(1); len(b) == 1 && b[0] == '{' {
-		return readDigestJSON(p, r, h)
-	}
-	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
-		fields := strings.Fields(sc.Text())
-		diff := len(fields) > 1 && fields[0] == "diff_id"
-		if diff {
-			fields = fields[1:]
-		}
-		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") || line == 1 && fields[0] == "DIGEST" {
-			continue
-		}
-		d, err := digest.Parse(fields[0])
-		if err != nil {
-			return fmt.Errorf("%s line %d: %q is not a digest (%v)", p, line, fields[0], err)
-		}
-		if diff {
-			h.AddDiffID(d)
-		} else {
-			h.AddDigest(d)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %v", p, err)
-	}
-	return nil
-}
-
-// readDigestJSON reads what retar digests --json prints.
-func readDigestJSON(p string, r io.Reader, h *convert.Holdings) error {
-	var doc digestsJSON
-	if err := json.NewDecoder(io.LimitReader(r, 256<<20)).Decode(&doc); err != nil {
-		return fmt.Errorf("%s: not the JSON retar digests prints: %v", p, err)
-	}
-	if doc.SchemaVersion != 1 {
-		return fmt.Errorf("%s: schemaVersion %d; retar reads 1", p, doc.SchemaVersion)
-	}
-	for _, b := range doc.Blobs {
-		if err := b.Digest.Validate(); err != nil {
-			return fmt.Errorf("%s: %q is not a digest (%v)", p, b.Digest, err)
-		}
-		h.AddDigest(b.Digest)
-	}
-	for _, d := range doc.DiffIDs {
-		if err := d.Validate(); err != nil {
-			return fmt.Errorf("%s: %q is not a digest (%v)", p, d, err)
-		}
-		h.AddDiffID(d)
+	err = convert.ReadDigestList(f, h)
+	var le *convert.DigestListError
+	if errors.As(err, &le) && le.Line > 0 {
+		return fmt.Errorf("%s %w", p, err)
+	} else if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
 	"github.com/retar-dev/retar/convert"
@@ -48,13 +47,6 @@ func (e *env) digestsCommand() *cobra.Command {
 	return cmd
 }
 
-// digestsJSON is what digests --json prints, and --since reads back.
-type digestsJSON struct {
-	SchemaVersion int                `json:"schemaVersion"`
-	Blobs         []convert.HeldBlob `json:"blobs"`
-	DiffIDs       []digest.Digest    `json:"diffIDs"`
-}
-
 func (e *env) digests(ctx context.Context, args []string, asJSON bool) error {
 	h := convert.NewHoldings()
 	for _, arg := range args {
@@ -70,16 +62,9 @@ func (e *env) digests(ctx context.Context, args []string, asJSON bool) error {
 		e.notices(a.Warnings)
 	}
 	if asJSON {
-		out := digestsJSON{SchemaVersion: 1, Blobs: h.Blobs(), DiffIDs: h.DiffIDs()}
-		if out.Blobs == nil {
-			out.Blobs = []convert.HeldBlob{}
-		}
-		if out.DiffIDs == nil {
-			out.DiffIDs = []digest.Digest{}
-		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(h.Doc())
 	}
 	for _, b := range h.Blobs() {
 		if _, err := fmt.Fprintln(e.stdout, b.Digest); err != nil {

@@ -3,10 +3,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"syscall/js"
 	"unicode/utf8"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -62,7 +59,7 @@ func readHave(in, opts js.Value, lim convert.Limits, h *convert.Holdings) error 
 		head = make([]byte, 512)
 		n, _ := r.ReadAt(head, 0)
 		head = head[:n]
-		if isDigestList(head) {
+		if convert.IsDigestList(head) {
 			return named(name, readDigestList(name, io.NewSectionReader(r, 0, r.size), h))
 		}
 	}
@@ -75,22 +72,6 @@ func readHave(in, opts js.Value, lim convert.Limits, h *convert.Holdings) error 
 		return named(name, err)
 	}
 	return named(name, a.Holdings(context.Background(), h))
-}
-
-// isDigestList tells a list of digests from an archive by its first 512
-// bytes: empty (the far side holds nothing), or text that starts with a
-// digest, "diff_id", ctr's DIGEST header or a JSON object.
-func isDigestList(head []byte) bool {
-	head = bytes.TrimLeft(head, " \t\r\n")
-	if len(head) == 0 {
-		return true
-	}
-	for _, p := range []string{"{", "sha256:", "sha384:", "sha512:", "diff_id ", "DIGEST"} {
-		if bytes.HasPrefix(head, []byte(p)) {
-			return true
-		}
-	}
-	return false
 }
 
 // isText says whether head reads as text: UTF-8, no NUL (a tar header has
@@ -110,20 +91,20 @@ func truncate(s string, n int) string {
 // err is the command line's words, page the page's.
 type listError struct {
 	name    string // "": err names the file already
-	line    int    // 0: the list as a whole
 	page    string
 	err     error
 	neither bool // text, but no list: nor is it an archive
 }
 
 func (e *listError) Error() string {
+	var le *convert.DigestListError
 	switch {
 	case e.name == "":
 		return e.err.Error()
-	case e.line > 0:
-		return fmt.Sprintf("%s line %d: %v", e.name, e.line, e.err)
+	case errors.As(e.err, &le) && le.Line > 0:
+		return e.name + " " + e.err.Error() // "NAME line N: ...", as the command line says it
 	}
-	return fmt.Sprintf("%s: %v", e.name, e.err)
+	return e.name + ": " + e.err.Error()
 }
 
 func (e *listError) Unwrap() error { return e.err }
@@ -141,79 +122,26 @@ func explainList(err error, name string) (kind, summary string, ok bool) {
 	return "list", fmt.Sprintf("%s %s: %s. Make the list again on the machine that has the archives.", name, what, le.page), true
 }
 
-// badLine is a line of a list (0: an entry of its JSON) that is not a
-// digest.
-func badLine(name string, line int, field string, err error) *listError {
-	page := fmt.Sprintf("%q is not a digest", truncate(field, 40))
-	if line > 0 {
-		page = fmt.Sprintf("line %d, %q, is not a digest", line, truncate(field, 40))
-	}
-	return &listError{name: name, line: line, err: fmt.Errorf("%q is not a digest (%v)", field, err), page: page}
-}
-
-// readDigestList reads a list of digests: a digest a line, "diff_id
-// DIGEST" for a layer known by its uncompressed digest; further fields
-// (ctr content ls without -q), a DIGEST header line and # comments are
-// skipped; or the JSON retar digests --json prints.
+// readDigestList reads a list of digests (convert.ReadDigestList), its
+// faults said in both the command line's words and the page's.
 func readDigestList(name string, r io.Reader, h *convert.Holdings) error {
-	br := bufio.NewReader(r)
-	if b, _ := br.Peek(1); len(b) == 1 && b[0] == '{' {
-		return readDigestJSON(name, br, h)
+	err := convert.ReadDigestList(r, h)
+	var le *convert.DigestListError
+	if !errors.As(err, &le) {
+		return err
 	}
-	sc := bufio.NewScanner(br)
-	for line := 1; sc.Scan(); line++ {
-		fields := strings.Fields(sc.Text())
-		diff := len(fields) > 1 && fields[0] == "diff_id"
-		if diff {
-			fields = fields[1:]
-		}
-		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") || line == 1 && fields[0] == "DIGEST" {
-			continue
-		}
-		d, err := digest.Parse(fields[0])
-		if err != nil {
-			return badLine(name, line, fields[0], err)
-		}
-		if diff {
-			h.AddDiffID(d)
-		} else {
-			h.AddDigest(d)
-		}
+	var page string
+	switch {
+	case le.Line > 0:
+		page = fmt.Sprintf("line %d, %q, is not a digest", le.Line, truncate(le.Field, 40))
+	case le.Field != "":
+		page = fmt.Sprintf("%q is not a digest", truncate(le.Field, 40))
+	case le.Version != 0:
+		page = fmt.Sprintf("its JSON is of version %d, and this page reads version 1", le.Version)
+	case le.JSON:
+		page = "its JSON is not a list of digests"
+	default:
+		page = stripPackages(le.Err.Error())
 	}
-	if err := sc.Err(); err != nil {
-		return &listError{name: name, err: err, page: stripPackages(err.Error())}
-	}
-	return nil
-}
-
-// digestsDoc is what retar digests --json prints.
-type digestsDoc struct {
-	SchemaVersion int                `json:"schemaVersion"`
-	Blobs         []convert.HeldBlob `json:"blobs"`
-	DiffIDs       []digest.Digest    `json:"diffIDs"`
-}
-
-// readDigestJSON reads what retar digests --json prints.
-func readDigestJSON(name string, r io.Reader, h *convert.Holdings) error {
-	var doc digestsDoc
-	if err := json.NewDecoder(io.LimitReader(r, 256<<20)).Decode(&doc); err != nil {
-		return &listError{name: name, err: fmt.Errorf("not a JSON list of digests: %v", err), page: "its JSON is not a list of digests"}
-	}
-	if doc.SchemaVersion != 1 {
-		return &listError{name: name, err: fmt.Errorf("schemaVersion %d; retar reads 1", doc.SchemaVersion),
-			page: fmt.Sprintf("its JSON is of version %d, and this page reads version 1", doc.SchemaVersion)}
-	}
-	for _, b := range doc.Blobs {
-		if err := b.Digest.Validate(); err != nil {
-			return badLine(name, 0, string(b.Digest), err)
-		}
-		h.AddDigest(b.Digest)
-	}
-	for _, d := range doc.DiffIDs {
-		if err := d.Validate(); err != nil {
-			return badLine(name, 0, string(d), err)
-		}
-		h.AddDiffID(d)
-	}
-	return nil
+	return &listError{name: name, err: le, page: page}
 }
