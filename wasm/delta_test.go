@@ -13,7 +13,6 @@ import (
 	"syscall/js"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/retar-dev/retar/convert"
 )
 
@@ -35,16 +34,7 @@ func nativeDelta(t *testing.T, have, src []byte) []byte {
 	if err := openNative(t, "have.tar", have, nil).Holdings(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}
-	o := convert.Options{To: convert.OCIArchive, Since: h, Host: ocispec.Platform{OS: "linux", Architecture: "amd64"}, Spill: convert.MemorySpill}
-	plan, err := openNative(t, "src.tar", src, nil).Convert(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := plan.WriteTar(convert.WriterSink{Writer: &buf}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return nativeDeltaWith(t, h, src)
 }
 
 func readFixture(t *testing.T, name string) []byte {

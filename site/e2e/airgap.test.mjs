@@ -9,7 +9,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pageSession, tid, foreignRequests, fixtures, out, retar, sha256, commandLineWords } from './lib.mjs';
+import { pageSession, tid, foreignRequests, fixtures, out, retar, sha256, opfsSha256, commandLineWords } from './lib.mjs';
 
 const session = pageSession();
 const dir = join(out, 'airgap');
@@ -113,10 +113,7 @@ test('rebuild into a file picked to save into: the same bytes, no download', asy
     await rebuildWith(page, delta, [single]);
     assert.match(await page.textContent(tid('rebuild-status')), /^Rebuilt and saved as update\.whole\.tar \(/);
     assert.equal(await page.isHidden(tid('rebuild-download')), true);
-    const hex = await page.evaluate(async () => {
-      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('update.whole.tar')).getFile();
-      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())), (x) => x.toString(16).padStart(2, '0')).join('');
-    });
+    const hex = await opfsSha256(page, 'update.whole.tar');
     assert.equal(hex, sha256(readFileSync(whole)));
     assert.deepEqual(errors, []);
   } finally {
@@ -179,10 +176,7 @@ test('make an update into a file picked to save into: the same bytes, no downloa
     await makeWith(page, two, [haveList]);
     assert.match(await page.textContent(tid('make-status')), /^Made the update and saved it as docker-save-two-images\.update\.tar \(.*\)\. It leaves out 2 layers /);
     assert.equal(await page.isHidden(tid('make-download')), true);
-    const hex = await page.evaluate(async () => {
-      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('docker-save-two-images.update.tar')).getFile();
-      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())), (x) => x.toString(16).padStart(2, '0')).join('');
-    });
+    const hex = await opfsSha256(page, 'docker-save-two-images.update.tar');
     assert.equal(hex, sha256(readFileSync(deltaByList)));
     assert.deepEqual(errors, []);
   } finally {

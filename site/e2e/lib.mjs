@@ -202,6 +202,13 @@ export async function tarExtract(file, dir) {
 
 export const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
+// opfsSha256 is the SHA-256 (hex) of a file the page saved into its
+// origin-private file system (what a save dialog's file is in the tests).
+export const opfsSha256 = (page, name) => page.evaluate(async (name) => {
+  const f = await (await (await navigator.storage.getDirectory()).getFileHandle(name)).getFile();
+  return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())), (x) => x.toString(16).padStart(2, '0')).join('');
+}, name);
+
 // treeDigest maps each file under dir to its sha256.
 export function treeDigest(dir) {
   const m = {};
