@@ -2,9 +2,10 @@
 //
 // floor -copy-to DEST INPUT: of a conversion that only copies an archive
 // and verifies what it wrote: hashing every byte of it (SHA-256) plus
-// copying it once (copy_file_range into a new file beside DEST), all that
-// work divided over the cores. It prints three times in seconds: floor,
-// hashing on every core at once, and copying on one.
+// copying it once (copy_file_range into a new file beside DEST), the CPU
+// time of that work divided over the cores, so other work on the machine
+// does not move it. It prints three times in seconds: floor, and the CPU
+// time of hashing and of copying.
 //
 // floor -reencode gzip|none|zstd [-level N] INPUT: of a conversion that
 // re-encodes the layers of the docker-archive or oci-archive INPUT: the
@@ -56,8 +57,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	// hashing ran on every core: h is its work divided over them already
-	floor := h + c/time.Duration(runtime.GOMAXPROCS(0))
+	floor := (h + c) / time.Duration(runtime.GOMAXPROCS(0))
 	fmt.Printf("%.3f %.3f %.3f\n", floor.Seconds(), h.Seconds(), c.Seconds())
 }
 
@@ -67,7 +67,7 @@ func fail(err error) {
 }
 
 // hashTime hashes the file in as many equal ranges as there are cores, at
-// once: how fast this machine can hash these bytes.
+// once, and says the CPU time that took.
 func hashTime(p string) (time.Duration, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -80,7 +80,7 @@ func hashTime(p string) (time.Duration, error) {
 	}
 	n := int64(runtime.GOMAXPROCS(0))
 	part := (fi.Size() + n - 1) / n
-	start := time.Now()
+	start := cpuTime()
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
@@ -98,11 +98,12 @@ func hashTime(p string) (time.Duration, error) {
 			return 0, err
 		}
 	}
-	return time.Since(start), nil
+	return cpuTime() - start, nil
 }
 
 // copyTime copies the file once as retar's writer does (the kernel's
-// copy_file_range, through (*os.File).ReadFrom).
+// copy_file_range, through (*os.File).ReadFrom), and says the CPU time that
+// took.
 func copyTime(p, dest string) (time.Duration, error) {
 	in, err := os.Open(p)
 	if err != nil {
@@ -114,7 +115,7 @@ func copyTime(p, dest string) (time.Duration, error) {
 		return 0, err
 	}
 	defer os.Remove(dest)
-	start := time.Now()
+	start := cpuTime()
 	if _, err := out.ReadFrom(in); err != nil {
 		out.Close()
 		return 0, err
@@ -122,5 +123,5 @@ func copyTime(p, dest string) (time.Duration, error) {
 	if err := out.Close(); err != nil {
 		return 0, err
 	}
-	return time.Since(start), nil
+	return cpuTime() - start, nil
 }
