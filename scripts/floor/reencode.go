@@ -14,7 +14,6 @@ import (
 	"path"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -70,15 +69,6 @@ func reencodeFloor(p, target string, level int) (time.Duration, error) {
 		}
 	}
 	return cpuTime() - start, nil
-}
-
-// cpuTime is the process's user and system CPU time so far, every thread.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		fail(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // sniff names the compression of layer l by its first bytes, as retar's
