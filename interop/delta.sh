@@ -113,12 +113,11 @@ _delta_run() {
 	[[ $c == kind || $c == k3s ]] && ns=k8s.io
 	for _ in 1 2; do # ctr run can lose a short-lived task's output: once more
 		case $c in
-		docker) o=$(timeout 60 bash -c 'cons_docker run --rm --network none "$1"' _ "$DELTA_NAME:2" 2>&1) ;;
+		docker | d29c | d29d) o=$(_delta_docker_run "$c") ;;
 		podman) # podman run cannot set its rlimits in every sandbox: the
 			# image's command in its root filesystem, as podman mounts it
 			o=$(timeout 60 bash -c 'm=$(cons_podman image mount "$1") && chroot "$m" /bin/hello; r=$?; cons_podman image unmount "$1" >/dev/null; exit $r' _ "$DELTA_NAME:2" 2>&1)
 			;;
-		d29c | d29d) o=$(timeout 60 bash -c '"$1" run --rm --network none "$2"' _ "cons_docker29${c#d29}" "$DELTA_NAME:2" 2>&1) ;;
 		ctr) o=$(timeout 60 bash -c 'cons_ctr -n "$1" run --rm --snapshotter native "$2" "$3"' _ "$ns" "$DELTA_NAME:2" "delta-$RANDOM" 2>&1) ;;
 		*)
 			cc=$(_delta_ctr "$c")
@@ -133,13 +132,49 @@ _delta_run() {
 	return "$rc"
 }
 
+# _delta_docker C: retar-delta:2 run by docker loader C, its container
+# removed before it returns: docker run --rm removes it after the client
+# is gone, and docker 29's containerd store then drops the image it ran
+# from, even if the same image was loaded again under its name meanwhile.
+_delta_docker_run() {
+	local d=cons_$1 n=retar-delta-run-$RANDOM rc
+	[[ $1 == d29? ]] && d=cons_docker29${1#d29}
+	timeout 60 bash -c '"$1" run --name "$2" --network none "$3"' _ "$d" "$n" "$DELTA_NAME:2" 2>&1
+	rc=$?
+	"$d" rm -f "$n" >/dev/null 2>&1
+	return "$rc"
+}
+
+# _delta_gone C: docker loader C holds no retar-delta name: removed again
+# while one is listed, for up to 10 s, so that no later step of the run
+# finds one in the store.
+_delta_gone() {
+	local d=cons_$1 left
+	[[ $1 == d29? ]] && d=cons_docker29${1#d29}
+	for _ in $(seq 20); do
+		left=$("$d" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -F retar-delta:)
+		if [[ -z $left ]]; then
+			# docker 29's containerd store: containerd collects what the
+			# removal freed a moment later; a load meanwhile may lose its
+			# blobs to that (seen once: a delta loaded, then not listed).
+			[[ $1 == d29d ]] && sleep 2
+			return 0
+		fi
+		"$d" rmi -f $left >/dev/null 2>&1
+		sleep 0.5
+	done
+	result "$1" delta-clean oci-archive - FAIL "still held after removing them: $(oneline <<<"$left")"
+	return 1
+}
+
 # _delta_clean C NS BEFORE: the images loader C holds that BEFORE (names,
 # one a line) did not, removed (docker, podman: retar-delta's only).
 _delta_clean() {
 	local c=$1 ns=$2 before=$3 cc n new=()
 	case $c in
-	docker | podman) cons_"$c" rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1 ;;
-	d29c | d29d) "cons_docker29${c#d29}" rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1 ;;
+	podman) cons_podman rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1 ;;
+	docker) cons_docker rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1; _delta_gone "$c" ;;
+	d29c | d29d) "cons_docker29${c#d29}" rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1; _delta_gone "$c" ;;
 	*)
 		cc=$(_delta_ctr "$c")
 		[[ $c == kind || $c == k3s ]] && ns=k8s.io
@@ -177,8 +212,16 @@ _delta_says() {
 	[[ $1 == $pat$q* ]]
 }
 
-# _delta_has C NS: loader C holds retar-delta:2.
-_delta_has() { _delta_names "$1" "$2" | grep -qxF "$DELTA_NAME:2"; }
+# _delta_has C NS: loader C holds retar-delta:2 (asked three times, a
+# second apart: a name a load printed may be listed a moment later).
+_delta_has() {
+	local i
+	for i in 1 2 3; do
+		_delta_names "$1" "$2" | grep -qxF "$DELTA_NAME:2" && return 0
+		((i < 3)) && sleep 1
+	done
+	return 1
+}
 
 # _delta_try C NS FILE: FILE loaded by C; sets o (what it said, kept in
 # $WORK/delta/out-C-N), rc, has (retar-delta:2 registered), ran (it runs:
