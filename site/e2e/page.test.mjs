@@ -180,8 +180,11 @@ test('the drop zone is reachable and usable from the keyboard', async () => {
     assert.equal(chooser.isMultiple(), false);
     await chooser.setFiles(join(fixtures, 'docker-save-single.tar'));
     await page.waitForSelector(`${tid('layers')} tbody tr`, { state: 'attached' });
+    // the status and the focus follow the table, a moment later on a busy machine
+    await page.waitForFunction(() => /Read docker-save-single\.tar/.test(document.getElementById('status').textContent), null, { timeout: 10000 }).catch(() => {});
     assert.match(await page.textContent('#status'), /Read docker-save-single\.tar/);
     // after reading, focus moves to the first option
+    await page.waitForFunction(() => document.activeElement && document.activeElement.dataset.testid === 'dest-layout', null, { timeout: 10000 }).catch(() => {});
     assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'dest-layout');
   } finally {
     await context.close();
