@@ -117,9 +117,8 @@ func readDigestList(p string, h *convert.Holdings) error {
 	}
 	defer f.Close()
 	err = convert.ReadDigestList(f, h)
-	var le *convert.DigestListError
-	if errors.As(err, &le) && le.Line > 0 {
-		return fmt.Errorf("%s %w", p, err)
+	if le := (*convert.DigestListError)(nil); errors.As(err, &le) {
+		return fmt.Errorf("%s%w", le.Prefix(p), err)
 	} else if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}

@@ -66,6 +66,15 @@ func (e *DigestListError) Error() string {
 
 func (e *DigestListError) Unwrap() error { return e.Err }
 
+// Prefix is what goes before the message to name the list it is of:
+// "NAME " before "line N: ...", else "NAME: ".
+func (e *DigestListError) Prefix(name string) string {
+	if e.Line > 0 {
+		return name + " "
+	}
+	return name + ": "
+}
+
 // digestsSchema is the schemaVersion of DigestsDoc.
 const digestsSchema = 1
 

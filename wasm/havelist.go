@@ -101,8 +101,8 @@ func (e *listError) Error() string {
 	switch {
 	case e.name == "":
 		return e.err.Error()
-	case errors.As(e.err, &le) && le.Line > 0:
-		return e.name + " " + e.err.Error() // "NAME line N: ...", as the command line says it
+	case errors.As(e.err, &le):
+		return le.Prefix(e.name) + e.err.Error() // as the command line says it
 	}
 	return e.name + ": " + e.err.Error()
 }

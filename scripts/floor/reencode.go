@@ -149,8 +149,9 @@ func decoder(kind string, in io.Reader) (io.Reader, error) {
 
 // encoder encodes into target as convert/reencode.go's encoder does, into
 // the hash it returns beside: gzip of a large layer in gzipBlock blocks on
-// every core (pgzip), of a smaller one in one stream; zstd on one goroutine
-// at zstdLevel's level; none: no encoder (nil).
+// every core (pgzip), of a smaller one in one stream; zstd at zstdLevel's
+// level, on one goroutine (retar's second only overlaps writing out: the
+// same bytes and CPU); none: no encoder (nil).
 func encoder(target string, level int, large bool) (io.WriteCloser, hash.Hash, error) {
 	out := sha256.New()
 	switch target {
