@@ -63,10 +63,12 @@ delta_make() {
 	return 0
 }
 
-# _delta_ctr C: the ctr function of loader C.
-_delta_ctr() {
+# _delta_cmd C: the function that runs loader C's command (docker, podman,
+# ctr).
+_delta_cmd() {
 	case $1 in
-	ctr) echo cons_ctr ;; ctr2) echo cons_ctr2 ;; kind) echo cons_ctrkind ;; k3s) echo cons_ctrk3s ;; *) echo "cons_ctr${1#ctr}" ;;
+	docker | podman | ctr | ctr2) echo "cons_$1" ;; d29?) echo "cons_docker29${1#d29}" ;;
+	kind) echo cons_ctrkind ;; k3s) echo cons_ctrk3s ;; *) echo "cons_ctr${1#ctr}" ;;
 	esac
 }
 
@@ -75,10 +77,9 @@ _delta_ctr() {
 _delta_load() {
 	local c=$1 ns=$2 f=$3 dir line
 	case $c in
-	docker | podman) timeout 60 bash -c '"$1" load -i "$2"' _ "cons_$c" "$f" 2>&1 ;;
-	d29c | d29d) timeout 60 bash -c '"$1" load -i "$2"' _ "cons_docker29${c#d29}" "$f" 2>&1 ;;
+	docker | podman | d29c | d29d) timeout 60 bash -c '"$1" load -i "$2"' _ "$(_delta_cmd "$c")" "$f" 2>&1 ;;
 	ctr) timeout 60 bash -c 'cons_ctr -n "$1" images import --snapshotter native "$2"' _ "$ns" "$f" 2>&1 ;;
-	ctr2 | ctr23 | ctr24) timeout 60 bash -c '"$1" -n "$2" images import "$3"' _ "$(_delta_ctr "$c")" "$ns" "$f" 2>&1 ;;
+	ctr2 | ctr23 | ctr24) timeout 60 bash -c '"$1" -n "$2" images import "$3"' _ "$(_delta_cmd "$c")" "$ns" "$f" 2>&1 ;;
 	kind) # kind load image-archive's command, the file on ctr's stdin
 		timeout 60 bash -c 'cons_ctrkind --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs - <"$1"' _ "$f" 2>&1 ;;
 	k3s) # the file alone in an agent/images directory; one JSON line
@@ -96,14 +97,12 @@ _delta_names() {
 	local c=$1 ns=$2 n
 	case $c in
 	docker | podman | d29c | d29d)
-		n=cons_$c
-		[[ $c == d29? ]] && n=cons_docker29${c#d29}
-		"$n" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | while read -r n; do
+		"$(_delta_cmd "$c")" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | while read -r n; do
 			[[ $n == *'<none>'* ]] || normalize "$n"
 		done
 		;;
-	kind | k3s) "$(_delta_ctr "$c")" -n k8s.io images ls -q 2>/dev/null ;;
-	*) "$(_delta_ctr "$c")" -n "$ns" images ls -q 2>/dev/null ;;
+	kind | k3s) "$(_delta_cmd "$c")" -n k8s.io images ls -q 2>/dev/null ;;
+	*) "$(_delta_cmd "$c")" -n "$ns" images ls -q 2>/dev/null ;;
 	esac
 }
 
@@ -120,7 +119,7 @@ _delta_run() {
 			;;
 		ctr) o=$(timeout 60 bash -c 'cons_ctr -n "$1" run --rm --snapshotter native "$2" "$3"' _ "$ns" "$DELTA_NAME:2" "delta-$RANDOM" 2>&1) ;;
 		*)
-			cc=$(_delta_ctr "$c")
+			cc=$(_delta_cmd "$c")
 			o=$(timeout 60 bash -c '"$1" -n "$2" run --rm "$3" "$4"' _ "$cc" "$ns" "$DELTA_NAME:2" "delta-$RANDOM" 2>&1)
 			;;
 		esac
@@ -137,8 +136,8 @@ _delta_run() {
 # is gone, and docker 29's containerd store then drops the image it ran
 # from, even if the same image was loaded again under its name meanwhile.
 _delta_docker_run() {
-	local d=cons_$1 n=retar-delta-run-$RANDOM rc
-	[[ $1 == d29? ]] && d=cons_docker29${1#d29}
+	local d n=retar-delta-run-$RANDOM rc
+	d=$(_delta_cmd "$1")
 	timeout 60 bash -c '"$1" run --name "$2" --network none "$3"' _ "$d" "$n" "$DELTA_NAME:2" 2>&1
 	rc=$?
 	"$d" rm -f "$n" >/dev/null 2>&1
@@ -149,8 +148,8 @@ _delta_docker_run() {
 # while one is listed, for up to 10 s, so that no later step of the run
 # finds one in the store.
 _delta_gone() {
-	local d=cons_$1 left
-	[[ $1 == d29? ]] && d=cons_docker29${1#d29}
+	local d left
+	d=$(_delta_cmd "$1")
 	for _ in $(seq 20); do
 		left=$("$d" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -F retar-delta:)
 		if [[ -z $left ]]; then
@@ -173,10 +172,9 @@ _delta_clean() {
 	local c=$1 ns=$2 before=$3 cc n new=()
 	case $c in
 	podman) cons_podman rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1 ;;
-	docker) cons_docker rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1; _delta_gone "$c" ;;
-	d29c | d29d) "cons_docker29${c#d29}" rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1; _delta_gone "$c" ;;
+	docker | d29c | d29d) "$(_delta_cmd "$c")" rmi -f "$DELTA_NAME:2" "$DELTA_NAME:1" >/dev/null 2>&1; _delta_gone "$c" ;;
 	*)
-		cc=$(_delta_ctr "$c")
+		cc=$(_delta_cmd "$c")
 		[[ $c == kind || $c == k3s ]] && ns=k8s.io
 		while read -r n; do
 			[[ -n $n ]] && ! grep -qxF -- "$n" <<<"$before" && new+=("$n")
@@ -191,7 +189,7 @@ _delta_clean() {
 # step used, emptied and removed.
 _delta_drop() {
 	local cc x
-	cc=$(_delta_ctr "$1")
+	cc=$(_delta_cmd "$1")
 	x=$("$cc" -n "$2" images ls -q 2>/dev/null)
 	[[ -n $x ]] && "$cc" -n "$2" images rm --sync $x >/dev/null 2>&1
 	x=$("$cc" -n "$2" content ls -q 2>/dev/null)
@@ -310,11 +308,7 @@ delta_loaders() {
 	local c
 	delta_make || return 1
 	for c in ctr23 ctr24 kind k3s d29c d29d; do
-		if [[ $c == d29? ]]; then
-			[[ $(type -t "cons_docker29${c#d29}") == function ]] || continue
-		else
-			[[ $(type -t "$(_delta_ctr "$c")") == function ]] || continue
-		fi
+		[[ $(type -t "$(_delta_cmd "$c")") == function ]] || continue
 		[[ $c != k3s || -x $DELTA_TODAY/k3s-import ]] || continue
 		delta_loader "$c"
 	done
