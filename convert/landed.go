@@ -265,13 +265,19 @@ func (c *landedChecks) failed() error {
 // abort stops the checks of a plan whose writing failed, waits for the
 // hashers (which may be writing into the sink) and releases what the sink
 // lent before the writer's error reaches its caller, who may remove the
-// files at once.
-func (c *landedChecks) abort(err error) {
-	if c != nil && err != nil {
-		c.start()
-		c.fail(err)
-		c.stopped()
+// files at once. It returns the error to report: a writer stopped because a
+// check failed reports that check's failure, not its own cancellation.
+func (c *landedChecks) abort(err error) error {
+	if c == nil || err == nil {
+		return err
 	}
+	c.start()
+	c.fail(err)
+	c.stopped()
+	if f, ok := c.first.Load().(errBox); ok && errors.Is(err, context.Canceled) {
+		return f.error
+	}
+	return err
 }
 
 // stopped waits for the hashers of checks that were stopped to end, then

@@ -72,9 +72,7 @@ func (p *Plan) addBlob(name string, b *Blob) {
 // WriteContent returns; a failure stops the plan's checks, and Verified
 // says it.
 func (p *Plan) WriteContent(e *Entry, s Sink) error {
-	err := p.writeContent(e, s)
-	p.checks.abort(err)
-	return err
+	return p.checks.abort(p.writeContent(e, s))
 }
 
 func (p *Plan) writeContent(e *Entry, s Sink) error {
@@ -157,9 +155,7 @@ func (p *Plan) Verified() error {
 // Headers are framed here and contents go straight to the sink, so a sink can
 // copy source ranges without Go touching them.
 func (p *Plan) WriteTar(s Sink) error {
-	err := p.writeTar(s, p.mtime())
-	p.checks.abort(err)
-	return err
+	return p.checks.abort(p.writeTar(s, p.mtime()))
 }
 
 // mtime is the time stamped on every entry.
