@@ -112,7 +112,7 @@ func (x *Fix) worded(variant string, args ...any) *Fix {
 		panic("check: no words for the fix " + key)
 	}
 	say := func(s string) string {
-		if len(args) > 0 {
+		if len(args) > 0 && strings.Contains(s, "%") { // a title names no file
 			return fmt.Sprintf(s, args...)
 		}
 		return s

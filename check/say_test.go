@@ -52,6 +52,7 @@ func TestPageWords(t *testing.T) {
 		assert.NotRegexp(t, commandLineWords, f.Page, advice)
 		for _, s := range []string{f.Title, f.Text, f.Again, f.Page} {
 			assert.NotEmpty(t, s, advice)
+			assert.NotContains(t, s, "%!", "%s: a verb without its argument, or an argument without its verb", advice)
 		}
 	}
 }
