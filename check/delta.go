@@ -44,7 +44,9 @@ func applyFirst(f facts) string { return ApplyLine(f.path) }
 // ApplyLine is the command that fills in what the archive at path lacks
 // (a delta's left-out layers, a sparse layout's blobs) from the archive it
 // was made against.
-func ApplyLine(path string) string { return "retar convert --base BASE " + path + " full.tar" }
+func ApplyLine(path string) string {
+	return "retar convert --base BASE " + quoted([]string{path}) + " full.tar"
+}
 
 // deltaFromStore: a delta loads where its base is loaded, and fails
 // (or registers an image that cannot run) where it is not, as the

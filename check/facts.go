@@ -47,7 +47,7 @@ type facts struct {
 // factsOf reads the facts off an opened source, for a host platform.
 func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 	shape := a.Shape()
-	f := facts{a: a, path: a.Source, host: host, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
+	f := facts{a: a, path: loaderPath(a), host: host, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
 		compressed: a.Compression, indexEntries: shape.IndexEntries}
 	f.ociIndex = shape.IndexJSON && a.Layout != convert.Dir
 	f.ociLayout = shape.OCILayout && f.ociIndex
@@ -73,6 +73,21 @@ func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 	f.delta, _ = a.Delta() // unreadable: not a delta, its absent blobs only sparse
 	return f
 }
+
+// StreamSaved is the file the commands check shows name a stream's archive
+// as, saved: a loader reads it from a file, and a stream was read once.
+const StreamSaved = "image.tar"
+
+// loaderPath is the archive as the loaders' commands name it.
+func loaderPath(a *convert.Archive) string {
+	if a.Stream {
+		return StreamSaved
+	}
+	return a.Source
+}
+
+// arg is the archive's path as one argument of a command line.
+func (f facts) arg() string { return quoted([]string{f.path}) }
 
 // addNames reads an image's names as containerd's importer reads them
 // (index.json's when fromIndex, else manifest.json's RepoTags; seen: the

@@ -13,7 +13,7 @@ import (
 // dockerClassic is docker's classic image store, which reads docker's
 // manifest.json: docker ≤ 24 (version 20), 25–28 (25) and 29+ (29).
 func dockerClassic(f facts, v Verdict, version int) Verdict {
-	v.Command = "docker load -i " + f.path
+	v.Command = "docker load -i " + f.arg()
 	dockerClassicLayout(f, &v, version)
 	zstdLayers(f, &v)
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
@@ -31,7 +31,7 @@ func dockerClassic(f facts, v Verdict, version int) Verdict {
 // importer is containerd's (not measured here; docker 29's is).
 func dockerContainerd(f facts, v Verdict) Verdict {
 	v = ctr(f, v)
-	v.Command = "docker load -i " + f.path
+	v.Command = "docker load -i " + f.arg()
 	return v
 }
 
@@ -39,7 +39,7 @@ func dockerContainerd(f facts, v Verdict) Verdict {
 // importer, then docker names the images; an image without a name loads
 // all the same, known by its ID.
 func docker29Containerd(f facts, v Verdict) Verdict {
-	v.Command = "docker load -i " + f.path
+	v.Command = "docker load -i " + f.arg()
 	if !importerReads(f, &v) {
 		return v
 	}
@@ -54,7 +54,7 @@ func docker29Containerd(f facts, v Verdict) Verdict {
 
 // ctr is `ctr images import` (plain), for each containerd version.
 func ctr(f facts, v Verdict) Verdict {
-	v.Command = "ctr images import " + f.path
+	v.Command = "ctr images import " + f.arg()
 	measured := v.Consumer == "ctr-2.3" || v.Consumer == "ctr-2.4"
 	if !importerReads(f, &v) {
 		if !measured {
@@ -73,7 +73,7 @@ func ctr(f facts, v Verdict) Verdict {
 // images import --all-platforms --digests --snapshotter=overlayfs - (kind's
 // pkg/cluster/nodeutils) on the containerd its node image ships.
 func kind(f facts, v Verdict) Verdict {
-	v.Command = "kind load image-archive " + f.path
+	v.Command = "kind load image-archive " + f.arg()
 	if !importerReads(f, &v) {
 		return v
 	}
@@ -104,7 +104,7 @@ func k3s(f facts, v Verdict) Verdict {
 		v.fail(no)
 		return v
 	}
-	v.Command = "cp " + f.path + " /var/lib/rancher/k3s/agent/images/" + k3sFile(f, &v)
+	v.Command = "cp " + f.arg() + " /var/lib/rancher/k3s/agent/images/" + k3sFile(f, &v)
 	k3sZstdWindow(f, &v)
 	if no, ok := importerRefuses(f, &v); ok {
 		v.fail(no)
@@ -130,7 +130,7 @@ func k3s(f facts, v Verdict) Verdict {
 // one), an unnamed image given a SNAPSHOTTER@DIGEST reference, then each
 // image unpacked.
 func nerdctl(f facts, v Verdict) Verdict {
-	v.Command = "nerdctl load -i " + f.path
+	v.Command = "nerdctl load -i " + f.arg()
 	if !importerReads(f, &v) {
 		v.Message = "" // from its code: nothing quoted
 		return v
@@ -150,7 +150,7 @@ func nerdctl(f facts, v Verdict) Verdict {
 // localhost/T:latest); otherwise docker's manifest.json names it, a RepoTag
 // without a registry under localhost/.
 func podman(f facts, v Verdict) Verdict {
-	v.Command = "podman load -i " + f.path
+	v.Command = "podman load -i " + f.arg()
 	if no, ok := compressedRefusal(f, v.Consumer); ok {
 		v.fail(no)
 		return v
@@ -188,25 +188,25 @@ func podman(f facts, v Verdict) Verdict {
 func skopeo(f facts, v Verdict) Verdict {
 	switch {
 	case f.dirLayout:
-		v.Command = "skopeo copy dir:" + f.path + " ..."
+		v.Command = "skopeo copy dir:" + f.arg() + " ..."
 	case !f.archive:
-		v.Command = "skopeo copy oci:" + f.path + ":REF ..."
+		v.Command = "skopeo copy oci:" + f.arg() + ":REF ..."
 	case f.dockerEntries:
-		v.Command = "skopeo copy docker-archive:" + f.path + " ..."
+		v.Command = "skopeo copy docker-archive:" + f.arg() + " ..."
 		if f.images > 1 {
-			v.Command = "skopeo copy docker-archive:" + f.path + ":@N ..."
+			v.Command = "skopeo copy docker-archive:" + f.arg() + ":@N ..."
 			v.note(Problem{Fact: FactSeveralImages, Text: fmt.Sprintf("%d images: skopeo takes one, picked with :@N or :NAME", f.images)})
 		}
 	case f.legacyOnly:
 		v.fail(Problem{Fact: FactPre110, Text: "the pre-1.10 shape (no manifest.json), which skopeo does not read", Does: "cannot read it", Fix: fixRebuild()})
 	default:
-		v.Command = "skopeo copy oci-archive:" + f.path + " ..."
+		v.Command = "skopeo copy oci-archive:" + f.arg() + " ..."
 		switch {
 		case f.images > 1:
-			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
+			v.Command = "skopeo copy oci-archive:" + f.arg() + ":REF ..."
 			v.note(Problem{Fact: FactSeveralImages, Text: fmt.Sprintf("%d images: skopeo takes one, picked by its ref name", f.images)})
 		case f.indexEntries > 1:
-			v.Command = "skopeo copy oci-archive:" + f.path + ":REF ..."
+			v.Command = "skopeo copy oci-archive:" + f.arg() + ":REF ..."
 			v.note(Problem{Fact: FactIndexEntries, Text: fmt.Sprintf("index.json has %d entries (what refers to the image beside it): skopeo needs the image's ref name ("+quoteMsg(moreThanOne)+" without one)", f.indexEntries)})
 		}
 		if f.supply.dockerZstd {

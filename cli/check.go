@@ -91,7 +91,11 @@ func (e *env) check(ctx context.Context, arg string, loaders *check.For, format 
 			return err
 		}
 	} else {
-		printCheck(e.stdout, r, ids, asked, verbose)
+		file := r.Source
+		if a.Stream {
+			file = check.StreamSaved
+		}
+		printCheck(e.stdout, r, ids, asked, verbose, file)
 	}
 	if failed := r.Failed(ids); asked && len(failed) > 0 {
 		return fmt.Errorf("%s: will not load in %s (--for %s)", src.Path, check.Who(failed), loaders.String())
@@ -100,10 +104,14 @@ func (e *env) check(ctx context.Context, arg string, loaders *check.For, format 
 }
 
 // printCheck prints the report on the loaders ids (asked: those asked for
-// with --for): the summary, a block per verdict and reason, the fixes.
-func printCheck(w io.Writer, r *check.Report, ids []string, asked, verbose bool) {
+// with --for): the summary, a block per verdict and reason, the fixes, for
+// the archive as file (a stream's as saved to check.StreamSaved).
+func printCheck(w io.Writer, r *check.Report, ids []string, asked, verbose bool, file string) {
 	fmt.Fprintln(w, r.Summary(ids, asked))
 	fmt.Fprintf(w, "%s: %s of %s\n", r.Source, layoutWords(r.Layout), count(len(r.Images), "image"))
+	if file != r.Source {
+		fmt.Fprintf(w, "(a stream: the commands below name it saved as %s)\n", file)
+	}
 	fmt.Fprintln(w)
 	for _, b := range r.Blocks(ids, verbose) {
 		header := blockHeader(b)
@@ -131,7 +139,7 @@ func printCheck(w io.Writer, r *check.Report, ids []string, asked, verbose bool)
 		fmt.Fprintln(w)
 		for _, m := range fixes {
 			fmt.Fprintf(w, "to %s (for %s):\n", m.Fix.Title, check.Who(m.IDs))
-			fmt.Fprintf(w, "    $ %s\n", m.Fix.Line(r.Source, fixOutput(r.Source)))
+			fmt.Fprintf(w, "    $ %s\n", m.Fix.Line(file, fixOutput(file)))
 		}
 	}
 }

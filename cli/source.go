@@ -132,11 +132,25 @@ func (s *source) openFile(ctx context.Context, p string, size int64, lim convert
 	return nil
 }
 
-// openOne opens a command's one SRC; closeSrc releases what opening took
-// (temporary decompressed copies).
+// openOne opens a command's one SRC to look at; closeSrc releases what
+// opening took (temporary decompressed copies). A stream is read once as it
+// arrives, each blob hashed and kept nowhere (scanStream).
 func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src imageRef, closeSrc func(), err error) {
+	return e.openToLook(ctx, arg, false)
+}
+
+// openToLook is openOne; with deep, a stream's compressed layers are also
+// decompressed as they pass, for their diff_ids (verify).
+func (e *env) openToLook(ctx context.Context, arg string, deep bool) (a *convert.Archive, src imageRef, closeSrc func(), err error) {
 	if src, err = parseRef(arg); err != nil {
 		return nil, src, nil, err
+	}
+	if src.Path == "-" || isFIFO(src.Path) {
+		a, err := e.scanStream(ctx, src, deep)
+		if err != nil {
+			return nil, src, nil, err
+		}
+		return a, src, func() {}, nil
 	}
 	s, err := openSource(ctx, src, e.stdin, e.opts.Hashing.Limits)
 	if err != nil {
@@ -147,6 +161,24 @@ func (e *env) openOne(ctx context.Context, arg string) (a *convert.Archive, src 
 		return nil, src, nil, explainOpen(inputName(src), err)
 	}
 	return a, src, s.Close, nil
+}
+
+// scanStream reads a stream SRC once, to its end (convert.ScanStream):
+// nothing goes to TMPDIR, and memory holds its JSON only.
+func (e *env) scanStream(ctx context.Context, src imageRef, deep bool) (*convert.Archive, error) {
+	in, kind, err := openStream(ctx, src, e.stdin, e.opts.Hashing.Limits)
+	if err != nil {
+		return nil, explainOpen(inputName(src), err)
+	}
+	defer in.Close()
+	prog := e.meter("reading")
+	a, err := convert.ScanStream(ctx, convert.StreamInput{Name: inputName(src), Layout: src.Layout, Compression: kind, Tar: in},
+		convert.Hashing{Deep: deep, Limits: e.opts.Hashing.Limits, Progress: prog.update})
+	prog.finish(err)
+	if err != nil {
+		return nil, explainOpen(inputName(src), err)
+	}
+	return a, nil
 }
 
 // inputName is how messages name a SRC's file.

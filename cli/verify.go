@@ -57,7 +57,7 @@ type verified struct {
 }
 
 func (e *env) verify(ctx context.Context, arg string, format *formatOutput) error {
-	a, src, closeSrc, err := e.openOne(ctx, arg)
+	a, src, closeSrc, err := e.openToLook(ctx, arg, true)
 	if err != nil {
 		return err
 	}

@@ -48,8 +48,11 @@ type Archive struct {
 	Source      string
 	Layout      Layout // as detected from content (or named, for a hybrid)
 	Compression string // of the file as given, when the caller decompressed it
-	Images      []*Image
-	Warnings    []string
+	// Stream: read once as it arrived (standard input, a FIFO), so there is
+	// no file to name again in a command.
+	Stream   bool
+	Images   []*Image
+	Warnings []string
 	// Mismatches are names that claim a digest their content does not have,
 	// where the loaders ignore the claim: notices for convert, failures for verify.
 	Mismatches []error

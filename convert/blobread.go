@@ -94,7 +94,8 @@ func (a *Archive) readError(b *Blob, err error) error {
 		return err
 	}
 	var le *LayoutError
-	if errors.As(err, &le) {
+	var pe *PassedError // names the source and the entry
+	if errors.As(err, &le) || errors.As(err, &pe) {
 		return err
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {

@@ -26,6 +26,7 @@ func (r *streamReader) open() (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Stream = true
 	r.recOf = map[*Blob]*passed{}
 	for _, b := range archiveBlobs(a) {
 		if err := r.learn(a, b); err != nil {
@@ -66,6 +67,9 @@ func (r *streamReader) learn(a *Archive, b *Blob) error {
 	rec := r.recordOf(b)
 	if rec == nil || b.verified {
 		return nil
+	}
+	if r.scan != nil {
+		return r.learnScanned(a, b, rec)
 	}
 	alg := rec.got.Algorithm()
 	sameAlg := b.algorithm() == alg && (b.diffID == "" || rec.comp != Uncompressed || b.diffID.Algorithm() == alg)

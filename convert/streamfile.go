@@ -23,6 +23,8 @@ type streamFile struct {
 	// zeros (the indexer reads ahead of each header); from then on a read
 	// in a hole is an error naming the entry.
 	sealed atomic.Bool
+	// scanned: every hole is an entry a scan looked at (ScanStream).
+	scanned bool
 }
 
 // segment is a run of the stream: bytes kept in memory, bytes in the spill
@@ -75,7 +77,7 @@ func (f *streamFile) ReadAt(p []byte, off int64) (int, error) {
 				return n, fmt.Errorf("%s: reading back what waited in the spill: %w", f.source, err)
 			}
 		case f.sealed.Load():
-			return n, &PassedError{Source: f.source, Entry: s.name}
+			return n, &PassedError{Source: f.source, Entry: s.name, Scanned: f.scanned}
 		default:
 			clear(dst)
 		}
@@ -93,9 +95,16 @@ func (f *streamFile) ReadAt(p []byte, off int64) (int, error) {
 // stream's JSON was read, needs its bytes again.
 type PassedError struct {
 	Source, Entry string
+	// Scanned: the stream was read to be looked at (ScanStream), and the
+	// command needs a blob's bytes, which no scan keeps.
+	Scanned bool
 }
 
 func (e *PassedError) Error() string {
+	if e.Scanned {
+		return fmt.Sprintf("%s: %s was checked as it passed and not kept, and this needs its bytes; save the stream to a file and name that",
+			e.Source, printable(e.Entry))
+	}
 	return fmt.Sprintf("%s: %s went to the output as it passed, and the conversion needs its bytes again, which only the JSON at the stream's end showed; convert it from a file (or save the stream to one first)",
 		e.Source, printable(e.Entry))
 }
@@ -109,6 +118,7 @@ type passed struct {
 	size     int64
 	got      digest.Digest
 	comp     Compression
-	out      string // the output entry it was written as; "" if it waited
-	inOutput bool   // the plan writes it (reconcile)
+	out      string   // the output entry it was written as; "" if it waited
+	inOutput bool     // the plan writes it (reconcile)
+	decoded  *scanned // what a scan's decoding found, for a compressed entry
 }

@@ -131,6 +131,17 @@ func (r *streamReader) skip(off, n int64, name string) error {
 func (r *streamReader) blob(off, size int64, name string, head []byte) error {
 	claim := claimOf(name)
 	c := detectCompression(head)
+	if r.scan != nil {
+		rec := &passed{name: name, off: off, size: size, comp: c}
+		h := algorithmOf(claim).Hash()
+		if err := r.look(rec, head, h); err != nil {
+			return err
+		}
+		rec.got = digest.NewDigest(algorithmOf(claim), h)
+		r.recs[off] = rec
+		r.order = append(r.order, rec)
+		return nil
+	}
 	out, why := r.outName(name, claim, c)
 	if out != "" && r.written[out] {
 		out, why = "", fmt.Sprintf("%s is in the stream twice, under two names", out)

@@ -55,6 +55,7 @@ type streamReader struct {
 	waited      []*passed         // entries that waited
 	why         string            // why the first of them did
 	recOf       map[*Blob]*passed // the record each blob reads, once looked up
+	scan        *streamScan       // looking at the stream, not converting it: nothing written
 }
 
 func newStreamReader(ctx context.Context, in StreamInput, out Sink, opts Options) *streamReader {

@@ -122,12 +122,13 @@ piped() {
 	echo "$(tail -1 "$work/time") $peak"
 }
 
-# pipe NAME RETAR-ARGS: one row of the pipe table, against hashpipe.
+# pipe NAME RETAR-ARGS: one row of the pipe table (retar RETAR-ARGS reading
+# the pipe), against hashpipe.
 pipe() {
 	local name=$1 args=$2
 	local rt=() rm=() rp=() ht=()
 	for _ in 1 2 3; do
-		read -r t m p < <(piped "./retar convert -q $args")
+		read -r t m p < <(piped "./retar -q $args")
 		rt+=("$t"); rm+=("$m"); rp+=("$p")
 		read -r t _ _ < <(piped "./hashpipe 2>/dev/null")
 		ht+=("$t")
@@ -146,11 +147,12 @@ pipe() {
 # pipes: the pipe table, for the input of this size.
 pipes() {
 	echo
-	echo "| pipe: cat in.tar \| retar convert … \| cat | retar | hashpipe | retar / hashpipe | retar RSS | TMPDIR peak |"
+	echo "| pipe: cat in.tar \| retar … \| cat | retar | hashpipe | retar / hashpipe | retar RSS | TMPDIR peak |"
 	echo "|---|---|---|---|---|---|"
-	pipe "\`--for kind - -\` (one pass)" "--for kind - -"
-	pipe "\`- docker-archive:-\` retag (one pass)" "- docker-archive:-:bench:2"
-	pipe "\`--platform linux/amd64 - -\` (spooled: a pick)" "--platform linux/amd64 - -"
+	pipe "\`convert --for kind - -\` (one pass)" "convert --for kind - -"
+	pipe "\`convert - docker-archive:-\` retag (one pass)" "convert - docker-archive:-:bench:2"
+	pipe "\`convert --platform linux/amd64 - -\` (spooled: a pick)" "convert --platform linux/amd64 - -"
+	pipe "\`verify -\` (one pass: every digest and diff_id)" "verify -"
 }
 
 # machine: the line under each table's title.
