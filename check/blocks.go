@@ -265,6 +265,9 @@ func quoted(args []string) string {
 	return strings.Join(out, " ")
 }
 
+// Quoted is a command line as a shell reads it (see quoted).
+func Quoted(args ...string) string { return quoted(args) }
+
 // Line is the fix as a command line a shell runs, for an archive at src
 // written to out.
 func (x Fix) Line(src, out string) string { return quoted(x.Command(src, out)) }

@@ -90,6 +90,8 @@ type ExplainedArchive struct {
 	// Verdicts are check's verdicts for the loaders that print the
 	// message: what else it says of the archive when nothing fits.
 	Verdicts []check.Verdict `json:"verdicts"`
+
+	file string // the archive as commands name it: a stream's as saved
 }
 
 func (e *env) explain(ctx context.Context, args []string, name string, asJSON bool) error {
@@ -119,7 +121,11 @@ func (e *env) explain(ctx context.Context, args []string, name string, asJSON bo
 		}
 		defer closeSrc()
 		r := check.Archive(a, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
-		x.Archive = explainArchive(r, x.Matches, name)
+		file := r.Source
+		if a.Stream {
+			file = check.StreamSaved
+		}
+		x.Archive = explainArchive(r, x.Matches, name, file)
 	}
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -138,8 +144,8 @@ func (e *env) explain(ctx context.Context, args []string, name string, asJSON bo
 
 // explainArchive holds the matches against check's report on the archive;
 // a fix that names the image gets name, where one is given.
-func explainArchive(r *check.Report, matches []check.KnownMessage, name string) *ExplainedArchive {
-	out := &ExplainedArchive{Source: r.Source, Layout: r.Layout, Fits: r.Fits(matches, r.Source, fixOutput(r.Source)), Verdicts: []check.Verdict{}}
+func explainArchive(r *check.Report, matches []check.KnownMessage, name, file string) *ExplainedArchive {
+	out := &ExplainedArchive{Source: r.Source, Layout: r.Layout, Fits: r.Fits(matches, file, fixOutput(file)), Verdicts: []check.Verdict{}, file: file}
 	if out.Fits == nil {
 		out.Fits = []check.Fit{}
 	}
@@ -227,7 +233,7 @@ func printExplanation(w io.Writer, x Explanation) {
 	}
 	src := "ARCHIVE"
 	if x.Archive != nil {
-		src = x.Archive.Source
+		src = x.Archive.file
 	}
 	for i, g := range groupMatches(x.Matches) {
 		if i > 0 {
@@ -264,7 +270,7 @@ func printFits(w io.Writer, a *ExplainedArchive) {
 	if !a.Confirmed {
 		fmt.Fprintf(w, "it does not fit %s (%s): retar check finds none of these facts in it. What it says of it for these loaders:\n", a.Source, layoutWords(a.Layout))
 		printVerdicts(w, a.Verdicts)
-		fmt.Fprintf(w, "Else the archive the loader read was not this one, or it changed on the way (retar verify %s says whether every blob is whole), or the loader failed for a reason of its own (disk, daemon, permissions).\n", a.Source)
+		fmt.Fprintf(w, "Else the archive the loader read was not this one, or it changed on the way (%s says whether every blob is whole), or the loader failed for a reason of its own (disk, daemon, permissions).\n", check.Quoted("retar", "verify", a.file))
 		return
 	}
 	type said struct{ ids []string }

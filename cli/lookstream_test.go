@@ -134,3 +134,22 @@ func TestVerifyStreamLayerContent(t *testing.T) {
 		}
 	}
 }
+
+// The commands check and explain show for a stream's archive name it as
+// saved (image.tar), never "standard input", which no shell has.
+func TestStreamCommandsNameAFile(t *testing.T) {
+	data := testdataFile(t, "real/docker-save-single.tar")
+	for _, args := range [][]string{{"check", "-v", "-"}, {"explain", "unrecognized image format", "-"}, {"explain", "no such file or directory", "-"}} {
+		code, out, stderr := retarPipe(t, data, unusableTMPDIR(t), args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", args, code, stderr)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, "$ ") || strings.Contains(line, "retar verify") {
+				if strings.Contains(line, "standard input") || !strings.Contains(line, "image.tar") {
+					t.Errorf("%s: a command that does not name image.tar: %q", args, line)
+				}
+			}
+		}
+	}
+}
