@@ -110,6 +110,9 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 		return err
 	}
 	spills := &tempSpills{}
+	if !opts.To.IsArchive() {
+		spills.beside(dst.Path)
+	}
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed

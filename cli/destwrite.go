@@ -233,6 +233,10 @@ func writeFile(ctx context.Context, p *convert.Plan, e *convert.Entry, target st
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
+	if linked(e, target) {
+		progress(e.Size)
+		return nil
+	}
 	// The plan's hashers write a blob into it once WriteContent returns,
 	// and close it (release) once it is written.
 	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
@@ -250,6 +254,21 @@ func writeFile(ctx context.Context, p *convert.Plan, e *convert.Entry, target st
 		return nil // closed once verified
 	}
 	return f.Close()
+}
+
+// linked gives a layer retar made (re-encoded into a spill beside the
+// destination, hashed as it was written) the target's name as well, where
+// the file system allows: its bytes are then written once. Otherwise it is
+// copied, as any blob is.
+func linked(e *convert.Entry, target string) bool {
+	f, ok := e.Made().(*os.File)
+	if !ok {
+		return false
+	}
+	if fi, err := f.Stat(); err != nil || fi.Size() != e.Size || f.Chmod(0o644) != nil {
+		return false
+	}
+	return os.Link(f.Name(), target) == nil
 }
 
 // writerSink writes to any writer (standard output in tests).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/retar-dev/retar/convert"
@@ -113,14 +114,27 @@ func (s *fileSink) CopyRange(r io.ReaderAt, off, n int64) error {
 }
 
 // tempSpills are the temporary files re-encoded layers go to, in TMPDIR,
-// removed when the conversion ends however it ends.
+// removed when the conversion ends however it ends. For a layout directory
+// DST they go beside it instead (dir, prefix), where writing the layout
+// links each into place: a re-encoded layer is written once.
 type tempSpills struct {
-	mu    sync.Mutex
-	files []*os.File
+	mu          sync.Mutex
+	files       []*os.File
+	dir, prefix string
+}
+
+// beside puts the spills beside the layout directory dst, as its own
+// temporary files are (clearStale removes those a killed retar left).
+func (t *tempSpills) beside(dst string) {
+	t.dir, t.prefix = filepath.Dir(filepath.Clean(dst)), tempPrefix(dst)
 }
 
 func (t *tempSpills) new() (convert.Spill, error) {
-	f, err := os.CreateTemp("", "retar-layer-*")
+	pattern := "retar-layer-*"
+	if t.dir != "" {
+		pattern = t.prefix + "layer-*.tmp"
+	}
+	f, err := os.CreateTemp(t.dir, pattern)
 	if err != nil {
 		return nil, err
 	}

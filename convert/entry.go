@@ -41,6 +41,17 @@ func (e *Entry) Bytes() []byte {
 	return e.data
 }
 
+// Made is the whole of what a Spill received for an entry whose content
+// retar made (a re-encoded layer), as Spill.Done returned it, already hashed
+// as it was written; nil for any other entry. A sink that can give the file
+// that Spill wrote another name (a link beside it) need not copy it.
+func (e *Entry) Made() io.ReaderAt {
+	if e.blob == nil {
+		return nil
+	}
+	return e.blob.spill
+}
+
 // Sink receives an output archive, or one file of an output directory.
 type Sink interface {
 	io.Writer
