@@ -234,7 +234,7 @@ func writeFile(ctx context.Context, p *convert.Plan, e *convert.Entry, target st
 		return err
 	}
 	if linked(e, target) {
-		progress(e.Size)
+		(&fileSink{progress: progress}).count(e.Size) // beside the hashers' placed writes
 		return nil
 	}
 	// The plan's hashers write a blob into it once WriteContent returns,
