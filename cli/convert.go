@@ -109,10 +109,7 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	if err := e.readDelta(ctx, &e.delta, &opts); err != nil {
 		return err
 	}
-	spills := &tempSpills{}
-	if !opts.To.IsArchive() {
-		spills.beside(dst.Path)
-	}
+	spills := layerSpills(opts.To, dst.Path)
 	defer spills.remove()
 	opts.Spill = spills.new
 	opts.VerifyAsWritten = true // what is written is what is hashed

@@ -123,6 +123,16 @@ type tempSpills struct {
 	dir, prefix string
 }
 
+// layerSpills are the spills of a conversion into dst, of layout to:
+// beside it when it is a layout directory.
+func layerSpills(to convert.Layout, dst string) *tempSpills {
+	t := &tempSpills{}
+	if !to.IsArchive() {
+		t.beside(dst)
+	}
+	return t
+}
+
 // beside puts the spills beside the layout directory dst, as its own
 // temporary files are (clearStale removes those a killed retar left).
 func (t *tempSpills) beside(dst string) {
