@@ -47,7 +47,7 @@ type facts struct {
 // factsOf reads the facts off an opened source, for a host platform.
 func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 	shape := a.Shape()
-	f := facts{a: a, path: loaderPath(a), host: host, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
+	f := facts{a: a, path: File(a), host: host, archive: shape.Tar, images: len(a.Images), dirLayout: a.Layout == convert.Dir,
 		compressed: a.Compression, indexEntries: shape.IndexEntries}
 	f.ociIndex = shape.IndexJSON && a.Layout != convert.Dir
 	f.ociLayout = shape.OCILayout && f.ociIndex
@@ -78,8 +78,9 @@ func factsOf(a *convert.Archive, host ocispec.Platform) facts {
 // as, saved: a loader reads it from a file, and a stream was read once.
 const StreamSaved = "image.tar"
 
-// loaderPath is the archive as the loaders' commands name it.
-func loaderPath(a *convert.Archive) string {
+// File is the archive as the commands check shows name it: its path, or a
+// stream's as saved (StreamSaved).
+func File(a *convert.Archive) string {
 	if a.Stream {
 		return StreamSaved
 	}

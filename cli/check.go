@@ -91,11 +91,7 @@ func (e *env) check(ctx context.Context, arg string, loaders *check.For, format 
 			return err
 		}
 	} else {
-		file := r.Source
-		if a.Stream {
-			file = check.StreamSaved
-		}
-		printCheck(e.stdout, r, ids, asked, verbose, file)
+		printCheck(e.stdout, r, ids, asked, verbose, check.File(a))
 	}
 	if failed := r.Failed(ids); asked && len(failed) > 0 {
 		return fmt.Errorf("%s: will not load in %s (--for %s)", src.Path, check.Who(failed), loaders.String())

@@ -121,11 +121,7 @@ func (e *env) explain(ctx context.Context, args []string, name string, asJSON bo
 		}
 		defer closeSrc()
 		r := check.Archive(a, ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH})
-		file := r.Source
-		if a.Stream {
-			file = check.StreamSaved
-		}
-		x.Archive = explainArchive(r, x.Matches, name, file)
+		x.Archive = explainArchive(r, x.Matches, name, check.File(a))
 	}
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
