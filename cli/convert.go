@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -128,15 +129,8 @@ func (e *env) convert(ctx context.Context, pos []string) error {
 	if err := e.adjust(&e.loaders, &opts, sources, dst); err != nil {
 		return err
 	}
-	plan, verified, err := e.plan(ctx, sources, opts)
-	if err != nil {
-		return explainDelta(err, sources)
-	}
-	// What check will say of the written output, it says once: convert's
-	// notices of the same facts wait until it has.
-	held := e.noticesHolding(plan.Warnings)
-	err = e.write(ctx, out, plan)
-	verified(err)
+	opts.PlaceReencoded = out.placesBlobs()
+	plan, held, err := e.planWrite(ctx, sources, opts, out)
 	if err != nil {
 		return err
 	}
@@ -263,6 +257,30 @@ func (e *env) plan(ctx context.Context, sources []convert.Source, opts convert.O
 		return nil, nil, err
 	}
 	return plan, verified, nil
+}
+
+// planWrite plans the conversion and writes it. What check will say of the
+// written output, it says once: convert's notices of the same facts are
+// held until it has. Where a layer planned to be decoded into its place
+// decoded to another size than its gzip trailer said, the output is
+// planned again, each layer decoded before it is written.
+func (e *env) planWrite(ctx context.Context, sources []convert.Source, opts convert.Options, out *output) (*convert.Plan, []held, error) {
+	plan, verified, err := e.plan(ctx, sources, opts)
+	if err != nil {
+		return nil, nil, explainDelta(err, sources)
+	}
+	held := e.noticesHolding(plan.Warnings)
+	err = e.write(ctx, out, plan)
+	verified(err)
+	if errors.Is(err, convert.ErrGuessedSize) {
+		opts.PlaceReencoded = false
+		if plan, verified, err = e.plan(ctx, sources, opts); err != nil {
+			return nil, nil, explainDelta(err, sources)
+		}
+		err = e.write(ctx, out, plan)
+		verified(err)
+	}
+	return plan, held, err
 }
 
 // write writes the plan, with progress.

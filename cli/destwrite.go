@@ -35,6 +35,12 @@ func (o *output) write(ctx context.Context, p *convert.Plan, progress func(int64
 	return o.fullError(o.writeDir(ctx, p, progress), p)
 }
 
+// placesBlobs says the plan is written to a file whose ranges it can place
+// (a temporary archive beside the destination: tempSink).
+func (o *output) placesBlobs() bool {
+	return o.stream == nil && o.compress == "" && o.layout.IsArchive()
+}
+
 // streamSink is the sink of a stream destination (standard output, a FIFO,
 // a character device) for a conversion that writes to it as its source
 // passes (convert.ReadStream): written through, counted for progress.

@@ -51,6 +51,9 @@ type Blob struct {
 	// claimedDiff: Digest is the diff_id the config claims for this plain
 	// layer, taken before hashing (Options.VerifyAsWritten) and checked then.
 	claimedDiff bool
+	// later: a layer decoded into its place as the plan is written
+	// (reencodeplaced.go); no content before that.
+	later *laterLayer
 }
 
 // What a blob's bytes teach is recorded by these methods only, each called
@@ -90,6 +93,9 @@ func algorithmOf(d digest.Digest) digest.Algorithm {
 }
 
 func (b *Blob) open() (io.ReadCloser, error) {
+	if b.later != nil {
+		return nil, fmt.Errorf("internal: %s is decoded into its place as the output is written, and cannot be read before", b.Path)
+	}
 	if b.spill != nil {
 		return io.NopCloser(io.NewSectionReader(b.spill, 0, b.Size)), nil
 	}

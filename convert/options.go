@@ -45,6 +45,12 @@ type Options struct {
 	Compress      Compression
 	CompressLevel int
 	Spill         func() (Spill, error)
+	// PlaceReencoded says the plan will be written to a file (a
+	// PlacedSink): a gzip layer decoded for Compress none is then decoded
+	// into its place in it rather than into a spill (reencodeplaced.go),
+	// and writing fails with ErrGuessedSize where its gzip trailer gave a
+	// wrong size, to be planned again without.
+	PlaceReencoded bool
 
 	Hashing Hashing
 	// VerifyAsWritten checks what the plan copies from its sources where

@@ -102,7 +102,7 @@ func (c *conversion) verifyBlobs(ctx context.Context) error {
 			for _, root := range append([]*Node{o.root}, o.referrers...) {
 				_ = root.walk(func(n *Node) error {
 					b := n.Blob
-					if b != nil && c.opts.VerifyAsWritten && b.data == nil && b.spill == nil {
+					if b != nil && c.opts.VerifyAsWritten && b.data == nil && b.spill == nil && b.later == nil {
 						c.landedChecks(ctx).add(a, b) // checked where it lands
 						if !b.verified && !b.learnDiff {
 							return nil // and needs nothing more

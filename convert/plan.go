@@ -3,7 +3,9 @@ package convert
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -24,6 +26,7 @@ type Plan struct {
 
 	modTime   time.Time
 	checks    *landedChecks
+	later     *laterJobs   // layers decoded into their places, once begun
 	unchanged func() error // Options.SourcesUnchanged
 }
 
@@ -72,7 +75,20 @@ func (p *Plan) addBlob(name string, b *Blob) {
 // WriteContent returns; a failure stops the plan's checks, and Verified
 // says it.
 func (p *Plan) WriteContent(e *Entry, s Sink) error {
-	return p.checks.abort(p.writeContent(e, s))
+	return p.abort(p.writeContent(e, s))
+}
+
+// abort stops whatever the plan's writing started, once the writer failed,
+// and returns the error to report: that of a check or layer that failed
+// first, rather than the writer's cancellation.
+func (p *Plan) abort(err error) error {
+	if err == nil {
+		return nil
+	}
+	if lerr := p.later.end(true); lerr != nil && errors.Is(err, context.Canceled) {
+		err = lerr
+	}
+	return p.checks.abort(err)
 }
 
 func (p *Plan) writeContent(e *Entry, s Sink) error {
@@ -82,6 +98,9 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 	}
 	if e.blob.spill != nil {
 		return s.CopyRange(e.blob.spill, 0, e.Size)
+	}
+	if e.blob.later != nil {
+		return p.placeLater(e, s)
 	}
 	if err := p.checks.failed(); err != nil {
 		return err
@@ -142,7 +161,11 @@ func (p *Plan) writeContent(e *Entry, s Sink) error {
 // Options.VerifyAsWritten, a caller writing entries one by one (WriteContent)
 // calls it before putting the output in place.
 func (p *Plan) Verified() error {
-	if err := p.checks.all(); err != nil {
+	err := p.checks.all()
+	if lerr := p.later.end(err != nil); err == nil && lerr != nil {
+		return p.checks.abort(lerr)
+	}
+	if err != nil {
 		return err
 	}
 	if p.unchanged != nil {
@@ -155,7 +178,7 @@ func (p *Plan) Verified() error {
 // Headers are framed here and contents go straight to the sink, so a sink can
 // copy source ranges without Go touching them.
 func (p *Plan) WriteTar(s Sink) error {
-	return p.checks.abort(p.writeTar(s, p.mtime()))
+	return p.abort(p.writeTar(s, p.mtime()))
 }
 
 // mtime is the time stamped on every entry.

@@ -42,7 +42,7 @@ func layerBlobs(roots []*Node) []*Blob {
 // hashed. The new blobs go into done, by source blob; blobs already there
 // are skipped.
 func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]*Blob, opts Options, only func(Compression) bool) error {
-	var todo []*Blob
+	var todo, placed []*Blob
 	seen := map[*Blob]bool{}
 	for _, b := range blobs {
 		if b == nil || seen[b] || done[b] != nil {
@@ -50,11 +50,16 @@ func (a *Archive) recompress(ctx context.Context, blobs []*Blob, done map[*Blob]
 		}
 		seen[b] = true
 		c, err := b.sniff()
-		if err == nil && (c == opts.Compress || !only(c)) {
+		switch {
+		case err == nil && (c == opts.Compress || !only(c)):
 			continue // already as wanted, or not asked for: copied as it is
+		case err == nil && placeable(b, c, opts):
+			placed = append(placed, b)
+			continue
 		}
 		todo = append(todo, b)
 	}
+	todo = append(todo, a.placeLater(ctx, placed, done, opts)...)
 	if len(todo) == 0 {
 		return nil
 	}
