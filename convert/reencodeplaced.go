@@ -37,6 +37,7 @@ type laterLayer struct {
 	src   *Blob
 	opts  Options
 	meter *progressMeter
+	spare bool // cores to spare: hashing and writing beside decoding
 }
 
 // placeable says whether layer b, compressed as c, can be planned by its
@@ -86,10 +87,10 @@ func guessDecoded(b *Blob, lim Limits) (int64, bool) {
 
 // later plans layer b of a to be decoded into its place: a blob with the
 // digest and size it is to have, and no content until the plan writes it.
-func (a *Archive) later(ctx context.Context, b *Blob, size int64, opts Options, meter *progressMeter) *Blob {
+func (a *Archive) later(ctx context.Context, b *Blob, size int64, opts Options, meter *progressMeter, spare bool) *Blob {
 	return &Blob{Path: b.Path + " (re-encoded)", origin: b.origin, Size: size, Digest: b.diffID, verified: true,
 		compression: Uncompressed, diffID: b.diffID, deepDone: true,
-		later: &laterLayer{ctx: ctx, a: a, src: b, opts: opts, meter: meter}}
+		later: &laterLayer{ctx: ctx, a: a, src: b, opts: opts, meter: meter, spare: spare}}
 }
 
 // laterJobs decode a plan's later layers into their places, each in its
@@ -151,7 +152,7 @@ func (l *laterLayer) decodeInto(ctx context.Context, w io.WriterAt, at int64, e 
 	opts := l.opts
 	opts.Spill = func() (Spill, error) { return &placedSpill{w: w, at: at, n: e.Size}, nil }
 	defer l.meter.add(l.src, 0, true)
-	nb, err := l.a.reencode(ctx, l.src, opts, true, func(n int64) { l.meter.add(l.src, n, false) })
+	nb, err := l.a.reencode(ctx, l.src, opts, l.spare, func(n int64) { l.meter.add(l.src, n, false) })
 	switch {
 	case err != nil:
 		return err
@@ -231,8 +232,12 @@ func (a *Archive) placeLater(ctx context.Context, blobs []*Blob, done map[*Blob]
 		}
 	}
 	meter := newProgressMeter(opts.Hashing.Progress, "re-encoding", sized)
+	// All are decoded at once (a few per core), so the scheduler keeps the
+	// cores busy; with fewer layers than cores, each layer's hashing and
+	// writing go beside its decoding.
+	spare := len(sized) < runtime.GOMAXPROCS(0)
 	for _, b := range sized {
-		done[b] = a.later(ctx, b, sizes[b], opts, meter)
+		done[b] = a.later(ctx, b, sizes[b], opts, meter, spare)
 	}
 	return rest
 }
