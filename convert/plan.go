@@ -92,16 +92,21 @@ func (p *Plan) abort(err error) error {
 }
 
 func (p *Plan) writeContent(e *Entry, s Sink) error {
-	if d := e.Bytes(); d != nil || e.blob == nil {
-		_, err := s.Write(d)
+	switch {
+	case e.Bytes() != nil || e.blob == nil:
+		_, err := s.Write(e.Bytes())
 		return err
-	}
-	if e.blob.spill != nil {
+	case e.blob.spill != nil:
 		return s.CopyRange(e.blob.spill, 0, e.Size)
-	}
-	if e.blob.later != nil {
+	case e.blob.later != nil:
 		return p.placeLater(e, s)
 	}
+	return p.copyBlob(e, s)
+}
+
+// copyBlob copies an entry's blob from its source into s, checked where it
+// lands where the plan's checks say.
+func (p *Plan) copyBlob(e *Entry, s Sink) error {
 	if err := p.checks.failed(); err != nil {
 		return err
 	}
