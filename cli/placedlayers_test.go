@@ -3,11 +3,12 @@ package cli_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -64,19 +65,35 @@ func TestLayersDecodedIntoTheirPlace(t *testing.T) {
 	}
 }
 
-// A layer whose diff_id lies fails as it does when decoded before writing:
-// one line naming it, and nothing written.
+// A layer decoded into its place that is not what its source says fails as
+// it does when decoded before writing: one line naming it and the fault,
+// and nothing written. Its diff_id may lie, or its gzip trailer (a size
+// that is not the decoded one; the decoder checks it).
 func TestLayerDecodedIntoItsPlaceLies(t *testing.T) {
 	img := imagetest.New(t, imagetest.Layers(2), imagetest.Compress(imagetest.Gzip))
 	other := imagetest.New(t, imagetest.Layers(3), imagetest.Compress(imagetest.Gzip))
-	img.Blobs = [][]byte{img.LayerBlob(t, 0), other.LayerBlob(t, 2)}
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.tar")
-	img.OCIArchive(t).WriteFile(t, src)
-	dst := filepath.Join(dir, "out.tar")
-	code, _, stderr := run(t, "convert", "-q", "--compress", "none", src, "docker-archive:"+dst)
-	oneLineFailure(t, code, stderr, 1, "src.tar", "diff_id")
-	assert.NoFileExists(t, dst)
-	assert.Empty(t, tmpLeft(t, dir), "left beside the output")
-	assert.False(t, strings.Contains(stderr, "internal"), stderr)
+	trailer := bytes.Clone(img.LayerBlob(t, 1))
+	binary.LittleEndian.PutUint32(trailer[len(trailer)-4:], binary.LittleEndian.Uint32(trailer[len(trailer)-4:])+512)
+	cases := map[string]struct {
+		layer []byte
+		says  string
+	}{
+		"its diff_id":      {other.LayerBlob(t, 2), "diff_id"},
+		"its gzip trailer": {trailer, "gzip"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			bad := img
+			bad.Blobs = [][]byte{img.LayerBlob(t, 0), c.layer}
+			dir := t.TempDir()
+			src := filepath.Join(dir, "src.tar")
+			bad.OCIArchive(t).WriteFile(t, src)
+			dst := filepath.Join(dir, "out.tar")
+			code, _, stderr := run(t, "convert", "-q", "--compress", "none", src, "docker-archive:"+dst)
+			oneLineFailure(t, code, stderr, 1, "src.tar", digest.FromBytes(c.layer).Encoded(), c.says)
+			assert.NoFileExists(t, dst)
+			assert.Empty(t, tmpLeft(t, dir), "left beside the output")
+			assert.NotContains(t, stderr, "internal")
+		})
+	}
 }
