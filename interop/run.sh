@@ -492,6 +492,9 @@ case_add skopeo-oci dir --suffix format-v2s2-gzip --flag --format=v2s2 --flag --
 case_add skopeo-oci-zstd docker-archive --suffix compress-gzip --flag --compress=gzip
 case_add docker-save-single oci-archive --suffix compress-zstd --flag --compress=zstd
 case_add docker-save-gzip oci-archive --suffix compress-none --flag --compress=none
+# gzip layers decoded into an uncompressed archive, each straight into its place
+case_add umoci-layout docker-archive --suffix compress-none --flag --compress=none
+case_add skopeo-oci oci-archive --suffix compress-none --flag --compress=none
 case_add skopeo-docker-archive-named docker-archive --suffix compress-gzip --flag --compress=gzip
 case_add skopeo-multi oci-archive --suffix platform-amd64 --flag --platform=linux/amd64
 case_add ctr-export-multi oci-archive --suffix platform-amd64 --flag --platform=linux/amd64
