@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"errors"
@@ -107,7 +108,9 @@ func Decompress(kind string, r io.Reader, compressed int64, lim Limits, what str
 	var release func()
 	switch kind {
 	case "gzip":
-		zr, err := gzip.NewReader(in)
+		// through a buffer: the decoder reads a byte reader as it is,
+		// and anything else through 4 KiB reads, a system call each
+		zr, err := gzip.NewReader(bufio.NewReaderSize(in, decodeBuffer))
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +125,7 @@ func Decompress(kind string, r io.Reader, compressed int64, lim Limits, what str
 		}
 		dec = zr.IOReadCloser()
 	case "bzip2":
-		dec = io.NopCloser(bzip2.NewReader(in))
+		dec = io.NopCloser(bzip2.NewReader(bufio.NewReaderSize(in, decodeBuffer)))
 	case "none", "":
 		return io.NopCloser(r), nil
 	default:
@@ -130,6 +133,9 @@ func Decompress(kind string, r io.Reader, compressed int64, lim Limits, what str
 	}
 	return &limitReader{dec: dec, in: in, compressed: compressed, lim: lim.Effective(), what: what, kind: kind, release: release}, nil
 }
+
+// decodeBuffer is what a gzip or bzip2 decoder reads its input through.
+const decodeBuffer = 256 << 10
 
 type countReader struct {
 	r io.Reader

@@ -188,9 +188,23 @@ func newReencoding(b *Blob, alg digest.Algorithm, sp Spill, opts Options, spare 
 	return e, nil
 }
 
-// run re-encodes what dec gives, to its end.
+// run re-encodes what dec gives, to its end, a full buffer at a time: a
+// decoder gives 32 KiB a read, and each write may be a system call.
 func (e *reencoding) run(dec io.Reader) error {
-	_, err := io.CopyBuffer(e.in, dec, make([]byte, copyBuffer))
+	buf := make([]byte, copyBuffer)
+	var err error
+	for err == nil {
+		n, rerr := fill(dec, buf)
+		if n > 0 {
+			_, err = e.in.Write(buf[:n])
+		}
+		if err == nil && rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+	}
 	if err == nil {
 		err = e.enc.Close()
 	}
@@ -198,6 +212,19 @@ func (e *reencoding) run(dec io.Reader) error {
 		err = werr
 	}
 	return err
+}
+
+// fill reads r into buf until buf is full, r ends (io.EOF) or fails.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // wait waits for the asides, always: they hold the hashes and the spill.
