@@ -124,18 +124,11 @@ func (p *Plan) copyBlob(e *Entry, s Sink) error {
 		}
 	}()
 	l := p.checks.landingOf(e)
-	var r io.ReaderAt
-	var off int64
-	switch f := f.(type) {
-	case *tarfs.File:
-		var n int64
-		r, off, n = f.Section()
-		if n != e.Size {
-			return fail("changed while converting: %d bytes, was %d", n, e.Size)
-		}
-	case io.ReaderAt:
-		r = f
-	default:
+	r, off, n, ok := rangeOf(f)
+	switch {
+	case ok && n >= 0 && n != e.Size:
+		return fail("changed while converting: %d bytes, was %d", n, e.Size)
+	case !ok:
 		if l != nil {
 			return p.checks.streamed(l, s, f, e.Name)
 		}
@@ -158,6 +151,20 @@ func (p *Plan) copyBlob(e *Entry, s Sink) error {
 		err = s.CopyRange(r, off, e.Size)
 	}
 	return copyFailed(e.blob, err)
+}
+
+// rangeOf is where an opened blob's bytes are, as a range of a ReaderAt: a
+// tar member's section (n its size), or a file read from its start (n -1:
+// its size not known here); ok is false for anything else (a stream).
+func rangeOf(f io.Reader) (r io.ReaderAt, off, n int64, ok bool) {
+	switch f := f.(type) {
+	case *tarfs.File:
+		r, off, n = f.Section()
+		return r, off, n, true
+	case io.ReaderAt:
+		return f, 0, -1, true
+	}
+	return nil, 0, 0, false
 }
 
 // Verified waits until every blob the plan copies has been checked against

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/retar-dev/retar/tarfs"
 )
 
 // A gzip layer decoded for an uncompressed output (--compress none) need
@@ -62,17 +61,8 @@ func guessDecoded(b *Blob, lim Limits) (int64, bool) {
 		return 0, false
 	}
 	defer f.Close()
-	var r io.ReaderAt
-	var off int64
-	switch f := f.(type) {
-	case *tarfs.File:
-		var n int64
-		if r, off, n = f.Section(); n != b.Size {
-			return 0, false
-		}
-	case io.ReaderAt:
-		r = f
-	default:
+	r, off, n, ok := rangeOf(f)
+	if !ok || n >= 0 && n != b.Size {
 		return 0, false
 	}
 	var t [4]byte
